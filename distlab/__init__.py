@@ -1,0 +1,63 @@
+"""distlab: learn, see and choose the patterns that keep distributed systems alive.
+
+The package has layers that import downwards only (see the README): pattern cores, the simulated
+world (:mod:`distlab.sim`), experiments, plots and explorers. Importing ``distlab`` is cheap: the
+public names below are loaded lazily, on first use, so ``import distlab.retry`` never pulls in
+SimPy, pandas or matplotlib.
+
+>>> import distlab
+>>> world = distlab.World(seed=1)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "World": "distlab.sim",
+    "Network": "distlab.sim",
+    "Message": "distlab.sim",
+    "Constant": "distlab.sim",
+    "Uniform": "distlab.sim",
+    "Exponential": "distlab.sim",
+    "Normal": "distlab.sim",
+    "LogNormal": "distlab.sim",
+    "Pareto": "distlab.sim",
+    "Mixture": "distlab.sim",
+    "Service": "distlab.sim",
+    "HealthSchedule": "distlab.sim",
+    "Up": "distlab.sim",
+    "Down": "distlab.sim",
+    "Slow": "distlab.sim",
+    "Flaky": "distlab.sim",
+    "CallResult": "distlab.sim",
+    "call": "distlab.sim",
+    "FaultSchedule": "distlab.sim",
+    "Partition": "distlab.sim",
+    "Crash": "distlab.sim",
+    "SlowNode": "distlab.sim",
+    "LossBurst": "distlab.sim",
+    "sweep": "distlab.experiments",
+}
+
+_SUBMODULES = {"sim", "plots", "experiments", "widgets", "exercises"}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"distlab.{name}")
+    raise AttributeError(f"module 'distlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)

@@ -1,0 +1,110 @@
+"""Argument checks shared by every public constructor and experiment.
+
+Each check raises ``ValueError`` (or ``TypeError`` for the wrong kind of value) with a message
+that names the parameter, the value given and what is allowed::
+
+    >>> check_probability("loss", 1.5)
+    Traceback (most recent call last):
+    ValueError: loss=1.5 must be between 0 and 1
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "check_choice",
+    "check_int",
+    "check_number",
+    "check_probability",
+    "check_seed",
+]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_int(
+    name: str, value: Any, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Return ``value`` as an ``int`` if it is a whole number within [minimum, maximum]."""
+    if not _is_int(value):
+        raise TypeError(f"{name}={value!r} must be an integer")
+    value = int(value)
+    if minimum is not None and maximum is not None and not minimum <= value <= maximum:
+        raise ValueError(f"{name}={value} must be between {minimum} and {maximum}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}={value} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name}={value} must be at most {maximum}")
+    return value
+
+
+def check_number(
+    name: str,
+    value: Any,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    *,
+    min_inclusive: bool = True,
+    max_inclusive: bool = True,
+    allow_inf: bool = False,
+) -> float:
+    """Return ``value`` as a ``float`` if it is a finite real number within the given bounds.
+
+    Bounds are inclusive unless ``min_inclusive`` / ``max_inclusive`` say otherwise.
+    """
+    if not _is_real(value):
+        raise TypeError(f"{name}={value!r} must be a number")
+    value = float(value)
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise ValueError(f"{name}={value} must be a finite number")
+    low_ok = minimum is None or (value >= minimum if min_inclusive else value > minimum)
+    high_ok = maximum is None or (value <= maximum if max_inclusive else value < maximum)
+    if low_ok and high_ok:
+        return value
+    if minimum is not None and maximum is not None:
+        left = "[" if min_inclusive else "("
+        right = "]" if max_inclusive else ")"
+        raise ValueError(f"{name}={value:g} must be in {left}{minimum:g}, {maximum:g}{right}")
+    if not low_ok:
+        word = "at least" if min_inclusive else "greater than"
+        raise ValueError(f"{name}={value:g} must be {word} {minimum:g}")
+    word = "at most" if max_inclusive else "less than"
+    raise ValueError(f"{name}={value:g} must be {word} {maximum:g}")
+
+
+def check_probability(name: str, value: Any) -> float:
+    """Return ``value`` as a float if it is a probability in [0, 1]."""
+    if not _is_real(value):
+        raise TypeError(f"{name}={value!r} must be a number between 0 and 1")
+    value = float(value)
+    if not 0.0 <= value <= 1.0:  # also rejects NaN
+        raise ValueError(f"{name}={value:g} must be between 0 and 1")
+    return value
+
+
+def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
+    """Return ``value`` if it is one of ``allowed``."""
+    allowed = list(allowed)
+    if value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name}={value!r} is not one of {options}")
+    return value
+
+
+def check_seed(value: Any) -> int:
+    """Return ``value`` as an ``int`` seed (``numpy.random.default_rng`` needs a whole number >= 0)."""
+    if not _is_int(value):
+        raise TypeError(f"seed={value!r} must be an int (got {type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"seed={value} must be a non-negative integer")
+    return int(value)
