@@ -1,0 +1,180 @@
+"""Check functions for the notebooks' exercises.
+
+Each ``check_*`` function takes the learner's answer and returns a :class:`Check`: whether the
+answer holds and why, printed as one short paragraph. An answer left as ``None`` is reported as
+not answered yet, never as wrong. Checks that need an experiment run it themselves, seeded.
+
+>>> check_round_trip(loss=0.1, answer=0.81)
+✅ Right: a round trip needs both messages to arrive, (1 - 0.1)² = 0.81.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from distlab._validate import check_int, check_number, check_probability
+
+__all__ = [
+    "Check",
+    "check_partition_pairs",
+    "check_round_trip",
+    "check_timeout_meaning",
+    "check_timeout_for_target",
+    "check_workers_for_slow_dependency",
+]
+
+
+@dataclass(frozen=True)
+class Check:
+    """The verdict on one answer: ``passed`` (``None`` when not answered yet) and a message."""
+
+    passed: bool | None
+    message: str
+
+    def __bool__(self) -> bool:
+        return bool(self.passed)
+
+    def __repr__(self) -> str:
+        mark = {True: "✅ Right:", False: "❌ Not yet:", None: "✏️ Not answered yet:"}[self.passed]
+        return f"{mark} {self.message}"
+
+
+def _unanswered(hint: str) -> Check:
+    return Check(None, f"replace None with your answer. {hint}")
+
+
+def check_round_trip(loss: float, answer: float | None) -> Check:
+    """What share of request/response round trips succeed when each message is lost with ``loss``?
+
+    >>> check_round_trip(0.2, 0.8)
+    ❌ Not yet: 0.8 counts one message, but a round trip is two: the request and the response.
+    """
+    loss = check_probability("loss", loss)
+    if answer is None:
+        return _unanswered("Hint: both the request and the response must arrive.")
+    answer = check_number("answer", answer)
+    expected = (1 - loss) ** 2
+    if math.isclose(answer, expected, abs_tol=0.005):
+        return Check(
+            True, f"a round trip needs both messages to arrive, (1 - {loss:g})² = {expected:.3g}."
+        )
+    if math.isclose(answer, 1 - loss, abs_tol=0.005) and loss > 0:
+        return Check(
+            False,
+            f"{answer:g} counts one message, but a round trip is two: the request and the response.",
+        )
+    return Check(False, f"{answer:g} is not it; each of the two messages survives with 1 - {loss:g}.")
+
+
+_TIMEOUT_CHOICES = ("it ran", "it did not run", "unknown")
+
+
+def check_timeout_meaning(answer: str | None) -> Check:
+    """After a call times out, did the operation take effect? One of ``"it ran"``,
+    ``"it did not run"``, ``"unknown"``.
+
+    >>> check_timeout_meaning("unknown")
+    ✅ Right: a timeout only says no answer came in time; the work may have run, may still be running, or may never have started.
+    """
+    if answer is None:
+        return _unanswered(f"Choose one of {', '.join(repr(c) for c in _TIMEOUT_CHOICES)}.")
+    if answer not in _TIMEOUT_CHOICES:
+        raise ValueError(
+            f"answer={answer!r} is not one of {', '.join(repr(c) for c in _TIMEOUT_CHOICES)}"
+        )
+    if answer == "unknown":
+        return Check(
+            True,
+            "a timeout only says no answer came in time; the work may have run, may still be "
+            "running, or may never have started.",
+        )
+    return Check(
+        False,
+        "look at the timeout_ambiguity table again: some timed-out requests were executed "
+        "and some were not.",
+    )
+
+
+def check_partition_pairs(nodes: int, groups: list[int], answer: int | None) -> Check:
+    """During a partition into groups of the given sizes, how many ordered (sender, receiver)
+    pairs of distinct nodes can still exchange messages?
+
+    >>> check_partition_pairs(5, [3, 2], 8)
+    ✅ Right: only pairs inside one group can talk: 3·2 + 2·1 = 8 of the 20 ordered pairs.
+    """
+    nodes = check_int("nodes", nodes, 2)
+    sizes = [check_int("groups", g, 1) for g in groups]
+    if sum(sizes) != nodes:
+        raise ValueError(f"groups={groups} must add up to nodes={nodes}")
+    if answer is None:
+        return _unanswered("Hint: a message gets through only if sender and receiver share a group.")
+    answer = check_int("answer", answer, 0)
+    expected = sum(g * (g - 1) for g in sizes)
+    total = nodes * (nodes - 1)
+    terms = " + ".join(f"{g}·{g - 1}" for g in sizes)
+    if answer == expected:
+        return Check(
+            True, f"only pairs inside one group can talk: {terms} = {expected} of the {total} ordered pairs."
+        )
+    return Check(False, f"{answer} is not it; count the pairs inside each group (out of {total} in all).")
+
+
+def check_timeout_for_target(
+    mean_service_s: float, round_trip_s: float, target: float, answer: float | None
+) -> Check:
+    """Smallest timeout (s) for which at most ``target`` of calls to a healthy service time out,
+    when its work takes Exponential(``mean_service_s``) and the network adds ``round_trip_s``.
+
+    Accepted within 5 % above the exact value, since a timeout a little above the minimum is
+    still a good answer; below it is too tight.
+
+    >>> check_timeout_for_target(0.05, 0.01, 0.01, 0.24)
+    ✅ Right: P(timeout) = exp(-(t - 0.01) / 0.05) ≤ 0.01 needs t ≥ 0.24 s; 0.24 s gives 0.0096.
+    """
+    mean_service_s = check_number("mean_service_s", mean_service_s, 0.0, min_inclusive=False)
+    round_trip_s = check_number("round_trip_s", round_trip_s, 0.0)
+    target = check_number("target", target, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
+    if answer is None:
+        return _unanswered("Hint: for an exponential, P(work > x) = exp(-x / mean).")
+    answer = check_number("answer", answer, 0.0, min_inclusive=False)
+    exact = round_trip_s - mean_service_s * math.log(target)
+    share = math.exp(-max(0.0, answer - round_trip_s) / mean_service_s)
+    formula = f"P(timeout) = exp(-(t - {round_trip_s:g}) / {mean_service_s:g})"
+    if exact - 0.0005 <= answer <= exact * 1.05:
+        return Check(
+            True,
+            f"{formula} ≤ {target:g} needs t ≥ {exact:.2f} s; {answer:g} s gives {share:.2g}.",
+        )
+    if answer < exact:
+        return Check(False, f"with {answer:g} s, {share:.1%} of calls time out; {target:.1%} is the most allowed.")
+    return Check(
+        False, f"{answer:g} s works but waits longer than needed when the service really is down; go lower."
+    )
+
+
+def check_workers_for_slow_dependency(answer: int | None, *, seed: int = 0) -> Check:
+    """With D slow (notebook 01's defaults), the fewest caller workers that keep the 99th
+    percentile latency of requests to the healthy service A under 0.5 s. The check runs
+    :func:`~distlab.experiments.challenges.partial_failures` with ``answer`` and ``answer - 1``.
+    """
+    if answer is None:
+        return _unanswered("Try partial_failures('slow', workers=...) and look at summary().")
+    answer = check_int("answer", answer, 1, 200)
+    from distlab.experiments.challenges import partial_failures
+
+    def p99_of_a(workers: int) -> float:
+        summary = partial_failures("slow", workers=workers, seed=seed).summary()
+        return float(summary.loc["A", "p99_latency_s"])
+
+    enough = p99_of_a(answer)
+    if enough >= 0.5:
+        return Check(False, f"with {answer} workers, A's p99 latency is {enough:.2f} s: still too slow.")
+    fewer = p99_of_a(answer - 1) if answer > 1 else math.inf
+    if fewer < 0.5:
+        return Check(False, f"{answer} workers is enough, but {answer - 1} already keeps A's p99 at {fewer:.2f} s.")
+    return Check(
+        True,
+        f"{answer} workers keep A's p99 at {enough:.2f} s ({fewer:.2f} s with one fewer). Every "
+        "worker D holds is one A cannot use: extra capacity only hides a slow dependency.",
+    )

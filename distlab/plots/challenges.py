@@ -1,0 +1,147 @@
+"""Figures for notebook 01: partial failures, timeout ambiguity, write races, skewed clocks.
+
+Each function takes the DataFrame (or result) of the experiment of the same name in
+:mod:`distlab.experiments.challenges` and returns a Figure.
+
+>>> from distlab.experiments.challenges import clock_order
+>>> fig = clock_order_figure(clock_order(events=100, skew_s=0.005, seed=0))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from distlab.plots.style import OKABE_ITO, finish, new_figure, outcome_color
+
+__all__ = [
+    "ambiguity_figure",
+    "clock_order_figure",
+    "partial_failure_figure",
+    "write_race_figure",
+]
+
+_OUTCOMES = ("ok", "error", "timeout")
+
+
+def partial_failure_figure(result, *, title: str | None = None, timeout_s: float | None = None) -> Figure:
+    """One panel per service: each request's latency as the user saw it, against its arrival time.
+
+    Points are coloured by outcome; the dashed line is the caller's timeout. ``result`` is a
+    :class:`~distlab.experiments.challenges.PartialFailureResult`.
+    """
+    calls = result.calls
+    health = result.health.set_index("service")["label"]
+    services = list(health.index)
+    fig, axes = new_figure(len(services), 1, sharex=True, sharey=True, figsize=(9.0, 5.2))
+    top = max(float(calls["latency_s"].max()) if len(calls) else 1.0, timeout_s or 0.0) * 1.08
+    for ax, service in zip(axes, services):
+        mine = calls[calls["service"] == service]
+        for outcome in _OUTCOMES:
+            rows = mine[mine["outcome"] == outcome]
+            if len(rows):
+                ax.scatter(
+                    rows["arrival"], rows["latency_s"], s=10, color=outcome_color(outcome),
+                    label=outcome, linewidths=0, zorder=3,
+                )
+        if timeout_s is not None:
+            ax.axhline(timeout_s, color=OKABE_ITO["grey"], linestyle="--", linewidth=1,
+                       label="caller timeout", zorder=2)
+        ok = float((mine["outcome"] == "ok").mean()) if len(mine) else float("nan")
+        p99 = float(mine["latency_s"].quantile(0.99)) if len(mine) else float("nan")
+        ax.set_ylabel(f"{service}\n({health[service]})", rotation=0, ha="right", va="center")
+        ax.text(1.0, 0.92, f"{ok:.0%} ok, p99 {p99:.2f} s", transform=ax.transAxes,
+                ha="right", va="top", fontsize=8.5, color="#333333")
+        ax.set_ylim(0, top)
+    fig.supylabel("latency seen by the user (s)", fontsize=10)
+    axes[-1].set_xlabel("request arrival time (s)")
+    return finish(fig, axes[0], title=title or "Requests to four services through one caller",
+                  legend_title="outcome")
+
+
+def ambiguity_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """What the caller saw against what the server did, one bar per combination.
+
+    ``table`` is :func:`~distlab.experiments.challenges.timeout_ambiguity`'s DataFrame.
+    """
+    groups = [
+        ("ok", True, "caller: ok\nserver: ran", "ok"),
+        ("timeout", False, "caller: timeout\nserver: never ran", "timeout"),
+        ("timeout", True, "caller: timeout\nserver: ran anyway", "error"),
+    ]
+    counts = [
+        int(((table["client_outcome"] == seen) & (table["executed"] == ran)).sum())
+        for seen, ran, _, _ in groups
+    ]
+    fig, ax = new_figure(figsize=(7.5, 3.2))
+    labels = [label for _, _, label, _ in groups]
+    colors = [outcome_color(color) for *_, color in groups]
+    bars = ax.barh(labels, counts, color=colors)
+    ax.bar_label(bars, padding=3, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(counts + [1]) * 1.15)
+    return finish(
+        fig, ax, title=title or f"{len(table)} requests with a timeout: what really happened",
+        xlabel="requests", legend=None,
+    )
+
+
+def write_race_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Which user's write stuck, against how much later user 2 sent theirs.
+
+    ``table`` is :func:`~distlab.experiments.challenges.write_race`'s DataFrame.
+    """
+    fig, ax = new_figure(figsize=(7.5, 3.2))
+    arrival_gap = (table["arrived_1"] - table["arrived_2"]) * 1000
+    winners = [("user 2", "ok", "user 2's later write stuck"),
+               ("user 1", "error", "user 1's earlier write stuck")]
+    step = 2.0  # ms; 0 is a bin edge, so each bar holds one winner only
+    bins = np.arange(np.floor(arrival_gap.min() / step) * step, arrival_gap.max() + step, step)
+    for winner, color, label in winners:
+        ax.hist(arrival_gap[table["winner"] == winner], bins=bins, color=outcome_color(color),
+                label=label, alpha=0.85)
+    ax.axvline(0, color=OKABE_ITO["grey"], linewidth=1)
+    share = float(table["earlier_write_won"].mean())
+    return finish(
+        fig, ax,
+        title=title or f"{len(table)} races: the earlier write won {share:.0%} of the time",
+        xlabel="arrival of user 1's write minus arrival of user 2's (ms)", ylabel="trials",
+        legend="inside",
+    )
+
+
+def clock_order_figure(table: pd.DataFrame, *, title: str | None = None, show: int = 24) -> Figure:
+    """The first ``show`` events: each joins its true time (top) to its timestamp (bottom).
+
+    Crossing lines are events whose timestamps put them in the wrong order; those are drawn in
+    the error colour. ``table`` is :func:`~distlab.experiments.challenges.clock_order`'s DataFrame.
+    """
+    from matplotlib.collections import LineCollection
+
+    head = table.head(show)
+    fig, ax = new_figure(figsize=(9.0, 3.4))
+    true_ms = head["true_time"].to_numpy() * 1000
+    stamp_ms = head["timestamp"].to_numpy() * 1000
+    # An event is drawn as wrong if its stamp is out of order with its neighbour in either direction.
+    wrong = head["misordered"].to_numpy().copy()
+    wrong[:-1] |= head["misordered"].to_numpy()[1:]
+    segments = [[(t, 1.0), (s, 0.0)] for t, s in zip(true_ms, stamp_ms)]
+    colors = [outcome_color("error") if w else "#bbbbbb" for w in wrong]
+    ax.add_collection(LineCollection(segments, colors=colors, linewidths=1.4, zorder=2))
+    for server, color in ((1, OKABE_ITO["blue"]), (2, OKABE_ITO["sky_blue"])):
+        mine = (head["server"] == server).to_numpy()
+        ax.scatter(true_ms[mine], np.ones(mine.sum()), color=color, s=22, zorder=3,
+                   label=f"server {server}")
+        ax.scatter(stamp_ms[mine], np.zeros(mine.sum()), color=color, s=22, zorder=3, marker="s")
+    ax.plot([], [], color=outcome_color("error"), label="order flipped by the timestamps")
+    ax.set_yticks([0, 1], ["timestamp", "true time"])
+    ax.set_ylim(-0.25, 1.25)
+    ax.set_xlim(min(true_ms.min(), stamp_ms.min()) - 2, max(true_ms.max(), stamp_ms.max()) + 2)
+    share = float(table["misordered"].mean())
+    return finish(
+        fig, ax,
+        title=title or f"Two clocks: {share:.0%} of {len(table)} events stamped out of order",
+        subtitle=f"the first {len(head)} events; server 2's clock is ahead",
+        xlabel="time (ms)",
+    )

@@ -1,0 +1,55 @@
+"""The exercise checks: right answers pass, wrong ones fail with a reason, None is 'not yet'."""
+
+import pytest
+
+from distlab import exercises as ex
+
+
+def test_check_round_trip():
+    assert ex.check_round_trip(0.1, 0.81).passed is True
+    wrong = ex.check_round_trip(0.1, 0.9)
+    assert wrong.passed is False and "two" in wrong.message
+    assert ex.check_round_trip(0.1, 0.5).passed is False
+    assert ex.check_round_trip(0.1, None).passed is None
+    assert repr(ex.check_round_trip(0.1, None)).startswith("✏️ Not answered yet")
+    assert repr(ex.check_round_trip(0.1, 0.81)).startswith("✅ Right")
+    assert repr(ex.check_round_trip(0.1, 0.5)).startswith("❌ Not yet")
+
+
+def test_check_timeout_meaning():
+    assert ex.check_timeout_meaning("unknown").passed is True
+    assert ex.check_timeout_meaning("it ran").passed is False
+    assert ex.check_timeout_meaning("it did not run").passed is False
+    with pytest.raises(ValueError, match="answer='maybe' is not one of 'it ran'"):
+        ex.check_timeout_meaning("maybe")
+
+
+def test_check_partition_pairs():
+    assert ex.check_partition_pairs(5, [3, 2], 8).passed is True
+    assert ex.check_partition_pairs(5, [3, 2], 20).passed is False
+    assert ex.check_partition_pairs(4, [1, 1, 2], 2).passed is True
+    with pytest.raises(ValueError, match=r"groups=\[3, 3\] must add up to nodes=5"):
+        ex.check_partition_pairs(5, [3, 3], 8)
+
+
+def test_check_timeout_for_target():
+    exact = 0.01 + 0.05 * 4.605170185988091  # round trip - mean * ln(0.01)
+    assert ex.check_timeout_for_target(0.05, 0.01, 0.01, round(exact, 3)).passed is True
+    assert ex.check_timeout_for_target(0.05, 0.01, 0.01, 0.1).passed is False
+    too_long = ex.check_timeout_for_target(0.05, 0.01, 0.01, 2.0)
+    assert too_long.passed is False and "go lower" in too_long.message
+    with pytest.raises(ValueError, match="target=1 must be in"):
+        ex.check_timeout_for_target(0.05, 0.01, 1, 0.3)
+
+
+def test_check_workers_for_slow_dependency_accepts_only_the_minimum():
+    from distlab.experiments.challenges import partial_failures
+
+    def p99(workers):
+        return partial_failures("slow", workers=workers).summary().loc["A", "p99_latency_s"]
+
+    minimum = next(w for w in range(1, 30) if p99(w) < 0.5)
+    assert ex.check_workers_for_slow_dependency(minimum).passed is True
+    assert ex.check_workers_for_slow_dependency(minimum - 1).passed is False
+    assert ex.check_workers_for_slow_dependency(minimum + 3).passed is False
+    assert ex.check_workers_for_slow_dependency(None).passed is None
