@@ -29,11 +29,14 @@ def execute(path: Path, timeout_s: int = 300) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
-        store_widget_state=False,
+        # nbclient's output-widget hook needs the state while running (it fails without it);
+        # the state is dropped below, since model ids are random and a static view has no kernel.
+        store_widget_state=True,
     )
     started = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - started
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     return elapsed
 

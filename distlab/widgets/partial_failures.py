@@ -35,7 +35,7 @@ def _controls() -> dict[str, w.Widget]:
             4, min=1, max=16, description="caller workers", style=_STYLE, layout=_LAYOUT
         ),
         "rate_per_s": w.FloatSlider(
-            12, min=2, max=40, step=1, description="requests per s", style=_STYLE, layout=_LAYOUT
+            16, min=2, max=40, step=1, description="requests per s", style=_STYLE, layout=_LAYOUT
         ),
         "seed": w.IntSlider(0, min=0, max=50, description="seed", style=_STYLE, layout=_LAYOUT),
     }
@@ -43,16 +43,16 @@ def _controls() -> dict[str, w.Widget]:
 
 PRESETS = {
     "course text: A up, B down, C up, D slow": {
-        "d_state": "slow", "slow_factor": 40, "timeout_s": 1.0, "workers": 4, "rate_per_s": 12,
+        "d_state": "slow", "slow_factor": 40, "timeout_s": 1.0, "workers": 4, "rate_per_s": 16,
     },
     "D dead instead of slow": {
-        "d_state": "down", "slow_factor": 40, "timeout_s": 1.0, "workers": 4, "rate_per_s": 12,
+        "d_state": "down", "slow_factor": 40, "timeout_s": 1.0, "workers": 4, "rate_per_s": 16,
     },
     "D slow, short timeout": {
-        "d_state": "slow", "slow_factor": 40, "timeout_s": 0.3, "workers": 4, "rate_per_s": 12,
+        "d_state": "slow", "slow_factor": 40, "timeout_s": 0.3, "workers": 4, "rate_per_s": 16,
     },
     "D healthy": {
-        "d_state": "up", "slow_factor": 40, "timeout_s": 1.0, "workers": 4, "rate_per_s": 12,
+        "d_state": "up", "slow_factor": 40, "timeout_s": 1.0, "workers": 4, "rate_per_s": 16,
     },
 }
 

@@ -1,0 +1,313 @@
+"""``make bench``: every distlab benchmark side by side in one run, as a readable table.
+
+    python bench/run.py                          # network, explorers, notebooks
+    python bench/run.py --only explorers         # one part (repeat --only, or a comma list)
+    python bench/run.py --json bench.json        # also save every figure as JSON
+
+Parts: ``network`` (messages per second through ``distlab.sim.Network`` vs bare SimPy, from
+bench_network.py), ``explorers`` (each explorer's update latency over 20 control changes, from
+bench_explorers.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
+Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
+code is 0 even when a figure is over budget (2 only for bad arguments). A part whose code is missing
+or broken prints why and the others still run. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+for p in (str(BENCH), str(REPO)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+os.environ.setdefault("MPLBACKEND", "Agg")  # no GUI backend for the in-process explorers
+
+PARTS = ("network", "explorers", "notebooks")
+
+NETWORK_MIN_RATIO = 0.5
+EXPLORER_MAX_MEDIAN_S = 0.150
+NOTEBOOK_MAX_S = 20.0
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "OVER"
+
+
+def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+    """A plain-text table; columns in ``right`` are right-aligned (numbers)."""
+    right = right or set()
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+
+    def line(cells: list[str]) -> str:
+        return "  " + "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def _missing(part: str, why: str) -> dict[str, Any]:
+    print(f"  (skipped) {part}: {why}")
+    return {"status": "missing", "reason": why}
+
+
+def _import(module: str, part: str) -> Any:
+    """Import a bench module; on failure return a dict explaining why (the part is skipped)."""
+    try:
+        return __import__(module)
+    except ImportError as exc:
+        return _missing(part, f"cannot import {module} ({type(exc).__name__}: {exc})")
+    except Exception as exc:  # noqa: BLE001 - a broken module must not stop the other parts
+        return _missing(part, f"{module} fails on import: {type(exc).__name__}: {exc}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def run_network(args: argparse.Namespace) -> dict[str, Any]:
+    print("\nNetwork throughput: distlab.sim.Network vs bare SimPy (simpy.Store), same messages")
+    mod = _import("bench_network", "network")
+    if isinstance(mod, dict):
+        return mod
+    kwargs: dict[str, Any] = {}
+    if args.messages:
+        kwargs["messages"] = args.messages
+    try:
+        t = time.perf_counter()
+        fig = mod.measure(**kwargs)
+        elapsed = time.perf_counter() - t
+    except Exception as exc:  # noqa: BLE001
+        return _failed("network", exc)
+    ratio = float(fig["ratio"])
+    ok = ratio >= NETWORK_MIN_RATIO
+    rows = [
+        ["Network", f"{fig['network_msgs_per_s']:,.0f} msg/s", "", ""],
+        ["bare SimPy", f"{fig['simpy_msgs_per_s']:,.0f} msg/s", "", ""],
+        ["ratio", f"{ratio:.2f}", f">= {NETWORK_MIN_RATIO}", verdict(ok)],
+    ]
+    print(table(["", "rate", "budget", "check"], rows, right={1}))
+    print(f"  ({elapsed:.1f} s)")
+    return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_min_ratio": NETWORK_MIN_RATIO,
+            "pass": ok, "seconds": elapsed}  # fmt: skip
+
+
+def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
+    print(f"\nExplorers: update latency over {args.changes} control changes at default settings (median)")
+    mod = _import("bench_explorers", "explorers")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        from distlab.widgets import all_explorers
+    except Exception as exc:  # noqa: BLE001
+        return _missing("explorers", f"cannot import distlab.widgets.all_explorers ({type(exc).__name__}: {exc})")
+    try:
+        registered = all_explorers()
+    except Exception as exc:  # noqa: BLE001
+        return _failed("explorers", exc)
+    if not registered:
+        return _missing("explorers", "no explorer is registered in distlab.widgets (all_explorers() is empty)")
+    try:
+        figures = mod.measure(changes=args.changes, only=args.explorer or None)
+    except Exception as exc:  # noqa: BLE001
+        return _failed("explorers", exc)
+
+    rows, over, errors = [], 0, []
+    for name, fig in figures.items():
+        if "error" in fig:
+            rows.append([name, "-", "-", "-", "-", "ERROR", "ERROR"])
+            errors.append(f"  {name}: {fig['error']}")
+            over += 1
+            continue
+        total, sim, draw = fig["median_total_s"], fig["median_experiment_s"], fig["median_drawing_s"]
+        fig["pass_total"] = total <= EXPLORER_MAX_MEDIAN_S
+        fig["pass_sim_vs_draw"] = sim is not None and draw is not None and sim <= draw
+        over += (not fig["pass_total"]) + (not fig["pass_sim_vs_draw"])
+        rows.append([
+            name,
+            fig["control"],
+            _ms(total),
+            _ms(sim),
+            _ms(draw),
+            verdict(fig["pass_total"]),
+            verdict(fig["pass_sim_vs_draw"]),
+        ])  # fmt: skip
+        if fig["errors"]:
+            errors.append(f"  {name}: {len(fig['errors'])} of {fig['changes']} changes showed an error, "
+                          f"e.g. {fig['errors'][0]}")  # fmt: skip
+    headers = ["explorer", "control moved", "total ms", "simulation ms", "drawing ms",
+               f"total<={EXPLORER_MAX_MEDIAN_S * 1000:.0f}ms", "sim<=draw"]  # fmt: skip
+    print(table(headers, rows, right={2, 3, 4}))
+    for line in errors:
+        print(line)
+    return {"status": "ok", "explorers": figures, "budget_median_s": EXPLORER_MAX_MEDIAN_S, "over": over}
+
+
+def run_notebooks(args: argparse.Namespace) -> dict[str, Any]:
+    folder = Path(args.notebooks).resolve()
+    print(f"\nNotebooks: top-to-bottom execution in a fresh python3 kernel (nbclient, copy of {_rel(folder)})")
+    mod = _import("bench_notebooks", "notebooks")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        import nbclient  # noqa: F401
+        import nbformat  # noqa: F401
+    except ImportError as exc:
+        return _missing("notebooks", f"nbclient/nbformat not installed ({exc})")
+    if not sorted(folder.glob("*.ipynb")):
+        return _missing("notebooks", f"no *.ipynb in {_rel(folder)}")
+    try:
+        figures = mod.measure(folder, only=args.notebook or None)
+    except Exception as exc:  # noqa: BLE001
+        return _failed("notebooks", exc)
+    rows, over, errors = [], 0, []
+    for name, fig in figures.items():
+        ok = fig["error"] is None and fig["wall_s"] < NOTEBOOK_MAX_S
+        fig["pass"] = ok
+        over += not ok
+        check = verdict(ok) if fig["error"] is None else "ERROR"
+        cells = "-" if fig["cells_s"] is None else f"{fig['cells_s']:.1f}"
+        rows.append([name, f"{fig['wall_s']:.1f}", cells, str(fig["code_cells"]), check])
+        if fig["error"]:
+            errors.append(f"  {name}: {fig['error']}")
+    print(table(["notebook", "wall s", "cells s", "code cells", f"< {NOTEBOOK_MAX_S:.0f} s"], rows, right={1, 2, 3}))
+    for line in errors:
+        print(line)
+    return {"status": "ok", "notebooks": figures, "budget_s": NOTEBOOK_MAX_S, "over": over}
+
+
+def _failed(part: str, exc: BaseException) -> dict[str, Any]:
+    tb = traceback.format_exc()
+    print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
+    print("    " + "\n    ".join(tb.rstrip().splitlines()[-6:]))
+    return {"status": "error", "error": f"{type(exc).__name__}: {exc}", "traceback": tb}
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{1000 * seconds:.1f}"
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per figure over budget (or part that could not be measured)."""
+    lines = []
+    unmeasured = "NOT MEASURED"
+    for part, res in results.items():
+        status = res.get("status")
+        if status == "missing":
+            lines.append(f"{unmeasured}  {part}: {res['reason']}")
+        elif status == "error":
+            lines.append(f"{unmeasured}  {part}: failed ({res['error']})")
+        elif part == "network" and not res["pass"]:
+            lines.append(f"OVER  network: ratio {res['ratio']:.2f} < {NETWORK_MIN_RATIO}")
+        elif part == "explorers":
+            for name, fig in res["explorers"].items():
+                if "error" in fig:
+                    lines.append(f"{unmeasured}  explorer {name}: failed ({fig['error']})")
+                    continue
+                if not fig["pass_total"]:
+                    lines.append(f"OVER  explorer {name}: median update {_ms(fig['median_total_s'])} ms > "
+                                 f"{EXPLORER_MAX_MEDIAN_S * 1000:.0f} ms")  # fmt: skip
+                if not fig["pass_sim_vs_draw"]:
+                    lines.append(f"OVER  explorer {name}: simulation {_ms(fig['median_experiment_s'])} ms > "
+                                 f"drawing {_ms(fig['median_drawing_s'])} ms")  # fmt: skip
+        elif part == "notebooks":
+            for name, fig in res["notebooks"].items():
+                if fig["error"]:
+                    lines.append(f"{unmeasured}  notebook {name}: failed ({fig['error']})")
+                elif not fig["pass"]:
+                    lines.append(f"OVER  notebook {name}: {fig['wall_s']:.1f} s >= {NOTEBOOK_MAX_S:.0f} s")
+    return lines
+
+
+def _parts(values: list[str] | None) -> list[str]:
+    if not values:
+        return list(PARTS)
+    chosen = [v.strip() for item in values for v in item.split(",") if v.strip()]
+    bad = [v for v in chosen if v not in PARTS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"--only {', '.join(bad)}: choose from {', '.join(PARTS)}")
+    return [p for p in PARTS if p in chosen]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--only", action="append", metavar="PART",
+                        help=f"run only these parts ({'|'.join(PARTS)}); repeat or comma-separate")  # fmt: skip
+    parser.add_argument("--json", metavar="PATH", help="also write every figure to PATH as JSON")
+    parser.add_argument("--changes", type=int, default=20, help="control changes per explorer (default 20)")
+    parser.add_argument("--explorer", action="append", metavar="NAME", help="only this explorer (repeatable)")
+    parser.add_argument("--notebook", action="append", metavar="NAME", help="only this notebook (repeatable)")
+    parser.add_argument("--notebooks", default=str(REPO / "notebooks"), metavar="DIR",
+                        help="folder of notebooks (default: notebooks/)")  # fmt: skip
+    parser.add_argument("--messages", type=int, default=None,
+                        help="messages for the network benchmark (default: bench_network's own)")  # fmt: skip
+    args = parser.parse_args(argv)
+    try:
+        parts = _parts(args.only)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    if args.changes < 2:
+        parser.error("--changes must be at least 2")
+
+    started = time.perf_counter()
+    meta = {
+        "when": _dt.datetime.now().isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "parts": parts,
+    }
+    print(f"distlab bench  {meta['when']}  Python {meta['python']}  {meta['machine']}  {meta['cpus']} CPUs")
+    runners: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+        "network": run_network,
+        "explorers": run_explorers,
+        "notebooks": run_notebooks,
+    }
+    results: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        results[part] = runners[part](args)
+        sys.stdout.flush()
+
+    overs = _overs(results)
+    total_s = time.perf_counter() - started
+    print(f"\nSummary ({total_s:.0f} s): ", end="")
+    if overs:
+        print(f"{len(overs)} figure(s) OVER budget or NOT MEASURED (reported, not enforced: exit code 0)")
+        for line in overs:
+            print(f"  {line}")
+    else:
+        print("every figure within budget")
+    if args.json:
+        out = {"meta": {**meta, "seconds": total_s}, **results, "over": overs}
+        Path(args.json).write_text(json.dumps(out, indent=2, default=_jsonable) + "\n")
+        print(f"figures written to {args.json}")
+    return 0
+
+
+def _jsonable(x: Any) -> Any:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return repr(x)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

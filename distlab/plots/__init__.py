@@ -1,0 +1,54 @@
+"""Figures for distlab: pandas DataFrame in, :class:`matplotlib.figure.Figure` out.
+
+Pure functions: they never run a simulation, and they build figures without pyplot, so nothing is
+kept in pyplot's global registry and any backend (or none) works. Every figure uses the shared
+style of :mod:`distlab.plots.style`: one Okabe-Ito colour per outcome everywhere, states shaded
+as bands, a title, axis labels with units and a legend.
+
+>>> from distlab.plots import message_sequence, call_timeline, latency_distribution
+>>> fig = message_sequence(world.events(), title="Two nodes, loss=0.2")  # doctest: +SKIP
+>>> fig.savefig("sequence.png")  # doctest: +SKIP
+"""
+
+from distlab.plots.calls import call_timeline, latency_distribution
+from distlab.plots.challenges import (
+    ambiguity_figure,
+    clock_order_figure,
+    partial_failure_figure,
+    write_race_figure,
+)
+from distlab.plots.network import exchange_figure
+from distlab.plots.sequence import message_sequence
+from distlab.plots.style import (
+    DROP_COLORS,
+    OKABE_ITO,
+    OUTCOME_COLORS,
+    OUTCOME_ORDER,
+    STATE_COLORS,
+    band_color,
+    finish,
+    new_figure,
+    outcome_color,
+    shade_bands,
+)
+
+__all__ = [
+    "DROP_COLORS",
+    "OKABE_ITO",
+    "OUTCOME_COLORS",
+    "OUTCOME_ORDER",
+    "STATE_COLORS",
+    "ambiguity_figure",
+    "band_color",
+    "call_timeline",
+    "clock_order_figure",
+    "exchange_figure",
+    "finish",
+    "latency_distribution",
+    "message_sequence",
+    "new_figure",
+    "outcome_color",
+    "partial_failure_figure",
+    "shade_bands",
+    "write_race_figure",
+]

@@ -1,0 +1,308 @@
+"""Figures of calls between services: an outcome timeline per lane and latency distributions.
+
+Colours are the project's outcome colours (:data:`distlab.plots.style.OUTCOME_COLORS`): a timeout
+is orange in the timeline and in the latency histogram, as in every other notebook.
+
+>>> fig = call_timeline(calls, health=health_bands, title="Caller with a 1 s timeout")  # doctest: +SKIP
+>>> fig = latency_distribution(calls, by="service", timeout_s=1.0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from distlab.plots.style import (
+    OUTCOME_ORDER,
+    finish,
+    new_figure,
+    outcome_color,
+    shade_bands,
+)
+
+__all__ = ["call_timeline", "latency_distribution"]
+
+_MAX_SUBROWS = 6  # concurrent calls in one lane are stacked in at most this many thin rows
+
+
+def call_timeline(
+    calls: pd.DataFrame,
+    *,
+    health: pd.DataFrame | None = None,
+    title: str | None = None,
+    lane: str = "service",
+    lanes: list | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """One lane per ``calls[lane]`` value, each call a bar from ``start`` to ``end`` by outcome.
+
+    ``calls`` has columns ``lane`` (default ``"service"``; ``"client"`` etc. also work),
+    ``start``, ``end`` (seconds) and ``outcome`` (ok, error, timeout, rejected; anything else is
+    grey). Calls that overlap in time are stacked in thin rows inside their lane so none hides
+    another; a call of zero duration (rejected fast) still shows as a thin bar. A missing
+    ``end`` (still running when the run stopped) is drawn up to the last time in the frame.
+
+    ``health`` (optional, e.g. ``HealthSchedule.bands()`` with a lane column added) has columns
+    ``lane`` (same name as ``lane``; or ``"lane"``), ``start``, ``end``, ``label`` and optionally
+    ``state``; each band is shaded behind its own lane ("up" periods are not shaded).
+
+    ``lanes`` fixes which lanes appear, top to bottom (default: order of first appearance).
+    Empty ``calls`` give a valid empty timeline with a note.
+
+    >>> calls = pd.DataFrame({"service": ["A", "B"], "start": [0.0, 0.1],
+    ...                       "end": [0.05, 1.1], "outcome": ["ok", "timeout"]})
+    >>> fig = call_timeline(calls, title="Two calls")
+    """
+    df = _check_calls(calls, needed=(lane, "start", "end", "outcome"), name="calls")
+    if health is not None:
+        health = _check_health(health, lane)
+    order = _lane_order(df[lane], lanes, health[lane] if health is not None else None)
+    y_of = {name: i for i, name in enumerate(order)}
+
+    size = figsize or (9.0, max(2.4, min(7.0, 1.3 + 0.6 * max(len(order), 1))))
+    fig, ax = new_figure(figsize=size)
+
+    df = df[df[lane].isin(y_of)]
+    t_min = min(float(df["start"].min()) if len(df) else 0.0, 0.0)
+    t_max = _nanmax(df["end"], df["start"], health["end"] if health is not None else None)
+    if not np.isfinite(t_max) or t_max <= t_min:
+        t_max = t_min + 1.0
+    pad = 0.01 * (t_max - t_min)
+    ends = df["end"].fillna(t_max).to_numpy(dtype=float)
+    starts = df["start"].to_numpy(dtype=float)
+    min_width = 0.003 * (t_max - t_min)
+    widths = np.maximum(ends - starts, min_width)
+
+    # Rows within a lane, then one PolyCollection for every bar (fast for thousands of calls).
+    lane_pos = df[lane].map(y_of).to_numpy(dtype=float)
+    sub, nsub = _pack(df[lane].to_numpy(), starts, starts + widths)
+    band_h = 0.8  # per-lane row count: a lane with no overlapping calls keeps full-height bars
+    h = band_h / nsub
+    y0 = lane_pos - band_h / 2 + sub * h
+    gap = np.minimum(0.15 * h, 0.02)
+    verts = np.stack(
+        [
+            np.column_stack([starts, y0 + gap]),
+            np.column_stack([starts + widths, y0 + gap]),
+            np.column_stack([starts + widths, y0 + h - gap]),
+            np.column_stack([starts, y0 + h - gap]),
+        ],
+        axis=1,
+    )
+    outcomes = df["outcome"].astype(str).to_numpy()
+    colors = [outcome_color(o) for o in outcomes]
+    if len(verts):
+        ax.add_collection(
+            PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2)
+        )
+
+    if health is not None:
+        for name, rows in health.groupby(lane, sort=False):
+            if name in y_of:
+                y = y_of[name]
+                shade_bands(ax, rows, y=(y - 0.5, y + 0.5), until=t_max, alpha=0.2)
+
+    # Legend: outcomes in the project's order, then whatever else appeared.
+    present = list(dict.fromkeys(outcomes))
+    ordered = [o for o in OUTCOME_ORDER if o in present] + [
+        o for o in present if o not in OUTCOME_ORDER
+    ]
+    handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
+
+    ax.set_xlim(t_min, t_max + pad)
+    ax.set_ylim(max(len(order), 1) - 0.5, -0.5)
+    ax.set_yticks(range(len(order)), [str(n) for n in order])
+    for y in range(len(order) - 1):
+        ax.axhline(y + 0.5, color="#e3e3e3", linewidth=0.8, zorder=1)
+    ax.tick_params(axis="y", length=0, labelsize=10)
+    if len(df) == 0:
+        ax.text(0.5, 0.5, "no calls", transform=ax.transAxes, ha="center", va="center",
+                color="#777777")
+    counts = pd.Series(outcomes).value_counts()
+    subtitle = f"{len(df)} calls" + (
+        ": " + ", ".join(f"{counts[o]} {o}" for o in ordered) if len(df) else ""
+    )
+    return finish(
+        fig, ax, title=title or f"Calls by {lane}", xlabel="time (s)", ylabel=lane,
+        subtitle=subtitle, handles=handles,
+    )
+
+
+def latency_distribution(
+    calls: pd.DataFrame,
+    *,
+    by: str | None = "service",
+    timeout_s: float | None = None,
+    title: str | None = None,
+    bins: int = 40,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """Histogram of call latency, one panel per ``calls[by]`` group, stacked by outcome.
+
+    Latency is ``calls["latency"]`` when present, else ``end - start`` (seconds). Each bar is
+    split by ``outcome`` in the project's outcome colours (if there is no outcome column, all
+    calls count as "ok"), so a fast failure and a slow timeout look different at a glance. The
+    median and 99th percentile are written on each panel; ``timeout_s`` is drawn as a dashed
+    vertical line. ``by=None`` gives one panel for all calls. Bins are shared by every panel.
+
+    Empty ``calls`` give a valid empty figure with a note.
+
+    >>> calls = pd.DataFrame({"service": ["A", "A", "D"], "start": [0.0, 1.0, 2.0],
+    ...                       "end": [0.05, 1.06, 3.0], "outcome": ["ok", "ok", "timeout"]})
+    >>> fig = latency_distribution(calls, timeout_s=1.0)
+    """
+    needed = ("latency",) if "latency" in getattr(calls, "columns", ()) else ("start", "end")
+    df = _check_calls(calls, needed=needed + ((by,) if by is not None else ()), name="calls")
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        raise ValueError(f"bins={bins!r} must be a positive integer")
+    if timeout_s is not None:
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)):
+            raise TypeError(f"timeout_s={timeout_s!r} must be a number of seconds or None")
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s={timeout_s} must be greater than 0")
+    latency = (
+        df["latency"].astype(float) if "latency" in df.columns
+        else df["end"].astype(float) - df["start"].astype(float)
+    )
+    outcome = df["outcome"].astype(str) if "outcome" in df.columns else pd.Series(
+        "ok", index=df.index
+    )
+    keep = latency.notna().to_numpy()
+    latency, outcome, df = latency[keep], outcome[keep], df[keep]
+    groups = list(dict.fromkeys(df[by])) if by is not None else ["all calls"]
+    if not groups:
+        groups = ["(no calls)"]
+
+    n = len(groups)
+    size = figsize or (9.0, max(2.6, min(8.0, 0.8 + 1.15 * n)))
+    fig, axes = new_figure(n, 1, sharex=True, figsize=size)
+    axes = axes if isinstance(axes, list) else [axes]
+
+    top = float(latency.max()) if len(latency) else 1.0
+    if timeout_s is not None:
+        top = max(top, float(timeout_s))
+    top = top * 1.04 if top > 0 else 1.0
+    edges = np.linspace(0.0, top, bins + 1)
+    present = list(dict.fromkeys(outcome))
+    ordered = [o for o in OUTCOME_ORDER if o in present] + [
+        o for o in present if o not in OUTCOME_ORDER
+    ]
+
+    for ax, group in zip(axes, groups):
+        mask = (df[by] == group).to_numpy() if by is not None else np.ones(len(df), bool)
+        lat, out = latency.to_numpy()[mask], outcome.to_numpy()[mask]
+        bottom = np.zeros(bins)
+        for o in ordered:
+            counts, _ = np.histogram(lat[out == o], bins=edges)
+            if counts.any():
+                # One artist per outcome (stairs), not one rectangle per bin: much faster.
+                ax.stairs(bottom + counts, edges, baseline=bottom.copy(), fill=True,
+                          color=outcome_color(o), linewidth=0)
+                bottom += counts
+        if timeout_s is not None:
+            ax.axvline(timeout_s, color="#333333", linestyle=(0, (4, 3)), linewidth=1.1, zorder=3)
+        ax.grid(axis="y", color="#eeeeee", linewidth=0.6)
+        ax.set_ylim(0, max(1.0, bottom.max()) * 1.25)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+        if len(lat):
+            p50, p99 = np.percentile(lat, [50, 99])
+            stats = f"n={len(lat)}   median {_fmt_s(p50)}   p99 {_fmt_s(p99)}"
+        else:
+            stats = "no calls"
+        box = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5)
+        ax.text(0.005, 0.97, str(group), transform=ax.transAxes, ha="left", va="top",
+                fontsize=10, fontweight="bold", bbox=box)
+        ax.text(0.995, 0.97, stats, transform=ax.transAxes, ha="right", va="top",
+                fontsize=8.5, color="#333333", bbox=box)
+    for ax in axes[:-1]:
+        ax.tick_params(axis="x", labelbottom=False)
+    axes[-1].set_xlim(0.0, top)
+    axes[-1].set_xlabel("latency (s)")
+    fig.supylabel("calls", fontsize=10, x=0.01)
+    handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
+    if timeout_s is not None:
+        handles.append(Line2D([], [], color="#333333", linestyle=(0, (4, 3)), linewidth=1.1,
+                              label=f"timeout = {timeout_s:g} s"))
+    name = by if by is not None else "all calls"
+    fig = finish(fig, axes[0], title=title or f"Latency by {name}", handles=handles)
+    if n > 1:
+        fig.subplots_adjust(hspace=0.25)
+    return fig
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _check_calls(calls, *, needed, name: str) -> pd.DataFrame:
+    if not isinstance(calls, pd.DataFrame):
+        raise TypeError(f"{name}={type(calls).__name__} must be a pandas DataFrame")
+    missing = [c for c in needed if c not in calls.columns]
+    if missing:
+        raise ValueError(
+            f"{name} is missing column(s) {', '.join(map(str, missing))}; "
+            f"it has {', '.join(map(str, calls.columns)) or 'no columns'}"
+        )
+    return calls
+
+
+def _check_health(health, lane: str) -> pd.DataFrame:
+    if not isinstance(health, pd.DataFrame):
+        raise TypeError(f"health={type(health).__name__} must be a pandas DataFrame")
+    if lane not in health.columns and "lane" in health.columns:
+        health = health.rename(columns={"lane": lane})
+    return _check_calls(health, needed=(lane, "start", "end"), name="health")
+
+
+def _lane_order(values: pd.Series, lanes, health_lanes) -> list:
+    if lanes is not None:
+        order = list(lanes)
+        if len(set(order)) != len(order):
+            raise ValueError(f"lanes={order!r} names a lane twice")
+        return order
+    seen = list(dict.fromkeys(values.dropna()))
+    if health_lanes is not None:
+        seen += [h for h in dict.fromkeys(health_lanes.dropna()) if h not in seen]
+    return seen
+
+
+def _nanmax(*series) -> float:
+    values = [float(s.max()) for s in series if s is not None and len(s) and s.notna().any()]
+    values = [v for v in values if np.isfinite(v)]
+    return max(values) if values else 0.0
+
+
+def _pack(lanes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Give each call a row inside its lane so overlapping calls do not cover each other.
+
+    Greedy interval partitioning by start time; beyond ``_MAX_SUBROWS`` rows, rows are reused
+    (the busiest lanes then overlap a little rather than becoming unreadably thin).
+    Returns each call's row and the number of rows of its lane.
+    """
+    sub = np.zeros(len(starts), dtype=int)
+    if len(starts) == 0:
+        return sub, np.ones(0, dtype=int)
+    free_at: dict = {}
+    for i in np.lexsort((starts, lanes.astype(str))):
+        rows = free_at.setdefault(lanes[i], [])
+        for r, t in enumerate(rows):
+            if t <= starts[i]:
+                rows[r] = ends[i]
+                sub[i] = r
+                break
+        else:
+            if len(rows) < _MAX_SUBROWS:
+                rows.append(ends[i])
+                sub[i] = len(rows) - 1
+            else:
+                r = int(np.argmin(rows))
+                rows[r] = ends[i]
+                sub[i] = r
+    nrows = {name: len(rows) for name, rows in free_at.items()}
+    return sub, np.array([nrows[name] for name in lanes], dtype=int)
+

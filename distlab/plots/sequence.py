@@ -1,0 +1,378 @@
+"""Message-sequence diagram of a simulated run: who sent what to whom, what arrived, what was lost.
+
+The picture Maelstrom and ShiViz give their users: one horizontal line per node, time flowing to
+the right, one arrow per delivered message from (send time, sender) to (delivery time, receiver),
+an X for every dropped message coloured by why it was dropped, partitions and crashed nodes shaded.
+
+>>> from distlab.sim import World, Network  # doctest: +SKIP
+>>> fig = message_sequence(world.events(), title="Ping-pong over a 10% lossy link")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from distlab.plots.style import (
+    DROP_COLORS,
+    OUTCOME_COLORS,
+    STATE_COLORS,
+    finish,
+    new_figure,
+    shade_bands,
+)
+
+__all__ = ["message_sequence"]
+
+_REQUIRED = ("time", "kind")
+_DROP_LABELS = {
+    "loss": "dropped: lost on the network",
+    "partition": "dropped: partition",
+    "crashed": "dropped: node crashed",
+}
+# Kinds the network itself logs; a fault of the same kind is already drawn from them.
+_NETWORK_KIND = {"partition": "partition", "crash": "crash"}
+
+
+def message_sequence(
+    events: pd.DataFrame,
+    *,
+    title: str | None = None,
+    nodes: list[str] | None = None,
+    max_messages: int = 400,
+    faults: pd.DataFrame | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """Draw the messages of an event log as a sequence diagram and return the Figure.
+
+    ``events`` is ``World.events()``: columns ``time, kind, node, src, dst, msg_id, reason,
+    detail``. Kinds used: ``send``, ``deliver``, ``drop`` (``reason`` loss / partition /
+    crashed), ``partition`` / ``heal``, ``crash`` / ``restart`` (``node``), ``slow`` (``node``,
+    factor in ``detail``; factor 1 ends it) and ``fault_start`` / ``fault_end``. Other kinds are
+    ignored.
+
+    - ``nodes``: which nodes to draw, top to bottom (default: every node in order of appearance).
+    - ``max_messages``: only the first that many messages (by send time) are drawn, so a long
+      run stays readable and fast; the subtitle says how many were left out.
+    - ``faults``: optional bands DataFrame (``FaultSchedule.bands()``: start, end, kind, label)
+      shaded over the whole height; if omitted, faults are read from ``fault_start`` /
+      ``fault_end`` rows. Partitions and crashes are always taken from the network's own
+      ``partition``/``heal`` and ``crash``/``restart`` rows when the log has them (a crash is
+      shaded on the crashed node's line only).
+
+    An event log with no messages gives a valid, empty diagram (the node lines, if any, and a
+    note). Missing ``time``/``kind`` columns raise ``ValueError``.
+
+    >>> fig = message_sequence(events, title="3 nodes, loss=0.1, seed=1")  # doctest: +SKIP
+    """
+    ev = _check_events(events)
+    if max_messages is None or isinstance(max_messages, bool) or not isinstance(max_messages, int):
+        raise TypeError(f"max_messages={max_messages!r} must be an integer")
+    if max_messages < 1:
+        raise ValueError(f"max_messages={max_messages} must be at least 1")
+
+    kind = ev["kind"].astype(str)
+    sends = ev[kind == "send"]
+    delivers = ev[kind == "deliver"]
+    drops = ev[kind == "drop"]
+
+    # Messages to draw: the first max_messages sends (plus drops that have no send row).
+    n_total = int(sends["msg_id"].nunique()) if len(sends) else 0
+    shown_sends = sends.drop_duplicates("msg_id").iloc[:max_messages]
+    shown_ids = set(shown_sends["msg_id"].tolist())
+    if n_total > max_messages:
+        delivers = delivers[delivers["msg_id"].isin(shown_ids)]
+        drops = drops[drops["msg_id"].isin(shown_ids)]
+
+    node_order = _node_order(ev, nodes)
+    y_of = {name: i for i, name in enumerate(node_order)}
+
+    t_end = _time_extent(ev, shown_sends, delivers, drops, truncated=n_total > max_messages)
+    t_start = float(ev["time"].min()) if len(ev) else 0.0
+    t_start = min(t_start, 0.0)
+
+    height = figsize or (9.0, max(2.6, min(6.5, 1.2 + 0.55 * max(len(node_order), 1))))
+    fig, ax = new_figure(figsize=height)
+    ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
+
+    # Node lines.
+    if node_order:
+        ax.hlines(
+            list(y_of.values()), t_start, t_end, colors="#444444", linewidth=1.0, zorder=1
+        )
+
+    # Delivered messages: one quiver for all arrows.
+    send_idx = shown_sends.set_index("msg_id")
+    n_delivered = _draw_deliveries(ax, send_idx, delivers, y_of)
+    n_dropped = _draw_drops(ax, send_idx, drops, y_of)
+
+    # Shading: partitions (whole height), crashes and slow nodes (per node line), other faults.
+    _shade_network_states(ax, ev, y_of, t_end, faults)
+
+    ax.set_xlim(t_start, t_end if t_end > t_start else t_start + 1.0)
+    if node_order:
+        ax.set_ylim(len(node_order) - 0.5, -0.5)  # first node at the top
+        ax.set_yticks(range(len(node_order)), [str(n) for n in node_order])
+    else:
+        ax.set_yticks([])
+    ax.tick_params(axis="y", length=0, labelsize=10)
+    ax.spines["left"].set_visible(False)
+
+    counts = f"{n_delivered} delivered · {n_dropped} dropped"
+    if n_total > max_messages:
+        subtitle = f"first {max_messages} of {n_total} messages shown: {counts}"
+    else:
+        subtitle = f"{n_total} messages sent: {counts}"
+    if n_total == 0 and len(drops) == 0:
+        ax.text(
+            0.5, 0.5, "no messages in this event log", transform=ax.transAxes,
+            ha="center", va="center", color="#777777", fontsize=10,
+        )
+        subtitle = "0 messages"
+    handles = []
+    if n_delivered:
+        handles.append(Line2D([], [], color=OUTCOME_COLORS["delivered"], linewidth=1.5,
+                              label="delivered"))
+    return finish(
+        fig, ax,
+        handles=handles,
+        title=title or "Message sequence",
+        xlabel="time (s)",
+        ylabel="node",
+        subtitle=subtitle,
+    )
+
+
+def _check_events(events: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(events, pd.DataFrame):
+        raise TypeError(f"events={type(events).__name__} must be a pandas DataFrame (World.events())")
+    missing = [c for c in _REQUIRED if c not in events.columns]
+    if missing:
+        raise ValueError(
+            f"events is missing column(s) {', '.join(missing)}; "
+            f"it has {', '.join(map(str, events.columns)) or 'no columns'}"
+        )
+    ev = events
+    for col in ("node", "src", "dst", "msg_id", "reason", "detail"):
+        if col not in ev.columns:
+            ev = ev.assign(**{col: None})
+    return ev
+
+
+def _node_order(ev: pd.DataFrame, nodes: list[str] | None) -> list:
+    if nodes is not None:
+        order = list(nodes)
+        if len(set(order)) != len(order):
+            raise ValueError(f"nodes={order!r} names a node twice")
+        return order
+    # Row order is time order, so this is the order of first appearance.
+    stacked = pd.Series(ev[["node", "src", "dst"]].to_numpy().ravel())
+    return list(stacked.dropna().unique())
+
+
+def _time_extent(ev, shown_sends, delivers, drops, *, truncated: bool) -> float:
+    if truncated:
+        times = [shown_sends["time"].max(), delivers["time"].max(), drops["time"].max()]
+        times = [t for t in times if t is not None and not pd.isna(t)]
+        end = max(times) if times else 0.0
+    else:
+        end = float(ev["time"].max()) if len(ev) else 0.0
+    start = min(float(ev["time"].min()) if len(ev) else 0.0, 0.0)
+    span = end - start
+    return end + 0.02 * span if span > 0 else end + 1.0
+
+
+def _draw_deliveries(ax, send_idx: pd.DataFrame, delivers: pd.DataFrame, y_of: dict) -> int:
+    if len(delivers) == 0 or len(send_idx) == 0:
+        return 0
+    d = delivers[delivers["msg_id"].isin(send_idx.index)]
+    if len(d) == 0:
+        return 0
+    s = send_idx.loc[d["msg_id"].to_numpy()]
+    src = s["src"].map(y_of).to_numpy(dtype=float)
+    dst_name = d["dst"].where(d["dst"].notna(), s["dst"].to_numpy())
+    dst = dst_name.map(y_of).to_numpy(dtype=float)
+    x0 = s["time"].to_numpy(dtype=float)
+    x1 = d["time"].to_numpy(dtype=float)
+    ok = ~(np.isnan(src) | np.isnan(dst))  # messages between nodes not drawn
+    x0, x1, src, dst = x0[ok], x1[ok], src[ok], dst[ok]
+    if len(x0) == 0:
+        return 0
+    color = OUTCOME_COLORS["delivered"]
+    # Arrow heads sized in points, independent of the data range: lines + a quiver of unit
+    # vectors would distort; a quiver in data units with scale=1 draws exact arrows.
+    ax.quiver(
+        x0, src, x1 - x0, dst - src,
+        angles="xy", scale_units="xy", scale=1,
+        color=color, width=0.0022, headwidth=4.5, headlength=6, headaxislength=5.5,
+        alpha=0.85, zorder=3,
+    )
+    return int(len(x0))
+
+
+def _draw_drops(ax, send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> int:
+    if len(drops) == 0:
+        return 0
+    n = 0
+    reasons = drops["reason"].astype(str)
+    for reason in list(dict.fromkeys(reasons)):
+        rows = drops[reasons == reason]
+        color = DROP_COLORS.get(reason, OUTCOME_COLORS["dropped"])
+        xs, ys, segments = [], [], []
+        for row in rows.itertuples(index=False):
+            t_drop = float(row.time)
+            msg = row.msg_id
+            if msg in send_idx.index:
+                sent = send_idx.loc[msg]
+                if isinstance(sent, pd.DataFrame):
+                    sent = sent.iloc[0]
+                t_send = float(sent["time"])
+                ys_src = y_of.get(sent["src"])
+                ys_dst = y_of.get(sent["dst"] if pd.notna(sent["dst"]) else row.dst)
+            else:
+                t_send = t_drop
+                ys_src = y_of.get(row.src) if pd.notna(row.src) else y_of.get(row.node)
+                ys_dst = y_of.get(row.dst) if pd.notna(row.dst) else None
+            if ys_src is None and ys_dst is None:
+                continue
+            if ys_src is None:
+                ys_src = ys_dst
+            if ys_dst is None:
+                ys_dst = ys_src
+            y = _drop_y(reason, t_send, t_drop, ys_src, ys_dst)
+            xs.append(t_drop)
+            ys.append(y)
+            if (t_drop, y) != (t_send, ys_src):
+                segments.append(((t_send, ys_src), (t_drop, y)))
+        if not xs:
+            continue
+        n += len(xs)
+        if segments:
+            ax.add_collection(
+                LineCollection(
+                    segments, colors=color, linewidths=0.9, linestyles=(0, (2, 2)),
+                    alpha=0.7, zorder=2,
+                )
+            )
+        ax.scatter(
+            xs, ys, marker="X", s=42, color=color, edgecolors="white", linewidths=0.5,
+            zorder=4, label=_DROP_LABELS.get(reason, f"dropped: {reason}"),
+        )
+    return n
+
+
+def _drop_y(reason: str, t_send: float, t_drop: float, y_src: float, y_dst: float) -> float:
+    """Where on the diagram a drop happened.
+
+    Lost on the network: half-way along its path. Otherwise: at the receiver if it travelled
+    (dropped on arrival), else a little way out of the sender (refused at send time).
+    """
+    if reason == "loss":
+        return (y_src + y_dst) / 2
+    if t_drop > t_send:
+        return y_dst
+    return y_src + 0.25 * (y_dst - y_src)
+
+
+def _shade_network_states(ax, ev: pd.DataFrame, y_of: dict, t_end: float, faults) -> None:
+    kind = ev["kind"].astype(str)
+    has_partition_rows = bool((kind == "partition").any())
+    has_crash_rows = bool((kind == "crash").any())
+
+    # Partitions, whole height: from a partition row to the next heal (or re-partition).
+    periods = []
+    start = None
+    for row in ev[kind.isin(["partition", "heal"])].itertuples(index=False):
+        if start is not None:
+            periods.append((start, float(row.time)))
+        start = float(row.time) if row.kind == "partition" else None
+    if start is not None:
+        periods.append((start, math.inf))
+    if periods:
+        shade_bands(ax, _bands(periods, "partitioned"), until=t_end, alpha=0.14)
+
+    # Crashed nodes, on their own line.
+    _shade_per_node(ax, ev[kind.isin(["crash", "restart"])], y_of, t_end,
+                    starts=lambda r: r.kind == "crash", label="crashed")
+    # Slow nodes: a slow row with factor 1 ends the slowness.
+    _shade_per_node(ax, ev[kind == "slow"], y_of, t_end,
+                    starts=lambda r: _factor(r.detail) != 1.0, label="slow")
+
+    # Other faults over the whole height.
+    if faults is not None:
+        bands = faults
+    else:
+        bands = _fault_bands(ev[kind.isin(["fault_start", "fault_end"])])
+    if bands is not None and len(bands):
+        fkind = bands["kind"] if "kind" in bands.columns else pd.Series([None] * len(bands))
+        fkind = fkind.astype(str).str.lower().reset_index(drop=True)
+        keep = np.ones(len(bands), dtype=bool)
+        if has_partition_rows:
+            keep &= ~fkind.str.startswith("partition").to_numpy()
+        if has_crash_rows:
+            keep &= ~fkind.str.startswith("crash").to_numpy()
+        shade_bands(ax, bands.reset_index(drop=True)[keep], until=t_end, alpha=0.12)
+
+
+def _bands(periods, label: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"start": [p[0] for p in periods], "end": [p[1] for p in periods], "label": label}
+    )
+
+
+def _shade_per_node(ax, rows: pd.DataFrame, y_of: dict, t_end: float, *, starts, label) -> None:
+    open_at: dict = {}
+    periods: dict = {}
+    for row in rows.itertuples(index=False):
+        if row.node not in y_of:
+            continue
+        if row.node in open_at:
+            periods.setdefault(row.node, []).append((open_at.pop(row.node), float(row.time)))
+        if starts(row):
+            open_at[row.node] = float(row.time)
+    for node, t in open_at.items():
+        periods.setdefault(node, []).append((t, math.inf))
+    for node, spans in periods.items():
+        y = y_of[node]
+        shade_bands(
+            ax, _bands(spans, label), y=(y - 0.32, y + 0.32), until=t_end, alpha=0.3,
+            colors={label: STATE_COLORS[label]}, zorder=0.5,
+        )
+
+
+def _factor(detail) -> float:
+    match = re.search(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?", str(detail))
+    return float(match.group()) if match else math.nan
+
+
+def _fault_bands(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """Pair fault_start/fault_end rows (same node and detail) into bands."""
+    if len(rows) == 0:
+        return None
+    open_at: dict = {}
+    out = []
+    for row in rows.itertuples(index=False):
+        key = (row.node if pd.notna(row.node) else None, str(row.detail))
+        if row.kind == "fault_start":
+            open_at.setdefault(key, []).append(float(row.time))
+        elif open_at.get(key):
+            out.append((open_at[key].pop(0), float(row.time), key))
+    for key, starts in open_at.items():
+        out.extend((t, math.inf, key) for t in starts)
+    if not out:
+        return None
+    details = [k[1] for _, _, k in out]
+    return pd.DataFrame(
+        {
+            "start": [o[0] for o in out],
+            "end": [o[1] for o in out],
+            "kind": [re.split(r"[\s(:]", d, maxsplit=1)[0].lower() for d in details],
+            "label": details,
+        }
+    )

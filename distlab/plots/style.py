@@ -1,0 +1,419 @@
+"""The shared look of every distlab figure: palette, outcome and state colours, bands, layout.
+
+One colour means one outcome in every notebook (Okabe-Ito, safe for colour-blind readers), and
+states such as a partition, a crashed node or an OPEN breaker are translucent bands behind the
+events. Figures are built with :class:`matplotlib.figure.Figure` directly, never with pyplot, so
+nothing is kept in a global figure registry and no GUI backend is needed.
+
+>>> fig, ax = new_figure()
+>>> ax.bar([0, 1], [3, 1], color=[outcome_color("ok"), outcome_color("timeout")])  # doctest: +SKIP
+>>> finish(fig, ax, title="Two calls", xlabel="call", ylabel="count")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+__all__ = [
+    "DROP_COLORS",
+    "OKABE_ITO",
+    "OUTCOME_COLORS",
+    "OUTCOME_ORDER",
+    "STATE_COLORS",
+    "band_color",
+    "finish",
+    "new_figure",
+    "outcome_color",
+    "shade_bands",
+]
+
+#: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision
+#: deficiency, plus a neutral grey for "other".
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "grey": "#999999",
+}
+
+#: Outcome -> colour, fixed for the whole project: the same colour means the same outcome in
+#: every figure of every notebook.
+OUTCOME_COLORS: dict[str, str] = {
+    "ok": OKABE_ITO["bluish_green"],
+    "success": OKABE_ITO["bluish_green"],
+    "delivered": OKABE_ITO["bluish_green"],
+    "error": OKABE_ITO["vermillion"],
+    "failure": OKABE_ITO["vermillion"],
+    "timeout": OKABE_ITO["orange"],
+    "rejected": OKABE_ITO["reddish_purple"],
+    "stale_read": OKABE_ITO["sky_blue"],
+    "lost_write": OKABE_ITO["yellow"],
+    "dropped": OKABE_ITO["black"],
+    "other": OKABE_ITO["grey"],
+}
+
+#: Legend order for outcomes: successes first, then the ways things go wrong.
+OUTCOME_ORDER: tuple[str, ...] = tuple(OUTCOME_COLORS)
+
+#: State -> colour for the shaded bands behind events (breaker states, network and node health).
+STATE_COLORS: dict[str, str] = {
+    "CLOSED": OKABE_ITO["bluish_green"],
+    "OPEN": OKABE_ITO["vermillion"],
+    "HALF_OPEN": OKABE_ITO["orange"],
+    "up": OKABE_ITO["bluish_green"],
+    "healed": OKABE_ITO["bluish_green"],
+    "partitioned": OKABE_ITO["blue"],
+    "down": OKABE_ITO["vermillion"],
+    "crashed": OKABE_ITO["vermillion"],
+    "slow": OKABE_ITO["orange"],
+    "flaky": OKABE_ITO["reddish_purple"],
+    "loss_burst": OKABE_ITO["black"],
+    "overloaded": OKABE_ITO["reddish_purple"],
+}
+
+#: Why a message was dropped -> colour of its X in a message-sequence diagram. A partition drop
+#: has the colour of the partition band, a crashed-node drop the colour of the crashed band.
+DROP_COLORS: dict[str, str] = {
+    "loss": OUTCOME_COLORS["dropped"],
+    "partition": STATE_COLORS["partitioned"],
+    "crashed": STATE_COLORS["crashed"],
+}
+
+# Other spellings a caller or a log may use for the same outcome or state.
+_OUTCOME_ALIASES = {
+    "success": "success",
+    "succeeded": "success",
+    "fail": "failure",
+    "failed": "failure",
+    "stale": "stale_read",
+    "lost": "lost_write",
+    "drop": "dropped",
+    "rejected_fast": "rejected",
+    "timed_out": "timeout",
+}
+_STATE_ALIASES = {
+    "closed": "CLOSED",
+    "open": "OPEN",
+    "half_open": "HALF_OPEN",
+    "halfopen": "HALF_OPEN",
+    "partition": "partitioned",
+    "crash": "crashed",
+    "dead": "down",
+    "slownode": "slow",
+    "slow_node": "slow",
+    "lossburst": "loss_burst",
+    "loss": "loss_burst",
+    "heal": "healed",
+}
+#: Band states that mean "nothing wrong": not shaded unless asked for.
+_QUIET_STATES = frozenset({"up", "healed"})
+
+
+def _key(name: object) -> str:
+    """Normalise 'Half-Open', 'stale read', 'Slow(factor=3)' to 'half_open', 'stale_read', 'slow'."""
+    text = str(name).strip()
+    text = re.split(r"[(:=]", text, maxsplit=1)[0].strip()
+    return re.sub(r"[\s\-]+", "_", text).lower()
+
+
+def outcome_color(name: object) -> str:
+    """Colour of an outcome ("ok", "error", "timeout", "rejected", ...); grey if unknown.
+
+    Case, spaces and hyphens do not matter, and common synonyms are understood.
+
+    >>> outcome_color("ok") == outcome_color("delivered") == "#009E73"
+    True
+    >>> outcome_color("Stale read")
+    '#56B4E9'
+    >>> outcome_color("something else")
+    '#999999'
+    """
+    key = _key(name)
+    key = _OUTCOME_ALIASES.get(key, key)
+    return OUTCOME_COLORS.get(key, OUTCOME_COLORS["other"])
+
+
+def _state_key(name: object) -> str | None:
+    """The STATE_COLORS key for a state/kind/label, or None when it names no known state."""
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return None
+    key = _key(name)
+    if not key:
+        return None
+    key = _STATE_ALIASES.get(key, key)
+    if key.upper() in STATE_COLORS:
+        return key.upper()
+    if key in STATE_COLORS:
+        return key
+    first = key.split("_", 1)[0]  # "slow_b_x5" -> "slow"
+    first = _STATE_ALIASES.get(first, first)
+    return first if first in STATE_COLORS else None
+
+
+def band_color(*names: object) -> str:
+    """Colour for a band, from the first of ``names`` (state, kind, label) naming a known state.
+
+    >>> band_color("OPEN") == band_color("open") == STATE_COLORS["OPEN"]
+    True
+    >>> band_color(None, "partition", "partition {a} | {b}") == STATE_COLORS["partitioned"]
+    True
+    """
+    for name in names:
+        key = _state_key(name)
+        if key is not None:
+            return STATE_COLORS[key]
+    return OKABE_ITO["grey"]
+
+
+def _is_quiet(*names: object) -> bool:
+    keys = [_state_key(n) for n in names]
+    known = [k for k in keys if k is not None]
+    return bool(known) and known[0] in _QUIET_STATES
+
+
+def shade_bands(
+    ax: Axes,
+    bands: pd.DataFrame | None,
+    *,
+    y: tuple[float, float] | None = None,
+    until: float | None = None,
+    alpha: float = 0.16,
+    colors: Mapping[str, str] | None = None,
+    show_quiet: bool = False,
+    zorder: float = 0.0,
+) -> list[Rectangle]:
+    """Shade time spans ``[start, end)`` of ``ax`` as translucent bands with legend entries.
+
+    ``bands`` has columns ``start``, ``end`` (seconds) and ``label``, and optionally ``state`` or
+    ``kind`` naming the state for its colour (see :data:`STATE_COLORS`; ``colors`` maps a label to
+    a colour and wins). A missing or infinite ``end`` means "until ``until``" (default: the right
+    edge of the axes); with ``until``, bands are also cut there and those starting later are not
+    drawn (nor listed in the legend). Bands in a healthy state ("up", "healed") are skipped unless
+    ``show_quiet``. With ``y=(low, high)`` (data coordinates) a band covers only that height, e.g.
+    one node's line or one service's lane; otherwise the full height. Each label gets one legend
+    entry; :func:`finish` also merges repeats across calls.
+
+    >>> fig, ax = new_figure()
+    >>> bands = pd.DataFrame({"start": [1.0], "end": [2.5], "label": ["partitioned"]})
+    >>> patches = shade_bands(ax, bands)
+    """
+    if bands is None or len(bands) == 0:
+        return []
+    if not isinstance(bands, pd.DataFrame):
+        raise TypeError(f"bands={type(bands).__name__} must be a pandas DataFrame")
+    missing = [c for c in ("start", "end") if c not in bands.columns]
+    if missing:
+        raise ValueError(
+            f"bands is missing column(s) {', '.join(missing)}; "
+            f"it has {', '.join(map(str, bands.columns))}"
+        )
+    right = until if until is not None else ax.get_xlim()[1]
+    left = ax.get_xlim()[0] if until is None else -math.inf
+    patches: list[Rectangle] = []
+    labelled: set[str] = set()
+    for row in bands.itertuples(index=False):
+        state = getattr(row, "state", None)
+        kind = getattr(row, "kind", None)
+        label = getattr(row, "label", None)
+        if label is None or (isinstance(label, float) and math.isnan(label)):
+            label = state if state is not None else kind
+        label = str(label)
+        if not show_quiet and _is_quiet(state, kind, label):
+            continue
+        start = float(row.start)
+        end = float(row.end) if row.end is not None else math.nan
+        if math.isnan(end) or math.isinf(end):
+            end = max(right, start)
+        if until is not None:
+            end = min(end, until)
+        if end <= start or start >= right or end <= left:
+            continue  # empty, or entirely outside the time shown
+        color = (colors or {}).get(label) or band_color(state, kind, label)
+        legend_label = label if label not in labelled else "_nolegend_"
+        labelled.add(label)
+        common = dict(
+            facecolor=color, alpha=alpha, linewidth=0, zorder=zorder, label=legend_label
+        )
+        if y is None:
+            patch = ax.axvspan(start, end, **common)
+        else:
+            patch = Rectangle((start, y[0]), end - start, y[1] - y[0], **common)
+            ax.add_patch(patch)
+        patches.append(patch)
+    return patches
+
+
+def new_figure(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    figsize: tuple[float, float] = (9.0, 4.0),
+    dpi: float = 100,
+    sharex: bool = False,
+    sharey: bool = False,
+    height_ratios: Iterable[float] | None = None,
+) -> tuple[Figure, Axes | list[Axes]]:
+    """A new styled figure (not registered with pyplot) and its axes.
+
+    Returns ``(fig, ax)`` for one panel, ``(fig, [ax, ...])`` (flat list) for several.
+
+    >>> fig, ax = new_figure()
+    >>> fig, axes = new_figure(3, sharex=True, figsize=(9, 5))
+    """
+    # No layout engine: constrained layout costs a full extra draw (a third of the render time);
+    # finish() sets the margins from the text it knows about instead.
+    fig = Figure(figsize=figsize, dpi=dpi)
+    axes = fig.subplots(
+        nrows,
+        ncols,
+        sharex=sharex,
+        sharey=sharey,
+        squeeze=False,
+        gridspec_kw={"height_ratios": list(height_ratios)} if height_ratios else None,
+    )
+    flat = list(axes.flat)
+    for ax in flat:
+        _style_axes(ax)
+    return fig, (flat[0] if len(flat) == 1 else flat)
+
+
+def _style_axes(ax: Axes) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("#555555")
+    ax.tick_params(labelsize=9, colors="#333333")
+    ax.xaxis.label.set_size(10)
+    ax.yaxis.label.set_size(10)
+    ax.set_axisbelow(True)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+
+
+def finish(
+    fig: Figure,
+    ax: Axes,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    *,
+    legend: str | None = "outside",
+    legend_title: str | None = None,
+    subtitle: str | None = None,
+    handles: Iterable[Artist] = (),
+) -> Figure:
+    """Title, axis labels (say the units: "time (s)") and a tidy legend; returns ``fig``.
+
+    ``legend`` is ``"outside"`` (to the right of the axes, never over the data), ``"inside"``
+    (matplotlib's best spot) or ``None``. Legend entries with the same label are merged, so bands
+    and markers drawn in several calls appear once. ``subtitle`` is a small grey line under the
+    title, e.g. a count of what is shown. ``handles`` are extra legend entries (proxy artists
+    with a label, e.g. ``matplotlib.patches.Patch(color=..., label="ok")``), listed first.
+
+    >>> fig, ax = new_figure()
+    >>> fig = finish(fig, ax, title="Calls to B", xlabel="time (s)", ylabel="call")
+    """
+    if title:
+        ax.set_title(title, fontsize=11, loc="left", pad=17 if subtitle else 6)
+    if subtitle:
+        ax.text(
+            0.0, 1.015, subtitle, transform=ax.transAxes, fontsize=8.5, color="#555555",
+            ha="left", va="bottom",
+        )
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    legend_width = 0.0
+    if legend is not None:
+        if legend not in ("outside", "inside"):
+            raise ValueError(f"legend={legend!r} is not one of 'outside', 'inside', None")
+        entries, labels = _unique_legend_entries(fig, list(handles))
+        if entries and legend == "outside":
+            legend_width = _legend_width_in(labels, legend_title)
+            fig.legend(
+                entries, labels, loc="upper left", fontsize=8.5, title=legend_title,
+                title_fontsize=9, frameon=False, alignment="left",
+                bbox_to_anchor=(1.0 - legend_width / fig.get_figwidth(), 1.0 - 0.1 / fig.get_figheight()),
+            )
+        elif entries:
+            ax.legend(
+                entries, labels, fontsize=8.5, title=legend_title, title_fontsize=9,
+                framealpha=0.9,
+            )
+    _set_margins(fig, right_in=legend_width, title=bool(title), subtitle=bool(subtitle))
+    return fig
+
+
+# Approximate text metrics (DejaVu Sans): measuring real extents would need a draw, which is what
+# makes constrained layout slow; these estimates err on the generous side.
+def _text_width_in(text: str, fontsize: float) -> float:
+    return len(text) * 0.56 * fontsize / 72
+
+
+def _legend_width_in(labels: list[str], title: str | None) -> float:
+    widest = max([_text_width_in(lbl, 8.5) for lbl in labels] + [_text_width_in(title or "", 9)])
+    return 0.15 + 0.4 + widest + 0.1
+
+
+def _tick_labels(axis) -> list[str]:
+    locs = axis.get_majorticklocs()
+    labels = [t.get_text() for t in axis.get_ticklabels()]
+    if any(labels):
+        return labels
+    return list(axis.get_major_formatter().format_ticks(locs)) if len(locs) else []
+
+
+def _set_margins(fig: Figure, *, right_in: float, title: bool, subtitle: bool) -> None:
+    """Fix the subplot margins of ``fig`` (in inches) from its tick labels, labels and legend."""
+    width, height = fig.get_figwidth(), fig.get_figheight()
+    left_in = 0.0
+    for ax in fig.axes:
+        ylabels = _tick_labels(ax.yaxis) if ax.yaxis.get_visible() else []
+        tick_w = max([_text_width_in(t, 10) for t in ylabels] + [0.2])
+        label_w = 0.0
+        ylabel = ax.yaxis.label
+        if ylabel.get_text():
+            label_w = (
+                _text_width_in(ylabel.get_text(), ylabel.get_size()) + 0.1
+                if ylabel.get_rotation() == 0 else 0.3
+            )
+        left_in = max(left_in, 0.15 + label_w + tick_w + 0.1)
+    if getattr(fig, "_supylabel", None) is not None:
+        left_in += 0.25
+    bottom_in = 0.35 + (0.22 if any(ax.get_xlabel() for ax in fig.axes) else 0.0)
+    top_in = 0.15 + (0.3 if title else 0.0) + (0.2 if subtitle else 0.0)
+    right_in = max(right_in, 0.3)
+    fig.subplots_adjust(
+        left=min(left_in / width, 0.45),
+        right=max(1.0 - right_in / width, 0.5),
+        bottom=min(bottom_in / height, 0.4),
+        top=max(1.0 - top_in / height, 0.6),
+    )
+
+
+def _unique_legend_entries(fig: Figure, extra: list[Artist]) -> tuple[list, list[str]]:
+    handles: list = []
+    labels: list[str] = []
+    seen: set[str] = set()
+    pairs = [(h, h.get_label()) for h in extra]
+    for ax in fig.axes:
+        pairs.extend(zip(*ax.get_legend_handles_labels()))
+    for handle, label in pairs:
+        if label not in seen and not label.startswith("_"):
+            seen.add(label)
+            handles.append(handle)
+            labels.append(label)
+    return handles, labels

@@ -1,0 +1,64 @@
+"""The simulated world: a clock, a seeded generator, an event log, a network, services and faults.
+
+>>> from distlab.sim import World, Network, Service, Exponential, call
+>>> world = World(seed=42)
+>>> net = Network(world, latency=Exponential(0.01), loss=0.05)
+>>> _ = net.add_node("client")
+>>> _ = Service(net, "api", service_time=0.02)
+>>> procs = [call(net, "client", "api", i, timeout_s=0.5) for i in range(10)]
+>>> world.run()
+>>> {p.value.outcome for p in procs} <= {"ok", "error", "timeout"}
+True
+"""
+
+from distlab.sim.distributions import (
+    Constant,
+    Distribution,
+    Exponential,
+    LogNormal,
+    Mixture,
+    Normal,
+    Pareto,
+    Uniform,
+    as_distribution,
+)
+from distlab.sim.faults import Crash, Fault, FaultSchedule, LossBurst, Partition, SlowNode
+from distlab.sim.network import Message, Network, Node
+from distlab.sim.rpc import CallResult, Request, Response, call, respond
+from distlab.sim.service import Down, Flaky, Health, HealthSchedule, Service, Slow, Up
+from distlab.sim.world import EVENT_COLUMNS, World
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "CallResult",
+    "Constant",
+    "Crash",
+    "Distribution",
+    "Down",
+    "Exponential",
+    "Fault",
+    "FaultSchedule",
+    "Flaky",
+    "Health",
+    "HealthSchedule",
+    "LogNormal",
+    "LossBurst",
+    "Message",
+    "Mixture",
+    "Network",
+    "Node",
+    "Normal",
+    "Pareto",
+    "Partition",
+    "Request",
+    "Response",
+    "Service",
+    "Slow",
+    "SlowNode",
+    "Uniform",
+    "Up",
+    "World",
+    "as_distribution",
+    "call",
+    "respond",
+]

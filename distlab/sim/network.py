@@ -1,0 +1,533 @@
+"""A simulated network of named nodes: latency, loss, partitions, crashes and slow nodes.
+
+Messages are fire-and-forget. Every message shows in the world's event log as one ``send`` and then
+exactly one ``deliver`` or ``drop`` (with a ``reason``: ``loss``, ``partition`` or ``crashed``).
+
+>>> from distlab.sim import World, Network, Exponential
+>>> world = World(seed=1)
+>>> net = Network(world, latency=Exponential(0.01), loss=0.1)
+>>> a, b = net.add_node("a"), net.add_node("b")
+>>> for i in range(3):
+...     _ = net.send("a", "b", f"ping {i}")
+>>> world.run()
+>>> world.events()["kind"].tolist()
+['send', 'send', 'send', 'deliver', 'deliver', 'deliver']
+
+Design notes (why it is written this way): the network is the hot path of every experiment, so a
+message costs one ``simpy`` timeout with a callback (no process per message), latencies and loss
+draws come from the world's generator in blocks, and log records are plain tuples that become a
+DataFrame only in :meth:`World.events`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from distlab._validate import check_choice, check_number, check_probability
+from distlab.sim.distributions import Constant, Distribution, as_distribution
+from distlab.sim.world import World
+
+__all__ = ["Message", "Node", "Network"]
+
+
+@dataclass(slots=True)
+class Message:
+    """One message on the wire.
+
+    >>> Message(msg_id=0, src="a", dst="b", payload="hi", sent_at=0.0)
+    Message(msg_id=0, src='a', dst='b', payload='hi', sent_at=0.0)
+    """
+
+    msg_id: int
+    src: str
+    dst: str
+    payload: Any
+    sent_at: float
+
+
+class Node:
+    """A host on the network (made by :meth:`Network.add_node`, not directly).
+
+    Attributes
+    ----------
+    name: the node's name.
+    inbox: a ``simpy.Store`` of delivered :class:`Message` objects (unless ``on_message`` is set).
+    alive: ``False`` while crashed.
+    slow_factor: every latency to or from this node is multiplied by it (1 = normal).
+    state: a dict for the node's volatile state; cleared when the node crashes.
+    on_message: optional ``callable(Message)`` called at delivery instead of putting the message
+        into ``inbox`` (services use it).
+    incarnation: how many times the node has crashed; work started in an earlier incarnation is
+        abandoned by services.
+
+    A crash replaces ``inbox`` by a new, empty store: processes still waiting on the old inbox
+    never wake up, as if they died with the node.
+
+    >>> from distlab.sim import World, Network
+    >>> world = World(); net = Network(world, latency=0.5)
+    >>> server = net.add_node("server"); _ = net.add_node("client")
+    >>> def serve():
+    ...     msg = yield server.recv()
+    ...     world.log("got", node="server", detail=msg.payload)
+    >>> _ = world.env.process(serve())
+    >>> _ = net.send("client", "server", "hello")
+    >>> world.run()
+    >>> world.events()["kind"].tolist()
+    ['send', 'deliver', 'got']
+    """
+
+    __slots__ = ("name", "inbox", "alive", "slow_factor", "state", "on_message", "incarnation")
+
+    def __init__(self, name: str, env: simpy.Environment) -> None:
+        self.name = name
+        self.inbox: simpy.Store = simpy.Store(env)
+        self.alive = True
+        self.slow_factor = 1.0
+        self.state: dict[str, Any] = {}
+        self.on_message: Callable[[Message], Any] | None = None
+        self.incarnation = 0
+
+    def recv(self) -> simpy.events.Event:
+        """An event that fires with the next delivered :class:`Message` (``yield node.recv()``)."""
+        return self.inbox.get()
+
+    def __repr__(self) -> str:
+        status = "alive" if self.alive else "crashed"
+        slow = f", slow_factor={self.slow_factor:g}" if self.slow_factor != 1 else ""
+        return f"Node({self.name!r}, {status}{slow})"
+
+
+class _Sampler:
+    """Draws from one distribution in blocks, handing out Python floats one by one."""
+
+    __slots__ = ("dist", "rng", "buf", "i", "const", "block")
+
+    def __init__(self, dist: Distribution, rng: np.random.Generator) -> None:
+        self.dist = dist
+        self.rng = rng
+        self.buf: list[float] = []
+        self.i = 0
+        self.const = dist.value if isinstance(dist, Constant) else None
+        self.block = 64  # grows to 4096: small runs stay cheap, long runs amortise the draw
+
+    def refill(self) -> list[float]:
+        self.buf = self.dist._draw(self.rng, self.block).tolist()
+        self.i = 0
+        if self.block < 4096:
+            self.block *= 2
+        return self.buf
+
+    def next(self) -> float:
+        if self.const is not None:
+            return self.const
+        i = self.i
+        buf = self.buf
+        if i >= len(buf):
+            buf = self.refill()
+            i = 0
+        self.i = i + 1
+        return buf[i]
+
+
+class _Link:
+    __slots__ = ("sampler", "loss")
+
+    def __init__(self, sampler: _Sampler, loss: float) -> None:
+        self.sampler = sampler
+        self.loss = loss
+
+
+class Network:
+    """Named nodes joined by links with a latency distribution and a loss probability.
+
+    Parameters
+    ----------
+    world: the :class:`World` whose clock, generator and event log the network uses.
+    latency: seconds per message, a number or a distribution (default 10 ms).
+    loss: probability that a message is lost, in [0, 1] (default 0).
+
+    Latency of one message = a draw from its link's distribution x ``src.slow_factor`` x
+    ``dst.slow_factor``. A message is checked when sent (sender crashed? partitioned?) and again
+    when it arrives (receiver crashed? partitioned in the meantime?); a lost message is logged as
+    dropped, node = destination, at the time it would have arrived. Drops at send are logged at
+    the sender.
+
+    >>> from distlab.sim import World, Network
+    >>> world = World(seed=3)
+    >>> net = Network(world, latency=0.02)
+    >>> for name in ("a", "b", "c"):
+    ...     _ = net.add_node(name)
+    >>> net.partition(["a"], ["b"])          # c, not named, is a third group
+    >>> _ = net.send("a", "b", "x"); _ = net.send("c", "c", "y")
+    >>> world.run()
+    >>> world.events().query("kind == 'drop'")["reason"].tolist()
+    ['partition']
+    """
+
+    def __init__(self, world: World, latency: float | Distribution = 0.01, loss: float = 0.0):
+        if not isinstance(world, World):
+            raise TypeError(f"world={world!r} must be a distlab.sim.World")
+        self.world = world
+        self._env = world.env
+        self._latency = as_distribution(latency, name="latency")
+        self._loss = check_probability("loss", loss)
+        self._nodes: dict[str, Node] = {}
+        self._default = _Link(_Sampler(self._latency, world.rng), self._loss)
+        # (src, dst) -> (sampler or None, loss or None); None = follow the network default.
+        self._overrides: dict[tuple[str, str], tuple[_Sampler | None, float | None]] = {}
+        self._links: dict[tuple[str, str], _Link] = {}
+        self._groups: dict[str, int] | None = None
+        self._group_list: list[tuple[str, ...]] = []
+        self._next_id = 0
+        self._next_request_id = 0  # used by distlab.sim.rpc
+        self._hooks: dict[int, Callable[[Message], Any]] = {}
+        self._drops_at_send = 0
+        self._uniform_buf: list[float] = []
+        self._uniform_i = 0
+
+    # -- nodes ---------------------------------------------------------------------------------
+    def add_node(self, name: str) -> Node:
+        """Add a node called ``name`` and return it.
+
+        >>> from distlab.sim import World, Network
+        >>> Network(World()).add_node("db")
+        Node('db', alive)
+        """
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name={name!r} must be a non-empty string")
+        if name in self._nodes:
+            raise ValueError(f"name={name!r} is already a node of this network")
+        node = Node(name, self._env)
+        self._nodes[name] = node
+        return node
+
+    def node(self, name: str) -> Node:
+        """The :class:`Node` called ``name`` (``ValueError`` if there is none).
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.node("a").alive
+        True
+        """
+        return self._nodes[self._check_node("node", name)]
+
+    @property
+    def nodes(self) -> list[str]:
+        """Names of the nodes, in the order they were added."""
+        return list(self._nodes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._nodes
+
+    def __repr__(self) -> str:
+        return (
+            f"Network(latency={self._latency!r}, loss={self._loss:g}, nodes={self.nodes!r}"
+            f"{', partitioned' if self._groups is not None else ''})"
+        )
+
+    @property
+    def latency(self) -> Distribution:
+        """The default latency distribution (links without an override use it)."""
+        return self._latency
+
+    @property
+    def loss(self) -> float:
+        """The default loss probability (links without an override use it)."""
+        return self._loss
+
+    @property
+    def groups(self) -> list[list[str]] | None:
+        """The current partition as lists of node names (unnamed nodes last), or ``None``."""
+        if self._groups is None:
+            return None
+        named = [list(g) for g in self._group_list]
+        rest = [n for n in self._nodes if n not in self._groups]
+        return named + ([rest] if rest else [])
+
+    def _check_node(self, param: str, name: Any) -> str:
+        if name in self._nodes:
+            return name
+        if not self._nodes:
+            raise ValueError(f"{param}={name!r} is not a node: the network has no nodes yet")
+        return check_choice(param, name, self._nodes)  # raises, naming the allowed nodes
+
+    # -- sending -------------------------------------------------------------------------------
+    def send(self, src: str, dst: str, payload: Any = None) -> int:
+        """Send ``payload`` from ``src`` to ``dst``; return the message id. Fire and forget.
+
+        The message is delivered into ``dst``'s inbox (or handed to its ``on_message``) after the
+        link latency, unless it is lost, cut by a partition or meets a crashed node.
+
+        >>> from distlab.sim import World, Network
+        >>> world = World(); net = Network(world, latency=0.1)
+        >>> _ = net.add_node("a"); _ = net.add_node("b")
+        >>> net.send("a", "b", {"op": "put"})
+        0
+        """
+        nodes = self._nodes
+        s = nodes.get(src)
+        d = nodes.get(dst)
+        if s is None or d is None:
+            self._check_node("src", src)
+            self._check_node("dst", dst)
+        mid = self._next_id
+        self._next_id = mid + 1
+        env = self._env
+        now = env._now
+        world = self.world
+        rec = world._records if world.log_messages else None
+        if rec is not None:
+            rec.append((now, "send", src, src, dst, mid, None, None, None))
+        if not s.alive:  # type: ignore[union-attr]
+            self._drop_at_send(rec, now, src, dst, mid, "crashed")
+            return mid
+        groups = self._groups
+        if groups is not None and groups.get(src, -1) != groups.get(dst, -1):
+            self._drop_at_send(rec, now, src, dst, mid, "partition")
+            return mid
+        link = self._links.get((src, dst), self._default) if self._links else self._default
+        sampler = link.sampler
+        delay = sampler.const
+        if delay is None:
+            i = sampler.i
+            buf = sampler.buf
+            if i >= len(buf):
+                buf = sampler.refill()
+                i = 0
+            delay = buf[i]
+            sampler.i = i + 1
+        delay = delay * s.slow_factor * d.slow_factor  # type: ignore[union-attr]
+        timeout = Timeout(env, delay, Message(mid, src, dst, payload, now))
+        loss = link.loss
+        if loss and self._uniform() < loss:
+            timeout.callbacks.append(self._lost)
+        else:
+            timeout.callbacks.append(self._arrive)
+        return mid
+
+    def _send(self, src: str, dst: str, payload: Any, hook: Callable[[Message], Any] | None) -> int:
+        """Send a message whose delivery calls ``hook(message)`` instead of the node's handler.
+
+        Used for RPC responses: the reply goes straight to the waiting call, not to the inbox.
+        """
+        before = self._drops_at_send
+        mid = self.send(src, dst, payload)
+        if hook is not None and self._drops_at_send == before:
+            self._hooks[mid] = hook
+        return mid
+
+    def _uniform(self) -> float:
+        i = self._uniform_i
+        buf = self._uniform_buf
+        if i >= len(buf):
+            buf = self._uniform_buf = self.world.rng.random(1024).tolist()
+            i = 0
+        self._uniform_i = i + 1
+        return buf[i]
+
+    def _drop_at_send(self, rec: list | None, now: float, src: str, dst: str, mid: int, why: str):
+        self._drops_at_send += 1
+        if rec is not None:
+            rec.append((now, "drop", src, src, dst, mid, why, None, None))
+
+    def _arrive(self, event: simpy.events.Event) -> None:
+        msg: Message = event._value
+        dst = msg.dst
+        d = self._nodes[dst]
+        world = self.world
+        rec = world._records if world.log_messages else None
+        if not d.alive:
+            self._drop_at_arrival(rec, msg, "crashed")
+            return
+        groups = self._groups
+        if groups is not None and groups.get(msg.src, -1) != groups.get(dst, -1):
+            self._drop_at_arrival(rec, msg, "partition")
+            return
+        if rec is not None:
+            rec.append((self._env._now, "deliver", dst, msg.src, dst, msg.msg_id, None, None, None))
+        if self._hooks:
+            hook = self._hooks.pop(msg.msg_id, None)
+            if hook is not None:
+                hook(msg)
+                return
+        handler = d.on_message
+        if handler is None:
+            d.inbox.put(msg)
+        else:
+            handler(msg)
+
+    def _lost(self, event: simpy.events.Event) -> None:
+        msg: Message = event._value
+        world = self.world
+        self._drop_at_arrival(world._records if world.log_messages else None, msg, "loss")
+
+    def _drop_at_arrival(self, rec: list | None, msg: Message, why: str) -> None:
+        if self._hooks:
+            self._hooks.pop(msg.msg_id, None)
+        if rec is not None:
+            dst = msg.dst
+            rec.append((self._env._now, "drop", dst, msg.src, dst, msg.msg_id, why, None, None))
+
+    # -- links ---------------------------------------------------------------------------------
+    def set_link(
+        self,
+        src: str,
+        dst: str,
+        latency: float | Distribution | None = None,
+        loss: float | None = None,
+        symmetric: bool = True,
+    ) -> None:
+        """Override latency and/or loss on the link ``src -> dst`` (and back, if ``symmetric``).
+
+        ``None`` keeps following the network default for that property; both ``None`` resets the
+        link to the defaults.
+
+        >>> from distlab.sim import World, Network, Exponential
+        >>> net = Network(World(), latency=0.01)
+        >>> _ = net.add_node("eu"); _ = net.add_node("us")
+        >>> net.set_link("eu", "us", latency=Exponential(0.08), loss=0.01)
+        """
+        self._check_node("src", src)
+        self._check_node("dst", dst)
+        sampler = None
+        if latency is not None:
+            sampler = _Sampler(as_distribution(latency, name="latency"), self.world.rng)
+        if loss is not None:
+            loss = check_probability("loss", loss)
+        pairs = [(src, dst)] + ([(dst, src)] if symmetric and src != dst else [])
+        for pair in pairs:
+            if sampler is None and loss is None:
+                self._overrides.pop(pair, None)
+            else:
+                self._overrides[pair] = (sampler, loss)
+        self._rebuild_links()
+
+    def set_loss(self, loss: float) -> None:
+        """Set the default loss probability (links with their own ``loss`` keep it).
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); net.set_loss(0.2); net.loss
+        0.2
+        """
+        self._loss = check_probability("loss", loss)
+        self._default.loss = self._loss
+        self._rebuild_links()
+
+    def _rebuild_links(self) -> None:
+        self._links = {
+            pair: _Link(
+                sampler if sampler is not None else self._default.sampler,
+                loss if loss is not None else self._loss,
+            )
+            for pair, (sampler, loss) in self._overrides.items()
+        }
+
+    # -- faults --------------------------------------------------------------------------------
+    def partition(self, *groups: str | Iterable[str]) -> None:
+        """Cut the network into groups: messages between different groups are dropped.
+
+        Each group is an iterable of node names (a bare string is a group of one). Nodes not named
+        form one more group together. A new partition replaces the previous one; messages already
+        in flight across the cut are dropped when they arrive.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World())
+        >>> for n in "abcd":
+        ...     _ = net.add_node(n)
+        >>> net.partition(["a", "b"], "c")
+        >>> net.groups
+        [['a', 'b'], ['c'], ['d']]
+        """
+        if not groups:
+            raise ValueError("groups=() is empty: partition() needs at least one group of nodes")
+        where: dict[str, int] = {}
+        group_list: list[tuple[str, ...]] = []
+        for gi, group in enumerate(groups):
+            if isinstance(group, str):
+                members: tuple[Any, ...] = (group,)
+            elif isinstance(group, Iterable):
+                members = tuple(group)
+            else:
+                raise TypeError(f"groups[{gi}]={group!r} must be a node name or a list of names")
+            if not members:
+                raise ValueError(f"groups[{gi}]=[] is empty: each group needs at least one node")
+            for name in members:
+                self._check_node(f"groups[{gi}] node", name)
+                if name in where:
+                    raise ValueError(
+                        f"groups: node={name!r} appears in groups[{where[name]}] and groups[{gi}]; "
+                        "each node may be in at most one group"
+                    )
+                where[name] = gi
+            group_list.append(members)
+        self._groups = where
+        self._group_list = group_list
+        detail = " | ".join("{" + ", ".join(g) + "}" for g in (self.groups or []))
+        self.world.log("partition", detail=detail)
+
+    def heal(self) -> None:
+        """Remove the partition: every node can reach every other one again.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.partition("a"); net.heal(); net.groups is None
+        True
+        """
+        if self._groups is None:
+            return
+        self._groups = None
+        self._group_list = []
+        self.world.log("heal")
+
+    def crash(self, name: str) -> None:
+        """Crash node ``name``: its inbox and ``state`` are lost, and it sends and receives nothing.
+
+        Messages to it are dropped when they arrive (reason ``crashed``), messages from it are
+        dropped when sent. Crashing a crashed node does nothing.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); node = net.add_node("a")
+        >>> node.state["counter"] = 3
+        >>> net.crash("a"); node.alive, node.state
+        (False, {})
+        """
+        node = self.node(name)
+        if not node.alive:
+            return
+        node.alive = False
+        node.incarnation += 1
+        node.state.clear()
+        node.inbox = simpy.Store(self._env)
+        self.world.log("crash", node=name)
+
+    def restart(self, name: str) -> None:
+        """Bring a crashed node back, with an empty inbox and empty state.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.crash("a"); net.restart("a"); net.node("a").alive
+        True
+        """
+        node = self.node(name)
+        if node.alive:
+            return
+        node.alive = True
+        self.world.log("restart", node=name)
+
+    def slow(self, name: str, factor: float) -> None:
+        """Multiply every latency to and from node ``name`` by ``factor`` (> 0; 1 restores it).
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.slow("a", 10); net.node("a").slow_factor
+        10.0
+        """
+        node = self.node(name)
+        node.slow_factor = check_number("factor", factor, minimum=0, min_inclusive=False)
+        self.world.log("slow", node=name, detail=f"factor={node.slow_factor:g}")

@@ -1,0 +1,360 @@
+"""Services: request handlers on a node, with a health schedule and a concurrency limit.
+
+Health states: :class:`Up`, :class:`Down` (the process is dead on a live host: it answers an error
+at once, like a refused connection), :class:`Slow` (service time multiplied by a factor) and
+:class:`Flaky` (each request fails with a probability). A :class:`HealthSchedule` says which state
+holds when.
+
+>>> from distlab.sim import World, Network, Service, HealthSchedule, Up, Down, Slow, call
+>>> world = World(seed=2)
+>>> net = Network(world, latency=0.01); _ = net.add_node("client")
+>>> health = HealthSchedule([(0, Up()), (1.0, Down()), (2.0, Slow(5))])
+>>> svc = Service(net, "b", service_time=0.05, health=health)
+>>> health.at(1.5)
+Down()
+"""
+
+from __future__ import annotations
+
+import bisect
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from distlab._validate import check_int, check_number, check_probability
+from distlab.sim.distributions import Distribution, as_distribution
+from distlab.sim.network import Message, Network, _Sampler
+from distlab.sim.rpc import Request, Response
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["Health", "Up", "Down", "Slow", "Flaky", "HealthSchedule", "Service"]
+
+
+class Health:
+    """Base class of the health states; ``.state`` is a short name, ``.label`` a readable one.
+
+    >>> Slow(3).label
+    'slow ×3'
+    """
+
+    __slots__ = ()
+    state = "health"
+
+    @property
+    def label(self) -> str:
+        return self.state
+
+
+@dataclass(frozen=True, slots=True)
+class Up(Health):
+    """Healthy: requests take the normal service time.
+
+    >>> Up().label
+    'up'
+    """
+
+    state = "up"
+
+
+@dataclass(frozen=True, slots=True)
+class Down(Health):
+    """The service process is dead on a live host: every request gets an error at once.
+
+    >>> Down().label
+    'down'
+    """
+
+    state = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Slow(Health):
+    """Service time multiplied by ``factor`` (> 0).
+
+    >>> Slow(factor=4).factor
+    4.0
+    """
+
+    factor: float
+    state = "slow"
+
+    def __post_init__(self) -> None:
+        value = check_number("factor", self.factor, minimum=0, min_inclusive=False)
+        object.__setattr__(self, "factor", value)
+
+    @property
+    def label(self) -> str:
+        return f"slow ×{self.factor:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Flaky(Health):
+    """Each request fails (after its service time) with probability ``error_rate``.
+
+    >>> Flaky(error_rate=0.2).label
+    'flaky 20%'
+    """
+
+    error_rate: float
+    state = "flaky"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "error_rate", check_probability("error_rate", self.error_rate))
+
+    @property
+    def label(self) -> str:
+        return f"flaky {self.error_rate:.0%}"
+
+
+class HealthSchedule:
+    """Health over time: a list of ``(start_time, state)``; each state holds until the next one.
+
+    Start times are seconds, >= 0 and strictly increasing. Before the first start the service is
+    :class:`Up`.
+
+    >>> s = HealthSchedule([(0, Up()), (10, Down()), (20, Up())])
+    >>> s.at(5), s.at(10), s.at(25)
+    (Up(), Down(), Up())
+    >>> s.bands(until=30)[["start", "end", "state"]].values.tolist()
+    [[10.0, 20.0, 'down']]
+    """
+
+    def __init__(self, changes: Iterable[tuple[float, Health]]) -> None:
+        if isinstance(changes, Health):
+            changes = [(0.0, changes)]
+        if isinstance(changes, (str, bytes)) or not isinstance(changes, Iterable):
+            raise TypeError(f"changes={changes!r} must be a list of (start_time, state) pairs")
+        times: list[float] = []
+        states: list[Health] = []
+        for i, item in enumerate(changes):
+            if not isinstance(item, tuple | list) or len(item) != 2:
+                raise TypeError(f"changes[{i}]={item!r} must be a (start_time, state) pair")
+            start = check_number(f"changes[{i}] start_time", item[0], minimum=0)
+            if not isinstance(item[1], Health):
+                raise TypeError(
+                    f"changes[{i}] state={item[1]!r} must be Up(), Down(), Slow(factor) "
+                    "or Flaky(error_rate)"
+                )
+            if times and start <= times[-1]:
+                raise ValueError(
+                    f"changes[{i}] start_time={start:g} must be greater than the previous "
+                    f"start_time={times[-1]:g}"
+                )
+            times.append(start)
+            states.append(item[1])
+        if not times:
+            raise ValueError("changes=[] must hold at least one (start_time, state) pair")
+        self._times = times
+        self._states = states
+
+    @classmethod
+    def coerce(cls, health: HealthSchedule | Health) -> HealthSchedule:
+        """A schedule as is, or a bare state turned into a constant schedule.
+
+        >>> HealthSchedule.coerce(Down()).at(100)
+        Down()
+        """
+        if isinstance(health, HealthSchedule):
+            return health
+        if isinstance(health, Health):
+            return cls([(0.0, health)])
+        raise TypeError(
+            f"health={health!r} must be a HealthSchedule or a state "
+            "(Up(), Down(), Slow(factor), Flaky(error_rate))"
+        )
+
+    @property
+    def changes(self) -> list[tuple[float, Health]]:
+        """The ``(start_time, state)`` pairs."""
+        return list(zip(self._times, self._states))
+
+    def at(self, t: float) -> Health:
+        """The state in force at time ``t``."""
+        i = bisect.bisect_right(self._times, t) - 1
+        return self._states[i] if i >= 0 else Up()
+
+    def bands(self, until: float, *, include_up: bool = False) -> pd.DataFrame:
+        """Intervals of constant state up to ``until``: DataFrame(start, end, state, label).
+
+        ``Up`` intervals are left out unless ``include_up=True``, since plots shade only trouble.
+        """
+        import pandas as pd
+
+        until = check_number("until", until, minimum=0)
+        rows = []
+        bounds = self._times[1:] + [float("inf")]
+        for start, end, state in zip(self._times, bounds, self._states):
+            if start >= until:
+                break
+            if isinstance(state, Up) and not include_up:
+                continue
+            rows.append((start, min(end, until), state.state, state.label))
+        return pd.DataFrame(rows, columns=["start", "end", "state", "label"])
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"({t:g}, {s!r})" for t, s in zip(self._times, self._states))
+        return f"HealthSchedule([{inner}])"
+
+
+class Service:
+    """A request handler on node ``name``, answering :func:`~distlab.sim.call` requests.
+
+    Parameters
+    ----------
+    net: the network; the node ``name`` is added if missing.
+    service_time: seconds per request, a number or a distribution (default 50 ms).
+    health: a :class:`HealthSchedule` or a bare state (default ``Up()``).
+    concurrency: at most this many requests served at once (``None`` = unlimited).
+    queue_limit: at most this many requests waiting for a slot; beyond that a request is refused
+        at once with the error ``"overloaded"`` (``None`` = unlimited; needs ``concurrency``).
+    handler: ``callable(Request) -> value`` run at the end of the service time; it may also be a
+        generator function (to wait or call other services). An exception becomes an error
+        response with its text. ``None`` answers ``None``.
+
+    Messages that are not requests go to the node's inbox as usual. Logs ``request_start`` on
+    arrival and ``request_end`` when the response is sent (node = service, ``request_id``,
+    ``outcome`` ``ok``/``error``, ``latency`` at the server, error text in ``detail``). If the host
+    crashes, work in progress is abandoned: a ``request_start`` without ``request_end``.
+
+    >>> from distlab.sim import World, Network, Service, call
+    >>> world = World(seed=4); net = Network(world, latency=0.01)
+    >>> _ = net.add_node("client")
+    >>> svc = Service(net, "db", service_time=0.1, concurrency=1, queue_limit=1)
+    >>> procs = [call(net, "client", "db", i, timeout_s=5) for i in range(3)]
+    >>> world.run()
+    >>> [p.value.error for p in procs]
+    [None, None, 'overloaded']
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        name: str,
+        service_time: float | Distribution = 0.05,
+        health: HealthSchedule | Health = Up(),
+        concurrency: int | None = None,
+        queue_limit: int | None = None,
+        handler: Callable[[Request], Any] | None = None,
+    ) -> None:
+        if not isinstance(net, Network):
+            raise TypeError(f"net={net!r} must be a distlab.sim.Network")
+        self.net = net
+        self.service_time = as_distribution(service_time, name="service_time")
+        self.health = HealthSchedule.coerce(health)
+        self.concurrency = None if concurrency is None else check_int("concurrency", concurrency, 1)
+        self.queue_limit = None if queue_limit is None else check_int("queue_limit", queue_limit, 0)
+        if self.queue_limit is not None and self.concurrency is None:
+            raise ValueError(
+                f"queue_limit={self.queue_limit} needs a concurrency limit (concurrency=None "
+                "means no request ever waits)"
+            )
+        if handler is not None and not callable(handler):
+            raise TypeError(f"handler={handler!r} must be callable(request) or None")
+        self.handler = handler
+        self.node = net.node(name) if name in net else net.add_node(name)
+        if self.node.on_message is not None:
+            raise ValueError(f"name={name!r} already has a message handler (another Service?)")
+        self.name = name
+        self._env = net._env
+        self._world = net.world
+        self._sampler = _Sampler(self.service_time, net.world.rng)
+        self._slots = (
+            simpy.Resource(self._env, capacity=self.concurrency) if self.concurrency else None
+        )
+        self._busy = 0
+        self.node.on_message = self._on_message
+
+    def __repr__(self) -> str:
+        return (
+            f"Service({self.name!r}, service_time={self.service_time!r}, "
+            f"health={self.health!r}, concurrency={self.concurrency}, "
+            f"queue_limit={self.queue_limit})"
+        )
+
+    @property
+    def in_service(self) -> int:
+        """Requests being served right now."""
+        return self._busy
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a slot."""
+        return len(self._slots.queue) if self._slots is not None else 0
+
+    def _on_message(self, msg: Message) -> None:
+        request = msg.payload
+        if not isinstance(request, Request):
+            self.node.inbox.put(msg)
+            return
+        now = self._env.now
+        self._world.log("request_start", node=self.name, src=msg.src, request_id=request.request_id)
+        if isinstance(self.health.at(now), Down):
+            self._finish(msg, now, False, None, "down")
+            return
+        slots = self._slots
+        if (
+            slots is not None
+            and slots.count >= slots.capacity
+            and self.queue_limit is not None
+            and len(slots.queue) >= self.queue_limit
+        ):
+            self._finish(msg, now, False, None, "overloaded")
+            return
+        self._env.process(self._serve(msg, now, self.node.incarnation))
+
+    def _serve(self, msg: Message, arrived: float, incarnation: int):
+        slots = self._slots
+        slot = None
+        if slots is not None:
+            slot = slots.request()
+            yield slot
+        try:
+            if self.node.incarnation != incarnation:
+                return  # the host crashed while the request waited: it is gone
+            state = self.health.at(self._env.now)
+            if isinstance(state, Down):
+                self._finish(msg, arrived, False, None, "down")
+                return
+            delay = self._sampler.next()
+            if isinstance(state, Slow):
+                delay *= state.factor
+            self._busy += 1
+            try:
+                yield self._env.timeout(delay)
+            finally:
+                self._busy -= 1
+            if self.node.incarnation != incarnation:
+                return
+            if isinstance(state, Flaky) and self._world.rng.random() < state.error_rate:
+                self._finish(msg, arrived, False, None, "flaky")
+                return
+            value = None
+            if self.handler is not None:
+                try:
+                    value = self.handler(msg.payload)
+                    if inspect.isgenerator(value):
+                        value = yield from value
+                except Exception as exc:  # the handler's failure becomes the caller's error
+                    self._finish(msg, arrived, False, None, f"{type(exc).__name__}: {exc}")
+                    return
+                if self.node.incarnation != incarnation:
+                    return
+            self._finish(msg, arrived, True, value, None)
+        finally:
+            if slot is not None:
+                slots.release(slot)  # type: ignore[union-attr]
+
+    def _finish(self, msg: Message, arrived: float, ok: bool, value: Any, error: str | None):
+        request: Request = msg.payload
+        now = self._env.now
+        self._world.log(
+            "request_end", node=self.name, dst=msg.src, request_id=request.request_id,
+            outcome="ok" if ok else "error", latency=now - arrived, detail=error,
+        )
+        self.net._send(self.name, msg.src, Response(request.request_id, ok, value, error),
+                       request._reply)

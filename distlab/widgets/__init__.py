@@ -1,0 +1,16 @@
+"""Explorers: ipywidgets controls -> experiment -> figure, for the notebooks.
+
+Thin by design: all logic lives in :mod:`distlab.experiments` and :mod:`distlab.plots`.
+Concrete explorers are modules of this package that register a factory with :func:`register`;
+:func:`all_explorers` finds them all (tests and benchmarks use it).
+
+>>> from distlab.widgets import all_explorers
+>>> ex = all_explorers()["network"]()  # doctest: +SKIP
+>>> network_explorer()  # in a notebook: shows the explorer  # doctest: +SKIP
+"""
+
+from distlab.widgets.base import Explorer, all_explorers, register
+from distlab.widgets.network import network_explorer
+from distlab.widgets.partial_failures import partial_failure_explorer
+
+__all__ = ["Explorer", "all_explorers", "network_explorer", "partial_failure_explorer", "register"]

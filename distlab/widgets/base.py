@@ -1,0 +1,373 @@
+"""The explorer: ipywidgets controls -> experiment -> plot -> PNG, and a registry of explorers.
+
+An :class:`Explorer` is deliberately thin: the experiment (a pure function of its parameters)
+and the plot (a pure function of the result) do all the work; the explorer only wires controls
+to them, shows the figure, offers presets and turns an invalid combination of settings into a
+readable message instead of a traceback.
+
+>>> import ipywidgets as w
+>>> ex = Explorer(
+...     experiment=lambda loss, seed: run_network(loss=loss, seed=seed),
+...     plot=lambda result, params: message_sequence(result, title=f"loss={params['loss']}"),
+...     controls={"loss": w.FloatSlider(value=0.1, min=0, max=0.5, step=0.05),
+...               "seed": w.IntText(value=1)},
+...     presets={"lossless": {"loss": 0.0}, "bad Wi-Fi": {"loss": 0.3}},
+...     title="Lossy network",
+... )  # doctest: +SKIP
+>>> ex  # in a notebook: shows the controls and the figure  # doctest: +SKIP
+>>> ex.update(loss=0.2, seed=7)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib
+import numbers
+import pkgutil
+import time
+from collections.abc import Callable, Mapping
+from io import BytesIO
+from typing import Any
+
+import ipywidgets as widgets
+from IPython import get_ipython
+from IPython.display import Image, clear_output, display
+from matplotlib.figure import Figure
+
+__all__ = ["Explorer", "all_explorers", "register"]
+
+CUSTOM = "(custom)"  # preset dropdown entry shown when the controls match no preset
+
+_WARNING_STYLE = (
+    "background:#fff4e0;border-left:4px solid #E69F00;padding:6px 10px;"
+    "color:#5a3d00;font-size:13px;line-height:1.4;"
+)
+
+
+class Explorer:
+    """Controls that re-run an experiment and redraw its figure on every change.
+
+    Parameters
+    ----------
+    experiment:
+        ``callable(**params) -> result``; ``params`` has one entry per control.
+    plot:
+        ``callable(result, params) -> matplotlib.figure.Figure``.
+    controls:
+        ``{name: ipywidgets control}`` (sliders, dropdowns, checkboxes... anything with a
+        ``value``). The name is the experiment's keyword argument.
+    presets:
+        ``{preset name: {control name: value}}``, offered as a "preset" dropdown; choosing one
+        sets all its controls at once and runs the experiment once.
+    title, description:
+        Shown above the controls (description may contain HTML).
+
+    Every run calls the experiment with the current values, then the plot, renders the figure to
+    PNG and shows it. A ``ValueError``/``TypeError`` from the experiment or the plot is shown as a
+    warning message (and kept in :attr:`error`) instead of a traceback; the next valid run clears
+    it. Other exceptions are bugs and propagate.
+
+    Attributes for tests and benchmarks: :attr:`controls`, :attr:`widget`, :attr:`last_params`,
+    :attr:`last_result`, :attr:`last_figure`, :attr:`last_png` (from the last *successful* run),
+    :attr:`runs` (experiment calls, failed ones included), :attr:`error` (message or ``None``),
+    :attr:`timings` (``experiment_s``, ``plot_s``, ``render_s`` of the last successful run).
+    The explorer runs once when it is built.
+
+    >>> import ipywidgets as w
+    >>> ex = Explorer(lambda x: x * 2, my_plot, {"x": w.IntSlider(value=1, max=10)})  # doctest: +SKIP
+    >>> ex.controls["x"].value = 3  # runs the experiment with x=3  # doctest: +SKIP
+    >>> ex.last_params  # doctest: +SKIP
+    {'x': 3}
+    """
+
+    def __init__(
+        self,
+        experiment: Callable[..., Any],
+        plot: Callable[[Any, dict[str, Any]], Figure],
+        controls: Mapping[str, widgets.Widget],
+        *,
+        presets: Mapping[str, Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        if not callable(experiment):
+            raise TypeError(f"experiment={experiment!r} must be callable")
+        if not callable(plot):
+            raise TypeError(f"plot={plot!r} must be callable")
+        if not isinstance(controls, Mapping) or not controls:
+            raise ValueError("controls must be a non-empty dict of name -> ipywidgets control")
+        for name, control in controls.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ValueError(f"control name {name!r} must be a valid Python identifier")
+            if not isinstance(control, widgets.Widget) or not control.has_trait("value"):
+                raise TypeError(
+                    f"controls[{name!r}]={type(control).__name__} must be an ipywidgets control "
+                    "with a value (slider, dropdown, checkbox, text...)"
+                )
+        self.experiment = experiment
+        self.plot = plot
+        self.controls: dict[str, widgets.Widget] = dict(controls)
+        self.presets: dict[str, dict[str, Any]] = {}
+        for preset, values in (presets or {}).items():
+            if preset == CUSTOM:
+                raise ValueError(f"preset name {CUSTOM!r} is reserved")
+            if not isinstance(values, Mapping):
+                raise TypeError(f"presets[{preset!r}] must be a dict of control name -> value")
+            self._check_values(dict(values), where=f"preset {preset!r}")
+            self.presets[str(preset)] = dict(values)
+
+        self.last_params: dict[str, Any] | None = None
+        self.last_result: Any = None
+        self.last_figure: Figure | None = None
+        self.last_png: bytes | None = None
+        self.runs = 0
+        self.error: str | None = None
+        self.timings: dict[str, float] = {}
+        self._held = False  # True while several controls are being set at once
+
+        for name, control in self.controls.items():
+            if hasattr(control, "description") and not control.description:
+                control.description = name
+
+        header = ""
+        if title:
+            header += f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"
+        if description:
+            header += f"<div style='margin:0 0 6px 0'>{description}</div>"
+        self.header = widgets.HTML(header)
+        self.error_widget = widgets.HTML("", layout=widgets.Layout(display="none"))
+        self.preset_dropdown: widgets.Dropdown | None = None
+        if self.presets:
+            self.preset_dropdown = widgets.Dropdown(
+                options=[CUSTOM, *self.presets], value=CUSTOM, description="preset"
+            )
+            self.preset_dropdown.observe(self._on_preset, names="value")
+        self.controls_box = widgets.Box(
+            list(self.controls.values()),
+            layout=widgets.Layout(flex_flow="row wrap"),
+        )
+        # interactive_output observes every control (and would run at once, before
+        # self.output exists: held, then run explicitly).
+        self._held = True
+        try:
+            self.output = widgets.interactive_output(self._on_change, self.controls)
+        finally:
+            self._held = False
+        children = [self.header] if header else []
+        if self.preset_dropdown is not None:
+            children.append(self.preset_dropdown)
+        children += [self.controls_box, self.error_widget, self.output]
+        self.widget = widgets.VBox(children)
+        self._run()
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _on_change(self, **params: Any) -> None:
+        if not self._held:
+            self._run(params)
+
+    def _run(self, params: dict[str, Any] | None = None) -> None:
+        params = dict(params) if params is not None else self._values()
+        self.last_params = params
+        self.runs += 1
+        try:
+            t0 = time.perf_counter()
+            result = self.experiment(**params)
+            t1 = time.perf_counter()
+            fig = self.plot(result, dict(params))
+            t2 = time.perf_counter()
+            if not isinstance(fig, Figure):
+                raise TypeError(
+                    f"plot returned {type(fig).__name__}, expected a matplotlib Figure"
+                )
+            buf = BytesIO()
+            fig.savefig(buf, format="png", dpi=fig.dpi)
+            png = buf.getvalue()
+            t3 = time.perf_counter()
+        except (ValueError, TypeError) as exc:
+            self._show_error(str(exc))
+            if get_ipython() is not None:  # outside IPython clear_output prints escape codes
+                with self.output:
+                    clear_output()
+            self._sync_preset()
+            return
+        self.last_result, self.last_figure, self.last_png = result, fig, png
+        self.timings = {"experiment_s": t1 - t0, "plot_s": t2 - t1, "render_s": t3 - t2}
+        self._show_error(None)
+        if get_ipython() is not None:  # outside IPython these would just print to stdout
+            with self.output:
+                clear_output(wait=True)
+                display(Image(data=png, format="png"))
+        self._sync_preset()
+
+    def _show_error(self, message: str | None) -> None:
+        self.error = message
+        if message is None:
+            self.error_widget.value = ""
+            self.error_widget.layout.display = "none"
+        else:
+            self.error_widget.value = (
+                f"<div style='{_WARNING_STYLE}'>&#9888; <b>These settings do not work "
+                f"together:</b> {html.escape(message)}</div>"
+            )
+            self.error_widget.layout.display = None
+
+    # -- setting controls from Python --------------------------------------------------------
+
+    def update(self, **values: Any) -> None:
+        """Set several controls at once and run the experiment once.
+
+        Unknown control names or values a control cannot take (outside a slider's range, not an
+        option of a dropdown) raise ``ValueError`` before anything changes.
+
+        >>> ex.update(loss=0.2, seed=3)  # doctest: +SKIP
+        """
+        self._check_values(values, where="update()")
+        self._set(values)
+        self._run()
+
+    def apply_preset(self, name: str) -> None:
+        """Set every control named by preset ``name`` and run the experiment once.
+
+        >>> ex.apply_preset("course text defaults")  # doctest: +SKIP
+        """
+        if name not in self.presets:
+            known = ", ".join(repr(p) for p in self.presets) or "none"
+            raise ValueError(f"preset={name!r} is not one of the presets: {known}")
+        self._set(self.presets[name], preset=name)
+        self._run()
+
+    def _set(self, values: Mapping[str, Any], preset: str | None = None) -> None:
+        self._held = True
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+            if preset is not None and self.preset_dropdown is not None:
+                self.preset_dropdown.value = preset
+        finally:
+            self._held = False
+
+    def _on_preset(self, change: dict) -> None:
+        if self._held or change["new"] == CUSTOM:
+            return
+        self.apply_preset(change["new"])
+
+    def _sync_preset(self) -> None:
+        """Show the preset the controls match, or "(custom)" after a manual change."""
+        if self.preset_dropdown is None:
+            return
+        current = self._values()
+        selected = self.preset_dropdown.value
+        if selected != CUSTOM and _matches(self.presets[selected], current):
+            return
+        match = next((p for p, v in self.presets.items() if _matches(v, current)), CUSTOM)
+        self._held = True
+        try:
+            self.preset_dropdown.value = match
+        finally:
+            self._held = False
+
+    def _values(self) -> dict[str, Any]:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _check_values(self, values: dict[str, Any], *, where: str) -> None:
+        unknown = [n for n in values if n not in self.controls]
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown control(s) {', '.join(map(repr, unknown))}; "
+                f"the controls are {', '.join(map(repr, self.controls))}"
+            )
+        for name, value in values.items():
+            problem = _control_rejects(self.controls[name], value)
+            if problem:
+                raise ValueError(f"{where}: {name}={value!r} {problem}")
+
+    # -- display ---------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        """The live widget where a kernel runs it, and the current figure as a PNG for every
+        viewer without one (GitHub, nbviewer, a notebook opened before its kernel starts).
+        JupyterLab ranks the widget view above images, so a live session shows the explorer."""
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        if self.last_png:
+            bundle["image/png"] = base64.b64encode(self.last_png).decode("ascii")
+        return bundle
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v!r}" for k, v in self._values().items())
+        return f"<Explorer {values} runs={self.runs}{' error' if self.error else ''}>"
+
+
+def _matches(preset: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    return all(current.get(k) == v for k, v in preset.items())
+
+
+def _control_rejects(control: widgets.Widget, value: Any) -> str | None:
+    """Why ``control`` cannot take ``value`` (sliders would clamp silently), or None."""
+    options = getattr(control, "_options_values", None)
+    if options is not None:
+        if isinstance(control, widgets.widget_selection._MultipleSelection):
+            bad = [v for v in value if v not in options]
+            return f"has values not among the options {list(options)!r}" if bad else None
+        if value not in options:
+            return f"is not one of the options {list(options)!r}"
+        return None
+    low, high = getattr(control, "min", None), getattr(control, "max", None)
+    if isinstance(low, numbers.Real) and isinstance(high, numbers.Real):
+        items = value if isinstance(value, (tuple, list)) else [value]
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, numbers.Real):
+                return f"must be a number between {low:g} and {high:g}"
+            if not low <= item <= high:
+                return f"must be between {low:g} and {high:g} (the control's range)"
+    return None
+
+
+# -- registry ------------------------------------------------------------------------------
+
+_REGISTRY: dict[str, Callable[[], Explorer]] = {}
+
+
+def register(name: str) -> Callable[[Callable[[], Explorer]], Callable[[], Explorer]]:
+    """Decorator: record a zero-argument factory building an explorer under ``name``.
+
+    >>> @register("network_loss")
+    ... def network_loss_explorer() -> Explorer:
+    ...     return Explorer(...)  # doctest: +SKIP
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name={name!r} must be a non-empty string")
+
+    def decorator(factory: Callable[[], Explorer]) -> Callable[[], Explorer]:
+        if not callable(factory):
+            raise TypeError(f"register({name!r}) must decorate a callable, not {factory!r}")
+        existing = _REGISTRY.get(name)
+        if existing is not None and _qualname(existing) != _qualname(factory):
+            raise ValueError(
+                f"explorer name {name!r} is already registered by {_qualname(existing)}"
+            )
+        _REGISTRY[name] = factory
+        return factory
+
+    return decorator
+
+
+def _qualname(f: Callable) -> str:
+    return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}"
+
+
+def all_explorers() -> dict[str, Callable[[], Explorer]]:
+    """Every registered explorer: ``{name: factory}``; ``factory()`` builds a fresh Explorer.
+
+    Imports every module of :mod:`distlab.widgets` first, so explorers defined there are
+    registered without anyone having to import them.
+
+    >>> for name, make in all_explorers().items():  # doctest: +SKIP
+    ...     ex = make(); ex.update(seed=2)
+    """
+    package = importlib.import_module("distlab.widgets")
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"distlab.widgets.{module.name}")
+    return dict(_REGISTRY)

@@ -1,0 +1,78 @@
+"""World: clock, generator, event log."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from distlab.sim import EVENT_COLUMNS, Network, World
+
+
+def test_defaults():
+    world = World()
+    assert world.seed == 0
+    assert isinstance(world.rng, np.random.Generator)
+    assert world.now == 0.0
+    assert world.log_messages is True
+    assert "World(seed=0" in repr(world)
+
+
+def test_rng_is_seeded():
+    assert World(seed=5).rng.random() == np.random.default_rng(5).random()
+
+
+def test_run_until_advances_clock_and_until_now_is_noop():
+    world = World()
+    world.run(until=2.5)
+    assert world.now == 2.5
+    world.run(until=2.5)
+    assert world.now == 2.5
+
+
+def test_run_until_idle_and_until_event():
+    world = World()
+    env = world.env
+
+    def proc():
+        yield env.timeout(3)
+        world.log("done")
+
+    p = env.process(proc())
+    world.run(until=p)
+    assert world.now == 3.0
+    world.run()
+    assert world.events()["kind"].tolist() == ["done"]
+
+
+def test_log_fixed_and_extra_columns_in_first_seen_order():
+    world = World()
+    world.log("a", node="x", msg_id=3, reason="r", detail="d", src="s", dst="t")
+    world.env.run(until=1)
+    world.log("b", request_id=7, outcome="ok")
+    world.log("c", latency=0.5, request_id=8)
+    df = world.events()
+    assert list(df.columns) == [*EVENT_COLUMNS, "request_id", "outcome", "latency"]
+    assert df["time"].tolist() == [0.0, 1.0, 1.0]
+    assert df.loc[0, "src"] == "s" and df.loc[0, "msg_id"] == 3
+    assert str(df["msg_id"].dtype) == "Int64"
+    assert str(df["request_id"].dtype) == "Int64"
+    assert df["request_id"].isna().tolist() == [True, False, False]
+    assert pd.isna(df.loc[0, "latency"]) and df.loc[2, "latency"] == 0.5
+    assert df.loc[1, "node"] is None or pd.isna(df.loc[1, "node"])
+
+
+def test_empty_events_still_have_the_columns():
+    df = World().events()
+    assert list(df.columns) == list(EVENT_COLUMNS)
+    assert df.empty
+
+
+def test_log_messages_off_keeps_other_kinds():
+    world = World(log_messages=False)
+    net = Network(world)
+    net.add_node("a")
+    net.add_node("b")
+    net.send("a", "b", 1)
+    net.crash("b")
+    world.run()
+    assert world.events()["kind"].tolist() == ["crash"]

@@ -1,0 +1,186 @@
+"""distlab.widgets.base: the Explorer wiring (controls -> experiment -> plot -> PNG), no browser."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import pytest
+from matplotlib.figure import Figure
+
+from distlab.plots import finish, new_figure
+from distlab.widgets import Explorer, all_explorers, register
+from distlab.widgets import base as base_module
+
+
+class Recorder:
+    """A fake experiment that records its calls and rejects x > 8 like a real one would."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+
+    def __call__(self, x, mode, show):
+        self.calls.append({"x": x, "mode": mode, "show": show})
+        if x > 8:
+            raise ValueError(f"x={x} must be at most 8 when mode={mode!r}")
+        return [x, x + 1 if mode == "b" else 1, 2]
+
+
+def fake_plot(result, params) -> Figure:
+    fig, ax = new_figure(figsize=(2.0, 1.5), dpi=50)
+    ax.bar(range(len(result)), result)
+    return finish(fig, ax, title=f"x={params['x']}", legend=None)
+
+
+def make(**kwargs) -> tuple[Explorer, Recorder]:
+    experiment = Recorder()
+    controls = {
+        "x": w.IntSlider(value=1, min=0, max=10),
+        "mode": w.Dropdown(options=["a", "b"], value="a"),
+        "show": w.Checkbox(value=True),
+    }
+    presets = {"big": {"x": 6, "mode": "b", "show": False}, "small": {"x": 0}}
+    ex = Explorer(experiment, fake_plot, controls, presets=presets, title="Fake", **kwargs)
+    return ex, experiment
+
+
+def test_runs_once_at_construction():
+    ex, experiment = make(description="<i>what it shows</i>")
+    assert ex.runs == 1 and len(experiment.calls) == 1
+    assert ex.last_params == {"x": 1, "mode": "a", "show": True}
+    assert isinstance(ex.last_figure, Figure)
+    assert ex.last_png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert ex.last_result == [1, 1, 2]
+    assert set(ex.timings) == {"experiment_s", "plot_s", "render_s"}
+    assert all(t >= 0 for t in ex.timings.values())
+    assert ex.error is None
+    assert isinstance(ex.widget, w.VBox)
+    assert ex.output in ex.widget.children and ex.error_widget in ex.widget.children
+    assert "Fake" in ex.header.value and "what it shows" in ex.header.value
+
+
+def test_setting_a_control_reruns_with_that_value():
+    ex, experiment = make()
+    png_before = ex.last_png
+    ex.controls["x"].value = 3
+    assert ex.runs == 2
+    assert ex.last_params == {"x": 3, "mode": "a", "show": True}
+    assert experiment.calls[-1]["x"] == 3
+    assert ex.last_png != png_before
+    assert ex.last_figure.axes[0].get_title(loc="left") == "x=3"
+
+
+def test_update_sets_several_controls_and_runs_exactly_once():
+    ex, experiment = make()
+    ex.update(x=4, mode="b", show=False)
+    assert ex.runs == 2 and len(experiment.calls) == 2
+    assert experiment.calls[-1] == {"x": 4, "mode": "b", "show": False}
+    assert ex.controls["mode"].value == "b"
+    ex.update()  # nothing to change: still one run
+    assert ex.runs == 3
+
+
+def test_preset_sets_all_controls_and_runs_once():
+    ex, experiment = make()
+    ex.apply_preset("big")
+    assert ex.runs == 2
+    assert ex.last_params == {"x": 6, "mode": "b", "show": False}
+    assert ex.preset_dropdown.value == "big"
+    # choosing a preset in the dropdown does the same
+    ex.preset_dropdown.value = "small"
+    assert ex.runs == 3
+    assert ex.last_params == {"x": 0, "mode": "b", "show": False}
+    # moving a control away from the preset shows "(custom)" without running again
+    ex.controls["x"].value = 2
+    assert ex.runs == 4
+    assert ex.preset_dropdown.value == base_module.CUSTOM
+
+
+def test_error_is_shown_as_message_then_cleared():
+    ex, _ = make()
+    good_png = ex.last_png
+    ex.controls["x"].value = 9
+    assert ex.error == "x=9 must be at most 8 when mode='a'"
+    assert ex.error_widget.layout.display != "none"
+    assert "x=9 must be at most 8" in ex.error_widget.value
+    assert ex.last_params["x"] == 9
+    assert ex.last_png == good_png  # last successful figure is kept, not replaced
+    ex.controls["x"].value = 2
+    assert ex.error is None
+    assert ex.error_widget.layout.display == "none"
+    assert ex.last_params["x"] == 2
+
+
+def test_type_error_from_plot_is_shown_too():
+    def bad_plot(result, params):
+        raise TypeError("plot needs a DataFrame")
+
+    ex = Explorer(lambda x: x, bad_plot, {"x": w.IntSlider(value=1)})
+    assert ex.error == "plot needs a DataFrame"
+    assert ex.last_png is None
+
+
+def test_other_exceptions_propagate():
+    def broken(x):
+        raise RuntimeError("bug")
+
+    with pytest.raises(RuntimeError, match="bug"):
+        Explorer(broken, fake_plot, {"x": w.IntSlider()})
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"y": 1, "z": 2}, "unknown control.*'y', 'z'"),
+        ({"x": 11}, r"x=11 must be between 0 and 10"),
+        ({"mode": "c"}, "mode='c' is not one of the options"),
+    ],
+)
+def test_update_rejects_unknown_names_and_values_out_of_range(values, message):
+    ex, _ = make()
+    with pytest.raises(ValueError, match=message):
+        ex.update(**values)
+    assert ex.runs == 1
+    assert ex.controls["x"].value == 1  # nothing was changed (a slider would clamp silently)
+
+
+def test_unknown_preset_names_it():
+    ex, _ = make()
+    with pytest.raises(ValueError, match="preset='nope'.*'big', 'small'"):
+        ex.apply_preset("nope")
+
+
+def test_bad_construction():
+    with pytest.raises(ValueError, match="unknown control.*'q'"):
+        Explorer(lambda x: x, fake_plot, {"x": w.IntSlider()}, presets={"p": {"q": 1}})
+    with pytest.raises(TypeError, match="controls\\['x'\\]"):
+        Explorer(lambda x: x, fake_plot, {"x": 3})
+    with pytest.raises(ValueError, match="non-empty"):
+        Explorer(lambda: 1, fake_plot, {})
+    with pytest.raises(TypeError, match="experiment"):
+        Explorer(None, fake_plot, {"x": w.IntSlider()})
+
+
+def test_display_offers_the_live_widget_and_a_static_picture_of_the_figure():
+    import base64
+
+    ex, _ = make()
+    bundle = ex._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+    assert base64.b64decode(bundle["image/png"]) == ex.last_png
+    ex.update(x=7)
+    assert base64.b64decode(ex._repr_mimebundle_()["image/png"]) == ex.last_png
+
+
+def test_registry(monkeypatch):
+    monkeypatch.setattr(base_module, "_REGISTRY", {})
+
+    @register("fake")
+    def fake_explorer():
+        return make()[0]
+
+    explorers = all_explorers()
+    assert "fake" in explorers
+    assert isinstance(explorers["fake"](), Explorer)
+    with pytest.raises(ValueError, match="already registered"):
+        register("fake")(lambda: None)
+    with pytest.raises(ValueError, match="non-empty"):
+        register("")
