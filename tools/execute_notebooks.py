@@ -1,8 +1,9 @@
 """Re-execute notebooks in place, deterministically (used by ``make notebooks``).
 
 Each notebook runs top to bottom in a fresh ``python3`` kernel with ``notebooks/`` as its working
-directory. Cell timing metadata and widget state are not stored, so re-running on an unchanged
-package leaves the files byte-for-byte the same.
+directory. Cell timing metadata and widget state are not stored, and an explorer's output keeps
+only its static picture (the live widget needs a kernel, and its model id is random), so
+re-running on an unchanged package leaves the files byte-for-byte the same.
 
     python tools/execute_notebooks.py notebooks/00_start_here.ipynb notebooks/01_challenges.ipynb
 """
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def execute(path: Path, timeout_s: int = 300) -> float:
@@ -37,6 +40,9 @@ def execute(path: Path, timeout_s: int = 300) -> float:
     client.execute()
     elapsed = time.perf_counter() - started
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
     nbformat.write(nb, path)
     return elapsed
 

@@ -290,6 +290,7 @@ class Explorer:
         viewer without one (GitHub, nbviewer, a notebook opened before its kernel starts).
         JupyterLab ranks the widget view above images, so a live session shows the explorer."""
         bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        bundle["text/plain"] = repr(self)
         if self.last_png:
             bundle["image/png"] = base64.b64encode(self.last_png).decode("ascii")
         return bundle
