@@ -17,6 +17,7 @@ from typing import Any
 
 __all__ = [
     "check_choice",
+    "check_frame",
     "check_int",
     "check_number",
     "check_probability",
@@ -108,3 +109,20 @@ def check_seed(value: Any) -> int:
     if value < 0:
         raise ValueError(f"seed={value} must be a non-negative integer")
     return int(value)
+
+
+def check_frame(name: str, value: Any, columns: Iterable[str], *, what: str = "") -> Any:
+    """Return ``value`` if it is a pandas DataFrame with every one of ``columns``.
+
+    ``what`` says where such a frame comes from, for the message (e.g. "World.events()").
+    """
+    import pandas as pd  # only callers that already work with DataFrames get here
+
+    source = f" ({what})" if what else ""
+    if not isinstance(value, pd.DataFrame):
+        raise TypeError(f"{name}={type(value).__name__} must be a pandas DataFrame{source}")
+    missing = [str(c) for c in columns if c not in value.columns]
+    if missing:
+        have = ", ".join(map(str, value.columns)) or "no columns"
+        raise ValueError(f"{name} is missing column(s) {', '.join(missing)}; it has {have}")
+    return value

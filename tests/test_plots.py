@@ -363,3 +363,23 @@ def test_plots_do_not_touch_pyplot(events, calls):
     call_timeline(calls)
     latency_distribution(calls)
     assert plt.get_fignums() == before
+
+
+def test_figures_display_as_png_in_ipython_without_pyplot():
+    """A distlab Figure shown in a notebook must render as a picture even if pyplot was never
+    imported (the inline backend only hooks in when it is)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from distlab.plots import figure_png, new_figure, register_ipython_formatter
+
+    shell = InteractiveShell.instance()
+    try:
+        assert register_ipython_formatter() is True
+        fig, ax = new_figure()
+        ax.plot([0, 1], [0, 1])
+        data, _ = shell.display_formatter.format(fig)
+        assert data["image/png"][:4] == b"\x89PNG"
+        assert data["image/png"] == figure_png(fig, tight=True)
+    finally:
+        InteractiveShell.clear_instance()
+    assert register_ipython_formatter() is False  # no shell running any more

@@ -17,6 +17,7 @@ from distlab.plots.challenges import (
     partial_failure_figure,
     write_race_figure,
 )
+from distlab.plots.display import figure_png, register_ipython_formatter
 from distlab.plots.network import exchange_figure
 from distlab.plots.sequence import message_sequence
 from distlab.plots.style import (
@@ -43,12 +44,16 @@ __all__ = [
     "call_timeline",
     "clock_order_figure",
     "exchange_figure",
+    "figure_png",
     "finish",
     "latency_distribution",
     "message_sequence",
     "new_figure",
     "outcome_color",
     "partial_failure_figure",
+    "register_ipython_formatter",
     "shade_bands",
     "write_race_figure",
 ]
+
+register_ipython_formatter()

@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from distlab._validate import check_frame
 from distlab.plots.style import (
     OUTCOME_ORDER,
     finish,
@@ -58,7 +59,7 @@ def call_timeline(
     ...                       "end": [0.05, 1.1], "outcome": ["ok", "timeout"]})
     >>> fig = call_timeline(calls, title="Two calls")
     """
-    df = _check_calls(calls, needed=(lane, "start", "end", "outcome"), name="calls")
+    df = check_frame("calls", calls, (lane, "start", "end", "outcome"))
     if health is not None:
         health = _check_health(health, lane)
     order = _lane_order(df[lane], lanes, health[lane] if health is not None else None)
@@ -157,7 +158,7 @@ def latency_distribution(
     >>> fig = latency_distribution(calls, timeout_s=1.0)
     """
     needed = ("latency",) if "latency" in getattr(calls, "columns", ()) else ("start", "end")
-    df = _check_calls(calls, needed=needed + ((by,) if by is not None else ()), name="calls")
+    df = check_frame("calls", calls, needed + ((by,) if by is not None else ()))
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise ValueError(f"bins={bins!r} must be a positive integer")
     if timeout_s is not None:
@@ -239,24 +240,11 @@ def _fmt_s(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _check_calls(calls, *, needed, name: str) -> pd.DataFrame:
-    if not isinstance(calls, pd.DataFrame):
-        raise TypeError(f"{name}={type(calls).__name__} must be a pandas DataFrame")
-    missing = [c for c in needed if c not in calls.columns]
-    if missing:
-        raise ValueError(
-            f"{name} is missing column(s) {', '.join(map(str, missing))}; "
-            f"it has {', '.join(map(str, calls.columns)) or 'no columns'}"
-        )
-    return calls
-
-
 def _check_health(health, lane: str) -> pd.DataFrame:
-    if not isinstance(health, pd.DataFrame):
-        raise TypeError(f"health={type(health).__name__} must be a pandas DataFrame")
+    check_frame("health", health, ())
     if lane not in health.columns and "lane" in health.columns:
         health = health.rename(columns={"lane": lane})
-    return _check_calls(health, needed=(lane, "start", "end"), name="health")
+    return check_frame("health", health, (lane, "start", "end"))
 
 
 def _lane_order(values: pd.Series, lanes, health_lanes) -> list:

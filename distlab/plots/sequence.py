@@ -19,6 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from distlab._validate import check_frame
 from distlab.plots.style import (
     DROP_COLORS,
     OUTCOME_COLORS,
@@ -150,14 +151,7 @@ def message_sequence(
 
 
 def _check_events(events: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(events, pd.DataFrame):
-        raise TypeError(f"events={type(events).__name__} must be a pandas DataFrame (World.events())")
-    missing = [c for c in _REQUIRED if c not in events.columns]
-    if missing:
-        raise ValueError(
-            f"events is missing column(s) {', '.join(missing)}; "
-            f"it has {', '.join(map(str, events.columns)) or 'no columns'}"
-        )
+    check_frame("events", events, _REQUIRED, what="World.events()")
     ev = events
     for col in ("node", "src", "dst", "msg_id", "reason", "detail"):
         if col not in ev.columns:

@@ -22,6 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from distlab._validate import check_frame
+
 __all__ = [
     "DROP_COLORS",
     "OKABE_ITO",
@@ -212,14 +214,7 @@ def shade_bands(
     """
     if bands is None or len(bands) == 0:
         return []
-    if not isinstance(bands, pd.DataFrame):
-        raise TypeError(f"bands={type(bands).__name__} must be a pandas DataFrame")
-    missing = [c for c in ("start", "end") if c not in bands.columns]
-    if missing:
-        raise ValueError(
-            f"bands is missing column(s) {', '.join(missing)}; "
-            f"it has {', '.join(map(str, bands.columns))}"
-        )
+    check_frame("bands", bands, ("start", "end"))
     right = until if until is not None else ax.get_xlim()[1]
     left = ax.get_xlim()[0] if until is None else -math.inf
     patches: list[Rectangle] = []

@@ -103,19 +103,7 @@ class Partition(Fault):
         return "partition " + " | ".join("{" + ", ".join(map(str, g)) + "}" for g in self.groups)
 
     def _check(self, net: Network) -> None:
-        # Validate exactly as Network.partition would, without applying anything.
-        seen: dict[Any, int] = {}
-        for gi, group in enumerate(self.groups):
-            if not group:
-                raise ValueError(f"groups[{gi}]=[] is empty: each group needs at least one node")
-            for name in group:
-                net._check_node(f"groups[{gi}] node", name)
-                if name in seen:
-                    raise ValueError(
-                        f"groups: node={name!r} appears in groups[{seen[name]}] and "
-                        f"groups[{gi}]; each node may be in at most one group"
-                    )
-                seen[name] = gi
+        net._check_groups(tuple(self.groups))  # as Network.partition will, without applying it
 
     def _start(self, net: Network) -> None:
         net.partition(*self.groups)

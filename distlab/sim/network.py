@@ -444,6 +444,16 @@ class Network:
         >>> net.groups
         [['a', 'b'], ['c'], ['d']]
         """
+        where, group_list = self._check_groups(groups)
+        self._groups = where
+        self._group_list = group_list
+        detail = " | ".join("{" + ", ".join(g) + "}" for g in (self.groups or []))
+        self.world.log("partition", detail=detail)
+
+    def _check_groups(
+        self, groups: tuple[Iterable[str] | str, ...]
+    ) -> tuple[dict[str, int], list[tuple[str, ...]]]:
+        """Validate partition groups; return node -> group index and the groups as tuples."""
         if not groups:
             raise ValueError("groups=() is empty: partition() needs at least one group of nodes")
         where: dict[str, int] = {}
@@ -466,10 +476,7 @@ class Network:
                     )
                 where[name] = gi
             group_list.append(members)
-        self._groups = where
-        self._group_list = group_list
-        detail = " | ".join("{" + ", ".join(g) + "}" for g in (self.groups or []))
-        self.world.log("partition", detail=detail)
+        return where, group_list
 
     def heal(self) -> None:
         """Remove the partition: every node can reach every other one again.

@@ -27,13 +27,14 @@ import numbers
 import pkgutil
 import time
 from collections.abc import Callable, Mapping
-from io import BytesIO
 from typing import Any
 
 import ipywidgets as widgets
 from IPython import get_ipython
 from IPython.display import Image, clear_output, display
 from matplotlib.figure import Figure
+
+from distlab.plots.display import figure_png
 
 __all__ = ["Explorer", "all_explorers", "register"]
 
@@ -181,9 +182,7 @@ class Explorer:
                 raise TypeError(
                     f"plot returned {type(fig).__name__}, expected a matplotlib Figure"
                 )
-            buf = BytesIO()
-            fig.savefig(buf, format="png", dpi=fig.dpi)
-            png = buf.getvalue()
+            png = figure_png(fig)
             t3 = time.perf_counter()
         except (ValueError, TypeError) as exc:
             self._show_error(str(exc))

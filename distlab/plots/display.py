@@ -1,0 +1,45 @@
+"""How distlab figures become pictures: PNG bytes, and display in Jupyter without pyplot.
+
+distlab builds figures with :class:`matplotlib.figure.Figure` directly, never through pyplot, so
+Jupyter's inline backend (which hooks in when pyplot is imported) would not know how to show
+them. :func:`register_ipython_formatter` teaches IPython to show a ``Figure`` as a PNG, rendered
+exactly as the inline backend renders (tight bounding box, the figure's own dpi); importing
+:mod:`distlab.plots` inside IPython does it.
+
+>>> from distlab.plots import new_figure
+>>> fig, ax = new_figure()
+>>> figure_png(fig)[:4]
+b'\\x89PNG'
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from matplotlib.figure import Figure
+
+__all__ = ["figure_png", "register_ipython_formatter"]
+
+
+def figure_png(fig: Figure, *, tight: bool = False) -> bytes:
+    """The figure as PNG bytes at its own dpi; ``tight`` crops it to what is drawn (slower)."""
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight" if tight else None)
+    return buffer.getvalue()
+
+
+def _inline_png(fig: Figure) -> bytes:
+    return figure_png(fig, tight=True)
+
+
+def register_ipython_formatter() -> bool:
+    """Show ``Figure`` objects as PNG in the running IPython; return whether one was running."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the lab extra
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _inline_png)
+    return True
