@@ -7,6 +7,8 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 # With no display there is no browser to open: say so to Jupyter instead of letting it try.
 HEADLESS := $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--ServerApp.open_browser=False)
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+AS_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help setup lab test test-fast notebooks bench lock clean
 
@@ -31,7 +33,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb --ServerApp.root_dir=$(CURDIR) \
-		--ServerApp.port=$${JUPYTER_PORT:-8888} $(HEADLESS)
+		--ServerApp.port=$${JUPYTER_PORT:-8888} $(HEADLESS) $(AS_ROOT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env \
