@@ -184,3 +184,27 @@ def test_registry(monkeypatch):
         register("fake")(lambda: None)
     with pytest.raises(ValueError, match="non-empty"):
         register("")
+
+
+def test_a_float_echoed_back_rounded_is_not_a_change_and_keeps_the_preset():
+    """The browser sends a float slider's value back rounded to its step; the explorer must not
+    re-run for that, nor drop the preset it is showing."""
+    def experiment(rate):
+        return [rate]
+
+    def plot(result, params):
+        fig, ax = new_figure(figsize=(2.0, 1.5), dpi=50)
+        ax.bar([0], result)
+        return fig
+
+    controls = {"rate": w.FloatSlider(value=0.05, min=0.0, max=1.0, step=0.005)}
+    ex = Explorer(experiment, plot, controls, presets={"slow": {"rate": 0.03}})
+    ex.apply_preset("slow")
+    assert ex.error is None
+    runs = ex.runs
+    ex.controls["rate"].value = 0.030000000000000002  # what the front end sends back
+    assert ex.runs == runs
+    assert ex.preset_dropdown.value == "slow"
+    ex.controls["rate"].value = 0.5  # a real change still runs
+    assert ex.runs == runs + 1
+    assert ex.preset_dropdown.value == "(custom)"

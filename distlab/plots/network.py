@@ -17,7 +17,7 @@ def exchange_figure(result, *, title: str | None = None, max_messages: int = 400
     """:func:`~distlab.plots.sequence.message_sequence` of an exchange, with its statistics.
 
     The title's second line gives what was lost, cut off by a partition or reordered, and the
-    mean latency of the delivered messages.
+    mean latency of the delivered messages. Nodes are drawn in name order, A at the top.
 
     ``result`` is an :class:`~distlab.experiments.network.ExchangeResult`.
     """
@@ -30,6 +30,7 @@ def exchange_figure(result, *, title: str | None = None, max_messages: int = 400
     if mean == mean:  # not NaN: something was delivered
         parts.append(f"mean latency {mean * 1000:.0f} ms")
     heading = "\n".join(line for line in (title, ", ".join(parts)) if line) or None
+    nodes = sorted(set(result.messages["src"]) | set(result.messages["dst"]))
     return message_sequence(
-        result.events, title=heading, faults=result.faults, max_messages=max_messages
+        result.events, title=heading, nodes=nodes, faults=result.faults, max_messages=max_messages
     )

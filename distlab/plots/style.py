@@ -331,24 +331,24 @@ def finish(
         ax.set_xlabel(xlabel)
     if ylabel is not None:
         ax.set_ylabel(ylabel)
-    legend_width = 0.0
-    if legend is not None:
-        if legend not in ("outside", "inside"):
-            raise ValueError(f"legend={legend!r} is not one of 'outside', 'inside', None")
-        entries, labels = _unique_legend_entries(fig, list(handles))
-        if entries and legend == "outside":
-            legend_width = _legend_width_in(labels, legend_title)
-            fig.legend(
-                entries, labels, loc="upper left", fontsize=8.5, title=legend_title,
-                title_fontsize=9, frameon=False, alignment="left",
-                bbox_to_anchor=(1.0 - legend_width / fig.get_figwidth(), 1.0 - 0.1 / fig.get_figheight()),
-            )
-        elif entries:
-            ax.legend(
-                entries, labels, fontsize=8.5, title=legend_title, title_fontsize=9,
-                framealpha=0.9,
-            )
+    if legend is not None and legend not in ("outside", "inside"):
+        raise ValueError(f"legend={legend!r} is not one of 'outside', 'inside', None")
+    entries, labels = _unique_legend_entries(fig, list(handles)) if legend else ([], [])
+    outside = bool(entries) and legend == "outside"
+    legend_width = _legend_width_in(labels, legend_title) if outside else 0.0
     _set_margins(fig, right_in=legend_width, title=bool(title), subtitle=bool(subtitle))
+    if outside:
+        # Beside the plot area, level with its top: below the title, so a long title never
+        # runs into the legend.
+        fig.legend(
+            entries, labels, loc="upper left", fontsize=8.5, title=legend_title,
+            title_fontsize=9, frameon=False, alignment="left",
+            bbox_to_anchor=(1.0 - legend_width / fig.get_figwidth(), fig.subplotpars.top),
+        )
+    elif entries:
+        ax.legend(
+            entries, labels, fontsize=8.5, title=legend_title, title_fontsize=9, framealpha=0.9,
+        )
     return fig
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import html
 import importlib
+import math
 import numbers
 import pkgutil
 import time
@@ -141,7 +142,8 @@ class Explorer:
         self.preset_dropdown: widgets.Dropdown | None = None
         if self.presets:
             self.preset_dropdown = widgets.Dropdown(
-                options=[CUSTOM, *self.presets], value=CUSTOM, description="preset"
+                options=[CUSTOM, *self.presets], value=CUSTOM, description="preset",
+                layout=widgets.Layout(width="560px"),
             )
             self.preset_dropdown.observe(self._on_preset, names="value")
         self.controls_box = widgets.Box(
@@ -165,7 +167,11 @@ class Explorer:
     # -- running ---------------------------------------------------------------------------
 
     def _on_change(self, **params: Any) -> None:
-        if not self._held:
+        # The browser echoes a float slider's value back rounded to its step (0.03 returns as
+        # 0.030000000000000002): that is not a change, and must not run the experiment again.
+        if not self._held and not (
+            self.last_params is not None and _matches(params, self.last_params)
+        ):
             self._run(params)
 
     def _run(self, params: dict[str, Any] | None = None) -> None:
@@ -300,7 +306,16 @@ class Explorer:
 
 
 def _matches(preset: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
-    return all(current.get(k) == v for k, v in preset.items())
+    """Whether ``current`` has every value of ``preset`` (floats within rounding)."""
+    return all(_same(current.get(k), v) for k, v in preset.items())
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        reals = (numbers.Real,)
+        if isinstance(a, reals) and isinstance(b, reals) and not isinstance(a, bool):
+            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
 
 
 def _control_rejects(control: widgets.Widget, value: Any) -> str | None:
