@@ -36,11 +36,11 @@ lab: $(STAMP)
 		--ServerApp.port=$${JUPYTER_PORT:-8888} $(HEADLESS) $(AS_ROOT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env \
+	$(BIN)/python -m pytest tests distlab $(NOTEBOOKS) --doctest-modules --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not browser"
+	$(BIN)/python -m pytest tests distlab --doctest-modules -m "not browser"
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)

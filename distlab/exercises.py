@@ -130,7 +130,7 @@ def check_timeout_for_target(
     still a good answer; below it is too tight.
 
     >>> check_timeout_for_target(0.05, 0.01, 0.01, 0.24)
-    ✅ Right: P(timeout) = exp(-(t - 0.01) / 0.05) ≤ 0.01 needs t ≥ 0.24 s; 0.24 s gives 0.0096.
+    ✅ Right: P(timeout) = exp(-(t - 0.01) / 0.05) ≤ 0.01 needs t ≥ 0.24 s; 0.24 s gives 0.01.
     """
     mean_service_s = check_number("mean_service_s", mean_service_s, 0.0, min_inclusive=False)
     round_trip_s = check_number("round_trip_s", round_trip_s, 0.0)

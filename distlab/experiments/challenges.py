@@ -99,9 +99,9 @@ def partial_failures(
     longer), ``"down"`` or ``"up"``. A slow D holds the caller's workers until they time out, so
     requests for the healthy A and C queue behind it: slow is worse than dead.
 
-    >>> r = partial_failures("slow", duration_s=5, seed=1)
-    >>> r.summary().loc["D", "ok_share"]
-    0.0
+    >>> summary = partial_failures("slow", seed=1).summary()
+    >>> bool(summary.loc["A", "p99_latency_s"] > partial_failures("down", seed=1).summary().loc["A", "p99_latency_s"])
+    True
     """
     check_choice("d_state", d_state, D_STATES)
     timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
@@ -239,7 +239,7 @@ def write_race(
     is the one that stuck, though user 2 acted last).
 
     >>> df = write_race(trials=100, seed=0)
-    >>> 0 < df["earlier_write_won"].mean() < 0.5
+    >>> bool(0 < df["earlier_write_won"].mean() < 0.5)
     True
     """
     trials = check_int("trials", trials, 1, 100_000)
@@ -304,7 +304,7 @@ def clock_order(
     ``event, server, true_time, timestamp`` and ``misordered`` (its timestamp is not after the
     previous event's, though it happened later).
 
-    >>> clock_order(events=100, skew_s=0.0, seed=0)["misordered"].sum()
+    >>> int(clock_order(events=100, skew_s=0.0, seed=0)["misordered"].sum())
     0
     """
     events = check_int("events", events, 2, 1_000_000)

@@ -191,7 +191,7 @@ def _message_table(events: pd.DataFrame) -> pd.DataFrame:
 def delivery_stats(messages: pd.DataFrame) -> pd.DataFrame:
     """Count and share of messages by fate, and how many arrived out of order.
 
-    >>> delivery_stats(message_exchange(messages=10, seed=0).messages).loc["delivered", "count"]
+    >>> int(delivery_stats(message_exchange(messages=10, seed=0).messages).loc["delivered", "count"])
     10
     """
     total = len(messages)

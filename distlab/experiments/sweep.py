@@ -7,7 +7,7 @@ in-process (the default), on a ``ProcessPoolExecutor``, or on a Dask cluster thr
 >>> from distlab.experiments import sweep
 >>> from distlab.experiments.challenges import timeout_ambiguity
 >>> df = sweep(timeout_ambiguity, {"timeout_s": [0.2, 0.5]}, seeds=range(3))
->>> sorted(df["timeout_s"].unique())
+>>> sorted(df["timeout_s"].unique().tolist())
 [0.2, 0.5]
 """
 

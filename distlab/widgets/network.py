@@ -1,7 +1,7 @@
 """The network explorer (notebooks 00 and 01): loss, latency and partitions, as a message diagram.
 
 >>> from distlab.widgets import network_explorer
->>> explorer = network_explorer()
+>>> explorer = network_explorer()  # in a notebook; shown as the cell's result  # doctest: +SKIP
 >>> explorer.update(loss=0.3)  # doctest: +SKIP
 """
 

@@ -1,7 +1,7 @@
 """The partial-failure explorer (notebook 01): services A-D seen from a caller with a timeout.
 
 >>> from distlab.widgets import partial_failure_explorer
->>> explorer = partial_failure_explorer()
+>>> explorer = partial_failure_explorer()  # in a notebook  # doctest: +SKIP
 >>> explorer.apply_preset("D dead instead of slow")  # doctest: +SKIP
 """
 
