@@ -17,6 +17,9 @@ from distlab._validate import check_int, check_number, check_probability
 
 __all__ = [
     "Check",
+    "check_amplification",
+    "check_budget_stops_after",
+    "check_course_waits",
     "check_partition_pairs",
     "check_round_trip",
     "check_timeout_meaning",
@@ -178,3 +181,74 @@ def check_workers_for_slow_dependency(answer: int | None, *, seed: int = 0) -> C
         f"{answer} workers keep A's p99 at {enough:.2f} s ({fewer:.2f} s with one fewer). Every "
         "worker D holds is one A cannot use: extra capacity only hides a slow dependency.",
     )
+
+
+def check_course_waits(answer: list[float] | None) -> Check:
+    """Which waits (in seconds) does the course text's retry (3 attempts, 1 s doubling) sleep?
+
+    >>> check_course_waits([1, 2])
+    ✅ Right: 3 attempts leave room for 2 waits, 1 s then 2 s; the comment's "4 s" never happens.
+    """
+    if answer is None:
+        return _unanswered("Hint: list(RetryPolicy(max_attempts=3).delays()).")
+    try:
+        waits = [check_number("answer", w, 0.0) for w in answer]
+    except TypeError:
+        raise TypeError(f"answer={answer!r} must be a list of waits in seconds") from None
+    if waits == [1.0, 2.0]:
+        return Check(
+            True, '3 attempts leave room for 2 waits, 1 s then 2 s; the comment\'s "4 s" never happens.'
+        )
+    if waits == [1.0, 2.0, 4.0]:
+        return Check(False, "that is what the comment promises; count the waits between 3 attempts.")
+    return Check(False, f"{waits} is not it; the first retry waits base = 1 s, then it doubles.")
+
+
+def check_amplification(attempts: int, layers: int, answer: int | None) -> Check:
+    """Every one of ``layers`` layers makes up to ``attempts`` attempts at the layer below; the
+    bottom always fails. How many requests reach the bottom for one user request?
+
+    >>> check_amplification(3, 5, 243)
+    ✅ Right: each layer multiplies by 3: 3^5 = 243 requests at the bottom for one at the top.
+    """
+    attempts = check_int("attempts", attempts, 1)
+    layers = check_int("layers", layers, 1)
+    if answer is None:
+        return _unanswered("Hint: each layer turns one request from above into several below.")
+    answer = check_int("answer", answer, 0)
+    expected = attempts**layers
+    if answer == expected:
+        return Check(
+            True,
+            f"each layer multiplies by {attempts}: {attempts}^{layers} = {expected} requests at "
+            "the bottom for one at the top.",
+        )
+    if answer == attempts * layers:
+        return Check(False, "the attempts multiply from layer to layer; they do not add up.")
+    return Check(False, f"{answer} is not it; try it with amplification(layers={layers}, attempts={attempts}).")
+
+
+def check_budget_stops_after(max_tokens: float, token_ratio: float, answer: int | None) -> Check:
+    """A full :class:`~distlab.retry.RetryBudget` meets only failures: after how many failed
+    attempts does it stop allowing retries?
+
+    >>> check_budget_stops_after(10, 0.1, 5)
+    ✅ Right: 10 tokens, 1 per failure, retries only above 5: after 5 failures the budget is dry.
+    """
+    from distlab.retry import RetryBudget
+
+    budget = RetryBudget(max_tokens, token_ratio)
+    if answer is None:
+        return _unanswered("Hint: retries are allowed only while tokens > max_tokens / 2.")
+    answer = check_int("answer", answer, 0)
+    failures = 0
+    while budget.allows_retry():
+        budget.on_failure()
+        failures += 1
+    if answer == failures:
+        return Check(
+            True,
+            f"{budget.max_tokens:g} tokens, 1 per failure, retries only above "
+            f"{budget.max_tokens / 2:g}: after {failures} failures the budget is dry.",
+        )
+    return Check(False, f"{answer} is not it; start from {budget.max_tokens:g} tokens and count down.")

@@ -53,3 +53,29 @@ def test_check_workers_for_slow_dependency_accepts_only_the_minimum():
     assert ex.check_workers_for_slow_dependency(minimum - 1).passed is False
     assert ex.check_workers_for_slow_dependency(minimum + 3).passed is False
     assert ex.check_workers_for_slow_dependency(None).passed is None
+
+
+def test_check_course_waits():
+    assert ex.check_course_waits([1, 2]).passed is True
+    assert ex.check_course_waits([1.0, 2.0, 4.0]).passed is False
+    assert "comment promises" in ex.check_course_waits([1, 2, 4]).message
+    assert ex.check_course_waits([2, 4]).passed is False
+    assert ex.check_course_waits(None).passed is None
+    with pytest.raises(TypeError, match="must be a list of waits"):
+        ex.check_course_waits(3)
+
+
+def test_check_amplification():
+    assert ex.check_amplification(3, 5, 243).passed is True
+    assert ex.check_amplification(4, 3, 64).passed is True
+    added = ex.check_amplification(3, 5, 15)
+    assert added.passed is False and "multiply" in added.message
+    assert ex.check_amplification(3, 5, 100).passed is False
+
+
+def test_check_budget_stops_after():
+    assert ex.check_budget_stops_after(10, 0.1, 5).passed is True
+    assert ex.check_budget_stops_after(10, 0.1, 10).passed is False
+    assert ex.check_budget_stops_after(3, 0.5, 2).passed is True  # 3 -> 2 -> 1.0: 1.5 is the bar
+    with pytest.raises(ValueError, match="token_ratio=2 must be in"):
+        ex.check_budget_stops_after(10, 2, 5)

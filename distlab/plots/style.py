@@ -30,11 +30,13 @@ __all__ = [
     "OUTCOME_COLORS",
     "OUTCOME_ORDER",
     "STATE_COLORS",
+    "STRATEGY_STYLES",
     "band_color",
     "finish",
     "new_figure",
     "outcome_color",
     "shade_bands",
+    "strategy_style",
 ]
 
 #: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision
@@ -93,6 +95,28 @@ DROP_COLORS: dict[str, str] = {
     "partition": STATE_COLORS["partitioned"],
     "crashed": STATE_COLORS["crashed"],
 }
+
+#: Retry strategy -> (colour, marker), the same in every figure that compares strategies. No jitter
+#: is vermillion (the troublemaker), full jitter bluish green (the recommendation); markers make
+#: the lines tell apart without colour too.
+STRATEGY_STYLES: dict[str, tuple[str, str]] = {
+    "none": (OKABE_ITO["black"], "x"),
+    "constant": (OKABE_ITO["grey"], "s"),
+    "exponential": (OKABE_ITO["vermillion"], "o"),
+    "full": (OKABE_ITO["bluish_green"], "^"),
+    "equal": (OKABE_ITO["sky_blue"], "v"),
+    "decorrelated": (OKABE_ITO["reddish_purple"], "D"),
+}
+
+
+def strategy_style(name: str) -> tuple[str, str]:
+    """(colour, marker) of a retry strategy; grey dots for one not in :data:`STRATEGY_STYLES`.
+
+    >>> strategy_style("full")
+    ('#009E73', '^')
+    """
+    return STRATEGY_STYLES.get(str(name), (OKABE_ITO["grey"], "."))
+
 
 # Other spellings a caller or a log may use for the same outcome or state.
 _OUTCOME_ALIASES = {
