@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "Flaky": "distlab.sim",
     "CallResult": "distlab.sim",
     "call": "distlab.sim",
+    "retry_call": "distlab.sim",
     "FaultSchedule": "distlab.sim",
     "Partition": "distlab.sim",
     "Crash": "distlab.sim",

@@ -24,13 +24,17 @@ from distlab.sim.distributions import (
 )
 from distlab.sim.faults import Crash, Fault, FaultSchedule, LossBurst, Partition, SlowNode
 from distlab.sim.network import Message, Network, Node
+from distlab.sim.retrying import CallError, CallFailed, CallTimeout, retry_call
 from distlab.sim.rpc import CallResult, Request, Response, call, respond
 from distlab.sim.service import Down, Flaky, Health, HealthSchedule, Service, Slow, Up
 from distlab.sim.world import EVENT_COLUMNS, World
 
 __all__ = [
     "EVENT_COLUMNS",
+    "CallError",
+    "CallFailed",
     "CallResult",
+    "CallTimeout",
     "Constant",
     "Crash",
     "Distribution",
@@ -61,4 +65,5 @@ __all__ = [
     "as_distribution",
     "call",
     "respond",
+    "retry_call",
 ]

@@ -1,0 +1,226 @@
+"""The simulated retry driver: retry_call runs a RetryPolicy in simulated time."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import distlab
+from distlab.retry import ConstantBackoff, ExponentialBackoff, RetryBudget, RetryPolicy
+from distlab.sim import (
+    CallError,
+    CallFailed,
+    CallResult,
+    CallTimeout,
+    Down,
+    HealthSchedule,
+    Network,
+    Service,
+    Slow,
+    Up,
+    World,
+    retry_call,
+)
+
+
+def _setup(health=Up(), seed=0, service_time=0.05, handler=None):
+    """A client and a service; constant latency and service time, so that the only random
+    draws from the world's generator are the policy's waits."""
+    world = World(seed=seed)
+    net = Network(world, latency=0.01)
+    net.add_node("client")
+    Service(net, "api", service_time=service_time, health=health, handler=handler)
+    return world, net
+
+
+def _run(policy, health=Up(), seed=0, timeout_s=1.0, **kwargs):
+    world, net = _setup(health, seed, **{k: kwargs.pop(k) for k in ("service_time", "handler")
+                                         if k in kwargs})
+    seen = []
+    proc = retry_call(net, "client", "api", "req", timeout_s, policy,
+                      on_attempt=lambda n, r, d: seen.append((n, r, d)), **kwargs)
+    world.run()
+    return world, proc.value, seen
+
+
+def test_retries_exactly_max_attempts_then_returns_the_last_result():
+    world, result, seen = _run(RetryPolicy(4, ConstantBackoff(0.5)), health=Down())
+    assert [n for n, _, _ in seen] == [1, 2, 3, 4]
+    assert [d.retry for _, _, d in seen] == [True, True, True, False]
+    assert seen[-1][2].reason == "attempts"
+    assert isinstance(result, CallResult)
+    assert result is seen[-1][1]  # the last attempt's result, unchanged
+    assert (result.outcome, result.error) == ("error", "down")
+    starts = [r.started for _, r, _ in seen]
+    ends = [r.ended for _, r, _ in seen]
+    assert np.allclose(np.array(starts[1:]) - np.array(ends[:-1]), 0.5)
+    events = world.events()
+    assert (events["kind"] == "call_start").sum() == 4
+
+
+def test_stops_at_the_first_success():
+    health = HealthSchedule([(0, Down()), (2.5, Up())])
+    world, result, seen = _run(RetryPolicy(5, ExponentialBackoff(base=1.0)), health=health)
+    assert result.ok
+    assert [r.outcome for _, r, _ in seen] == ["error", "error", "ok"]
+    assert seen[-1][2].reason == "success"
+    assert "give_up" not in set(world.events()["kind"])
+
+
+@pytest.mark.parametrize("jitter", [None, "full", "equal", "decorrelated"])
+def test_waits_are_the_policys_delays_drawn_from_the_worlds_generator(jitter):
+    backoff = ExponentialBackoff(base=0.2, cap=3.0, jitter=jitter)
+    world, result, seen = _run(RetryPolicy(6, backoff), health=Down(), seed=42)
+    expected = list(RetryPolicy(6, backoff, rng=42).delays())  # same seed, same draws
+    waits = [d.delay for _, _, d in seen if d.retry]
+    assert waits == pytest.approx(expected, abs=1e-12)
+    starts = np.array([r.started for _, r, _ in seen])
+    ends = np.array([r.ended for _, r, _ in seen])
+    assert starts[1:] - ends[:-1] == pytest.approx(expected, abs=1e-9)
+    logged = world.events().query("kind == 'retry_wait'")
+    assert logged["detail"].tolist() == [f"{w:.3f}" for w in expected]
+
+
+def test_course_text_waits_one_then_two_seconds_not_four():
+    world, result, seen = _run(RetryPolicy(), health=Down())  # the default: the course text
+    assert len(seen) == 3
+    assert [d.delay for _, _, d in seen if d.retry] == [1.0, 2.0]
+
+
+def test_logs_retry_wait_and_give_up_with_the_failed_attempt():
+    world, result, seen = _run(RetryPolicy(3, ConstantBackoff(0.25)), health=Down())
+    events = world.events()
+    waits = events[events["kind"] == "retry_wait"]
+    assert waits["node"].tolist() == ["client", "client"]
+    assert waits["attempt"].tolist() == [1, 2]
+    assert waits["request_id"].tolist() == [seen[0][1].request_id, seen[1][1].request_id]
+    assert waits["detail"].tolist() == ["0.250", "0.250"]
+    assert waits["time"].tolist() == pytest.approx([seen[0][1].ended, seen[1][1].ended])
+    give_up = events[events["kind"] == "give_up"]
+    assert len(give_up) == 1
+    row = give_up.iloc[0]
+    assert (row["node"], row["reason"], row["attempt"]) == ("client", "attempts", 3)
+    assert row["request_id"] == result.request_id
+    assert row["time"] == pytest.approx(result.ended)
+
+
+def test_retry_on_timeouts_only():
+    stalled = Slow(100)  # 5 s per request: every attempt times out
+    policy = RetryPolicy(3, ConstantBackoff(0.1), retry_on=CallTimeout)
+    world, result, seen = _run(policy, health=stalled, timeout_s=0.5)
+    assert [r.outcome for _, r, _ in seen] == ["timeout"] * 3
+    assert result.outcome == "timeout"
+    # An error is not retried: the call stops at once.
+    world, result, seen = _run(policy, health=Down())
+    assert len(seen) == 1
+    assert seen[0][2].reason == "not retryable"
+    assert world.events().query("kind == 'give_up'")["reason"].tolist() == ["not retryable"]
+    # TimeoutError works as well: a CallTimeout is one.
+    world, result, seen = _run(RetryPolicy(3, ConstantBackoff(0.1), retry_on=TimeoutError),
+                               health=stalled, timeout_s=0.5)
+    assert len(seen) == 3
+
+
+def test_retry_on_errors_only_and_by_predicate():
+    policy = RetryPolicy(3, ConstantBackoff(0.1), retry_on=CallError)
+    assert len(_run(policy, health=Down())[2]) == 3
+    assert len(_run(policy, health=Slow(100), timeout_s=0.5)[2]) == 1
+    overloaded_only = RetryPolicy(
+        3, ConstantBackoff(0.1), retry_on=lambda exc: exc.result.error == "overloaded"
+    )
+    assert len(_run(overloaded_only, health=Down())[2]) == 1
+
+
+def test_failed_attempts_are_shown_to_the_policy_as_call_failed():
+    seen = []
+    policy = RetryPolicy(2, ConstantBackoff(0.1), on_retry=lambda s, exc, d: seen.append(exc),
+                         on_give_up=lambda s, exc, why: seen.append((exc, why)))
+    world, result, _ = _run(policy, health=Down())
+    first, (last, why) = seen
+    assert isinstance(first, CallError) and isinstance(first, CallFailed)
+    assert first.result.error == "down"
+    assert last.result is result
+    assert why == "attempts"
+    assert not isinstance(first, TimeoutError)
+    assert issubclass(CallTimeout, TimeoutError)
+
+
+def test_a_result_the_policy_refuses_is_retried():
+    answers = iter(["busy", "busy", "done"])
+    policy = RetryPolicy(5, ConstantBackoff(0.1), retry_on_result=lambda value: value == "busy")
+    world, result, seen = _run(policy, handler=lambda request: next(answers))
+    assert [r.value for _, r, _ in seen] == ["busy", "busy", "done"]
+    assert result.value == "done"
+
+
+def test_budget_refusal_gives_up():
+    budget = RetryBudget(max_tokens=4, token_ratio=0.1)
+    world, net = _setup(Down())
+    policy = RetryPolicy(5, ConstantBackoff(0.1), budget=budget)
+    procs = [retry_call(net, "client", "api", i, 1.0, policy) for i in range(3)]
+    world.run()
+    events = world.events()
+    reasons = events.query("kind == 'give_up'")["reason"].tolist()
+    assert "budget" in reasons
+    # 4 tokens, retries only above 2: two failures use up the budget, then nothing is retried.
+    assert (events["kind"] == "retry_wait").sum() == 1
+    assert budget.tokens == 0.0
+    assert all(p.value.outcome == "error" for p in procs)
+
+
+def test_deadline_stops_retries():
+    policy = RetryPolicy(10, ConstantBackoff(1.0), deadline=2.5)
+    world, result, seen = _run(policy, health=Down())
+    assert seen[-1][2].reason == "deadline"
+    assert max(r.started for _, r, _ in seen) <= 2.5
+
+
+def test_same_seed_same_run_different_seed_different_waits():
+    backoff = ExponentialBackoff(base=0.3, jitter="full")
+
+    def events(seed):
+        world, _, _ = _run(RetryPolicy(5, backoff), health=Down(), seed=seed)
+        return world.events()
+
+    pd.testing.assert_frame_equal(events(3), events(3))
+    assert not events(3)["time"].equals(events(4)["time"])
+
+
+def test_a_retrying_handler_calls_the_service_below():
+    world = World(seed=1)
+    net = Network(world, latency=0.01)
+    net.add_node("user")
+    Service(net, "db", health=Down())
+
+    def api(request):
+        policy = RetryPolicy(2, ConstantBackoff(0.1))
+        result = yield retry_call(net, "api", "db", request, 1.0, policy)
+        return result.outcome
+
+    Service(net, "api", handler=api)
+    proc = retry_call(net, "user", "api", None, 10.0, RetryPolicy(1))
+    world.run()
+    assert proc.value.value == "error"
+    assert (world.events().query("kind == 'request_start'")["node"] == "db").sum() == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"policy": "fast"}, TypeError, "policy='fast' must be a distlab.retry.RetryPolicy"),
+        ({"timeout_s": 0}, ValueError, "timeout_s=0 must be greater than 0"),
+        ({"dst": "nowhere"}, ValueError, "dst='nowhere' is not one of"),
+        ({"src": "ghost"}, ValueError, "src='ghost' is not one of"),
+        ({"on_attempt": 3}, TypeError, "on_attempt=3 must be callable"),
+        ({"net": None}, TypeError, "net=None must be a distlab.sim.Network"),
+    ],
+)
+def test_bad_input_is_refused_clearly(kwargs, error, message):
+    world, net = _setup()
+    args = {"net": net, "src": "client", "dst": "api", "policy": RetryPolicy(), **kwargs}
+    with pytest.raises(error, match=message):
+        retry_call(**args)
+
+
+def test_exported_from_distlab():
+    assert distlab.retry_call is retry_call
+    assert "retry_call" in dir(distlab)
