@@ -1,12 +1,14 @@
 """``make bench``: every distlab benchmark side by side in one run, as a readable table.
 
-    python bench/run.py                          # network, explorers, notebooks
+    python bench/run.py                          # every part
     python bench/run.py --only explorers         # one part (repeat --only, or a comma list)
     python bench/run.py --json bench.json        # also save every figure as JSON
 
 Parts: ``network`` (messages per second through ``distlab.sim.Network`` vs bare SimPy, from
-bench_network.py), ``explorers`` (each explorer's update latency over 20 control changes, from
-bench_explorers.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
+bench_network.py), ``retry`` (the retry decorator's overhead per successful call against tenacity's,
+from bench_retry.py), ``explorers`` (each explorer's update latency over 20 control changes, from
+bench_explorers.py), ``contention`` (the AWS contention sweep notebook 02 runs, from
+bench_contention.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (2 only for bad arguments). A part whose code is missing
 or broken prints why and the others still run. See bench/README.md.
@@ -33,11 +35,13 @@ for p in (str(BENCH), str(REPO)):
         sys.path.insert(0, p)
 os.environ.setdefault("MPLBACKEND", "Agg")  # no GUI backend for the in-process explorers
 
-PARTS = ("network", "explorers", "notebooks")
+PARTS = ("network", "retry", "explorers", "contention", "notebooks")
 
 NETWORK_MIN_RATIO = 0.5
+RETRY_MAX_RATIO = 0.2  # distlab.retry's overhead per successful call, as a share of tenacity's (issue 3)
 EXPLORER_MAX_MEDIAN_S = 0.150
 NOTEBOOK_MAX_S = 20.0
+CONTENTION_SWEEP_MAX_S = 6.0  # notebook 02's contention sweep: a share of its 20 s
 
 
 def verdict(ok: bool) -> str:
@@ -99,6 +103,38 @@ def run_network(args: argparse.Namespace) -> dict[str, Any]:
     print(table(["", "rate", "budget", "check"], rows, right={1}))
     print(f"  ({elapsed:.1f} s)")
     return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_min_ratio": NETWORK_MIN_RATIO,
+            "pass": ok, "seconds": elapsed}  # fmt: skip
+
+
+def run_retry(args: argparse.Namespace) -> dict[str, Any]:
+    print("\nRetry decorator: overhead per successful call, distlab.retry.RetryPolicy vs tenacity.retry (medians)")
+    mod = _import("bench_retry", "retry")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        import tenacity  # noqa: F401
+    except ImportError as exc:
+        return _missing("retry", f"tenacity, the baseline, is not installed ({exc})")
+    kwargs: dict[str, Any] = {}
+    if args.calls:
+        kwargs["calls"] = args.calls
+    try:
+        t = time.perf_counter()
+        fig = mod.measure(**kwargs)
+        elapsed = time.perf_counter() - t
+    except Exception as exc:  # noqa: BLE001
+        return _failed("retry", exc)
+    ratio = float(fig["ratio"])
+    ok = ratio <= RETRY_MAX_RATIO
+    rows = [
+        ["bare function", f"{fig['bare_us']:.3f} µs/call", "", ""],
+        ["distlab overhead", f"{fig['distlab_overhead_us']:.3f} µs/call", "", ""],
+        ["tenacity overhead", f"{fig['tenacity_overhead_us']:.3f} µs/call", "", ""],
+        ["ratio distlab/tenacity", f"{ratio:.3f}", f"<= {RETRY_MAX_RATIO}", verdict(ok)],
+    ]
+    print(table(["", "time", "budget", "check"], rows, right={1}))
+    print(f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, interleaved; {elapsed:.1f} s)")
+    return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_max_ratio": RETRY_MAX_RATIO,
             "pass": ok, "seconds": elapsed}  # fmt: skip
 
 
@@ -186,6 +222,29 @@ def run_notebooks(args: argparse.Namespace) -> dict[str, Any]:
     return {"status": "ok", "notebooks": figures, "budget_s": NOTEBOOK_MAX_S, "over": over}
 
 
+def run_contention(args: argparse.Namespace) -> dict[str, Any]:
+    print("\nContention: the AWS experiment (distlab.experiments.contention), notebook 02's sweep and single runs")
+    mod = _import("bench_contention", "contention")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        t = time.perf_counter()
+        fig = mod.measure()
+        elapsed = time.perf_counter() - t
+    except Exception as exc:  # noqa: BLE001
+        return _failed("contention", exc)
+    ok = fig["sweep_s"] <= CONTENTION_SWEEP_MAX_S
+    rows = [[f"notebook sweep ({fig['sweep_runs']} runs)", f"{fig['sweep_s']:.2f} s",
+             f"<= {CONTENTION_SWEEP_MAX_S:.0f} s (of the notebook's {NOTEBOOK_MAX_S:.0f} s)", verdict(ok)]]  # fmt: skip
+    for strategy, ms in fig["run_ms"].items():
+        rows.append([f"contention(100, {strategy!r})", f"{ms:.1f} ms", "", ""])
+    rows.append(["all five at 100, sweep's loop", f"{fig['fast_run_ms']:.1f} ms", "", ""])
+    rows.append(["same in SimPy (baseline)", f"{fig['simpy_run_ms']:.1f} ms", "", ""])
+    print(table(["", "wall time", "budget", "check"], rows, right={1}))
+    print(f"  ({elapsed:.1f} s)")
+    return {"status": "ok", **fig, "budget_sweep_s": CONTENTION_SWEEP_MAX_S, "pass": ok, "seconds": elapsed}
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -216,6 +275,8 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
             lines.append(f"{unmeasured}  {part}: failed ({res['error']})")
         elif part == "network" and not res["pass"]:
             lines.append(f"OVER  network: ratio {res['ratio']:.2f} < {NETWORK_MIN_RATIO}")
+        elif part == "retry" and not res["pass"]:
+            lines.append(f"OVER  retry: overhead {res['ratio']:.3f} of tenacity's > {RETRY_MAX_RATIO}")
         elif part == "explorers":
             for name, fig in res["explorers"].items():
                 if "error" in fig:
@@ -227,6 +288,8 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                 if not fig["pass_sim_vs_draw"]:
                     lines.append(f"OVER  explorer {name}: simulation {_ms(fig['median_experiment_s'])} ms > "
                                  f"drawing {_ms(fig['median_drawing_s'])} ms")  # fmt: skip
+        elif part == "contention" and not res["pass"]:
+            lines.append(f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > {CONTENTION_SWEEP_MAX_S:.0f} s")
         elif part == "notebooks":
             for name, fig in res["notebooks"].items():
                 if fig["error"]:
@@ -259,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder of notebooks (default: notebooks/)")  # fmt: skip
     parser.add_argument("--messages", type=int, default=None,
                         help="messages for the network benchmark (default: bench_network's own)")  # fmt: skip
+    parser.add_argument("--calls", type=int, default=None,
+                        help="calls per repeat for the retry benchmark (default: bench_retry's own)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
         parts = _parts(args.only)
@@ -278,7 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"distlab bench  {meta['when']}  Python {meta['python']}  {meta['machine']}  {meta['cpus']} CPUs")
     runners: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
         "network": run_network,
+        "retry": run_retry,
         "explorers": run_explorers,
+        "contention": run_contention,
         "notebooks": run_notebooks,
     }
     results: dict[str, dict[str, Any]] = {}

@@ -149,28 +149,40 @@ class ExponentialBackoff(Backoff):
         check_choice("jitter", self.jitter, JITTERS)
         object.__setattr__(self, "base", base)
         object.__setattr__(self, "cap", cap)
+        # not a field: the cap as a float (inf when there is none), read on every delay
+        object.__setattr__(self, "_cap", math.inf if cap is None else cap)
 
     def _ceiling(self, n: int) -> float:
-        # base·2^(n-1), computed so that a large n cannot overflow.
-        cap = math.inf if self.cap is None else self.cap
-        if self.base == 0.0:
+        """v_n = min(cap, base·2^(n-1)), exact for every n >= 1 and never overflowing.
+
+        ``ldexp`` scales by a power of two exactly; it raises ``OverflowError`` only when the
+        result exceeds the largest float, and then the cap (or infinity) is the answer.
+
+        >>> ExponentialBackoff(base=1e-300, cap=1.0)._ceiling(10**9)
+        1.0
+        >>> ExponentialBackoff(base=5e-324)._ceiling(1100)  # 2^1099 times the smallest float
+        33554432.0
+        """
+        base = self.base
+        if base == 0.0:
             return 0.0
-        exponent = n - 1
-        if exponent > 1023 or self.base * 2.0**exponent > cap:
-            return cap
-        return self.base * 2.0**exponent
+        try:
+            value = math.ldexp(base, n - 1)
+        except OverflowError:
+            return self._cap
+        return value if value < self._cap else self._cap
 
     def delay(self, n: int, previous: float | None, rng: UniformSource) -> float:
-        if self.jitter is None:
+        jitter = self.jitter
+        if jitter is None:
             return self._ceiling(n)
-        if self.jitter == "full":
+        if jitter == "full":
             return float(rng.uniform(0.0, self._ceiling(n)))
-        if self.jitter == "equal":
+        if jitter == "equal":
             half = self._ceiling(n) / 2
             return half + float(rng.uniform(0.0, half))
         last = self.base if previous is None else previous
-        cap = math.inf if self.cap is None else self.cap
-        return min(cap, float(rng.uniform(self.base, 3.0 * last)))
+        return min(self._cap, float(rng.uniform(self.base, 3.0 * last)))
 
 
 # -- budget -----------------------------------------------------------------------------------
@@ -181,7 +193,8 @@ class RetryBudget:
 
     The token count starts at ``max_tokens`` and stays within [0, ``max_tokens``]; every failed
     attempt takes 1 token, every success gives back ``token_ratio``. Retries are allowed only
-    while the count is above ``max_tokens / 2``. When a dependency keeps failing, the budget runs
+    while the count is above ``max_tokens / 2``. As in gRPC (proposal A6), a policy charges only
+    the failures it would retry: an exception outside its ``retry_on`` costs nothing. When a dependency keeps failing, the budget runs
     dry and retries stop, so they cannot multiply the load on it.
 
     >>> budget = RetryBudget(max_tokens=4, token_ratio=0.5)
@@ -246,12 +259,22 @@ class Decision:
 
 _NOTHING = object()
 
+# Decisions are immutable: the ones without a delay are shared instead of built per attempt.
+_SUCCESS = Decision(False, reason="success")
+_NOT_RETRYABLE = Decision(False, reason="not retryable")
+_ATTEMPTS = Decision(False, reason="attempts")
+_DEADLINE = Decision(False, reason="deadline")
+_BUDGET = Decision(False, reason="budget")
+_GO = Decision(True)
+
 
 class RetryState:
     """One call's progress through a :class:`RetryPolicy`: the sans-I/O decision step.
 
     A driver calls :meth:`after_attempt` once per attempt with the time and the outcome and does
-    what the returned :class:`Decision` says.
+    what the returned :class:`Decision` says. A driver whose waits may overrun (a real
+    ``sleep``) also asks :meth:`before_attempt` when it wakes up, so that no attempt starts
+    after the deadline.
 
     >>> policy = RetryPolicy(max_attempts=2, backoff=ConstantBackoff(0.5))
     >>> state = policy.start(now=0.0)
@@ -268,6 +291,7 @@ class RetryState:
         self.total_wait = 0.0
         self.last_delay: float | None = None
         self._rng = rng
+        self._recorded = False  # counted in the policy's statistics (drivers only)
 
     def after_attempt(
         self, now: float, *, exception: BaseException | None = None, result: Any = _NOTHING
@@ -287,21 +311,39 @@ class RetryState:
         if not failed:
             if budget is not None:
                 budget.on_success()
-            return Decision(False, reason="success")
+            return _SUCCESS
+        if exception is not None and not policy._retryable(exception):
+            # gRPC A6: only failures that qualify for a retry count against the budget, so a
+            # malformed request is not mistaken for a struggling server.
+            return _NOT_RETRYABLE
         if budget is not None:
             budget.on_failure()
-        if exception is not None and not policy._retryable(exception):
-            return Decision(False, reason="not retryable")
         if self.attempts >= policy.max_attempts:
-            return Decision(False, reason="attempts")
+            return _ATTEMPTS
         delay = policy.backoff.delay(self.attempts, self.last_delay, self._rng)
         if policy.deadline is not None and now + delay > self.started + policy.deadline:
-            return Decision(False, reason="deadline")
+            return _DEADLINE
         if budget is not None and not budget.allows_retry():
-            return Decision(False, reason="budget")
+            return _BUDGET
         self.last_delay = delay
         self.total_wait += delay
         return Decision(True, delay=delay)
+
+    def before_attempt(self, now: float) -> Decision:
+        """Whether the retry about to start at ``now`` may still start: a wait that overran
+        (a real ``sleep`` is never exact) must not push an attempt past the deadline.
+
+        >>> policy = RetryPolicy(max_attempts=3, backoff=ConstantBackoff(1.0), deadline=1.5)
+        >>> state = policy.start(now=0.0)
+        >>> state.after_attempt(now=0.5, exception=OSError()).delay
+        1.0
+        >>> state.before_attempt(now=1.5).retry, state.before_attempt(now=1.6).reason
+        (True, 'deadline')
+        """
+        deadline = self.policy.deadline
+        if deadline is not None and now > self.started + deadline:
+            return _DEADLINE
+        return _GO
 
 
 # -- statistics -------------------------------------------------------------------------------
@@ -330,12 +372,20 @@ class RetryStats:
 def _make_rng(rng: Any) -> UniformSource:
     if rng is None or isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         if rng is not None and rng < 0:
-            raise ValueError(f"rng={rng} must be a non-negative seed")
-        return np.random.default_rng(rng)
-    if hasattr(rng, "uniform"):
+            raise ValueError(f"rng={rng} must be a non-negative int seed")
+        return np.random.default_rng(None if rng is None else int(rng))
+    if callable(getattr(rng, "uniform", None)):
         return rng
     raise TypeError(
-        f"rng={rng!r} must be an int seed, a numpy.random.Generator or an object with .uniform"
+        f"rng={rng!r} must be an int seed, a numpy.random.Generator or an object with "
+        ".uniform(low, high)"
+    )
+
+
+def _is_async(fn: Any) -> bool:
+    """A coroutine function, or a callable object whose ``__call__`` is one."""
+    return inspect.iscoroutinefunction(fn) or (
+        not inspect.isroutine(fn) and inspect.iscoroutinefunction(getattr(fn, "__call__", None))
     )
 
 
@@ -360,7 +410,9 @@ class RetryPolicy:
 
     When the policy gives up it re-raises the last exception unchanged; the number of attempts
     is in ``exc.retry_attempts`` and in a note on the exception. A result refused by
-    ``retry_on_result`` on the last attempt is returned as it is.
+    ``retry_on_result`` on the last attempt is returned as it is. Exceptions that are not
+    ``Exception`` s (``KeyboardInterrupt``, ``asyncio.CancelledError``) are never retried and
+    never charged to the budget; the call is counted as given up.
 
     >>> calls = []
     >>> policy = RetryPolicy(max_attempts=3, backoff=ConstantBackoff(0.0))
@@ -372,6 +424,19 @@ class RetryPolicy:
     ...     return "done"
     >>> flaky(), len(calls)
     ('done', 3)
+    >>> policy.stats
+    RetryStats(calls=1, attempts=3, retries=2, successes=1, give_ups=0, total_wait=0.0)
+
+    Giving up re-raises the last exception itself, with the attempt count:
+
+    >>> @RetryPolicy(max_attempts=2, backoff=NoBackoff())
+    ... def down():
+    ...     raise ConnectionError("refused")
+    >>> try:
+    ...     down()
+    ... except ConnectionError as exc:
+    ...     print(exc, exc.retry_attempts, exc.__notes__)
+    refused 2 ['distlab.retry: gave up after 2 attempts (attempts)']
     """
 
     def __init__(
@@ -405,13 +470,14 @@ class RetryPolicy:
         self.retry_on = retry_on
         self._retryable = _retry_predicate(retry_on)
         if retry_on_result is not None and not callable(retry_on_result):
-            raise TypeError(f"retry_on_result={retry_on_result!r} must be callable")
+            raise TypeError(f"retry_on_result={retry_on_result!r} must be callable (result -> bool)")
         self.retry_on_result = retry_on_result
         if budget is not None and not isinstance(budget, RetryBudget):
             raise TypeError(f"budget={budget!r} must be a RetryBudget")
         self.budget = budget
         self._rng = _make_rng(rng)
         self._rng_lock = threading.Lock()
+        self._locked_rng = _LockedRng(self)  # one per policy, shared by all its calls
         for name, fn in (("sleep", sleep), ("async_sleep", async_sleep), ("clock", clock),
                          ("on_retry", on_retry), ("on_give_up", on_give_up)):
             if fn is not None and not callable(fn):
@@ -422,7 +488,13 @@ class RetryPolicy:
         self.on_retry = on_retry
         self.on_give_up = on_give_up
         self._stats_lock = threading.Lock()
-        self._stats = RetryStats()
+        # Counters behind _stats_lock. Calls that succeed at the first attempt without going
+        # through a RetryState (the fast path) only bump _fast; the others are counted in full.
+        self._fast = 0
+        self._calls = 0
+        self._attempts = 0
+        self._successes = 0
+        self._total_wait = 0.0
 
     def __repr__(self) -> str:
         return (
@@ -435,7 +507,7 @@ class RetryPolicy:
     def start(self, now: float, rng: UniformSource | None = None) -> RetryState:
         """Begin one call at time ``now``; ``rng`` overrides the policy's generator (the
         simulation passes the world's, so a run is a function of its seed)."""
-        return RetryState(self, now, rng if rng is not None else _LockedRng(self))
+        return RetryState(self, now, rng if rng is not None else self._locked_rng)
 
     def delays(self) -> Iterator[float]:
         """The waits this policy would use between its attempts (``max_attempts - 1`` of them),
@@ -445,7 +517,7 @@ class RetryPolicy:
         [1.0, 2.0]
         """
         previous = None
-        rng = _LockedRng(self)
+        rng = self._locked_rng
         for n in range(1, self.max_attempts):
             previous = self.backoff.delay(n, previous, rng)
             yield previous
@@ -454,37 +526,79 @@ class RetryPolicy:
     def stats(self) -> RetryStats:
         """Counts over every call so far (correct under concurrent use from many threads)."""
         with self._stats_lock:
-            return self._stats
+            fast, calls, attempts = self._fast, self._calls, self._attempts
+            successes, total_wait = self._successes, self._total_wait
+        return RetryStats(
+            calls=fast + calls,
+            attempts=fast + attempts,
+            retries=attempts - calls,
+            successes=fast + successes,
+            give_ups=calls - successes,
+            total_wait=total_wait,
+        )
 
     def reset_stats(self) -> None:
         """Start counting from zero."""
         with self._stats_lock:
-            self._stats = RetryStats()
+            self._fast = self._calls = self._attempts = self._successes = 0
+            self._total_wait = 0.0
 
-    def _record(self, state: RetryState, succeeded: bool) -> None:
+    def record(self, state: RetryState, succeeded: bool, unslept: float = 0.0) -> None:
+        """Count one finished call in :attr:`stats`; for drivers of the sans-I/O decision step
+        other than this module's own (:func:`distlab.sim.retry_call` uses it).
+
+        ``unslept`` is a wait the decision granted but the driver never slept.
+        """
+        if state._recorded:
+            raise ValueError("record(): this call is already counted in the policy's stats")
+        state._recorded = True
         with self._stats_lock:
-            s = self._stats
-            self._stats = RetryStats(
-                calls=s.calls + 1,
-                attempts=s.attempts + state.attempts,
-                retries=s.retries + state.attempts - 1,
-                successes=s.successes + succeeded,
-                give_ups=s.give_ups + (not succeeded),
-                total_wait=s.total_wait + state.total_wait,
-            )
+            self._calls += 1
+            self._attempts += state.attempts
+            self._successes += succeeded
+            self._total_wait += state.total_wait - unslept
 
     def _give_up(self, state: RetryState, decision: Decision, outcome: Any) -> None:
-        self._record(state, succeeded=False)
+        if isinstance(outcome, BaseException):
+            attempts = state.attempts
+            try:
+                outcome.retry_attempts = attempts
+                outcome.add_note(
+                    f"distlab.retry: gave up after {attempts} attempt"
+                    f"{'s' if attempts != 1 else ''} ({decision.reason})"
+                )
+            except (AttributeError, TypeError):  # pragma: no cover - an exotic exception type
+                pass
+        self.record(state, succeeded=False)
         if self.on_give_up is not None:
             self.on_give_up(state, outcome, decision.reason)
+
+    def _stop(self, state: RetryState, decision: Decision, outcome: Any) -> Any:
+        """End the call as ``decision`` says: return the result or raise the last exception."""
+        if decision.reason == "success":
+            self.record(state, succeeded=True)
+            return outcome
+        self._give_up(state, decision, outcome)
         if isinstance(outcome, BaseException):
-            outcome.retry_attempts = state.attempts
-            outcome.add_note(
-                f"distlab.retry: gave up after {state.attempts} attempt"
-                f"{'s' if state.attempts != 1 else ''} ({decision.reason})"
-            )
+            raise outcome
+        return outcome  # a result refused by retry_on_result, and no retry is left
+
+    def _interrupted(self, state: RetryState | None, unslept: float = 0.0) -> None:
+        """A call ended by a BaseException outside the decision (KeyboardInterrupt, a cancelled
+        task, a hook or a sleep that raised): count it once, as given up, without the wait it
+        was about to sleep (``unslept``)."""
+        if state is None:
+            state = RetryState(self, 0.0, self._locked_rng)
+            state.attempts = 1
+        if not state._recorded:
+            self.record(state, succeeded=False, unslept=unslept)
 
     # -- the drivers ---------------------------------------------------------------------------
+    #
+    # The first attempt runs inline: when it succeeds and no result predicate is set, the
+    # decision is known to be "success" without building a RetryState (the fast path, the one
+    # whose overhead bench/bench_retry.py measures). Anything else goes through the decision
+    # step, RetryState.after_attempt, in _retry_sync / _retry_async.
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call ``fn(*args, **kwargs)`` with retries. For a coroutine function this returns a
@@ -493,7 +607,7 @@ class RetryPolicy:
         >>> RetryPolicy().call(lambda x: x + 1, 41)
         42
         """
-        if inspect.iscoroutinefunction(fn):
+        if _is_async(fn):
             return self._call_async(fn, args, kwargs)
         return self._call_sync(fn, args, kwargs)
 
@@ -501,71 +615,141 @@ class RetryPolicy:
         """Use the policy as a decorator, on a plain function or a coroutine function."""
         if not callable(fn):
             raise TypeError(f"RetryPolicy decorates a function, not {fn!r}")
-        if inspect.iscoroutinefunction(fn):
+        if _is_async(fn):
+            call_async = self._call_async
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await self._call_async(fn, args, kwargs)
+                return await call_async(fn, args, kwargs)
 
             return async_wrapper
 
+        call_sync = self._call_sync
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return self._call_sync(fn, args, kwargs)
+            return call_sync(fn, args, kwargs)
 
         return wrapper
 
     def _call_sync(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-        state = self.start(self._clock())
-        while True:
-            try:
-                result = fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - classified by retry_on
-                decision = state.after_attempt(self._clock(), exception=exc)
+        started = self._clock()
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - classified by retry_on
+            first: BaseException | None = exc
+            result = _NOTHING
+        except BaseException:
+            self._interrupted(None)
+            raise
+        else:
+            if self.retry_on_result is None:  # fast path: nothing left to decide
+                if self.budget is not None:
+                    self.budget.on_success()
+                with self._stats_lock:
+                    self._fast += 1
+                return result
+            first = None
+        return self._retry_sync(fn, args, kwargs, started, first, result)
+
+    def _retry_sync(
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict, started: float,
+        exc: BaseException | None, result: Any,
+    ) -> Any:
+        state = RetryState(self, started, self._locked_rng)
+        clock = self._clock
+        unslept = 0.0  # the wait decided but not slept yet, if the sleep or a hook raises
+        try:
+            while True:
+                if exc is not None:
+                    outcome: Any = exc
+                    decision = state.after_attempt(clock(), exception=exc)
+                    exc = None
+                else:
+                    outcome = result
+                    decision = state.after_attempt(clock(), result=result)
+                if decision.retry:
+                    unslept = decision.delay
+                    if self.on_retry is not None:
+                        self.on_retry(state, outcome, unslept)
+                    self._sleep(decision.delay)
+                    unslept = 0.0
+                    decision = state.before_attempt(clock())
                 if not decision.retry:
-                    self._give_up(state, decision, exc)
+                    return self._stop(state, decision, outcome)
+                outcome = None
+                try:
+                    result = fn(*args, **kwargs)
+                except Exception as e:  # noqa: BLE001 - classified by retry_on
+                    exc = e
+                except BaseException:
+                    state.attempts += 1  # an attempt was made, though nothing decides on it
                     raise
-                outcome: Any = exc
-            else:
-                decision = state.after_attempt(self._clock(), result=result)
-                if not decision.retry:
-                    self._finish(state, decision, result)
-                    return result
-                outcome = result
-            if self.on_retry is not None:
-                self.on_retry(state, outcome, decision.delay)
-            self._sleep(decision.delay)
+        except BaseException:
+            self._interrupted(state, unslept)
+            raise
 
     async def _call_async(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-        state = self.start(self._clock())
-        while True:
-            try:
-                result = await fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - classified by retry_on
-                decision = state.after_attempt(self._clock(), exception=exc)
-                if not decision.retry:
-                    self._give_up(state, decision, exc)
-                    raise
-                outcome: Any = exc
-            else:
-                decision = state.after_attempt(self._clock(), result=result)
-                if not decision.retry:
-                    self._finish(state, decision, result)
-                    return result
-                outcome = result
-            if self.on_retry is not None:
-                self.on_retry(state, outcome, decision.delay)
-            await self._async_sleep(decision.delay)
+        started = self._clock()
+        try:
+            result = await fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - classified by retry_on
+            first: BaseException | None = exc
+            result = _NOTHING
+        except BaseException:
+            self._interrupted(None)
+            raise
+        else:
+            if self.retry_on_result is None:  # fast path: nothing left to decide
+                if self.budget is not None:
+                    self.budget.on_success()
+                with self._stats_lock:
+                    self._fast += 1
+                return result
+            first = None
+        return await self._retry_async(fn, args, kwargs, started, first, result)
 
-    def _finish(self, state: RetryState, decision: Decision, result: Any) -> None:
-        if decision.reason == "success":
-            self._record(state, succeeded=True)
-        else:  # the result was refused and no retry is left
-            self._give_up(state, decision, result)
+    async def _retry_async(
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict, started: float,
+        exc: BaseException | None, result: Any,
+    ) -> Any:
+        state = RetryState(self, started, self._locked_rng)
+        clock = self._clock
+        unslept = 0.0  # the wait decided but not slept yet, if the sleep or a hook raises
+        try:
+            while True:
+                if exc is not None:
+                    outcome: Any = exc
+                    decision = state.after_attempt(clock(), exception=exc)
+                    exc = None
+                else:
+                    outcome = result
+                    decision = state.after_attempt(clock(), result=result)
+                if decision.retry:
+                    unslept = decision.delay
+                    if self.on_retry is not None:
+                        self.on_retry(state, outcome, unslept)
+                    await self._async_sleep(decision.delay)
+                    unslept = 0.0
+                    decision = state.before_attempt(clock())
+                if not decision.retry:
+                    return self._stop(state, decision, outcome)
+                outcome = None
+                try:
+                    result = await fn(*args, **kwargs)
+                except Exception as e:  # noqa: BLE001 - classified by retry_on
+                    exc = e
+                except BaseException:
+                    state.attempts += 1  # an attempt was made, though nothing decides on it
+                    raise
+        except BaseException:
+            self._interrupted(state, unslept)
+            raise
 
 
 class _LockedRng:
-    """The policy's generator behind a lock: numpy Generators are not thread-safe."""
+    """The policy's generator behind the policy's lock, shared by all its calls: a uniform
+    source (``random.Random`` subclass, a user's own object) need not be thread-safe."""
 
     __slots__ = ("_policy",)
 
@@ -587,6 +771,6 @@ def _retry_predicate(retry_on: Any) -> Callable[[BaseException], bool]:
     if callable(retry_on) and not isinstance(retry_on, type):
         return lambda exc: bool(retry_on(exc))
     raise TypeError(
-        f"retry_on={retry_on!r} must be an exception type, a tuple of them, or a predicate "
-        "exc -> bool"
+        f"retry_on={retry_on!r} must be an exception type, a non-empty tuple of them, or a "
+        "predicate exc -> bool"
     )

@@ -62,6 +62,7 @@ __all__ = [
     "TimelineResult",
     "amplification",
     "backoff_for",
+    "backoff_samples",
     "budget_effect",
     "storm",
     "timeline",
@@ -102,6 +103,39 @@ def backoff_for(strategy: str, base: float = 1.0, cap: float | None = None) -> B
         return ConstantBackoff(base)
     jitter = None if strategy == "exponential" else strategy
     return ExponentialBackoff(base=base, cap=cap, jitter=jitter)
+
+
+def backoff_samples(
+    strategies: tuple[str, ...] = ("exponential", "full", "equal", "decorrelated"),
+    *,
+    base_s: float = 1.0,
+    cap_s: float | None = 20.0,
+    retries: int = 6,
+    samples: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The waits each strategy draws before retries 1 to ``retries``, ``samples`` times over.
+
+    Drawn with the library's own backoff classes, as a :class:`~distlab.retry.RetryPolicy` would.
+    One row per wait: ``strategy, sample, retry`` (1-based) and ``delay_s``.
+
+    >>> df = backoff_samples(("exponential",), retries=3, samples=2)
+    >>> df["delay_s"].tolist()
+    [1.0, 2.0, 4.0, 1.0, 2.0, 4.0]
+    """
+    for strategy in strategies:
+        check_choice("strategies", strategy, STRATEGIES)
+    retries = check_int("retries", retries, 1, 60)
+    samples = check_int("samples", samples, 1, 100_000)
+    seed = check_seed(seed)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for strategy in strategies:
+        backoff = backoff_for(strategy, base_s, cap_s)
+        for sample in range(samples):
+            for retry, delay in zip(range(1, retries + 1), backoff.delays(rng)):
+                rows.append((strategy, sample, retry, delay))
+    return pd.DataFrame(rows, columns=["strategy", "sample", "retry", "delay_s"])
 
 
 def _check_backoff(

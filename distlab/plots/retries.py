@@ -27,7 +27,19 @@ from distlab.plots.style import (
     strategy_style,
 )
 
-__all__ = ["contention_figure", "retry_timeline"]
+__all__ = [
+    "amplification_figure",
+    "backoff_figure",
+    "budget_figure",
+    "contention_figure",
+    "idempotency_figure",
+    "retry_timeline",
+    "storm_figure",
+]
+
+#: Outcome colour for each kind of answer a storm's attempts get.
+_STORM_PARTS = (("ok", "ok"), ("down", "error"), ("overloaded", "rejected"), ("timeout", "timeout"))
+_VARIANT_COLORS = {"no budget": OKABE_ITO["vermillion"], "budget": OKABE_ITO["bluish_green"]}
 
 _ATTEMPT_COLUMNS = ("client", "call", "attempt", "start", "end", "outcome")
 
@@ -121,3 +133,150 @@ def contention_figure(curves: pd.DataFrame, *, title: str | None = None) -> Figu
         fig, left, title=title or "Optimistic concurrency under contention: backoff strategies",
         xlabel="clients", legend_title="backoff",
     )
+
+
+def backoff_figure(samples: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """The waits before each retry, one panel per strategy: every draw as a dot, the mean as a line.
+
+    ``samples`` is :func:`~distlab.experiments.retries.backoff_samples`'s DataFrame.
+    """
+    check_frame("samples", samples, ("strategy", "retry", "delay_s"))
+    strategies = list(dict.fromkeys(samples["strategy"]))
+    fig, axes = new_figure(1, len(strategies), sharey=True, figsize=(9.5, 3.2))
+    axes = [axes] if len(strategies) == 1 else axes
+    rng = np.random.default_rng(0)  # horizontal jitter of the dots only, for legibility
+    for ax, strategy in zip(axes, strategies):
+        rows = samples[samples["strategy"] == strategy]
+        color, _ = strategy_style(strategy)
+        x = rows["retry"].to_numpy(dtype=float) + rng.uniform(-0.18, 0.18, size=len(rows))
+        ax.scatter(x, rows["delay_s"], s=4, color=color, alpha=0.35, linewidths=0)
+        means = rows.groupby("retry")["delay_s"].mean()
+        ax.plot(means.index, means.to_numpy(), color=color, linewidth=1.8, marker="o",
+                markersize=3)
+        ax.set_title(strategy if strategy != "exponential" else "exponential (no jitter)",
+                     fontsize=9.5, loc="left")
+        ax.set_xticks(sorted(rows["retry"].unique()))
+        ax.set_xlabel("retry")
+    axes[0].set_ylabel("wait before the retry (s)")
+    return finish(fig, axes[0], title=title or "How long each strategy waits before retry n",
+                  subtitle="dots: individual draws; line: the mean", legend=None)
+
+
+def storm_figure(result, *, capacity_per_s: float | None = None, title: str | None = None) -> Figure:
+    """The load on a recovering service, one panel per strategy, stacked by what each attempt got.
+
+    ``result`` is a :class:`~distlab.experiments.retries.StormResult`; ``capacity_per_s`` draws
+    the service's capacity as a dashed line.
+    """
+    load = check_frame("result.load", result.load, ("strategy", "time", "rate_per_s"))
+    strategies = list(dict.fromkeys(load["strategy"]))
+    fig, axes = new_figure(len(strategies), 1, sharex=True, sharey=True,
+                           figsize=(9.0, 1.2 + 1.5 * len(strategies)))
+    axes = [axes] if len(strategies) == 1 else axes
+    recovery = result.recovery.set_index("strategy")
+    end = float(load["time"].max()) if len(load) else 1.0
+    for ax, strategy in zip(axes, strategies):
+        rows = load[load["strategy"] == strategy]
+        width = float(rows["time"].diff().dropna().min()) if len(rows) > 1 else 0.1
+        bottom = np.zeros(len(rows))
+        for column, outcome in _STORM_PARTS:
+            if column in rows:
+                height = rows[column].to_numpy(dtype=float) / width
+                ax.bar(rows["time"], height, width=width, bottom=bottom, align="edge",
+                       color=outcome_color(outcome), label=column, linewidth=0)
+                bottom += height
+        if capacity_per_s is not None:
+            ax.axhline(capacity_per_s, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
+                       label="service capacity")
+        shade_bands(ax, getattr(result, "health", None), until=end)
+        caught_up = recovery.loc[strategy, "caught_up_at_s"]
+        ax.text(1.0, 0.95, f"{strategy}: all served at {caught_up:.1f} s", transform=ax.transAxes,
+                ha="right", va="top", fontsize=8.5)
+        ax.set_ylabel("attempts/s", fontsize=9)
+    axes[-1].set_xlabel("time (s)")
+    return finish(fig, axes[0], title=title or "A retry storm: many clients, one recovering service",
+                  legend_title="attempt got")
+
+
+def amplification_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Requests received at each layer for one user request, one group of bars per mode.
+
+    ``table`` stacks :func:`~distlab.experiments.retries.amplification` runs (columns ``layer,
+    calls, mode``). The y axis is logarithmic: retries multiply.
+    """
+    check_frame("table", table, ("layer", "calls", "mode"))
+    modes = list(dict.fromkeys(table["mode"]))
+    layers = sorted(table["layer"].unique())
+    palette = [OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"],
+               OKABE_ITO["orange"]]
+    fig, ax = new_figure(figsize=(8.5, 3.6))
+    width = 0.8 / max(len(modes), 1)
+    for i, mode in enumerate(modes):
+        rows = table[table["mode"] == mode].set_index("layer").reindex(layers)
+        x = np.arange(len(layers)) + (i - (len(modes) - 1) / 2) * width
+        bars = ax.bar(x, rows["calls"], width=width, color=palette[i % len(palette)], label=mode)
+        ax.bar_label(bars, fontsize=8, padding=1)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(layers)), [f"layer {n}" + (" (top)" if n == 1 else "")
+                                       for n in layers])
+    ax.set_ylim(0.8, float(table["calls"].max()) * 3)
+    return finish(fig, ax, title=title or "One user request, retried at every layer",
+                  ylabel="requests received (log scale)", legend_title="who retries")
+
+
+def budget_figure(result, *, title: str | None = None) -> Figure:
+    """The load on a stalled dependency with and without a retry budget, and its queue.
+
+    ``result`` is a :class:`~distlab.experiments.retries.BudgetEffectResult`.
+    """
+    load = check_frame("result.load", result.load, ("variant", "time", "rate_per_s", "queue"))
+    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 4.6),
+                                    height_ratios=(2.2, 1.0))
+    end = float(load["time"].max()) if len(load) else 1.0
+    for variant, rows in load.groupby("variant", sort=False):
+        color = _VARIANT_COLORS.get(variant, OKABE_ITO["grey"])
+        top.step(rows["time"], rows["rate_per_s"], where="post", color=color, linewidth=1.6,
+                 label=variant)
+        bottom.step(rows["time"], rows["queue"], where="post", color=color, linewidth=1.4)
+    if "base_rate_per_s" in load and len(load):
+        top.axhline(float(load["base_rate_per_s"].iloc[0]), color=OKABE_ITO["black"],
+                    linestyle="--", linewidth=1, label="user requests/s")
+    for ax in (top, bottom):
+        shade_bands(ax, getattr(result, "health", None), until=end)
+        ax.set_ylim(bottom=0)
+    top.set_ylabel("attempts/s at the dependency", fontsize=9)
+    bottom.set_ylabel("queue", fontsize=9)
+    bottom.set_xlabel("time (s)")
+    summary = result.summary()
+    parts = [f"{v}: load ×{summary.loc[v, 'load_ratio']:.2f}, drained {summary.loc[v, 'recovery_s']:.2f} s after"
+             for v in summary.index]
+    return finish(fig, top, title=title or "A dependency stalls: retries with and without a budget",
+                  subtitle="; ".join(parts), legend_title="retries")
+
+
+_VERDICT_COLORS = (
+    ("charged once", "ok"),
+    ("not charged", "other"),
+    ("charged, client saw failure", "timeout"),
+    ("charged twice or more", "error"),
+)
+
+
+def idempotency_figure(variants: dict[str, pd.DataFrame], *, title: str | None = None) -> Figure:
+    """What happened to each payment, per variant (e.g. ``{"no key": df, "idempotency key": df}``
+    from :func:`~distlab.experiments.idempotency.retried_payments`), as stacked bars."""
+    if not isinstance(variants, dict) or not variants:
+        raise TypeError("variants must be a non-empty dict of name -> retried_payments() DataFrame")
+    fig, ax = new_figure(figsize=(8.5, 1.3 + 0.7 * len(variants)))
+    names = list(variants)
+    left = np.zeros(len(names))
+    for verdict, outcome in _VERDICT_COLORS:
+        counts = np.array([int((check_frame(f"variants[{n!r}]", variants[n], ("verdict",))
+                                ["verdict"] == verdict).sum()) for n in names])
+        bars = ax.barh(names, counts, left=left, color=outcome_color(outcome), label=verdict)
+        ax.bar_label(bars, labels=[str(c) if c else "" for c in counts], label_type="center",
+                     fontsize=8.5)
+        left += counts
+    ax.invert_yaxis()
+    return finish(fig, ax, title=title or "Retried payments: what happened to each one",
+                  xlabel="payments", legend_title="payment")

@@ -144,6 +144,7 @@ def _retry_call(
         if on_attempt is not None:
             on_attempt(n, result, decision)
         if not decision.retry:
+            policy.record(state, succeeded=decision.reason == "success")
             if decision.reason != "success":
                 world.log(
                     "give_up", node=src, request_id=result.request_id, reason=decision.reason,

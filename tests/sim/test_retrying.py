@@ -224,3 +224,21 @@ def test_bad_input_is_refused_clearly(kwargs, error, message):
 def test_exported_from_distlab():
     assert distlab.retry_call is retry_call
     assert "retry_call" in dir(distlab)
+
+
+def test_simulated_calls_are_counted_in_the_policy_stats():
+    from distlab.retry import ConstantBackoff, RetryPolicy
+    from distlab.sim import Down, Network, Service, World, retry_call
+
+    world = World(seed=0)
+    net = Network(world, latency=0.01)
+    net.add_node("client")
+    Service(net, "up")
+    Service(net, "down", health=Down())
+    policy = RetryPolicy(max_attempts=3, backoff=ConstantBackoff(0.1))
+    retry_call(net, "client", "up", None, 1.0, policy)
+    retry_call(net, "client", "down", None, 1.0, policy)
+    world.run()
+    stats = policy.stats
+    assert (stats.calls, stats.attempts, stats.successes, stats.give_ups) == (2, 4, 1, 1)
+    assert stats.total_wait == pytest.approx(0.2)
