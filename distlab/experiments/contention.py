@@ -51,6 +51,7 @@ __all__ = [
     "backoff_for",
     "contention",
     "contention_curves",
+    "contention_runs",
     "contention_sweep",
 ]
 
@@ -341,6 +342,25 @@ def contention_sweep(
         columns=["strategy", "clients", "seed", "calls", "completion_s"],
     )
     return df
+
+
+def contention_runs(
+    clients: int = 100, strategies: tuple[str, ...] = STRATEGIES, seed: int = 0, **params
+) -> pd.DataFrame:
+    """:func:`contention` once per strategy with the same clients and seed, stacked, with a
+    ``strategy`` column first (the contention explorer's experiment).
+
+    >>> runs = contention_runs(20, ("exponential", "full"), seed=1)
+    >>> sorted(runs["strategy"].unique().tolist())
+    ['exponential', 'full']
+    """
+    strategies = tuple(strategies)
+    if not strategies:
+        raise ValueError("strategies=() must name at least one of " + ", ".join(STRATEGIES))
+    frames = [contention(clients, strategy, seed, **params).assign(strategy=strategy)
+              for strategy in strategies]
+    runs = pd.concat(frames, ignore_index=True)
+    return runs[["strategy", *_COLUMNS]]
 
 
 def contention_curves(sweep_df: pd.DataFrame) -> pd.DataFrame:

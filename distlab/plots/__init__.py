@@ -19,6 +19,16 @@ from distlab.plots.challenges import (
 )
 from distlab.plots.display import figure_png, register_ipython_formatter
 from distlab.plots.network import exchange_figure
+from distlab.plots.retries import (
+    amplification_figure,
+    backoff_figure,
+    budget_figure,
+    contention_figure,
+    contention_run_figure,
+    idempotency_figure,
+    retry_timeline,
+    storm_figure,
+)
 from distlab.plots.sequence import message_sequence
 from distlab.plots.style import (
     DROP_COLORS,
@@ -26,11 +36,14 @@ from distlab.plots.style import (
     OUTCOME_COLORS,
     OUTCOME_ORDER,
     STATE_COLORS,
+    STRATEGY_STYLES,
     band_color,
     finish,
     new_figure,
     outcome_color,
+    plain_log_scale,
     shade_bands,
+    strategy_style,
 )
 
 __all__ = [
@@ -39,20 +52,31 @@ __all__ = [
     "OUTCOME_COLORS",
     "OUTCOME_ORDER",
     "STATE_COLORS",
+    "STRATEGY_STYLES",
     "ambiguity_figure",
+    "amplification_figure",
+    "backoff_figure",
     "band_color",
+    "budget_figure",
     "call_timeline",
     "clock_order_figure",
+    "contention_figure",
+    "contention_run_figure",
     "exchange_figure",
     "figure_png",
     "finish",
+    "idempotency_figure",
     "latency_distribution",
     "message_sequence",
     "new_figure",
     "outcome_color",
     "partial_failure_figure",
+    "plain_log_scale",
     "register_ipython_formatter",
+    "retry_timeline",
     "shade_bands",
+    "storm_figure",
+    "strategy_style",
     "write_race_figure",
 ]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -23,6 +23,7 @@ from distlab.plots.style import (
     finish,
     new_figure,
     outcome_color,
+    plain_log_scale,
     shade_bands,
     strategy_style,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "backoff_figure",
     "budget_figure",
     "contention_figure",
+    "contention_run_figure",
     "idempotency_figure",
     "retry_timeline",
     "storm_figure",
@@ -64,8 +66,11 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
     y = rows["client"].map(lane).to_numpy(dtype=float)
     width = np.maximum((rows["end"] - rows["start"]).to_numpy(dtype=float), 0.004 * span)
     colors = [outcome_color(o) for o in rows["outcome"]]
-    top.barh(y, width, left=rows["start"].to_numpy(dtype=float), height=0.55, color=colors,
-             zorder=3)
+    starts = rows["start"].to_numpy(dtype=float)
+    boxes = [((x0, y0 - 0.275), (x0 + w, y0 - 0.275), (x0 + w, y0 + 0.275), (x0, y0 + 0.275))
+             for x0, w, y0 in zip(starts, width, y)]
+    # One collection for every bar: a Rectangle per attempt is slow to build and to draw.
+    top.add_collection(PolyCollection(boxes, facecolors=colors, linewidths=0, zorder=3))
     for outcome in dict.fromkeys(rows["outcome"]):
         top.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=outcome))
 
@@ -153,10 +158,12 @@ def backoff_figure(samples: pd.DataFrame, *, title: str | None = None) -> Figure
         means = rows.groupby("retry")["delay_s"].mean()
         ax.plot(means.index, means.to_numpy(), color=color, linewidth=1.8, marker="o",
                 markersize=3)
-        ax.set_title(strategy if strategy != "exponential" else "exponential (no jitter)",
-                     fontsize=9.5, loc="left")
+        name = "exponential (no jitter)" if strategy == "exponential" else f"{strategy} jitter"
+        ax.text(0.03, 0.97, name, transform=ax.transAxes, va="top", fontsize=9.5,
+                color=color, fontweight="bold")
         ax.set_xticks(sorted(rows["retry"].unique()))
         ax.set_xlabel("retry")
+    axes[0].set_ylim(0, float(samples["delay_s"].max()) * 1.22 or 1.0)  # room for the names
     axes[0].set_ylabel("wait before the retry (s)")
     return finish(fig, axes[0], title=title or "How long each strategy waits before retry n",
                   subtitle="dots: individual draws; line: the mean", legend=None)
@@ -216,7 +223,7 @@ def amplification_figure(table: pd.DataFrame, *, title: str | None = None) -> Fi
         x = np.arange(len(layers)) + (i - (len(modes) - 1) / 2) * width
         bars = ax.bar(x, rows["calls"], width=width, color=palette[i % len(palette)], label=mode)
         ax.bar_label(bars, fontsize=8, padding=1)
-    ax.set_yscale("log")
+    plain_log_scale(ax.yaxis)
     ax.set_xticks(range(len(layers)), [f"layer {n}" + (" (top)" if n == 1 else "")
                                        for n in layers])
     ax.set_ylim(0.8, float(table["calls"].max()) * 3)
@@ -280,3 +287,28 @@ def idempotency_figure(variants: dict[str, pd.DataFrame], *, title: str | None =
     ax.invert_yaxis()
     return finish(fig, ax, title=title or "Retried payments: what happened to each one",
                   xlabel="payments", legend_title="payment")
+
+
+def contention_run_figure(runs: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """One run per strategy: how many clients are done as time goes on (log time); the legend
+    gives the work each strategy did (write attempts in all).
+
+    One axes on purpose: the contention explorer redraws it on every move of a control.
+    ``runs`` is :func:`~distlab.experiments.contention.contention_runs`'s DataFrame.
+    """
+    check_frame("runs", runs, ("strategy", "client", "end", "ok"))
+    fig, ax = new_figure(figsize=(9.0, 3.6))
+    clients = int(runs["client"].nunique())
+    for strategy in dict.fromkeys(runs["strategy"]):
+        rows = runs[runs["strategy"] == strategy]
+        done = np.sort(rows.loc[rows["ok"], "end"].to_numpy(dtype=float))
+        color, _ = strategy_style(strategy)
+        last = f", last at {done[-1]:.1f} s" if len(done) else ""
+        ax.step(np.concatenate([[done[0] if len(done) else 0.0], done]),
+                np.arange(len(done) + 1), where="post", color=color, linewidth=1.8,
+                label=f"{strategy}: {len(rows):,} calls{last}")
+    plain_log_scale(ax.xaxis)
+    ax.set_ylim(0, clients * 1.05)
+    return finish(fig, ax, title=title or f"{clients} clients race to update one record",
+                  xlabel="time (s, log scale)", ylabel="clients done",
+                  legend_title="backoff: work, completion")

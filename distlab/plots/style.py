@@ -35,6 +35,7 @@ __all__ = [
     "finish",
     "new_figure",
     "outcome_color",
+    "plain_log_scale",
     "shade_bands",
     "strategy_style",
 ]
@@ -319,6 +320,20 @@ def _style_axes(ax: Axes) -> None:
     ax.yaxis.label.set_size(10)
     ax.set_axisbelow(True)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+
+
+def plain_log_scale(axis) -> None:
+    """A log scale whose tick labels are plain numbers (1, 10, 100), not math text (10⁰, 10¹):
+    easier to read, and much faster to draw (math text is parsed on every draw).
+
+    >>> fig, ax = new_figure()
+    >>> plain_log_scale(ax.yaxis)
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.axes.set_xscale("log") if axis is axis.axes.xaxis else axis.axes.set_yscale("log")
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def finish(

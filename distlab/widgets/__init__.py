@@ -12,5 +12,14 @@ Concrete explorers are modules of this package that register a factory with :fun
 from distlab.widgets.base import Explorer, all_explorers, register
 from distlab.widgets.network import network_explorer
 from distlab.widgets.partial_failures import partial_failure_explorer
+from distlab.widgets.retries import contention_explorer, retry_timeline_explorer
 
-__all__ = ["Explorer", "all_explorers", "network_explorer", "partial_failure_explorer", "register"]
+__all__ = [
+    "Explorer",
+    "all_explorers",
+    "contention_explorer",
+    "network_explorer",
+    "partial_failure_explorer",
+    "register",
+    "retry_timeline_explorer",
+]
