@@ -21,6 +21,7 @@ __all__ = [
     "check_budget_stops_after",
     "check_course_waits",
     "check_partition_pairs",
+    "check_retry_settings",
     "check_round_trip",
     "check_timeout_meaning",
     "check_timeout_for_target",
@@ -252,3 +253,36 @@ def check_budget_stops_after(max_tokens: float, token_ratio: float, answer: int 
             f"{budget.max_tokens / 2:g}: after {failures} failures the budget is dry.",
         )
     return Check(False, f"{answer} is not it; start from {budget.max_tokens:g} tokens and count down.")
+
+
+def check_retry_settings(
+    strategy: str | None, attempts: int | None, base_s: float | None, cap_s: float | None
+) -> Check:
+    """Settings for ten clients facing a service that is down for 5 s: no call may give up, no
+    call may last more than 10 s, and the clients must not retry in lockstep (use jitter).
+
+    The check runs :func:`~distlab.experiments.retries.timeline` with your settings over three
+    seeds.
+    """
+    if strategy is None or attempts is None or base_s is None:
+        return _unanswered("Fill in strategy, attempts, base_s (and cap_s, or None for no cap).")
+    from distlab.experiments.retries import timeline
+
+    if strategy in ("none", "constant", "exponential"):
+        return Check(False, f'"{strategy}" has no jitter: the ten clients would retry in lockstep.')
+    longest, give_ups = 0.0, 0
+    for seed in range(3):
+        attempts_df = timeline(strategy, clients=10, attempts=attempts, base_s=base_s,
+                               cap_s=cap_s, outage_s=5.0, seed=seed).attempts
+        calls = attempts_df.groupby(["client", "call"]).agg(start=("start", "min"),
+                                                            end=("end", "max"))
+        longest = max(longest, float((calls["end"] - calls["start"]).max()))
+        give_ups += int(attempts_df["gave_up"].sum())
+    if give_ups:
+        return Check(False, f"{give_ups} calls gave up before the service came back: more "
+                            "attempts, or longer waits.")
+    if longest > 10.0:
+        return Check(False, f"the longest call took {longest:.1f} s: cap the waits, or fewer "
+                            "attempts.")
+    return Check(True, f"no call gave up and the longest took {longest:.1f} s, with jittered "
+                       "waits that keep the clients apart.")

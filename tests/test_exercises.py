@@ -79,3 +79,16 @@ def test_check_budget_stops_after():
     assert ex.check_budget_stops_after(3, 0.5, 2).passed is True  # 3 -> 2 -> 1.0: 1.5 is the bar
     with pytest.raises(ValueError, match="token_ratio=2 must be in"):
         ex.check_budget_stops_after(10, 2, 5)
+
+
+def test_check_retry_settings_runs_the_timeline():
+    assert ex.check_retry_settings("full", 8, 1.0, 4.0).passed is True
+    lockstep = ex.check_retry_settings("exponential", 8, 1.0, 4.0)
+    assert lockstep.passed is False and "lockstep" in lockstep.message
+    too_few = ex.check_retry_settings("full", 3, 1.0, None)
+    assert too_few.passed is False and "gave up" in too_few.message
+    too_long = ex.check_retry_settings("full", 8, 1.0, None)
+    assert too_long.passed is False and "longest call" in too_long.message
+    assert ex.check_retry_settings(None, None, None, None).passed is None
+    with pytest.raises(ValueError, match="strategy='gentle' is not one of"):
+        ex.check_retry_settings("gentle", 3, 1.0, None)

@@ -85,8 +85,8 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
         top.add_collection(LineCollection(segments, colors=OKABE_ITO["grey"], linewidths=1.2,
                                           linestyles=(0, (1, 2)), zorder=2,
                                           label="waiting (backoff)"))
-    if "gave_up" in rows:
-        gave_up = rows[rows["gave_up"].astype(bool)]
+    gave_up = rows[rows["gave_up"].astype(bool)] if "gave_up" in rows else rows.iloc[:0]
+    if len(gave_up):
         top.scatter(gave_up["end"], gave_up["client"].map(lane), marker="x", s=40, zorder=4,
                     color=OKABE_ITO["black"], label="gave up")
 
