@@ -379,7 +379,7 @@ def test_figures_display_as_png_in_ipython_without_pyplot():
         ax.plot([0, 1], [0, 1])
         data, _ = shell.display_formatter.format(fig)
         assert data["image/png"][:4] == b"\x89PNG"
-        assert data["image/png"] == figure_png(fig, tight=True)
+        assert data["image/png"] == figure_png(fig, tight=True, fast=False)
     finally:
         InteractiveShell.clear_instance()
     assert register_ipython_formatter() is False  # no shell running any more

@@ -323,17 +323,17 @@ def _style_axes(ax: Axes) -> None:
 
 
 def plain_log_scale(axis) -> None:
-    """A log scale whose tick labels are plain numbers (1, 10, 100), not math text (10⁰, 10¹):
-    easier to read, and much faster to draw (math text is parsed on every draw).
+    """A log scale whose tick labels are plain numbers (1, 10, 100), not math text (10⁰, 10¹),
+    and no minor ticks: easier to read, and much faster to draw.
 
     >>> fig, ax = new_figure()
     >>> plain_log_scale(ax.yaxis)
     """
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, NullLocator
 
     axis.axes.set_xscale("log") if axis is axis.axes.xaxis else axis.axes.set_yscale("log")
     axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
-    axis.set_minor_formatter(NullFormatter())
+    axis.set_minor_locator(NullLocator())  # a log axis makes dozens of minor ticks, slow to draw
 
 
 def finish(
