@@ -69,7 +69,9 @@ def artifacts_dir() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an event loop in the main thread while
+# it is open, and every test after this module that calls asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def lab(artifacts_dir: Path) -> Iterator[LabServer]:
     """JupyterLab on 127.0.0.1 serving a temporary copy of the notebooks (stopped and removed afterwards)."""
     try:
@@ -82,7 +84,7 @@ def lab(artifacts_dir: Path) -> Iterator[LabServer]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM} (CI is set, so this is a failure, not a skip)")
