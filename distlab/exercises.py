@@ -13,10 +13,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from distlab._validate import check_int, check_number, check_probability
+from distlab._validate import check_choice, check_int, check_number, check_probability
 
 __all__ = [
     "Check",
+    "check_alternating_failures",
+    "check_failures_to_open",
+    "check_growing_wait",
     "check_amplification",
     "check_budget_stops_after",
     "check_course_waits",
@@ -286,3 +289,115 @@ def check_retry_settings(
                             "attempts.")
     return Check(True, f"no call gave up and the longest took {longest:.1f} s, with jittered "
                        "waits that keep the clients apart.")
+
+
+def _fake_clock():
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    return now, clock
+
+
+def check_alternating_failures(answer: str | None) -> Check:
+    """A dependency fails every other call: error, success, error, success... for 200 calls.
+    Does the course text's breaker (5 failures in a row) ever open? ``"yes"`` or ``"no"``.
+    The check runs both the course's breaker and a 50 % failure-rate window to show why.
+
+    >>> check_alternating_failures("no")
+    ✅ Right: the course's breaker never opens (each success resets its count), while a 50 % failure-rate window opens after 10 calls.
+    """
+    from distlab.breaker import BreakerState, CircuitBreaker
+
+    if answer is None:
+        return _unanswered('Answer "yes" or "no".')
+    check_choice("answer", answer, ("yes", "no"))
+    now, clock = _fake_clock()
+    course = CircuitBreaker.consecutive(failures=5, wait_in_open=60, clock=clock)
+    window = CircuitBreaker(failure_rate_threshold=50, minimum_calls=10, window_size=20,
+                            wait_in_open=60, clock=clock)
+    course_opened, window_opened_at = False, None
+    for i in range(200):
+        now[0] = float(i)
+        for breaker in (course, window):
+            if breaker.try_acquire():
+                (breaker.on_error if i % 2 == 0 else breaker.on_success)(0.01)
+        course_opened |= course.state is BreakerState.OPEN
+        if window_opened_at is None and window.state is BreakerState.OPEN:
+            window_opened_at = i + 1
+    if answer == ("yes" if course_opened else "no"):
+        return Check(True, f"the course's breaker {'opens' if course_opened else 'never opens'} "
+                           f"(each success resets its count), while a 50 % failure-rate window "
+                           f"opens after {window_opened_at} calls.")
+    return Check(False, "count the failures in a row: a success between two failures starts the "
+                        "count again.")
+
+
+def check_failures_to_open(
+    successes_first: int, window_size: int, minimum_calls: int, threshold: float,
+    answer: int | None,
+) -> Check:
+    """A fresh count-window breaker records ``successes_first`` successes, then only failures.
+    How many failures until it opens? The check runs a real :class:`~distlab.breaker.CircuitBreaker`.
+
+    >>> check_failures_to_open(6, 20, 10, 50, 6)
+    ✅ Right: after 6 successes, the 6th failure makes 6 of 12 calls (50%), with at least 10 recorded: it opens.
+    """
+    from distlab.breaker import BreakerState, CircuitBreaker
+
+    successes_first = check_int("successes_first", successes_first, 0)
+    now, clock = _fake_clock()
+    breaker = CircuitBreaker(failure_rate_threshold=threshold, minimum_calls=minimum_calls,
+                             window_size=window_size, wait_in_open=60, clock=clock)
+    if answer is None:
+        return _unanswered("Hint: it needs both the minimum number of calls and the rate.")
+    answer = check_int("answer", answer, 0)
+    for _ in range(successes_first):
+        breaker.try_acquire()
+        breaker.on_success(0.01)
+    failures = 0
+    while breaker.state is not BreakerState.OPEN:
+        if failures > 10 * window_size:  # it cannot open (only possible with odd settings)
+            break
+        breaker.try_acquire()
+        breaker.on_error(0.01)
+        failures += 1
+    metrics = breaker.metrics()
+    if answer == failures:
+        calls, failed = metrics.window_calls, metrics.window_failures
+        return Check(True, f"after {successes_first} successes, the {_ordinal(failures)} failure "
+                           f"makes {failed} of {calls} calls ({failed / calls:.0%}), with at least "
+                           f"{min(minimum_calls, window_size)} recorded: it opens.")
+    return Check(False, f"{answer} is not it; the rate counts the window's calls, and nothing is "
+                        "decided below the minimum.")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def check_growing_wait(initial: float, multiplier: float, maximum: float, openings: int,
+                       answer: float | None) -> Check:
+    """With ``wait_in_open=exponential_wait(initial, multiplier, maximum)``, how long does the
+    breaker stay OPEN the ``openings``-th time it opens in a row?
+
+    >>> check_growing_wait(10, 2, 60, 4, 60)
+    ✅ Right: 10, 20, 40, then capped at 60: the 4th opening in a row waits 60 s.
+    """
+    from distlab.breaker import exponential_wait
+
+    wait = exponential_wait(initial, multiplier, maximum)
+    openings = check_int("openings", openings, 1)
+    if answer is None:
+        return _unanswered("Hint: it multiplies each time, up to the maximum.")
+    answer = check_number("answer", answer, 0.0)
+    waits = [wait(n) for n in range(1, openings + 1)]
+    if math.isclose(answer, waits[-1]):
+        steps = [f"{w:g}" for w in waits]
+        if openings > 1 and waits[-1] == maximum and waits[-2] * multiplier > maximum:
+            steps[-1] = f"then capped at {waits[-1]:g}"
+        return Check(True, f"{', '.join(steps)}: the {_ordinal(openings)} opening in a row waits "
+                           f"{waits[-1]:g} s.")
+    return Check(False, f"{answer:g} s is not it; list the waits one opening after another.")

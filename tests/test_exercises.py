@@ -92,3 +92,27 @@ def test_check_retry_settings_runs_the_timeline():
     assert ex.check_retry_settings(None, None, None, None).passed is None
     with pytest.raises(ValueError, match="strategy='gentle' is not one of"):
         ex.check_retry_settings("gentle", 3, 1.0, None)
+
+
+def test_check_alternating_failures():
+    assert ex.check_alternating_failures("no").passed is True
+    assert ex.check_alternating_failures("yes").passed is False
+    assert "10 calls" in ex.check_alternating_failures("no").message
+    with pytest.raises(ValueError, match="answer='maybe' is not one of 'yes', 'no'"):
+        ex.check_alternating_failures("maybe")
+
+
+def test_check_failures_to_open_runs_a_real_breaker():
+    assert ex.check_failures_to_open(6, 20, 10, 50, 6).passed is True
+    assert ex.check_failures_to_open(0, 20, 10, 50, 10).passed is True   # the minimum decides
+    assert ex.check_failures_to_open(0, 5, 10, 50, 5).passed is True     # min(minimum, window)
+    assert ex.check_failures_to_open(6, 20, 10, 50, 5).passed is False
+    assert ex.check_failures_to_open(19, 20, 10, 50, 10).passed is True  # ring evicts successes
+
+
+def test_check_growing_wait():
+    assert ex.check_growing_wait(10, 2, 60, 4, 60).passed is True
+    assert ex.check_growing_wait(10, 2, 60, 3, 40).passed is True
+    assert ex.check_growing_wait(10, 2, 60, 4, 80).passed is False
+    with pytest.raises(ValueError, match="openings=0 must be at least 1"):
+        ex.check_growing_wait(10, 2, 60, 0, 10)
