@@ -11,6 +11,12 @@
 True
 """
 
+from distlab.sim.breaking import (
+    RETRY_PLACEMENTS,
+    BreakerCallResult,
+    breaker_call,
+    sim_clock,
+)
 from distlab.sim.distributions import (
     Constant,
     Distribution,
@@ -26,11 +32,22 @@ from distlab.sim.faults import Crash, Fault, FaultSchedule, LossBurst, Partition
 from distlab.sim.network import Message, Network, Node
 from distlab.sim.retrying import CallError, CallFailed, CallTimeout, retry_call
 from distlab.sim.rpc import CallResult, Request, Response, call, respond
-from distlab.sim.service import Down, Flaky, Health, HealthSchedule, Service, Slow, Up
+from distlab.sim.service import (
+    Down,
+    Flaky,
+    Health,
+    HealthSchedule,
+    Recovering,
+    Service,
+    Slow,
+    Up,
+)
 from distlab.sim.world import EVENT_COLUMNS, World
 
 __all__ = [
     "EVENT_COLUMNS",
+    "RETRY_PLACEMENTS",
+    "BreakerCallResult",
     "CallError",
     "CallFailed",
     "CallResult",
@@ -54,6 +71,7 @@ __all__ = [
     "Normal",
     "Pareto",
     "Partition",
+    "Recovering",
     "Request",
     "Response",
     "Service",
@@ -63,7 +81,9 @@ __all__ = [
     "Up",
     "World",
     "as_distribution",
+    "breaker_call",
     "call",
     "respond",
     "retry_call",
+    "sim_clock",
 ]

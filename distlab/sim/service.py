@@ -1,9 +1,10 @@
 """Services: request handlers on a node, with a health schedule and a concurrency limit.
 
 Health states: :class:`Up`, :class:`Down` (the process is dead on a live host: it answers an error
-at once, like a refused connection), :class:`Slow` (service time multiplied by a factor) and
-:class:`Flaky` (each request fails with a probability). A :class:`HealthSchedule` says which state
-holds when.
+at once, like a refused connection), :class:`Slow` (service time multiplied by a factor),
+:class:`Flaky` (each request fails with a probability) and :class:`Recovering` (back, but with a
+reduced capacity: fewer requests served at once, each possibly slower). A :class:`HealthSchedule`
+says which state holds when.
 
 >>> from distlab.sim import World, Network, Service, HealthSchedule, Up, Down, Slow, call
 >>> world = World(seed=2)
@@ -32,7 +33,7 @@ from distlab.sim.rpc import Request, Response
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["Health", "Up", "Down", "Slow", "Flaky", "HealthSchedule", "Service"]
+__all__ = ["Health", "Up", "Down", "Slow", "Flaky", "Recovering", "HealthSchedule", "Service"]
 
 
 class Health:
@@ -111,6 +112,34 @@ class Flaky(Health):
         return f"flaky {self.error_rate:.0%}"
 
 
+@dataclass(frozen=True, slots=True)
+class Recovering(Health):
+    """Back up with a reduced capacity (a restarted process with cold caches, fewer instances):
+    at most ``capacity`` requests are served at once (others wait in the service's queue), each
+    taking ``factor`` times the service time. The service's own ``concurrency``, if lower, still
+    applies; its ``queue_limit`` too.
+
+    >>> Recovering(capacity=2).label
+    'recovering (2 at once)'
+    >>> Recovering(1, factor=4).label
+    'recovering (1 at once, ×4)'
+    """
+
+    capacity: int
+    factor: float = 1.0
+    state = "recovering"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "capacity", check_int("capacity", self.capacity, 1))
+        value = check_number("factor", self.factor, minimum=0, min_inclusive=False)
+        object.__setattr__(self, "factor", value)
+
+    @property
+    def label(self) -> str:
+        slower = "" if self.factor == 1 else f", ×{self.factor:g}"
+        return f"recovering ({self.capacity} at once{slower})"
+
+
 class HealthSchedule:
     """Health over time: a list of ``(start_time, state)``; each state holds until the next one.
 
@@ -137,8 +166,8 @@ class HealthSchedule:
             start = check_number(f"changes[{i}] start_time", item[0], minimum=0)
             if not isinstance(item[1], Health):
                 raise TypeError(
-                    f"changes[{i}] state={item[1]!r} must be Up(), Down(), Slow(factor) "
-                    "or Flaky(error_rate)"
+                    f"changes[{i}] state={item[1]!r} must be Up(), Down(), Slow(factor), "
+                    "Flaky(error_rate) or Recovering(capacity)"
                 )
             if times and start <= times[-1]:
                 raise ValueError(
@@ -165,7 +194,7 @@ class HealthSchedule:
             return cls([(0.0, health)])
         raise TypeError(
             f"health={health!r} must be a HealthSchedule or a state "
-            "(Up(), Down(), Slow(factor), Flaky(error_rate))"
+            "(Up(), Down(), Slow(factor), Flaky(error_rate), Recovering(capacity))"
         )
 
     @property
@@ -209,7 +238,8 @@ class Service:
     net: the network; the node ``name`` is added if missing.
     service_time: seconds per request, a number or a distribution (default 50 ms).
     health: a :class:`HealthSchedule` or a bare state (default ``Up()``).
-    concurrency: at most this many requests served at once (``None`` = unlimited).
+    concurrency: at most this many requests served at once (``None`` = unlimited); while the
+        health is :class:`Recovering`, at most its ``capacity`` (if lower).
     queue_limit: at most this many requests waiting for a slot; beyond that a request is refused
         at once with the error ``"overloaded"`` (``None`` = unlimited; needs ``concurrency``).
     handler: ``callable(Request) -> value`` run at the end of the service time; it may also be a
@@ -263,9 +293,15 @@ class Service:
         self._env = net._env
         self._world = net.world
         self._sampler = _Sampler(self.service_time, net.world.rng)
-        self._slots = (
-            simpy.Resource(self._env, capacity=self.concurrency) if self.concurrency else None
-        )
+        if any(isinstance(state, Recovering) for _, state in self.health.changes):
+            # The capacity follows the schedule: a resource whose capacity is read at each use.
+            self._slots: simpy.Resource | None = _ScheduledSlots(
+                self._env, self.concurrency, self.health
+            )
+        elif self.concurrency:
+            self._slots = simpy.Resource(self._env, capacity=self.concurrency)
+        else:
+            self._slots = None
         self._busy = 0
         self.node.on_message = self._on_message
 
@@ -321,7 +357,7 @@ class Service:
                 self._finish(msg, arrived, False, None, "down")
                 return
             delay = self._sampler.next()
-            if isinstance(state, Slow):
+            if isinstance(state, Slow | Recovering):
                 delay *= state.factor
             self._busy += 1
             try:
@@ -358,3 +394,31 @@ class Service:
         )
         self.net._send(self.name, msg.src, Response(request.request_id, ok, value, error),
                        request._reply)
+
+
+class _ScheduledSlots(simpy.Resource):
+    """A :class:`simpy.Resource` whose capacity follows a health schedule: ``concurrency``
+    (``None``: unlimited), lowered to a :class:`Recovering` state's capacity while it holds.
+    When the capacity rises, waiting requests are let in at once."""
+
+    def __init__(self, env: simpy.Environment, concurrency: int | None,
+                 health: HealthSchedule) -> None:
+        super().__init__(env, capacity=concurrency or 1)
+        self._base = concurrency if concurrency else float("inf")
+        self._health = health
+        env.process(self._follow(health))
+
+    @property
+    def capacity(self) -> float:  # type: ignore[override]
+        state = self._health.at(self._env.now)
+        if isinstance(state, Recovering):
+            return min(self._base, state.capacity)
+        return self._base
+
+    def _follow(self, health: HealthSchedule):
+        env = self._env
+        for start, _state in health.changes:
+            if start > env.now:
+                yield env.timeout(start - env.now)
+            while self.put_queue and len(self.users) < self.capacity:
+                self._trigger_put(None)
