@@ -6,7 +6,8 @@
 
 Parts: ``network`` (messages per second through ``distlab.sim.Network`` vs bare SimPy, from
 bench_network.py), ``retry`` (the retry decorator's overhead per successful call against tenacity's,
-from bench_retry.py), ``explorers`` (each explorer's update latency over 20 control changes, from
+from bench_retry.py), ``breaker`` (the circuit breaker's overhead per successful call on the closed path
+against pybreaker's and circuitbreaker's, from bench_breaker.py), ``explorers`` (each explorer's update latency over 20 control changes, from
 bench_explorers.py), ``contention`` (the AWS contention sweep notebook 02 runs, from
 bench_contention.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
@@ -35,10 +36,11 @@ for p in (str(BENCH), str(REPO)):
         sys.path.insert(0, p)
 os.environ.setdefault("MPLBACKEND", "Agg")  # no GUI backend for the in-process explorers
 
-PARTS = ("network", "retry", "explorers", "contention", "notebooks")
+PARTS = ("network", "retry", "breaker", "explorers", "contention", "notebooks")
 
 NETWORK_MIN_RATIO = 0.5
 RETRY_MAX_RATIO = 0.2  # distlab.retry's overhead per successful call, as a share of tenacity's (issue 3)
+BREAKER_MAX_RATIO = 0.5  # distlab.breaker's closed-path overhead per call, as a share of pybreaker's (issue 4)
 EXPLORER_MAX_MEDIAN_S = 0.150
 NOTEBOOK_MAX_S = 20.0
 CONTENTION_SWEEP_MAX_S = 6.0  # notebook 02's contention sweep: a share of its 20 s
@@ -135,6 +137,44 @@ def run_retry(args: argparse.Namespace) -> dict[str, Any]:
     print(table(["", "time", "budget", "check"], rows, right={1}))
     print(f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, interleaved; {elapsed:.1f} s)")
     return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_max_ratio": RETRY_MAX_RATIO,
+            "pass": ok, "seconds": elapsed}  # fmt: skip
+
+
+def run_breaker(args: argparse.Namespace) -> dict[str, Any]:
+    print("\nCircuit breaker: overhead per successful call (CLOSED), distlab.breaker vs pybreaker and circuitbreaker (medians)")
+    mod = _import("bench_breaker", "breaker")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        import circuitbreaker  # noqa: F401
+        import pybreaker  # noqa: F401
+    except ImportError as exc:
+        return _missing("breaker", f"pybreaker and circuitbreaker, the baselines, must be installed ({exc})")
+    kwargs: dict[str, Any] = {}
+    if args.calls:
+        kwargs["calls"] = args.calls
+    try:
+        t = time.perf_counter()
+        fig = mod.measure(**kwargs)
+        elapsed = time.perf_counter() - t
+    except Exception as exc:  # noqa: BLE001
+        return _failed("breaker", exc)
+    ratio = float(fig["ratio"])
+    ok = ratio <= BREAKER_MAX_RATIO
+    rows = [
+        ["bare function", f"{fig['bare_us']:.3f} µs/call", "", ""],
+        ["distlab overhead (decorator)", f"{fig['distlab_overhead_us']:.3f} µs/call", "", ""],
+        ["pybreaker overhead (decorator)", f"{fig['pybreaker_overhead_us']:.3f} µs/call", "", ""],
+        ["circuitbreaker overhead (@circuit)", f"{fig['circuitbreaker_overhead_us']:.3f} µs/call", "", ""],
+        ["ratio distlab/pybreaker", f"{ratio:.3f}", f"<= {BREAKER_MAX_RATIO}", verdict(ok)],
+        ["ratio distlab/circuitbreaker", f"{fig['ratio_circuitbreaker']:.3f}", "(reported)", ""],
+        ["distlab .call() overhead", f"{fig['distlab_call_overhead_us']:.3f} µs/call", "(reported)", ""],
+        ["pybreaker .call() overhead", f"{fig['pybreaker_call_overhead_us']:.3f} µs/call", "(reported)", ""],
+        ["distlab time window overhead", f"{fig['distlab_time_overhead_us']:.3f} µs/call", "(reported)", ""],
+    ]
+    print(table(["", "time", "budget", "check"], rows, right={1}))
+    print(f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, interleaved; {elapsed:.1f} s)")
+    return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_max_ratio": BREAKER_MAX_RATIO,
             "pass": ok, "seconds": elapsed}  # fmt: skip
 
 
@@ -277,6 +317,8 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
             lines.append(f"OVER  network: ratio {res['ratio']:.2f} < {NETWORK_MIN_RATIO}")
         elif part == "retry" and not res["pass"]:
             lines.append(f"OVER  retry: overhead {res['ratio']:.3f} of tenacity's > {RETRY_MAX_RATIO}")
+        elif part == "breaker" and not res["pass"]:
+            lines.append(f"OVER  breaker: overhead {res['ratio']:.3f} of pybreaker's > {BREAKER_MAX_RATIO}")
         elif part == "explorers":
             for name, fig in res["explorers"].items():
                 if "error" in fig:
@@ -323,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=None,
                         help="messages for the network benchmark (default: bench_network's own)")  # fmt: skip
     parser.add_argument("--calls", type=int, default=None,
-                        help="calls per repeat for the retry benchmark (default: bench_retry's own)")  # fmt: skip
+                        help="calls per repeat for the retry and breaker benchmarks (default: their own)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
         parts = _parts(args.only)
@@ -344,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     runners: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
         "network": run_network,
         "retry": run_retry,
+        "breaker": run_breaker,
         "explorers": run_explorers,
         "contention": run_contention,
         "notebooks": run_notebooks,

@@ -7,6 +7,8 @@ SimPy, pandas or matplotlib.
 
 >>> import distlab
 >>> world = distlab.World(seed=1)
+>>> policy = distlab.RetryPolicy(max_attempts=3)
+>>> breaker = distlab.CircuitBreaker(name="payments")
 """
 
 from __future__ import annotations
@@ -18,6 +20,16 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
+    "RetryPolicy": "distlab.retry",
+    "RetryBudget": "distlab.retry",
+    "ExponentialBackoff": "distlab.retry",
+    "ConstantBackoff": "distlab.retry",
+    "NoBackoff": "distlab.retry",
+    "CircuitBreaker": "distlab.breaker",
+    "CircuitOpenError": "distlab.breaker",
+    "BreakerState": "distlab.breaker",
+    "BreakerMetrics": "distlab.breaker",
+    "exponential_wait": "distlab.breaker",
     "World": "distlab.sim",
     "Network": "distlab.sim",
     "Message": "distlab.sim",
@@ -48,7 +60,7 @@ _LAZY: dict[str, str] = {
     "sweep": "distlab.experiments",
 }
 
-_SUBMODULES = {"sim", "plots", "experiments", "widgets", "exercises"}
+_SUBMODULES = {"sim", "plots", "experiments", "widgets", "exercises", "retry", "breaker"}
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
+from matplotlib.ticker import MaxNLocator
 
 from distlab._validate import check_frame
 from distlab.plots.style import (
@@ -32,21 +33,31 @@ _CALL_OUTCOMES = ("success", "error", "timeout", "rejected")
 
 def breaker_timeline(result, *, title: str | None = None) -> Figure:
     """A breaker at work. Top: every call at its start time and latency, coloured by outcome
-    (slow calls hollow, rejected calls at zero), the breaker's state shaded behind, the
-    dependency's health as a strip along the top, transitions marked. Bottom: the failure and
-    slow-call rates the breaker saw, with its thresholds.
+    (slow calls hollow, rejected calls at zero), the breaker's OPEN and HALF_OPEN periods shaded
+    (CLOSED is left clear), each transition a triangle in the colour of the state entered, and
+    the dependency's health as a strip along the top. Bottom: the failure and slow-call rates the
+    breaker saw, with its thresholds.
 
+    Drawn with few artists (one scatter per outcome, one for all transitions) because the
+    breaker explorer redraws it on every move of a control.
     ``result`` is a :class:`~distlab.experiments.breakers.TransitionsResult`.
     """
     calls = check_frame("result.calls", result.calls, ("start", "latency_s", "outcome", "slow"))
-    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 5.0),
+    # 80 dpi: a little smaller than the other figures, to stay within the explorer budget.
+    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(8.6, 4.6), dpi=80,
                                     height_ratios=(2.6, 1.2))
     end = max(float(calls["start"].max()) if len(calls) else 1.0,
               float(result.states["end"].max()) if len(result.states) else 1.0)
     high = max(float(calls["latency_s"].max()) if len(calls) else 1.0, 0.1) * 1.25
-    for ax in (top, bottom):
-        shade_bands(ax, result.states, until=end, alpha=0.14, show_quiet=True)
-    shade_bands(top, result.health, until=end, y=(high * 0.92, high), alpha=0.55)
+    states = result.states[result.states["state"] != "CLOSED"]
+    shade_bands(top, states, until=end, alpha=0.16)
+    strip = result.health[result.health["state"] != "up"] if "state" in result.health else result.health
+    shade_bands(top, strip.assign(label="_nolegend_"), until=end, y=(high * 0.93, high),
+                alpha=0.6)
+    for band in strip.itertuples(index=False):  # named in the strip itself (a short legend
+        if band.end - band.start > 0.07 * end:  # draws faster)
+            top.text((band.start + min(band.end, end)) / 2, high * 0.965, str(band.label),
+                     ha="center", va="center", fontsize=7, color="#222222", clip_on=True)
 
     for outcome in _CALL_OUTCOMES:
         rows = calls[calls["outcome"] == outcome]
@@ -54,39 +65,52 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
             continue
         color = outcome_color(outcome)
         slow = rows["slow"].astype(bool).to_numpy()
-        if (~slow).any():
-            top.scatter(rows["start"][~slow], rows["latency_s"][~slow], s=9, color=color,
-                        linewidths=0, label=outcome, zorder=3)
-        if slow.any():
-            top.scatter(rows["start"][slow], rows["latency_s"][slow], s=14, facecolors="none",
-                        edgecolors=color, linewidths=0.9, label=f"{outcome} (slow)", zorder=3)
-    for row in result.transitions.itertuples(index=False):
-        top.axvline(row.time, color="#555555", linewidth=0.7, linestyle=":", zorder=2)
-        top.text(row.time, high * 0.9, f" {row.state}", fontsize=7, rotation=90, va="top",
-                 ha="left", color="#333333")
+        top.scatter(rows["start"], rows["latency_s"], s=np.where(slow, 16, 9),
+                    facecolors=[(0, 0, 0, 0) if is_slow else color for is_slow in slow],
+                    edgecolors=color, linewidths=np.where(slow, 0.9, 0.0), label=outcome,
+                    zorder=3)
+    moves = result.transitions[result.transitions["from_state"] != result.transitions["state"]]
+    if len(moves):
+        top.scatter(moves["time"], np.full(len(moves), high * 0.89), marker="v", s=30,
+                    color=[STATE_COLORS.get(state, "#999999") for state in moves["state"]],
+                    edgecolors="#333333", linewidths=0.5, zorder=4, label="transition")
     top.set_ylim(0, high)
     top.set_ylabel("latency (s)")
 
     rates = result.rates
-    bottom.step(rates["time"], rates["failure_rate"], where="post", color=outcome_color("error"),
-                linewidth=1.4, label="failure rate")
-    bottom.step(rates["time"], rates["slow_call_rate"], where="post", color=OKABE_ITO["blue"],
-                linewidth=1.4, label="slow-call rate")
     thresholds = getattr(result, "thresholds", {}) or {}
-    if "failure_rate_threshold" in thresholds:
-        bottom.axhline(thresholds["failure_rate_threshold"], color=outcome_color("error"),
-                       linestyle="--", linewidth=0.9, label="failure threshold")
-    if thresholds.get("slow_call_rate_threshold", 100) < 100:
-        bottom.axhline(thresholds["slow_call_rate_threshold"], color=OKABE_ITO["blue"],
-                       linestyle="--", linewidth=0.9, label="slow-call threshold")
+    keeps_rates = not rates["failure_rate"].isna().all()
+    lines = [("failure_rate", "failure_rate_threshold", outcome_color("error"), "failure rate")]
+    if thresholds.get("counts_slow", True):
+        lines.append(("slow_call_rate", "slow_call_rate_threshold", OKABE_ITO["blue"],
+                      "slow-call rate"))
+    labels = []
+    for column, key, color, text in lines if keeps_rates else []:
+        bottom.step(rates["time"], rates[column], where="post", color=color, linewidth=1.4)
+        value = thresholds.get(key)
+        if value is not None and value < 100:
+            bottom.axhline(value, color=color, linestyle="--", linewidth=0.9)
+            text += f" (opens at {value:g}%, dashed)"
+        labels.append((text, color))
+    for i, (text, color) in enumerate(labels):  # one text per line instead of a legend
+        bottom.text(0.0 + 0.5 * i, 1.03, text, transform=bottom.transAxes, color=color,
+                    fontsize=8, va="bottom", fontweight="bold")
+    if not keeps_rates:
+        bottom.text(0.5, 0.5, "this breaker keeps no rates: it counts failures in a row",
+                    transform=bottom.transAxes, ha="center", va="center", fontsize=9,
+                    color="#555555")
     bottom.set_ylim(0, 105)
+    # Few ticks: each is several artists, and this figure is redrawn on every control change.
+    bottom.set_yticks([0, 50, 100])
+    top.yaxis.set_major_locator(MaxNLocator(4))
+    bottom.xaxis.set_major_locator(MaxNLocator(6))
     bottom.set_ylabel("% of window", fontsize=9)
     bottom.set_xlabel("time (s)")
     bottom.set_xlim(0, end)
     counts = calls["outcome"].value_counts()
-    subtitle = ", ".join(f"{int(counts.get(o, 0))} {o}" for o in _CALL_OUTCOMES)
-    return finish(fig, top, title=title or "A circuit breaker at work", subtitle=subtitle,
-                  legend_title="calls, states")
+    subtitle = (", ".join(f"{int(counts.get(o, 0))} {o}" for o in _CALL_OUTCOMES)
+                + f"; {len(moves)} transitions; hollow marks: slow calls")
+    return finish(fig, top, title=title or "A circuit breaker at work", subtitle=subtitle)
 
 
 _POSITIONS = {

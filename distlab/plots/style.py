@@ -267,12 +267,22 @@ def shade_bands(
         common = dict(
             facecolor=color, alpha=alpha, linewidth=0, zorder=zorder, label=legend_label
         )
-        if y is None:
-            patch = ax.axvspan(start, end, **common)
+        if y is None:  # full height: x in data, y in axes coordinates, as axvspan does
+            patch = Rectangle((start, 0.0), end - start, 1.0,
+                              transform=ax.get_xaxis_transform(), **common)
         else:
             patch = Rectangle((start, y[0]), end - start, y[1] - y[0], **common)
-            ax.add_patch(patch)
+        # add_artist, then one data-limit update for all bands: add_patch/axvspan recompute the
+        # limits band by band, which made figures with many state changes slow to build.
+        ax.add_artist(patch)
         patches.append(patch)
+    if patches:
+        xs = [p.get_x() for p in patches] + [p.get_x() + p.get_width() for p in patches]
+        if y is None:
+            ax.update_datalim([(x, 0.0) for x in xs], updatey=False)
+        else:
+            ax.update_datalim([(x, level) for x in xs for level in y])
+        ax.autoscale_view()
     return patches
 
 
@@ -403,10 +413,9 @@ def _legend_width_in(labels: list[str], title: str | None) -> float:
 
 
 def _tick_labels(axis) -> list[str]:
+    # Ask the formatter (fixed labels set with set_yticks come back too) rather than
+    # get_ticklabels(), which builds and lays out every tick once more: slow for an explorer.
     locs = axis.get_majorticklocs()
-    labels = [t.get_text() for t in axis.get_ticklabels()]
-    if any(labels):
-        return labels
     return list(axis.get_major_formatter().format_ticks(locs)) if len(locs) else []
 
 

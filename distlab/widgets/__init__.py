@@ -10,6 +10,7 @@ Concrete explorers are modules of this package that register a factory with :fun
 """
 
 from distlab.widgets.base import Explorer, all_explorers, register
+from distlab.widgets.breakers import breaker_explorer
 from distlab.widgets.network import network_explorer
 from distlab.widgets.partial_failures import partial_failure_explorer
 from distlab.widgets.retries import contention_explorer, retry_timeline_explorer
@@ -17,6 +18,7 @@ from distlab.widgets.retries import contention_explorer, retry_timeline_explorer
 __all__ = [
     "Explorer",
     "all_explorers",
+    "breaker_explorer",
     "contention_explorer",
     "network_explorer",
     "partial_failure_explorer",

@@ -417,3 +417,11 @@ def test_good_edge_input_is_accepted():
     RetryPolicy(max_attempts=1, deadline=1e-9, backoff=NoBackoff(), retry_on=(OSError,))
     ExponentialBackoff(base=0.0, cap=0.0, jitter="decorrelated")
     ExponentialBackoff(base=1.0, cap=float("inf"))
+
+
+def test_the_retry_names_are_reexported_from_distlab():
+    import distlab
+    import distlab.retry
+
+    for name in ("RetryPolicy", "RetryBudget", "ExponentialBackoff", "ConstantBackoff", "NoBackoff"):
+        assert getattr(distlab, name) is getattr(distlab.retry, name)
