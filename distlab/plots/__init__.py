@@ -10,6 +10,14 @@ as bands, a title, axis labels with units and a legend.
 >>> fig.savefig("sequence.png")  # doctest: +SKIP
 """
 
+from distlab.plots import breakers
+from distlab.plots.breakers import (
+    breaker_retry_figure,
+    breaker_timeline,
+    half_open_figure,
+    state_diagram,
+    with_and_without_figure,
+)
 from distlab.plots.calls import call_timeline, latency_distribution
 from distlab.plots.challenges import (
     ambiguity_figure,
@@ -57,6 +65,8 @@ __all__ = [
     "amplification_figure",
     "backoff_figure",
     "band_color",
+    "breaker_retry_figure",
+    "breaker_timeline",
     "budget_figure",
     "call_timeline",
     "clock_order_figure",
@@ -64,6 +74,7 @@ __all__ = [
     "contention_run_figure",
     "exchange_figure",
     "figure_png",
+    "half_open_figure",
     "finish",
     "idempotency_figure",
     "latency_distribution",
@@ -75,7 +86,9 @@ __all__ = [
     "register_ipython_formatter",
     "retry_timeline",
     "shade_bands",
+    "state_diagram",
     "storm_figure",
+    "with_and_without_figure",
     "strategy_style",
     "write_race_figure",
 ]

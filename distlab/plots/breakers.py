@@ -26,7 +26,32 @@ from distlab.plots.style import (
     shade_bands,
 )
 
-__all__ = ["breaker_timeline", "state_diagram"]
+__all__ = [
+    "breaker_retry_figure",
+    "breaker_timeline",
+    "half_open_figure",
+    "state_diagram",
+    "with_and_without_figure",
+]
+
+#: Colours of the variants an experiment compares: the course's or no protection in vermillion,
+#: the recommended setting in bluish green, others from the rest of the palette.
+_VARIANT_COLORS = {
+    "without breaker": OKABE_ITO["vermillion"],
+    "with breaker": OKABE_ITO["bluish_green"],
+    "course": OKABE_ITO["vermillion"],
+    "recommended": OKABE_ITO["bluish_green"],
+    "no retry": OKABE_ITO["grey"],
+    "retry inside": OKABE_ITO["bluish_green"],
+    "retry outside": OKABE_ITO["orange"],
+}
+_OTHER_COLORS = (OKABE_ITO["blue"], OKABE_ITO["reddish_purple"], OKABE_ITO["sky_blue"],
+                 OKABE_ITO["black"])
+
+
+def _variant_colors(variants) -> dict[str, str]:
+    others = iter(_OTHER_COLORS * 4)
+    return {v: _VARIANT_COLORS.get(v) or next(others) for v in variants}
 
 _CALL_OUTCOMES = ("success", "error", "timeout", "rejected")
 
@@ -167,3 +192,94 @@ def state_diagram(transitions: pd.DataFrame, *, title: str | None = None) -> Fig
     ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
     ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
     return finish(fig, ax, title=title or "Transitions taken in the run", legend=None)
+
+
+def with_and_without_figure(result, *, title: str | None = None) -> Figure:
+    """A stalled dependency, with and without a breaker: the requests it receives per second
+    (top) and its queue (bottom); the subtitle gives what callers saw.
+
+    ``result`` is a :class:`~distlab.experiments.breakers.WithAndWithoutResult`.
+    """
+    load = check_frame("result.load", result.load, ("variant", "time", "sent_per_s", "queue"))
+    colors = _variant_colors(dict.fromkeys(load["variant"]))
+    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 4.6),
+                                    height_ratios=(1.6, 1.0))
+    end = float(load["time"].max()) if len(load) else 1.0
+    for variant, rows in load.groupby("variant", sort=False):
+        top.step(rows["time"], rows["sent_per_s"], where="post", color=colors[variant],
+                 linewidth=1.5, label=variant)
+        bottom.step(rows["time"], rows["queue"], where="post", color=colors[variant],
+                    linewidth=1.5)
+    for ax in (top, bottom):
+        shade_bands(ax, result.health, until=end)
+        ax.set_ylim(bottom=0)
+    top.set_ylabel("requests/s at the\ndependency", fontsize=9)
+    bottom.set_ylabel("its queue", fontsize=9)
+    bottom.set_xlabel("time (s)")
+    summary = result.summary()
+    parts = [f"{v}: waits {summary.loc[v, 'mean_latency_s']:.2f} s a call, "
+             f"drained +{summary.loc[v, 'recovery_s']:.1f} s" for v in summary.index]
+    return finish(fig, top, title=title or "A dependency stalls: callers with and without a breaker",
+                  subtitle="; ".join(parts), legend_title="caller")
+
+
+def half_open_figure(result, *, title: str | None = None) -> Figure:
+    """One panel per breaker: successful calls per second, the dependency's health behind
+    (``down (knocked over)`` when probing overloaded it) and the breaker's state along the top.
+
+    ``result`` is a :class:`~distlab.experiments.breakers.HalfOpenProbingResult`.
+    """
+    load = check_frame("result.load", result.load, ("variant", "time", "success_per_s"))
+    variants = list(dict.fromkeys(load["variant"]))
+    fig, axes = new_figure(len(variants), 1, sharex=True, sharey=True,
+                           figsize=(9.0, 1.3 + 1.7 * len(variants)))
+    axes = [axes] if len(variants) == 1 else axes
+    end = float(load["time"].max()) if len(load) else 1.0
+    high = float(load["success_per_s"].max()) * 1.35 or 1.0
+    summary = result.summary()
+    for ax, variant in zip(axes, variants):
+        rows = load[load["variant"] == variant]
+        health = result.health[result.health["variant"] == variant]
+        shade_bands(ax, health, until=end, alpha=0.22)
+        states = result.states[(result.states["variant"] == variant)
+                               & (result.states["state"] != "CLOSED")]
+        shade_bands(ax, states, until=end, y=(high * 0.9, high), alpha=0.8)
+        ax.step(rows["time"], rows["success_per_s"], where="post", color=outcome_color("ok"),
+                linewidth=1.3, label="successful calls/s")
+        knocked = int(summary.loc[variant, "knockovers"])
+        ax.text(0.01, 0.8, f"{variant}: knocked over {knocked}×, at most "
+                           f"{int(summary.loc[variant, 'max_half_open_admitted'])} calls let "
+                           "through per half-open", transform=ax.transAxes, fontsize=8.5)
+        ax.set_ylim(0, high)
+        ax.set_ylabel("calls/s", fontsize=9)
+    axes[-1].set_xlabel("time (s)")
+    return finish(fig, axes[0], title=title or "Half-open probing against a fragile recovery",
+                  subtitle="top strip of each panel: the breaker's OPEN / HALF_OPEN periods",
+                  legend_title="dependency, breaker")
+
+
+def breaker_retry_figure(result, *, title: str | None = None) -> Figure:
+    """Requests reaching a failing dependency per second, for each way of combining a breaker
+    with retries; a dotted line marks when each variant's breaker first opened.
+
+    ``result`` is a :class:`~distlab.experiments.breakers.BreakerAndRetryResult`.
+    """
+    load = check_frame("result.load", result.load, ("variant", "time", "sent_per_s"))
+    colors = _variant_colors(dict.fromkeys(load["variant"]))
+    fig, ax = new_figure(figsize=(9.0, 3.6))
+    end = float(load["time"].max()) if len(load) else 1.0
+    shade_bands(ax, result.health, until=end)
+    summary = result.summary()
+    openings = result.transitions[result.transitions["state"] == "OPEN"]
+    for variant, rows in load.groupby("variant", sort=False):
+        label = f"{variant}: {int(summary.loc[variant, 'sent'])} requests sent"
+        ax.step(rows["time"], rows["sent_per_s"], where="post", color=colors[variant],
+                linewidth=1.5, label=label)
+        first = openings.loc[openings["variant"] == variant, "time"]
+        if len(first):
+            ax.axvline(float(first.min()), color=colors[variant], linestyle=":", linewidth=1.2)
+    ax.set_ylim(bottom=0)
+    return finish(fig, ax, title=title or "A breaker and retries: which goes inside which?",
+                  subtitle="dotted: when each variant's breaker first opened",
+                  xlabel="time (s)", ylabel="requests/s at the dependency",
+                  legend_title="variant")
