@@ -18,6 +18,7 @@ from distlab._validate import check_choice, check_int, check_number, check_proba
 __all__ = [
     "Check",
     "check_alternating_failures",
+    "check_breaker_settings",
     "check_failures_to_open",
     "check_growing_wait",
     "check_amplification",
@@ -401,3 +402,59 @@ def check_growing_wait(initial: float, multiplier: float, maximum: float, openin
         return Check(True, f"{', '.join(steps)}: the {_ordinal(openings)} opening in a row waits "
                            f"{waits[-1]:g} s.")
     return Check(False, f"{answer:g} s is not it; list the waits one opening after another.")
+
+
+def check_breaker_settings(
+    slow_call_rate_threshold: float | None,
+    slow_call_duration: float | None,
+    permitted_calls_in_half_open: int | None,
+    wait_in_open: float | None,
+) -> Check:
+    """Settings for notebook 03's dependency (up, down 10-30 s, 25 times slower 30-100 s,
+    recovering with little capacity 100-200 s, up after 200 s): the breaker must open on the
+    slow phase (a slow call there takes about 2.5 s), let at most 3 probes through per
+    half-open, and be CLOSED again within 15 s of the dependency being up (by 215 s).
+
+    The check runs :func:`~distlab.experiments.breakers.transitions` with the recommended
+    breaker and your four settings, over three seeds.
+    """
+    if None in (slow_call_rate_threshold, slow_call_duration, permitted_calls_in_half_open,
+                wait_in_open):
+        return _unanswered("Fill in all four settings; try them in the breaker explorer first.")
+    from distlab.experiments.breakers import transitions
+
+    settings = {
+        "slow_call_rate_threshold": slow_call_rate_threshold,
+        "slow_call_duration": slow_call_duration,
+        "permitted_calls_in_half_open": permitted_calls_in_half_open,
+        "wait_in_open": wait_in_open,
+    }
+    for seed in range(3):
+        result = transitions(breaker=settings, seed=seed)
+        moves = result.transitions
+        opened_on_slow = moves[(moves["state"] == "OPEN") & (moves["time"].between(30, 100))
+                               & (moves["slow_call_rate"] >= slow_call_rate_threshold)]
+        if not len(opened_on_slow):
+            return Check(False, f"seed {seed}: the breaker never opened on slow calls between "
+                                "30 s and 100 s: is a 2.5 s call slow by your setting?")
+        admitted = result.calls[(result.calls["state"] == "HALF_OPEN")
+                                & (result.calls["outcome"] != "rejected")]
+        per_half_open = _admitted_per_half_open(result.states, admitted)
+        if per_half_open > 3:
+            return Check(False, f"seed {seed}: {per_half_open} calls went through in one "
+                                "half-open period; at most 3 were allowed.")
+        state_at_215 = result.states[(result.states["start"] <= 215)
+                                     & (result.states["end"] > 215)]["state"]
+        if len(state_at_215) and state_at_215.iloc[0] != "CLOSED":
+            return Check(False, f"seed {seed}: at 215 s the breaker is still "
+                                f"{state_at_215.iloc[0]}: a shorter wait in OPEN closes it sooner.")
+    return Check(True, "it opens on the slow calls, probes gently, and closes soon after the "
+                       "dependency is back, on all three seeds.")
+
+
+def _admitted_per_half_open(states, admitted) -> int:
+    most = 0
+    for band in states[states["state"] == "HALF_OPEN"].itertuples(index=False):
+        inside = admitted[(admitted["start"] >= band.start) & (admitted["start"] < band.end)]
+        most = max(most, len(inside))
+    return most

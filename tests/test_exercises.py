@@ -116,3 +116,14 @@ def test_check_growing_wait():
     assert ex.check_growing_wait(10, 2, 60, 4, 80).passed is False
     with pytest.raises(ValueError, match="openings=0 must be at least 1"):
         ex.check_growing_wait(10, 2, 60, 0, 10)
+
+
+def test_check_breaker_settings_runs_the_experiment():
+    assert ex.check_breaker_settings(80, 2.0, 3, 5.0).passed is True
+    not_slow = ex.check_breaker_settings(80, 3.0, 3, 5.0)
+    assert not_slow.passed is False and "never opened on slow calls" in not_slow.message
+    many = ex.check_breaker_settings(80, 2.0, 10, 5.0)
+    assert many.passed is False and "half-open period" in many.message
+    slow_to_close = ex.check_breaker_settings(80, 2.0, 3, 60.0)
+    assert slow_to_close.passed is False and "still OPEN" in slow_to_close.message
+    assert ex.check_breaker_settings(None, None, None, None).passed is None
