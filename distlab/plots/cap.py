@@ -1,0 +1,178 @@
+"""Figures for notebook 06: operations during a partition, the CP / AP trade-off, and histories
+drawn as intervals (the picture behind linearizability).
+
+>>> import pandas as pd
+>>> ops = pd.DataFrame({"process": [0, 1], "f": ["write", "read"], "key": [None, None],
+...                     "value": [1, None], "result": [None, 1], "type": ["ok", "ok"],
+...                     "invoke": [0.0, 0.5], "complete": [1.0, 1.5]})
+>>> fig = history_intervals(ops)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from distlab._validate import check_frame
+from distlab.plots.style import OKABE_ITO, finish, new_figure, outcome_color, shade_bands
+
+__all__ = ["cap_timeline", "history_intervals", "tradeoff_figure"]
+
+#: What each store outcome is drawn as, in the project's outcome colours.
+CAP_OUTCOMES = {
+    "ok": "ok",
+    "unavailable": "error",
+    "timeout": "timeout",
+    "stale_read": "stale_read",
+    "lost_write": "lost_write",
+}
+
+
+def _bars(ax, starts, ends, ys, colors, height: float, minimum: float) -> None:
+    widths = np.maximum(np.asarray(ends, float) - np.asarray(starts, float), minimum)
+    boxes = [((x, y - height / 2), (x + w, y - height / 2), (x + w, y + height / 2),
+              (x, y + height / 2)) for x, w, y in zip(starts, widths, ys)]
+    ax.add_collection(PolyCollection(boxes, facecolors=colors, edgecolors="#333333",
+                                     linewidths=0.3, zorder=3))
+
+
+def cap_timeline(result, *, title: str | None = None) -> Figure:
+    """One lane per client, grouped by the side of the partition it is on; each operation a bar
+    from invocation to completion, coloured by outcome (ok, unavailable, timed out, stale read,
+    lost write); the partition shaded.
+
+    ``result`` is a :class:`~distlab.experiments.cap.CapResult`.
+    """
+    ops = check_frame("result.operations", result.operations,
+                      ("client", "side", "start", "end", "outcome"))
+    lanes = (ops[["client", "side"]].drop_duplicates("client")
+             .sort_values(["side", "client"], key=lambda c: c.astype(str)))
+    order = [f"{row.client} ({row.side})" for row in lanes.itertuples(index=False)]
+    lane_of = {row.client: i for i, row in enumerate(lanes.itertuples(index=False))}
+    fig, ax = new_figure(figsize=(9.0, 1.6 + 0.42 * max(len(order), 1)))
+    end = float(ops["end"].replace(math.inf, np.nan).max()) if len(ops) else 1.0
+    end = end if end == end else float(ops["start"].max())
+    shade_bands(ax, getattr(result, "partition", None), until=end * 1.02)
+    ends = ops["end"].replace(math.inf, end).fillna(end)
+    colors = [outcome_color(CAP_OUTCOMES.get(o, o)) for o in ops["outcome"]]
+    _bars(ax, ops["start"], ends, ops["client"].map(lane_of), colors, 0.6, end * 0.004)
+    for outcome in dict.fromkeys(ops["outcome"]):
+        ax.add_line(Line2D([], [], color=outcome_color(CAP_OUTCOMES.get(outcome, outcome)),
+                           linewidth=6, label=outcome.replace("_", " ")))
+    ax.set_yticks(range(len(order)), order, fontsize=8.5)
+    ax.set_ylim(-0.7, len(order) - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlim(0, end * 1.02)
+    counts = ops["outcome"].value_counts()
+    subtitle = ", ".join(f"{int(counts[o])} {o.replace('_', ' ')}" for o in counts.index)
+    return finish(fig, ax, title=title or "Operations during a partition", subtitle=subtitle,
+                  xlabel="time (s)", legend_title="operation")
+
+
+def tradeoff_figure(summaries: dict[str, dict], *, title: str | None = None) -> Figure:
+    """Stores side by side: the share of operations answered on each side of the partition
+    (left) and the anomalies each let through (right), with the checker's verdict.
+
+    ``summaries`` maps a store name to its run's summary (a dict with ``availability_majority``,
+    ``availability_minority``, ``stale_reads``, ``lost_writes``, ``conflicting_writes``,
+    ``verdict`` and ``converged``).
+    """
+    if not isinstance(summaries, dict) or not summaries:
+        raise TypeError("summaries must be a non-empty dict of store name -> run summary")
+    names = list(summaries)
+    fig, (left, right) = new_figure(1, 2, figsize=(9.5, 3.6))
+    x = np.arange(len(names))
+    sides = (("availability_majority", "majority side", OKABE_ITO["blue"]),
+             ("availability_minority", "minority side", OKABE_ITO["grey"]))
+    for i, (key, label, color) in enumerate(sides):
+        values = [100 * float(summaries[n].get(key, np.nan)) for n in names]
+        bars = left.bar(x + (i - 0.5) * 0.38, values, width=0.38, color=color, label=label)
+        left.bar_label(bars, fmt="%.0f%%", fontsize=7.5, padding=1)
+    left.set_xticks(x, names, fontsize=8.5)
+    left.set_ylim(0, 118)
+    left.set_ylabel("operations answered during\nthe partition (%)", fontsize=9)
+    anomalies = (("stale_reads", "stale reads", "stale_read"),
+                 ("lost_writes", "lost writes", "lost_write"),
+                 ("conflicting_writes", "conflicting writes", "error"))
+    for i, (key, label, outcome) in enumerate(anomalies):
+        values = [float(summaries[n].get(key, 0) or 0) for n in names]
+        bars = right.bar(x + (i - 1) * 0.27, values, width=0.27, color=outcome_color(outcome),
+                         label=label)
+        right.bar_label(bars, fmt="%.0f", fontsize=7.5, padding=1)
+    verdicts = [f"{n}\n{summaries[n].get('verdict', '?')}"
+                + ("\nconverged" if summaries[n].get("converged") else "") for n in names]
+    right.set_xticks(x, verdicts, fontsize=7.5)
+    right.set_ylabel("anomalies", fontsize=9)
+    top = max([float(summaries[n].get(k, 0) or 0) for n in names for k, _, _ in anomalies] + [1])
+    right.set_ylim(0, top * 1.25)
+    return finish(fig, left, title=title or "The same partition, different stores",
+                  legend_title="")
+
+
+_TYPE_STYLE = {"ok": "ok", "fail": "error", "info": "timeout"}
+
+
+def _show(value) -> str:
+    """A value as a learner would write it: nil for nothing, 1 rather than 1.0."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "nil"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _describe(row) -> str:
+    f, value = row.f, row.value
+    key = "" if _missing(row.key) else f"{row.key}:"
+    if f in ("read", "get"):
+        shown = "?" if row.type != "ok" else _show(row.result)
+        return f"{f[0]}({key}) → {shown}"
+    if f == "cas" and isinstance(value, (tuple, list)) and len(value) == 2:
+        return f"cas({key}{_show(value[0])}→{_show(value[1])})"
+    return f"{f[0] if f in ('write', 'put') else f}({key}{_show(value)})"
+
+
+def history_intervals(history, *, title: str | None = None) -> Figure:
+    """A history as intervals: one lane per process, each operation a bar from its invocation to
+    its completion, labelled (``w(1)``, ``r() → 1``, ``cas(1→2)``) and coloured by type (ok,
+    fail, info: an info operation's bar runs to the right edge, dashed: it may take effect any
+    time after its invocation).
+
+    ``history`` is a :class:`~distlab.history.History` or its ``to_frame()`` DataFrame.
+    """
+    ops = history if isinstance(history, pd.DataFrame) else history.to_frame()
+    check_frame("history", ops, ("process", "f", "value", "result", "type", "invoke", "complete"))
+    if "key" not in ops:
+        ops = ops.assign(key=None)
+    processes = list(dict.fromkeys(ops["process"]))
+    lane = {p: i for i, p in enumerate(processes)}
+    finite = ops["complete"].replace(math.inf, np.nan)
+    end = float(np.nanmax([finite.max(), ops["invoke"].max()])) * 1.1 or 1.0
+    fig, ax = new_figure(figsize=(8.5, 1.4 + 0.55 * len(processes)))
+    for row in ops.itertuples(index=False):
+        y = lane[row.process]
+        stop = end if not math.isfinite(row.complete) else row.complete
+        color = outcome_color(_TYPE_STYLE.get(row.type, "other"))
+        ax.barh(y, stop - row.invoke, left=row.invoke, height=0.5, color=color, alpha=0.85,
+                linestyle="--" if row.type == "info" else "-", edgecolor="#333333",
+                linewidth=0.6)
+        ax.text((row.invoke + stop) / 2, y, _describe(row), ha="center", va="center",
+                fontsize=8.5, color="#111111")
+    for kind, outcome in _TYPE_STYLE.items():
+        if (ops["type"] == kind).any():
+            ax.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=kind))
+    ax.set_yticks(range(len(processes)), [f"process {p}" for p in processes], fontsize=9)
+    ax.set_ylim(-0.6, len(processes) - 0.4)
+    ax.invert_yaxis()
+    ax.set_xlim(0, end)
+    return finish(fig, ax, title=title or "A history: each operation from invocation to completion",
+                  xlabel="time", legend_title="operation")
