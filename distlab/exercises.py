@@ -19,6 +19,9 @@ __all__ = [
     "Check",
     "check_alternating_failures",
     "check_breaker_settings",
+    "check_ca_choice",
+    "check_course_quorum",
+    "check_majority",
     "check_failures_to_open",
     "check_growing_wait",
     "check_amplification",
@@ -458,3 +461,70 @@ def _admitted_per_half_open(states, admitted) -> int:
         inside = admitted[(admitted["start"] >= band.start) & (admitted["start"] < band.end)]
         most = max(most, len(inside))
     return most
+
+
+def check_majority(nodes: int, answer: int | None) -> Check:
+    """How many nodes make a majority quorum of a cluster of ``nodes`` nodes?
+
+    >>> check_majority(5, 3)
+    ✅ Right: floor(5 / 2) + 1 = 3: any two sets of 3 of the 5 nodes share at least one node.
+    """
+    nodes = check_int("nodes", nodes, 1)
+    if answer is None:
+        return _unanswered("Hint: two quorums must always share a node.")
+    answer = check_int("answer", answer, 0)
+    expected = nodes // 2 + 1
+    if answer == expected:
+        return Check(True, f"floor({nodes} / 2) + 1 = {expected}: any two sets of {expected} of "
+                           f"the {nodes} nodes share at least one node.")
+    if answer < expected:
+        return Check(False, f"two disjoint groups of {answer} can exist in {nodes} nodes: both "
+                            "sides of a partition could then reach quorum.")
+    return Check(False, f"{answer} works but is more than needed: it loses availability for "
+                        "nothing.")
+
+
+def check_course_quorum(nodes: int, reachable: int, answer: str | None) -> Check:
+    """The course's ``CPDatabase`` computes its quorum as floor(healthy / 2) + 1 over the nodes it
+    can currently reach. On the side of a partition that reaches ``reachable`` of ``nodes``
+    nodes, does a write reach "quorum"? ``"yes"`` or ``"no"``.
+
+    >>> check_course_quorum(5, 2, "yes")
+    ✅ Right: it sees 2 healthy nodes, so its "quorum" is floor(2 / 2) + 1 = 2, which it reaches; a true majority of the cluster is 3. Both sides accept writes: split brain.
+    """
+    nodes = check_int("nodes", nodes, 1)
+    reachable = check_int("reachable", reachable, 1, nodes)
+    if answer is None:
+        return _unanswered('Answer "yes" or "no".')
+    check_choice("answer", answer, ("yes", "no"))
+    course_quorum = reachable // 2 + 1
+    majority = nodes // 2 + 1
+    reaches = reachable >= course_quorum  # always true: that is the bug
+    if answer == ("yes" if reaches else "no"):
+        split = " Both sides accept writes: split brain." if reachable < majority else ""
+        return Check(True, f"it sees {reachable} healthy nodes, so its \"quorum\" is "
+                           f"floor({reachable} / 2) + 1 = {course_quorum}, which it reaches; a "
+                           f"true majority of the cluster is {majority}.{split}")
+    return Check(False, "count the quorum the way the course's code does: over the nodes it can "
+                        "reach, not over the whole cluster.")
+
+
+_CAP_CHOICES = ("CP", "AP", "CA")
+
+
+def check_ca_choice(answer: str | None) -> Check:
+    """The course's triangle offers "CA: consistency and availability, no partition tolerance".
+    Which of ``"CP"``, ``"AP"``, ``"CA"`` can a system that runs on more than one machine NOT
+    choose?
+
+    >>> check_ca_choice("CA")
+    ✅ Right: partitions happen whether a system tolerates them or not; the only choice is what to give up while one lasts: consistency (AP) or availability (CP).
+    """
+    if answer is None:
+        return _unanswered(f"Choose one of {', '.join(repr(c) for c in _CAP_CHOICES)}.")
+    check_choice("answer", answer, _CAP_CHOICES)
+    if answer == "CA":
+        return Check(True, "partitions happen whether a system tolerates them or not; the only "
+                           "choice is what to give up while one lasts: consistency (AP) or "
+                           "availability (CP).")
+    return Check(False, f"{answer} is a real choice: it says what to give up during a partition.")

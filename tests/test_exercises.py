@@ -127,3 +127,20 @@ def test_check_breaker_settings_runs_the_experiment():
     slow_to_close = ex.check_breaker_settings(80, 2.0, 3, 60.0)
     assert slow_to_close.passed is False and "still OPEN" in slow_to_close.message
     assert ex.check_breaker_settings(None, None, None, None).passed is None
+
+
+def test_cap_checks():
+    assert ex.check_majority(5, 3).passed is True
+    assert ex.check_majority(4, 3).passed is True
+    assert "disjoint" in ex.check_majority(5, 2).message
+    assert ex.check_majority(5, 4).passed is False
+    assert ex.check_course_quorum(5, 2, "yes").passed is True
+    assert "split brain" in ex.check_course_quorum(5, 2, "yes").message
+    assert ex.check_course_quorum(5, 2, "no").passed is False
+    assert "split brain" not in ex.check_course_quorum(5, 3, "yes").message
+    assert ex.check_ca_choice("CA").passed is True
+    assert ex.check_ca_choice("CP").passed is False
+    with pytest.raises(ValueError, match="answer='PA' is not one of 'CP', 'AP', 'CA'"):
+        ex.check_ca_choice("PA")
+    with pytest.raises(ValueError, match="reachable=6 must be between 1 and 5"):
+        ex.check_course_quorum(5, 6, "yes")
