@@ -9,7 +9,8 @@ bench_network.py), ``retry`` (the retry decorator's overhead per successful call
 from bench_retry.py), ``breaker`` (the circuit breaker's overhead per successful call on the closed path
 against pybreaker's and circuitbreaker's, from bench_breaker.py), ``explorers`` (each explorer's update latency over 20 control changes, from
 bench_explorers.py), ``contention`` (the AWS contention sweep notebook 02 runs, from
-bench_contention.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
+bench_contention.py), ``linearizability`` (the linearizability checker on the 108 fixture histories, from
+bench_linearizability.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (2 only for bad arguments). A part whose code is missing
 or broken prints why and the others still run. See bench/README.md.
@@ -36,7 +37,7 @@ for p in (str(BENCH), str(REPO)):
         sys.path.insert(0, p)
 os.environ.setdefault("MPLBACKEND", "Agg")  # no GUI backend for the in-process explorers
 
-PARTS = ("network", "retry", "breaker", "explorers", "contention", "notebooks")
+PARTS = ("network", "retry", "breaker", "explorers", "contention", "linearizability", "notebooks")
 
 NETWORK_MIN_RATIO = 0.5
 RETRY_MAX_RATIO = 0.2  # distlab.retry's overhead per successful call, as a share of tenacity's (issue 3)
@@ -44,6 +45,8 @@ BREAKER_MAX_RATIO = 0.5  # distlab.breaker's closed-path overhead per call, as a
 EXPLORER_MAX_MEDIAN_S = 0.150
 NOTEBOOK_MAX_S = 20.0
 CONTENTION_SWEEP_MAX_S = 6.0  # notebook 02's contention sweep: a share of its 20 s
+LINEARIZABILITY_TOTAL_MAX_S = 30.0  # every fixture history checked (issue 5)
+LINEARIZABILITY_EACH_MAX_S = 10.0  # no single fixture over this (issue 5)
 
 
 def verdict(ok: bool) -> str:
@@ -285,6 +288,41 @@ def run_contention(args: argparse.Namespace) -> dict[str, Any]:
     return {"status": "ok", **fig, "budget_sweep_s": CONTENTION_SWEEP_MAX_S, "pass": ok, "seconds": elapsed}
 
 
+def run_linearizability(args: argparse.Namespace) -> dict[str, Any]:
+    print("\nLinearizability checker: every fixture history (../shared/data/histories), checked in-process")
+    mod = _import("bench_linearizability", "linearizability")
+    if isinstance(mod, dict):
+        return mod
+    folder = mod.histories_dir()
+    if not (folder / "expected.txt").is_file():
+        return _missing("linearizability", f"no fixtures in {folder} (set DISTLAB_HISTORIES)")
+    try:
+        t = time.perf_counter()
+        fig = mod.measure(folder)
+        elapsed = time.perf_counter() - t
+    except Exception as exc:  # noqa: BLE001
+        return _failed("linearizability", exc)
+    ok_total = fig["total_s"] < LINEARIZABILITY_TOTAL_MAX_S
+    ok_each = fig["slowest_s"] < LINEARIZABILITY_EACH_MAX_S
+    ok_verdicts = not fig["wrong"]
+    ranked = sorted(fig["times"].items(), key=lambda kv: -kv[1])
+    rows = [
+        [f"all {fig['fixtures']} fixtures", f"{fig['total_s']:.2f} s", f"< {LINEARIZABILITY_TOTAL_MAX_S:.0f} s",
+         verdict(ok_total)],
+        [f"slowest: {fig['slowest']}", f"{fig['slowest_s']:.2f} s", f"< {LINEARIZABILITY_EACH_MAX_S:.0f} s",
+         verdict(ok_each)],
+        *([f"  then {name}", f"{s:.2f} s", "", ""] for name, s in ranked[1:5]),
+        ["wrong verdicts", str(len(fig["wrong"])), "0", "PASS" if ok_verdicts else "WRONG"],
+    ]  # fmt: skip
+    print(table(["", "check time", "budget", "check"], rows, right={1}))
+    for name, why in fig["wrong"].items():
+        print(f"  {name}: {why}")
+    print(f"  (parsing not timed; {elapsed:.1f} s in all)")
+    return {"status": "ok", **fig, "budget_total_s": LINEARIZABILITY_TOTAL_MAX_S,
+            "budget_each_s": LINEARIZABILITY_EACH_MAX_S, "pass": ok_total and ok_each and ok_verdicts,
+            "seconds": elapsed}  # fmt: skip
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -330,6 +368,15 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                 if not fig["pass_sim_vs_draw"]:
                     lines.append(f"OVER  explorer {name}: simulation {_ms(fig['median_experiment_s'])} ms > "
                                  f"drawing {_ms(fig['median_drawing_s'])} ms")  # fmt: skip
+        elif part == "linearizability" and not res["pass"]:
+            if res["wrong"]:
+                lines.append(f"OVER  linearizability: wrong verdict on {', '.join(sorted(res['wrong']))}")
+            if res["total_s"] >= LINEARIZABILITY_TOTAL_MAX_S:
+                lines.append(f"OVER  linearizability: {res['total_s']:.1f} s for every fixture >= "
+                             f"{LINEARIZABILITY_TOTAL_MAX_S:.0f} s")  # fmt: skip
+            if res["slowest_s"] >= LINEARIZABILITY_EACH_MAX_S:
+                lines.append(f"OVER  linearizability: {res['slowest']} took {res['slowest_s']:.1f} s >= "
+                             f"{LINEARIZABILITY_EACH_MAX_S:.0f} s")  # fmt: skip
         elif part == "contention" and not res["pass"]:
             lines.append(f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > {CONTENTION_SWEEP_MAX_S:.0f} s")
         elif part == "notebooks":
@@ -389,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         "breaker": run_breaker,
         "explorers": run_explorers,
         "contention": run_contention,
+        "linearizability": run_linearizability,
         "notebooks": run_notebooks,
     }
     results: dict[str, dict[str, Any]] = {}

@@ -57,7 +57,12 @@ _LAZY: dict[str, str] = {
     "Crash": "distlab.sim",
     "SlowNode": "distlab.sim",
     "LossBurst": "distlab.sim",
+    "ReplicatedStore": "distlab.sim",
     "sweep": "distlab.experiments",
+    "History": "distlab.history",
+    "Operation": "distlab.history",
+    "check_linearizable": "distlab.linearizability",
+    "LinearizabilityResult": "distlab.linearizability",
 }
 
 _SUBMODULES = {"sim", "plots", "experiments", "widgets", "exercises", "retry", "breaker"}

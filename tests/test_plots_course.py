@@ -182,3 +182,41 @@ def test_breaker_figures_draw_states_calls_and_variants():
     assert "knocked over" in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     fig = plots.breakers.breaker_retry_figure(breakers.breaker_and_retry(seed=0))
     assert len([t for t in _legend_labels(fig) if "requests sent" in t]) == 3
+
+
+def test_cap_figures():
+    from distlab.experiments import cap
+    from distlab.history import History, Operation
+
+    result = cap.run("cp", seed=0)
+    fig = plots.cap_timeline(result, title="cp")
+    ax = fig.axes[0]
+    bars = sum(len(c.get_paths()) for c in ax.collections if isinstance(c, PolyCollection))
+    assert bars == len(result.operations)
+    lanes = [t.get_text() for t in ax.get_yticklabels()]
+    assert all("(majority)" in lane for lane in lanes[:3]) and "(minority)" in lanes[-1]
+    assert {"partition", "ok", "unavailable"} <= set(_legend_labels(fig))
+
+    summaries = {s: cap.run(s, seed=0).summary for s in ("cp", "ap")}
+    fig = plots.tradeoff_figure(summaries)
+    left = fig.axes[0]
+    assert sorted(round(p.get_height()) for p in left.patches) == [0, 100, 100, 100]
+
+    history = History([Operation(0, 0, "write", None, 1, None, "ok", 0.0, 1.0),
+                       Operation(1, 1, "read", None, None, None, "ok", 1.5, 2.0),
+                       Operation(2, 2, "cas", None, (1, 2), None, "info", 2.0, float("inf"))])
+    fig = plots.history_intervals(history)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["w(1)", "r() → nil", "cas(1→2)"]
+
+    table = cap.compare_use_case("e-commerce inventory", ("cp", "ap"), seed=0)
+    fig = plots.use_case_figure(table)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert any(label.startswith("cp: ") for label in labels)
+    assert "cp: linearizable" in " ".join(t.get_text() for t in fig.axes[0].texts + [fig.axes[0].title])
+
+
+def test_cap_figures_refuse_bad_input():
+    with pytest.raises(TypeError, match="summaries must be a non-empty dict"):
+        plots.tradeoff_figure({})
+    with pytest.raises(ValueError, match="table is missing column"):
+        plots.use_case_figure(pd.DataFrame({"store": ["cp"]}))

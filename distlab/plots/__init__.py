@@ -19,6 +19,7 @@ from distlab.plots.breakers import (
     with_and_without_figure,
 )
 from distlab.plots.calls import call_timeline, latency_distribution
+from distlab.plots.cap import cap_timeline, history_intervals, tradeoff_figure, use_case_figure
 from distlab.plots.challenges import (
     ambiguity_figure,
     clock_order_figure,
@@ -69,12 +70,14 @@ __all__ = [
     "breaker_timeline",
     "budget_figure",
     "call_timeline",
+    "cap_timeline",
     "clock_order_figure",
     "contention_figure",
     "contention_run_figure",
     "exchange_figure",
     "figure_png",
     "half_open_figure",
+    "history_intervals",
     "finish",
     "idempotency_figure",
     "latency_distribution",
@@ -90,6 +93,8 @@ __all__ = [
     "storm_figure",
     "with_and_without_figure",
     "strategy_style",
+    "tradeoff_figure",
+    "use_case_figure",
     "write_race_figure",
 ]
 

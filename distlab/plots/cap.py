@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from distlab._validate import check_frame
 from distlab.plots.style import OKABE_ITO, finish, new_figure, outcome_color, shade_bands
 
-__all__ = ["cap_timeline", "history_intervals", "tradeoff_figure"]
+__all__ = ["cap_timeline", "history_intervals", "tradeoff_figure", "use_case_figure"]
 
 #: What each store outcome is drawn as, in the project's outcome colours.
 CAP_OUTCOMES = {
@@ -57,10 +57,17 @@ def cap_timeline(result, *, title: str | None = None) -> Figure:
     fig, ax = new_figure(figsize=(9.0, 1.6 + 0.42 * max(len(order), 1)))
     end = float(ops["end"].replace(math.inf, np.nan).max()) if len(ops) else 1.0
     end = end if end == end else float(ops["start"].max())
-    shade_bands(ax, getattr(result, "partition", None), until=end * 1.02)
+    partition = getattr(result, "partition", None)
+    if partition is not None and len(partition):
+        partition = partition.assign(label="partition", kind="partition")
+    shade_bands(ax, partition, until=end * 1.02)
     ends = ops["end"].replace(math.inf, end).fillna(end)
-    colors = [outcome_color(CAP_OUTCOMES.get(o, o)) for o in ops["outcome"]]
-    _bars(ax, ops["start"], ends, ops["client"].map(lane_of), colors, 0.6, end * 0.004)
+    writes = ~ops["f"].isin(["read", "get"]) if "f" in ops else pd.Series(True, index=ops.index)
+    for mask, height in ((writes, 0.66), (~writes, 0.3)):  # writes tall, reads short
+        rows = ops[mask]
+        colors = [outcome_color(CAP_OUTCOMES.get(o, o)) for o in rows["outcome"]]
+        _bars(ax, rows["start"], ends[mask], rows["client"].map(lane_of), colors, height,
+              end * 0.004)
     for outcome in dict.fromkeys(ops["outcome"]):
         ax.add_line(Line2D([], [], color=outcome_color(CAP_OUTCOMES.get(outcome, outcome)),
                            linewidth=6, label=outcome.replace("_", " ")))
@@ -69,7 +76,8 @@ def cap_timeline(result, *, title: str | None = None) -> Figure:
     ax.invert_yaxis()
     ax.set_xlim(0, end * 1.02)
     counts = ops["outcome"].value_counts()
-    subtitle = ", ".join(f"{int(counts[o])} {o.replace('_', ' ')}" for o in counts.index)
+    subtitle = (", ".join(f"{int(counts[o])} {o.replace('_', ' ')}" for o in counts.index)
+                + "; tall bars: writes, short bars: reads")
     return finish(fig, ax, title=title or "Operations during a partition", subtitle=subtitle,
                   xlabel="time (s)", legend_title="operation")
 
@@ -176,3 +184,38 @@ def history_intervals(history, *, title: str | None = None) -> Figure:
     ax.set_xlim(0, end)
     return finish(fig, ax, title=title or "A history: each operation from invocation to completion",
                   xlabel="time", legend_title="operation")
+
+
+def use_case_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """A use case's consequences on each store: one group of bars per consequence, one bar per
+    store, harmful consequences in the error colour and tolerable ones in grey; each store's
+    verdict in the legend.
+
+    ``table`` is :func:`~distlab.experiments.cap.compare_use_case`'s DataFrame.
+    """
+    check_frame("table", table, ("store", "consequence", "count", "harmful"))
+    stores = list(dict.fromkeys(table["store"]))
+    consequences = list(dict.fromkeys(table["consequence"]))
+    fig, ax = new_figure(figsize=(9.0, 1.4 + 0.55 * len(consequences) * max(1, len(stores) / 2)))
+    height = 0.8 / len(stores)
+    for i, store in enumerate(stores):
+        rows = table[table["store"] == store].set_index("consequence").reindex(consequences)
+        y = np.arange(len(consequences)) + (i - (len(stores) - 1) / 2) * height
+        colors = [outcome_color("error") if harmful else OKABE_ITO["grey"]
+                  for harmful in rows["harmful"].fillna(False)]
+        verdict = rows["verdict"].iloc[0] if "verdict" in rows else ""
+        # Stores are told apart by their labels on the bars (hatching is slow to draw).
+        bars = ax.barh(y, rows["count"].fillna(0), height=height * 0.92, color=colors,
+                       alpha=1.0 - 0.3 * i / max(len(stores) - 1, 1), edgecolor="white",
+                       linewidth=0.5, label=f"{store}" + (f" ({verdict})" if verdict else ""))
+        ax.bar_label(bars, labels=[f"{store}: {int(c)}" for c in rows["count"].fillna(0)],
+                     fontsize=7.5, padding=2)
+    ax.set_yticks(range(len(consequences)), [c if len(c) < 48 else c[:46] + "…"
+                                             for c in consequences], fontsize=8.5)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(float(table["count"].max()), 1.0) * 1.3)
+    verdicts = "; ".join(f"{store}: {table.loc[table['store'] == store, 'verdict'].iloc[0]}"
+                         for store in stores) if "verdict" in table else ""
+    return finish(fig, ax, title=title or "What the partition means for this use case",
+                  subtitle="red: harmful for the use case, grey: tolerable. " + verdicts,
+                  xlabel="count in the run", legend=None)

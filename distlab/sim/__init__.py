@@ -42,11 +42,13 @@ from distlab.sim.service import (
     Slow,
     Up,
 )
+from distlab.sim.stores import STORE_KINDS, ReplicatedStore, StoreResult, reachable
 from distlab.sim.world import EVENT_COLUMNS, World
 
 __all__ = [
     "EVENT_COLUMNS",
     "RETRY_PLACEMENTS",
+    "STORE_KINDS",
     "BreakerCallResult",
     "CallError",
     "CallFailed",
@@ -72,17 +74,20 @@ __all__ = [
     "Pareto",
     "Partition",
     "Recovering",
+    "ReplicatedStore",
     "Request",
     "Response",
     "Service",
     "Slow",
     "SlowNode",
+    "StoreResult",
     "Uniform",
     "Up",
     "World",
     "as_distribution",
     "breaker_call",
     "call",
+    "reachable",
     "respond",
     "retry_call",
     "sim_clock",

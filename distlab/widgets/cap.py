@@ -1,0 +1,114 @@
+"""The CAP explorers (notebook 06): a partition against a store, and a use case's consequences.
+
+>>> from distlab.widgets import partition_explorer, use_case_explorer
+>>> partition_explorer()  # in a notebook  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from distlab.experiments.cap import PARTITIONS, STORES, USE_CASES, compare_use_case, run
+from distlab.plots.cap import cap_timeline, use_case_figure
+from distlab.widgets.base import Explorer, register
+
+__all__ = ["partition_explorer", "use_case_explorer"]
+
+_STYLE = {"description_width": "150px"}
+_LAYOUT = w.Layout(width="420px")
+
+
+def _partition_controls() -> dict[str, w.Widget]:
+    return {
+        "store": w.Dropdown(options=STORES, value="cp", description="store", style=_STYLE,
+                            layout=_LAYOUT),
+        "nodes": w.IntSlider(5, min=3, max=7, description="nodes", style=_STYLE,
+                             layout=_LAYOUT),
+        "partition": w.Dropdown(options=PARTITIONS, value="majority-minority",
+                                description="partition", style=_STYLE, layout=_LAYOUT),
+        "partition_at_s": w.FloatSlider(0.5, min=0.0, max=1.5, step=0.1, readout_format=".1f",
+                                        description="partition at (s)", style=_STYLE,
+                                        layout=_LAYOUT),
+        "partition_s": w.FloatSlider(1.0, min=0.2, max=2.0, step=0.1, readout_format=".1f",
+                                     description="partition lasts (s)", style=_STYLE,
+                                     layout=_LAYOUT),
+        "read_share": w.FloatSlider(0.5, min=0.0, max=1.0, step=0.1, readout_format=".1f",
+                                    description="share of reads", style=_STYLE, layout=_LAYOUT),
+        "seed": w.IntSlider(0, min=0, max=50, description="seed", style=_STYLE, layout=_LAYOUT),
+    }
+
+
+PARTITION_PRESETS = {
+    "course text's CPDatabase": {"store": "course-quorum", "partition": "majority-minority"},
+    "majority quorum": {"store": "cp", "partition": "majority-minority"},
+    "AP with LWW": {"store": "ap", "partition": "majority-minority"},
+    "quorum overlap without write-back": {"store": "cp-no-writeback", "partition": "none"},
+}
+
+
+def _partition_plot(result, params):
+    summary = result.summary
+    title = (f"{params['store']} on {params['nodes']} nodes, {params['partition']} partition: "
+             f"{summary['verdict']}; minority side answered "
+             f"{summary.get('availability_minority', float('nan')):.0%}")
+    return cap_timeline(result, title=title)
+
+
+@register("partition")
+def partition_explorer() -> Explorer:
+    """A store under a partition: every operation, the partition, and the checker's verdict."""
+    return Explorer(
+        run,
+        _partition_plot,
+        _partition_controls(),
+        presets=PARTITION_PRESETS,
+        title="Partition explorer",
+        description=(
+            "Clients on both sides of a partition read and write one register. Each bar is an "
+            "operation from invocation to answer, coloured by outcome; the title gives the "
+            "linearizability checker's verdict on the whole history."
+        ),
+    )
+
+
+def _use_case_controls() -> dict[str, w.Widget]:
+    return {
+        "use_case": w.Dropdown(options=list(USE_CASES), value="e-commerce inventory",
+                               description="use case", style=_STYLE, layout=_LAYOUT),
+        "stores": w.SelectMultiple(options=STORES, value=("cp", "ap"), rows=4,
+                                   description="stores", style=_STYLE, layout=_LAYOUT),
+        "partition": w.Dropdown(options=PARTITIONS, value="majority-minority",
+                                description="partition", style=_STYLE, layout=_LAYOUT),
+        "seed": w.IntSlider(0, min=0, max=50, description="seed", style=_STYLE, layout=_LAYOUT),
+    }
+
+
+USE_CASE_PRESETS = {
+    "inventory: CP against AP": {"use_case": "e-commerce inventory", "stores": ("cp", "ap")},
+    "social media: CP against AP": {"use_case": "social media", "stores": ("cp", "ap")},
+    "banking: the course's CPDatabase": {"use_case": "banking",
+                                         "stores": ("cp", "course-quorum")},
+}
+
+
+def _use_case_plot(table, params):
+    case = USE_CASES[params["use_case"]]
+    title = (f"{case.name}: the course picks {case.choice} ({case.reason.lower()}); "
+             f"{params['partition']} partition")
+    return use_case_figure(table, title=title)
+
+
+@register("use case")
+def use_case_explorer() -> Explorer:
+    """A use case from the course's table, run on the stores you choose, in the domain's terms."""
+    return Explorer(
+        compare_use_case,
+        _use_case_plot,
+        _use_case_controls(),
+        presets=USE_CASE_PRESETS,
+        title="Use-case explorer",
+        description=(
+            "The same partition and workload on each store, translated into what it means for "
+            "the business. Select several stores with Ctrl or Shift."
+        ),
+    )

@@ -1,0 +1,119 @@
+"""Replicated stores on the simulated network: protocols, partitions, bad input."""
+
+import pytest
+
+from distlab.sim import Network, ReplicatedStore, World, reachable
+
+
+def _store(kind, nodes=3, seed=1, **kw):
+    world = World(seed=seed)
+    net = Network(world, latency=0.01)
+    store = ReplicatedStore(net, kind, nodes=nodes, **kw)
+    for i, node in enumerate(store.names, start=1):
+        store.attach_client(f"c{i}", node)
+    return world, net, store
+
+
+def _do(world, store, client, f, value=None, key="x"):
+    proc = store.request(client, f, key, value)
+    world.run(until=world.now + 1.0)
+    return proc.value
+
+
+@pytest.mark.parametrize("kind", ["cp", "cp-no-writeback", "course-quorum", "ap"])
+def test_write_then_read_everywhere(kind):
+    world, _, store = _store(kind)
+    assert _do(world, store, "c1", "write", 5).outcome == "ok"
+    for client in ("c1", "c2", "c3"):
+        r = _do(world, store, client, "read")
+        assert (r.outcome, r.result, r.type) == ("ok", 5, "ok")
+    assert store.values("x") == {"n1": 5, "n2": 5, "n3": 5}
+    assert store.converged()
+
+
+def test_read_of_a_key_never_written_is_none():
+    world, _, store = _store("cp")
+    r = _do(world, store, "c1", "read", key="y")
+    assert (r.outcome, r.result) == ("ok", None)
+
+
+def test_cp_minority_is_unavailable_and_majority_is_not():
+    world, net, store = _store("cp", nodes=5)
+    net.partition(["n1", "n2", "n3", "c1", "c2", "c3"], ["n4", "n5", "c4", "c5"])
+    assert _do(world, store, "c1", "write", 1).outcome == "ok"
+    r = _do(world, store, "c4", "write", 2)
+    assert (r.outcome, r.type, r.effect) == ("unavailable", "fail", "no")
+    assert _do(world, store, "c5", "read").outcome == "unavailable"
+    net.heal()
+    assert _do(world, store, "c5", "read").result == 1
+
+
+def test_cp_write_back_makes_replicas_agree():
+    world, _, store = _store("cp", nodes=3, anti_entropy_s=0)
+    store.replicas["n1"]["x"] = ((9, 0, 0), "late")  # a write that reached one replica only
+    assert _do(world, store, "c2", "read").result == "late"
+    assert store.values("x") == {"n1": "late", "n2": "late", "n3": "late"}
+
+
+def test_no_writeback_read_leaves_replicas_as_they_were():
+    world, _, store = _store("cp-no-writeback", nodes=3, anti_entropy_s=0)
+    store.replicas["n1"]["x"] = ((9, 0, 0), "late")
+    assert _do(world, store, "c1", "read").result == "late"
+    assert store.values("x")["n3"] is None
+
+
+def test_course_quorum_counts_healthy_nodes_only():
+    world, net, store = _store("course-quorum", nodes=5)
+    net.partition(["n1", "n2", "n3", "c1", "c2", "c3"], ["n4", "n5", "c4", "c5"])
+    assert _do(world, store, "c1", "write", "left").outcome == "ok"
+    assert _do(world, store, "c4", "write", "right").outcome == "ok"  # 2 healthy: quorum 2
+    assert store.values("x") == {"n1": "left", "n2": "left", "n3": "left",
+                                 "n4": "right", "n5": "right"}
+
+
+def test_ap_answers_locally_and_converges_after_heal():
+    world, net, store = _store("ap", nodes=3)
+    net.partition(["n1", "c1"], ["n2", "n3", "c2", "c3"])
+    assert _do(world, store, "c1", "write", "a").outcome == "ok"
+    assert _do(world, store, "c2", "read").result is None  # stale, but an answer
+    assert not store.converged()
+    net.heal()
+    world.run(until=world.now + 2.0)
+    assert store.converged() and store.values("x")["n3"] == "a"
+
+
+def test_ap_cas_is_local():
+    world, _, store = _store("ap", nodes=3)
+    assert _do(world, store, "c1", "cas", (None, 1)).outcome == "ok"
+    r = _do(world, store, "c1", "cas", (7, 2))
+    assert (r.outcome, r.type, r.result) == ("refused", "fail", 1)
+
+
+def test_reachable():
+    world, net, store = _store("ap", nodes=3)
+    assert reachable(net, "n1", "n2")
+    net.set_link("n1", "n2", loss=1.0)
+    assert not reachable(net, "n1", "n2") and reachable(net, "n1", "n3")
+    net.crash("n3")
+    assert not reachable(net, "n1", "n3")
+
+
+def test_bad_input():
+    world, net, store = _store("cp")
+    with pytest.raises(ValueError, match="kind='ca' is not one of"):
+        ReplicatedStore(net, "ca")
+    with pytest.raises(ValueError, match="f='cas' is not supported by kind='cp'"):
+        store.request("c1", "cas", "x", (1, 2))
+    with pytest.raises(ValueError, match="f='delete' is not one of"):
+        store.request("c1", "delete")
+    with pytest.raises(ValueError, match="client='zz' is not attached"):
+        store.request("zz", "read")
+    with pytest.raises(ValueError, match="node='n9' is not one of"):
+        store.attach_client("c9", "n9")
+    with pytest.raises(ValueError, match="must be None for f='read'"):
+        store.request("c1", "read", "x", 3)
+    _, _, ap = _store("ap")
+    with pytest.raises(TypeError, match=r"must be an \(expected, new\) pair"):
+        ap.request("c1", "cas", "x", 3)
+    with pytest.raises(ValueError, match="nodes=0 must be between 1 and 15"):
+        ReplicatedStore(Network(World()), "ap", nodes=0)
