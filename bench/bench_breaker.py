@@ -26,11 +26,10 @@ The goal (issue 4) is distlab's overhead at most half of pybreaker's: ratio <= 0
 
 from __future__ import annotations
 
-import gc
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
+
+from interleaved import interleaved_medians
 
 from distlab.breaker import CircuitBreaker
 
@@ -62,14 +61,6 @@ def _contenders() -> dict[str, Callable[[int], int]]:
     }
 
 
-def _time_per_call(fn: Callable[[int], int], calls: int) -> float:
-    loop = range(calls)
-    start = time.perf_counter()
-    for i in loop:
-        fn(i)
-    return (time.perf_counter() - start) / calls
-
-
 def measure(calls: int = 20_000, repeats: int = 15) -> dict[str, Any]:
     """Median microseconds per call of each contender, and the overheads.
 
@@ -79,24 +70,10 @@ def measure(calls: int = 20_000, repeats: int = 15) -> dict[str, Any]:
     ``ratio`` (distlab / pybreaker overhead: the goal), ``ratio_circuitbreaker`` (distlab /
     circuitbreaker, reported), ``calls`` and ``repeats``.
     """
-    if calls < 1 or repeats < 1:
-        raise ValueError(f"calls={calls} and repeats={repeats} must be at least 1")
     contenders = _contenders()
     for fn in contenders.values():  # warm up, and check they agree
         assert [fn(i) for i in range(200)] == list(range(1, 201))
-    names = list(contenders)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for r in range(repeats):
-            order = names[r % len(names):] + names[: r % len(names)]  # rotate who goes first
-            for name in order:
-                samples[name].append(_time_per_call(contenders[name], calls))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    med = {name: statistics.median(values) * 1e6 for name, values in samples.items()}
+    med = {name: seconds * 1e6 for name, seconds in interleaved_medians(contenders, calls, repeats).items()}
     keys = {"distlab": "distlab", "pybreaker": "pybreaker", "circuitbreaker": "circuitbreaker",
             "distlab .call": "distlab_call", "pybreaker .call": "pybreaker_call",
             "distlab time window": "distlab_time"}

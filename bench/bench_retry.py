@@ -20,11 +20,10 @@ The goal (issue 3) is distlab's overhead at most a fifth of tenacity's: ratio <=
 
 from __future__ import annotations
 
-import gc
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
+
+from interleaved import interleaved_medians
 
 from distlab.retry import ExponentialBackoff, RetryPolicy
 
@@ -45,14 +44,6 @@ def _contenders() -> dict[str, Callable[[int], int]]:
     }
 
 
-def _time_per_call(fn: Callable[[int], int], calls: int) -> float:
-    loop = range(calls)
-    start = time.perf_counter()
-    for i in loop:
-        fn(i)
-    return (time.perf_counter() - start) / calls
-
-
 def measure(calls: int = 20_000, repeats: int = 15) -> dict[str, Any]:
     """Median seconds per call of each contender and the overheads, in microseconds.
 
@@ -60,24 +51,10 @@ def measure(calls: int = 20_000, repeats: int = 15) -> dict[str, Any]:
     ``distlab_overhead_us``, ``tenacity_overhead_us``, ``ratio`` (distlab / tenacity overhead),
     ``calls``, ``repeats``.
     """
-    if calls < 1 or repeats < 1:
-        raise ValueError(f"calls={calls} and repeats={repeats} must be at least 1")
     contenders = _contenders()
     for fn in contenders.values():  # warm up, and check they agree
         assert [fn(i) for i in range(100)] == list(range(1, 101))
-    names = list(contenders)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for r in range(repeats):
-            order = names[r % len(names):] + names[: r % len(names)]  # rotate who goes first
-            for name in order:
-                samples[name].append(_time_per_call(contenders[name], calls))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    med = {name: statistics.median(values) for name, values in samples.items()}
+    med = interleaved_medians(contenders, calls, repeats)
     distlab_over = med["distlab"] - med["bare"]
     tenacity_over = med["tenacity"] - med["bare"]
     return {
