@@ -39,7 +39,7 @@ from distlab._validate import check_choice, check_number
 from distlab.breaker import CircuitBreaker, CircuitOpenError
 from distlab.retry import Decision, RetryPolicy
 from distlab.sim.network import Network
-from distlab.sim.retrying import CallFailed
+from distlab.sim.retrying import CallFailed, _retry_loop
 from distlab.sim.rpc import CallResult, _call
 from distlab.sim.world import World
 
@@ -246,45 +246,23 @@ def _rejected(net, src, dst, breaker, now) -> BreakerCallResult:
 
 
 def _retried(net, src, dst, body, timeout_s, policy, on_attempt, breaker):
-    """Attempts per ``policy``; each through ``breaker`` if one is given. Mirrors
-    :func:`distlab.sim.retry_call`'s loop (same logs, hooks and statistics)."""
-    env = net._env
-    world = net.world
-    started = env.now
-    state = policy.start(started, rng=world.rng)
-    n = 0
-    while True:
-        n += 1
-        if breaker is not None:
-            result = yield from _guarded(net, src, dst, body, timeout_s, breaker)
-        else:
-            result = yield from _call(net, src, dst, body, timeout_s)
-        if result.outcome == "ok":
-            outcome: Any = result.value
-            decision = state.after_attempt(env.now, result=outcome)
-        else:
-            if result.outcome == "rejected":
-                outcome = CircuitOpenError(breaker.name, breaker.state, None)
-            else:
-                outcome = CallFailed.of(result)
-            decision = state.after_attempt(env.now, exception=outcome)
-        if on_attempt is not None:
-            on_attempt(n, result, decision)
-        if not decision.retry:
-            policy.record(state, succeeded=decision.reason == "success")
-            if decision.reason != "success":
-                world.log("give_up", node=src, request_id=result.request_id,
-                          reason=decision.reason, attempt=n, service=dst)
-                if policy.on_give_up is not None:
-                    policy.on_give_up(state, outcome, decision.reason)
-            end = env.now
-            breaker_state = getattr(result, "breaker_state", "CLOSED")
-            return BreakerCallResult(result.request_id, result.outcome, result.value,
-                                     result.error, started, end, end - started, breaker_state, n)
-        delay = decision.delay
-        world.log("retry_wait", node=src, request_id=result.request_id, detail=f"{delay:.3f}",
-                  attempt=n, service=dst)
-        if policy.on_retry is not None:
-            policy.on_retry(state, outcome, delay)
-        if delay > 0:
-            yield env.timeout(delay)
+    """Attempts per ``policy``, each through ``breaker`` if one is given: the retry driver's own
+    loop, where a rejection is judged as a :class:`~distlab.breaker.CircuitOpenError`."""
+    started = net._env.now
+    if breaker is None:
+        def attempt():
+            return _call(net, src, dst, body, timeout_s)
+    else:
+        def attempt():
+            return _guarded(net, src, dst, body, timeout_s, breaker)
+
+    def failure(result: CallResult) -> BaseException:
+        if result.outcome == "rejected":
+            return CircuitOpenError(breaker.name, breaker.state, None)
+        return CallFailed.of(result)
+
+    result, attempts = yield from _retry_loop(net, src, dst, policy, on_attempt, attempt, failure)
+    end = net._env.now
+    breaker_state = getattr(result, "breaker_state", "CLOSED")
+    return BreakerCallResult(result.request_id, result.outcome, result.value, result.error,
+                             started, end, end - started, breaker_state, attempts)

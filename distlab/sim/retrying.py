@@ -128,18 +128,38 @@ def _retry_call(
     policy: RetryPolicy,
     on_attempt: Callable[[int, CallResult, Decision], Any] | None,
 ):
+    result, _attempts = yield from _retry_loop(
+        net, src, dst, policy, on_attempt, lambda: _call(net, src, dst, body, timeout_s)
+    )
+    return result
+
+
+def _retry_loop(
+    net: Network,
+    src: str,
+    dst: str,
+    policy: RetryPolicy,
+    on_attempt: Callable[[int, CallResult, Decision], Any] | None,
+    attempt: Callable[[], Any],
+    failure: Callable[[CallResult], BaseException] | None = None,
+):
+    """Attempts as ``policy`` decides, each made by the generator ``attempt()``; ``failure``
+    turns a failed result into the exception the policy judges (default: :class:`CallFailed`).
+    Logs ``retry_wait`` and ``give_up``, calls the hooks, counts the call in the policy's stats.
+    Returns the last result and the number of attempts. (The breaker driver reuses it.)"""
     env = net._env
     world = net.world
     state = policy.start(env.now, rng=world.rng)
+    failure = failure or CallFailed.of
     n = 0
     while True:
         n += 1
-        result: CallResult = yield from _call(net, src, dst, body, timeout_s)
+        result: CallResult = yield from attempt()
         if result.outcome == "ok":
             outcome: Any = result.value
             decision = state.after_attempt(env.now, result=outcome)
         else:
-            outcome = CallFailed.of(result)
+            outcome = failure(result)
             decision = state.after_attempt(env.now, exception=outcome)
         if on_attempt is not None:
             on_attempt(n, result, decision)
@@ -152,7 +172,7 @@ def _retry_call(
                 )
                 if policy.on_give_up is not None:
                     policy.on_give_up(state, outcome, decision.reason)
-            return result
+            return result, n
         delay = decision.delay
         world.log(
             "retry_wait", node=src, request_id=result.request_id, detail=f"{delay:.3f}",
