@@ -73,10 +73,18 @@ def measure(calls: int = 20_000, repeats: int = 15) -> dict[str, Any]:
     contenders = _contenders()
     for fn in contenders.values():  # warm up, and check they agree
         assert [fn(i) for i in range(200)] == list(range(1, 201))
-    med = {name: seconds * 1e6 for name, seconds in interleaved_medians(contenders, calls, repeats).items()}
-    keys = {"distlab": "distlab", "pybreaker": "pybreaker", "circuitbreaker": "circuitbreaker",
-            "distlab .call": "distlab_call", "pybreaker .call": "pybreaker_call",
-            "distlab time window": "distlab_time"}
+    med = {
+        name: seconds * 1e6
+        for name, seconds in interleaved_medians(contenders, calls, repeats).items()
+    }
+    keys = {
+        "distlab": "distlab",
+        "pybreaker": "pybreaker",
+        "circuitbreaker": "circuitbreaker",
+        "distlab .call": "distlab_call",
+        "pybreaker .call": "pybreaker_call",
+        "distlab time window": "distlab_time",
+    }
     fig: dict[str, Any] = {"bare_us": med["bare"], "bare_lambda_us": med["bare lambda"]}
     for name, key in keys.items():
         base = med["bare lambda"] if name.endswith(".call") else med["bare"]
@@ -97,11 +105,15 @@ def main() -> None:
     print(f"distlab overhead               {fig['distlab_overhead_us']:8.3f} µs per call")
     print(f"pybreaker overhead             {fig['pybreaker_overhead_us']:8.3f} µs per call")
     print(f"circuitbreaker overhead        {fig['circuitbreaker_overhead_us']:8.3f} µs per call")
-    print(f"ratio distlab/pybreaker        {fig['ratio']:8.3f}   (goal <= {MAX_RATIO})  "
-          f"{'PASS' if ok else 'OVER'}")
+    print(
+        f"ratio distlab/pybreaker        {fig['ratio']:8.3f}   (goal <= {MAX_RATIO})  "
+        f"{'PASS' if ok else 'OVER'}"
+    )
     print(f"ratio distlab/circuitbreaker   {fig['ratio_circuitbreaker']:8.3f}   (reported)")
-    print(f"distlab .call overhead         {fig['distlab_call_overhead_us']:8.3f} µs per call"
-          f"   (pybreaker .call {fig['pybreaker_call_overhead_us']:.3f})")
+    print(
+        f"distlab .call overhead         {fig['distlab_call_overhead_us']:8.3f} µs per call"
+        f"   (pybreaker .call {fig['pybreaker_call_overhead_us']:.3f})"
+    )
     print(f"distlab time window overhead   {fig['distlab_time_overhead_us']:8.3f} µs per call")
 
 

@@ -93,7 +93,9 @@ def measure(repeats: int = 3, runs: int = 5) -> dict[str, Any]:
     ['fast_run_ms', 'run_ms', 'runs', 'simpy_run_ms', 'sweep_runs', 'sweep_s']
     """
     contention_sweep(clients=[10], seeds=[0])  # warm up imports and caches
-    sweep_s = _median_s(lambda: contention_sweep(clients=NOTEBOOK_CLIENTS, seeds=NOTEBOOK_SEEDS), repeats)
+    sweep_s = _median_s(
+        lambda: contention_sweep(clients=NOTEBOOK_CLIENTS, seeds=NOTEBOOK_SEEDS), repeats
+    )
     run_ms = {}
     fast_ms = simpy_ms = 0.0
     for strategy in STRATEGIES:
@@ -124,7 +126,9 @@ def measure(repeats: int = 3, runs: int = 5) -> dict[str, Any]:
 
 if __name__ == "__main__":
     figures = measure()
-    print(f"notebook sweep ({figures['sweep_runs']} runs)  {figures['sweep_s']:6.2f} s   (notebook budget: 20 s in all)")
+    print(
+        f"notebook sweep ({figures['sweep_runs']} runs)  {figures['sweep_s']:6.2f} s   (notebook budget: 20 s in all)"
+    )
     for strategy, ms in figures["run_ms"].items():
         print(f"contention({RUN_CLIENTS}, {strategy!r}){'':<{14 - len(strategy)}}{ms:8.1f} ms")
     print(f"all five at {RUN_CLIENTS}, as a sweep runs them  {figures['fast_run_ms']:8.1f} ms   "

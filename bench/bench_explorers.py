@@ -57,7 +57,7 @@ def choose_control(controls: dict[str, Any]) -> str | None:
 def _neighbourhood(control: Any) -> tuple[list[Any], int]:
     """Allowed values near the control's default, and the default's index among them."""
     if _is_dropdown(control):
-        values = list(control._options_values)  # noqa: SLF001 - ipywidgets' option values
+        values = list(control._options_values)
         return values, values.index(control.value)
     import ipywidgets as widgets
 
@@ -163,7 +163,7 @@ def _close_figures(explorer: Any) -> None:
         fig = getattr(explorer, "last_figure", None)
         if fig is not None:
             plt.close(fig)
-    except Exception:  # noqa: BLE001 - cleanup only
+    except Exception:
         pass
 
 
@@ -180,7 +180,7 @@ def measure(changes: int = 20, only: list[str] | None = None) -> dict[str, dict[
             continue
         try:
             results[name] = bench_explorer(factory, changes)
-        except Exception as exc:  # noqa: BLE001 - reported per explorer, the bench goes on
+        except Exception as exc:
             results[name] = {"error": f"{type(exc).__name__}: {exc}"}
     return results
 

@@ -40,7 +40,9 @@ def load(folder: Path | None = None) -> list[tuple[str, History, str, str]]:
             continue
         name, expected = line.split()
         if name.startswith("etcd"):
-            out.append((name, History.from_jepsen_log(folder / "etcd" / name), "cas-register", expected))
+            out.append(
+                (name, History.from_jepsen_log(folder / "etcd" / name), "cas-register", expected)
+            )
         else:
             out.append((name, History.from_edn(folder / "kv" / name), "kv", expected))
     return out
@@ -70,7 +72,9 @@ def measure(folder: Path | None = None) -> dict[str, Any]:
 if __name__ == "__main__":
     fig = measure()
     ranked = sorted(fig["times"].items(), key=lambda kv: -kv[1])
-    print(f"{fig['fixtures']} fixtures in {fig['total_s']:.2f} s; slowest {fig['slowest']} {fig['slowest_s']:.2f} s")
+    print(
+        f"{fig['fixtures']} fixtures in {fig['total_s']:.2f} s; slowest {fig['slowest']} {fig['slowest_s']:.2f} s"
+    )
     for name, s in ranked[:10]:
         print(f"  {name:16} {s:8.3f} s")
     print("wrong verdicts:", fig["wrong"] or "none")

@@ -50,7 +50,7 @@ def run_notebook(path: Path, timeout_s: int = 600) -> dict[str, Any]:
         # The first line of nbclient's message is the failing cell; the last lines name the error.
         lines = [ln for ln in _ANSI.sub("", str(exc)).splitlines() if ln.strip()]
         error = lines[-1] if lines else "CellExecutionError"
-    except Exception as exc:  # noqa: BLE001 - e.g. a timeout or a dead kernel: reported, not raised
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     ended = time.perf_counter()
     return {
@@ -61,7 +61,9 @@ def run_notebook(path: Path, timeout_s: int = 600) -> dict[str, Any]:
     }
 
 
-def measure(notebooks_dir: Path | None = None, only: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def measure(
+    notebooks_dir: Path | None = None, only: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """``{notebook file name: figures}`` for every ``*.ipynb`` in ``notebooks_dir``, in name order.
 
     >>> figures = measure()  # doctest: +SKIP

@@ -40,7 +40,9 @@ def _contenders() -> dict[str, Callable[[int], int]]:
     return {
         "bare": work,
         "distlab": RetryPolicy(max_attempts=3, backoff=ExponentialBackoff(base=0.1, cap=1.0))(work),
-        "tenacity": retry(stop=stop_after_attempt(3), wait=wait_exponential(multiplier=0.1, max=1.0))(work),
+        "tenacity": retry(
+            stop=stop_after_attempt(3), wait=wait_exponential(multiplier=0.1, max=1.0)
+        )(work),
     }
 
 
@@ -75,7 +77,9 @@ def main() -> None:
     print(f"bare function       {fig['bare_us']:8.3f} µs per call")
     print(f"distlab overhead    {fig['distlab_overhead_us']:8.3f} µs per call")
     print(f"tenacity overhead   {fig['tenacity_overhead_us']:8.3f} µs per call")
-    print(f"ratio               {fig['ratio']:8.3f}   (goal <= {MAX_RATIO})  {'PASS' if ok else 'OVER'}")
+    print(
+        f"ratio               {fig['ratio']:8.3f}   (goal <= {MAX_RATIO})  {'PASS' if ok else 'OVER'}"
+    )
 
 
 if __name__ == "__main__":

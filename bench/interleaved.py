@@ -40,7 +40,7 @@ def interleaved_medians(
     gc.disable()
     try:
         for r in range(repeats):
-            order = names[r % len(names):] + names[: r % len(names)]  # rotate who goes first
+            order = names[r % len(names) :] + names[: r % len(names)]  # rotate who goes first
             for name in order:
                 samples[name].append(time_per_call(contenders[name], calls))
     finally:

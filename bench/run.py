@@ -40,8 +40,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # no GUI backend for the in-process 
 PARTS = ("network", "retry", "breaker", "explorers", "contention", "linearizability", "notebooks")
 
 NETWORK_MIN_RATIO = 0.5
-RETRY_MAX_RATIO = 0.2  # distlab.retry's overhead per successful call, as a share of tenacity's (issue 3)
-BREAKER_MAX_RATIO = 0.5  # distlab.breaker's closed-path overhead per call, as a share of pybreaker's (issue 4)
+RETRY_MAX_RATIO = (
+    0.2  # distlab.retry's overhead per successful call, as a share of tenacity's (issue 3)
+)
+BREAKER_MAX_RATIO = (
+    0.5  # distlab.breaker's closed-path overhead per call, as a share of pybreaker's (issue 4)
+)
 EXPLORER_MAX_MEDIAN_S = 0.150
 NOTEBOOK_MAX_S = 20.0
 CONTENTION_SWEEP_MAX_S = 6.0  # notebook 02's contention sweep: a share of its 20 s
@@ -59,9 +63,13 @@ def table(headers: list[str], rows: list[list[str]], right: set[int] | None = No
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
 
     def line(cells: list[str]) -> str:
-        return "  " + "  ".join(
-            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
-        ).rstrip()
+        return (
+            "  "
+            + "  ".join(
+                str(c).rjust(w) if i in right else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(cells, widths))
+            ).rstrip()
+        )
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
@@ -77,7 +85,7 @@ def _import(module: str, part: str) -> Any:
         return __import__(module)
     except ImportError as exc:
         return _missing(part, f"cannot import {module} ({type(exc).__name__}: {exc})")
-    except Exception as exc:  # noqa: BLE001 - a broken module must not stop the other parts
+    except Exception as exc:
         return _missing(part, f"{module} fails on import: {type(exc).__name__}: {exc}")
 
 
@@ -96,7 +104,7 @@ def run_network(args: argparse.Namespace) -> dict[str, Any]:
         t = time.perf_counter()
         fig = mod.measure(**kwargs)
         elapsed = time.perf_counter() - t
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _failed("network", exc)
     ratio = float(fig["ratio"])
     ok = ratio >= NETWORK_MIN_RATIO
@@ -112,7 +120,9 @@ def run_network(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_retry(args: argparse.Namespace) -> dict[str, Any]:
-    print("\nRetry decorator: overhead per successful call, distlab.retry.RetryPolicy vs tenacity.retry (medians)")
+    print(
+        "\nRetry decorator: overhead per successful call, distlab.retry.RetryPolicy vs tenacity.retry (medians)"
+    )
     mod = _import("bench_retry", "retry")
     if isinstance(mod, dict):
         return mod
@@ -127,7 +137,7 @@ def run_retry(args: argparse.Namespace) -> dict[str, Any]:
         t = time.perf_counter()
         fig = mod.measure(**kwargs)
         elapsed = time.perf_counter() - t
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _failed("retry", exc)
     ratio = float(fig["ratio"])
     ok = ratio <= RETRY_MAX_RATIO
@@ -138,13 +148,17 @@ def run_retry(args: argparse.Namespace) -> dict[str, Any]:
         ["ratio distlab/tenacity", f"{ratio:.3f}", f"<= {RETRY_MAX_RATIO}", verdict(ok)],
     ]
     print(table(["", "time", "budget", "check"], rows, right={1}))
-    print(f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, interleaved; {elapsed:.1f} s)")
+    print(
+        f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, interleaved; {elapsed:.1f} s)"
+    )
     return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_max_ratio": RETRY_MAX_RATIO,
             "pass": ok, "seconds": elapsed}  # fmt: skip
 
 
 def run_breaker(args: argparse.Namespace) -> dict[str, Any]:
-    print("\nCircuit breaker: overhead per successful call (CLOSED), distlab.breaker vs pybreaker and circuitbreaker (medians)")
+    print(
+        "\nCircuit breaker: overhead per successful call (CLOSED), distlab.breaker vs pybreaker and circuitbreaker (medians)"
+    )
     mod = _import("bench_breaker", "breaker")
     if isinstance(mod, dict):
         return mod
@@ -152,7 +166,9 @@ def run_breaker(args: argparse.Namespace) -> dict[str, Any]:
         import circuitbreaker  # noqa: F401
         import pybreaker  # noqa: F401
     except ImportError as exc:
-        return _missing("breaker", f"pybreaker and circuitbreaker, the baselines, must be installed ({exc})")
+        return _missing(
+            "breaker", f"pybreaker and circuitbreaker, the baselines, must be installed ({exc})"
+        )
     kwargs: dict[str, Any] = {}
     if args.calls:
         kwargs["calls"] = args.calls
@@ -160,7 +176,7 @@ def run_breaker(args: argparse.Namespace) -> dict[str, Any]:
         t = time.perf_counter()
         fig = mod.measure(**kwargs)
         elapsed = time.perf_counter() - t
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _failed("breaker", exc)
     ratio = float(fig["ratio"])
     ok = ratio <= BREAKER_MAX_RATIO
@@ -168,37 +184,66 @@ def run_breaker(args: argparse.Namespace) -> dict[str, Any]:
         ["bare function", f"{fig['bare_us']:.3f} µs/call", "", ""],
         ["distlab overhead (decorator)", f"{fig['distlab_overhead_us']:.3f} µs/call", "", ""],
         ["pybreaker overhead (decorator)", f"{fig['pybreaker_overhead_us']:.3f} µs/call", "", ""],
-        ["circuitbreaker overhead (@circuit)", f"{fig['circuitbreaker_overhead_us']:.3f} µs/call", "", ""],
+        [
+            "circuitbreaker overhead (@circuit)",
+            f"{fig['circuitbreaker_overhead_us']:.3f} µs/call",
+            "",
+            "",
+        ],
         ["ratio distlab/pybreaker", f"{ratio:.3f}", f"<= {BREAKER_MAX_RATIO}", verdict(ok)],
         ["ratio distlab/circuitbreaker", f"{fig['ratio_circuitbreaker']:.3f}", "(reported)", ""],
-        ["distlab .call() overhead", f"{fig['distlab_call_overhead_us']:.3f} µs/call", "(reported)", ""],
-        ["pybreaker .call() overhead", f"{fig['pybreaker_call_overhead_us']:.3f} µs/call", "(reported)", ""],
-        ["distlab time window overhead", f"{fig['distlab_time_overhead_us']:.3f} µs/call", "(reported)", ""],
+        [
+            "distlab .call() overhead",
+            f"{fig['distlab_call_overhead_us']:.3f} µs/call",
+            "(reported)",
+            "",
+        ],
+        [
+            "pybreaker .call() overhead",
+            f"{fig['pybreaker_call_overhead_us']:.3f} µs/call",
+            "(reported)",
+            "",
+        ],
+        [
+            "distlab time window overhead",
+            f"{fig['distlab_time_overhead_us']:.3f} µs/call",
+            "(reported)",
+            "",
+        ],
     ]
     print(table(["", "time", "budget", "check"], rows, right={1}))
-    print(f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, interleaved; {elapsed:.1f} s)")
+    print(
+        f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, interleaved; {elapsed:.1f} s)"
+    )
     return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_max_ratio": BREAKER_MAX_RATIO,
             "pass": ok, "seconds": elapsed}  # fmt: skip
 
 
 def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
-    print(f"\nExplorers: update latency over {args.changes} control changes at default settings (median)")
+    print(
+        f"\nExplorers: update latency over {args.changes} control changes at default settings (median)"
+    )
     mod = _import("bench_explorers", "explorers")
     if isinstance(mod, dict):
         return mod
     try:
         from distlab.widgets import all_explorers
-    except Exception as exc:  # noqa: BLE001
-        return _missing("explorers", f"cannot import distlab.widgets.all_explorers ({type(exc).__name__}: {exc})")
+    except Exception as exc:
+        return _missing(
+            "explorers",
+            f"cannot import distlab.widgets.all_explorers ({type(exc).__name__}: {exc})",
+        )
     try:
         registered = all_explorers()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _failed("explorers", exc)
     if not registered:
-        return _missing("explorers", "no explorer is registered in distlab.widgets (all_explorers() is empty)")
+        return _missing(
+            "explorers", "no explorer is registered in distlab.widgets (all_explorers() is empty)"
+        )
     try:
         figures = mod.measure(changes=args.changes, only=args.explorer or None)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _failed("explorers", exc)
 
     rows, over, errors = [], 0, []
@@ -208,7 +253,11 @@ def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
             errors.append(f"  {name}: {fig['error']}")
             over += 1
             continue
-        total, sim, draw = fig["median_total_s"], fig["median_experiment_s"], fig["median_drawing_s"]
+        total, sim, draw = (
+            fig["median_total_s"],
+            fig["median_experiment_s"],
+            fig["median_drawing_s"],
+        )
         fig["pass_total"] = total <= EXPLORER_MAX_MEDIAN_S
         fig["pass_sim_vs_draw"] = sim is not None and draw is not None and sim <= draw
         over += (not fig["pass_total"]) + (not fig["pass_sim_vs_draw"])
@@ -229,12 +278,19 @@ def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
     print(table(headers, rows, right={2, 3, 4}))
     for line in errors:
         print(line)
-    return {"status": "ok", "explorers": figures, "budget_median_s": EXPLORER_MAX_MEDIAN_S, "over": over}
+    return {
+        "status": "ok",
+        "explorers": figures,
+        "budget_median_s": EXPLORER_MAX_MEDIAN_S,
+        "over": over,
+    }
 
 
 def run_notebooks(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(args.notebooks).resolve()
-    print(f"\nNotebooks: top-to-bottom execution in a fresh python3 kernel (nbclient, copy of {_rel(folder)})")
+    print(
+        f"\nNotebooks: top-to-bottom execution in a fresh python3 kernel (nbclient, copy of {_rel(folder)})"
+    )
     mod = _import("bench_notebooks", "notebooks")
     if isinstance(mod, dict):
         return mod
@@ -247,7 +303,7 @@ def run_notebooks(args: argparse.Namespace) -> dict[str, Any]:
         return _missing("notebooks", f"no *.ipynb in {_rel(folder)}")
     try:
         figures = mod.measure(folder, only=args.notebook or None)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _failed("notebooks", exc)
     rows, over, errors = [], 0, []
     for name, fig in figures.items():
@@ -259,14 +315,22 @@ def run_notebooks(args: argparse.Namespace) -> dict[str, Any]:
         rows.append([name, f"{fig['wall_s']:.1f}", cells, str(fig["code_cells"]), check])
         if fig["error"]:
             errors.append(f"  {name}: {fig['error']}")
-    print(table(["notebook", "wall s", "cells s", "code cells", f"< {NOTEBOOK_MAX_S:.0f} s"], rows, right={1, 2, 3}))
+    print(
+        table(
+            ["notebook", "wall s", "cells s", "code cells", f"< {NOTEBOOK_MAX_S:.0f} s"],
+            rows,
+            right={1, 2, 3},
+        )
+    )
     for line in errors:
         print(line)
     return {"status": "ok", "notebooks": figures, "budget_s": NOTEBOOK_MAX_S, "over": over}
 
 
 def run_contention(args: argparse.Namespace) -> dict[str, Any]:
-    print("\nContention: the AWS experiment (distlab.experiments.contention), notebook 02's sweep and single runs")
+    print(
+        "\nContention: the AWS experiment (distlab.experiments.contention), notebook 02's sweep and single runs"
+    )
     mod = _import("bench_contention", "contention")
     if isinstance(mod, dict):
         return mod
@@ -274,7 +338,7 @@ def run_contention(args: argparse.Namespace) -> dict[str, Any]:
         t = time.perf_counter()
         fig = mod.measure()
         elapsed = time.perf_counter() - t
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _failed("contention", exc)
     ok = fig["sweep_s"] <= CONTENTION_SWEEP_MAX_S
     rows = [[f"notebook sweep ({fig['sweep_runs']} runs)", f"{fig['sweep_s']:.2f} s",
@@ -285,11 +349,19 @@ def run_contention(args: argparse.Namespace) -> dict[str, Any]:
     rows.append(["same in SimPy (baseline)", f"{fig['simpy_run_ms']:.1f} ms", "", ""])
     print(table(["", "wall time", "budget", "check"], rows, right={1}))
     print(f"  ({elapsed:.1f} s)")
-    return {"status": "ok", **fig, "budget_sweep_s": CONTENTION_SWEEP_MAX_S, "pass": ok, "seconds": elapsed}
+    return {
+        "status": "ok",
+        **fig,
+        "budget_sweep_s": CONTENTION_SWEEP_MAX_S,
+        "pass": ok,
+        "seconds": elapsed,
+    }
 
 
 def run_linearizability(args: argparse.Namespace) -> dict[str, Any]:
-    print("\nLinearizability checker: every fixture history (../shared/data/histories), checked in-process")
+    print(
+        "\nLinearizability checker: every fixture history (../shared/data/histories), checked in-process"
+    )
     mod = _import("bench_linearizability", "linearizability")
     if isinstance(mod, dict):
         return mod
@@ -300,7 +372,7 @@ def run_linearizability(args: argparse.Namespace) -> dict[str, Any]:
         t = time.perf_counter()
         fig = mod.measure(folder)
         elapsed = time.perf_counter() - t
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _failed("linearizability", exc)
     ok_total = fig["total_s"] < LINEARIZABILITY_TOTAL_MAX_S
     ok_each = fig["slowest_s"] < LINEARIZABILITY_EACH_MAX_S
@@ -354,9 +426,13 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
         elif part == "network" and not res["pass"]:
             lines.append(f"OVER  network: ratio {res['ratio']:.2f} < {NETWORK_MIN_RATIO}")
         elif part == "retry" and not res["pass"]:
-            lines.append(f"OVER  retry: overhead {res['ratio']:.3f} of tenacity's > {RETRY_MAX_RATIO}")
+            lines.append(
+                f"OVER  retry: overhead {res['ratio']:.3f} of tenacity's > {RETRY_MAX_RATIO}"
+            )
         elif part == "breaker" and not res["pass"]:
-            lines.append(f"OVER  breaker: overhead {res['ratio']:.3f} of pybreaker's > {BREAKER_MAX_RATIO}")
+            lines.append(
+                f"OVER  breaker: overhead {res['ratio']:.3f} of pybreaker's > {BREAKER_MAX_RATIO}"
+            )
         elif part == "explorers":
             for name, fig in res["explorers"].items():
                 if "error" in fig:
@@ -370,7 +446,9 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                                  f"drawing {_ms(fig['median_drawing_s'])} ms")  # fmt: skip
         elif part == "linearizability" and not res["pass"]:
             if res["wrong"]:
-                lines.append(f"OVER  linearizability: wrong verdict on {', '.join(sorted(res['wrong']))}")
+                lines.append(
+                    f"OVER  linearizability: wrong verdict on {', '.join(sorted(res['wrong']))}"
+                )
             if res["total_s"] >= LINEARIZABILITY_TOTAL_MAX_S:
                 lines.append(f"OVER  linearizability: {res['total_s']:.1f} s for every fixture >= "
                              f"{LINEARIZABILITY_TOTAL_MAX_S:.0f} s")  # fmt: skip
@@ -378,13 +456,17 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                 lines.append(f"OVER  linearizability: {res['slowest']} took {res['slowest_s']:.1f} s >= "
                              f"{LINEARIZABILITY_EACH_MAX_S:.0f} s")  # fmt: skip
         elif part == "contention" and not res["pass"]:
-            lines.append(f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > {CONTENTION_SWEEP_MAX_S:.0f} s")
+            lines.append(
+                f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > {CONTENTION_SWEEP_MAX_S:.0f} s"
+            )
         elif part == "notebooks":
             for name, fig in res["notebooks"].items():
                 if fig["error"]:
                     lines.append(f"{unmeasured}  notebook {name}: failed ({fig['error']})")
                 elif not fig["pass"]:
-                    lines.append(f"OVER  notebook {name}: {fig['wall_s']:.1f} s >= {NOTEBOOK_MAX_S:.0f} s")
+                    lines.append(
+                        f"OVER  notebook {name}: {fig['wall_s']:.1f} s >= {NOTEBOOK_MAX_S:.0f} s"
+                    )
     return lines
 
 
@@ -404,9 +486,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", metavar="PART",
                         help=f"run only these parts ({'|'.join(PARTS)}); repeat or comma-separate")  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="also write every figure to PATH as JSON")
-    parser.add_argument("--changes", type=int, default=20, help="control changes per explorer (default 20)")
-    parser.add_argument("--explorer", action="append", metavar="NAME", help="only this explorer (repeatable)")
-    parser.add_argument("--notebook", action="append", metavar="NAME", help="only this notebook (repeatable)")
+    parser.add_argument(
+        "--changes", type=int, default=20, help="control changes per explorer (default 20)"
+    )
+    parser.add_argument(
+        "--explorer", action="append", metavar="NAME", help="only this explorer (repeatable)"
+    )
+    parser.add_argument(
+        "--notebook", action="append", metavar="NAME", help="only this notebook (repeatable)"
+    )
     parser.add_argument("--notebooks", default=str(REPO / "notebooks"), metavar="DIR",
                         help="folder of notebooks (default: notebooks/)")  # fmt: skip
     parser.add_argument("--messages", type=int, default=None,
@@ -429,7 +517,9 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "parts": parts,
     }
-    print(f"distlab bench  {meta['when']}  Python {meta['python']}  {meta['machine']}  {meta['cpus']} CPUs")
+    print(
+        f"distlab bench  {meta['when']}  Python {meta['python']}  {meta['machine']}  {meta['cpus']} CPUs"
+    )
     runners: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
         "network": run_network,
         "retry": run_retry,
@@ -448,7 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     total_s = time.perf_counter() - started
     print(f"\nSummary ({total_s:.0f} s): ", end="")
     if overs:
-        print(f"{len(overs)} figure(s) OVER budget or NOT MEASURED (reported, not enforced: exit code 0)")
+        print(
+            f"{len(overs)} figure(s) OVER budget or NOT MEASURED (reported, not enforced: exit code 0)"
+        )
         for line in overs:
             print(f"  {line}")
     else:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
+    "check_bool",
     "check_choice",
     "check_frame",
     "check_int",
@@ -33,9 +34,7 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_int(
-    name: str, value: Any, minimum: int | None = None, maximum: int | None = None
-) -> int:
+def check_int(name: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
     """Return ``value`` as an ``int`` if it is a whole number within [minimum, maximum]."""
     if not _is_int(value):
         raise TypeError(f"{name}={value!r} must be an integer")
@@ -81,6 +80,20 @@ def check_number(
         raise ValueError(f"{name}={value:g} must be {word} {minimum:g}")
     word = "at most" if max_inclusive else "less than"
     raise ValueError(f"{name}={value:g} must be {word} {maximum:g}")
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool (numpy's included): a flag is never coerced with ``bool()``.
+
+    >>> check_bool("check", "false")
+    Traceback (most recent call last):
+    TypeError: check='false' must be True or False
+    """
+    if isinstance(value, bool):
+        return value
+    if type(value).__name__ == "bool_":  # numpy.bool_, without importing numpy here
+        return bool(value)
+    raise TypeError(f"{name}={value!r} must be True or False")
 
 
 def check_probability(name: str, value: Any) -> float:

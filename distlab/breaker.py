@@ -83,7 +83,9 @@ class BreakerState(enum.Enum):
 
 _CLOSED, _OPEN, _HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
 _FORCED_OPEN, _DISABLED, _METRICS_ONLY = (
-    BreakerState.FORCED_OPEN, BreakerState.DISABLED, BreakerState.METRICS_ONLY,
+    BreakerState.FORCED_OPEN,
+    BreakerState.DISABLED,
+    BreakerState.METRICS_ONLY,
 )
 
 
@@ -230,9 +232,19 @@ def _exception_predicate(name: str, spec: Any) -> Callable[[BaseException], bool
 
 #: configuration attributes, read-only after construction (the fast path caches some of them)
 _CONFIG = (
-    "failure_rate_threshold", "slow_call_rate_threshold", "slow_call_duration", "minimum_calls",
-    "window_type", "window_size", "wait_in_open", "permitted_calls_in_half_open",
-    "max_wait_in_half_open", "automatic_transition", "clock", "name", "fallback",
+    "failure_rate_threshold",
+    "slow_call_rate_threshold",
+    "slow_call_duration",
+    "minimum_calls",
+    "window_type",
+    "window_size",
+    "wait_in_open",
+    "permitted_calls_in_half_open",
+    "max_wait_in_half_open",
+    "automatic_transition",
+    "clock",
+    "name",
+    "fallback",
 )
 
 
@@ -321,8 +333,12 @@ class CircuitBreaker:
         self._permitted_calls_in_half_open = check_int(
             "permitted_calls_in_half_open", permitted_calls_in_half_open, 1
         )
-        self._max_wait_in_half_open = None if max_wait_in_half_open is None else check_number(
-            "max_wait_in_half_open", max_wait_in_half_open, 0.0, min_inclusive=False
+        self._max_wait_in_half_open = (
+            None
+            if max_wait_in_half_open is None
+            else check_number(
+                "max_wait_in_half_open", max_wait_in_half_open, 0.0, min_inclusive=False
+            )
         )
         if not isinstance(automatic_transition, bool):
             raise TypeError(f"automatic_transition={automatic_transition!r} must be True or False")
@@ -356,7 +372,8 @@ class CircuitBreaker:
         self._slow_seqs: deque[int] = deque()
         self._time_window = _TimeWindow(self._window_size) if window_type == "time" else None
         self._min_calls = (
-            min(self._minimum_calls, self._window_size) if window_type == "count"
+            min(self._minimum_calls, self._window_size)
+            if window_type == "count"
             else self._minimum_calls
         )
         # the state
@@ -602,8 +619,9 @@ class CircuitBreaker:
     # -- internals (the lock is held) ------------------------------------------------------------
 
     def _refresh_fast(self) -> None:
-        self._fast = (self._state is _CLOSED and self._time_window is None
-                      and self._consecutive is None)
+        self._fast = (
+            self._state is _CLOSED and self._time_window is None and self._consecutive is None
+        )
 
     def _admit(self, now: float) -> bool:
         """try_acquire beyond the trivially admitting states."""
@@ -639,8 +657,11 @@ class CircuitBreaker:
             self._advance(self._clock())
             self._ignored += 1
             # resilience4j gives the permit of an ignored probe back: it will never be recorded
-            if (self._state is _HALF_OPEN and self._consecutive is None
-                    and self._half_open_permits > self._probe_calls):
+            if (
+                self._state is _HALF_OPEN
+                and self._consecutive is None
+                and self._half_open_permits > self._probe_calls
+            ):
                 self._half_open_permits -= 1
         finally:
             self._lock.release()
@@ -725,8 +746,9 @@ class CircuitBreaker:
         if self._consecutive is not None:
             return None, None
         calls, failures, slow = self._window_counts()
-        minimum = (self._permitted_calls_in_half_open if self._state is _HALF_OPEN
-                   else self._min_calls)
+        minimum = (
+            self._permitted_calls_in_half_open if self._state is _HALF_OPEN else self._min_calls
+        )
         if calls < minimum or not calls:
             return None, None
         return 100.0 * failures / calls, 100.0 * slow / calls
@@ -735,8 +757,10 @@ class CircuitBreaker:
         failure_rate, slow_rate = self._rates()
         if failure_rate is None:
             return False
-        return (failure_rate >= self._failure_rate_threshold
-                or slow_rate >= self._slow_call_rate_threshold)  # type: ignore[operator]
+        return (
+            failure_rate >= self._failure_rate_threshold
+            or slow_rate >= self._slow_call_rate_threshold
+        )  # type: ignore[operator]
 
     def _check(self, now: float) -> None:
         """After a call recorded in CLOSED: open if a rate is at or above its threshold."""
@@ -775,8 +799,11 @@ class CircuitBreaker:
             state = self._state
             if state is _OPEN and self._automatic_transition and now > self._open_until:
                 self._transition(_HALF_OPEN, self._open_until)
-            elif (state is _HALF_OPEN and max_wait is not None
-                    and now > self._half_open_since + max_wait):
+            elif (
+                state is _HALF_OPEN
+                and max_wait is not None
+                and now > self._half_open_since + max_wait
+            ):
                 self._open(self._half_open_since + max_wait)
             else:
                 return
@@ -797,11 +824,17 @@ class CircuitBreaker:
             self._half_open_permits = 0
             self._probe_calls = self._probe_failures = self._probe_slow = 0
         self._refresh_fast()
-        self._emit({
-            "time": now, "kind": "transition", "breaker": self._name, "state": state.value,
-            "from_state": previous.value, "failure_rate": failure_rate,
-            "slow_call_rate": slow_rate,
-        })
+        self._emit(
+            {
+                "time": now,
+                "kind": "transition",
+                "breaker": self._name,
+                "state": state.value,
+                "from_state": previous.value,
+                "failure_rate": failure_rate,
+                "slow_call_rate": slow_rate,
+            }
+        )
 
     def _new_window(self) -> None:
         self._recorded_apart += self._seq
@@ -814,10 +847,17 @@ class CircuitBreaker:
     def _reject(self, now: float) -> None:
         self._rejected += 1
         failure_rate, slow_rate = self._rates()
-        self._emit({
-            "time": now, "kind": "rejected", "breaker": self._name, "state": self._state.value,
-            "from_state": None, "failure_rate": failure_rate, "slow_call_rate": slow_rate,
-        })
+        self._emit(
+            {
+                "time": now,
+                "kind": "rejected",
+                "breaker": self._name,
+                "state": self._state.value,
+                "from_state": None,
+                "failure_rate": failure_rate,
+                "slow_call_rate": slow_rate,
+            }
+        )
 
     def _emit(self, event: dict[str, Any]) -> None:
         self._events.append(event)
@@ -848,9 +888,10 @@ class CircuitBreaker:
                     for listener in listeners:
                         try:
                             listener(event)
-                        except Exception:  # noqa: BLE001 - a listener must not break the caller
-                            _log.exception("circuit breaker listener %r failed on %r",
-                                           listener, event)
+                        except Exception:
+                            _log.exception(
+                                "circuit breaker listener %r failed on %r", listener, event
+                            )
             finally:
                 self._dispatching.release()
 
@@ -1005,10 +1046,14 @@ class CircuitBreaker:
 
 
 for _attribute in _CONFIG:
-    setattr(CircuitBreaker, _attribute, property(
-        (lambda private: lambda self: getattr(self, private))(f"_{_attribute}"),
-        doc=f"``{_attribute}`` as given to the constructor (read-only).",
-    ))
+    setattr(
+        CircuitBreaker,
+        _attribute,
+        property(
+            (lambda private: lambda self: getattr(self, private))(f"_{_attribute}"),
+            doc=f"``{_attribute}`` as given to the constructor (read-only).",
+        ),
+    )
 del _attribute
 
 

@@ -75,7 +75,9 @@ def check_round_trip(loss: float, answer: float | None) -> Check:
             False,
             f"{answer:g} counts one message, but a round trip is two: the request and the response.",
         )
-    return Check(False, f"{answer:g} is not it; each of the two messages survives with 1 - {loss:g}.")
+    return Check(
+        False, f"{answer:g} is not it; each of the two messages survives with 1 - {loss:g}."
+    )
 
 
 _TIMEOUT_CHOICES = ("it ran", "it did not run", "unknown")
@@ -119,16 +121,21 @@ def check_partition_pairs(nodes: int, groups: list[int], answer: int | None) -> 
     if sum(sizes) != nodes:
         raise ValueError(f"groups={groups} must add up to nodes={nodes}")
     if answer is None:
-        return _unanswered("Hint: a message gets through only if sender and receiver share a group.")
+        return _unanswered(
+            "Hint: a message gets through only if sender and receiver share a group."
+        )
     answer = check_int("answer", answer, 0)
     expected = sum(g * (g - 1) for g in sizes)
     total = nodes * (nodes - 1)
     terms = " + ".join(f"{g}·{g - 1}" for g in sizes)
     if answer == expected:
         return Check(
-            True, f"only pairs inside one group can talk: {terms} = {expected} of the {total} ordered pairs."
+            True,
+            f"only pairs inside one group can talk: {terms} = {expected} of the {total} ordered pairs.",
         )
-    return Check(False, f"{answer} is not it; count the pairs inside each group (out of {total} in all).")
+    return Check(
+        False, f"{answer} is not it; count the pairs inside each group (out of {total} in all)."
+    )
 
 
 def check_timeout_for_target(
@@ -158,9 +165,13 @@ def check_timeout_for_target(
             f"{formula} ≤ {target:g} needs t ≥ {exact:.2f} s; {answer:g} s gives {share:.2g}.",
         )
     if answer < exact:
-        return Check(False, f"with {answer:g} s, {share:.1%} of calls time out; {target:.1%} is the most allowed.")
+        return Check(
+            False,
+            f"with {answer:g} s, {share:.1%} of calls time out; {target:.1%} is the most allowed.",
+        )
     return Check(
-        False, f"{answer:g} s works but waits longer than needed when the service really is down; go lower."
+        False,
+        f"{answer:g} s works but waits longer than needed when the service really is down; go lower.",
     )
 
 
@@ -180,10 +191,15 @@ def check_workers_for_slow_dependency(answer: int | None, *, seed: int = 0) -> C
 
     enough = p99_of_a(answer)
     if enough >= 0.5:
-        return Check(False, f"with {answer} workers, A's p99 latency is {enough:.2f} s: still too slow.")
+        return Check(
+            False, f"with {answer} workers, A's p99 latency is {enough:.2f} s: still too slow."
+        )
     fewer = p99_of_a(answer - 1) if answer > 1 else math.inf
     if fewer < 0.5:
-        return Check(False, f"{answer} workers is enough, but {answer - 1} already keeps A's p99 at {fewer:.2f} s.")
+        return Check(
+            False,
+            f"{answer} workers is enough, but {answer - 1} already keeps A's p99 at {fewer:.2f} s.",
+        )
     return Check(
         True,
         f"{answer} workers keep A's p99 at {enough:.2f} s ({fewer:.2f} s with one fewer). Every "
@@ -205,10 +221,13 @@ def check_course_waits(answer: list[float] | None) -> Check:
         raise TypeError(f"answer={answer!r} must be a list of waits in seconds") from None
     if waits == [1.0, 2.0]:
         return Check(
-            True, '3 attempts leave room for 2 waits, 1 s then 2 s; the comment\'s "4 s" never happens.'
+            True,
+            '3 attempts leave room for 2 waits, 1 s then 2 s; the comment\'s "4 s" never happens.',
         )
     if waits == [1.0, 2.0, 4.0]:
-        return Check(False, "that is what the comment promises; count the waits between 3 attempts.")
+        return Check(
+            False, "that is what the comment promises; count the waits between 3 attempts."
+        )
     return Check(False, f"{waits} is not it; the first retry waits base = 1 s, then it doubles.")
 
 
@@ -233,7 +252,10 @@ def check_amplification(attempts: int, layers: int, answer: int | None) -> Check
         )
     if answer == attempts * layers:
         return Check(False, "the attempts multiply from layer to layer; they do not add up.")
-    return Check(False, f"{answer} is not it; try it with amplification(layers={layers}, attempts={attempts}).")
+    return Check(
+        False,
+        f"{answer} is not it; try it with amplification(layers={layers}, attempts={attempts}).",
+    )
 
 
 def check_budget_stops_after(max_tokens: float, token_ratio: float, answer: int | None) -> Check:
@@ -259,7 +281,9 @@ def check_budget_stops_after(max_tokens: float, token_ratio: float, answer: int 
             f"{budget.max_tokens:g} tokens, 1 per failure, retries only above "
             f"{budget.max_tokens / 2:g}: after {failures} failures the budget is dry.",
         )
-    return Check(False, f"{answer} is not it; start from {budget.max_tokens:g} tokens and count down.")
+    return Check(
+        False, f"{answer} is not it; start from {budget.max_tokens:g} tokens and count down."
+    )
 
 
 def check_retry_settings(
@@ -279,20 +303,35 @@ def check_retry_settings(
         return Check(False, f'"{strategy}" has no jitter: the ten clients would retry in lockstep.')
     longest, give_ups = 0.0, 0
     for seed in range(3):
-        attempts_df = timeline(strategy, clients=10, attempts=attempts, base_s=base_s,
-                               cap_s=cap_s, outage_s=5.0, seed=seed).attempts
-        calls = attempts_df.groupby(["client", "call"]).agg(start=("start", "min"),
-                                                            end=("end", "max"))
+        attempts_df = timeline(
+            strategy,
+            clients=10,
+            attempts=attempts,
+            base_s=base_s,
+            cap_s=cap_s,
+            outage_s=5.0,
+            seed=seed,
+        ).attempts
+        calls = attempts_df.groupby(["client", "call"]).agg(
+            start=("start", "min"), end=("end", "max")
+        )
         longest = max(longest, float((calls["end"] - calls["start"]).max()))
         give_ups += int(attempts_df["gave_up"].sum())
     if give_ups:
-        return Check(False, f"{give_ups} calls gave up before the service came back: more "
-                            "attempts, or longer waits.")
+        return Check(
+            False,
+            f"{give_ups} calls gave up before the service came back: more "
+            "attempts, or longer waits.",
+        )
     if longest > 10.0:
-        return Check(False, f"the longest call took {longest:.1f} s: cap the waits, or fewer "
-                            "attempts.")
-    return Check(True, f"no call gave up and the longest took {longest:.1f} s, with jittered "
-                       "waits that keep the clients apart.")
+        return Check(
+            False, f"the longest call took {longest:.1f} s: cap the waits, or fewer attempts."
+        )
+    return Check(
+        True,
+        f"no call gave up and the longest took {longest:.1f} s, with jittered "
+        "waits that keep the clients apart.",
+    )
 
 
 def _fake_clock():
@@ -319,8 +358,9 @@ def check_alternating_failures(answer: str | None) -> Check:
     check_choice("answer", answer, ("yes", "no"))
     now, clock = _fake_clock()
     course = CircuitBreaker.consecutive(failures=5, wait_in_open=60, clock=clock)
-    window = CircuitBreaker(failure_rate_threshold=50, minimum_calls=10, window_size=20,
-                            wait_in_open=60, clock=clock)
+    window = CircuitBreaker(
+        failure_rate_threshold=50, minimum_calls=10, window_size=20, wait_in_open=60, clock=clock
+    )
     course_opened, window_opened_at = False, None
     for i in range(200):
         now[0] = float(i)
@@ -331,15 +371,22 @@ def check_alternating_failures(answer: str | None) -> Check:
         if window_opened_at is None and window.state is BreakerState.OPEN:
             window_opened_at = i + 1
     if answer == ("yes" if course_opened else "no"):
-        return Check(True, f"the course's breaker {'opens' if course_opened else 'never opens'} "
-                           f"(each success resets its count), while a 50 % failure-rate window "
-                           f"opens after {window_opened_at} calls.")
-    return Check(False, "count the failures in a row: a success between two failures starts the "
-                        "count again.")
+        return Check(
+            True,
+            f"the course's breaker {'opens' if course_opened else 'never opens'} "
+            f"(each success resets its count), while a 50 % failure-rate window "
+            f"opens after {window_opened_at} calls.",
+        )
+    return Check(
+        False, "count the failures in a row: a success between two failures starts the count again."
+    )
 
 
 def check_failures_to_open(
-    successes_first: int, window_size: int, minimum_calls: int, threshold: float,
+    successes_first: int,
+    window_size: int,
+    minimum_calls: int,
+    threshold: float,
     answer: int | None,
 ) -> Check:
     """A fresh count-window breaker records ``successes_first`` successes, then only failures.
@@ -352,8 +399,13 @@ def check_failures_to_open(
 
     successes_first = check_int("successes_first", successes_first, 0)
     now, clock = _fake_clock()
-    breaker = CircuitBreaker(failure_rate_threshold=threshold, minimum_calls=minimum_calls,
-                             window_size=window_size, wait_in_open=60, clock=clock)
+    breaker = CircuitBreaker(
+        failure_rate_threshold=threshold,
+        minimum_calls=minimum_calls,
+        window_size=window_size,
+        wait_in_open=60,
+        clock=clock,
+    )
     if answer is None:
         return _unanswered("Hint: it needs both the minimum number of calls and the rate.")
     answer = check_int("answer", answer, 0)
@@ -370,11 +422,17 @@ def check_failures_to_open(
     metrics = breaker.metrics()
     if answer == failures:
         calls, failed = metrics.window_calls, metrics.window_failures
-        return Check(True, f"after {successes_first} successes, the {_ordinal(failures)} failure "
-                           f"makes {failed} of {calls} calls ({failed / calls:.0%}), with at least "
-                           f"{min(minimum_calls, window_size)} recorded: it opens.")
-    return Check(False, f"{answer} is not it; the rate counts the window's calls, and nothing is "
-                        "decided below the minimum.")
+        return Check(
+            True,
+            f"after {successes_first} successes, the {_ordinal(failures)} failure "
+            f"makes {failed} of {calls} calls ({failed / calls:.0%}), with at least "
+            f"{min(minimum_calls, window_size)} recorded: it opens.",
+        )
+    return Check(
+        False,
+        f"{answer} is not it; the rate counts the window's calls, and nothing is "
+        "decided below the minimum.",
+    )
 
 
 def _ordinal(n: int) -> str:
@@ -382,8 +440,9 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def check_growing_wait(initial: float, multiplier: float, maximum: float, openings: int,
-                       answer: float | None) -> Check:
+def check_growing_wait(
+    initial: float, multiplier: float, maximum: float, openings: int, answer: float | None
+) -> Check:
     """With ``wait_in_open=exponential_wait(initial, multiplier, maximum)``, how long does the
     breaker stay OPEN the ``openings``-th time it opens in a row?
 
@@ -402,8 +461,10 @@ def check_growing_wait(initial: float, multiplier: float, maximum: float, openin
         steps = [f"{w:g}" for w in waits]
         if openings > 1 and waits[-1] == maximum and waits[-2] * multiplier > maximum:
             steps[-1] = f"then capped at {waits[-1]:g}"
-        return Check(True, f"{', '.join(steps)}: the {_ordinal(openings)} opening in a row waits "
-                           f"{waits[-1]:g} s.")
+        return Check(
+            True,
+            f"{', '.join(steps)}: the {_ordinal(openings)} opening in a row waits {waits[-1]:g} s.",
+        )
     return Check(False, f"{answer:g} s is not it; list the waits one opening after another.")
 
 
@@ -421,8 +482,12 @@ def check_breaker_settings(
     The check runs :func:`~distlab.experiments.breakers.transitions` with the recommended
     breaker and your four settings, over three seeds.
     """
-    if None in (slow_call_rate_threshold, slow_call_duration, permitted_calls_in_half_open,
-                wait_in_open):
+    if None in (
+        slow_call_rate_threshold,
+        slow_call_duration,
+        permitted_calls_in_half_open,
+        wait_in_open,
+    ):
         return _unanswered("Fill in all four settings; try them in the breaker explorer first.")
     from distlab.experiments.breakers import transitions
 
@@ -435,24 +500,41 @@ def check_breaker_settings(
     for seed in range(3):
         result = transitions(breaker=settings, seed=seed)
         moves = result.transitions
-        opened_on_slow = moves[(moves["state"] == "OPEN") & (moves["time"].between(30, 100))
-                               & (moves["slow_call_rate"] >= slow_call_rate_threshold)]
+        opened_on_slow = moves[
+            (moves["state"] == "OPEN")
+            & (moves["time"].between(30, 100))
+            & (moves["slow_call_rate"] >= slow_call_rate_threshold)
+        ]
         if not len(opened_on_slow):
-            return Check(False, f"seed {seed}: the breaker never opened on slow calls between "
-                                "30 s and 100 s: is a 2.5 s call slow by your setting?")
-        admitted = result.calls[(result.calls["state"] == "HALF_OPEN")
-                                & (result.calls["outcome"] != "rejected")]
+            return Check(
+                False,
+                f"seed {seed}: the breaker never opened on slow calls between "
+                "30 s and 100 s: is a 2.5 s call slow by your setting?",
+            )
+        admitted = result.calls[
+            (result.calls["state"] == "HALF_OPEN") & (result.calls["outcome"] != "rejected")
+        ]
         per_half_open = _admitted_per_half_open(result.states, admitted)
         if per_half_open > 3:
-            return Check(False, f"seed {seed}: {per_half_open} calls went through in one "
-                                "half-open period; at most 3 were allowed.")
-        state_at_215 = result.states[(result.states["start"] <= 215)
-                                     & (result.states["end"] > 215)]["state"]
+            return Check(
+                False,
+                f"seed {seed}: {per_half_open} calls went through in one "
+                "half-open period; at most 3 were allowed.",
+            )
+        state_at_215 = result.states[
+            (result.states["start"] <= 215) & (result.states["end"] > 215)
+        ]["state"]
         if len(state_at_215) and state_at_215.iloc[0] != "CLOSED":
-            return Check(False, f"seed {seed}: at 215 s the breaker is still "
-                                f"{state_at_215.iloc[0]}: a shorter wait in OPEN closes it sooner.")
-    return Check(True, "it opens on the slow calls, probes gently, and closes soon after the "
-                       "dependency is back, on all three seeds.")
+            return Check(
+                False,
+                f"seed {seed}: at 215 s the breaker is still "
+                f"{state_at_215.iloc[0]}: a shorter wait in OPEN closes it sooner.",
+            )
+    return Check(
+        True,
+        "it opens on the slow calls, probes gently, and closes soon after the "
+        "dependency is back, on all three seeds.",
+    )
 
 
 def _admitted_per_half_open(states, admitted) -> int:
@@ -475,13 +557,20 @@ def check_majority(nodes: int, answer: int | None) -> Check:
     answer = check_int("answer", answer, 0)
     expected = nodes // 2 + 1
     if answer == expected:
-        return Check(True, f"floor({nodes} / 2) + 1 = {expected}: any two sets of {expected} of "
-                           f"the {nodes} nodes share at least one node.")
+        return Check(
+            True,
+            f"floor({nodes} / 2) + 1 = {expected}: any two sets of {expected} of "
+            f"the {nodes} nodes share at least one node.",
+        )
     if answer < expected:
-        return Check(False, f"two disjoint groups of {answer} can exist in {nodes} nodes: both "
-                            "sides of a partition could then reach quorum.")
-    return Check(False, f"{answer} works but is more than needed: it loses availability for "
-                        "nothing.")
+        return Check(
+            False,
+            f"two disjoint groups of {answer} can exist in {nodes} nodes: both "
+            "sides of a partition could then reach quorum.",
+        )
+    return Check(
+        False, f"{answer} works but is more than needed: it loses availability for nothing."
+    )
 
 
 def check_course_quorum(nodes: int, reachable: int, answer: str | None) -> Check:
@@ -502,11 +591,17 @@ def check_course_quorum(nodes: int, reachable: int, answer: str | None) -> Check
     reaches = reachable >= course_quorum  # always true: that is the bug
     if answer == ("yes" if reaches else "no"):
         split = " Both sides accept writes: split brain." if reachable < majority else ""
-        return Check(True, f"it sees {reachable} healthy nodes, so its \"quorum\" is "
-                           f"floor({reachable} / 2) + 1 = {course_quorum}, which it reaches; a "
-                           f"true majority of the cluster is {majority}.{split}")
-    return Check(False, "count the quorum the way the course's code does: over the nodes it can "
-                        "reach, not over the whole cluster.")
+        return Check(
+            True,
+            f'it sees {reachable} healthy nodes, so its "quorum" is '
+            f"floor({reachable} / 2) + 1 = {course_quorum}, which it reaches; a "
+            f"true majority of the cluster is {majority}.{split}",
+        )
+    return Check(
+        False,
+        "count the quorum the way the course's code does: over the nodes it can "
+        "reach, not over the whole cluster.",
+    )
 
 
 _CAP_CHOICES = ("CP", "AP", "CA")
@@ -524,7 +619,10 @@ def check_ca_choice(answer: str | None) -> Check:
         return _unanswered(f"Choose one of {', '.join(repr(c) for c in _CAP_CHOICES)}.")
     check_choice("answer", answer, _CAP_CHOICES)
     if answer == "CA":
-        return Check(True, "partitions happen whether a system tolerates them or not; the only "
-                           "choice is what to give up while one lasts: consistency (AP) or "
-                           "availability (CP).")
+        return Check(
+            True,
+            "partitions happen whether a system tolerates them or not; the only "
+            "choice is what to give up while one lasts: consistency (AP) or "
+            "availability (CP).",
+        )
     return Check(False, f"{answer} is a real choice: it says what to give up during a partition.")

@@ -85,7 +85,9 @@ class Operation:
             what = f"cas{key} from {_fmt_value(self.value[0])} to {_fmt_value(self.value[1])}"
         else:
             what = f"{self.f}{key} {_fmt_value(self.value)}"
-        outcome = {"ok": "ok", "fail": "failed", "info": "unknown outcome"}.get(self.type, self.type)
+        outcome = {"ok": "ok", "fail": "failed", "info": "unknown outcome"}.get(
+            self.type, self.type
+        )
         return (
             f"#{self.index} process {self.process!r}: {what}, {outcome} "
             f"[{_fmt_time(self.invoke)} .. {_fmt_time(self.complete)}]"
@@ -116,7 +118,10 @@ def _validate(op: Operation, position: int) -> None:
     if op.complete < op.invoke:
         raise _bad(desc, f"completes at {op.complete:g}, before its invocation at {op.invoke:g}")
     if op.type != "info" and math.isinf(op.complete):
-        raise _bad(desc, f"a {op.type!r} operation must have a finite completion time (only 'info' ones never complete)")
+        raise _bad(
+            desc,
+            f"a {op.type!r} operation must have a finite completion time (only 'info' ones never complete)",
+        )
     if op.f == "cas" and not (isinstance(op.value, tuple) and len(op.value) == 2):
         raise _bad(desc, f"a cas needs value=(expected, new), got {op.value!r}")
 
@@ -172,7 +177,9 @@ class History(Sequence[Operation]):
         """The sub-history of one key, renumbered from 0."""
         from dataclasses import replace
 
-        return History(replace(op, index=i) for i, op in enumerate(o for o in self._ops if o.key == key))
+        return History(
+            replace(op, index=i) for i, op in enumerate(o for o in self._ops if o.key == key)
+        )
 
     # -- DataFrames ----------------------------------------------------------------------------
     def to_frame(self):
@@ -202,7 +209,9 @@ class History(Sequence[Operation]):
             if invoke is None or complete is None:
                 raise ValueError(f"row {i} of df ({process=!r}, {f=!r}): invoke and complete must be numbers, "
                                  f"got {invoke!r} and {complete!r}")  # fmt: skip
-            ops.append(Operation(i, process, f, key, value, result, typ, float(invoke), float(complete)))
+            ops.append(
+                Operation(i, process, f, key, value, result, typ, float(invoke), float(complete))
+            )
         return cls(ops)
 
     # -- events --------------------------------------------------------------------------------
@@ -227,14 +236,18 @@ class History(Sequence[Operation]):
             try:
                 time, process, kind, f, key, value = event
             except (TypeError, ValueError):
-                raise ValueError(f"event #{n} ({event!r}) must be (time, process, kind, f, key, value)") from None
+                raise ValueError(
+                    f"event #{n} ({event!r}) must be (time, process, kind, f, key, value)"
+                ) from None
             where = f"event #{n} (time={time!r}, process={process!r}, {kind} {f})"
             if isinstance(time, bool) or not isinstance(time, int | float) or math.isnan(time):
                 raise ValueError(f"{where}: time must be a number")
             if kind not in ("invoke", "ok", "fail", "info"):
                 raise ValueError(f"{where}: kind must be one of invoke, ok, fail, info")
             if f not in FUNCTIONS:
-                raise ValueError(f"{where}: unknown function {f!r}; expected one of {', '.join(FUNCTIONS)}")
+                raise ValueError(
+                    f"{where}: unknown function {f!r}; expected one of {', '.join(FUNCTIONS)}"
+                )
             if isinstance(value, list):
                 value = tuple(value)
             if kind == "invoke":
@@ -243,10 +256,23 @@ class History(Sequence[Operation]):
                     raise ValueError(f"{where}: process {process!r} invokes again while its {other[1]} invoked at "
                                      f"{other[6]:g} is still pending")  # fmt: skip
                 pending[process] = len(ops)
-                ops.append([process, f, key, None if f in _READS else value, None, "info", float(time), math.inf])
+                ops.append(
+                    [
+                        process,
+                        f,
+                        key,
+                        None if f in _READS else value,
+                        None,
+                        "info",
+                        float(time),
+                        math.inf,
+                    ]
+                )
                 continue
             if process not in pending:
-                raise ValueError(f"{where}: completion without an invocation by process {process!r}")
+                raise ValueError(
+                    f"{where}: completion without an invocation by process {process!r}"
+                )
             op = ops[pending.pop(process)]
             if op[1] != f or op[2] != key:
                 raise ValueError(f"{where}: completes a {f} of key {key!r} but process {process!r} invoked a "
@@ -304,7 +330,9 @@ class History(Sequence[Operation]):
             except ValueError as exc:
                 raise ValueError(f"{path}:{lineno}: cannot read {line!r} ({exc})") from None
             if not isinstance(m, dict) or not {"process", "type", "f"} <= m.keys():
-                raise ValueError(f"{path}:{lineno}: expected a map with :process, :type and :f, got {line!r}")
+                raise ValueError(
+                    f"{path}:{lineno}: expected a map with :process, :type and :f, got {line!r}"
+                )
             time = m.get("time", float(len(events)))
             events.append((time, m["process"], m["type"], m["f"], m.get("key"), m.get("value")))
         try:
@@ -317,7 +345,9 @@ def _none_if_nan(x: Any) -> Any:
     return None if isinstance(x, float) and math.isnan(x) else x
 
 
-_JEPSEN_LINE = re.compile(r"jepsen\.util\s+-\s+(\d+)\s+:(invoke|ok|fail|info)\s+:(read|write|cas)\b(.*)$")
+_JEPSEN_LINE = re.compile(
+    r"jepsen\.util\s+-\s+(\d+)\s+:(invoke|ok|fail|info)\s+:(read|write|cas)\b(.*)$"
+)
 _EDN_TOKEN = re.compile(r'\s*(?:,\s*)*(?:("(?:[^"\\]|\\.)*")|([\[\]{}()])|([^\s,\[\]{}()"]+))')
 
 
@@ -331,7 +361,7 @@ def _parse_edn(text: str) -> Any:
         if m is None or m.end() == pos:
             if text[pos:].strip(" ,\t") == "":
                 break
-            raise ValueError(f"unexpected {text[pos:pos + 10]!r}")
+            raise ValueError(f"unexpected {text[pos : pos + 10]!r}")
         pos = m.end()
         if m.group(1) is not None:
             tokens.append(("s", m.group(1)))
@@ -354,7 +384,9 @@ def _edn_value(tokens: list[tuple[str, str]], i: int) -> tuple[Any, int]:
         raise ValueError("unexpected end")
     kind, tok = tokens[i]
     if kind == "s":
-        return re.sub(r"\\(.)", lambda m: _STRING_ESCAPES.get(m.group(1), m.group(1)), tok[1:-1]), i + 1
+        return re.sub(
+            r"\\(.)", lambda m: _STRING_ESCAPES.get(m.group(1), m.group(1)), tok[1:-1]
+        ), i + 1
     if kind == "p":
         if tok not in _CLOSE:
             raise ValueError(f"unexpected {tok!r}")

@@ -113,7 +113,9 @@ def check_linearizable(history: History | Iterable[Operation], model: str = "reg
     started = time.perf_counter()
     check_choice("model", model, MODELS)
     if timeout_s is not None:
-        timeout_s = check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
+        timeout_s = check_number(
+            "timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True
+        )
     if not isinstance(history, History):
         history = History(history)
     deadline = math.inf if timeout_s is None else started + timeout_s
@@ -212,7 +214,9 @@ def _validate_for_model(history: History, model: str) -> None:
             raise ValueError(f"operation {op.describe()}: has key {op.key!r}, but the {model!r} model checks one "
                              "register (use model='kv', or History.for_key(key) for one key)")  # fmt: skip
         if op.f == "append" and op.type != "fail" and not isinstance(op.value, str):
-            raise ValueError(f"operation {op.describe()}: append needs a str value, got {op.value!r}")
+            raise ValueError(
+                f"operation {op.describe()}: append needs a str value, got {op.value!r}"
+            )
         for name in ("value", "result"):
             try:
                 hash(getattr(op, name))
@@ -287,7 +291,9 @@ def _check_part(ops: list[Operation], model: str) -> Generator[int, None, dict]:
     arg_b = [m[3] for m in mops]
     is_info = [m[4] for m in mops]
     bit = [0] * n
-    same_before = [0] * n  # info ops: earlier info ops with the same effect (interchangeable once invoked)
+    same_before = [
+        0
+    ] * n  # info ops: earlier info ops with the same effect (interchangeable once invoked)
     effects: dict[tuple, int] = {}
     n_done = n_info = 0
     for i in range(n):
@@ -400,8 +406,9 @@ def _check_part(ops: list[Operation], model: str) -> Generator[int, None, dict]:
                         new_state = arg_b[i] if state == arg_a[i] else _NOPE
                     else:
                         new_state = state + arg_a[i]
-                    if new_state is not _NOPE and not (is_info[i] and (new_state == state
-                                                                       or same_before[i] & ~info)):
+                    if new_state is not _NOPE and not (
+                        is_info[i] and (new_state == state or same_before[i] & ~info)
+                    ):
                         if is_info[i]:
                             new_done, new_info = done, info | bit[i]
                         else:
@@ -550,8 +557,11 @@ def _explain_bad(mops: list, best: tuple | None, reg: str, explored: int) -> dic
             ok = state == a
         else:
             ok = True
-        why = "the model accepts it here, but every order continuing with it fails later" if ok else (
-            "refused by the model: " + _describe_step(k, a, b, state, reg))
+        why = (
+            "the model accepts it here, but every order continuing with it fails later"
+            if ok
+            else ("refused by the model: " + _describe_step(k, a, b, state, reg))
+        )
         lines.append(f"  - {op.describe()}: {why}")
     lines.append(f"({explored:,} configurations explored.)")
     return {"verdict": "not-linearizable", "explored": explored, "linearization": [op.index for op in placed],

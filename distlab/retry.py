@@ -208,9 +208,7 @@ class RetryBudget:
 
     def __init__(self, max_tokens: float = 10, token_ratio: float = 0.1) -> None:
         self.max_tokens = check_number("max_tokens", max_tokens, 0.0, min_inclusive=False)
-        self.token_ratio = check_number(
-            "token_ratio", token_ratio, 0.0, 1.0, min_inclusive=False
-        )
+        self.token_ratio = check_number("token_ratio", token_ratio, 0.0, 1.0, min_inclusive=False)
         self._tokens = self.max_tokens
         self._lock = threading.Lock()
 
@@ -304,7 +302,8 @@ class RetryState:
         policy = self.policy
         self.attempts += 1
         failed = exception is not None or (
-            result is not _NOTHING and policy.retry_on_result is not None
+            result is not _NOTHING
+            and policy.retry_on_result is not None
             and policy.retry_on_result(result)
         )
         budget = policy.budget
@@ -444,7 +443,9 @@ class RetryPolicy:
         max_attempts: int = 3,
         backoff: Backoff | None = None,
         deadline: float | None = None,
-        retry_on: type[BaseException] | tuple[type[BaseException], ...] | Callable[[BaseException], bool] = Exception,
+        retry_on: type[BaseException]
+        | tuple[type[BaseException], ...]
+        | Callable[[BaseException], bool] = Exception,
         retry_on_result: Callable[[Any], bool] | None = None,
         budget: RetryBudget | None = None,
         rng: Any = None,
@@ -464,13 +465,17 @@ class RetryPolicy:
                 "NoBackoff)"
             )
         self.backoff = backoff
-        self.deadline = None if deadline is None else check_number(
-            "deadline", deadline, 0.0, min_inclusive=False
+        self.deadline = (
+            None
+            if deadline is None
+            else check_number("deadline", deadline, 0.0, min_inclusive=False)
         )
         self.retry_on = retry_on
         self._retryable = _retry_predicate(retry_on)
         if retry_on_result is not None and not callable(retry_on_result):
-            raise TypeError(f"retry_on_result={retry_on_result!r} must be callable (result -> bool)")
+            raise TypeError(
+                f"retry_on_result={retry_on_result!r} must be callable (result -> bool)"
+            )
         self.retry_on_result = retry_on_result
         if budget is not None and not isinstance(budget, RetryBudget):
             raise TypeError(f"budget={budget!r} must be a RetryBudget")
@@ -478,8 +483,13 @@ class RetryPolicy:
         self._rng = _make_rng(rng)
         self._rng_lock = threading.Lock()
         self._locked_rng = _LockedRng(self)  # one per policy, shared by all its calls
-        for name, fn in (("sleep", sleep), ("async_sleep", async_sleep), ("clock", clock),
-                         ("on_retry", on_retry), ("on_give_up", on_give_up)):
+        for name, fn in (
+            ("sleep", sleep),
+            ("async_sleep", async_sleep),
+            ("clock", clock),
+            ("on_retry", on_retry),
+            ("on_give_up", on_give_up),
+        ):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name}={fn!r} must be callable")
         self._sleep = sleep or time.sleep
@@ -636,7 +646,7 @@ class RetryPolicy:
         started = self._clock()
         try:
             result = fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - classified by retry_on
+        except Exception as exc:
             first: BaseException | None = exc
             result = _NOTHING
         except BaseException:
@@ -653,8 +663,13 @@ class RetryPolicy:
         return self._retry_sync(fn, args, kwargs, started, first, result)
 
     def _retry_sync(
-        self, fn: Callable[..., Any], args: tuple, kwargs: dict, started: float,
-        exc: BaseException | None, result: Any,
+        self,
+        fn: Callable[..., Any],
+        args: tuple,
+        kwargs: dict,
+        started: float,
+        exc: BaseException | None,
+        result: Any,
     ) -> Any:
         state = RetryState(self, started, self._locked_rng)
         clock = self._clock
@@ -680,7 +695,7 @@ class RetryPolicy:
                 outcome = None
                 try:
                     result = fn(*args, **kwargs)
-                except Exception as e:  # noqa: BLE001 - classified by retry_on
+                except Exception as e:
                     exc = e
                 except BaseException:
                     state.attempts += 1  # an attempt was made, though nothing decides on it
@@ -693,7 +708,7 @@ class RetryPolicy:
         started = self._clock()
         try:
             result = await fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - classified by retry_on
+        except Exception as exc:
             first: BaseException | None = exc
             result = _NOTHING
         except BaseException:
@@ -710,8 +725,13 @@ class RetryPolicy:
         return await self._retry_async(fn, args, kwargs, started, first, result)
 
     async def _retry_async(
-        self, fn: Callable[..., Any], args: tuple, kwargs: dict, started: float,
-        exc: BaseException | None, result: Any,
+        self,
+        fn: Callable[..., Any],
+        args: tuple,
+        kwargs: dict,
+        started: float,
+        exc: BaseException | None,
+        result: Any,
     ) -> Any:
         state = RetryState(self, started, self._locked_rng)
         clock = self._clock
@@ -737,7 +757,7 @@ class RetryPolicy:
                 outcome = None
                 try:
                     result = await fn(*args, **kwargs)
-                except Exception as e:  # noqa: BLE001 - classified by retry_on
+                except Exception as e:
                     exc = e
                 except BaseException:
                     state.attempts += 1  # an attempt was made, though nothing decides on it
@@ -764,8 +784,10 @@ class _LockedRng:
 def _retry_predicate(retry_on: Any) -> Callable[[BaseException], bool]:
     if isinstance(retry_on, type) and issubclass(retry_on, BaseException):
         return lambda exc: isinstance(exc, retry_on)
-    if isinstance(retry_on, tuple) and retry_on and all(
-        isinstance(t, type) and issubclass(t, BaseException) for t in retry_on
+    if (
+        isinstance(retry_on, tuple)
+        and retry_on
+        and all(isinstance(t, type) and issubclass(t, BaseException) for t in retry_on)
     ):
         return lambda exc: isinstance(exc, retry_on)
     if callable(retry_on) and not isinstance(retry_on, type):

@@ -104,8 +104,8 @@ def test_check_alternating_failures():
 
 def test_check_failures_to_open_runs_a_real_breaker():
     assert ex.check_failures_to_open(6, 20, 10, 50, 6).passed is True
-    assert ex.check_failures_to_open(0, 20, 10, 50, 10).passed is True   # the minimum decides
-    assert ex.check_failures_to_open(0, 5, 10, 50, 5).passed is True     # min(minimum, window)
+    assert ex.check_failures_to_open(0, 20, 10, 50, 10).passed is True  # the minimum decides
+    assert ex.check_failures_to_open(0, 5, 10, 50, 5).passed is True  # min(minimum, window)
     assert ex.check_failures_to_open(6, 20, 10, 50, 5).passed is False
     assert ex.check_failures_to_open(19, 20, 10, 50, 10).passed is True  # ring evicts successes
 

@@ -101,8 +101,14 @@ def test_outcome_colors_are_the_project_palette():
 
 @pytest.mark.parametrize(
     "name, key",
-    [("OK", "ok"), ("Timeout", "timeout"), ("stale read", "stale_read"), ("lost-write", "lost_write"),
-     ("failed", "failure"), ("no such outcome", "other")],
+    [
+        ("OK", "ok"),
+        ("Timeout", "timeout"),
+        ("stale read", "stale_read"),
+        ("lost-write", "lost_write"),
+        ("failed", "failure"),
+        ("no such outcome", "other"),
+    ],
 )
 def test_outcome_color_normalises_names(name, key):
     assert outcome_color(name) == OUTCOME_COLORS[key]
@@ -137,7 +143,9 @@ def test_shade_bands_one_legend_entry_per_label_and_skips_up():
 
 def test_shade_bands_lane_height_and_bad_input():
     fig, ax = new_figure()
-    (patch,) = shade_bands(ax, pd.DataFrame({"start": [0], "end": [1], "label": ["down"]}), y=(2, 3))
+    (patch,) = shade_bands(
+        ax, pd.DataFrame({"start": [0], "end": [1], "label": ["down"]}), y=(2, 3)
+    )
     assert patch.get_y() == 2 and patch.get_height() == 1
     with pytest.raises(ValueError, match="missing column"):
         shade_bands(ax, pd.DataFrame({"start": [0]}))

@@ -101,8 +101,14 @@ def test_contention_figures_use_one_style_per_strategy():
         assert _same_color(line.get_color(), strategy_style(strategy)[0])
         calls = int(line.get_label().split(": ")[1].split(" calls")[0].replace(",", ""))
         assert calls == int((runs["strategy"] == strategy).sum())
-    curves = pd.DataFrame({"strategy": ["full"] * 2, "clients": [10, 20], "calls": [30.0, 90.0],
-                           "completion_s": [0.2, 0.5]})
+    curves = pd.DataFrame(
+        {
+            "strategy": ["full"] * 2,
+            "clients": [10, 20],
+            "calls": [30.0, 90.0],
+            "completion_s": [0.2, 0.5],
+        }
+    )
     fig = plots.contention_figure(curves)
     assert len(fig.axes) == 2 and list(fig.axes[0].get_lines()[0].get_ydata()) == [30.0, 90.0]
 
@@ -123,8 +129,10 @@ def test_storm_budget_amplification_idempotency_and_backoff_figures():
     assert heights[-1] == 243
     assert fig.axes[0].get_yscale() == "log"
 
-    payments = {"no key": retried_payments(seed=1),
-                "key": retried_payments(idempotency_keys=True, seed=1)}
+    payments = {
+        "no key": retried_payments(seed=1),
+        "key": retried_payments(idempotency_keys=True, seed=1),
+    }
     fig = plots.idempotency_figure(payments)
     assert sum(p.get_width() for p in fig.axes[0].patches) == 400
 
@@ -136,13 +144,22 @@ def test_storm_budget_amplification_idempotency_and_backoff_figures():
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: plots.contention_figure(pd.DataFrame({"strategy": ["x"]})), ValueError,
-         "curves is missing column"),
-        (lambda: plots.contention_run_figure([1, 2]), TypeError,
-         "runs=list must be a pandas DataFrame"),
+        (
+            lambda: plots.contention_figure(pd.DataFrame({"strategy": ["x"]})),
+            ValueError,
+            "curves is missing column",
+        ),
+        (
+            lambda: plots.contention_run_figure([1, 2]),
+            TypeError,
+            "runs=list must be a pandas DataFrame",
+        ),
         (lambda: plots.idempotency_figure({}), TypeError, "variants must be a non-empty dict"),
-        (lambda: plots.amplification_figure(pd.DataFrame({"layer": [1]})), ValueError,
-         "table is missing column"),
+        (
+            lambda: plots.amplification_figure(pd.DataFrame({"layer": [1]})),
+            ValueError,
+            "table is missing column",
+        ),
     ],
 )
 def test_bad_input_is_refused_clearly(call, error, message):
@@ -164,15 +181,20 @@ def test_breaker_figures_draw_states_calls_and_variants():
     assert {"open", "half-open", "success", "rejected", "transition"} <= set(_legend_labels(fig))
     assert f"{len(moves)} transitions" in " ".join(t.get_text() for t in top.texts)
     assert [line.get_ydata()[0] for line in bottom.get_lines() if line.get_linestyle() == "--"] == [
-        50.0, 80.0]
+        50.0,
+        80.0,
+    ]
 
     course = plots.breakers.breaker_timeline(breakers.transitions(breaker="course", seed=0))
     assert "keeps no rates" in " ".join(t.get_text() for t in course.axes[1].texts)
 
     fig = plots.breakers.state_diagram(result.transitions)
     labels = [t.get_text() for t in fig.axes[0].texts]
-    opened = int(((result.transitions["from_state"] == "CLOSED")
-                  & (result.transitions["state"] == "OPEN")).sum())
+    opened = int(
+        (
+            (result.transitions["from_state"] == "CLOSED") & (result.transitions["state"] == "OPEN")
+        ).sum()
+    )
     assert f"{opened}×" in labels and "CLOSED" in labels
 
     fig = plots.breakers.with_and_without_figure(breakers.with_and_without(seed=0))
@@ -202,9 +224,13 @@ def test_cap_figures():
     left = fig.axes[0]
     assert sorted(round(p.get_height()) for p in left.patches) == [0, 100, 100, 100]
 
-    history = History([Operation(0, 0, "write", None, 1, None, "ok", 0.0, 1.0),
-                       Operation(1, 1, "read", None, None, None, "ok", 1.5, 2.0),
-                       Operation(2, 2, "cas", None, (1, 2), None, "info", 2.0, float("inf"))])
+    history = History(
+        [
+            Operation(0, 0, "write", None, 1, None, "ok", 0.0, 1.0),
+            Operation(1, 1, "read", None, None, None, "ok", 1.5, 2.0),
+            Operation(2, 2, "cas", None, (1, 2), None, "info", 2.0, float("inf")),
+        ]
+    )
     fig = plots.history_intervals(history)
     assert [t.get_text() for t in fig.axes[0].texts] == ["w(1)", "r() → nil", "cas(1→2)"]
 
@@ -212,7 +238,9 @@ def test_cap_figures():
     fig = plots.use_case_figure(table)
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert any(label.startswith("cp: ") for label in labels)
-    assert "cp: linearizable" in " ".join(t.get_text() for t in fig.axes[0].texts + [fig.axes[0].title])
+    assert "cp: linearizable" in " ".join(
+        t.get_text() for t in fig.axes[0].texts + [fig.axes[0].title]
+    )
 
 
 def test_cap_figures_refuse_bad_input():

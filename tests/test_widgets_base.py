@@ -189,6 +189,7 @@ def test_registry(monkeypatch):
 def test_a_float_echoed_back_rounded_is_not_a_change_and_keeps_the_preset():
     """The browser sends a float slider's value back rounded to its step; the explorer must not
     re-run for that, nor drop the preset it is showing."""
+
     def experiment(rate):
         return [rate]
 

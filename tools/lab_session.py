@@ -65,7 +65,9 @@ class LabError(RuntimeError):
     """JupyterLab could not be started (it exited, or did not answer in time)."""
 
 
-def wait_for(what: str, predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.25) -> Any:
+def wait_for(
+    what: str, predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.25
+) -> Any:
     """Poll `predicate` until it returns something truthy and return that; AssertionError on timeout."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -191,7 +193,9 @@ class LabServer:
         deadline = time.monotonic() + timeout_s
         while True:
             if self.proc.poll() is not None:
-                raise LabError(f"JupyterLab exited with code {self.proc.returncode}:\n{self.log_tail()}")
+                raise LabError(
+                    f"JupyterLab exited with code {self.proc.returncode}:\n{self.log_tail()}"
+                )
             try:
                 self.api("GET", "/api/status", timeout=2)
                 return
@@ -256,7 +260,9 @@ class LabServer:
 
 
 @contextmanager
-def lab_server(notebooks: Path, log: Path | None = None, prefix: str = "distlab-lab-") -> Iterator[LabServer]:
+def lab_server(
+    notebooks: Path, log: Path | None = None, prefix: str = "distlab-lab-"
+) -> Iterator[LabServer]:
     """LabServer.start(...) for the length of a ``with`` block, stopped even when the block fails."""
     server = LabServer.start(notebooks, log=log, prefix=prefix)
     try:
@@ -474,7 +480,9 @@ class NotebookPage:
             s = self.state()
             idle = s["status"] == "idle" and not s["busyPrompts"]
             if idle and s["errors"]:
-                raise AssertionError(f"{self.name}: error output after Run All:\n" + "\n".join(s["errors"]))
+                raise AssertionError(
+                    f"{self.name}: error output after Run All:\n" + "\n".join(s["errors"])
+                )
             todo = [c["index"] for c in s["cells"] if not c["empty"] and c["count"] is None]
             if idle and not todo:
                 # Idle can flicker between queued cells: require it to hold briefly.
@@ -490,7 +498,9 @@ class NotebookPage:
                 )
             time.sleep(0.25)
 
-    def find_explorer(self, title: str | None = None, timeout_s: float = EXPLORER_RENDER_S) -> dict | None:
+    def find_explorer(
+        self, title: str | None = None, timeout_s: float = EXPLORER_RENDER_S
+    ) -> dict | None:
         """The first explorer (tagged EXPLORER / CONTROL / PRESET in the DOM), or None.
 
         Widgets render asynchronously after the kernel is idle, so an explorer may appear late; a
@@ -526,7 +536,9 @@ class NotebookPage:
                 last, since = src, time.monotonic()
             s = self.state()
             if s and s["errors"]:
-                raise AssertionError(f"{self.name}: error output while the plot redraws:\n" + "\n".join(s["errors"]))
+                raise AssertionError(
+                    f"{self.name}: error output while the plot redraws:\n" + "\n".join(s["errors"])
+                )
             if (
                 src
                 and src != differs_from
@@ -538,7 +550,9 @@ class NotebookPage:
                 return src
             if time.monotonic() > deadline:
                 changed = "changed" if src and src != differs_from else "did not change"
-                raise AssertionError(f"{self.name}: explorer plot {changed} / did not settle in {timeout_s:.0f} s")
+                raise AssertionError(
+                    f"{self.name}: explorer plot {changed} / did not settle in {timeout_s:.0f} s"
+                )
             time.sleep(0.2)
 
     def move_control(self, kind: str) -> str:

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # lab_session, beside this file
 
-import lab_session  # noqa: E402
-from lab_session import NotebookPage, chromium, lab_server  # noqa: E402
+import lab_session
+from lab_session import NotebookPage, chromium, lab_server
 
 REPO = lab_session.REPO
 NOTEBOOK = "00_start_here.ipynb"
@@ -62,7 +62,9 @@ def screenshot(lab: lab_session.LabServer, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "docs" / "explorer.png", help="PNG to write")
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "docs" / "explorer.png", help="PNG to write"
+    )
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")

@@ -1,13 +1,22 @@
-"""Experiments: pure, deterministic functions of (parameters, seed) that return DataFrames.
+"""Experiments: pure, deterministic functions of (parameters, seed), one module per topic.
 
-Modules, one per topic of the course:
+Every experiment returns a :class:`Result` (see :mod:`distlab.experiments.result`): ``frame``
+(the tidy main table), ``summary`` (plain numbers, one row per variant) and ``params`` (what the
+run used, ``seed`` included), plus the extra tables its figures need. Outcomes are the words of
+:mod:`distlab.outcomes`. Same parameters and seed, same result, on any machine.
 
-- :mod:`distlab.experiments.network`: messages across a lossy, delaying, partitioned network.
-- :mod:`distlab.experiments.challenges`: partial failures, timeouts, races, clocks (notebook 01).
+- :mod:`distlab.experiments.network`: messages across a lossy, delaying, partitioned network (00).
+- :mod:`distlab.experiments.challenges`: partial failures, timeouts, races, clocks (01).
+- :mod:`distlab.experiments.retries`, :mod:`~distlab.experiments.contention`,
+  :mod:`~distlab.experiments.idempotency`: retries, the AWS contention experiment, idempotency
+  keys (02).
+- :mod:`distlab.experiments.breakers`: circuit breakers (03).
+- :mod:`distlab.experiments.cap`: replicated stores under partitions, use cases (06).
 
 :func:`sweep` runs any of them over a grid of parameters and seeds, on any executor.
 """
 
+from distlab.experiments.result import Result
 from distlab.experiments.sweep import sweep
 
-__all__ = ["sweep"]
+__all__ = ["Result", "sweep"]

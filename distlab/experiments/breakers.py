@@ -113,9 +113,14 @@ PROBING_VARIANTS = ("course", "recommended")
 RETRY_VARIANTS = ("no retry", "retry inside", "retry outside")
 
 _DEPENDENCY = "dependency"
-_STATE_LABELS = {"CLOSED": "closed", "OPEN": "open", "HALF_OPEN": "half-open",
-                 "FORCED_OPEN": "forced open", "DISABLED": "disabled",
-                 "METRICS_ONLY": "metrics only"}
+_STATE_LABELS = {
+    "CLOSED": "closed",
+    "OPEN": "open",
+    "HALF_OPEN": "half-open",
+    "FORCED_OPEN": "forced open",
+    "DISABLED": "disabled",
+    "METRICS_ONLY": "metrics only",
+}
 _OUTCOMES = {"ok": "success", "error": "error", "timeout": "timeout", "rejected": "rejected"}
 
 
@@ -159,8 +164,7 @@ def make_breaker(
             f"breaker={breaker!r} must be one of {PRESETS} or a dict of CircuitBreaker settings"
         )
     preset = settings.pop("preset")
-    allowed = _COURSE_KEYS if preset == "course" else tuple(RECOMMENDED) + (
-        "automatic_transition",)
+    allowed = _COURSE_KEYS if preset == "course" else tuple(RECOMMENDED) + ("automatic_transition",)
     for key in settings:
         if key not in allowed:
             raise ValueError(
@@ -169,7 +173,9 @@ def make_breaker(
             )
     if preset == "course":
         return CircuitBreaker.consecutive(
-            settings.get("failures", 5), settings.get("wait_in_open", 60.0), clock=clock,
+            settings.get("failures", 5),
+            settings.get("wait_in_open", 60.0),
+            clock=clock,
             name=name,
         )
     return CircuitBreaker(**{**RECOMMENDED, **settings}, clock=clock, name=name)
@@ -215,8 +221,15 @@ def outage_schedule(name: str = "outage", *, recovering_capacity: int = 1) -> He
     check_choice("schedule", name, SCHEDULES)
     capacity = check_int("recovering_capacity", recovering_capacity, 1, 1000)
     if name == "outage":
-        return HealthSchedule([(0.0, Up()), (10.0, Down()), (30.0, Slow(25)),
-                               (100.0, Recovering(capacity, 5)), (200.0, Up())])
+        return HealthSchedule(
+            [
+                (0.0, Up()),
+                (10.0, Down()),
+                (30.0, Slow(25)),
+                (100.0, Recovering(capacity, 5)),
+                (200.0, Up()),
+            ]
+        )
     if name == "down":
         return HealthSchedule([(0.0, Up()), (10.0, Down()), (40.0, Up())])
     if name == "slow":
@@ -257,18 +270,24 @@ def _transition_log(breaker: CircuitBreaker) -> list[dict[str, Any]]:
 
 
 def _transitions_frame(log: list[dict[str, Any]]) -> pd.DataFrame:
-    rows = [(e["time"], e["from_state"], e["state"], _nan(e["failure_rate"]),
-             _nan(e["slow_call_rate"])) for e in log]
-    return pd.DataFrame(rows, columns=["time", "from_state", "state", "failure_rate",
-                                       "slow_call_rate"])
+    rows = [
+        (e["time"], e["from_state"], e["state"], _nan(e["failure_rate"]), _nan(e["slow_call_rate"]))
+        for e in log
+    ]
+    return pd.DataFrame(
+        rows, columns=["time", "from_state", "state", "failure_rate", "slow_call_rate"]
+    )
 
 
 def _state_bands(transitions: pd.DataFrame, until: float) -> pd.DataFrame:
     starts = [0.0] + transitions["time"].tolist()
     states = ["CLOSED"] + transitions["state"].tolist()
     ends = starts[1:] + [until]
-    rows = [(s, max(e, s), st, _STATE_LABELS.get(st, st))
-            for s, e, st in zip(starts, ends, states) if e > s or s == starts[-1]]
+    rows = [
+        (s, max(e, s), st, _STATE_LABELS.get(st, st))
+        for s, e, st in zip(starts, ends, states)
+        if e > s or s == starts[-1]
+    ]
     return pd.DataFrame(rows, columns=["start", "end", "state", "label"])
 
 
@@ -419,8 +438,9 @@ def transitions(
     names = _client_names(clients)
     for name in names:
         net.add_node(name)
-    Service(net, _DEPENDENCY, service_time=Normal(service_time_s, service_time_s / 10),
-            health=health)
+    Service(
+        net, _DEPENDENCY, service_time=Normal(service_time_s, service_time_s / 10), health=health
+    )
     rng = world.rng
     starts = _arrivals(rng, rate_per_s, duration_s)
     who = rng.integers(0, clients, size=len(starts))
@@ -429,11 +449,21 @@ def transitions(
     env = world.env
 
     def one_call(client: str):
-        r = yield from _breaker_call(net, client, _DEPENDENCY, None, call_timeout_s, cb,
-                                     None, "inside", None)
+        r = yield from _breaker_call(
+            net, client, _DEPENDENCY, None, call_timeout_s, cb, None, "inside", None
+        )
         outcome = r.outcome
-        rows.append((client, r.started, r.ended, r.latency, _OUTCOMES[outcome],
-                     r.latency > slow_s, r.breaker_state))
+        rows.append(
+            (
+                client,
+                r.started,
+                r.ended,
+                r.latency,
+                _OUTCOMES[outcome],
+                r.latency > slow_s,
+                r.breaker_state,
+            )
+        )
         if outcome != "rejected":
             m = cb.metrics()
             rates.append((r.ended, _nan(m.failure_rate), _nan(m.slow_call_rate), m.state.value))
@@ -447,8 +477,11 @@ def transitions(
     env.process(source())
     world.run()
 
-    calls = pd.DataFrame(rows, columns=_CALL_COLUMNS).sort_values(
-        "start", kind="stable").reset_index(drop=True)
+    calls = (
+        pd.DataFrame(rows, columns=_CALL_COLUMNS)
+        .sort_values("start", kind="stable")
+        .reset_index(drop=True)
+    )
     until = max(duration_s, float(calls["end"].max()) if len(calls) else 0.0)
     trans = _transitions_frame(log)
     thresholds = {
@@ -481,14 +514,16 @@ def _variants(breakers: Any, name: str) -> list[tuple[str, Any]]:
     elif isinstance(breakers, Iterable):
         pairs = [(b, b) if isinstance(b, str) else b for b in breakers]
     else:
-        raise TypeError(f"{name}={breakers!r} must be a list of {PRESETS} or a dict label -> "
-                        "breaker settings")
+        raise TypeError(
+            f"{name}={breakers!r} must be a list of {PRESETS} or a dict label -> breaker settings"
+        )
     if not pairs:
         raise ValueError(f"{name}=() is empty: give at least one breaker")
     for pair in pairs:
         if not isinstance(pair, tuple) or len(pair) != 2 or not isinstance(pair[0], str):
-            raise TypeError(f"{name} item {pair!r} must be a preset name or a (label, settings) "
-                            "pair")
+            raise TypeError(
+                f"{name} item {pair!r} must be a preset name or a (label, settings) pair"
+            )
         make_breaker(pair[1])  # validates
     labels = [label for label, _ in pairs]
     if len(set(labels)) != len(labels):
@@ -521,8 +556,15 @@ def _first_open(trans: pd.DataFrame, after: float) -> float:
     return float(opened["time"].iloc[0]) if len(opened) else math.nan
 
 
-def _load_frame(label_col: str, label: str, sent: np.ndarray, calls: pd.DataFrame,
-                queue: list[int], bin_s: float, until: float) -> pd.DataFrame:
+def _load_frame(
+    label_col: str,
+    label: str,
+    sent: np.ndarray,
+    calls: pd.DataFrame,
+    queue: list[int],
+    bin_s: float,
+    until: float,
+) -> pd.DataFrame:
     times, sent_counts = _binned(sent, bin_s, until)
     starts = calls["start"].to_numpy()
     outcome = calls["outcome"].to_numpy()
@@ -679,10 +721,15 @@ def with_and_without(
         net = Network(world, latency=Normal(0.005, 0.001))
         net.add_node("caller")
         served: dict[int, float] = {}
-        svc = Service(net, _DEPENDENCY, service_time=Exponential(concurrency / capacity_per_s),
-                      health=health, concurrency=concurrency, queue_limit=queue_limit,
-                      handler=lambda req, served=served, env=env:
-                      served.__setitem__(req.request_id, env.now))
+        svc = Service(
+            net,
+            _DEPENDENCY,
+            service_time=Exponential(concurrency / capacity_per_s),
+            health=health,
+            concurrency=concurrency,
+            queue_limit=queue_limit,
+            handler=lambda req, served=served, env=env: served.__setitem__(req.request_id, env.now),
+        )
         rows: list[tuple] = []
         sent: list[float] = []
         timed_out: dict[int, float] = {}
@@ -693,8 +740,9 @@ def with_and_without(
                 r = yield from _call(net, "caller", _DEPENDENCY, None, call_timeout_s)
                 state = ""
             else:
-                r = yield from _breaker_call(net, "caller", _DEPENDENCY, None, call_timeout_s,
-                                             cb, None, "inside", None)
+                r = yield from _breaker_call(
+                    net, "caller", _DEPENDENCY, None, call_timeout_s, cb, None, "inside", None
+                )
                 state = r.breaker_state
             if r.outcome != "rejected":
                 sent.append(r.started)
@@ -720,19 +768,21 @@ def with_and_without(
         env.process(source())
         env.process(monitor())
         world.run()
-        calls = pd.DataFrame(rows, columns=["variant", "start", "end", "latency_s", "outcome",
-                                            "state"])
+        calls = pd.DataFrame(
+            rows, columns=["variant", "start", "end", "latency_s", "outcome", "state"]
+        )
         calls = calls.sort_values("start", kind="stable").reset_index(drop=True)
         until = max(duration_s, float(calls["end"].max()))
-        loads.append(_load_frame("variant", variant, np.asarray(sent), calls, queue, bin_s,
-                                 until))
+        loads.append(_load_frame("variant", variant, np.asarray(sent), calls, queue, bin_s, until))
         calls_frames.append(calls)
         sent_by[variant] = len(sent)
-        after = [t for t, q in zip(np.arange(len(queue)) * bin_s, queue)
-                 if t >= stall_end_s and q == 0]
+        after = [
+            t for t, q in zip(np.arange(len(queue)) * bin_s, queue) if t >= stall_end_s and q == 0
+        ]
         recovered_by[variant] = float(after[0]) if after else math.nan
-        wasted_by[variant] = sum(1 for rid, end in timed_out.items()
-                                 if rid in served and served[rid] >= end)
+        wasted_by[variant] = sum(
+            1 for rid, end in timed_out.items() if rid in served and served[rid] >= end
+        )
         trans = _transitions_frame(log)
         if cb is not None:
             bands = _state_bands(trans, until)
@@ -744,10 +794,17 @@ def with_and_without(
         state_frames.append(bands)
     calls = pd.concat(calls_frames, ignore_index=True)
     until = max(duration_s, float(calls["end"].max()))
-    params = {"rate_per_s": rate_per_s, "capacity_per_s": capacity_per_s,
-              "stall_at_s": stall_at_s, "stall_end_s": stall_end_s, "duration_s": duration_s,
-              "call_timeout_s": call_timeout_s, "sent": sent_by, "wasted": wasted_by,
-              "recovered_at": recovered_by}
+    params = {
+        "rate_per_s": rate_per_s,
+        "capacity_per_s": capacity_per_s,
+        "stall_at_s": stall_at_s,
+        "stall_end_s": stall_end_s,
+        "duration_s": duration_s,
+        "call_timeout_s": call_timeout_s,
+        "sent": sent_by,
+        "wasted": wasted_by,
+        "recovered_at": recovered_by,
+    }
     return WithAndWithoutResult(
         calls=calls,
         load=pd.concat(loads, ignore_index=True),
@@ -756,7 +813,6 @@ def with_and_without(
         health=health.bands(until, include_up=True).reset_index(drop=True),
         params=params,
     )
-
 
 
 # -- half-open probing ------------------------------------------------------------------------
@@ -772,11 +828,18 @@ class _FragileHealth(HealthSchedule):
     is recorded as it happens; :meth:`bands` returns it.
     """
 
-    def __init__(self, outage_at: float, down_s: float, recover_s: float, capacity: int,
-                 factor: float, overload: int, restart_s: float) -> None:
+    def __init__(
+        self,
+        outage_at: float,
+        down_s: float,
+        recover_s: float,
+        capacity: int,
+        factor: float,
+        overload: int,
+        restart_s: float,
+    ) -> None:
         self._recovering = Recovering(capacity, factor)
-        super().__init__([(0.0, Up()), (outage_at, Down()),
-                          (outage_at + down_s, self._recovering)])
+        super().__init__([(0.0, Up()), (outage_at, Down()), (outage_at + down_s, self._recovering)])
         self.service: Service | None = None
         self._recover_s = recover_s
         self._overload = overload
@@ -797,8 +860,9 @@ class _FragileHealth(HealthSchedule):
                 start, nxt, nlabel, length = self._pending.pop(0)
                 self._enter(start, nxt, nlabel, start + length)
             elif isinstance(state, Down):
-                self._enter(until, self._recovering, self._recovering.label,
-                            until + self._recover_s)
+                self._enter(
+                    until, self._recovering, self._recovering.label, until + self._recover_s
+                )
             else:  # recovered
                 self._enter(until, Up(), "up", math.inf)
             state, until, label = self._phase
@@ -877,8 +941,9 @@ class HalfOpenProbingResult:
             row["openings"] = int((tr["state"] == "OPEN").sum())
             row["half_opens"] = int((tr["state"] == "HALF_OPEN").sum())
             half = calls[(calls["state"] == "HALF_OPEN") & (calls["outcome"] != "rejected")]
-            bands = self.states[(self.states["variant"] == variant)
-                                & (self.states["state"] == "HALF_OPEN")]
+            bands = self.states[
+                (self.states["variant"] == variant) & (self.states["state"] == "HALF_OPEN")
+            ]
             most = 0
             for start, end in zip(bands["start"], bands["end"]):
                 most = max(most, int(((half["start"] >= start) & (half["start"] <= end)).sum()))
@@ -958,22 +1023,35 @@ def half_open_probing(
         log = _transition_log(cb)
         net = Network(world, latency=Normal(0.005, 0.001))
         net.add_node("caller")
-        health = _FragileHealth(outage_at_s, down_s, recover_s, recovering_capacity,
-                                recovering_factor, overload, restart_s)
-        svc = Service(net, _DEPENDENCY, service_time=Normal(service_time_s, service_time_s / 10),
-                      health=health)
+        health = _FragileHealth(
+            outage_at_s,
+            down_s,
+            recover_s,
+            recovering_capacity,
+            recovering_factor,
+            overload,
+            restart_s,
+        )
+        svc = Service(
+            net,
+            _DEPENDENCY,
+            service_time=Normal(service_time_s, service_time_s / 10),
+            health=health,
+        )
         health.service = svc
         rows: list[tuple] = []
         sent: list[float] = []
         starts = _arrivals(world.rng, rate_per_s, duration_s)
 
         def one_call(cb=cb, net=net, rows=rows, sent=sent, label=label):
-            r = yield from _breaker_call(net, "caller", _DEPENDENCY, None, call_timeout_s, cb,
-                                         None, "inside", None)
+            r = yield from _breaker_call(
+                net, "caller", _DEPENDENCY, None, call_timeout_s, cb, None, "inside", None
+            )
             if r.outcome != "rejected":
                 sent.append(r.started)
-            rows.append((label, r.started, r.ended, r.latency, _OUTCOMES[r.outcome],
-                         r.breaker_state))
+            rows.append(
+                (label, r.started, r.ended, r.latency, _OUTCOMES[r.outcome], r.breaker_state)
+            )
 
         def source(starts=starts, env=env, one_call=one_call):
             for t in starts.tolist():
@@ -991,8 +1069,9 @@ def half_open_probing(
         env.process(source())
         env.process(monitor())
         world.run()
-        calls = pd.DataFrame(rows, columns=["variant", "start", "end", "latency_s", "outcome",
-                                            "state"])
+        calls = pd.DataFrame(
+            rows, columns=["variant", "start", "end", "latency_s", "outcome", "state"]
+        )
         calls = calls.sort_values("start", kind="stable").reset_index(drop=True)
         until = max(duration_s, float(calls["end"].max()))
         calls_frames.append(calls)
@@ -1005,10 +1084,18 @@ def half_open_probing(
         trans_frames.append(trans)
         state_frames.append(bands)
         health_frames.append(hb)
-    params = {"rate_per_s": rate_per_s, "outage_at_s": outage_at_s, "down_s": down_s,
-              "recover_s": recover_s, "recovering_capacity": recovering_capacity,
-              "recovering_factor": recovering_factor, "overload": overload,
-              "restart_s": restart_s, "duration_s": duration_s, "call_timeout_s": call_timeout_s}
+    params = {
+        "rate_per_s": rate_per_s,
+        "outage_at_s": outage_at_s,
+        "down_s": down_s,
+        "recover_s": recover_s,
+        "recovering_capacity": recovering_capacity,
+        "recovering_factor": recovering_factor,
+        "overload": overload,
+        "restart_s": restart_s,
+        "duration_s": duration_s,
+        "call_timeout_s": call_timeout_s,
+    }
     return HalfOpenProbingResult(
         calls=pd.concat(calls_frames, ignore_index=True),
         transitions=pd.concat(trans_frames, ignore_index=True),
@@ -1082,8 +1169,9 @@ class BreakerAndRetryResult:
             row["sent_per_call"] = len(att) / len(calls) if len(calls) else math.nan
             opened = _first_open(tr, p["failure_at_s"])
             row["time_to_open_s"] = opened - p["failure_at_s"]
-            row["sent_before_open"] = int(((att["start"] >= p["failure_at_s"])
-                                           & (att["start"] < opened)).sum())
+            row["sent_before_open"] = int(
+                ((att["start"] >= p["failure_at_s"]) & (att["start"] < opened)).sum()
+            )
             row.update(_latency_stats(calls))
             row["openings"] = int((tr["state"] == "OPEN").sum())
             rows.append(row)
@@ -1170,24 +1258,45 @@ def breaker_and_retry(
         net = Network(world, latency=Normal(0.005, 0.001))
         net.add_node("caller")
         Service(net, _DEPENDENCY, service_time=Exponential(0.02), health=health)
-        policy = None if variant == "no retry" else RetryPolicy(attempts, backoff,
-                                                                retry_on=CallFailed)
+        policy = (
+            None if variant == "no retry" else RetryPolicy(attempts, backoff, retry_on=CallFailed)
+        )
         placement = "outside" if variant == "retry outside" else "inside"
         rows: list[tuple] = []
         att_rows: list[tuple] = []
         starts = _arrivals(world.rng, rate_per_s, duration_s)
 
-        def one_call(i, cb=cb, net=net, rows=rows, att_rows=att_rows, policy=policy,
-                     placement=placement, variant=variant):
+        def one_call(
+            i,
+            cb=cb,
+            net=net,
+            rows=rows,
+            att_rows=att_rows,
+            policy=policy,
+            placement=placement,
+            variant=variant,
+        ):
             def on_attempt(n, result, decision):
                 if result.outcome != "rejected":
-                    att_rows.append((variant, i, n, result.started, result.ended,
-                                     _OUTCOMES[result.outcome]))
+                    att_rows.append(
+                        (variant, i, n, result.started, result.ended, _OUTCOMES[result.outcome])
+                    )
 
-            r = yield from _breaker_call(net, "caller", _DEPENDENCY, i, call_timeout_s, cb,
-                                         policy, placement, on_attempt)
-            rows.append((variant, i, r.started, r.ended, r.latency, _OUTCOMES[r.outcome],
-                         r.attempts, r.breaker_state))
+            r = yield from _breaker_call(
+                net, "caller", _DEPENDENCY, i, call_timeout_s, cb, policy, placement, on_attempt
+            )
+            rows.append(
+                (
+                    variant,
+                    i,
+                    r.started,
+                    r.ended,
+                    r.latency,
+                    _OUTCOMES[r.outcome],
+                    r.attempts,
+                    r.breaker_state,
+                )
+            )
 
         def source(starts=starts, env=env, one_call=one_call):
             for i, t in enumerate(starts.tolist()):
@@ -1197,17 +1306,30 @@ def breaker_and_retry(
 
         env.process(source())
         world.run()
-        calls = pd.DataFrame(rows, columns=["variant", "call", "start", "end", "latency_s",
-                                            "outcome", "attempts", "state"])
+        calls = pd.DataFrame(
+            rows,
+            columns=[
+                "variant",
+                "call",
+                "start",
+                "end",
+                "latency_s",
+                "outcome",
+                "attempts",
+                "state",
+            ],
+        )
         calls = calls.sort_values("call", kind="stable").reset_index(drop=True)
-        att = pd.DataFrame(att_rows, columns=["variant", "call", "attempt", "start", "end",
-                                              "outcome"])
+        att = pd.DataFrame(
+            att_rows, columns=["variant", "call", "attempt", "start", "end", "outcome"]
+        )
         att = att.sort_values(["call", "attempt"], kind="stable").reset_index(drop=True)
         until = max(duration_s, float(calls["end"].max()))
         calls_frames.append(calls)
         att_frames.append(att)
-        loads.append(_load_frame("variant", variant, att["start"].to_numpy(), calls, [],
-                                 bin_s, until))
+        loads.append(
+            _load_frame("variant", variant, att["start"].to_numpy(), calls, [], bin_s, until)
+        )
         trans = _transitions_frame(log)
         bands = _state_bands(trans, until)
         trans.insert(0, "variant", variant)
@@ -1216,8 +1338,13 @@ def breaker_and_retry(
         state_frames.append(bands)
     calls = pd.concat(calls_frames, ignore_index=True)
     until = max(duration_s, float(calls["end"].max()))
-    params = {"failure_at_s": failure_at_s, "failure_end_s": failure_end_s,
-              "rate_per_s": rate_per_s, "attempts": attempts, "duration_s": duration_s}
+    params = {
+        "failure_at_s": failure_at_s,
+        "failure_end_s": failure_end_s,
+        "rate_per_s": rate_per_s,
+        "attempts": attempts,
+        "duration_s": duration_s,
+    }
     return BreakerAndRetryResult(
         calls=calls,
         attempts=pd.concat(att_frames, ignore_index=True),

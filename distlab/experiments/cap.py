@@ -69,8 +69,20 @@ PARTITIONS = ("majority-minority", "isolate-one", "bridge", "none")
 OUTCOMES = ("ok", "unavailable", "timeout", "stale_read", "lost_write")
 #: Columns of :attr:`CapResult.operations`.
 OPERATION_COLUMNS = [
-    "client", "process", "node", "side", "f", "key", "value", "result", "start", "end",
-    "type", "outcome", "during_partition", "conflicting",
+    "client",
+    "process",
+    "node",
+    "side",
+    "f",
+    "key",
+    "value",
+    "result",
+    "start",
+    "end",
+    "type",
+    "outcome",
+    "during_partition",
+    "conflicting",
 ]
 
 
@@ -105,8 +117,7 @@ def partition_groups(shape: str, nodes: int) -> list[tuple[str, list[str]]]:
     if shape == "isolate-one":
         return [(label(names[:-1]), names[:-1]), ("minority", names[-1:])]
     left_n = (nodes - 1) // 2
-    return [("left", names[:left_n]), ("bridge", [names[left_n]]),
-            ("right", names[left_n + 1:])]
+    return [("left", names[:left_n]), ("bridge", [names[left_n]]), ("right", names[left_n + 1 :])]
 
 
 class _Bridge(Fault):
@@ -114,15 +125,23 @@ class _Bridge(Fault):
 
     kind = "partition"
 
-    def __init__(self, at: float, duration: float, left: list[str], bridge: list[str],
-                 right: list[str]) -> None:
+    def __init__(
+        self, at: float, duration: float, left: list[str], bridge: list[str], right: list[str]
+    ) -> None:
         super().__init__(at, duration)
         self.left, self.bridge, self.right = left, bridge, right
 
     @property
     def label(self) -> str:
-        return ("bridge {" + ", ".join(self.left) + "} | " + ", ".join(self.bridge) + " | {"
-                + ", ".join(self.right) + "}")
+        return (
+            "bridge {"
+            + ", ".join(self.left)
+            + "} | "
+            + ", ".join(self.bridge)
+            + " | {"
+            + ", ".join(self.right)
+            + "}"
+        )
 
     def _start(self, net: Network) -> None:
         for a in self.left:
@@ -191,8 +210,9 @@ class CapResult:
         for side in self.sides:
             mine = ops[ops["side"] == side]
             answered = int(mine["outcome"].isin(["ok", "stale_read", "lost_write"]).sum())
-            rows.append((side, len(mine), answered, answered / len(mine) if len(mine) else
-                         math.nan))
+            rows.append(
+                (side, len(mine), answered, answered / len(mine) if len(mine) else math.nan)
+            )
         return pd.DataFrame(rows, columns=["side", "requests", "answered", "availability"])
 
 
@@ -255,9 +275,7 @@ def run(
     read_share = check_probability("read_share", read_share)
     cas_share = check_probability("cas_share", cas_share)
     if read_share + cas_share > 1:
-        raise ValueError(
-            f"read_share={read_share:g} + cas_share={cas_share:g} must be at most 1"
-        )
+        raise ValueError(f"read_share={read_share:g} + cas_share={cas_share:g} must be at most 1")
     if cas_share > 0 and kind in _CP:
         raise ValueError(
             f"cas_share={cas_share:g} needs a store with compare-and-set; store={kind!r} is an "
@@ -268,8 +286,9 @@ def run(
     latency_s = check_number("latency_s", latency_s, 0.0, 1.0)
     loss = check_probability("loss", loss)
     timeout_s = check_number("timeout_s", timeout_s, 0.0, 60.0, min_inclusive=False)
-    phase_timeout_s = check_number("phase_timeout_s", phase_timeout_s, 0.0, 60.0,
-                                   min_inclusive=False)
+    phase_timeout_s = check_number(
+        "phase_timeout_s", phase_timeout_s, 0.0, 60.0, min_inclusive=False
+    )
     clock_skew_s = check_number("clock_skew_s", clock_skew_s, 0.0, 10.0)
     check_timeout_s = check_number("check_timeout_s", check_timeout_s, 0.0, min_inclusive=False)
     seed = check_seed(seed)
@@ -286,8 +305,14 @@ def run(
     t0 = time.perf_counter()
     world = World(seed=seed, log_messages=log_messages)
     net = Network(world, latency=Exponential(latency_s) if latency_s > 0 else 0.0, loss=loss)
-    st = ReplicatedStore(net, kind, nodes, phase_timeout_s=phase_timeout_s,
-                         anti_entropy_s=anti_entropy_s, clock_skew_s=clock_skew_s)
+    st = ReplicatedStore(
+        net,
+        kind,
+        nodes,
+        phase_timeout_s=phase_timeout_s,
+        anti_entropy_s=anti_entropy_s,
+        clock_skew_s=clock_skew_s,
+    )
     side_of = {n: label for label, names in sides for n in names}
     names = [f"c{i}" for i in range(1, clients + 1)]
     home = {c: st.names[i % nodes] for i, c in enumerate(names)}
@@ -375,8 +400,14 @@ def run(
     )
 
 
-def _operations(results: list, st: ReplicatedStore, side_of: dict, p_start: float,
-                p_end: float, partitioned: bool) -> pd.DataFrame:
+def _operations(
+    results: list,
+    st: ReplicatedStore,
+    side_of: dict,
+    p_start: float,
+    p_end: float,
+    partitioned: bool,
+) -> pd.DataFrame:
     lost = set(st.lost_writes())
     stale = _stale_reads(results)
     conflicting = _conflicting_writes(results, st, side_of)
@@ -387,9 +418,24 @@ def _operations(results: list, st: ReplicatedStore, side_of: dict, p_start: floa
             outcome = "lost_write"
         elif i in stale:
             outcome = "stale_read"
-        rows.append((r.client, process, r.node, side_of[r.client], r.f, r.key, r.value,
-                     r.result, r.start, r.end, r.type, outcome,
-                     partitioned and p_start <= r.start < p_end, conflicting.get(i, "")))
+        rows.append(
+            (
+                r.client,
+                process,
+                r.node,
+                side_of[r.client],
+                r.f,
+                r.key,
+                r.value,
+                r.result,
+                r.start,
+                r.end,
+                r.type,
+                outcome,
+                partitioned and p_start <= r.start < p_end,
+                conflicting.get(i, ""),
+            )
+        )
     ops = pd.DataFrame(rows, columns=OPERATION_COLUMNS)
     return ops.sort_values(["start", "client"], kind="stable").reset_index(drop=True)
 
@@ -440,10 +486,23 @@ def _conflicting_writes(results: list, st: ReplicatedStore, side_of: dict) -> di
     return out
 
 
-def _summary(ops: pd.DataFrame, st: ReplicatedStore, kind: str, partition: str, nodes: int,
-             clients: int, sides: list, heal_at: float) -> dict:
-    out: dict[str, Any] = {"store": kind, "partition": partition, "nodes": nodes,
-                           "clients": clients, "operations": len(ops)}
+def _summary(
+    ops: pd.DataFrame,
+    st: ReplicatedStore,
+    kind: str,
+    partition: str,
+    nodes: int,
+    clients: int,
+    sides: list,
+    heal_at: float,
+) -> dict:
+    out: dict[str, Any] = {
+        "store": kind,
+        "partition": partition,
+        "nodes": nodes,
+        "clients": clients,
+        "operations": len(ops),
+    }
     counts = ops["outcome"].value_counts()
     for outcome in OUTCOMES:
         out[outcome] = int(counts.get(outcome, 0))
@@ -462,8 +521,9 @@ def _summary(ops: pd.DataFrame, st: ReplicatedStore, kind: str, partition: str, 
             minority_writes += out[f"writes_ok_{label}"]
     out["minority_writes_ok"] = minority_writes
     out["conflicting_writes"] = int((ops["conflicting"] != "").sum())
-    out["split_brain"] = bool(((ops["conflicting"] == "other side") & during).any()
-                              and partition != "none")
+    out["split_brain"] = bool(
+        ((ops["conflicting"] == "other side") & during).any() and partition != "none"
+    )
     out["converged"] = bool(st.converged())
     at = st.converged_at
     out["converged_at_s"] = math.nan if at is None else at
@@ -499,7 +559,8 @@ def _check(events: list[tuple], keys: list, timeout_s: float) -> dict:
         mine.sort(key=lambda e: e[0])
         model = "cas-register" if any(e[3] == "cas" for e in mine) else "register"
         out[key if key is not None else "x"] = check_linearizable(
-            History.from_events(mine), model=model, timeout_s=timeout_s)
+            History.from_events(mine), model=model, timeout_s=timeout_s
+        )
     return out
 
 
@@ -534,8 +595,12 @@ class UseCase:
 
 
 def _terms(lost: str, conflicting: str, stale: str, refused: str) -> dict[str, str]:
-    return {"lost_writes": lost, "conflicting_writes": conflicting, "stale_reads": stale,
-            "refused": refused}
+    return {
+        "lost_writes": lost,
+        "conflicting_writes": conflicting,
+        "stale_reads": stale,
+        "refused": refused,
+    }
 
 
 _ANOMALIES = ("lost_writes", "conflicting_writes", "stale_reads")
@@ -544,44 +609,96 @@ _ANOMALIES = ("lost_writes", "conflicting_writes", "stale_reads")
 USE_CASES: dict[str, UseCase] = {
     u.name: u
     for u in (
-        UseCase("banking", "CP", "Consistency critical", "cp",
-                "a balance update lost or accepted twice is money created or destroyed",
-                {"read_share": 0.5},
-                _terms("transfers lost (money vanished or double-spent)",
-                       "conflicting balance updates accepted on both sides (double spending)",
-                       "balances shown out of date", "transactions rejected"),
-                _ANOMALIES),
-        UseCase("social media", "AP", "Availability critical", "ap",
-                "a like shown late or a like lost is barely noticed",
-                {"read_share": 0.7, "cas_share": 0.1},
-                _terms("likes lost", "diverging like counts on both sides",
-                       "stale like counts shown", "posts and likes refused"),
-                ("refused",)),
-        UseCase("e-commerce inventory", "CP", "Prevent overselling", "cp",
-                "two orders accepted for the last item: an item oversold",
-                {"read_share": 0.4},
-                _terms("stock decrements lost (items oversold)",
-                       "orders accepted on both sides for the same stock (oversold items)",
-                       "stock levels shown wrong", "orders rejected"),
-                _ANOMALIES),
-        UseCase("e-commerce recommendations", "AP", "Stale data acceptable", "ap",
-                "recommendations computed from slightly old data",
-                {"read_share": 0.8},
-                _terms("preference updates lost", "diverging recommendation inputs",
-                       "recommendations from old data", "pages without recommendations"),
-                ("refused",)),
-        UseCase("healthcare records", "CP", "Accuracy critical", "cp",
-                "a clinician reads an outdated allergy list or an update disappears",
-                {"read_share": 0.6},
-                _terms("record updates lost", "conflicting versions of a record",
-                       "outdated records shown to clinicians", "record look-ups refused"),
-                _ANOMALIES),
-        UseCase("analytics dashboard", "AP", "Slight delays acceptable", "ap",
-                "a tile a few seconds behind, a few events missing from a count",
-                {"read_share": 0.7},
-                _terms("events missing from counts", "diverging counters",
-                       "tiles a little behind", "dashboard refreshes failed"),
-                ("refused",)),
+        UseCase(
+            "banking",
+            "CP",
+            "Consistency critical",
+            "cp",
+            "a balance update lost or accepted twice is money created or destroyed",
+            {"read_share": 0.5},
+            _terms(
+                "transfers lost (money vanished or double-spent)",
+                "conflicting balance updates accepted on both sides (double spending)",
+                "balances shown out of date",
+                "transactions rejected",
+            ),
+            _ANOMALIES,
+        ),
+        UseCase(
+            "social media",
+            "AP",
+            "Availability critical",
+            "ap",
+            "a like shown late or a like lost is barely noticed",
+            {"read_share": 0.7, "cas_share": 0.1},
+            _terms(
+                "likes lost",
+                "diverging like counts on both sides",
+                "stale like counts shown",
+                "posts and likes refused",
+            ),
+            ("refused",),
+        ),
+        UseCase(
+            "e-commerce inventory",
+            "CP",
+            "Prevent overselling",
+            "cp",
+            "two orders accepted for the last item: an item oversold",
+            {"read_share": 0.4},
+            _terms(
+                "stock decrements lost (items oversold)",
+                "orders accepted on both sides for the same stock (oversold items)",
+                "stock levels shown wrong",
+                "orders rejected",
+            ),
+            _ANOMALIES,
+        ),
+        UseCase(
+            "e-commerce recommendations",
+            "AP",
+            "Stale data acceptable",
+            "ap",
+            "recommendations computed from slightly old data",
+            {"read_share": 0.8},
+            _terms(
+                "preference updates lost",
+                "diverging recommendation inputs",
+                "recommendations from old data",
+                "pages without recommendations",
+            ),
+            ("refused",),
+        ),
+        UseCase(
+            "healthcare records",
+            "CP",
+            "Accuracy critical",
+            "cp",
+            "a clinician reads an outdated allergy list or an update disappears",
+            {"read_share": 0.6},
+            _terms(
+                "record updates lost",
+                "conflicting versions of a record",
+                "outdated records shown to clinicians",
+                "record look-ups refused",
+            ),
+            _ANOMALIES,
+        ),
+        UseCase(
+            "analytics dashboard",
+            "AP",
+            "Slight delays acceptable",
+            "ap",
+            "a tile a few seconds behind, a few events missing from a count",
+            {"read_share": 0.7},
+            _terms(
+                "events missing from counts",
+                "diverging counters",
+                "tiles a little behind",
+                "dashboard refreshes failed",
+            ),
+            ("refused",),
+        ),
     )
 }
 
@@ -595,16 +712,21 @@ def consequences(use_case: str | UseCase, summary: Mapping[str, Any]) -> pd.Data
     >>> consequences("banking", s).values.tolist()[:2]
     [['transactions rejected', 4, False], ['transfers lost (money vanished or double-spent)', 2, True]]
     """
-    uc = use_case if isinstance(use_case, UseCase) else USE_CASES[
-        check_choice("use_case", use_case, list(USE_CASES))]
+    uc = (
+        use_case
+        if isinstance(use_case, UseCase)
+        else USE_CASES[check_choice("use_case", use_case, list(USE_CASES))]
+    )
     if not isinstance(summary, Mapping):
         raise TypeError(f"summary={summary!r} must be a dict (CapResult.summary)")
     counts = {
         "refused": int(summary.get("unavailable", 0)) + int(summary.get("timeout", 0)),
         **{k: int(summary.get(k, 0)) for k in _ANOMALIES},
     }
-    rows = [(uc.terms[k], counts[k], k in uc.harmful)
-            for k in ("refused", "lost_writes", "conflicting_writes", "stale_reads")]
+    rows = [
+        (uc.terms[k], counts[k], k in uc.harmful)
+        for k in ("refused", "lost_writes", "conflicting_writes", "stale_reads")
+    ]
     return pd.DataFrame(rows, columns=["consequence", "count", "harmful"])
 
 
@@ -658,10 +780,14 @@ def compare_use_case(
     for store in stores:
         check_choice("stores", store, STORE_KINDS)
         outcome = use_case_run(use_case, store, partition=partition, seed=seed, **kwargs)
-        frames.append(outcome.consequences.assign(
-            store=store,
-            verdict=outcome.result.summary["verdict"],
-            availability_minority=outcome.result.summary.get("availability_minority", float("nan")),
-        ))
+        frames.append(
+            outcome.consequences.assign(
+                store=store,
+                verdict=outcome.result.summary["verdict"],
+                availability_minority=outcome.result.summary.get(
+                    "availability_minority", float("nan")
+                ),
+            )
+        )
     table = pd.concat(frames, ignore_index=True)
     return table[["store", "consequence", "count", "harmful", "verdict", "availability_minority"]]

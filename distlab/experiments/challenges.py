@@ -149,7 +149,17 @@ def partial_failures(
     calls["call_s"] = calls["end"] - calls["start"]
     calls["latency_s"] = calls["end"] - calls["arrival"]
     calls = calls[
-        ["request", "service", "arrival", "start", "end", "wait_s", "call_s", "latency_s", "outcome"]
+        [
+            "request",
+            "service",
+            "arrival",
+            "start",
+            "end",
+            "wait_s",
+            "call_s",
+            "latency_s",
+            "outcome",
+        ]
     ]
     end = max(duration_s, float(calls["end"].max()) if len(calls) else duration_s)
     labels = {"A": "up", "B": "down", "C": "up", "D": d_state}

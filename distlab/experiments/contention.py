@@ -148,7 +148,7 @@ def _simulate(
         # still come from the backoff object itself).
         table: list[float] = [0.0]
 
-        def delay(n: int, previous: float | None, rng: Any) -> float:  # noqa: ARG001
+        def delay(n: int, previous: float | None, rng: Any) -> float:
             while len(table) <= n:
                 table.append(backoff.delay(len(table), None, None))
             return table[n]
@@ -214,12 +214,18 @@ def _check(
     cap_s = check_number("cap_s", cap_s, 0.0, min_inclusive=False)
     if cap_s < base_s:
         raise ValueError(f"cap_s={cap_s:g} must be at least base_s={base_s:g}")
-    decorrelated_base_s = check_number("decorrelated_base_s", decorrelated_base_s, 0.0, min_inclusive=False)
+    decorrelated_base_s = check_number(
+        "decorrelated_base_s", decorrelated_base_s, 0.0, min_inclusive=False
+    )
     if cap_s < decorrelated_base_s:
-        raise ValueError(f"cap_s={cap_s:g} must be at least decorrelated_base_s={decorrelated_base_s:g}")
+        raise ValueError(
+            f"cap_s={cap_s:g} must be at least decorrelated_base_s={decorrelated_base_s:g}"
+        )
     mean = check_number("latency_mean_s", latency_mean_s, 0.0, min_inclusive=False)
     sd = check_number("latency_sd_s", latency_sd_s, 0.0)
-    backoff = backoff_for(strategy, base_s=base_s, cap_s=cap_s, decorrelated_base_s=decorrelated_base_s)
+    backoff = backoff_for(
+        strategy, base_s=base_s, cap_s=cap_s, decorrelated_base_s=decorrelated_base_s
+    )
     return clients, backoff, seed, mean, sd
 
 
@@ -310,7 +316,9 @@ def contention_sweep(
         strategies = [strategies]
     strategies = list(strategies)
     if not strategies:
-        raise ValueError(f"strategies=[] must name at least one of {', '.join(map(repr, STRATEGIES))}")
+        raise ValueError(
+            f"strategies=[] must name at least one of {', '.join(map(repr, STRATEGIES))}"
+        )
     if isinstance(clients, numbers.Integral):
         clients = [clients]
     clients = [check_int("clients", n, 1) for n in clients]
@@ -357,8 +365,10 @@ def contention_runs(
     strategies = tuple(strategies)
     if not strategies:
         raise ValueError("strategies=() must name at least one of " + ", ".join(STRATEGIES))
-    frames = [contention(clients, strategy, seed, **params).assign(strategy=strategy)
-              for strategy in strategies]
+    frames = [
+        contention(clients, strategy, seed, **params).assign(strategy=strategy)
+        for strategy in strategies
+    ]
     runs = pd.concat(frames, ignore_index=True)
     return runs[["strategy", *_COLUMNS]]
 
@@ -391,7 +401,8 @@ def contention_curves(sweep_df: pd.DataFrame) -> pd.DataFrame:
     out[["calls_sem", "completion_sem"]] = out[["calls_sem", "completion_sem"]].fillna(0.0)
     rank = {s: i for i, s in enumerate(STRATEGIES)}
     out = out.sort_values(
-        ["strategy", "clients"], key=lambda col: col.map(rank) if col.name == "strategy" else col,
+        ["strategy", "clients"],
+        key=lambda col: col.map(rank) if col.name == "strategy" else col,
         kind="stable",
     )
     return out.reset_index(drop=True)

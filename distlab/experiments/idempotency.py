@@ -81,7 +81,12 @@ def retried_payments(
             key = f"payment-{payment}" if idempotency_keys else None
             tries = []
             result = yield retry_call(
-                net, "client", "payments", (payment, key), timeout_s, policy,
+                net,
+                "client",
+                "payments",
+                (payment, key),
+                timeout_s,
+                policy,
                 on_attempt=lambda n, attempt_result, decision: tries.append(n),
             )
             rows.append((payment, result.outcome, len(tries)))

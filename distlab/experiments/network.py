@@ -169,9 +169,13 @@ def message_exchange(
 def _message_table(events: pd.DataFrame) -> pd.DataFrame:
     sent = events.loc[events["kind"] == "send", ["msg_id", "src", "dst", "time"]]
     sent = sent.rename(columns={"time": "sent"})
-    ends = events.loc[events["kind"].isin(["deliver", "drop"]), ["msg_id", "time", "kind", "reason"]]
+    ends = events.loc[
+        events["kind"].isin(["deliver", "drop"]), ["msg_id", "time", "kind", "reason"]
+    ]
     table = sent.merge(ends, on="msg_id", how="left")
-    outcome = table["reason"].map({"loss": "lost", "partition": "partitioned", "crashed": "crashed"})
+    outcome = table["reason"].map(
+        {"loss": "lost", "partition": "partitioned", "crashed": "crashed"}
+    )
     table["outcome"] = outcome.where(table["kind"] == "drop", "delivered")
     delivered = table["outcome"] == "delivered"
     table["arrived"] = table["time"].where(delivered)
@@ -179,9 +183,7 @@ def _message_table(events: pd.DataFrame) -> pd.DataFrame:
     table = table.sort_values("sent", kind="stable").reset_index(drop=True)
     table["seq"] = table.groupby(["src", "dst"]).cumcount()
     # A message is reordered if an earlier message on the same link arrived after it.
-    latest_before = (
-        table["arrived"].fillna(-np.inf).groupby([table["src"], table["dst"]]).cummax()
-    )
+    latest_before = table["arrived"].fillna(-np.inf).groupby([table["src"], table["dst"]]).cummax()
     latest_before = latest_before.groupby([table["src"], table["dst"]]).shift(1)
     table["reordered"] = delivered & (table["arrived"] < latest_before.fillna(-np.inf))
     columns = ["msg_id", "src", "dst", "seq", "sent", "arrived", "latency", "outcome", "reordered"]

@@ -185,7 +185,15 @@ def _bands(schedule: HealthSchedule, until: float) -> pd.DataFrame:
 # -- timeline ---------------------------------------------------------------------------------
 
 _ATTEMPT_COLUMNS = [
-    "client", "call", "attempt", "start", "end", "outcome", "wait_before_s", "final", "gave_up",
+    "client",
+    "call",
+    "attempt",
+    "start",
+    "end",
+    "outcome",
+    "wait_before_s",
+    "final",
+    "gave_up",
     "reason",
 ]
 
@@ -317,13 +325,24 @@ def timeline(
             def on_attempt(n, result, decision, call_no=call_no, waited=waited):
                 final = not decision.retry
                 rows.append(
-                    (name, call_no, n, result.started, result.ended, result.outcome, waited[0],
-                     final, final and result.outcome != "ok", decision.reason if final else "")
+                    (
+                        name,
+                        call_no,
+                        n,
+                        result.started,
+                        result.ended,
+                        result.outcome,
+                        waited[0],
+                        final,
+                        final and result.outcome != "ok",
+                        decision.reason if final else "",
+                    )
                 )
                 waited[0] = decision.delay
 
-            yield retry_call(net, name, _SERVICE, call_no, call_timeout_s, policy,
-                             on_attempt=on_attempt)
+            yield retry_call(
+                net, name, _SERVICE, call_no, call_timeout_s, policy, on_attempt=on_attempt
+            )
             yield env.timeout(think_s)
 
     for k in range(1, clients + 1):
@@ -333,8 +352,9 @@ def timeline(
     world.run()
 
     table = pd.DataFrame(rows, columns=_ATTEMPT_COLUMNS)
-    table = table.sort_values(["client", "call", "attempt"], kind="stable",
-                              key=_client_order).reset_index(drop=True)
+    table = table.sort_values(
+        ["client", "call", "attempt"], kind="stable", key=_client_order
+    ).reset_index(drop=True)
     until = max(duration_s, float(table["end"].max()))
     times, counts = _binned(table["start"].to_numpy(), bin_s, until)
     load = pd.DataFrame({"time": times, "attempts": counts, "rate_per_s": counts / bin_s})
@@ -445,8 +465,14 @@ def storm(
         world = World(seed=seed, log_messages=False)
         latency = Normal(latency_s, latency_s / 5) if latency_s > 0 else Constant(0.0)
         net = Network(world, latency=latency)
-        Service(net, _SERVICE, service_time=Exponential(concurrency / capacity_per_s),
-                health=health, concurrency=concurrency, queue_limit=queue_limit)
+        Service(
+            net,
+            _SERVICE,
+            service_time=Exponential(concurrency / capacity_per_s),
+            health=health,
+            concurrency=concurrency,
+            queue_limit=queue_limit,
+        )
         policy = RetryPolicy(attempts, backoff_for(strategy, base_s, cap_s))
         rows: list[tuple] = []
         for k in range(1, clients + 1):
@@ -455,8 +481,17 @@ def storm(
             waited = [0.0]
 
             def on_attempt(n, result, decision, name=name, waited=waited):
-                rows.append((name, n, result.started, result.ended, result.outcome,
-                             result.error or "", waited[0]))
+                rows.append(
+                    (
+                        name,
+                        n,
+                        result.started,
+                        result.ended,
+                        result.outcome,
+                        result.error or "",
+                        waited[0],
+                    )
+                )
                 waited[0] = decision.delay
 
             retry_call(net, name, _SERVICE, None, call_timeout_s, policy, on_attempt=on_attempt)
@@ -473,26 +508,46 @@ def storm(
     for strategy, part in table.groupby("strategy", sort=False):
         starts = part["start"].to_numpy()
         times, counts = _binned(starts, bin_s, until)
-        load = pd.DataFrame({"strategy": strategy, "time": times, "attempts": counts,
-                             "rate_per_s": counts / bin_s})
-        kind = np.where(part["outcome"] == "ok", "ok",
-                        np.where(part["outcome"] == "timeout", "timeout", part["error"]))
+        load = pd.DataFrame(
+            {"strategy": strategy, "time": times, "attempts": counts, "rate_per_s": counts / bin_s}
+        )
+        kind = np.where(
+            part["outcome"] == "ok",
+            "ok",
+            np.where(part["outcome"] == "timeout", "timeout", part["error"]),
+        )
         for what in ("ok", "down", "overloaded", "timeout"):
             load[what] = _binned(starts[kind == what], bin_s, until)[1]
         loads.append(load)
         retries = _binned(starts[part["attempt"].to_numpy() > 1], bin_s, until)[1]
         after = _binned(starts[starts >= outage_s], bin_s, until)[1]
         final = part.groupby("client", sort=False).tail(1)
-        recovery.append((
-            strategy, retries.max() / bin_s, after.max() / bin_s, float(final["end"].max()),
-            len(part), int((kind == "overloaded").sum()), int((final["outcome"] != "ok").sum()),
-        ))
-    recovery_df = pd.DataFrame(recovery, columns=[
-        "strategy", "peak_rate_per_s", "peak_after_recovery_per_s", "caught_up_at_s",
-        "total_attempts", "overloaded", "give_ups",
-    ])
-    return StormResult(table, pd.concat(loads, ignore_index=True), recovery_df,
-                       _bands(health, until))
+        recovery.append(
+            (
+                strategy,
+                retries.max() / bin_s,
+                after.max() / bin_s,
+                float(final["end"].max()),
+                len(part),
+                int((kind == "overloaded").sum()),
+                int((final["outcome"] != "ok").sum()),
+            )
+        )
+    recovery_df = pd.DataFrame(
+        recovery,
+        columns=[
+            "strategy",
+            "peak_rate_per_s",
+            "peak_after_recovery_per_s",
+            "caught_up_at_s",
+            "total_attempts",
+            "overloaded",
+            "give_ups",
+        ],
+    )
+    return StormResult(
+        table, pd.concat(loads, ignore_index=True), recovery_df, _bands(health, until)
+    )
 
 
 # -- amplification ----------------------------------------------------------------------------
@@ -571,8 +626,9 @@ def amplification(
         on_attempt = counter(k + 1)
 
         def handler(request):
-            result = yield retry_call(net, names[k], names[k + 1], request, math.inf, policy,
-                                      on_attempt=on_attempt)
+            result = yield retry_call(
+                net, names[k], names[k + 1], request, math.inf, policy, on_attempt=on_attempt
+            )
             if not result.ok:
                 raise RuntimeError(result.error)
             return result.value
@@ -652,18 +708,20 @@ class BudgetEffectResult:
             until = max(until, p["failure_end_s"])
             trouble = ((starts >= p["failure_at_s"]) & (starts < until)).sum()
             trouble_rate = trouble / (until - p["failure_at_s"])
-            rows.append({
-                "variant": variant,
-                "requests": int(part["request"].nunique()),
-                "attempts": len(part),
-                "extra_load": len(part) / part["request"].nunique() - 1.0,
-                "trouble_rate_per_s": trouble_rate,
-                "load_ratio": trouble_rate / p["rate_per_s"],
-                "peak_rate_per_s": float(load["rate_per_s"].max()),
-                "recovered_at_s": recovered,
-                "recovery_s": recovered - p["failure_end_s"],
-                "give_ups": int((final["outcome"] != "ok").sum()),
-            })
+            rows.append(
+                {
+                    "variant": variant,
+                    "requests": int(part["request"].nunique()),
+                    "attempts": len(part),
+                    "extra_load": len(part) / part["request"].nunique() - 1.0,
+                    "trouble_rate_per_s": trouble_rate,
+                    "load_ratio": trouble_rate / p["rate_per_s"],
+                    "peak_rate_per_s": float(load["rate_per_s"].max()),
+                    "recovered_at_s": recovered,
+                    "recovery_s": recovered - p["failure_end_s"],
+                    "give_ups": int((final["outcome"] != "ok").sum()),
+                }
+            )
         return pd.DataFrame(rows).set_index("variant")
 
 
@@ -739,9 +797,11 @@ def budget_effect(
         )
 
     failure_end_s = failure_at_s + failure_s
-    health = HealthSchedule([(0.0, Up()), (failure_at_s, Slow(slow_factor)), (failure_end_s, Up())]
-                            if failure_at_s > 0 else
-                            [(0.0, Slow(slow_factor)), (failure_end_s, Up())])
+    health = HealthSchedule(
+        [(0.0, Up()), (failure_at_s, Slow(slow_factor)), (failure_end_s, Up())]
+        if failure_at_s > 0
+        else [(0.0, Slow(slow_factor)), (failure_end_s, Up())]
+    )
     backoff = backoff_for(strategy, base_s, cap_s)
     tables = []
     queues: dict[str, list[int]] = {}
@@ -749,8 +809,14 @@ def budget_effect(
         world = World(seed=seed, log_messages=False)
         net = Network(world, latency=Normal(0.005, 0.001))
         net.add_node("frontend")
-        svc = Service(net, "dependency", service_time=Exponential(concurrency / capacity_per_s),
-                      health=health, concurrency=concurrency, queue_limit=queue_limit)
+        svc = Service(
+            net,
+            "dependency",
+            service_time=Exponential(concurrency / capacity_per_s),
+            health=health,
+            concurrency=concurrency,
+            queue_limit=queue_limit,
+        )
         budget = RetryBudget(max_tokens, token_ratio) if variant == "budget" else None
         policy = RetryPolicy(attempts, backoff, budget=budget)
         rows: list[tuple] = []
@@ -767,11 +833,13 @@ def budget_effect(
                 yield env.timeout(t - env.now)
 
                 def on_attempt(n, result, decision, i=i):
-                    rows.append((i, n, result.started, result.ended, result.outcome,
-                                 result.error or ""))
+                    rows.append(
+                        (i, n, result.started, result.ended, result.outcome, result.error or "")
+                    )
 
-                retry_call(net, "frontend", "dependency", i, call_timeout_s, policy,
-                           on_attempt=on_attempt)
+                retry_call(
+                    net, "frontend", "dependency", i, call_timeout_s, policy, on_attempt=on_attempt
+                )
 
         queue: list[int] = []
 
@@ -792,8 +860,11 @@ def budget_effect(
         table.insert(0, "variant", variant)
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
-    table = table.sort_values(["variant", "request", "attempt"], kind="stable",
-                              key=lambda c: c.map(names.index) if c.name == "variant" else c)
+    table = table.sort_values(
+        ["variant", "request", "attempt"],
+        kind="stable",
+        key=lambda c: c.map(names.index) if c.name == "variant" else c,
+    )
     table = table.reset_index(drop=True)
     until = max(duration_s, float(table["end"].max()))
     loads = []
@@ -804,12 +875,24 @@ def budget_effect(
         queue = np.zeros(len(times), dtype=int)
         sampled = queues[variant][: len(times)]
         queue[: len(sampled)] = sampled
-        loads.append(pd.DataFrame({
-            "variant": variant, "time": times, "rate_per_s": counts / bin_s,
-            "ok_per_s": ok / bin_s, "failed_per_s": (counts - ok) / bin_s,
-            "base_rate_per_s": rate_per_s, "queue": queue,
-        }))
-    params = {"rate_per_s": rate_per_s, "failure_at_s": failure_at_s,
-              "failure_end_s": failure_end_s, "duration_s": duration_s}
+        loads.append(
+            pd.DataFrame(
+                {
+                    "variant": variant,
+                    "time": times,
+                    "rate_per_s": counts / bin_s,
+                    "ok_per_s": ok / bin_s,
+                    "failed_per_s": (counts - ok) / bin_s,
+                    "base_rate_per_s": rate_per_s,
+                    "queue": queue,
+                }
+            )
+        )
+    params = {
+        "rate_per_s": rate_per_s,
+        "failure_at_s": failure_at_s,
+        "failure_end_s": failure_end_s,
+        "duration_s": duration_s,
+    }
     bands = _bands(health, until)
     return BudgetEffectResult(pd.concat(loads, ignore_index=True), table, bands, params)

@@ -1,8 +1,11 @@
 """Run an experiment over a grid of parameters and seeds, on any ``concurrent.futures.Executor``.
 
-Experiments are pure functions of (parameters, seed), so a sweep is embarrassingly parallel: run it
+Experiments are pure functions of (parameters, seed) returning a
+:class:`~distlab.experiments.result.Result`, so a sweep is embarrassingly parallel: run it
 in-process (the default), on a ``ProcessPoolExecutor``, or on a Dask cluster through
-``distributed.Client(...).get_executor()``.
+``distributed.Client(...).get_executor()``. It stacks each run's ``frame`` (or, with
+``table="summary"``, each run's summary: one row per run and variant, the table to draw spreads
+over seeds from).
 
 >>> from distlab.experiments import sweep
 >>> from distlab.experiments.challenges import timeout_ambiguity
@@ -21,27 +24,23 @@ from typing import Any
 import pandas as pd
 
 from distlab._validate import check_seed
+from distlab.experiments.result import TABLES, Result
 
 __all__ = ["sweep"]
 
 
-def _as_frame(result: Any) -> pd.DataFrame:
-    if isinstance(result, pd.DataFrame):
-        return result
-    frame = getattr(result, "frame", None)
-    if isinstance(frame, pd.DataFrame):
-        return frame
-    raise TypeError(
-        f"sweep needs an experiment that returns a DataFrame (or a result with a .frame "
-        f"DataFrame), got {type(result).__name__}"
-    )
-
-
-def _run_one(task: tuple[Callable[..., Any], dict[str, Any]]) -> pd.DataFrame:
-    experiment, params = task
-    frame = _as_frame(experiment(**params)).copy()
+def _run_one(task: tuple[Callable[..., Any], dict[str, Any], str]) -> pd.DataFrame:
+    experiment, params, table = task
+    result = experiment(**params)
+    if not isinstance(result, Result):
+        raise TypeError(
+            f"experiment={getattr(experiment, '__name__', experiment)!r} returned "
+            f"{type(result).__name__}; sweep needs an experiment that returns a "
+            "distlab.experiments.Result"
+        )
+    frame = result.table(table).copy()
     for name, value in params.items():
-        frame[name] = value
+        frame[name] = [value] * len(frame) if isinstance(value, tuple) else value
     return frame
 
 
@@ -61,22 +60,28 @@ def sweep(
     *,
     seeds: Iterable[int] = range(5),
     executor: Executor | None = None,
+    table: str = "frame",
     **fixed: Any,
 ) -> pd.DataFrame:
     """Run ``experiment(**point, **fixed, seed=s)`` for every grid point and seed; concatenate.
 
     Args:
-        experiment: a module-level function returning a DataFrame (picklable, so a process pool
-            can run it).
+        experiment: a module-level function returning a :class:`Result` (picklable, so a process
+            pool can run it).
         grid: ``{"name": [values...]}`` for a full product, or a list of parameter dicts.
         seeds: the seeds to run each point with.
         executor: any ``concurrent.futures.Executor``; ``None`` runs in this process.
+        table: ``"frame"`` (each run's main table) or ``"summary"`` (each run's summary, its
+            index as a column).
         **fixed: parameters passed unchanged to every run.
 
     Returns:
-        The runs' DataFrames stacked, each with its parameters and ``seed`` as extra columns, in
+        The runs' tables stacked, each with its parameters and ``seed`` as extra columns, in
         grid order then seed order whatever the executor.
     """
+    if table not in TABLES:
+        allowed = ", ".join(repr(t) for t in TABLES)
+        raise ValueError(f"table={table!r} must be one of {allowed}")
     seeds = [check_seed(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds=[] must name at least one seed")
@@ -84,7 +89,9 @@ def sweep(
     overlap = set(fixed) & {name for point in points for name in point}
     if overlap:
         raise ValueError(f"parameters {sorted(overlap)} are given both in grid and as fixed values")
-    tasks = [(experiment, {**fixed, **point, "seed": seed}) for point in points for seed in seeds]
+    tasks = [
+        (experiment, {**fixed, **point, "seed": seed}, table) for point in points for seed in seeds
+    ]
     runner = map if executor is None else executor.map
     frames = list(runner(_run_one, tasks))
     return pd.concat(frames, ignore_index=True)

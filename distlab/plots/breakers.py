@@ -45,13 +45,18 @@ _VARIANT_COLORS = {
     "retry inside": OKABE_ITO["bluish_green"],
     "retry outside": OKABE_ITO["orange"],
 }
-_OTHER_COLORS = (OKABE_ITO["blue"], OKABE_ITO["reddish_purple"], OKABE_ITO["sky_blue"],
-                 OKABE_ITO["black"])
+_OTHER_COLORS = (
+    OKABE_ITO["blue"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["sky_blue"],
+    OKABE_ITO["black"],
+)
 
 
 def _variant_colors(variants) -> dict[str, str]:
     others = iter(_OTHER_COLORS * 4)
     return {v: _VARIANT_COLORS.get(v) or next(others) for v in variants}
+
 
 _CALL_OUTCOMES = ("success", "error", "timeout", "rejected")
 
@@ -69,20 +74,32 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
     """
     calls = check_frame("result.calls", result.calls, ("start", "latency_s", "outcome", "slow"))
     # 80 dpi: a little smaller than the other figures, to stay within the explorer budget.
-    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(8.6, 4.6), dpi=80,
-                                    height_ratios=(2.6, 1.2))
-    end = max(float(calls["start"].max()) if len(calls) else 1.0,
-              float(result.states["end"].max()) if len(result.states) else 1.0)
+    fig, (top, bottom) = new_figure(
+        2, 1, sharex=True, figsize=(8.6, 4.6), dpi=80, height_ratios=(2.6, 1.2)
+    )
+    end = max(
+        float(calls["start"].max()) if len(calls) else 1.0,
+        float(result.states["end"].max()) if len(result.states) else 1.0,
+    )
     high = max(float(calls["latency_s"].max()) if len(calls) else 1.0, 0.1) * 1.25
     states = result.states[result.states["state"] != "CLOSED"]
     shade_bands(top, states, until=end, alpha=0.16)
-    strip = result.health[result.health["state"] != "up"] if "state" in result.health else result.health
-    shade_bands(top, strip.assign(label="_nolegend_"), until=end, y=(high * 0.93, high),
-                alpha=0.6)
+    strip = (
+        result.health[result.health["state"] != "up"] if "state" in result.health else result.health
+    )
+    shade_bands(top, strip.assign(label="_nolegend_"), until=end, y=(high * 0.93, high), alpha=0.6)
     for band in strip.itertuples(index=False):  # named in the strip itself (a short legend
         if band.end - band.start > 0.07 * end:  # draws faster)
-            top.text((band.start + min(band.end, end)) / 2, high * 0.965, str(band.label),
-                     ha="center", va="center", fontsize=7, color="#222222", clip_on=True)
+            top.text(
+                (band.start + min(band.end, end)) / 2,
+                high * 0.965,
+                str(band.label),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#222222",
+                clip_on=True,
+            )
 
     for outcome in _CALL_OUTCOMES:
         rows = calls[calls["outcome"] == outcome]
@@ -90,15 +107,29 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
             continue
         color = outcome_color(outcome)
         slow = rows["slow"].astype(bool).to_numpy()
-        top.scatter(rows["start"], rows["latency_s"], s=np.where(slow, 16, 9),
-                    facecolors=[(0, 0, 0, 0) if is_slow else color for is_slow in slow],
-                    edgecolors=color, linewidths=np.where(slow, 0.9, 0.0), label=outcome,
-                    zorder=3)
+        top.scatter(
+            rows["start"],
+            rows["latency_s"],
+            s=np.where(slow, 16, 9),
+            facecolors=[(0, 0, 0, 0) if is_slow else color for is_slow in slow],
+            edgecolors=color,
+            linewidths=np.where(slow, 0.9, 0.0),
+            label=outcome,
+            zorder=3,
+        )
     moves = result.transitions[result.transitions["from_state"] != result.transitions["state"]]
     if len(moves):
-        top.scatter(moves["time"], np.full(len(moves), high * 0.89), marker="v", s=30,
-                    color=[STATE_COLORS.get(state, "#999999") for state in moves["state"]],
-                    edgecolors="#333333", linewidths=0.5, zorder=4, label="transition")
+        top.scatter(
+            moves["time"],
+            np.full(len(moves), high * 0.89),
+            marker="v",
+            s=30,
+            color=[STATE_COLORS.get(state, "#999999") for state in moves["state"]],
+            edgecolors="#333333",
+            linewidths=0.5,
+            zorder=4,
+            label="transition",
+        )
     top.set_ylim(0, high)
     top.set_ylabel("latency (s)")
 
@@ -107,8 +138,9 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
     keeps_rates = not rates["failure_rate"].isna().all()
     lines = [("failure_rate", "failure_rate_threshold", outcome_color("error"), "failure rate")]
     if thresholds.get("counts_slow", True):
-        lines.append(("slow_call_rate", "slow_call_rate_threshold", OKABE_ITO["blue"],
-                      "slow-call rate"))
+        lines.append(
+            ("slow_call_rate", "slow_call_rate_threshold", OKABE_ITO["blue"], "slow-call rate")
+        )
     labels = []
     for column, key, color, text in lines if keeps_rates else []:
         bottom.step(rates["time"], rates[column], where="post", color=color, linewidth=1.4)
@@ -118,12 +150,27 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
             text += f" (opens at {value:g}%, dashed)"
         labels.append((text, color))
     for i, (text, color) in enumerate(labels):  # one text per line instead of a legend
-        bottom.text(0.0 + 0.5 * i, 1.03, text, transform=bottom.transAxes, color=color,
-                    fontsize=8, va="bottom", fontweight="bold")
+        bottom.text(
+            0.0 + 0.5 * i,
+            1.03,
+            text,
+            transform=bottom.transAxes,
+            color=color,
+            fontsize=8,
+            va="bottom",
+            fontweight="bold",
+        )
     if not keeps_rates:
-        bottom.text(0.5, 0.5, "this breaker keeps no rates: it counts failures in a row",
-                    transform=bottom.transAxes, ha="center", va="center", fontsize=9,
-                    color="#555555")
+        bottom.text(
+            0.5,
+            0.5,
+            "this breaker keeps no rates: it counts failures in a row",
+            transform=bottom.transAxes,
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="#555555",
+        )
     bottom.set_ylim(0, 105)
     # Few ticks: each is several artists, and this figure is redrawn on every control change.
     bottom.set_yticks([0, 50, 100])
@@ -133,8 +180,10 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
     bottom.set_xlabel("time (s)")
     bottom.set_xlim(0, end)
     counts = calls["outcome"].value_counts()
-    subtitle = (", ".join(f"{int(counts.get(o, 0))} {o}" for o in _CALL_OUTCOMES)
-                + f"; {len(moves)} transitions; hollow marks: slow calls")
+    subtitle = (
+        ", ".join(f"{int(counts.get(o, 0))} {o}" for o in _CALL_OUTCOMES)
+        + f"; {len(moves)} transitions; hollow marks: slow calls"
+    )
     return finish(fig, top, title=title or "A circuit breaker at work", subtitle=subtitle)
 
 
@@ -156,27 +205,50 @@ def state_diagram(transitions: pd.DataFrame, *, title: str | None = None) -> Fig
     """
     check_frame("transitions", transitions, ("from_state", "state"))
     counts = transitions.groupby(["from_state", "state"]).size().to_dict()
-    usual = [("CLOSED", "OPEN"), ("OPEN", "HALF_OPEN"), ("HALF_OPEN", "CLOSED"),
-             ("HALF_OPEN", "OPEN")]
+    usual = [
+        ("CLOSED", "OPEN"),
+        ("OPEN", "HALF_OPEN"),
+        ("HALF_OPEN", "CLOSED"),
+        ("HALF_OPEN", "OPEN"),
+    ]
     edges = list(dict.fromkeys(usual + [e for e in counts if e[0] != e[1]]))
     states = list(dict.fromkeys(s for edge in edges for s in edge))
     fig, ax = new_figure(figsize=(6.4, 3.6))
     ax.set_axis_off()
     for state in states:
         x, y = _POSITIONS.get(state, (1.0, -1.0))
-        ax.text(x, y, state.replace("_", "\n") if len(state) > 9 else state, ha="center",
-                va="center", fontsize=10, fontweight="bold", zorder=3,
-                bbox=dict(boxstyle="round,pad=0.5", facecolor=STATE_COLORS.get(state, "#dddddd"),
-                          alpha=0.35, edgecolor="#555555"))
+        ax.text(
+            x,
+            y,
+            state.replace("_", "\n") if len(state) > 9 else state,
+            ha="center",
+            va="center",
+            fontsize=10,
+            fontweight="bold",
+            zorder=3,
+            bbox=dict(
+                boxstyle="round,pad=0.5",
+                facecolor=STATE_COLORS.get(state, "#dddddd"),
+                alpha=0.35,
+                edgecolor="#555555",
+            ),
+        )
     for source, target in edges:
         n = int(counts.get((source, target), 0))
         (x0, y0), (x1, y1) = _POSITIONS.get(source, (1, -1)), _POSITIONS.get(target, (1, -1))
         reverse = (target, source) in edges
         bend = 0.25 if reverse else 0.0
         arrow = FancyArrowPatch(
-            (x0, y0), (x1, y1), connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>",
-            mutation_scale=14, shrinkA=28, shrinkB=28, linewidth=1.2 + min(n, 20) * 0.15,
-            color="#333333" if n else "#bbbbbb", zorder=2,
+            (x0, y0),
+            (x1, y1),
+            connectionstyle=f"arc3,rad={bend}",
+            arrowstyle="-|>",
+            mutation_scale=14,
+            shrinkA=28,
+            shrinkB=28,
+            linewidth=1.2 + min(n, 20) * 0.15,
+            color="#333333" if n else "#bbbbbb",
+            zorder=2,
         )
         ax.add_patch(arrow)
         mx, my = (x0 + x1) / 2, (y0 + y1) / 2
@@ -184,9 +256,15 @@ def state_diagram(transitions: pd.DataFrame, *, title: str | None = None) -> Fig
         nx, ny = -(y1 - y0), x1 - x0
         norm = float(np.hypot(nx, ny)) or 1.0
         offset = 0.18 + bend * 0.9
-        ax.text(mx + nx / norm * offset * (-1 if bend else 1),
-                my + ny / norm * offset * (-1 if bend else 1), f"{n}×", ha="center",
-                va="center", fontsize=9.5, color="#111111" if n else "#999999")
+        ax.text(
+            mx + nx / norm * offset * (-1 if bend else 1),
+            my + ny / norm * offset * (-1 if bend else 1),
+            f"{n}×",
+            ha="center",
+            va="center",
+            fontsize=9.5,
+            color="#111111" if n else "#999999",
+        )
     xs = [_POSITIONS.get(s, (1, -1))[0] for s in states]
     ys = [_POSITIONS.get(s, (1, -1))[1] for s in states]
     ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
@@ -202,14 +280,18 @@ def with_and_without_figure(result, *, title: str | None = None) -> Figure:
     """
     load = check_frame("result.load", result.load, ("variant", "time", "sent_per_s", "queue"))
     colors = _variant_colors(dict.fromkeys(load["variant"]))
-    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 4.6),
-                                    height_ratios=(1.6, 1.0))
+    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 4.6), height_ratios=(1.6, 1.0))
     end = float(load["time"].max()) if len(load) else 1.0
     for variant, rows in load.groupby("variant", sort=False):
-        top.step(rows["time"], rows["sent_per_s"], where="post", color=colors[variant],
-                 linewidth=1.5, label=variant)
-        bottom.step(rows["time"], rows["queue"], where="post", color=colors[variant],
-                    linewidth=1.5)
+        top.step(
+            rows["time"],
+            rows["sent_per_s"],
+            where="post",
+            color=colors[variant],
+            linewidth=1.5,
+            label=variant,
+        )
+        bottom.step(rows["time"], rows["queue"], where="post", color=colors[variant], linewidth=1.5)
     for ax in (top, bottom):
         shade_bands(ax, result.health, until=end)
         ax.set_ylim(bottom=0)
@@ -217,10 +299,18 @@ def with_and_without_figure(result, *, title: str | None = None) -> Figure:
     bottom.set_ylabel("its queue", fontsize=9)
     bottom.set_xlabel("time (s)")
     summary = result.summary()
-    parts = [f"{v}: waits {summary.loc[v, 'mean_latency_s']:.2f} s a call, "
-             f"drained +{summary.loc[v, 'recovery_s']:.1f} s" for v in summary.index]
-    return finish(fig, top, title=title or "A dependency stalls: callers with and without a breaker",
-                  subtitle="; ".join(parts), legend_title="caller")
+    parts = [
+        f"{v}: waits {summary.loc[v, 'mean_latency_s']:.2f} s a call, "
+        f"drained +{summary.loc[v, 'recovery_s']:.1f} s"
+        for v in summary.index
+    ]
+    return finish(
+        fig,
+        top,
+        title=title or "A dependency stalls: callers with and without a breaker",
+        subtitle="; ".join(parts),
+        legend_title="caller",
+    )
 
 
 def half_open_figure(result, *, title: str | None = None) -> Figure:
@@ -231,8 +321,9 @@ def half_open_figure(result, *, title: str | None = None) -> Figure:
     """
     load = check_frame("result.load", result.load, ("variant", "time", "success_per_s"))
     variants = list(dict.fromkeys(load["variant"]))
-    fig, axes = new_figure(len(variants), 1, sharex=True, sharey=True,
-                           figsize=(9.0, 1.3 + 1.7 * len(variants)))
+    fig, axes = new_figure(
+        len(variants), 1, sharex=True, sharey=True, figsize=(9.0, 1.3 + 1.7 * len(variants))
+    )
     axes = [axes] if len(variants) == 1 else axes
     end = float(load["time"].max()) if len(load) else 1.0
     high = float(load["success_per_s"].max()) * 1.35 or 1.0
@@ -241,21 +332,38 @@ def half_open_figure(result, *, title: str | None = None) -> Figure:
         rows = load[load["variant"] == variant]
         health = result.health[result.health["variant"] == variant]
         shade_bands(ax, health, until=end, alpha=0.22)
-        states = result.states[(result.states["variant"] == variant)
-                               & (result.states["state"] != "CLOSED")]
+        states = result.states[
+            (result.states["variant"] == variant) & (result.states["state"] != "CLOSED")
+        ]
         shade_bands(ax, states, until=end, y=(high * 0.9, high), alpha=0.8)
-        ax.step(rows["time"], rows["success_per_s"], where="post", color=outcome_color("ok"),
-                linewidth=1.3, label="successful calls/s")
+        ax.step(
+            rows["time"],
+            rows["success_per_s"],
+            where="post",
+            color=outcome_color("ok"),
+            linewidth=1.3,
+            label="successful calls/s",
+        )
         knocked = int(summary.loc[variant, "knockovers"])
-        ax.text(0.01, 0.8, f"{variant}: knocked over {knocked}×, at most "
-                           f"{int(summary.loc[variant, 'max_half_open_admitted'])} calls let "
-                           "through per half-open", transform=ax.transAxes, fontsize=8.5)
+        ax.text(
+            0.01,
+            0.8,
+            f"{variant}: knocked over {knocked}×, at most "
+            f"{int(summary.loc[variant, 'max_half_open_admitted'])} calls let "
+            "through per half-open",
+            transform=ax.transAxes,
+            fontsize=8.5,
+        )
         ax.set_ylim(0, high)
         ax.set_ylabel("calls/s", fontsize=9)
     axes[-1].set_xlabel("time (s)")
-    return finish(fig, axes[0], title=title or "Half-open probing against a fragile recovery",
-                  subtitle="top strip of each panel: the breaker's OPEN / HALF_OPEN periods",
-                  legend_title="dependency, breaker")
+    return finish(
+        fig,
+        axes[0],
+        title=title or "Half-open probing against a fragile recovery",
+        subtitle="top strip of each panel: the breaker's OPEN / HALF_OPEN periods",
+        legend_title="dependency, breaker",
+    )
 
 
 def breaker_retry_figure(result, *, title: str | None = None) -> Figure:
@@ -273,13 +381,24 @@ def breaker_retry_figure(result, *, title: str | None = None) -> Figure:
     openings = result.transitions[result.transitions["state"] == "OPEN"]
     for variant, rows in load.groupby("variant", sort=False):
         label = f"{variant}: {int(summary.loc[variant, 'sent'])} requests sent"
-        ax.step(rows["time"], rows["sent_per_s"], where="post", color=colors[variant],
-                linewidth=1.5, label=label)
+        ax.step(
+            rows["time"],
+            rows["sent_per_s"],
+            where="post",
+            color=colors[variant],
+            linewidth=1.5,
+            label=label,
+        )
         first = openings.loc[openings["variant"] == variant, "time"]
         if len(first):
             ax.axvline(float(first.min()), color=colors[variant], linestyle=":", linewidth=1.2)
     ax.set_ylim(bottom=0)
-    return finish(fig, ax, title=title or "A breaker and retries: which goes inside which?",
-                  subtitle="dotted: when each variant's breaker first opened",
-                  xlabel="time (s)", ylabel="requests/s at the dependency",
-                  legend_title="variant")
+    return finish(
+        fig,
+        ax,
+        title=title or "A breaker and retries: which goes inside which?",
+        subtitle="dotted: when each variant's breaker first opened",
+        xlabel="time (s)",
+        ylabel="requests/s at the dependency",
+        legend_title="variant",
+    )

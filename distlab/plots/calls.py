@@ -98,9 +98,7 @@ def call_timeline(
     outcomes = df["outcome"].astype(str).to_numpy()
     colors = [outcome_color(o) for o in outcomes]
     if len(verts):
-        ax.add_collection(
-            PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2)
-        )
+        ax.add_collection(PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2))
 
     if health is not None:
         for name, rows in health.groupby(lane, sort=False):
@@ -122,15 +120,21 @@ def call_timeline(
         ax.axhline(y + 0.5, color="#e3e3e3", linewidth=0.8, zorder=1)
     ax.tick_params(axis="y", length=0, labelsize=10)
     if len(df) == 0:
-        ax.text(0.5, 0.5, "no calls", transform=ax.transAxes, ha="center", va="center",
-                color="#777777")
+        ax.text(
+            0.5, 0.5, "no calls", transform=ax.transAxes, ha="center", va="center", color="#777777"
+        )
     counts = pd.Series(outcomes).value_counts()
     subtitle = f"{len(df)} calls" + (
         ": " + ", ".join(f"{counts[o]} {o}" for o in ordered) if len(df) else ""
     )
     return finish(
-        fig, ax, title=title or f"Calls by {lane}", xlabel="time (s)", ylabel=lane,
-        subtitle=subtitle, handles=handles,
+        fig,
+        ax,
+        title=title or f"Calls by {lane}",
+        xlabel="time (s)",
+        ylabel=lane,
+        subtitle=subtitle,
+        handles=handles,
     )
 
 
@@ -167,11 +171,12 @@ def latency_distribution(
         if not timeout_s > 0:
             raise ValueError(f"timeout_s={timeout_s} must be greater than 0")
     latency = (
-        df["latency"].astype(float) if "latency" in df.columns
+        df["latency"].astype(float)
+        if "latency" in df.columns
         else df["end"].astype(float) - df["start"].astype(float)
     )
-    outcome = df["outcome"].astype(str) if "outcome" in df.columns else pd.Series(
-        "ok", index=df.index
+    outcome = (
+        df["outcome"].astype(str) if "outcome" in df.columns else pd.Series("ok", index=df.index)
     )
     keep = latency.notna().to_numpy()
     latency, outcome, df = latency[keep], outcome[keep], df[keep]
@@ -202,8 +207,14 @@ def latency_distribution(
             counts, _ = np.histogram(lat[out == o], bins=edges)
             if counts.any():
                 # One artist per outcome (stairs), not one rectangle per bin: much faster.
-                ax.stairs(bottom + counts, edges, baseline=bottom.copy(), fill=True,
-                          color=outcome_color(o), linewidth=0)
+                ax.stairs(
+                    bottom + counts,
+                    edges,
+                    baseline=bottom.copy(),
+                    fill=True,
+                    color=outcome_color(o),
+                    linewidth=0,
+                )
                 bottom += counts
         if timeout_s is not None:
             ax.axvline(timeout_s, color="#333333", linestyle=(0, (4, 3)), linewidth=1.1, zorder=3)
@@ -216,10 +227,28 @@ def latency_distribution(
         else:
             stats = "no calls"
         box = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5)
-        ax.text(0.005, 0.97, str(group), transform=ax.transAxes, ha="left", va="top",
-                fontsize=10, fontweight="bold", bbox=box)
-        ax.text(0.995, 0.97, stats, transform=ax.transAxes, ha="right", va="top",
-                fontsize=8.5, color="#333333", bbox=box)
+        ax.text(
+            0.005,
+            0.97,
+            str(group),
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=10,
+            fontweight="bold",
+            bbox=box,
+        )
+        ax.text(
+            0.995,
+            0.97,
+            stats,
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8.5,
+            color="#333333",
+            bbox=box,
+        )
     for ax in axes[:-1]:
         ax.tick_params(axis="x", labelbottom=False)
     axes[-1].set_xlim(0.0, top)
@@ -227,8 +256,16 @@ def latency_distribution(
     fig.supylabel("calls", fontsize=10, x=0.01)
     handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
     if timeout_s is not None:
-        handles.append(Line2D([], [], color="#333333", linestyle=(0, (4, 3)), linewidth=1.1,
-                              label=f"timeout = {timeout_s:g} s"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="#333333",
+                linestyle=(0, (4, 3)),
+                linewidth=1.1,
+                label=f"timeout = {timeout_s:g} s",
+            )
+        )
     name = by if by is not None else "all calls"
     fig = finish(fig, axes[0], title=title or f"Latency by {name}", handles=handles)
     if n > 1:
@@ -293,4 +330,3 @@ def _pack(lanes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.n
                 sub[i] = r
     nrows = {name: len(rows) for name, rows in free_at.items()}
     return sub, np.array([nrows[name] for name in lanes], dtype=int)
-

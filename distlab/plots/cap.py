@@ -35,10 +35,13 @@ CAP_OUTCOMES = {
 
 def _bars(ax, starts, ends, ys, colors, height: float, minimum: float) -> None:
     widths = np.maximum(np.asarray(ends, float) - np.asarray(starts, float), minimum)
-    boxes = [((x, y - height / 2), (x + w, y - height / 2), (x + w, y + height / 2),
-              (x, y + height / 2)) for x, w, y in zip(starts, widths, ys)]
-    ax.add_collection(PolyCollection(boxes, facecolors=colors, edgecolors="#333333",
-                                     linewidths=0.3, zorder=3))
+    boxes = [
+        ((x, y - height / 2), (x + w, y - height / 2), (x + w, y + height / 2), (x, y + height / 2))
+        for x, w, y in zip(starts, widths, ys)
+    ]
+    ax.add_collection(
+        PolyCollection(boxes, facecolors=colors, edgecolors="#333333", linewidths=0.3, zorder=3)
+    )
 
 
 def cap_timeline(result, *, title: str | None = None) -> Figure:
@@ -48,10 +51,14 @@ def cap_timeline(result, *, title: str | None = None) -> Figure:
 
     ``result`` is a :class:`~distlab.experiments.cap.CapResult`.
     """
-    ops = check_frame("result.operations", result.operations,
-                      ("client", "side", "start", "end", "outcome"))
-    lanes = (ops[["client", "side"]].drop_duplicates("client")
-             .sort_values(["side", "client"], key=lambda c: c.astype(str)))
+    ops = check_frame(
+        "result.operations", result.operations, ("client", "side", "start", "end", "outcome")
+    )
+    lanes = (
+        ops[["client", "side"]]
+        .drop_duplicates("client")
+        .sort_values(["side", "client"], key=lambda c: c.astype(str))
+    )
     order = [f"{row.client} ({row.side})" for row in lanes.itertuples(index=False)]
     lane_of = {row.client: i for i, row in enumerate(lanes.itertuples(index=False))}
     fig, ax = new_figure(figsize=(9.0, 1.6 + 0.42 * max(len(order), 1)))
@@ -66,20 +73,36 @@ def cap_timeline(result, *, title: str | None = None) -> Figure:
     for mask, height in ((writes, 0.66), (~writes, 0.3)):  # writes tall, reads short
         rows = ops[mask]
         colors = [outcome_color(CAP_OUTCOMES.get(o, o)) for o in rows["outcome"]]
-        _bars(ax, rows["start"], ends[mask], rows["client"].map(lane_of), colors, height,
-              end * 0.004)
+        _bars(
+            ax, rows["start"], ends[mask], rows["client"].map(lane_of), colors, height, end * 0.004
+        )
     for outcome in dict.fromkeys(ops["outcome"]):
-        ax.add_line(Line2D([], [], color=outcome_color(CAP_OUTCOMES.get(outcome, outcome)),
-                           linewidth=6, label=outcome.replace("_", " ")))
+        ax.add_line(
+            Line2D(
+                [],
+                [],
+                color=outcome_color(CAP_OUTCOMES.get(outcome, outcome)),
+                linewidth=6,
+                label=outcome.replace("_", " "),
+            )
+        )
     ax.set_yticks(range(len(order)), order, fontsize=8.5)
     ax.set_ylim(-0.7, len(order) - 0.3)
     ax.invert_yaxis()
     ax.set_xlim(0, end * 1.02)
     counts = ops["outcome"].value_counts()
-    subtitle = (", ".join(f"{int(counts[o])} {o.replace('_', ' ')}" for o in counts.index)
-                + "; tall bars: writes, short bars: reads")
-    return finish(fig, ax, title=title or "Operations during a partition", subtitle=subtitle,
-                  xlabel="time (s)", legend_title="operation")
+    subtitle = (
+        ", ".join(f"{int(counts[o])} {o.replace('_', ' ')}" for o in counts.index)
+        + "; tall bars: writes, short bars: reads"
+    )
+    return finish(
+        fig,
+        ax,
+        title=title or "Operations during a partition",
+        subtitle=subtitle,
+        xlabel="time (s)",
+        legend_title="operation",
+    )
 
 
 def tradeoff_figure(summaries: dict[str, dict], *, title: str | None = None) -> Figure:
@@ -95,8 +118,10 @@ def tradeoff_figure(summaries: dict[str, dict], *, title: str | None = None) -> 
     names = list(summaries)
     fig, (left, right) = new_figure(1, 2, figsize=(9.5, 3.6))
     x = np.arange(len(names))
-    sides = (("availability_majority", "majority side", OKABE_ITO["blue"]),
-             ("availability_minority", "minority side", OKABE_ITO["grey"]))
+    sides = (
+        ("availability_majority", "majority side", OKABE_ITO["blue"]),
+        ("availability_minority", "minority side", OKABE_ITO["grey"]),
+    )
     for i, (key, label, color) in enumerate(sides):
         values = [100 * float(summaries[n].get(key, np.nan)) for n in names]
         bars = left.bar(x + (i - 0.5) * 0.38, values, width=0.38, color=color, label=label)
@@ -104,22 +129,27 @@ def tradeoff_figure(summaries: dict[str, dict], *, title: str | None = None) -> 
     left.set_xticks(x, names, fontsize=8.5)
     left.set_ylim(0, 118)
     left.set_ylabel("operations answered during\nthe partition (%)", fontsize=9)
-    anomalies = (("stale_reads", "stale reads", "stale_read"),
-                 ("lost_writes", "lost writes", "lost_write"),
-                 ("conflicting_writes", "conflicting writes", "error"))
+    anomalies = (
+        ("stale_reads", "stale reads", "stale_read"),
+        ("lost_writes", "lost writes", "lost_write"),
+        ("conflicting_writes", "conflicting writes", "error"),
+    )
     for i, (key, label, outcome) in enumerate(anomalies):
         values = [float(summaries[n].get(key, 0) or 0) for n in names]
-        bars = right.bar(x + (i - 1) * 0.27, values, width=0.27, color=outcome_color(outcome),
-                         label=label)
+        bars = right.bar(
+            x + (i - 1) * 0.27, values, width=0.27, color=outcome_color(outcome), label=label
+        )
         right.bar_label(bars, fmt="%.0f", fontsize=7.5, padding=1)
-    verdicts = [f"{n}\n{summaries[n].get('verdict', '?')}"
-                + ("\nconverged" if summaries[n].get("converged") else "") for n in names]
+    verdicts = [
+        f"{n}\n{summaries[n].get('verdict', '?')}"
+        + ("\nconverged" if summaries[n].get("converged") else "")
+        for n in names
+    ]
     right.set_xticks(x, verdicts, fontsize=7.5)
     right.set_ylabel("anomalies", fontsize=9)
     top = max([float(summaries[n].get(k, 0) or 0) for n in names for k, _, _ in anomalies] + [1])
     right.set_ylim(0, top * 1.25)
-    return finish(fig, left, title=title or "The same partition, different stores",
-                  legend_title="")
+    return finish(fig, left, title=title or "The same partition, different stores", legend_title="")
 
 
 _TYPE_STYLE = {"ok": "ok", "fail": "error", "info": "timeout"}
@@ -170,11 +200,26 @@ def history_intervals(history, *, title: str | None = None) -> Figure:
         y = lane[row.process]
         stop = end if not math.isfinite(row.complete) else row.complete
         color = outcome_color(_TYPE_STYLE.get(row.type, "other"))
-        ax.barh(y, stop - row.invoke, left=row.invoke, height=0.5, color=color, alpha=0.85,
-                linestyle="--" if row.type == "info" else "-", edgecolor="#333333",
-                linewidth=0.6)
-        ax.text((row.invoke + stop) / 2, y, _describe(row), ha="center", va="center",
-                fontsize=8.5, color="#111111")
+        ax.barh(
+            y,
+            stop - row.invoke,
+            left=row.invoke,
+            height=0.5,
+            color=color,
+            alpha=0.85,
+            linestyle="--" if row.type == "info" else "-",
+            edgecolor="#333333",
+            linewidth=0.6,
+        )
+        ax.text(
+            (row.invoke + stop) / 2,
+            y,
+            _describe(row),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            color="#111111",
+        )
     for kind, outcome in _TYPE_STYLE.items():
         if (ops["type"] == kind).any():
             ax.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=kind))
@@ -182,8 +227,13 @@ def history_intervals(history, *, title: str | None = None) -> Figure:
     ax.set_ylim(-0.6, len(processes) - 0.4)
     ax.invert_yaxis()
     ax.set_xlim(0, end)
-    return finish(fig, ax, title=title or "A history: each operation from invocation to completion",
-                  xlabel="time", legend_title="operation")
+    return finish(
+        fig,
+        ax,
+        title=title or "A history: each operation from invocation to completion",
+        xlabel="time",
+        legend_title="operation",
+    )
 
 
 def use_case_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -201,21 +251,47 @@ def use_case_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     for i, store in enumerate(stores):
         rows = table[table["store"] == store].set_index("consequence").reindex(consequences)
         y = np.arange(len(consequences)) + (i - (len(stores) - 1) / 2) * height
-        colors = [outcome_color("error") if harmful else OKABE_ITO["grey"]
-                  for harmful in rows["harmful"].fillna(False)]
+        colors = [
+            outcome_color("error") if harmful else OKABE_ITO["grey"]
+            for harmful in rows["harmful"].fillna(False)
+        ]
         verdict = rows["verdict"].iloc[0] if "verdict" in rows else ""
         # Stores are told apart by their labels on the bars (hatching is slow to draw).
-        bars = ax.barh(y, rows["count"].fillna(0), height=height * 0.92, color=colors,
-                       alpha=1.0 - 0.3 * i / max(len(stores) - 1, 1), edgecolor="white",
-                       linewidth=0.5, label=f"{store}" + (f" ({verdict})" if verdict else ""))
-        ax.bar_label(bars, labels=[f"{store}: {int(c)}" for c in rows["count"].fillna(0)],
-                     fontsize=7.5, padding=2)
-    ax.set_yticks(range(len(consequences)), [c if len(c) < 48 else c[:46] + "…"
-                                             for c in consequences], fontsize=8.5)
+        bars = ax.barh(
+            y,
+            rows["count"].fillna(0),
+            height=height * 0.92,
+            color=colors,
+            alpha=1.0 - 0.3 * i / max(len(stores) - 1, 1),
+            edgecolor="white",
+            linewidth=0.5,
+            label=f"{store}" + (f" ({verdict})" if verdict else ""),
+        )
+        ax.bar_label(
+            bars,
+            labels=[f"{store}: {int(c)}" for c in rows["count"].fillna(0)],
+            fontsize=7.5,
+            padding=2,
+        )
+    ax.set_yticks(
+        range(len(consequences)),
+        [c if len(c) < 48 else c[:46] + "…" for c in consequences],
+        fontsize=8.5,
+    )
     ax.invert_yaxis()
     ax.set_xlim(0, max(float(table["count"].max()), 1.0) * 1.3)
-    verdicts = "; ".join(f"{store}: {table.loc[table['store'] == store, 'verdict'].iloc[0]}"
-                         for store in stores) if "verdict" in table else ""
-    return finish(fig, ax, title=title or "What the partition means for this use case",
-                  subtitle="red: harmful for the use case, grey: tolerable. " + verdicts,
-                  xlabel="count in the run", legend=None)
+    verdicts = (
+        "; ".join(
+            f"{store}: {table.loc[table['store'] == store, 'verdict'].iloc[0]}" for store in stores
+        )
+        if "verdict" in table
+        else ""
+    )
+    return finish(
+        fig,
+        ax,
+        title=title or "What the partition means for this use case",
+        subtitle="red: harmful for the use case, grey: tolerable. " + verdicts,
+        xlabel="count in the run",
+        legend=None,
+    )

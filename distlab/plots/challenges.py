@@ -25,7 +25,9 @@ __all__ = [
 _OUTCOMES = ("ok", "error", "timeout")
 
 
-def partial_failure_figure(result, *, title: str | None = None, timeout_s: float | None = None) -> Figure:
+def partial_failure_figure(
+    result, *, title: str | None = None, timeout_s: float | None = None
+) -> Figure:
     """One lane per service: each request's latency as the user saw it, against its arrival time.
 
     Within a lane, height is latency, from 0 at the lane's floor to the highest latency of the
@@ -49,11 +51,24 @@ def partial_failure_figure(result, *, title: str | None = None, timeout_s: float
         for outcome in _OUTCOMES:
             rows = mine[mine["outcome"] == outcome]
             if len(rows):
-                ax.scatter(rows["arrival"], floor + rows["latency_s"] / top * height, s=10,
-                           color=outcome_color(outcome), label=outcome, linewidths=0, zorder=3)
+                ax.scatter(
+                    rows["arrival"],
+                    floor + rows["latency_s"] / top * height,
+                    s=10,
+                    color=outcome_color(outcome),
+                    label=outcome,
+                    linewidths=0,
+                    zorder=3,
+                )
         if timeout_s is not None:
-            ax.axhline(floor + timeout_s / top * height, color=OKABE_ITO["grey"], linestyle="--",
-                       linewidth=1, label=f"caller timeout ({timeout_s:g} s)", zorder=2)
+            ax.axhline(
+                floor + timeout_s / top * height,
+                color=OKABE_ITO["grey"],
+                linestyle="--",
+                linewidth=1,
+                label=f"caller timeout ({timeout_s:g} s)",
+                zorder=2,
+            )
         ok = float((mine["outcome"] == "ok").mean()) if len(mine) else float("nan")
         p99 = float(mine["latency_s"].quantile(0.99)) if len(mine) else float("nan")
         labels.append(f"{service} ({health[service]})\n{ok:.0%} ok, p99 {p99:.2f} s")
@@ -61,9 +76,12 @@ def partial_failure_figure(result, *, title: str | None = None, timeout_s: float
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(-0.1, len(services))
     return finish(
-        fig, ax, title=title or "Requests to four services through one caller",
+        fig,
+        ax,
+        title=title or "Requests to four services through one caller",
         subtitle=f"height in each lane: latency seen by the user, 0 to {top:.1f} s",
-        xlabel="request arrival time (s)", legend_title="outcome",
+        xlabel="request arrival time (s)",
+        legend_title="outcome",
     )
 
 
@@ -89,8 +107,11 @@ def ambiguity_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure
     ax.invert_yaxis()
     ax.set_xlim(0, max(counts + [1]) * 1.15)
     return finish(
-        fig, ax, title=title or f"{len(table)} requests with a timeout: what really happened",
-        xlabel="requests", legend=None,
+        fig,
+        ax,
+        title=title or f"{len(table)} requests with a timeout: what really happened",
+        xlabel="requests",
+        legend=None,
     )
 
 
@@ -101,19 +122,28 @@ def write_race_figure(table: pd.DataFrame, *, title: str | None = None) -> Figur
     """
     fig, ax = new_figure(figsize=(7.5, 3.2))
     arrival_gap = (table["arrived_1"] - table["arrived_2"]) * 1000
-    winners = [("user 2", "ok", "user 2's later write stuck"),
-               ("user 1", "error", "user 1's earlier write stuck")]
+    winners = [
+        ("user 2", "ok", "user 2's later write stuck"),
+        ("user 1", "error", "user 1's earlier write stuck"),
+    ]
     step = 2.0  # ms; 0 is a bin edge, so each bar holds one winner only
     bins = np.arange(np.floor(arrival_gap.min() / step) * step, arrival_gap.max() + step, step)
     for winner, color, label in winners:
-        ax.hist(arrival_gap[table["winner"] == winner], bins=bins, color=outcome_color(color),
-                label=label, alpha=0.85)
+        ax.hist(
+            arrival_gap[table["winner"] == winner],
+            bins=bins,
+            color=outcome_color(color),
+            label=label,
+            alpha=0.85,
+        )
     ax.axvline(0, color=OKABE_ITO["grey"], linewidth=1)
     share = float(table["earlier_write_won"].mean())
     return finish(
-        fig, ax,
+        fig,
+        ax,
         title=title or f"{len(table)} races: the earlier write won {share:.0%} of the time",
-        xlabel="arrival of user 1's write minus arrival of user 2's (ms)", ylabel="trials",
+        xlabel="arrival of user 1's write minus arrival of user 2's (ms)",
+        ylabel="trials",
         legend="inside",
     )
 
@@ -138,8 +168,14 @@ def clock_order_figure(table: pd.DataFrame, *, title: str | None = None, show: i
     ax.add_collection(LineCollection(segments, colors=colors, linewidths=1.4, zorder=2))
     for server, color in ((1, OKABE_ITO["blue"]), (2, OKABE_ITO["sky_blue"])):
         mine = (head["server"] == server).to_numpy()
-        ax.scatter(true_ms[mine], np.ones(mine.sum()), color=color, s=22, zorder=3,
-                   label=f"server {server}")
+        ax.scatter(
+            true_ms[mine],
+            np.ones(mine.sum()),
+            color=color,
+            s=22,
+            zorder=3,
+            label=f"server {server}",
+        )
         ax.scatter(stamp_ms[mine], np.zeros(mine.sum()), color=color, s=22, zorder=3, marker="s")
     ax.plot([], [], color=outcome_color("error"), label="order flipped by the timestamps")
     ax.set_yticks([0, 1], ["timestamp", "true time"])
@@ -147,7 +183,8 @@ def clock_order_figure(table: pd.DataFrame, *, title: str | None = None, show: i
     ax.set_xlim(min(true_ms.min(), stamp_ms.min()) - 2, max(true_ms.max(), stamp_ms.max()) + 2)
     share = float(table["misordered"].mean())
     return finish(
-        fig, ax,
+        fig,
+        ax,
         title=title or f"Two clocks: {share:.0%} of {len(table)} events stamped out of order",
         subtitle=f"the first {len(head)} events; server 2's clock is ahead",
         xlabel="time (ms)",

@@ -28,8 +28,13 @@ def figure_png(fig: Figure, *, tight: bool = False, fast: bool = True) -> bytes:
     the picture, so a few kilobytes more are worth the milliseconds saved.
     """
     buffer = BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight" if tight else None,
-                pil_kwargs={"compress_level": 1} if fast else None)
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=fig.dpi,
+        bbox_inches="tight" if tight else None,
+        pil_kwargs={"compress_level": 1} if fast else None,
+    )
     return buffer.getvalue()
 
 

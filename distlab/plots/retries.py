@@ -58,17 +58,17 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
     clients = list(dict.fromkeys(attempts["client"]))
     shown = clients[:max_clients]
     lane = {client: i for i, client in enumerate(reversed(shown))}
-    fig, (top, bottom) = new_figure(
-        2, 1, sharex=True, figsize=(9.0, 5.0), height_ratios=(3.0, 1.2)
-    )
+    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 5.0), height_ratios=(3.0, 1.2))
     rows = attempts[attempts["client"].isin(lane)]
     span = max(float(attempts["end"].max()) if len(attempts) else 1.0, 1e-9)
     y = rows["client"].map(lane).to_numpy(dtype=float)
     width = np.maximum((rows["end"] - rows["start"]).to_numpy(dtype=float), 0.004 * span)
     colors = [outcome_color(o) for o in rows["outcome"]]
     starts = rows["start"].to_numpy(dtype=float)
-    boxes = [((x0, y0 - 0.275), (x0 + w, y0 - 0.275), (x0 + w, y0 + 0.275), (x0, y0 + 0.275))
-             for x0, w, y0 in zip(starts, width, y)]
+    boxes = [
+        ((x0, y0 - 0.275), (x0 + w, y0 - 0.275), (x0 + w, y0 + 0.275), (x0, y0 + 0.275))
+        for x0, w, y0 in zip(starts, width, y)
+    ]
     # One collection for every bar: a Rectangle per attempt is slow to build and to draw.
     top.add_collection(PolyCollection(boxes, facecolors=colors, linewidths=0, zorder=3))
     for outcome in dict.fromkeys(rows["outcome"]):
@@ -79,16 +79,33 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
     if len(waits):
         wait_y = waits["client"].map(lane).to_numpy(dtype=float)
         segments = np.stack(
-            [np.column_stack([previous_end[waits.index], wait_y]),
-             np.column_stack([waits["start"], wait_y])], axis=1,
+            [
+                np.column_stack([previous_end[waits.index], wait_y]),
+                np.column_stack([waits["start"], wait_y]),
+            ],
+            axis=1,
         )
-        top.add_collection(LineCollection(segments, colors=OKABE_ITO["grey"], linewidths=1.2,
-                                          linestyles=(0, (1, 2)), zorder=2,
-                                          label="waiting (backoff)"))
+        top.add_collection(
+            LineCollection(
+                segments,
+                colors=OKABE_ITO["grey"],
+                linewidths=1.2,
+                linestyles=(0, (1, 2)),
+                zorder=2,
+                label="waiting (backoff)",
+            )
+        )
     gave_up = rows[rows["gave_up"].astype(bool)] if "gave_up" in rows else rows.iloc[:0]
     if len(gave_up):
-        top.scatter(gave_up["end"], gave_up["client"].map(lane), marker="x", s=40, zorder=4,
-                    color=OKABE_ITO["black"], label="gave up")
+        top.scatter(
+            gave_up["end"],
+            gave_up["client"].map(lane),
+            marker="x",
+            s=40,
+            zorder=4,
+            color=OKABE_ITO["black"],
+            label="gave up",
+        )
 
     top.set_yticks(range(len(shown)), list(reversed(shown)), fontsize=8.5)
     top.set_ylim(-0.6, len(shown) - 0.4)
@@ -99,18 +116,27 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
 
     load = getattr(result, "load", None)
     if load is not None and len(load):
-        bottom.step(load["time"], load["rate_per_s"], where="post", color=OKABE_ITO["blue"],
-                    linewidth=1.2)
-        bottom.fill_between(load["time"], load["rate_per_s"], step="post",
-                            color=OKABE_ITO["blue"], alpha=0.25, linewidth=0)
+        bottom.step(
+            load["time"], load["rate_per_s"], where="post", color=OKABE_ITO["blue"], linewidth=1.2
+        )
+        bottom.fill_between(
+            load["time"],
+            load["rate_per_s"],
+            step="post",
+            color=OKABE_ITO["blue"],
+            alpha=0.25,
+            linewidth=0,
+        )
     bottom.set_ylabel("attempts/s", fontsize=9)
     bottom.set_ylim(bottom=0)
     hidden = len(clients) - len(shown)
-    subtitle = (f"{len(attempts)} attempts by {len(clients)} clients"
-                + (f"; {len(shown)} lanes shown" if hidden else ""))
+    subtitle = f"{len(attempts)} attempts by {len(clients)} clients" + (
+        f"; {len(shown)} lanes shown" if hidden else ""
+    )
     bottom.set_xlabel("time (s)")
-    return finish(fig, top, title=title or "Retry timeline", subtitle=subtitle,
-                  legend_title="attempt")
+    return finish(
+        fig, top, title=title or "Retry timeline", subtitle=subtitle, legend_title="attempt"
+    )
 
 
 def contention_figure(curves: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -135,8 +161,11 @@ def contention_figure(curves: pd.DataFrame, *, title: str | None = None) -> Figu
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     return finish(
-        fig, left, title=title or "Optimistic concurrency under contention: backoff strategies",
-        xlabel="clients", legend_title="backoff",
+        fig,
+        left,
+        title=title or "Optimistic concurrency under contention: backoff strategies",
+        xlabel="clients",
+        legend_title="backoff",
     )
 
 
@@ -156,20 +185,34 @@ def backoff_figure(samples: pd.DataFrame, *, title: str | None = None) -> Figure
         x = rows["retry"].to_numpy(dtype=float) + rng.uniform(-0.18, 0.18, size=len(rows))
         ax.scatter(x, rows["delay_s"], s=4, color=color, alpha=0.35, linewidths=0)
         means = rows.groupby("retry")["delay_s"].mean()
-        ax.plot(means.index, means.to_numpy(), color=color, linewidth=1.8, marker="o",
-                markersize=3)
+        ax.plot(means.index, means.to_numpy(), color=color, linewidth=1.8, marker="o", markersize=3)
         name = "exponential (no jitter)" if strategy == "exponential" else f"{strategy} jitter"
-        ax.text(0.03, 0.97, name, transform=ax.transAxes, va="top", fontsize=9.5,
-                color=color, fontweight="bold")
+        ax.text(
+            0.03,
+            0.97,
+            name,
+            transform=ax.transAxes,
+            va="top",
+            fontsize=9.5,
+            color=color,
+            fontweight="bold",
+        )
         ax.set_xticks(sorted(rows["retry"].unique()))
         ax.set_xlabel("retry")
     axes[0].set_ylim(0, float(samples["delay_s"].max()) * 1.22 or 1.0)  # room for the names
     axes[0].set_ylabel("wait before the retry (s)")
-    return finish(fig, axes[0], title=title or "How long each strategy waits before retry n",
-                  subtitle="dots: individual draws; line: the mean", legend=None)
+    return finish(
+        fig,
+        axes[0],
+        title=title or "How long each strategy waits before retry n",
+        subtitle="dots: individual draws; line: the mean",
+        legend=None,
+    )
 
 
-def storm_figure(result, *, capacity_per_s: float | None = None, title: str | None = None) -> Figure:
+def storm_figure(
+    result, *, capacity_per_s: float | None = None, title: str | None = None
+) -> Figure:
     """The load on a recovering service, one panel per strategy, stacked by what each attempt got.
 
     ``result`` is a :class:`~distlab.experiments.retries.StormResult`; ``capacity_per_s`` draws
@@ -177,8 +220,9 @@ def storm_figure(result, *, capacity_per_s: float | None = None, title: str | No
     """
     load = check_frame("result.load", result.load, ("strategy", "time", "rate_per_s"))
     strategies = list(dict.fromkeys(load["strategy"]))
-    fig, axes = new_figure(len(strategies), 1, sharex=True, sharey=True,
-                           figsize=(9.0, 1.2 + 1.5 * len(strategies)))
+    fig, axes = new_figure(
+        len(strategies), 1, sharex=True, sharey=True, figsize=(9.0, 1.2 + 1.5 * len(strategies))
+    )
     axes = [axes] if len(strategies) == 1 else axes
     recovery = result.recovery.set_index("strategy")
     end = float(load["time"].max()) if len(load) else 1.0
@@ -189,20 +233,44 @@ def storm_figure(result, *, capacity_per_s: float | None = None, title: str | No
         for column, outcome in _STORM_PARTS:
             if column in rows:
                 height = rows[column].to_numpy(dtype=float) / width
-                ax.bar(rows["time"], height, width=width, bottom=bottom, align="edge",
-                       color=outcome_color(outcome), label=column, linewidth=0)
+                ax.bar(
+                    rows["time"],
+                    height,
+                    width=width,
+                    bottom=bottom,
+                    align="edge",
+                    color=outcome_color(outcome),
+                    label=column,
+                    linewidth=0,
+                )
                 bottom += height
         if capacity_per_s is not None:
-            ax.axhline(capacity_per_s, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
-                       label="service capacity")
+            ax.axhline(
+                capacity_per_s,
+                color=OKABE_ITO["black"],
+                linestyle="--",
+                linewidth=1,
+                label="service capacity",
+            )
         shade_bands(ax, getattr(result, "health", None), until=end)
         caught_up = recovery.loc[strategy, "caught_up_at_s"]
-        ax.text(1.0, 0.95, f"{strategy}: all served at {caught_up:.1f} s", transform=ax.transAxes,
-                ha="right", va="top", fontsize=8.5)
+        ax.text(
+            1.0,
+            0.95,
+            f"{strategy}: all served at {caught_up:.1f} s",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8.5,
+        )
         ax.set_ylabel("attempts/s", fontsize=9)
     axes[-1].set_xlabel("time (s)")
-    return finish(fig, axes[0], title=title or "A retry storm: many clients, one recovering service",
-                  legend_title="attempt got")
+    return finish(
+        fig,
+        axes[0],
+        title=title or "A retry storm: many clients, one recovering service",
+        legend_title="attempt got",
+    )
 
 
 def amplification_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -214,8 +282,12 @@ def amplification_figure(table: pd.DataFrame, *, title: str | None = None) -> Fi
     check_frame("table", table, ("layer", "calls", "mode"))
     modes = list(dict.fromkeys(table["mode"]))
     layers = sorted(table["layer"].unique())
-    palette = [OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"],
-               OKABE_ITO["orange"]]
+    palette = [
+        OKABE_ITO["vermillion"],
+        OKABE_ITO["blue"],
+        OKABE_ITO["bluish_green"],
+        OKABE_ITO["orange"],
+    ]
     fig, ax = new_figure(figsize=(8.5, 3.6))
     width = 0.8 / max(len(modes), 1)
     for i, mode in enumerate(modes):
@@ -224,11 +296,15 @@ def amplification_figure(table: pd.DataFrame, *, title: str | None = None) -> Fi
         bars = ax.bar(x, rows["calls"], width=width, color=palette[i % len(palette)], label=mode)
         ax.bar_label(bars, fontsize=8, padding=1)
     plain_log_scale(ax.yaxis)
-    ax.set_xticks(range(len(layers)), [f"layer {n}" + (" (top)" if n == 1 else "")
-                                       for n in layers])
+    ax.set_xticks(range(len(layers)), [f"layer {n}" + (" (top)" if n == 1 else "") for n in layers])
     ax.set_ylim(0.8, float(table["calls"].max()) * 3)
-    return finish(fig, ax, title=title or "One user request, retried at every layer",
-                  ylabel="requests received (log scale)", legend_title="who retries")
+    return finish(
+        fig,
+        ax,
+        title=title or "One user request, retried at every layer",
+        ylabel="requests received (log scale)",
+        legend_title="who retries",
+    )
 
 
 def budget_figure(result, *, title: str | None = None) -> Figure:
@@ -237,17 +313,27 @@ def budget_figure(result, *, title: str | None = None) -> Figure:
     ``result`` is a :class:`~distlab.experiments.retries.BudgetEffectResult`.
     """
     load = check_frame("result.load", result.load, ("variant", "time", "rate_per_s", "queue"))
-    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 4.6),
-                                    height_ratios=(2.2, 1.0))
+    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 4.6), height_ratios=(2.2, 1.0))
     end = float(load["time"].max()) if len(load) else 1.0
     for variant, rows in load.groupby("variant", sort=False):
         color = _VARIANT_COLORS.get(variant, OKABE_ITO["grey"])
-        top.step(rows["time"], rows["rate_per_s"], where="post", color=color, linewidth=1.6,
-                 label=variant)
+        top.step(
+            rows["time"],
+            rows["rate_per_s"],
+            where="post",
+            color=color,
+            linewidth=1.6,
+            label=variant,
+        )
         bottom.step(rows["time"], rows["queue"], where="post", color=color, linewidth=1.4)
     if "base_rate_per_s" in load and len(load):
-        top.axhline(float(load["base_rate_per_s"].iloc[0]), color=OKABE_ITO["black"],
-                    linestyle="--", linewidth=1, label="user requests/s")
+        top.axhline(
+            float(load["base_rate_per_s"].iloc[0]),
+            color=OKABE_ITO["black"],
+            linestyle="--",
+            linewidth=1,
+            label="user requests/s",
+        )
     for ax in (top, bottom):
         shade_bands(ax, getattr(result, "health", None), until=end)
         ax.set_ylim(bottom=0)
@@ -255,10 +341,17 @@ def budget_figure(result, *, title: str | None = None) -> Figure:
     bottom.set_ylabel("queue", fontsize=9)
     bottom.set_xlabel("time (s)")
     summary = result.summary()
-    parts = [f"{v}: load ×{summary.loc[v, 'load_ratio']:.2f}, drained {summary.loc[v, 'recovery_s']:.2f} s after"
-             for v in summary.index]
-    return finish(fig, top, title=title or "A dependency stalls: retries with and without a budget",
-                  subtitle="; ".join(parts), legend_title="retries")
+    parts = [
+        f"{v}: load ×{summary.loc[v, 'load_ratio']:.2f}, drained {summary.loc[v, 'recovery_s']:.2f} s after"
+        for v in summary.index
+    ]
+    return finish(
+        fig,
+        top,
+        title=title or "A dependency stalls: retries with and without a budget",
+        subtitle="; ".join(parts),
+        legend_title="retries",
+    )
 
 
 _VERDICT_COLORS = (
@@ -278,15 +371,30 @@ def idempotency_figure(variants: dict[str, pd.DataFrame], *, title: str | None =
     names = list(variants)
     left = np.zeros(len(names))
     for verdict, outcome in _VERDICT_COLORS:
-        counts = np.array([int((check_frame(f"variants[{n!r}]", variants[n], ("verdict",))
-                                ["verdict"] == verdict).sum()) for n in names])
+        counts = np.array(
+            [
+                int(
+                    (
+                        check_frame(f"variants[{n!r}]", variants[n], ("verdict",))["verdict"]
+                        == verdict
+                    ).sum()
+                )
+                for n in names
+            ]
+        )
         bars = ax.barh(names, counts, left=left, color=outcome_color(outcome), label=verdict)
-        ax.bar_label(bars, labels=[str(c) if c else "" for c in counts], label_type="center",
-                     fontsize=8.5)
+        ax.bar_label(
+            bars, labels=[str(c) if c else "" for c in counts], label_type="center", fontsize=8.5
+        )
         left += counts
     ax.invert_yaxis()
-    return finish(fig, ax, title=title or "Retried payments: what happened to each one",
-                  xlabel="payments", legend_title="payment")
+    return finish(
+        fig,
+        ax,
+        title=title or "Retried payments: what happened to each one",
+        xlabel="payments",
+        legend_title="payment",
+    )
 
 
 def contention_run_figure(runs: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -304,11 +412,21 @@ def contention_run_figure(runs: pd.DataFrame, *, title: str | None = None) -> Fi
         done = np.sort(rows.loc[rows["ok"], "end"].to_numpy(dtype=float))
         color, _ = strategy_style(strategy)
         last = f", last at {done[-1]:.1f} s" if len(done) else ""
-        ax.step(np.concatenate([[done[0] if len(done) else 0.0], done]),
-                np.arange(len(done) + 1), where="post", color=color, linewidth=1.8,
-                label=f"{strategy}: {len(rows):,} calls{last}")
+        ax.step(
+            np.concatenate([[done[0] if len(done) else 0.0], done]),
+            np.arange(len(done) + 1),
+            where="post",
+            color=color,
+            linewidth=1.8,
+            label=f"{strategy}: {len(rows):,} calls{last}",
+        )
     plain_log_scale(ax.xaxis)
     ax.set_ylim(0, clients * 1.05)
-    return finish(fig, ax, title=title or f"{clients} clients race to update one record",
-                  xlabel="time (s, log scale)", ylabel="clients done",
-                  legend_title="backoff: work, completion")
+    return finish(
+        fig,
+        ax,
+        title=title or f"{clients} clients race to update one record",
+        xlabel="time (s, log scale)",
+        ylabel="clients done",
+        legend_title="backoff: work, completion",
+    )

@@ -104,9 +104,7 @@ def message_sequence(
 
     # Node lines.
     if node_order:
-        ax.hlines(
-            list(y_of.values()), t_start, t_end, colors="#444444", linewidth=1.0, zorder=1
-        )
+        ax.hlines(list(y_of.values()), t_start, t_end, colors="#444444", linewidth=1.0, zorder=1)
 
     # Delivered messages: one quiver for all arrows.
     send_idx = shown_sends.set_index("msg_id")
@@ -132,16 +130,24 @@ def message_sequence(
         subtitle = f"{n_total} messages sent: {counts}"
     if n_total == 0 and len(drops) == 0:
         ax.text(
-            0.5, 0.5, "no messages in this event log", transform=ax.transAxes,
-            ha="center", va="center", color="#777777", fontsize=10,
+            0.5,
+            0.5,
+            "no messages in this event log",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="#777777",
+            fontsize=10,
         )
         subtitle = "0 messages"
     handles = []
     if n_delivered:
-        handles.append(Line2D([], [], color=OUTCOME_COLORS["delivered"], linewidth=1.5,
-                              label="delivered"))
+        handles.append(
+            Line2D([], [], color=OUTCOME_COLORS["delivered"], linewidth=1.5, label="delivered")
+        )
     return finish(
-        fig, ax,
+        fig,
+        ax,
         handles=handles,
         title=title or "Message sequence",
         xlabel="time (s)",
@@ -202,10 +208,20 @@ def _draw_deliveries(ax, send_idx: pd.DataFrame, delivers: pd.DataFrame, y_of: d
     # Arrow heads sized in points, independent of the data range: lines + a quiver of unit
     # vectors would distort; a quiver in data units with scale=1 draws exact arrows.
     ax.quiver(
-        x0, src, x1 - x0, dst - src,
-        angles="xy", scale_units="xy", scale=1,
-        color=color, width=0.0022, headwidth=4.5, headlength=6, headaxislength=5.5,
-        alpha=0.85, zorder=3,
+        x0,
+        src,
+        x1 - x0,
+        dst - src,
+        angles="xy",
+        scale_units="xy",
+        scale=1,
+        color=color,
+        width=0.0022,
+        headwidth=4.5,
+        headlength=6,
+        headaxislength=5.5,
+        alpha=0.85,
+        zorder=3,
     )
     return int(len(x0))
 
@@ -250,13 +266,24 @@ def _draw_drops(ax, send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> 
         if segments:
             ax.add_collection(
                 LineCollection(
-                    segments, colors=color, linewidths=0.9, linestyles=(0, (2, 2)),
-                    alpha=0.7, zorder=2,
+                    segments,
+                    colors=color,
+                    linewidths=0.9,
+                    linestyles=(0, (2, 2)),
+                    alpha=0.7,
+                    zorder=2,
                 )
             )
         ax.scatter(
-            xs, ys, marker="X", s=42, color=color, edgecolors="white", linewidths=0.5,
-            zorder=4, label=_DROP_LABELS.get(reason, f"dropped: {reason}"),
+            xs,
+            ys,
+            marker="X",
+            s=42,
+            color=color,
+            edgecolors="white",
+            linewidths=0.5,
+            zorder=4,
+            label=_DROP_LABELS.get(reason, f"dropped: {reason}"),
         )
     return n
 
@@ -292,11 +319,18 @@ def _shade_network_states(ax, ev: pd.DataFrame, y_of: dict, t_end: float, faults
         shade_bands(ax, _bands(periods, "partitioned"), until=t_end, alpha=0.14)
 
     # Crashed nodes, on their own line.
-    _shade_per_node(ax, ev[kind.isin(["crash", "restart"])], y_of, t_end,
-                    starts=lambda r: r.kind == "crash", label="crashed")
+    _shade_per_node(
+        ax,
+        ev[kind.isin(["crash", "restart"])],
+        y_of,
+        t_end,
+        starts=lambda r: r.kind == "crash",
+        label="crashed",
+    )
     # Slow nodes: a slow row with factor 1 ends the slowness.
-    _shade_per_node(ax, ev[kind == "slow"], y_of, t_end,
-                    starts=lambda r: _factor(r.detail) != 1.0, label="slow")
+    _shade_per_node(
+        ax, ev[kind == "slow"], y_of, t_end, starts=lambda r: _factor(r.detail) != 1.0, label="slow"
+    )
 
     # Other faults over the whole height.
     if faults is not None:
@@ -335,8 +369,13 @@ def _shade_per_node(ax, rows: pd.DataFrame, y_of: dict, t_end: float, *, starts,
     for node, spans in periods.items():
         y = y_of[node]
         shade_bands(
-            ax, _bands(spans, label), y=(y - 0.32, y + 0.32), until=t_end, alpha=0.3,
-            colors={label: STATE_COLORS[label]}, zorder=0.5,
+            ax,
+            _bands(spans, label),
+            y=(y - 0.32, y + 0.32),
+            until=t_end,
+            alpha=0.3,
+            colors={label: STATE_COLORS[label]},
+            zorder=0.5,
         )
 
 

@@ -264,12 +264,11 @@ def shade_bands(
         color = (colors or {}).get(label) or band_color(state, kind, label)
         legend_label = label if label not in labelled else "_nolegend_"
         labelled.add(label)
-        common = dict(
-            facecolor=color, alpha=alpha, linewidth=0, zorder=zorder, label=legend_label
-        )
+        common = dict(facecolor=color, alpha=alpha, linewidth=0, zorder=zorder, label=legend_label)
         if y is None:  # full height: x in data, y in axes coordinates, as axvspan does
-            patch = Rectangle((start, 0.0), end - start, 1.0,
-                              transform=ax.get_xaxis_transform(), **common)
+            patch = Rectangle(
+                (start, 0.0), end - start, 1.0, transform=ax.get_xaxis_transform(), **common
+            )
         else:
             patch = Rectangle((start, y[0]), end - start, y[1] - y[0], **common)
         # add_artist, then one data-limit update for all bands: add_patch/axvspan recompute the
@@ -373,8 +372,14 @@ def finish(
         ax.set_title(title, fontsize=11, loc="left", pad=17 if subtitle else 6)
     if subtitle:
         ax.text(
-            0.0, 1.015, subtitle, transform=ax.transAxes, fontsize=8.5, color="#555555",
-            ha="left", va="bottom",
+            0.0,
+            1.015,
+            subtitle,
+            transform=ax.transAxes,
+            fontsize=8.5,
+            color="#555555",
+            ha="left",
+            va="bottom",
         )
     if xlabel is not None:
         ax.set_xlabel(xlabel)
@@ -390,13 +395,24 @@ def finish(
         # Beside the plot area, level with its top: below the title, so a long title never
         # runs into the legend.
         fig.legend(
-            entries, labels, loc="upper left", fontsize=8.5, title=legend_title,
-            title_fontsize=9, frameon=False, alignment="left",
+            entries,
+            labels,
+            loc="upper left",
+            fontsize=8.5,
+            title=legend_title,
+            title_fontsize=9,
+            frameon=False,
+            alignment="left",
             bbox_to_anchor=(1.0 - legend_width / fig.get_figwidth(), fig.subplotpars.top),
         )
     elif entries:
         ax.legend(
-            entries, labels, fontsize=8.5, title=legend_title, title_fontsize=9, framealpha=0.9,
+            entries,
+            labels,
+            fontsize=8.5,
+            title=legend_title,
+            title_fontsize=9,
+            framealpha=0.9,
         )
     return fig
 
@@ -431,7 +447,8 @@ def _set_margins(fig: Figure, *, right_in: float, title: bool, subtitle: bool) -
         if ylabel.get_text():
             label_w = (
                 _text_width_in(ylabel.get_text(), ylabel.get_size()) + 0.1
-                if ylabel.get_rotation() == 0 else 0.3
+                if ylabel.get_rotation() == 0
+                else 0.3
             )
         left_in = max(left_in, 0.15 + label_w + tick_w + 0.1)
     if getattr(fig, "_supylabel", None) is not None:

@@ -101,9 +101,13 @@ def _watch(breaker: CircuitBreaker, world: World) -> None:
     def listener(event: dict[str, Any]) -> None:
         if event["kind"] == "transition":
             cell[0].log(
-                "breaker_transition", breaker=event["breaker"], from_state=event["from_state"],
-                state=event["state"], failure_rate=event["failure_rate"],
-                slow_call_rate=event["slow_call_rate"], at=event["time"],
+                "breaker_transition",
+                breaker=event["breaker"],
+                from_state=event["from_state"],
+                state=event["state"],
+                failure_rate=event["failure_rate"],
+                slow_call_rate=event["slow_call_rate"],
+                at=event["time"],
             )
 
     breaker.subscribe(listener)
@@ -168,24 +172,25 @@ def breaker_call(
     ['OPEN', 'HALF_OPEN', 'CLOSED']
     """
     _check_call(net, src, dst, timeout_s, breaker, retry, retry_placement, on_attempt)
-    return net._env.process(
-        _breaker_call(net, src, dst, request, float(timeout_s), breaker, retry, retry_placement,
-                      on_attempt)
+    return net.env.process(
+        _breaker_call(
+            net, src, dst, request, float(timeout_s), breaker, retry, retry_placement, on_attempt
+        )
     )
 
 
 def _check_call(net, src, dst, timeout_s, breaker, retry, retry_placement, on_attempt) -> None:
     if not isinstance(net, Network):
         raise TypeError(f"net={net!r} must be a distlab.sim.Network")
-    net._check_node("src", src)
-    net._check_node("dst", dst)
+    net.check_node("src", src)
+    net.check_node("dst", dst)
     check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
     if not isinstance(breaker, CircuitBreaker):
         raise TypeError(
             f"breaker={breaker!r} must be a distlab.breaker.CircuitBreaker "
             "(made with clock=sim_clock(world))"
         )
-    now = net._env.now
+    now = net.env.now
     seen = breaker.clock()
     if seen != now:
         raise ValueError(
@@ -209,27 +214,36 @@ def _breaker_call(net, src, dst, body, timeout_s, breaker, retry, placement, on_
         return result
     if placement == "inside":
         return (yield from _retried(net, src, dst, body, timeout_s, retry, on_attempt, breaker))
-    env = net._env
+    env = net.env
     if not breaker.try_acquire():
         return _rejected(net, src, dst, breaker, env.now)
     state = breaker.state.value
     result = yield from _retried(net, src, dst, body, timeout_s, retry, on_attempt, None)
     _report(breaker, result)
-    return BreakerCallResult(result.request_id, result.outcome, result.value, result.error,
-                             result.started, result.ended, result.latency, state,
-                             result.attempts)
+    return BreakerCallResult(
+        result.request_id,
+        result.outcome,
+        result.value,
+        result.error,
+        result.started,
+        result.ended,
+        result.latency,
+        state,
+        result.attempts,
+    )
 
 
 def _guarded(net, src, dst, body, timeout_s, breaker):
     """One attempt through the breaker."""
-    env = net._env
+    env = net.env
     if not breaker.try_acquire():
         return _rejected(net, src, dst, breaker, env.now)
     state = breaker.state.value
     r: CallResult = yield from _call(net, src, dst, body, timeout_s)
     _report(breaker, r)
-    return BreakerCallResult(r.request_id, r.outcome, r.value, r.error, r.started, r.ended,
-                             r.latency, state)
+    return BreakerCallResult(
+        r.request_id, r.outcome, r.value, r.error, r.started, r.ended, r.latency, state
+    )
 
 
 def _report(breaker: CircuitBreaker, result: CallResult) -> None:
@@ -248,11 +262,13 @@ def _rejected(net, src, dst, breaker, now) -> BreakerCallResult:
 def _retried(net, src, dst, body, timeout_s, policy, on_attempt, breaker):
     """Attempts per ``policy``, each through ``breaker`` if one is given: the retry driver's own
     loop, where a rejection is judged as a :class:`~distlab.breaker.CircuitOpenError`."""
-    started = net._env.now
+    started = net.env.now
     if breaker is None:
+
         def attempt():
             return _call(net, src, dst, body, timeout_s)
     else:
+
         def attempt():
             return _guarded(net, src, dst, body, timeout_s, breaker)
 
@@ -262,7 +278,16 @@ def _retried(net, src, dst, body, timeout_s, policy, on_attempt, breaker):
         return CallFailed.of(result)
 
     result, attempts = yield from _retry_loop(net, src, dst, policy, on_attempt, attempt, failure)
-    end = net._env.now
+    end = net.env.now
     breaker_state = getattr(result, "breaker_state", "CLOSED")
-    return BreakerCallResult(result.request_id, result.outcome, result.value, result.error,
-                             started, end, end - started, breaker_state, attempts)
+    return BreakerCallResult(
+        result.request_id,
+        result.outcome,
+        result.value,
+        result.error,
+        started,
+        end,
+        end - started,
+        breaker_state,
+        attempts,
+    )

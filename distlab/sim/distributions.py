@@ -286,9 +286,7 @@ class Mixture(Distribution):
         dists: list[Distribution] = []
         for i, pair in enumerate(pairs):
             if not isinstance(pair, tuple | list) or len(pair) != 2:
-                raise TypeError(
-                    f"components[{i}]={pair!r} must be a (weight, distribution) pair"
-                )
+                raise TypeError(f"components[{i}]={pair!r} must be a (weight, distribution) pair")
             weights.append(check_number(f"components[{i}] weight", pair[0], minimum=0))
             dists.append(as_distribution(pair[1], name=f"components[{i}] distribution"))
         total = sum(weights)

@@ -103,7 +103,7 @@ class Partition(Fault):
         return "partition " + " | ".join("{" + ", ".join(map(str, g)) + "}" for g in self.groups)
 
     def _check(self, net: Network) -> None:
-        net._check_groups(tuple(self.groups))  # as Network.partition will, without applying it
+        net.check_groups(tuple(self.groups))  # as Network.partition will, without applying it
 
     def _start(self, net: Network) -> None:
         net.partition(*self.groups)
@@ -136,7 +136,7 @@ class Crash(Fault):
         return f"crash {self._node}"
 
     def _check(self, net: Network) -> None:
-        net._check_node("node", self._node)
+        net.check_node("node", self._node)
 
     def _start(self, net: Network) -> None:
         net.crash(self._node)
@@ -170,7 +170,7 @@ class SlowNode(Fault):
         return f"slow {self._node} ×{self.factor:g}"
 
     def _check(self, net: Network) -> None:
-        net._check_node("node", self._node)
+        net.check_node("node", self._node)
 
     def _start(self, net: Network) -> float:
         before = net.node(self._node).slow_factor
@@ -243,7 +243,7 @@ class FaultSchedule:
         """
         if not isinstance(net, Network):
             raise TypeError(f"net={net!r} must be a distlab.sim.Network")
-        now = net._env.now
+        now = net.env.now
         for i, fault in enumerate(self.faults):
             if fault.at < now:
                 raise ValueError(
@@ -251,7 +251,7 @@ class FaultSchedule:
                 )
             fault._check(net)
         for fault in self.faults:
-            net._env.process(_run_fault(net, fault))
+            net.env.process(_run_fault(net, fault))
 
     def bands(self, until: float | None = None) -> pd.DataFrame:
         """DataFrame(start, end, kind, label, node), one row per fault, for shading plots.
@@ -262,15 +262,13 @@ class FaultSchedule:
 
         limit = float("inf") if until is None else check_number("until", until, minimum=0)
         rows = [
-            (f.at, min(f.end, limit), f.kind, f.label, f.node)
-            for f in self.faults
-            if f.at < limit
+            (f.at, min(f.end, limit), f.kind, f.label, f.node) for f in self.faults if f.at < limit
         ]
         return pd.DataFrame(rows, columns=["start", "end", "kind", "label", "node"])
 
 
 def _run_fault(net: Network, fault: Fault):
-    env = net._env
+    env = net.env
     if fault.at > env.now:
         yield env.timeout(fault.at - env.now)
     saved = fault._start(net)

@@ -185,9 +185,8 @@ class Network:
         self._groups: dict[str, int] | None = None
         self._group_list: list[tuple[str, ...]] = []
         self._next_id = 0
-        self._next_request_id = 0  # used by distlab.sim.rpc
+        self._next_request_id = 0
         self._hooks: dict[int, Callable[[Message], Any]] = {}
-        self._drops_at_send = 0
         self._uniform_buf: list[float] = []
         self._uniform_i = 0
 
@@ -215,7 +214,7 @@ class Network:
         >>> net.node("a").alive
         True
         """
-        return self._nodes[self._check_node("node", name)]
+        return self._nodes[self.check_node("node", name)]
 
     @property
     def nodes(self) -> list[str]:
@@ -250,19 +249,76 @@ class Network:
         rest = [n for n in self._nodes if n not in self._groups]
         return named + ([rest] if rest else [])
 
-    def _check_node(self, param: str, name: Any) -> str:
+    @property
+    def env(self) -> simpy.Environment:
+        """The SimPy environment of the network's world (``world.env``)."""
+        return self._env
+
+    def new_request_id(self) -> int:
+        """A fresh request id, unique in this network (0, 1, 2, ...), for request/response protocols.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World())
+        >>> net.new_request_id(), net.new_request_id()
+        (0, 1)
+        """
+        rid = self._next_request_id
+        self._next_request_id = rid + 1
+        return rid
+
+    def check_node(self, param: str, name: Any) -> str:
+        """Return ``name`` if it is a node of this network, else raise a ``ValueError`` that names
+        ``param`` and the nodes allowed.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.check_node("dst", "b")
+        Traceback (most recent call last):
+        ...
+        ValueError: dst='b' is not one of 'a'
+        """
         if name in self._nodes:
             return name
         if not self._nodes:
             raise ValueError(f"{param}={name!r} is not a node: the network has no nodes yet")
         return check_choice(param, name, self._nodes)  # raises, naming the allowed nodes
 
+    def can_reach(self, a: str, b: str) -> bool:
+        """Whether a message from ``a`` can reach ``b`` now: both alive, on the same side of any
+        partition, and the link not cut (loss < 1). A perfect failure detector, as the course's
+        ``getHealthyNodes()`` assumes.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a"); _ = net.add_node("b")
+        >>> net.partition(["a"], ["b"]); net.can_reach("a", "b")
+        False
+        """
+        nodes = self._nodes
+        if not (nodes[self.check_node("a", a)].alive and nodes[self.check_node("b", b)].alive):
+            return False
+        groups = self._groups
+        if groups is not None and groups.get(a, -1) != groups.get(b, -1):
+            return False
+        if a == b:
+            return True
+        link = self._links.get((a, b))
+        return link is None or link.loss < 1.0
+
     # -- sending -------------------------------------------------------------------------------
-    def send(self, src: str, dst: str, payload: Any = None) -> int:
+    def send(
+        self,
+        src: str,
+        dst: str,
+        payload: Any = None,
+        *,
+        on_delivery: Callable[[Message], Any] | None = None,
+    ) -> int:
         """Send ``payload`` from ``src`` to ``dst``; return the message id. Fire and forget.
 
         The message is delivered into ``dst``'s inbox (or handed to its ``on_message``) after the
-        link latency, unless it is lost, cut by a partition or meets a crashed node.
+        link latency, unless it is lost, cut by a partition or meets a crashed node. With
+        ``on_delivery``, a delivered message is handed to ``on_delivery(message)`` instead of the
+        node (RPC replies go straight to the waiting call this way, not to the inbox).
 
         >>> from distlab.sim import World, Network
         >>> world = World(); net = Network(world, latency=0.1)
@@ -274,12 +330,14 @@ class Network:
         s = nodes.get(src)
         d = nodes.get(dst)
         if s is None or d is None:
-            self._check_node("src", src)
-            self._check_node("dst", dst)
+            self.check_node("src", src)
+            self.check_node("dst", dst)
+        if on_delivery is not None and not callable(on_delivery):
+            raise TypeError(f"on_delivery={on_delivery!r} must be callable (message -> None)")
         mid = self._next_id
         self._next_id = mid + 1
         env = self._env
-        now = env._now
+        now = env.now
         world = self.world
         rec = world._records if world.log_messages else None
         if rec is not None:
@@ -309,17 +367,8 @@ class Network:
             timeout.callbacks.append(self._lost)
         else:
             timeout.callbacks.append(self._arrive)
-        return mid
-
-    def _send(self, src: str, dst: str, payload: Any, hook: Callable[[Message], Any] | None) -> int:
-        """Send a message whose delivery calls ``hook(message)`` instead of the node's handler.
-
-        Used for RPC responses: the reply goes straight to the waiting call, not to the inbox.
-        """
-        before = self._drops_at_send
-        mid = self.send(src, dst, payload)
-        if hook is not None and self._drops_at_send == before:
-            self._hooks[mid] = hook
+        if on_delivery is not None:
+            self._hooks[mid] = on_delivery
         return mid
 
     def _uniform(self) -> float:
@@ -332,12 +381,11 @@ class Network:
         return buf[i]
 
     def _drop_at_send(self, rec: list | None, now: float, src: str, dst: str, mid: int, why: str):
-        self._drops_at_send += 1
         if rec is not None:
             rec.append((now, "drop", src, src, dst, mid, why, None, None))
 
     def _arrive(self, event: simpy.events.Event) -> None:
-        msg: Message = event._value
+        msg: Message = event.value
         dst = msg.dst
         d = self._nodes[dst]
         world = self.world
@@ -350,7 +398,7 @@ class Network:
             self._drop_at_arrival(rec, msg, "partition")
             return
         if rec is not None:
-            rec.append((self._env._now, "deliver", dst, msg.src, dst, msg.msg_id, None, None, None))
+            rec.append((self._env.now, "deliver", dst, msg.src, dst, msg.msg_id, None, None, None))
         if self._hooks:
             hook = self._hooks.pop(msg.msg_id, None)
             if hook is not None:
@@ -363,7 +411,7 @@ class Network:
             handler(msg)
 
     def _lost(self, event: simpy.events.Event) -> None:
-        msg: Message = event._value
+        msg: Message = event.value
         world = self.world
         self._drop_at_arrival(world._records if world.log_messages else None, msg, "loss")
 
@@ -372,7 +420,7 @@ class Network:
             self._hooks.pop(msg.msg_id, None)
         if rec is not None:
             dst = msg.dst
-            rec.append((self._env._now, "drop", dst, msg.src, dst, msg.msg_id, why, None, None))
+            rec.append((self._env.now, "drop", dst, msg.src, dst, msg.msg_id, why, None, None))
 
     # -- links ---------------------------------------------------------------------------------
     def set_link(
@@ -393,8 +441,8 @@ class Network:
         >>> _ = net.add_node("eu"); _ = net.add_node("us")
         >>> net.set_link("eu", "us", latency=Exponential(0.08), loss=0.01)
         """
-        self._check_node("src", src)
-        self._check_node("dst", dst)
+        self.check_node("src", src)
+        self.check_node("dst", dst)
         sampler = None
         if latency is not None:
             sampler = _Sampler(as_distribution(latency, name="latency"), self.world.rng)
@@ -444,13 +492,13 @@ class Network:
         >>> net.groups
         [['a', 'b'], ['c'], ['d']]
         """
-        where, group_list = self._check_groups(groups)
+        where, group_list = self.check_groups(groups)
         self._groups = where
         self._group_list = group_list
         detail = " | ".join("{" + ", ".join(g) + "}" for g in (self.groups or []))
         self.world.log("partition", detail=detail)
 
-    def _check_groups(
+    def check_groups(
         self, groups: tuple[Iterable[str] | str, ...]
     ) -> tuple[dict[str, int], list[tuple[str, ...]]]:
         """Validate partition groups; return node -> group index and the groups as tuples."""
@@ -468,7 +516,7 @@ class Network:
             if not members:
                 raise ValueError(f"groups[{gi}]=[] is empty: each group needs at least one node")
             for name in members:
-                self._check_node(f"groups[{gi}] node", name)
+                self.check_node(f"groups[{gi}] node", name)
                 if name in where:
                     raise ValueError(
                         f"groups: node={name!r} appears in groups[{where[name]}] and groups[{gi}]; "

@@ -107,8 +107,8 @@ def retry_call(
     """
     if not isinstance(net, Network):
         raise TypeError(f"net={net!r} must be a distlab.sim.Network")
-    net._check_node("src", src)
-    net._check_node("dst", dst)
+    net.check_node("src", src)
+    net.check_node("dst", dst)
     timeout_s = check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
     if policy is None:
         policy = RetryPolicy()
@@ -116,7 +116,7 @@ def retry_call(
         raise TypeError(f"policy={policy!r} must be a distlab.retry.RetryPolicy")
     if on_attempt is not None and not callable(on_attempt):
         raise TypeError(f"on_attempt={on_attempt!r} must be callable(n, result, decision) or None")
-    return net._env.process(_retry_call(net, src, dst, request, timeout_s, policy, on_attempt))
+    return net.env.process(_retry_call(net, src, dst, request, timeout_s, policy, on_attempt))
 
 
 def _retry_call(
@@ -147,7 +147,7 @@ def _retry_loop(
     turns a failed result into the exception the policy judges (default: :class:`CallFailed`).
     Logs ``retry_wait`` and ``give_up``, calls the hooks, counts the call in the policy's stats.
     Returns the last result and the number of attempts. (The breaker driver reuses it.)"""
-    env = net._env
+    env = net.env
     world = net.world
     state = policy.start(env.now, rng=world.rng)
     failure = failure or CallFailed.of
@@ -167,16 +167,24 @@ def _retry_loop(
             policy.record(state, succeeded=decision.reason == "success")
             if decision.reason != "success":
                 world.log(
-                    "give_up", node=src, request_id=result.request_id, reason=decision.reason,
-                    attempt=n, service=dst,
+                    "give_up",
+                    node=src,
+                    request_id=result.request_id,
+                    reason=decision.reason,
+                    attempt=n,
+                    service=dst,
                 )
                 if policy.on_give_up is not None:
                     policy.on_give_up(state, outcome, decision.reason)
             return result, n
         delay = decision.delay
         world.log(
-            "retry_wait", node=src, request_id=result.request_id, detail=f"{delay:.3f}",
-            attempt=n, service=dst,
+            "retry_wait",
+            node=src,
+            request_id=result.request_id,
+            detail=f"{delay:.3f}",
+            attempt=n,
+            service=dst,
         )
         if policy.on_retry is not None:
             policy.on_retry(state, outcome, delay)

@@ -34,6 +34,10 @@ __all__ = ["Request", "Response", "CallResult", "call", "respond"]
 class Request:
     """The payload of a request message: what a service's handler receives.
 
+    ``on_reply`` is set by :func:`call`: the response is handed to it on delivery (pass it to
+    ``Network.send(..., on_delivery=request.on_reply)`` when answering by hand, or use
+    :func:`respond`).
+
     >>> Request(request_id=0, src="client", body="GET /")
     Request(request_id=0, src='client', body='GET /')
     """
@@ -41,7 +45,7 @@ class Request:
     request_id: int
     src: str
     body: Any = None
-    _reply: Callable[[Message], Any] | None = field(default=None, repr=False, compare=False)
+    on_reply: Callable[[Message], Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True, frozen=True)
@@ -107,17 +111,16 @@ def call(
     """
     if not isinstance(net, Network):
         raise TypeError(f"net={net!r} must be a distlab.sim.Network")
-    net._check_node("src", src)
-    net._check_node("dst", dst)
+    net.check_node("src", src)
+    net.check_node("dst", dst)
     timeout_s = check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
-    return net._env.process(_call(net, src, dst, request, timeout_s))
+    return net.env.process(_call(net, src, dst, request, timeout_s))
 
 
 def _call(net: Network, src: str, dst: str, body: Any, timeout_s: float):
-    env = net._env
+    env = net.env
     world = net.world
-    rid = net._next_request_id
-    net._next_request_id = rid + 1
+    rid = net.new_request_id()
     started = env.now
     world.log("call_start", node=src, request_id=rid, service=dst)
     done = env.event()
@@ -143,7 +146,12 @@ def _call(net: Network, src: str, dst: str, body: Any, timeout_s: float):
         outcome, value, error = "error", None, response.error
     latency = ended - started
     world.log(
-        "call_end", node=src, request_id=rid, outcome=outcome, latency=latency, service=dst,
+        "call_end",
+        node=src,
+        request_id=rid,
+        outcome=outcome,
+        latency=latency,
+        service=dst,
         detail=error,
     )
     return CallResult(rid, outcome, value, error, started, ended, latency)
@@ -167,4 +175,4 @@ def respond(net: Network, message: Message, value: Any = None, error: str | None
     if not isinstance(request, Request):
         raise TypeError(f"message.payload={request!r} must be a Request (sent by call())")
     response = Response(request.request_id, error is None, value if error is None else None, error)
-    return net._send(message.dst, message.src, response, request._reply)
+    return net.send(message.dst, message.src, response, on_delivery=request.on_reply)

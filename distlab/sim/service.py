@@ -290,7 +290,7 @@ class Service:
         if self.node.on_message is not None:
             raise ValueError(f"name={name!r} already has a message handler (another Service?)")
         self.name = name
-        self._env = net._env
+        self._env = net.env
         self._world = net.world
         self._sampler = _Sampler(self.service_time, net.world.rng)
         if any(isinstance(state, Recovering) for _, state in self.health.changes):
@@ -389,11 +389,20 @@ class Service:
         request: Request = msg.payload
         now = self._env.now
         self._world.log(
-            "request_end", node=self.name, dst=msg.src, request_id=request.request_id,
-            outcome="ok" if ok else "error", latency=now - arrived, detail=error,
+            "request_end",
+            node=self.name,
+            dst=msg.src,
+            request_id=request.request_id,
+            outcome="ok" if ok else "error",
+            latency=now - arrived,
+            detail=error,
         )
-        self.net._send(self.name, msg.src, Response(request.request_id, ok, value, error),
-                       request._reply)
+        self.net.send(
+            self.name,
+            msg.src,
+            Response(request.request_id, ok, value, error),
+            on_delivery=request.on_reply,
+        )
 
 
 class _ScheduledSlots(simpy.Resource):
@@ -401,8 +410,9 @@ class _ScheduledSlots(simpy.Resource):
     (``None``: unlimited), lowered to a :class:`Recovering` state's capacity while it holds.
     When the capacity rises, waiting requests are let in at once."""
 
-    def __init__(self, env: simpy.Environment, concurrency: int | None,
-                 health: HealthSchedule) -> None:
+    def __init__(
+        self, env: simpy.Environment, concurrency: int | None, health: HealthSchedule
+    ) -> None:
         super().__init__(env, capacity=concurrency or 1)
         self._base = concurrency if concurrency else float("inf")
         self._health = health

@@ -156,16 +156,7 @@ def reachable(net: Network, a: str, b: str) -> bool:
     >>> net.partition(["a"], ["b"]); reachable(net, "a", "b")
     False
     """
-    nodes = net._nodes
-    if not (nodes[a].alive and nodes[b].alive):
-        return False
-    groups = net._groups
-    if groups is not None and groups.get(a, -1) != groups.get(b, -1):
-        return False
-    if a == b:
-        return True
-    link = net._links.get((a, b))
-    return link is None or link.loss < 1.0
+    return net.can_reach(a, b)
 
 
 class ReplicatedStore:
@@ -213,8 +204,9 @@ class ReplicatedStore:
         self.names: list[str] = names
         self.index = {n: i for i, n in enumerate(names)}
         self.majority = len(names) // 2 + 1
-        self.phase_timeout_s = check_number("phase_timeout_s", phase_timeout_s, 0.0,
-                                            min_inclusive=False)
+        self.phase_timeout_s = check_number(
+            "phase_timeout_s", phase_timeout_s, 0.0, min_inclusive=False
+        )
         if anti_entropy_s is None:
             anti_entropy_s = {"ap": 0.1, "course-quorum": 0.0}.get(kind, 0.25)
         self.anti_entropy_s = check_number("anti_entropy_s", anti_entropy_s, 0.0)
@@ -297,22 +289,36 @@ class ReplicatedStore:
         r = yield call(self.net, client, node, ("op", f, key, value), timeout_s=timeout_s)
         end = self.env.now
         if r.outcome == "timeout":
-            return StoreResult(client, node, f, key, value, "timeout", None, None, "maybe",
-                               start, end, "timeout")
+            return StoreResult(
+                client, node, f, key, value, "timeout", None, None, "maybe", start, end, "timeout"
+            )
         if r.outcome == "error":
             effect = "maybe" if r.error.endswith("partial") else "no"
-            return StoreResult(client, node, f, key, value, "unavailable", None, None, effect,
-                               start, end, r.error)
+            return StoreResult(
+                client, node, f, key, value, "unavailable", None, None, effect, start, end, r.error
+            )
         status, result, stamp = r.value
         if status == "refused":
-            return StoreResult(client, node, f, key, value, "refused", result, stamp, "no",
-                               start, end)
+            return StoreResult(
+                client, node, f, key, value, "refused", result, stamp, "no", start, end
+            )
         if f != "read" and stamp in self.writes:
             rec = self.writes[stamp]
             rec.acked = True
             rec.start, rec.end = start, end  # the client's invocation and acknowledgement
-        return StoreResult(client, node, f, key, value, "ok", result if f == "read" else None,
-                           stamp, "no" if f == "read" else "yes", start, end)
+        return StoreResult(
+            client,
+            node,
+            f,
+            key,
+            value,
+            "ok",
+            result if f == "read" else None,
+            stamp,
+            "no" if f == "read" else "yes",
+            start,
+            end,
+        )
 
     # -- replicas ------------------------------------------------------------------------------
     def get(self, node: str, key: str) -> tuple[tuple, Any]:
@@ -341,8 +347,12 @@ class ReplicatedStore:
         self.env.process(check_at_start())
 
     def _check_converged(self) -> None:
-        if (self._watch_from is not None and self.converged_at is None
-                and self.env.now >= self._watch_from and self.converged()):
+        if (
+            self._watch_from is not None
+            and self.converged_at is None
+            and self.env.now >= self._watch_from
+            and self.converged()
+        ):
             self.converged_at = float(self.env.now)
 
     def _store(self, node: str, key: str, stamp: tuple, value: Any, *, blind: bool = False) -> bool:
@@ -367,7 +377,7 @@ class ReplicatedStore:
         for i, w in enumerate(recs):
             if not w.acked:
                 continue
-            for other in recs[i + 1:]:
+            for other in recs[i + 1 :]:
                 if other.base < w.stamp and (other.f == "cas" or other.end < w.start):
                     lost.append(w.stamp)
                     break
@@ -389,8 +399,9 @@ class ReplicatedStore:
                 stamp, value = self.get(name, payload[2])
                 self.net.send(name, msg.src, ("r", payload[1], name, stamp, value))
             elif kind == "s":  # ("s", rid, key, stamp, value) -> ("r", rid, node, stored)
-                stored = self._store(name, payload[2], payload[3], payload[4],
-                                     blind=self.kind == "course-quorum")
+                stored = self._store(
+                    name, payload[2], payload[3], payload[4], blind=self.kind == "course-quorum"
+                )
                 self.net.send(name, msg.src, ("r", payload[1], name, stored, None))
             elif kind == "r":
                 gather = self._pending.get(payload[1])
@@ -431,8 +442,13 @@ class ReplicatedStore:
                     stamp, value = self.get(coord, message[1])
                     gather.add((coord, stamp, value))
                 else:
-                    stored = self._store(coord, message[1], message[2], message[3],
-                                         blind=self.kind == "course-quorum")
+                    stored = self._store(
+                        coord,
+                        message[1],
+                        message[2],
+                        message[3],
+                        blind=self.kind == "course-quorum",
+                    )
                     gather.add((coord, stored, None))
             else:
                 self.net.send(coord, target, (kind, rid) + message[1:])

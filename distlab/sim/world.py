@@ -28,7 +28,14 @@ __all__ = ["World", "EVENT_COLUMNS"]
 
 #: The columns every event log starts with, in this order.
 EVENT_COLUMNS: tuple[str, ...] = (
-    "time", "kind", "node", "src", "dst", "msg_id", "reason", "detail",
+    "time",
+    "kind",
+    "node",
+    "src",
+    "dst",
+    "msg_id",
+    "reason",
+    "detail",
 )
 _FIXED = frozenset(EVENT_COLUMNS[2:])
 _INT_COLUMNS = ("msg_id",)

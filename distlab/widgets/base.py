@@ -142,7 +142,9 @@ class Explorer:
         self.preset_dropdown: widgets.Dropdown | None = None
         if self.presets:
             self.preset_dropdown = widgets.Dropdown(
-                options=[CUSTOM, *self.presets], value=CUSTOM, description="preset",
+                options=[CUSTOM, *self.presets],
+                value=CUSTOM,
+                description="preset",
                 layout=widgets.Layout(width="560px"),
             )
             self.preset_dropdown.observe(self._on_preset, names="value")
@@ -185,9 +187,7 @@ class Explorer:
             fig = self.plot(result, dict(params))
             t2 = time.perf_counter()
             if not isinstance(fig, Figure):
-                raise TypeError(
-                    f"plot returned {type(fig).__name__}, expected a matplotlib Figure"
-                )
+                raise TypeError(f"plot returned {type(fig).__name__}, expected a matplotlib Figure")
             png = figure_png(fig)
             t3 = time.perf_counter()
         except (ValueError, TypeError) as exc:

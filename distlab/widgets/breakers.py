@@ -23,26 +23,48 @@ _KINDS = [("sliding window (resilience4j)", "window"), ("course text: 5 in a row
 def _controls() -> dict[str, w.Widget]:
     def slider(cls, value, low, high, step, label, fmt=None):
         extra = {"readout_format": fmt} if fmt else {}
-        return cls(value, min=low, max=high, step=step, description=label, style=_STYLE,
-                   layout=_LAYOUT, **extra)
+        return cls(
+            value,
+            min=low,
+            max=high,
+            step=step,
+            description=label,
+            style=_STYLE,
+            layout=_LAYOUT,
+            **extra,
+        )
 
     return {
-        "kind": w.Dropdown(options=_KINDS, value="window", description="breaker", style=_STYLE,
-                           layout=_LAYOUT),
-        "schedule": w.Dropdown(options=SCHEDULES, value="outage", description="dependency",
-                               style=_STYLE, layout=_LAYOUT),
-        "failure_rate_threshold": slider(w.FloatSlider, 50, 5, 100, 5, "failure threshold (%)",
-                                         ".0f"),
-        "slow_call_rate_threshold": slider(w.FloatSlider, 80, 5, 100, 5,
-                                           "slow-call threshold (%)", ".0f"),
+        "kind": w.Dropdown(
+            options=_KINDS, value="window", description="breaker", style=_STYLE, layout=_LAYOUT
+        ),
+        "schedule": w.Dropdown(
+            options=SCHEDULES,
+            value="outage",
+            description="dependency",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
+        "failure_rate_threshold": slider(
+            w.FloatSlider, 50, 5, 100, 5, "failure threshold (%)", ".0f"
+        ),
+        "slow_call_rate_threshold": slider(
+            w.FloatSlider, 80, 5, 100, 5, "slow-call threshold (%)", ".0f"
+        ),
         "slow_call_duration": slider(w.FloatSlider, 2.0, 0.5, 5.0, 0.5, "slow above (s)", ".1f"),
-        "window_type": w.Dropdown(options=("count", "time"), value="count",
-                                  description="window", style=_STYLE, layout=_LAYOUT),
+        "window_type": w.Dropdown(
+            options=("count", "time"),
+            value="count",
+            description="window",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
         "window_size": slider(w.IntSlider, 20, 1, 100, 1, "window (calls or s)"),
         "minimum_calls": slider(w.IntSlider, 10, 1, 100, 1, "minimum calls"),
         "wait_in_open": slider(w.FloatSlider, 5.0, 1.0, 60.0, 1.0, "wait in open (s)", ".0f"),
-        "growing_wait": w.Checkbox(True, description="double the wait each opening in a row",
-                                   style=_STYLE, layout=_LAYOUT),
+        "growing_wait": w.Checkbox(
+            True, description="double the wait each opening in a row", style=_STYLE, layout=_LAYOUT
+        ),
         "permitted_calls_in_half_open": slider(w.IntSlider, 3, 1, 20, 1, "half-open probes"),
         "rate_per_s": slider(w.FloatSlider, 2.0, 0.5, 10.0, 0.5, "calls per second", ".1f"),
         "seed": slider(w.IntSlider, 0, 0, 50, 1, "seed"),
@@ -52,22 +74,46 @@ def _controls() -> dict[str, w.Widget]:
 PRESETS = {
     "course text (5 consecutive, 60 s)": {"kind": "course", "wait_in_open": 60.0},
     "recommended": {
-        "kind": "window", "failure_rate_threshold": 50.0, "slow_call_rate_threshold": 80.0,
-        "slow_call_duration": 2.0, "window_type": "count", "window_size": 20,
-        "minimum_calls": 10, "wait_in_open": 5.0, "growing_wait": True,
+        "kind": "window",
+        "failure_rate_threshold": 50.0,
+        "slow_call_rate_threshold": 80.0,
+        "slow_call_duration": 2.0,
+        "window_type": "count",
+        "window_size": 20,
+        "minimum_calls": 10,
+        "wait_in_open": 5.0,
+        "growing_wait": True,
         "permitted_calls_in_half_open": 3,
     },
     "Hystrix's old defaults (10 s window, 50 %, 20 calls)": {
-        "kind": "window", "failure_rate_threshold": 50.0, "slow_call_rate_threshold": 100.0,
-        "window_type": "time", "window_size": 10, "minimum_calls": 20, "wait_in_open": 5.0,
-        "growing_wait": False, "permitted_calls_in_half_open": 1,
+        "kind": "window",
+        "failure_rate_threshold": 50.0,
+        "slow_call_rate_threshold": 100.0,
+        "window_type": "time",
+        "window_size": 10,
+        "minimum_calls": 20,
+        "wait_in_open": 5.0,
+        "growing_wait": False,
+        "permitted_calls_in_half_open": 1,
     },
 }
 
 
-def _run(kind, schedule, failure_rate_threshold, slow_call_rate_threshold, slow_call_duration,
-         window_type, window_size, minimum_calls, wait_in_open, growing_wait,
-         permitted_calls_in_half_open, rate_per_s, seed):
+def _run(
+    kind,
+    schedule,
+    failure_rate_threshold,
+    slow_call_rate_threshold,
+    slow_call_duration,
+    window_type,
+    window_size,
+    minimum_calls,
+    wait_in_open,
+    growing_wait,
+    permitted_calls_in_half_open,
+    rate_per_s,
+    seed,
+):
     if kind == "course":
         breaker = {"preset": "course", "wait_in_open": wait_in_open}
     else:
@@ -78,8 +124,11 @@ def _run(kind, schedule, failure_rate_threshold, slow_call_rate_threshold, slow_
             "window_type": window_type,
             "window_size": window_size,
             "minimum_calls": minimum_calls,
-            "wait_in_open": (exponential_wait(wait_in_open, 2.0, 8 * wait_in_open)
-                             if growing_wait else wait_in_open),
+            "wait_in_open": (
+                exponential_wait(wait_in_open, 2.0, 8 * wait_in_open)
+                if growing_wait
+                else wait_in_open
+            ),
             "permitted_calls_in_half_open": permitted_calls_in_half_open,
         }
     return transitions(breaker=breaker, schedule=schedule, rate_per_s=rate_per_s, seed=seed)
@@ -89,10 +138,12 @@ def _plot(result, params):
     if params["kind"] == "course":
         title = f"The course's breaker (5 failures in a row, {params['wait_in_open']:g} s open)"
     else:
-        title = (f"Window of {params['window_size']} {params['window_type'] == 'time' and 's' or 'calls'}"
-                 f", opens at {params['failure_rate_threshold']:g}% failures or "
-                 f"{params['slow_call_rate_threshold']:g}% slow, "
-                 f"{params['permitted_calls_in_half_open']} half-open probes")
+        title = (
+            f"Window of {params['window_size']} {params['window_type'] == 'time' and 's' or 'calls'}"
+            f", opens at {params['failure_rate_threshold']:g}% failures or "
+            f"{params['slow_call_rate_threshold']:g}% slow, "
+            f"{params['permitted_calls_in_half_open']} half-open probes"
+        )
     return breaker_timeline(result, title=title)
 
 

@@ -20,20 +20,47 @@ _LAYOUT = w.Layout(width="420px")
 
 def _partition_controls() -> dict[str, w.Widget]:
     return {
-        "store": w.Dropdown(options=STORES, value="cp", description="store", style=_STYLE,
-                            layout=_LAYOUT),
-        "nodes": w.IntSlider(5, min=3, max=7, description="nodes", style=_STYLE,
-                             layout=_LAYOUT),
-        "partition": w.Dropdown(options=PARTITIONS, value="majority-minority",
-                                description="partition", style=_STYLE, layout=_LAYOUT),
-        "partition_at_s": w.FloatSlider(0.5, min=0.0, max=1.5, step=0.1, readout_format=".1f",
-                                        description="partition at (s)", style=_STYLE,
-                                        layout=_LAYOUT),
-        "partition_s": w.FloatSlider(1.0, min=0.2, max=2.0, step=0.1, readout_format=".1f",
-                                     description="partition lasts (s)", style=_STYLE,
-                                     layout=_LAYOUT),
-        "read_share": w.FloatSlider(0.5, min=0.0, max=1.0, step=0.1, readout_format=".1f",
-                                    description="share of reads", style=_STYLE, layout=_LAYOUT),
+        "store": w.Dropdown(
+            options=STORES, value="cp", description="store", style=_STYLE, layout=_LAYOUT
+        ),
+        "nodes": w.IntSlider(5, min=3, max=7, description="nodes", style=_STYLE, layout=_LAYOUT),
+        "partition": w.Dropdown(
+            options=PARTITIONS,
+            value="majority-minority",
+            description="partition",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
+        "partition_at_s": w.FloatSlider(
+            0.5,
+            min=0.0,
+            max=1.5,
+            step=0.1,
+            readout_format=".1f",
+            description="partition at (s)",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
+        "partition_s": w.FloatSlider(
+            1.0,
+            min=0.2,
+            max=2.0,
+            step=0.1,
+            readout_format=".1f",
+            description="partition lasts (s)",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
+        "read_share": w.FloatSlider(
+            0.5,
+            min=0.0,
+            max=1.0,
+            step=0.1,
+            readout_format=".1f",
+            description="share of reads",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
         "seed": w.IntSlider(0, min=0, max=50, description="seed", style=_STYLE, layout=_LAYOUT),
     }
 
@@ -48,9 +75,11 @@ PARTITION_PRESETS = {
 
 def _partition_plot(result, params):
     summary = result.summary
-    title = (f"{params['store']} on {params['nodes']} nodes, {params['partition']} partition: "
-             f"{summary['verdict']}; minority side answered "
-             f"{summary.get('availability_minority', float('nan')):.0%}")
+    title = (
+        f"{params['store']} on {params['nodes']} nodes, {params['partition']} partition: "
+        f"{summary['verdict']}; minority side answered "
+        f"{summary.get('availability_minority', float('nan')):.0%}"
+    )
     return cap_timeline(result, title=title)
 
 
@@ -73,12 +102,28 @@ def partition_explorer() -> Explorer:
 
 def _use_case_controls() -> dict[str, w.Widget]:
     return {
-        "use_case": w.Dropdown(options=list(USE_CASES), value="e-commerce inventory",
-                               description="use case", style=_STYLE, layout=_LAYOUT),
-        "stores": w.SelectMultiple(options=STORES, value=("cp", "ap"), rows=4,
-                                   description="stores", style=_STYLE, layout=_LAYOUT),
-        "partition": w.Dropdown(options=PARTITIONS, value="majority-minority",
-                                description="partition", style=_STYLE, layout=_LAYOUT),
+        "use_case": w.Dropdown(
+            options=list(USE_CASES),
+            value="e-commerce inventory",
+            description="use case",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
+        "stores": w.SelectMultiple(
+            options=STORES,
+            value=("cp", "ap"),
+            rows=4,
+            description="stores",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
+        "partition": w.Dropdown(
+            options=PARTITIONS,
+            value="majority-minority",
+            description="partition",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
         "seed": w.IntSlider(0, min=0, max=50, description="seed", style=_STYLE, layout=_LAYOUT),
     }
 
@@ -86,15 +131,16 @@ def _use_case_controls() -> dict[str, w.Widget]:
 USE_CASE_PRESETS = {
     "inventory: CP against AP": {"use_case": "e-commerce inventory", "stores": ("cp", "ap")},
     "social media: CP against AP": {"use_case": "social media", "stores": ("cp", "ap")},
-    "banking: the course's CPDatabase": {"use_case": "banking",
-                                         "stores": ("cp", "course-quorum")},
+    "banking: the course's CPDatabase": {"use_case": "banking", "stores": ("cp", "course-quorum")},
 }
 
 
 def _use_case_plot(table, params):
     case = USE_CASES[params["use_case"]]
-    title = (f"{case.name}: the course picks {case.choice} ({case.reason.lower()}); "
-             f"{params['partition']} partition")
+    title = (
+        f"{case.name}: the course picks {case.choice} ({case.reason.lower()}); "
+        f"{params['partition']} partition"
+    )
     return use_case_figure(table, title=title)
 
 

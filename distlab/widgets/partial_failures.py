@@ -28,8 +28,14 @@ def _controls() -> dict[str, w.Widget]:
             40, min=1, max=100, step=1, description="D slower by (×)", style=_STYLE, layout=_LAYOUT
         ),
         "timeout_s": w.FloatSlider(
-            1.0, min=0.1, max=3.0, step=0.1, readout_format=".1f",
-            description="caller timeout (s)", style=_STYLE, layout=_LAYOUT,
+            1.0,
+            min=0.1,
+            max=3.0,
+            step=0.1,
+            readout_format=".1f",
+            description="caller timeout (s)",
+            style=_STYLE,
+            layout=_LAYOUT,
         ),
         "workers": w.IntSlider(
             4, min=1, max=16, description="caller workers", style=_STYLE, layout=_LAYOUT
@@ -43,16 +49,32 @@ def _controls() -> dict[str, w.Widget]:
 
 PRESETS = {
     "course text: A up, B down, C up, D slow": {
-        "d_state": "slow", "slow_factor": 40, "timeout_s": 1.0, "workers": 4, "rate_per_s": 16,
+        "d_state": "slow",
+        "slow_factor": 40,
+        "timeout_s": 1.0,
+        "workers": 4,
+        "rate_per_s": 16,
     },
     "D dead instead of slow": {
-        "d_state": "down", "slow_factor": 40, "timeout_s": 1.0, "workers": 4, "rate_per_s": 16,
+        "d_state": "down",
+        "slow_factor": 40,
+        "timeout_s": 1.0,
+        "workers": 4,
+        "rate_per_s": 16,
     },
     "D slow, short timeout": {
-        "d_state": "slow", "slow_factor": 40, "timeout_s": 0.3, "workers": 4, "rate_per_s": 16,
+        "d_state": "slow",
+        "slow_factor": 40,
+        "timeout_s": 0.3,
+        "workers": 4,
+        "rate_per_s": 16,
     },
     "D healthy": {
-        "d_state": "up", "slow_factor": 40, "timeout_s": 1.0, "workers": 4, "rate_per_s": 16,
+        "d_state": "up",
+        "slow_factor": 40,
+        "timeout_s": 1.0,
+        "workers": 4,
+        "rate_per_s": 16,
     },
 }
 

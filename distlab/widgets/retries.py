@@ -23,37 +23,77 @@ _CAPS = [("no cap", None), ("1 s", 1.0), ("2 s", 2.0), ("4 s", 4.0), ("8 s", 8.0
 
 def _timeline_controls() -> dict[str, w.Widget]:
     return {
-        "strategy": w.Dropdown(options=STRATEGIES, value="exponential", description="backoff",
-                               style=_STYLE, layout=_LAYOUT),
-        "base_s": w.FloatSlider(1.0, min=0.1, max=2.0, step=0.1, readout_format=".1f",
-                                description="base (s)", style=_STYLE, layout=_LAYOUT),
-        "cap_s": w.Dropdown(options=_CAPS, value=None, description="cap", style=_STYLE,
-                            layout=_LAYOUT),
-        "attempts": w.IntSlider(3, min=1, max=8, description="attempts (in all)", style=_STYLE,
-                                layout=_LAYOUT),
-        "clients": w.IntSlider(5, min=1, max=12, description="clients", style=_STYLE,
-                               layout=_LAYOUT),
-        "outage_s": w.FloatSlider(5.0, min=0.0, max=10.0, step=0.5, readout_format=".1f",
-                                  description="service down for (s)", style=_STYLE,
-                                  layout=_LAYOUT),
-        "budget": w.Checkbox(False, description="shared retry budget (10 tokens, 0.1)",
-                             style=_STYLE, layout=_LAYOUT),
+        "strategy": w.Dropdown(
+            options=STRATEGIES,
+            value="exponential",
+            description="backoff",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
+        "base_s": w.FloatSlider(
+            1.0,
+            min=0.1,
+            max=2.0,
+            step=0.1,
+            readout_format=".1f",
+            description="base (s)",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
+        "cap_s": w.Dropdown(
+            options=_CAPS, value=None, description="cap", style=_STYLE, layout=_LAYOUT
+        ),
+        "attempts": w.IntSlider(
+            3, min=1, max=8, description="attempts (in all)", style=_STYLE, layout=_LAYOUT
+        ),
+        "clients": w.IntSlider(
+            5, min=1, max=12, description="clients", style=_STYLE, layout=_LAYOUT
+        ),
+        "outage_s": w.FloatSlider(
+            5.0,
+            min=0.0,
+            max=10.0,
+            step=0.5,
+            readout_format=".1f",
+            description="service down for (s)",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
+        "budget": w.Checkbox(
+            False, description="shared retry budget (10 tokens, 0.1)", style=_STYLE, layout=_LAYOUT
+        ),
         "seed": w.IntSlider(0, min=0, max=50, description="seed", style=_STYLE, layout=_LAYOUT),
     }
 
 
 TIMELINE_PRESETS = {
     "course text: 3 attempts, 1 s, no jitter": {
-        "strategy": "exponential", "base_s": 1.0, "cap_s": None, "attempts": 3, "budget": False,
+        "strategy": "exponential",
+        "base_s": 1.0,
+        "cap_s": None,
+        "attempts": 3,
+        "budget": False,
     },
     "recommended: full jitter, cap, budget": {
-        "strategy": "full", "base_s": 0.5, "cap_s": 4.0, "attempts": 6, "budget": True,
+        "strategy": "full",
+        "base_s": 0.5,
+        "cap_s": 4.0,
+        "attempts": 6,
+        "budget": True,
     },
     "full jitter without a budget": {
-        "strategy": "full", "base_s": 0.5, "cap_s": 4.0, "attempts": 6, "budget": False,
+        "strategy": "full",
+        "base_s": 0.5,
+        "cap_s": 4.0,
+        "attempts": 6,
+        "budget": False,
     },
     "no backoff: retry at once": {
-        "strategy": "none", "base_s": 1.0, "cap_s": None, "attempts": 6, "budget": False,
+        "strategy": "none",
+        "base_s": 1.0,
+        "cap_s": None,
+        "attempts": 6,
+        "budget": False,
     },
 }
 
@@ -61,9 +101,11 @@ TIMELINE_PRESETS = {
 def _timeline_plot(result, params):
     cap = "no cap" if params["cap_s"] is None else f"cap {params['cap_s']:g} s"
     budget = ", budget" if params["budget"] else ""
-    title = (f"{params['clients']} clients, {params['strategy']} backoff from "
-             f"{params['base_s']:g} s ({cap}), {params['attempts']} attempts{budget}; "
-             f"service down for {params['outage_s']:g} s")
+    title = (
+        f"{params['clients']} clients, {params['strategy']} backoff from "
+        f"{params['base_s']:g} s ({cap}), {params['attempts']} attempts{budget}; "
+        f"service down for {params['outage_s']:g} s"
+    )
     return retry_timeline(result, title=title)
 
 
@@ -86,12 +128,17 @@ def retry_timeline_explorer() -> Explorer:
 
 def _contention_controls() -> dict[str, w.Widget]:
     return {
-        "clients": w.IntSlider(100, min=10, max=200, step=10, description="clients",
-                               style=_STYLE, layout=_LAYOUT),
-        "strategies": w.SelectMultiple(options=CONTENTION_STRATEGIES,
-                                       value=CONTENTION_STRATEGIES, rows=5,
-                                       description="strategies shown", style=_STYLE,
-                                       layout=_LAYOUT),
+        "clients": w.IntSlider(
+            100, min=10, max=200, step=10, description="clients", style=_STYLE, layout=_LAYOUT
+        ),
+        "strategies": w.SelectMultiple(
+            options=CONTENTION_STRATEGIES,
+            value=CONTENTION_STRATEGIES,
+            rows=5,
+            description="strategies shown",
+            style=_STYLE,
+            layout=_LAYOUT,
+        ),
         "seed": w.IntSlider(0, min=0, max=50, description="seed", style=_STYLE, layout=_LAYOUT),
     }
 

@@ -51,7 +51,9 @@ def fail(b: CircuitBreaker, duration: float = 0.01, exc: BaseException | None = 
 
 def transitions(b: CircuitBreaker) -> list[tuple[float, str, str]]:
     """(time, from_state, state) of every transition so far."""
-    return [(e["time"], e["from_state"], e["state"]) for e in b.events() if e["kind"] == "transition"]
+    return [
+        (e["time"], e["from_state"], e["state"]) for e in b.events() if e["kind"] == "transition"
+    ]
 
 
 def open_breaker(b: CircuitBreaker, clock: FakeClock) -> float:

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # so that the tests can `import breaker_fakes`
 
-from breaker_fakes import FakeClock  # noqa: E402
+from breaker_fakes import FakeClock
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def _run_threads(target, n=THREADS):
         try:
             start.wait()
             target(i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
@@ -38,8 +38,9 @@ def _run_threads(target, n=THREADS):
 
 def test_16_threads_x_10000_calls_with_failures_lose_no_count():
     # Never opens (it would take 100 % failures), so every count is known exactly.
-    b = CircuitBreaker(failure_rate_threshold=100, minimum_calls=10, window_size=50,
-                       ignore=KeyError)
+    b = CircuitBreaker(
+        failure_rate_threshold=100, minimum_calls=10, window_size=50, ignore=KeyError
+    )
 
     @b
     def work(i):
@@ -72,9 +73,15 @@ def test_threads_with_the_breaker_opening_and_closing_keep_exact_counts():
     def clock():
         return next(ticks) * 1e-6
 
-    b = CircuitBreaker(failure_rate_threshold=50, minimum_calls=5, window_size=10,
-                       wait_in_open=0.001, permitted_calls_in_half_open=2, clock=clock,
-                       ignore=KeyError)
+    b = CircuitBreaker(
+        failure_rate_threshold=50,
+        minimum_calls=5,
+        window_size=10,
+        wait_in_open=0.001,
+        permitted_calls_in_half_open=2,
+        clock=clock,
+        ignore=KeyError,
+    )
     seen = [dict(ok=0, failed=0, ignored=0, rejected=0) for _ in range(8)]
 
     def client(k):
@@ -124,8 +131,9 @@ def test_a_slow_call_in_flight_does_not_block_other_threads():
     slow_thread.start()
     assert entered.wait(JOIN_S)
     # the slow call holds no lock: another thread's calls all go through meanwhile
-    others = threading.Thread(target=lambda: [b.call(lambda: None) for _ in range(1000)],
-                              daemon=True)
+    others = threading.Thread(
+        target=lambda: [b.call(lambda: None) for _ in range(1000)], daemon=True
+    )
     others.start()
     others.join(JOIN_S)
     assert not others.is_alive(), "blocked behind the slow call"
@@ -138,8 +146,13 @@ def test_a_slow_call_in_flight_does_not_block_other_threads():
 
 
 def test_a_hung_half_open_probe_lets_others_get_a_fast_rejection():
-    b = CircuitBreaker(minimum_calls=1, window_size=1, wait_in_open=0.0,
-                       permitted_calls_in_half_open=1, clock=itertools.count().__next__)
+    b = CircuitBreaker(
+        minimum_calls=1,
+        window_size=1,
+        wait_in_open=0.0,
+        permitted_calls_in_half_open=1,
+        clock=itertools.count().__next__,
+    )
     b.try_acquire()
     b.on_error(0.0)
     entered, release = threading.Event(), threading.Event()
@@ -161,8 +174,13 @@ def test_a_hung_half_open_probe_lets_others_get_a_fast_rejection():
 
 def test_listeners_called_from_many_threads_get_every_event_once():
     ticks = itertools.count()
-    b = CircuitBreaker(minimum_calls=2, window_size=2, wait_in_open=0.0,
-                       permitted_calls_in_half_open=1, clock=lambda: next(ticks))
+    b = CircuitBreaker(
+        minimum_calls=2,
+        window_size=2,
+        wait_in_open=0.0,
+        permitted_calls_in_half_open=1,
+        clock=lambda: next(ticks),
+    )
     got = []
     lock = threading.Lock()
 
@@ -181,7 +199,8 @@ def test_listeners_called_from_many_threads_get_every_event_once():
     _run_threads(client, n=8)
     assert len(got) == len(b.events()) > 0  # each event delivered once
     assert sorted((e["time"], e["kind"], e["state"]) for e in got) == sorted(
-        (e["time"], e["kind"], e["state"]) for e in b.events())
+        (e["time"], e["kind"], e["state"]) for e in b.events()
+    )
 
 
 # -- asyncio ------------------------------------------------------------------------------------
@@ -256,8 +275,13 @@ async def _async_identity(x):
 
 def test_a_cancelled_asyncio_call_is_not_recorded_and_returns_its_permit():
     ticks = itertools.count()
-    b = CircuitBreaker(minimum_calls=1, window_size=1, wait_in_open=0.0,
-                       permitted_calls_in_half_open=1, clock=lambda: next(ticks))
+    b = CircuitBreaker(
+        minimum_calls=1,
+        window_size=1,
+        wait_in_open=0.0,
+        permitted_calls_in_half_open=1,
+        clock=lambda: next(ticks),
+    )
     b.try_acquire()
     b.on_error(0.0)
 

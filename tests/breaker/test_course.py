@@ -36,11 +36,11 @@ class JsCircuitBreaker:
             self.state = "HALF_OPEN"
         return True
 
-    def onSuccess(self) -> None:  # noqa: N802 - the course's names
+    def onSuccess(self) -> None:
         self.failureCount = 0
         self.state = "CLOSED"
 
-    def onFailure(self, now: float) -> None:  # noqa: N802
+    def onFailure(self, now: float) -> None:
         self.failureCount += 1
         if self.failureCount >= self.threshold:
             self.state = "OPEN"
@@ -52,7 +52,9 @@ ops = st.lists(
     st.one_of(
         st.tuples(st.just("start")),
         st.tuples(st.just("finish"), st.integers(0, 7), st.booleans()),
-        st.tuples(st.just("advance"), st.sampled_from([0.0, 0.5, 1.0, 3.0, WAIT - 1, WAIT, WAIT + 1])),
+        st.tuples(
+            st.just("advance"), st.sampled_from([0.0, 0.5, 1.0, 3.0, WAIT - 1, WAIT, WAIT + 1])
+        ),
     ),
     max_size=80,
 )
@@ -85,9 +87,12 @@ def test_course_preset_matches_the_course_code_on_overlapping_calls(threshold, o
 
 
 @settings(max_examples=100)
-@given(threshold=st.integers(1, 4),
-       calls=st.lists(st.tuples(st.booleans(), st.sampled_from([0.0, 1.0, WAIT, WAIT + 0.5])),
-                      max_size=40))
+@given(
+    threshold=st.integers(1, 4),
+    calls=st.lists(
+        st.tuples(st.booleans(), st.sampled_from([0.0, 1.0, WAIT, WAIT + 0.5])), max_size=40
+    ),
+)
 def test_course_preset_matches_the_course_code_through_call_sync_and_async(threshold, calls):
     clock = FakeClock(0.0)
     ours = CircuitBreaker.consecutive(failures=threshold, wait_in_open=WAIT, clock=clock)

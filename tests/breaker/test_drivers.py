@@ -12,7 +12,7 @@ import pytest
 from breaker_fakes import breaker, open_breaker
 
 import distlab.breaker
-from distlab.breaker import BreakerState, CircuitBreaker, CircuitOpenError
+from distlab.breaker import BreakerState, CircuitOpenError
 
 
 def test_docstring_examples():
@@ -245,7 +245,13 @@ def test_reset_keeps_calls_in_flight_counted(clock):
 def test_is_reexported_from_distlab():
     import distlab
 
-    names = ("CircuitBreaker", "BreakerState", "CircuitOpenError", "BreakerMetrics", "exponential_wait")
+    names = (
+        "CircuitBreaker",
+        "BreakerState",
+        "CircuitOpenError",
+        "BreakerMetrics",
+        "exponential_wait",
+    )
     exported = [n for n in names if hasattr(distlab, n)]
     assert exported == list(names)
     assert all(getattr(distlab, n) is getattr(distlab.breaker, n) for n in exported)

@@ -82,8 +82,10 @@ class Model:
     def over(self, outcomes: list) -> bool:
         failed = 100.0 * sum(o[-2] for o in outcomes) / len(outcomes)
         slow = 100.0 * sum(o[-1] for o in outcomes) / len(outcomes)
-        return (failed >= self.cfg["failure_rate_threshold"]
-                or slow >= self.cfg["slow_call_rate_threshold"])
+        return (
+            failed >= self.cfg["failure_rate_threshold"]
+            or slow >= self.cfg["slow_call_rate_threshold"]
+        )
 
     def record(self, now: float, duration: float, failed: bool) -> None:
         self.advance(now)
@@ -113,17 +115,19 @@ class Model:
         return 100.0 * sum(o[1] for o in outcomes) / len(outcomes)
 
 
-configs = st.fixed_dictionaries({
-    "failure_rate_threshold": st.sampled_from([25.0, 50.0, 100.0, 100 / 3]),
-    "slow_call_rate_threshold": st.sampled_from([50.0, 100.0]),
-    "minimum_calls": st.integers(1, 6),
-    "window_type": st.sampled_from(["count", "time"]),
-    "window_size": st.integers(1, 5),
-    "wait_in_open": st.sampled_from([0.0, 3.0, exponential_wait(2.0, 2.0, 8.0)]),
-    "permitted_calls_in_half_open": st.integers(1, 3),
-    "max_wait_in_half_open": st.sampled_from([None, 2.0, 5.0]),
-    "automatic_transition": st.booleans(),
-})
+configs = st.fixed_dictionaries(
+    {
+        "failure_rate_threshold": st.sampled_from([25.0, 50.0, 100.0, 100 / 3]),
+        "slow_call_rate_threshold": st.sampled_from([50.0, 100.0]),
+        "minimum_calls": st.integers(1, 6),
+        "window_type": st.sampled_from(["count", "time"]),
+        "window_size": st.integers(1, 5),
+        "wait_in_open": st.sampled_from([0.0, 3.0, exponential_wait(2.0, 2.0, 8.0)]),
+        "permitted_calls_in_half_open": st.integers(1, 3),
+        "max_wait_in_half_open": st.sampled_from([None, 2.0, 5.0]),
+        "automatic_transition": st.booleans(),
+    }
+)
 OUTCOMES = ["success", "failure", "slow success", "slow failure", "ignored", "other exception"]
 
 
@@ -134,8 +138,12 @@ def operations(outcomes=OUTCOMES, manual=False):
         st.tuples(st.just("advance"), st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, 7.0])),
     ]
     if manual:
-        kinds.append(st.tuples(st.just("manual"),
-                               st.sampled_from(["force_open", "disable", "metrics_only", "reset"])))
+        kinds.append(
+            st.tuples(
+                st.just("manual"),
+                st.sampled_from(["force_open", "disable", "metrics_only", "reset"]),
+            )
+        )
     return st.lists(st.one_of(*kinds), max_size=120)
 
 
@@ -152,8 +160,9 @@ def finish(b: CircuitBreaker, outcome: str) -> None:
 
 
 def build(cfg: dict, clock: FakeClock) -> CircuitBreaker:
-    return CircuitBreaker(**cfg, slow_call_duration=SLOW, record_on=ConnectionError,
-                          ignore=KeyError, clock=clock)
+    return CircuitBreaker(
+        **cfg, slow_call_duration=SLOW, record_on=ConnectionError, ignore=KeyError, clock=clock
+    )
 
 
 @settings(max_examples=400)
@@ -174,8 +183,11 @@ def test_the_breaker_agrees_with_a_naive_model_of_the_rules(cfg, ops):
             if outcome == "ignored":
                 model.ignored(clock.now)
             else:
-                model.record(clock.now, 2.0 if outcome.startswith("slow") else 0.1,
-                             outcome.endswith("failure"))
+                model.record(
+                    clock.now,
+                    2.0 if outcome.startswith("slow") else 0.1,
+                    outcome.endswith("failure"),
+                )
             finish(b, outcome)
         elif op[0] == "advance":
             clock.advance(op[1])
@@ -245,7 +257,12 @@ def _run_with_invariants(cfg, ops, *, manual=False):
         # counts add up
         m = b.metrics()
         assert (m.admitted, m.recorded, m.ignored, m.rejected, m.in_flight) == (
-            admitted, recorded, ignored, rejected, in_flight)
+            admitted,
+            recorded,
+            ignored,
+            rejected,
+            in_flight,
+        )
         assert m.admitted == m.recorded + m.ignored + m.in_flight
         assert m.recorded == m.successes + m.failures
         assert 0 <= m.window_calls and 0 <= m.window_failures <= m.window_calls
@@ -275,7 +292,9 @@ def test_half_open_never_admits_more_than_its_permits(cfg, ops):
             finish(b, op[2])
         elif op[0] == "advance":
             clock.advance(op[1])
-        halves = sum(1 for e in b.events() if e["kind"] == "transition" and e["state"] == "HALF_OPEN")
+        halves = sum(
+            1 for e in b.events() if e["kind"] == "transition" and e["state"] == "HALF_OPEN"
+        )
         if halves != episodes:
             episodes, admissions = halves, 0
         if op[0] == "acquire" and ok and b.state.value == "HALF_OPEN":
@@ -293,8 +312,9 @@ def test_counts_always_add_up_with_rejections_ignores_and_operators(cfg, ops):
 @given(ops=operations())
 def test_the_course_preset_keeps_its_counts_too(ops):
     clock = FakeClock(0.0)
-    b = CircuitBreaker.consecutive(failures=2, wait_in_open=3.0, clock=clock, ignore=KeyError,
-                                   record_on=ConnectionError)
+    b = CircuitBreaker.consecutive(
+        failures=2, wait_in_open=3.0, clock=clock, ignore=KeyError, record_on=ConnectionError
+    )
     in_flight = 0
     for op in ops:
         if op[0] == "acquire":

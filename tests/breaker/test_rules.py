@@ -23,7 +23,13 @@ def test_rule1_successes_and_errors_are_recorded(clock):
     fail(b)
     fail(b, exc=RuntimeError("boom"))
     m = b.metrics()
-    assert (m.recorded, m.successes, m.failures, m.window_calls, m.window_failures) == (3, 1, 2, 3, 2)
+    assert (m.recorded, m.successes, m.failures, m.window_calls, m.window_failures) == (
+        3,
+        1,
+        2,
+        3,
+        2,
+    )
 
 
 def test_rule1_slow_means_strictly_greater_than_slow_call_duration(clock):
@@ -64,8 +70,13 @@ def test_rule1_record_on_other_exceptions_count_as_success(clock):
 
 
 def test_rule1_record_on_and_ignore_accept_predicates(clock):
-    b = breaker(clock, record_on=lambda e: getattr(e, "status", 0) >= 500,
-                ignore=lambda e: getattr(e, "status", 0) == 404, minimum_calls=1, window_size=1)
+    b = breaker(
+        clock,
+        record_on=lambda e: getattr(e, "status", 0) >= 500,
+        ignore=lambda e: getattr(e, "status", 0) == 404,
+        minimum_calls=1,
+        window_size=1,
+    )
 
     class HTTPError(Exception):
         def __init__(self, status):
@@ -90,8 +101,9 @@ def test_rule1_a_stopped_call_is_not_recorded_unless_record_on_names_it(clock):
     with pytest.raises(KeyboardInterrupt):
         b.call(_raise, KeyboardInterrupt())
     assert b.metrics().recorded == 0 and b.metrics().ignored == 1
-    counted = breaker(clock, minimum_calls=1, window_size=1,
-                      record_on=(Exception, asyncio.CancelledError))
+    counted = breaker(
+        clock, minimum_calls=1, window_size=1, record_on=(Exception, asyncio.CancelledError)
+    )
     with pytest.raises(asyncio.CancelledError):
         counted.call(_raise, asyncio.CancelledError())
     assert counted.metrics().failures == 1 and counted.state is OPEN
@@ -159,16 +171,18 @@ def test_rule2_just_below_the_failure_threshold_does_not_open(clock):
 
 
 def test_rule2_exactly_at_the_slow_threshold_opens_and_just_below_does_not(clock):
-    b = breaker(clock, slow_call_rate_threshold=50, slow_call_duration=1.0, minimum_calls=4,
-                window_size=4)
+    b = breaker(
+        clock, slow_call_rate_threshold=50, slow_call_duration=1.0, minimum_calls=4, window_size=4
+    )
     succeed(b, 2.0)
     succeed(b, 0.1)
     succeed(b, 0.1)
     assert b.state is CLOSED
     succeed(b, 2.0)  # 2 slow of 4: 50 %
     assert b.state is OPEN
-    below = breaker(clock, slow_call_rate_threshold=51, slow_call_duration=1.0, minimum_calls=4,
-                    window_size=4)
+    below = breaker(
+        clock, slow_call_rate_threshold=51, slow_call_duration=1.0, minimum_calls=4, window_size=4
+    )
     for d in (2.0, 0.1, 0.1, 2.0):
         succeed(below, d)
     assert below.state is CLOSED
@@ -258,8 +272,9 @@ def test_rule3_count_window_is_a_ring_the_newest_evicts_the_oldest(clock):
 
 
 def test_rule3_count_window_evicts_slow_calls_too(clock):
-    b = breaker(clock, slow_call_duration=1.0, slow_call_rate_threshold=100, minimum_calls=3,
-                window_size=3)
+    b = breaker(
+        clock, slow_call_duration=1.0, slow_call_rate_threshold=100, minimum_calls=3, window_size=3
+    )
     succeed(b, 5.0)
     for _ in range(3):
         succeed(b, 0.1)
@@ -269,8 +284,9 @@ def test_rule3_count_window_evicts_slow_calls_too(clock):
 
 def test_rule3_time_window_has_one_second_buckets_that_age(clock):
     clock.set(100.0)
-    b = breaker(clock, window_type="time", window_size=10, minimum_calls=1,
-                failure_rate_threshold=100)
+    b = breaker(
+        clock, window_type="time", window_size=10, minimum_calls=1, failure_rate_threshold=100
+    )
     succeed(b)  # second 100
     clock.set(100.99)
     fail(b)  # second 100 as well
@@ -416,8 +432,9 @@ def test_rule5_half_open_at_threshold_reopens(clock):
 
 
 def test_rule5_half_open_slow_probes_reopen(clock):
-    b = breaker(clock, permitted_calls_in_half_open=2, slow_call_duration=1.0,
-                slow_call_rate_threshold=50)
+    b = breaker(
+        clock, permitted_calls_in_half_open=2, slow_call_duration=1.0, slow_call_rate_threshold=50
+    )
     _half_open(b, clock)
     succeed(b, 3.0)
     succeed(b, 0.1)
@@ -552,8 +569,12 @@ def test_rule6_closing_resets_the_growing_wait(clock):
 
 
 def test_rule6_max_wait_reopening_grows_the_wait_as_well(clock):
-    b = breaker(clock, wait_in_open=exponential_wait(10, 2, 60), max_wait_in_half_open=1,
-                permitted_calls_in_half_open=1)
+    b = breaker(
+        clock,
+        wait_in_open=exponential_wait(10, 2, 60),
+        max_wait_in_half_open=1,
+        permitted_calls_in_half_open=1,
+    )
     t = _half_open(b, clock)
     assert b.try_acquire()  # hangs
     clock.set(t + 2)  # reopened at t + 1, for 20 s (the second opening in a row)
@@ -572,7 +593,11 @@ def test_rule7_forced_open_rejects_everything_until_reset(clock):
     assert not b.try_acquire()
     with pytest.raises(CircuitOpenError) as info:
         b.call(lambda: None)
-    assert (info.value.state, info.value.retry_at, info.value.name) == (BreakerState.FORCED_OPEN, None, "db")
+    assert (info.value.state, info.value.retry_at, info.value.name) == (
+        BreakerState.FORCED_OPEN,
+        None,
+        "db",
+    )
     assert b.state is BreakerState.FORCED_OPEN
     b.reset()
     assert b.state is CLOSED and b.try_acquire()
@@ -638,13 +663,21 @@ def test_rule8_every_transition_and_rejection_is_an_event_with_its_time(clock):
         (11.0, "transition", "FORCED_OPEN", "CLOSED"),
     ]
     assert {e["breaker"] for e in b.events()} == {"svc"}
-    assert set(b.events()[0]) == {"time", "kind", "breaker", "state", "from_state",
-                                  "failure_rate", "slow_call_rate"}
+    assert set(b.events()[0]) == {
+        "time",
+        "kind",
+        "breaker",
+        "state",
+        "from_state",
+        "failure_rate",
+        "slow_call_rate",
+    }
     assert b.events()[0]["failure_rate"] == 100.0
 
 
 def test_rule8_events_make_a_dataframe(clock):
     import pandas as pd
+
     b = breaker(clock)
     open_breaker(b, clock)
     b.try_acquire()

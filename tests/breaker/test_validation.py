@@ -27,11 +27,19 @@ BAD = [
     ({"wait_in_open": lambda n: -5}, ValueError, ["wait_in_open(1) returned -5", ">= 0"]),
     ({"wait_in_open": lambda n: "soon"}, TypeError, ["wait_in_open(1) returned 'soon'", "number"]),
     ({"wait_in_open": lambda n: float("nan")}, ValueError, ["wait_in_open(1) returned nan"]),
-    ({"permitted_calls_in_half_open": 0}, ValueError, ["permitted_calls_in_half_open=0", "at least 1"]),
+    (
+        {"permitted_calls_in_half_open": 0},
+        ValueError,
+        ["permitted_calls_in_half_open=0", "at least 1"],
+    ),
     ({"max_wait_in_half_open": 0}, ValueError, ["max_wait_in_half_open=0", "greater than 0"]),
     ({"max_wait_in_half_open": -3}, ValueError, ["max_wait_in_half_open=-3"]),
     ({"automatic_transition": "yes"}, TypeError, ["automatic_transition='yes'", "True or False"]),
-    ({"record_on": "ConnectionError"}, TypeError, ["record_on='ConnectionError'", "exception type"]),
+    (
+        {"record_on": "ConnectionError"},
+        TypeError,
+        ["record_on='ConnectionError'", "exception type"],
+    ),
     ({"record_on": int}, TypeError, ["record_on=<class 'int'>", "exception type"]),
     ({"record_on": (ValueError, 3)}, TypeError, ["record_on=(<class 'ValueError'>, 3)"]),
     ({"record_on": None}, TypeError, ["record_on=None"]),
@@ -55,8 +63,13 @@ def test_bad_input_names_the_parameter_the_value_and_what_is_allowed(kwargs, err
 
 def test_a_wait_function_going_negative_later_is_caught_without_corrupting_the_state():
     now = [0.0]
-    b = CircuitBreaker(minimum_calls=1, window_size=1, permitted_calls_in_half_open=1,
-                       wait_in_open=lambda n: 1.0 if n == 1 else -1.0, clock=lambda: now[0])
+    b = CircuitBreaker(
+        minimum_calls=1,
+        window_size=1,
+        permitted_calls_in_half_open=1,
+        wait_in_open=lambda n: 1.0 if n == 1 else -1.0,
+        clock=lambda: now[0],
+    )
     b.try_acquire()
     b.on_error(0.0)
     now[0] = 2.0
@@ -68,16 +81,27 @@ def test_a_wait_function_going_negative_later_is_caught_without_corrupting_the_s
 
 
 def test_accepted_edge_values():
-    CircuitBreaker(failure_rate_threshold=100, slow_call_rate_threshold=0.001, window_size=1,
-                   minimum_calls=1, wait_in_open=0, slow_call_duration=0,
-                   record_on=(), ignore=[KeyError, IndexError], max_events=0)
+    CircuitBreaker(
+        failure_rate_threshold=100,
+        slow_call_rate_threshold=0.001,
+        window_size=1,
+        minimum_calls=1,
+        wait_in_open=0,
+        slow_call_duration=0,
+        record_on=(),
+        ignore=[KeyError, IndexError],
+        max_events=0,
+    )
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"initial": 0}, ["initial=0", "greater than 0"]),
-    ({"multiplier": 0.5}, ["multiplier=0.5", "at least 1"]),
-    ({"initial": 10, "maximum": 5}, ["maximum=5", "at least 10"]),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"initial": 0}, ["initial=0", "greater than 0"]),
+        ({"multiplier": 0.5}, ["multiplier=0.5", "at least 1"]),
+        ({"initial": 10, "maximum": 5}, ["maximum=5", "at least 10"]),
+    ],
+)
 def test_exponential_wait_checks_its_arguments(kwargs, words):
     with pytest.raises(ValueError) as info:
         exponential_wait(**kwargs)

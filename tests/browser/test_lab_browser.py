@@ -32,9 +32,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import lab_session
+import pytest
 from lab_session import LabError, LabServer, NotebookPage
 
 pytestmark = pytest.mark.browser
@@ -64,7 +63,9 @@ _NOTEBOOKS_CHECKED: list[str] = []
 
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
-    path = Path(os.environ.get("DISTLAB_BROWSER_ARTIFACTS") or tempfile.mkdtemp(prefix="distlab-browser-"))
+    path = Path(
+        os.environ.get("DISTLAB_BROWSER_ARTIFACTS") or tempfile.mkdtemp(prefix="distlab-browser-")
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -87,7 +88,9 @@ def lab(artifacts_dir: Path) -> Iterator[LabServer]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (CI is set, so this is a failure, not a skip)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM} (CI is set, so this is a failure, not a skip)"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError as exc:
@@ -138,7 +141,7 @@ def test_notebook_runs_and_explorer_reacts(
         shot = artifacts_dir / f"{Path(notebook).stem}.png"
         try:
             page.screenshot(path=str(shot), full_page=True)
-        except Exception:  # noqa: BLE001 - the original failure matters more
+        except Exception:
             pass
         print(f"\nscreenshot: {shot}\nserver log: {lab.log}\npage errors: {console_errors}")
         print(f"server log tail:\n{lab.log_tail()}")

@@ -35,9 +35,14 @@ def test_presets():
         course.on_error(0.0)
     assert course.state.value == "OPEN"
     rec = breakers.make_breaker("recommended")
-    assert (rec.failure_rate_threshold, rec.slow_call_rate_threshold, rec.slow_call_duration,
-            rec.minimum_calls, rec.window_size, rec.permitted_calls_in_half_open) == (
-        50.0, 80.0, 2.0, 10, 20, 3)
+    assert (
+        rec.failure_rate_threshold,
+        rec.slow_call_rate_threshold,
+        rec.slow_call_duration,
+        rec.minimum_calls,
+        rec.window_size,
+        rec.permitted_calls_in_half_open,
+    ) == (50.0, 80.0, 2.0, 10, 20, 3)
     custom = breakers.make_breaker({"permitted_calls_in_half_open": 10}, name="x")
     assert (custom.permitted_calls_in_half_open, custom.window_size, custom.name) == (10, 20, "x")
     assert isinstance(breakers.make_breaker({"preset": "course", "failures": 2}), CircuitBreaker)
@@ -59,10 +64,22 @@ def test_make_breaker_bad_input():
 
 def test_transitions_frames_and_columns(runs):
     r = runs["recommended"][0]
-    assert list(r.calls.columns) == ["client", "start", "end", "latency_s", "outcome", "slow",
-                                     "state"]
-    assert list(r.transitions.columns) == ["time", "from_state", "state", "failure_rate",
-                                           "slow_call_rate"]
+    assert list(r.calls.columns) == [
+        "client",
+        "start",
+        "end",
+        "latency_s",
+        "outcome",
+        "slow",
+        "state",
+    ]
+    assert list(r.transitions.columns) == [
+        "time",
+        "from_state",
+        "state",
+        "failure_rate",
+        "slow_call_rate",
+    ]
     assert list(r.states.columns) == ["start", "end", "state", "label"]
     assert list(r.rates.columns) == ["time", "failure_rate", "slow_call_rate", "state"]
     assert list(r.health.columns) == ["start", "end", "state", "label"]
@@ -79,8 +96,12 @@ def test_transitions_frames_and_columns(runs):
     rejected = r.calls[r.calls["outcome"] == "rejected"]
     assert (rejected["latency_s"] == 0).all()
     assert set(rejected["state"]) <= {"OPEN", "HALF_OPEN"}
-    assert r.thresholds == {"failure_rate_threshold": 50.0, "slow_call_rate_threshold": 80.0,
-                            "slow_call_duration": 2.0, "counts_slow": True}
+    assert r.thresholds == {
+        "failure_rate_threshold": 50.0,
+        "slow_call_rate_threshold": 80.0,
+        "slow_call_duration": 2.0,
+        "counts_slow": True,
+    }
     # rates: NaN below the minimum, percentages otherwise
     rates = r.rates.dropna()
     assert len(rates) and rates["failure_rate"].between(0, 100).all()
@@ -102,8 +123,10 @@ def test_transitions_course_never_notices_the_slow_phase(runs, seed):
     # unlimited half-open: more than 3 calls admitted in a half-open band
     half = r.states[r.states["state"] == "HALF_OPEN"]
     admitted = calls[calls["outcome"] != "rejected"]
-    most = max(((admitted["start"] >= a) & (admitted["start"] <= b)).sum()
-               for a, b in zip(half["start"], half["end"]))
+    most = max(
+        ((admitted["start"] >= a) & (admitted["start"] <= b)).sum()
+        for a, b in zip(half["start"], half["end"])
+    )
     assert most > 3
 
 
@@ -111,13 +134,19 @@ def test_transitions_course_never_notices_the_slow_phase(runs, seed):
 def test_transitions_recommended_opens_on_slow_calls_and_limits_probes(runs, seed):
     r = runs["recommended"][seed]
     tr = r.transitions
-    slow_opens = tr[(tr["state"] == "OPEN") & (tr["slow_call_rate"] >= 80)
-                    & (tr["time"] >= 30) & (tr["time"] < 100)]
+    slow_opens = tr[
+        (tr["state"] == "OPEN")
+        & (tr["slow_call_rate"] >= 80)
+        & (tr["time"] >= 30)
+        & (tr["time"] < 100)
+    ]
     assert len(slow_opens) >= 1
     # few calls reach the slow dependency, against the course's many
     course = runs["course"][seed].calls
+
     def slow_admitted(c):
         return ((c["start"] >= 30) & (c["start"] < 100) & (c["outcome"] != "rejected")).sum()
+
     assert slow_admitted(r.calls) < slow_admitted(course) / 2
     # never more than 3 probes per HALF_OPEN
     half = r.states[r.states["state"] == "HALF_OPEN"]
@@ -132,7 +161,8 @@ def test_transitions_summary(runs):
     assert s["calls"] == s["success"] + s["error"] + s["timeout"] + s["rejected"]
     assert s["openings"] == s["CLOSED->OPEN"] + s.get("HALF_OPEN->OPEN", 0)
     assert s["time_open_s"] + s["time_half_open_s"] + s["time_closed_s"] == pytest.approx(
-        runs["recommended"][0].states["end"].iloc[-1])
+        runs["recommended"][0].states["end"].iloc[-1]
+    )
     assert 10 < s["first_open_s"] < 20
 
 
@@ -150,8 +180,9 @@ def test_transitions_other_schedules_and_custom_breakers():
     up = breakers.transitions(schedule="up", duration_s=30)
     assert set(up.calls["outcome"]) == {"success"} and up.transitions.empty
     assert up.states["state"].tolist() == ["CLOSED"]
-    own = breakers.transitions(schedule=[(0, Up())], duration_s=10,
-                               breaker={"preset": "course", "wait_in_open": 5})
+    own = breakers.transitions(
+        schedule=[(0, Up())], duration_s=10, breaker={"preset": "course", "wait_in_open": 5}
+    )
     assert own.breaker == "custom" and own.thresholds["counts_slow"] is False
     down = breakers.transitions(schedule="down", duration_s=60, breaker="course")
     assert "OPEN" in set(down.transitions["state"])
@@ -197,10 +228,24 @@ def test_with_a_breaker_callers_fail_fast_and_the_dependency_recovers_sooner(run
 def test_with_and_without_frames(runs):
     r = runs["with_and_without"][0]
     assert list(r.calls.columns) == ["variant", "start", "end", "latency_s", "outcome", "state"]
-    assert list(r.load.columns) == ["variant", "time", "sent_per_s", "success_per_s",
-                                    "error_per_s", "timeout_per_s", "rejected_per_s", "queue"]
-    assert list(r.transitions.columns) == ["variant", "time", "from_state", "state",
-                                           "failure_rate", "slow_call_rate"]
+    assert list(r.load.columns) == [
+        "variant",
+        "time",
+        "sent_per_s",
+        "success_per_s",
+        "error_per_s",
+        "timeout_per_s",
+        "rejected_per_s",
+        "queue",
+    ]
+    assert list(r.transitions.columns) == [
+        "variant",
+        "time",
+        "from_state",
+        "state",
+        "failure_rate",
+        "slow_call_rate",
+    ]
     assert list(r.states.columns) == ["variant", "start", "end", "state", "label"]
     assert set(r.states["variant"]) == {"with breaker"}
     assert set(r.calls.loc[r.calls["variant"] == "without breaker", "state"]) == {""}
@@ -250,7 +295,8 @@ def test_unlimited_probing_knocks_it_over_limited_probing_lets_it_recover(runs, 
 
 def test_half_open_probing_it_is_the_limit_on_probes():
     r = breakers.half_open_probing(
-        {"3 probes": "recommended", "20 probes": {"permitted_calls_in_half_open": 20}}, seed=0)
+        {"3 probes": "recommended", "20 probes": {"permitted_calls_in_half_open": 20}}, seed=0
+    )
     s = r.summary()
     assert s.loc["3 probes", "knockovers"] == 0 < s.loc["20 probes", "knockovers"]
     assert math.isnan(s.loc["20 probes", "recovered_at_s"])
@@ -298,13 +344,23 @@ def test_retry_inside_opens_sooner_and_spares_the_dependency(runs, seed):
 
 def test_breaker_and_retry_frames(runs):
     r = runs["retry"][0]
-    assert list(r.calls.columns) == ["variant", "call", "start", "end", "latency_s", "outcome",
-                                     "attempts", "state"]
-    assert list(r.attempts.columns) == ["variant", "call", "attempt", "start", "end",
-                                        "outcome"]
+    assert list(r.calls.columns) == [
+        "variant",
+        "call",
+        "start",
+        "end",
+        "latency_s",
+        "outcome",
+        "attempts",
+        "state",
+    ]
+    assert list(r.attempts.columns) == ["variant", "call", "attempt", "start", "end", "outcome"]
     assert "rejected" not in set(r.attempts["outcome"])
     assert r.attempts.groupby("variant")["attempt"].max().to_dict() == {
-        "no retry": 1, "retry inside": 3, "retry outside": 3}
+        "no retry": 1,
+        "retry inside": 3,
+        "retry outside": 3,
+    }
     assert r.health["state"].tolist() == ["flaky", "down", "flaky"]
 
 

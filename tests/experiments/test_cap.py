@@ -19,20 +19,37 @@ SCHEDULE = dict(
 
 
 @settings(max_examples=40, deadline=None)
-@given(**SCHEDULE, clients=st.integers(3, 10), think_s=st.sampled_from([0.05, 0.15]),
-       loss=st.sampled_from([0.0, 0.1]))
-def test_cp_is_linearizable_and_the_minority_never_writes(seed, partition, partition_at_s,
-                                                          partition_s, clients, think_s, loss):
+@given(
+    **SCHEDULE,
+    clients=st.integers(3, 10),
+    think_s=st.sampled_from([0.05, 0.15]),
+    loss=st.sampled_from([0.0, 0.1]),
+)
+def test_cp_is_linearizable_and_the_minority_never_writes(
+    seed, partition, partition_at_s, partition_s, clients, think_s, loss
+):
     # many clients per node once found colliding ABD tags: keep that in the search space
-    r = cap.run("cp", partition=partition, partition_at_s=partition_at_s,
-                partition_s=partition_s, clients=clients, think_s=think_s, loss=loss,
-                seed=seed, check_timeout_s=5.0)
+    r = cap.run(
+        "cp",
+        partition=partition,
+        partition_at_s=partition_at_s,
+        partition_s=partition_s,
+        clients=clients,
+        think_s=think_s,
+        loss=loss,
+        seed=seed,
+        check_timeout_s=5.0,
+    )
     assert r.summary["verdict"] == "linearizable", r.check["x"].explanation
     assert r.summary["minority_writes_ok"] == 0 or partition == "bridge"
     ops = r.operations
     p0, p1 = partition_at_s, partition_at_s + partition_s
-    minority = ops[(ops["side"] == "minority") & (ops["f"] == "write") & (ops["start"] >= p0)
-                   & (ops["end"] <= p1)]
+    minority = ops[
+        (ops["side"] == "minority")
+        & (ops["f"] == "write")
+        & (ops["start"] >= p0)
+        & (ops["end"] <= p1)
+    ]
     assert (minority["type"] != "ok").all()
     assert r.summary["stale_reads"] == r.summary["lost_writes"] == 0
     assert r.summary["conflicting_writes"] == 0
@@ -41,8 +58,14 @@ def test_cp_is_linearizable_and_the_minority_never_writes(seed, partition, parti
 @settings(max_examples=25, deadline=None)
 @given(**SCHEDULE)
 def test_ap_answers_everyone_and_converges(seed, partition, partition_at_s, partition_s):
-    r = cap.run("ap", partition=partition, partition_at_s=partition_at_s,
-                partition_s=partition_s, seed=seed, check=False)
+    r = cap.run(
+        "ap",
+        partition=partition,
+        partition_at_s=partition_at_s,
+        partition_s=partition_s,
+        seed=seed,
+        check=False,
+    )
     assert (r.operations["type"] != "info").all()
     assert set(r.operations["outcome"]) <= {"ok", "stale_read", "lost_write"}
     for side in r.sides:
@@ -100,8 +123,16 @@ def test_result_frames_and_summary():
     assert len(r.history) == len(r.operations)
     assert {"partition", "heal"} <= set(r.events["kind"])
     assert r.availability["side"].tolist() == ["majority", "minority"]
-    for key in ("verdict", "converged", "converged_at_s", "stale_reads", "lost_writes",
-                "conflicting_writes", "availability_majority", "availability_minority"):
+    for key in (
+        "verdict",
+        "converged",
+        "converged_at_s",
+        "stale_reads",
+        "lost_writes",
+        "conflicting_writes",
+        "availability_majority",
+        "availability_minority",
+    ):
         assert key in r.summary
     assert cap.run("cp", partition="none", seed=3).partition.empty
 
@@ -117,7 +148,8 @@ def test_deterministic():
     a, b = cap.run("ap", seed=5), cap.run("ap", seed=5)
     pd.testing.assert_frame_equal(a.operations, b.operations)
     assert {k: v for k, v in a.summary.items() if not k.endswith("_s")} == {
-        k: v for k, v in b.summary.items() if not k.endswith("_s")}
+        k: v for k, v in b.summary.items() if not k.endswith("_s")
+    }
     assert not cap.run("ap", seed=6).operations.equals(a.operations)
 
 
@@ -134,9 +166,14 @@ def test_fast_enough():
 
 
 def test_use_cases():
-    assert set(cap.USE_CASES) == {"banking", "social media", "e-commerce inventory",
-                                  "e-commerce recommendations", "healthcare records",
-                                  "analytics dashboard"}
+    assert set(cap.USE_CASES) == {
+        "banking",
+        "social media",
+        "e-commerce inventory",
+        "e-commerce recommendations",
+        "healthcare records",
+        "analytics dashboard",
+    }
     assert [u.choice for u in cap.USE_CASES.values()] == ["CP", "AP", "CP", "AP", "CP", "AP"]
     cp = cap.use_case_run("e-commerce inventory", seed=0)
     ap = cap.use_case_run("e-commerce inventory", "ap", seed=0)

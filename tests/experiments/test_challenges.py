@@ -103,12 +103,31 @@ def test_clock_order_flags_exactly_the_inversions():
 @pytest.mark.parametrize(
     ("function", "kwargs", "error", "message"),
     [
-        (challenges.partial_failures, {"d_state": "asleep"}, ValueError,
-         "d_state='asleep' is not one of 'slow', 'down', 'up'"),
+        (
+            challenges.partial_failures,
+            {"d_state": "asleep"},
+            ValueError,
+            "d_state='asleep' is not one of 'slow', 'down', 'up'",
+        ),
         (challenges.partial_failures, {"workers": 0}, ValueError, "workers=0 must be between 1"),
-        (challenges.partial_failures, {"timeout_s": 0}, ValueError, "timeout_s=0 must be greater than 0"),
-        (challenges.partial_failures, {"slow_factor": 0.5}, ValueError, "slow_factor=0.5 must be at least 1"),
-        (challenges.timeout_ambiguity, {"loss": -0.1}, ValueError, "loss=-0.1 must be between 0 and 1"),
+        (
+            challenges.partial_failures,
+            {"timeout_s": 0},
+            ValueError,
+            "timeout_s=0 must be greater than 0",
+        ),
+        (
+            challenges.partial_failures,
+            {"slow_factor": 0.5},
+            ValueError,
+            "slow_factor=0.5 must be at least 1",
+        ),
+        (
+            challenges.timeout_ambiguity,
+            {"loss": -0.1},
+            ValueError,
+            "loss=-0.1 must be between 0 and 1",
+        ),
         (challenges.timeout_ambiguity, {"requests": 0}, ValueError, "requests=0 must be between 1"),
         (challenges.write_race, {"gap_s": -1}, ValueError, "gap_s=-1 must be at least 0"),
         (challenges.clock_order, {"events": 1}, ValueError, "events=1 must be between 2"),

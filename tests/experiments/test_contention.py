@@ -116,7 +116,9 @@ def test_the_waits_between_attempts_are_the_library_backoffs():
                 assert ((gaps >= v / 2 - 1e-12) & (gaps <= v + 1e-12)).all()
             else:  # decorrelated: s_n in [5 ms, min(cap, 3 s_(n-1))], s_0 = 5 ms
                 previous = np.concatenate([[0.005], gaps[:-1]])
-                assert ((gaps >= 0.005 - 1e-12) & (gaps <= np.minimum(cap, 3 * previous) + 1e-12)).all()
+                assert (
+                    (gaps >= 0.005 - 1e-12) & (gaps <= np.minimum(cap, 3 * previous) + 1e-12)
+                ).all()
 
 
 def test_the_first_retry_waits_the_posts_5_ms_times_2():
@@ -184,7 +186,9 @@ def _message_by_message(clients, strategy, seed):
 def test_same_statistics_as_a_message_by_message_simulation(strategy):
     seeds = range(150)
     ref = np.array([_message_by_message(30, strategy, s) for s in seeds])
-    ours = contention_sweep(clients=[30], strategies=[strategy], seeds=seeds)[["calls", "completion_s"]].to_numpy()
+    ours = contention_sweep(clients=[30], strategies=[strategy], seeds=seeds)[
+        ["calls", "completion_s"]
+    ].to_numpy()
     for j in range(2):
         se = math.sqrt(ref[:, j].var(ddof=1) / len(ref) + ours[:, j].var(ddof=1) / len(ours))
         assert abs(ref[:, j].mean() - ours[:, j].mean()) < 4 * se + 1e-9
@@ -221,7 +225,11 @@ def test_curves_are_means_per_strategy_and_clients():
     df = contention_sweep(clients=[10, 20], strategies=["full", "none"], seeds=range(4))
     curves = contention_curves(df)
     assert curves[["strategy", "clients"]].values.tolist() == [
-        ["none", 10], ["none", 20], ["full", 10], ["full", 20]]  # STRATEGIES order
+        ["none", 10],
+        ["none", 20],
+        ["full", 10],
+        ["full", 20],
+    ]  # STRATEGIES order
     row = curves.iloc[2]
     sub = df[(df["strategy"] == "full") & (df["clients"] == 10)]
     assert row["runs"] == 4
@@ -241,13 +249,25 @@ def test_curves_are_means_per_strategy_and_clients():
         (dict(clients=0, strategy="full"), ValueError, "clients=0"),
         (dict(clients=2.5, strategy="full"), TypeError, "clients=2.5"),
         (dict(clients=True, strategy="full"), TypeError, "clients=True"),
-        (dict(clients=5, strategy="jittery"), ValueError, "strategy='jittery' is not one of 'none'"),
+        (
+            dict(clients=5, strategy="jittery"),
+            ValueError,
+            "strategy='jittery' is not one of 'none'",
+        ),
         (dict(clients=5, strategy=None), TypeError, "strategy=None"),
         (dict(clients=5, strategy="full", seed=-1), ValueError, "seed=-1"),
         (dict(clients=5, strategy="full", seed=1.5), TypeError, "seed=1.5"),
         (dict(clients=5, strategy="full", base_s=0), ValueError, "base_s=0"),
-        (dict(clients=5, strategy="full", cap_s=0.001), ValueError, "cap_s=0.001 must be at least base_s"),
-        (dict(clients=5, strategy="decorrelated", decorrelated_base_s=-1), ValueError, "decorrelated_base_s=-1"),
+        (
+            dict(clients=5, strategy="full", cap_s=0.001),
+            ValueError,
+            "cap_s=0.001 must be at least base_s",
+        ),
+        (
+            dict(clients=5, strategy="decorrelated", decorrelated_base_s=-1),
+            ValueError,
+            "decorrelated_base_s=-1",
+        ),
         (dict(clients=5, strategy="full", latency_mean_s=0), ValueError, "latency_mean_s=0"),
         (dict(clients=5, strategy="full", latency_sd_s=-0.1), ValueError, "latency_sd_s=-0.1"),
         (dict(clients=5, strategy="full", latency_sd_s="big"), TypeError, "latency_sd_s='big'"),

@@ -53,7 +53,9 @@ def test_constant_latency_never_reorders_but_a_heavy_tail_does():
 
 
 def test_reordered_means_overtaken_by_a_later_message_on_the_same_link():
-    table = message_exchange(nodes=2, messages=200, latency="pareto", interval_s=0.01, seed=3).messages
+    table = message_exchange(
+        nodes=2, messages=200, latency="pareto", interval_s=0.01, seed=3
+    ).messages
     for _, link in table[table["outcome"] == "delivered"].groupby(["src", "dst"]):
         link = link.sort_values("sent")
         arrived = link["arrived"].to_numpy()
@@ -63,8 +65,15 @@ def test_reordered_means_overtaken_by_a_later_message_on_the_same_link():
 
 def test_split_partition_drops_only_messages_between_the_sides_while_it_lasts():
     result = message_exchange(
-        nodes=5, messages=400, interval_s=0.005, latency="constant", mean_latency_s=0.001,
-        partition="split", partition_at_s=0.5, partition_for_s=0.5, seed=0,
+        nodes=5,
+        messages=400,
+        interval_s=0.005,
+        latency="constant",
+        mean_latency_s=0.001,
+        partition="split",
+        partition_at_s=0.5,
+        partition_for_s=0.5,
+        seed=0,
     )
     table = result.messages
     majority, minority = set("ABC"), set("DE")
@@ -79,8 +88,15 @@ def test_split_partition_drops_only_messages_between_the_sides_while_it_lasts():
 
 def test_isolate_partition_cuts_off_the_first_node_only():
     table = message_exchange(
-        nodes=4, messages=300, interval_s=0.005, latency="constant", mean_latency_s=0.001,
-        partition="isolate", partition_at_s=0.0, partition_for_s=10.0, seed=1,
+        nodes=4,
+        messages=300,
+        interval_s=0.005,
+        latency="constant",
+        mean_latency_s=0.001,
+        partition="isolate",
+        partition_at_s=0.0,
+        partition_for_s=10.0,
+        seed=1,
     ).messages
     touches_a = (table["src"] == "A") | (table["dst"] == "A")
     assert (table.loc[touches_a, "outcome"] == "partitioned").all()
@@ -98,12 +114,18 @@ def test_every_latency_shape_has_the_requested_mean(shape):
 
 def test_delivery_stats_counts_and_shares():
     table = pd.DataFrame(
-        {"outcome": ["delivered", "delivered", "lost", "partitioned"],
-         "reordered": [False, True, False, False]}
+        {
+            "outcome": ["delivered", "delivered", "lost", "partitioned"],
+            "reordered": [False, True, False, False],
+        }
     )
     stats = delivery_stats(table)
     assert stats["count"].to_dict() == {
-        "delivered": 2, "lost": 1, "partitioned": 1, "crashed": 0, "reordered": 1
+        "delivered": 2,
+        "lost": 1,
+        "partitioned": 1,
+        "crashed": 0,
+        "reordered": 1,
     }
     assert stats.loc["delivered", "share"] == 0.5
 

@@ -16,8 +16,14 @@ def test_backoff_for_maps_each_strategy():
     assert retries.backoff_for("exponential", 1.0, 8.0) == ExponentialBackoff(1.0, 8.0, None)
     for jitter in ("full", "equal", "decorrelated"):
         assert retries.backoff_for(jitter, 0.1, 2.0) == ExponentialBackoff(0.1, 2.0, jitter)
-    assert retries.STRATEGIES == ("none", "constant", "exponential", "full", "equal",
-                                  "decorrelated")
+    assert retries.STRATEGIES == (
+        "none",
+        "constant",
+        "exponential",
+        "full",
+        "equal",
+        "decorrelated",
+    )
 
 
 # -- timeline ---------------------------------------------------------------------------------
@@ -88,8 +94,16 @@ def test_timeline_health_load_and_summary():
     assert (summary["attempts"] == summary["calls"] + summary["retries"]).all()
     assert result.frame is result.attempts
     assert list(result.attempts.columns) == [
-        "client", "call", "attempt", "start", "end", "outcome", "wait_before_s", "final",
-        "gave_up", "reason",
+        "client",
+        "call",
+        "attempt",
+        "start",
+        "end",
+        "outcome",
+        "wait_before_s",
+        "final",
+        "gave_up",
+        "reason",
     ]
 
 
@@ -140,7 +154,14 @@ def test_storm_tables_are_consistent(storms):
     result = storms[0]
     a, load = result.attempts, result.load
     assert list(load.columns) == [
-        "strategy", "time", "attempts", "rate_per_s", "ok", "down", "overloaded", "timeout",
+        "strategy",
+        "time",
+        "attempts",
+        "rate_per_s",
+        "ok",
+        "down",
+        "overloaded",
+        "timeout",
     ]
     assert (load[["ok", "down", "overloaded", "timeout"]].sum(axis=1) == load["attempts"]).all()
     for strategy, part in a.groupby("strategy"):
@@ -205,7 +226,13 @@ def test_budget_tables_are_consistent(budget_runs):
     result = budget_runs[0]
     load, a = result.load, result.attempts
     assert list(load.columns) == [
-        "variant", "time", "rate_per_s", "ok_per_s", "failed_per_s", "base_rate_per_s", "queue",
+        "variant",
+        "time",
+        "rate_per_s",
+        "ok_per_s",
+        "failed_per_s",
+        "base_rate_per_s",
+        "queue",
     ]
     assert np.allclose(load["rate_per_s"], load["ok_per_s"] + load["failed_per_s"])
     assert list(a["variant"].unique()) == ["no budget", "budget"]
@@ -240,45 +267,93 @@ def test_sweep_stacks_the_frames():
 @pytest.mark.parametrize(
     ("function", "kwargs", "error", "message"),
     [
-        (retries.backoff_for, {"strategy": "linear"}, ValueError,
-         "strategy='linear' is not one of 'none', 'constant'"),
-        (retries.backoff_for, {"strategy": "full", "base": 2.0, "cap": 1.0}, ValueError,
-         "cap=1 must be at least base=2"),
+        (
+            retries.backoff_for,
+            {"strategy": "linear"},
+            ValueError,
+            "strategy='linear' is not one of 'none', 'constant'",
+        ),
+        (
+            retries.backoff_for,
+            {"strategy": "full", "base": 2.0, "cap": 1.0},
+            ValueError,
+            "cap=1 must be at least base=2",
+        ),
         (retries.timeline, {"strategy": "fast"}, ValueError, "strategy='fast' is not one of"),
         (retries.timeline, {"attempts": 0}, ValueError, "attempts=0 must be between 1 and 50"),
         (retries.timeline, {"clients": 0}, ValueError, "clients=0 must be between 1 and 200"),
         (retries.timeline, {"base_s": -1}, ValueError, "base_s=-1 must be at least 0"),
-        (retries.timeline, {"base_s": 2.0, "cap_s": 1.0}, ValueError,
-         r"cap_s=1 must be at least base_s=2 \(or None\)"),
+        (
+            retries.timeline,
+            {"base_s": 2.0, "cap_s": 1.0},
+            ValueError,
+            r"cap_s=1 must be at least base_s=2 \(or None\)",
+        ),
         (retries.timeline, {"outage_s": -1}, ValueError, "outage_s=-1 must be in"),
         (retries.timeline, {"budget": "yes"}, TypeError, "budget='yes' must be True or False"),
         (retries.timeline, {"call_timeout_s": 0}, ValueError, "call_timeout_s=0 must be greater"),
-        (retries.timeline, {"think_s": 0, "latency_s": 0}, ValueError,
-         "think_s=0 with latency_s=0"),
+        (
+            retries.timeline,
+            {"think_s": 0, "latency_s": 0},
+            ValueError,
+            "think_s=0 with latency_s=0",
+        ),
         (retries.timeline, {"seed": -1}, ValueError, "seed=-1 must be a non-negative integer"),
-        (retries.storm, {"strategies": ["full", "slow"]}, ValueError,
-         "strategies item='slow' is not one of"),
+        (
+            retries.storm,
+            {"strategies": ["full", "slow"]},
+            ValueError,
+            "strategies item='slow' is not one of",
+        ),
         (retries.storm, {"strategies": []}, ValueError, r"strategies=\(\) is empty"),
         (retries.storm, {"strategies": ["full", "full"]}, ValueError, "names a strategy twice"),
         (retries.storm, {"capacity_per_s": 0}, ValueError, "capacity_per_s=0 must be greater"),
         (retries.storm, {"queue_limit": -1}, ValueError, "queue_limit=-1 must be between 0"),
         (retries.storm, {"clients": 1.5}, TypeError, "clients=1.5 must be an integer"),
         (retries.amplification, {"layers": 0}, ValueError, "layers=0 must be between 1 and 10"),
-        (retries.amplification, {"mode": "everywhere"}, ValueError,
-         "mode='everywhere' is not one of 'every layer', 'top only', 'budget'"),
-        (retries.amplification, {"layers": 10, "attempts": 5}, ValueError,
-         "attempts=5 at each of layers=10 would send 9,765,625 requests"),
-        (retries.amplification, {"token_ratio": 0}, ValueError,
-         r"token_ratio=0 must be in \(0, 1\]"),
-        (retries.budget_effect, {"variants": ["none"]}, ValueError,
-         "variants item='none' is not one of 'no budget', 'budget'"),
+        (
+            retries.amplification,
+            {"mode": "everywhere"},
+            ValueError,
+            "mode='everywhere' is not one of 'every layer', 'top only', 'budget'",
+        ),
+        (
+            retries.amplification,
+            {"layers": 10, "attempts": 5},
+            ValueError,
+            "attempts=5 at each of layers=10 would send 9,765,625 requests",
+        ),
+        (
+            retries.amplification,
+            {"token_ratio": 0},
+            ValueError,
+            r"token_ratio=0 must be in \(0, 1\]",
+        ),
+        (
+            retries.budget_effect,
+            {"variants": ["none"]},
+            ValueError,
+            "variants item='none' is not one of 'no budget', 'budget'",
+        ),
         (retries.budget_effect, {"rate_per_s": 0}, ValueError, "rate_per_s=0 must be in"),
-        (retries.budget_effect, {"failure_at_s": 20}, ValueError,
-         r"failure_at_s=20 must be in \[0, 12\]"),
-        (retries.budget_effect, {"slow_factor": 0.5}, ValueError,
-         "slow_factor=0.5 must be at least 1"),
-        (retries.budget_effect, {"max_tokens": 0}, ValueError,
-         "max_tokens=0 must be greater than 0"),
+        (
+            retries.budget_effect,
+            {"failure_at_s": 20},
+            ValueError,
+            r"failure_at_s=20 must be in \[0, 12\]",
+        ),
+        (
+            retries.budget_effect,
+            {"slow_factor": 0.5},
+            ValueError,
+            "slow_factor=0.5 must be at least 1",
+        ),
+        (
+            retries.budget_effect,
+            {"max_tokens": 0},
+            ValueError,
+            "max_tokens=0 must be greater than 0",
+        ),
     ],
 )
 def test_bad_input_is_refused_clearly(function, kwargs, error, message):

@@ -13,7 +13,10 @@ def test_sweep_runs_every_point_and_seed_and_labels_the_rows():
     df = sweep(clock_order, {"skew_s": [0.0, 0.01]}, seeds=[1, 2], events=50)
     assert len(df) == 4 * 50
     assert df.groupby(["skew_s", "seed"]).size().to_dict() == {
-        (0.0, 1): 50, (0.0, 2): 50, (0.01, 1): 50, (0.01, 2): 50,
+        (0.0, 1): 50,
+        (0.0, 2): 50,
+        (0.01, 1): 50,
+        (0.01, 2): 50,
     }
     assert (df["events"] == 50).all()
     assert not df.loc[df["skew_s"] == 0.0, "misordered"].any()
@@ -29,8 +32,13 @@ def test_each_run_equals_the_experiment_called_directly():
 def test_executors_give_the_same_frame_as_in_process(make_executor):
     expected = sweep(timeout_ambiguity, {"timeout_s": [0.2, 0.5]}, seeds=range(3), requests=10)
     with make_executor(max_workers=2) as executor:
-        got = sweep(timeout_ambiguity, {"timeout_s": [0.2, 0.5]}, seeds=range(3),
-                    executor=executor, requests=10)
+        got = sweep(
+            timeout_ambiguity,
+            {"timeout_s": [0.2, 0.5]},
+            seeds=range(3),
+            executor=executor,
+            requests=10,
+        )
     pd.testing.assert_frame_equal(got, expected)
 
 

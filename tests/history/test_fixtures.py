@@ -21,12 +21,28 @@ def _load(folder, name):
 
 def test_every_fixture_is_listed(histories):
     assert len(CASES) == 108
-    assert sorted(p.name for p in (histories / "etcd").glob("*.log")) == sorted(n for n, _ in CASES if n.startswith("etcd"))
-    assert sorted(p.name for p in (histories / "kv").glob("*.txt")) == sorted(n for n, _ in CASES if not n.startswith("etcd"))
+    assert sorted(p.name for p in (histories / "etcd").glob("*.log")) == sorted(
+        n for n, _ in CASES if n.startswith("etcd")
+    )
+    assert sorted(p.name for p in (histories / "kv").glob("*.txt")) == sorted(
+        n for n, _ in CASES if not n.startswith("etcd")
+    )
 
 
-@pytest.mark.parametrize(("name", "expected"), CASES or [pytest.param("-", "-", marks=pytest.mark.skip(
-    reason="no fixtures: expected in ../shared/data/histories or $DISTLAB_HISTORIES"))], ids=[c[0] for c in CASES] or None)
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    CASES
+    or [
+        pytest.param(
+            "-",
+            "-",
+            marks=pytest.mark.skip(
+                reason="no fixtures: expected in ../shared/data/histories or $DISTLAB_HISTORIES"
+            ),
+        )
+    ],
+    ids=[c[0] for c in CASES] or None,
+)
 def test_fixture_verdict(histories, name, expected):
     history, model = _load(histories, name)
     result = check_linearizable(history, model=model, timeout_s=TIMEOUT_S)
@@ -56,7 +72,14 @@ def test_fixture_verdicts_without_the_quick_refutation(histories, monkeypatch):
 def test_etcd_parsing(histories):
     h = History.from_jepsen_log(histories / "etcd" / "etcd_000.log")
     first = h[0]
-    assert (first.process, first.f, first.type, first.result, first.invoke, first.complete) == (0, "read", "ok", None, 0.0, 6.0)
+    assert (first.process, first.f, first.type, first.result, first.invoke, first.complete) == (
+        0,
+        "read",
+        "ok",
+        None,
+        0.0,
+        6.0,
+    )
     cas = [op for op in h if op.f == "cas"]
     assert cas and all(isinstance(op.value, tuple) and len(op.value) == 2 for op in cas)
     assert {op.type for op in cas} <= {"ok", "fail", "info"}
@@ -67,7 +90,11 @@ def test_etcd_parsing(histories):
 
 def test_kv_parsing(histories):
     h = History.from_edn(histories / "kv" / "c01-ok.txt")
-    assert {op.f for op in h} == {"get", "put", "append"} or {op.f for op in h} <= {"get", "put", "append"}
+    assert {op.f for op in h} == {"get", "put", "append"} or {op.f for op in h} <= {
+        "get",
+        "put",
+        "append",
+    }
     assert all(isinstance(op.key, str) for op in h)
     gets = [op for op in h if op.f == "get"]
     assert all(op.value is None and isinstance(op.result, str) for op in gets)

@@ -46,7 +46,16 @@ def test_from_events_pairs_per_process():
 def test_frame_round_trip():
     h = History.from_events(EVENTS)
     df = h.to_frame()
-    assert list(df.columns) == ["process", "f", "key", "value", "result", "type", "invoke", "complete"]
+    assert list(df.columns) == [
+        "process",
+        "f",
+        "key",
+        "value",
+        "result",
+        "type",
+        "invoke",
+        "complete",
+    ]
     assert len(df) == len(h) and df["complete"].iloc[-1] == math.inf
     assert History.from_frame(df) == h
     # NaN for missing values (as pandas may produce) reads back as None
@@ -104,19 +113,32 @@ def test_jepsen_log_edge_cases(tmp_path):
 
 def test_completion_without_invocation_names_the_event(tmp_path):
     with pytest.raises(ValueError, match=r"event #1 .*process=7.*completion without an invocation"):
-        History.from_events([(0.0, 1, "invoke", "read", None, None), (1.0, 7, "ok", "read", None, 3)])
+        History.from_events(
+            [(0.0, 1, "invoke", "read", None, None), (1.0, 7, "ok", "read", None, 3)]
+        )
     path = tmp_path / "bad.log"
     path.write_text("INFO  jepsen.util - 4\t:ok\t:write\t1\n")
-    with pytest.raises(ValueError, match=r"bad.log: event #0 .*completion without an invocation by process 4"):
+    with pytest.raises(
+        ValueError, match=r"bad.log: event #0 .*completion without an invocation by process 4"
+    ):
         History.from_jepsen_log(path)
 
 
 @pytest.mark.parametrize(
     ("events", "message"),
     [
-        ([(0, 1, "invoke", "read", None, None), (1, 1, "invoke", "read", None, None)], "invokes again while"),
-        ([(0, 1, "invoke", "read", None, None), (1, 1, "ok", "write", None, 3)], "completes a write"),
-        ([(5, 1, "invoke", "read", None, None), (1, 1, "ok", "read", None, 3)], "before its invocation"),
+        (
+            [(0, 1, "invoke", "read", None, None), (1, 1, "invoke", "read", None, None)],
+            "invokes again while",
+        ),
+        (
+            [(0, 1, "invoke", "read", None, None), (1, 1, "ok", "write", None, 3)],
+            "completes a write",
+        ),
+        (
+            [(5, 1, "invoke", "read", None, None), (1, 1, "ok", "read", None, 3)],
+            "before its invocation",
+        ),
         ([(0, 1, "start", "read", None, None)], "kind must be one of"),
         ([(0, 1, "invoke", "delete", None, None)], "unknown function 'delete'"),
         ([(0, 1, "invoke")], "must be \\(time, process, kind, f, key, value\\)"),
@@ -135,7 +157,10 @@ def test_bad_events(events, message):
         (Operation(0, 1, "read", None, None, None, "done", 0, 1), "unknown type='done'"),
         (Operation(0, 1, "scan", None, None, None, "ok", 0, 1), "unknown function f='scan'"),
         (Operation(0, 1, "read", None, None, None, "ok", 2, 1), "before its invocation"),
-        (Operation(0, 1, "read", None, None, None, "ok", 0, math.inf), "must have a finite completion"),
+        (
+            Operation(0, 1, "read", None, None, None, "ok", 0, math.inf),
+            "must have a finite completion",
+        ),
         (Operation(0, 1, "cas", None, 3, None, "ok", 0, 1), r"needs value=\(expected, new\)"),
     ],
 )
@@ -166,9 +191,13 @@ def test_checker_rejects_functions_outside_the_model():
     with pytest.raises(ValueError, match="has key 'x'"):
         check_linearizable(keyed, model="register")
     with pytest.raises(ValueError, match="append needs a str"):
-        check_linearizable(History([Operation(0, 1, "append", "x", 5, None, "ok", 0, 1)]), model="kv")
+        check_linearizable(
+            History([Operation(0, 1, "append", "x", 5, None, "ok", 0, 1)]), model="kv"
+        )
     with pytest.raises(ValueError, match="not hashable"):
-        check_linearizable(History([Operation(0, 1, "write", None, [1], None, "ok", 0, 1)]), model="register")
+        check_linearizable(
+            History([Operation(0, 1, "write", None, [1], None, "ok", 0, 1)]), model="register"
+        )
 
 
 def test_result_is_not_a_truth_value():

@@ -16,7 +16,9 @@ INF = math.inf
 
 def hist(*rows, key=None):
     """rows: (process, f, value, result, type, invoke, complete)."""
-    return History(Operation(i, p, f, key, v, r, t, s, e) for i, (p, f, v, r, t, s, e) in enumerate(rows))
+    return History(
+        Operation(i, p, f, key, v, r, t, s, e) for i, (p, f, v, r, t, s, e) in enumerate(rows)
+    )
 
 
 def verdict(h, model="cas-register", **kw):
@@ -58,7 +60,11 @@ def test_read_concurrent_with_write_sees_old_or_new(seen):
 
 
 def test_stale_read_after_completed_write():
-    h = hist((0, "write", 1, None, "ok", 0, 1), (0, "write", 2, None, "ok", 2, 3), (1, "read", None, 1, "ok", 4, 5))
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (0, "write", 2, None, "ok", 2, 3),
+        (1, "read", None, 1, "ok", 4, 5),
+    )
     r = check_linearizable(h, model="register")
     assert r.verdict == NOT
     assert "#2" in r.explanation.splitlines()[0] and "holds 2" in r.explanation
@@ -92,23 +98,38 @@ def test_touching_operations_are_concurrent():
 
 
 def test_cas_ok_and_refused():
-    ok = hist((0, "write", 1, None, "ok", 0, 1), (1, "cas", (1, 2), None, "ok", 2, 3), (0, "read", None, 2, "ok", 4, 5))
+    ok = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "cas", (1, 2), None, "ok", 2, 3),
+        (0, "read", None, 2, "ok", 4, 5),
+    )
     assert verdict(ok) == LIN
     # a refused cas is checked: refused while the value was 1 is impossible
-    refused_wrongly = hist((0, "write", 1, None, "ok", 0, 1), (1, "cas", (1, 2), None, "fail", 2, 3))
+    refused_wrongly = hist(
+        (0, "write", 1, None, "ok", 0, 1), (1, "cas", (1, 2), None, "fail", 2, 3)
+    )
     r = check_linearizable(refused_wrongly, model="cas-register")
     assert r.verdict == NOT and "refused" in r.explanation
     refused_rightly = hist((0, "write", 3, None, "ok", 0, 1), (1, "cas", (1, 2), None, "fail", 2, 3),
                            (0, "read", None, 3, "ok", 4, 5))  # fmt: skip
     assert verdict(refused_rightly) == LIN
     # a successful cas needs the expected value
-    assert verdict(hist((0, "write", 3, None, "ok", 0, 1), (1, "cas", (1, 2), None, "ok", 2, 3))) == NOT
+    assert (
+        verdict(hist((0, "write", 3, None, "ok", 0, 1), (1, "cas", (1, 2), None, "ok", 2, 3)))
+        == NOT
+    )
 
 
 def test_failed_operations_did_not_take_effect():
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "write", 5, None, "fail", 2, 3), (0, "read", None, 1, "ok", 4, 5))
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "write", 5, None, "fail", 2, 3),
+        (0, "read", None, 1, "ok", 4, 5),
+    )
     assert verdict(h) == LIN
-    assert verdict(hist((1, "write", 5, None, "fail", 0, 1), (0, "read", None, 5, "ok", 2, 3))) == NOT
+    assert (
+        verdict(hist((1, "write", 5, None, "fail", 0, 1), (0, "read", None, 5, "ok", 2, 3))) == NOT
+    )
 
 
 def test_failed_or_unknown_read_constrains_nothing():
@@ -124,12 +145,20 @@ def test_info_write_may_take_effect_late():
     r = check_linearizable(h, model="register")
     assert r.verdict == LIN and r.linearization.index(1) > r.linearization.index(2)
     # ... but not before its invocation
-    early = hist((0, "write", 1, None, "ok", 0, 1), (0, "read", None, 2, "ok", 2, 3), (1, "write", 2, None, "info", 4, INF))
+    early = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (0, "read", None, 2, "ok", 2, 3),
+        (1, "write", 2, None, "info", 4, INF),
+    )
     assert verdict(early) == NOT
 
 
 def test_info_write_may_never_take_effect():
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "write", 2, None, "info", 2, INF), (0, "read", None, 1, "ok", 10, 11))
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "write", 2, None, "info", 2, INF),
+        (0, "read", None, 1, "ok", 10, 11),
+    )
     r = check_linearizable(h, model="register")
     assert r.verdict == LIN and 1 not in r.linearization
 
@@ -143,10 +172,16 @@ def test_info_write_takes_effect_at_most_once():
 
 def test_info_cas_late_or_never():
     base = [(0, "write", 1, None, "ok", 0, 1), (1, "cas", (1, 5), None, "info", 2, INF)]
-    assert verdict(hist(*base, (0, "read", None, 1, "ok", 3, 4), (0, "read", None, 5, "ok", 5, 6))) == LIN
+    assert (
+        verdict(hist(*base, (0, "read", None, 1, "ok", 3, 4), (0, "read", None, 5, "ok", 5, 6)))
+        == LIN
+    )
     assert verdict(hist(*base, (0, "read", None, 1, "ok", 3, 4))) == LIN
     # once the value is 2 the cas can no longer succeed
-    assert verdict(hist(*base, (0, "write", 2, None, "ok", 3, 4), (0, "read", None, 5, "ok", 5, 6))) == NOT
+    assert (
+        verdict(hist(*base, (0, "write", 2, None, "ok", 3, 4), (0, "read", None, 5, "ok", 5, 6)))
+        == NOT
+    )
 
 
 def test_kv_per_key_independence():
@@ -165,7 +200,10 @@ def test_kv_per_key_independence():
     r = check_linearizable(History(bad), model="kv")
     assert r.verdict == NOT and r.per_key["b"] == NOT and "Key 'b'" in r.explanation
     # keys do not see each other's values
-    cross = [Operation(0, 0, "put", "a", "1", None, "ok", 0, 1), Operation(1, 1, "get", "b", None, "1", "ok", 2, 3)]
+    cross = [
+        Operation(0, 0, "put", "a", "1", None, "ok", 0, 1),
+        Operation(1, 1, "get", "b", None, "1", "ok", 2, 3),
+    ]
     assert verdict(History(cross), "kv") == NOT
 
 
@@ -174,7 +212,9 @@ def test_kv_append_order_and_missing_key():
         Operation(0, 0, "append", "k", "x", None, "ok", 0, 10),
         Operation(1, 1, "append", "k", "y", None, "ok", 0, 10),
         Operation(2, 2, "get", "k", None, "yx", "ok", 11, 12),
-        Operation(3, 2, "get", "m", None, None, "ok", 11, 12),  # a get of a missing key: "" (None accepted)
+        Operation(
+            3, 2, "get", "m", None, None, "ok", 11, 12
+        ),  # a get of a missing key: "" (None accepted)
     ]
     assert verdict(History(rows), "kv") == LIN
     rows[2] = Operation(2, 2, "get", "k", None, "xx", "ok", 11, 12)
@@ -189,9 +229,13 @@ def test_timeout_gives_unknown():
     r = check_linearizable(hist(*rows), model="register", timeout_s=0.05)
     assert r.verdict == "unknown" and "time limit" in r.explanation
     assert r.elapsed_s < 2.0
-    kv = History(Operation(i, p, f, k, v, res, "ok", s, e) for i, (p, f, k, v, res, s, e) in enumerate(
-        [(p, "append", "k", f"x{p}", None, 0.0, 100.0) for p in range(18)]
-        + [(99, "get", "k", None, "nope", 101.0, 102.0)]))
+    kv = History(
+        Operation(i, p, f, k, v, res, "ok", s, e)
+        for i, (p, f, k, v, res, s, e) in enumerate(
+            [(p, "append", "k", f"x{p}", None, 0.0, 100.0) for p in range(18)]
+            + [(99, "get", "k", None, "nope", 101.0, 102.0)]
+        )
+    )
     r = check_linearizable(kv, model="kv", timeout_s=0.05)
     assert r.verdict == "unknown" and r.per_key == {"k": "unknown"}
 
@@ -208,14 +252,18 @@ def test_bad_timeout():
 
 
 def _oracle(h: History) -> bool:
-    ops = [op for op in h if not (op.f == "read" and op.type != "ok") and not (op.type == "fail" and op.f != "cas")]
+    ops = [
+        op
+        for op in h
+        if not (op.f == "read" and op.type != "ok") and not (op.type == "fail" and op.f != "cas")
+    ]
     done = [op for op in ops if op.type != "info"]
     info = [op for op in ops if op.type == "info"]
 
     def legal(order):
         state = None
         for k, op in enumerate(order):
-            if any(later.complete < op.invoke for later in order[k + 1:]):
+            if any(later.complete < op.invoke for later in order[k + 1 :]):
                 return False
             if op.f == "read":
                 if state != op.result:
@@ -249,8 +297,13 @@ def small_histories(draw):
         typ = draw(st.sampled_from(["ok", "ok", "ok", "fail", "info"]))
         start = draw(st.integers(0, 8))
         end = INF if typ == "info" else start + draw(st.integers(0, 4))
-        value = None if f == "read" else draw(st.integers(0, 2)) if f == "write" else (
-            draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+        value = (
+            None
+            if f == "read"
+            else draw(st.integers(0, 2))
+            if f == "write"
+            else (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+        )
         result = draw(st.sampled_from([None, 0, 1, 2])) if f == "read" and typ == "ok" else None
         rows.append((p, f, value, result, typ, float(start), float(end)))
     rows.sort(key=lambda r: r[5])

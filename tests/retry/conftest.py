@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # so that the tests can `import retry_fakes`
 
-from retry_fakes import FakeTime  # noqa: E402
+from retry_fakes import FakeTime
 
 
 @pytest.fixture

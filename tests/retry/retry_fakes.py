@@ -42,7 +42,9 @@ class Script:
     is raised, anything else returned); each call takes ``duration`` seconds of fake time and
     records when it started. Every exception raised is kept, in order, for identity checks."""
 
-    def __init__(self, outcomes: Iterable[Any], time: FakeTime | None = None, duration: float = 0.0):
+    def __init__(
+        self, outcomes: Iterable[Any], time: FakeTime | None = None, duration: float = 0.0
+    ):
         self.outcomes = list(outcomes)
         self.time = time
         self.duration = duration

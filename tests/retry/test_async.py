@@ -20,7 +20,9 @@ def test_async_retries_then_succeeds(fake_time):
     policy = make(fake_time, max_attempts=3, backoff=ExponentialBackoff(base=0.5))
     assert asyncio.run(policy.call(fn.acall)) == "ok"
     assert fn.calls == 3 and fake_time.sleeps == [0.5, 1.0]
-    assert policy.stats == RetryStats(calls=1, attempts=3, retries=2, successes=1, give_ups=0, total_wait=1.5)
+    assert policy.stats == RetryStats(
+        calls=1, attempts=3, retries=2, successes=1, give_ups=0, total_wait=1.5
+    )
 
 
 def test_async_uses_async_sleep_not_sleep():
@@ -34,8 +36,13 @@ def test_async_uses_async_sleep_not_sleep():
         slept.append(d)
         fake.advance(d)
 
-    policy = RetryPolicy(max_attempts=2, backoff=ConstantBackoff(0.3), clock=fake.clock,
-                         sleep=sync_sleep, async_sleep=async_sleep)
+    policy = RetryPolicy(
+        max_attempts=2,
+        backoff=ConstantBackoff(0.3),
+        clock=fake.clock,
+        sleep=sync_sleep,
+        async_sleep=async_sleep,
+    )
     assert asyncio.run(policy.call(Script([OSError, 1], fake).acall)) == 1
     assert slept == [0.3]
 
@@ -43,7 +50,9 @@ def test_async_uses_async_sleep_not_sleep():
 def test_async_gives_up_with_the_last_exception(fake_time):
     fn = Script([OSError], fake_time)
     gave_up = []
-    policy = make(fake_time, max_attempts=4, on_give_up=lambda s, o, r: gave_up.append((s.attempts, o, r)))
+    policy = make(
+        fake_time, max_attempts=4, on_give_up=lambda s, o, r: gave_up.append((s.attempts, o, r))
+    )
 
     @policy
     async def fetch():
@@ -129,7 +138,9 @@ def test_cancelled_during_the_backoff_wait(fake_time):
 
     policy, calls = asyncio.run(main())
     assert len(calls) == 1
-    assert policy.stats == RetryStats(calls=1, attempts=1, retries=0, successes=0, give_ups=1, total_wait=0.0)
+    assert policy.stats == RetryStats(
+        calls=1, attempts=1, retries=0, successes=0, give_ups=1, total_wait=0.0
+    )
 
 
 def test_many_concurrent_tasks_share_one_policy(fake_time):

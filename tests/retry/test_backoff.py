@@ -66,12 +66,17 @@ def test_constant_backoff():
 @pytest.mark.parametrize("base", [0.001, 0.1, 1.0, 3.0])
 def test_exponential_doubles_from_base(base):
     b = ExponentialBackoff(base=base)
-    assert [b.delay(n, None, None) for n in range(1, 12)] == [base * 2.0 ** (n - 1) for n in range(1, 12)]
+    assert [b.delay(n, None, None) for n in range(1, 12)] == [
+        base * 2.0 ** (n - 1) for n in range(1, 12)
+    ]
 
 
 def test_exponential_first_retry_waits_base_and_course_text_delays():
     # the course text: 3 attempts, base 1 s, no jitter -> two waits, 1 s and 2 s
-    assert list(RetryPolicy(max_attempts=3, backoff=ExponentialBackoff(base=1.0)).delays()) == [1.0, 2.0]
+    assert list(RetryPolicy(max_attempts=3, backoff=ExponentialBackoff(base=1.0)).delays()) == [
+        1.0,
+        2.0,
+    ]
 
 
 def test_exponential_cap():
@@ -79,7 +84,10 @@ def test_exponential_cap():
     expected = [0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0]
     assert [b.delay(n, None, None) for n in range(1, 8)] == expected
     # the cap can equal the base: constant from the start
-    assert [ExponentialBackoff(base=2.0, cap=2.0).delay(n, None, None) for n in (1, 5)] == [2.0, 2.0]
+    assert [ExponentialBackoff(base=2.0, cap=2.0).delay(n, None, None) for n in (1, 5)] == [
+        2.0,
+        2.0,
+    ]
 
 
 @pytest.mark.parametrize("n", [1100, 5000, 10**6, 10**30])
@@ -87,7 +95,9 @@ def test_huge_n_does_not_overflow(n):
     assert ExponentialBackoff(base=0.5, cap=30.0).delay(n, None, None) == 30.0
     assert ExponentialBackoff(base=0.5, cap=math.inf).delay(n, None, None) == math.inf
     assert ExponentialBackoff(base=0.5).delay(n, None, None) == math.inf  # no cap: unbounded
-    full = ExponentialBackoff(base=0.5, cap=30.0, jitter="full").delay(n, None, np.random.default_rng(0))
+    full = ExponentialBackoff(base=0.5, cap=30.0, jitter="full").delay(
+        n, None, np.random.default_rng(0)
+    )
     assert 0.0 <= full <= 30.0
 
 
@@ -165,7 +175,9 @@ def test_wrong_jitter_formulas_are_rejected():
     assert not is_uniform(np.clip(equal_pit(full, 3, seed=3), 0, 1))
 
 
-def decorrelated_pit(backoff: Backoff, cap: float, seed: int, chains: int = 2000, steps: int = 10) -> np.ndarray:
+def decorrelated_pit(
+    backoff: Backoff, cap: float, seed: int, chains: int = 2000, steps: int = 10
+) -> np.ndarray:
     """Probability-integral transform of every s_n given s_(n-1), along many chains.
 
     Given s_(n-1) = p, s_n = min(cap, U(base, 3p)): F(x) = (x - base) / (3p - base) below the

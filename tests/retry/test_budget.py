@@ -79,8 +79,13 @@ def test_a_refused_retry_gives_up_with_reason_budget():
     fake = FakeTime()
     budget = RetryBudget(max_tokens=4, token_ratio=0.5)  # threshold 2
     reasons = []
-    policy = RetryPolicy(max_attempts=10, backoff=NoBackoff(), budget=budget,
-                         on_give_up=lambda s, o, r: reasons.append((s.attempts, r)), **fake.policy_kwargs())
+    policy = RetryPolicy(
+        max_attempts=10,
+        backoff=NoBackoff(),
+        budget=budget,
+        on_give_up=lambda s, o, r: reasons.append((s.attempts, r)),
+        **fake.policy_kwargs(),
+    )
     fn = Script([ConnectionError], fake)
     with pytest.raises(ConnectionError) as info:
         policy.call(fn)
@@ -138,8 +143,9 @@ def test_thread_safe_counting():
 def test_a_failure_the_policy_does_not_retry_costs_no_token():
     """gRPC A6: only failures with a retryable status count against the budget."""
     budget = RetryBudget(max_tokens=10, token_ratio=0.1)
-    policy = RetryPolicy(max_attempts=3, backoff=NoBackoff(), retry_on=ConnectionError,
-                         budget=budget)
+    policy = RetryPolicy(
+        max_attempts=3, backoff=NoBackoff(), retry_on=ConnectionError, budget=budget
+    )
 
     def malformed():
         raise ValueError("bad request")

@@ -63,15 +63,21 @@ def test_retry_on_types_tuples_and_predicates(fake_time, retry_on, retried, not_
     assert fn.calls == 2
     if not_retried is not None:
         fn = Script([not_retried, "never reached"], fake_time)
-        with pytest.raises(type(not_retried) if isinstance(not_retried, BaseException) else not_retried):
+        with pytest.raises(
+            type(not_retried) if isinstance(not_retried, BaseException) else not_retried
+        ):
             make(fake_time, retry_on=retry_on).call(fn)
         assert fn.calls == 1
 
 
 def test_non_matching_exception_propagates_at_once(fake_time):
     gave_up = []
-    policy = make(fake_time, max_attempts=5, retry_on=ConnectionError,
-                  on_give_up=lambda s, o, r: gave_up.append((s.attempts, o, r)))
+    policy = make(
+        fake_time,
+        max_attempts=5,
+        retry_on=ConnectionError,
+        on_give_up=lambda s, o, r: gave_up.append((s.attempts, o, r)),
+    )
     fn = Script([ValueError], fake_time)
     with pytest.raises(ValueError) as info:
         policy.call(fn)
@@ -100,13 +106,19 @@ def test_retry_on_result(fake_time):
     assert policy.call(fn) == 42
     assert fn.calls == 3
     assert seen == [None, None, 42]  # the predicate sees every result exactly once
-    assert policy.stats == RetryStats(calls=1, attempts=3, retries=2, successes=1, give_ups=0, total_wait=2.0)
+    assert policy.stats == RetryStats(
+        calls=1, attempts=3, retries=2, successes=1, give_ups=0, total_wait=2.0
+    )
 
 
 def test_refused_result_on_the_last_attempt_is_returned(fake_time):
     gave_up = []
-    policy = make(fake_time, max_attempts=2, retry_on_result=lambda r: r == "busy",
-                  on_give_up=lambda s, o, r: gave_up.append((s.attempts, o, r)))
+    policy = make(
+        fake_time,
+        max_attempts=2,
+        retry_on_result=lambda r: r == "busy",
+        on_give_up=lambda s, o, r: gave_up.append((s.attempts, o, r)),
+    )
     assert policy.call(Script(["busy"], fake_time)) == "busy"
     assert gave_up == [(2, "busy", "attempts")]
     assert policy.stats.give_ups == 1 and policy.stats.successes == 0
@@ -126,8 +138,12 @@ def test_deadline_no_retry_begins_after_it(fake_time):
     # attempts take 0.2 s, waits are 1 s; deadline 2.5 s after the first attempt begins
     t0 = fake_time.now
     gave_up = []
-    policy = make(fake_time, max_attempts=10, deadline=2.5,
-                  on_give_up=lambda s, o, r: gave_up.append((s.attempts, r)))
+    policy = make(
+        fake_time,
+        max_attempts=10,
+        deadline=2.5,
+        on_give_up=lambda s, o, r: gave_up.append((s.attempts, r)),
+    )
     fn = Script([TimeoutError], fake_time, duration=0.2)
     with pytest.raises(TimeoutError) as info:
         policy.call(fn)
@@ -150,8 +166,13 @@ def test_deadline_holds_when_sleep_overruns():
     fake = FakeTime(oversleep=0.01)
     t0 = fake.now
     gave_up = []
-    policy = make(fake, max_attempts=5, deadline=1.0, backoff=ConstantBackoff(1.0),
-                  on_give_up=lambda s, o, r: gave_up.append(r))
+    policy = make(
+        fake,
+        max_attempts=5,
+        deadline=1.0,
+        backoff=ConstantBackoff(1.0),
+        on_give_up=lambda s, o, r: gave_up.append(r),
+    )
     fn = Script([TimeoutError], fake)
     with pytest.raises(TimeoutError):
         policy.call(fn)
@@ -173,9 +194,15 @@ def test_no_clock_beyond_the_policy_is_needed(fake_time):
 def test_hooks_get_the_right_arguments(fake_time):
     retries, give_ups = [], []
     policy = make(
-        fake_time, max_attempts=3, backoff=ExponentialBackoff(base=0.5),
-        on_retry=lambda state, outcome, delay: retries.append((state.attempts, outcome, delay, state.total_wait)),
-        on_give_up=lambda state, outcome, reason: give_ups.append((state.attempts, outcome, reason)),
+        fake_time,
+        max_attempts=3,
+        backoff=ExponentialBackoff(base=0.5),
+        on_retry=lambda state, outcome, delay: retries.append(
+            (state.attempts, outcome, delay, state.total_wait)
+        ),
+        on_give_up=lambda state, outcome, reason: give_ups.append(
+            (state.attempts, outcome, reason)
+        ),
     )
     fn = Script([ConnectionError], fake_time)
     with pytest.raises(ConnectionError):
@@ -187,7 +214,9 @@ def test_hooks_get_the_right_arguments(fake_time):
 
 def test_hooks_not_called_on_success(fake_time):
     calls = []
-    policy = make(fake_time, on_retry=lambda *a: calls.append(a), on_give_up=lambda *a: calls.append(a))
+    policy = make(
+        fake_time, on_retry=lambda *a: calls.append(a), on_give_up=lambda *a: calls.append(a)
+    )
     assert policy.call(Script(["ok"], fake_time)) == "ok"
     assert calls == []
 
@@ -225,7 +254,9 @@ def test_stats(fake_time):
         policy.call(Script([OSError], fake_time))  # 3 attempts, 1 s, give up
     with pytest.raises(KeyError):
         make(fake_time).call(Script([KeyError], fake_time))  # another policy: not counted here
-    assert policy.stats == RetryStats(calls=3, attempts=6, retries=3, successes=2, give_ups=1, total_wait=1.5)
+    assert policy.stats == RetryStats(
+        calls=3, attempts=6, retries=3, successes=2, give_ups=1, total_wait=1.5
+    )
     policy.reset_stats()
     assert policy.stats == RetryStats()
 
@@ -316,13 +347,18 @@ def test_delays_deterministic_with_a_seed():
 
 @pytest.mark.parametrize("jitter", [None, "full", "equal", "decorrelated"])
 def test_delays_within_bounds(jitter):
-    d = list(RetryPolicy(max_attempts=30, backoff=ExponentialBackoff(0.1, 2.0, jitter), rng=1).delays())
+    d = list(
+        RetryPolicy(max_attempts=30, backoff=ExponentialBackoff(0.1, 2.0, jitter), rng=1).delays()
+    )
     assert len(d) == 29 and all(0 <= x <= 2.0 for x in d)
 
 
 def test_rng_accepts_int_generator_and_uniform_objects(fake_time):
     seeded = list(RetryPolicy(max_attempts=4, backoff=JITTERY, rng=11).delays())
-    assert list(RetryPolicy(max_attempts=4, backoff=JITTERY, rng=np.random.default_rng(11)).delays()) == seeded
+    assert (
+        list(RetryPolicy(max_attempts=4, backoff=JITTERY, rng=np.random.default_rng(11)).delays())
+        == seeded
+    )
     assert list(RetryPolicy(max_attempts=4, backoff=JITTERY, rng=np.int64(11)).delays()) == seeded
 
     class Half:
@@ -353,12 +389,16 @@ def test_the_driver_draws_from_the_policy_rng(fake_time):
 
 
 def test_state_machine_directly():
-    policy = RetryPolicy(max_attempts=3, backoff=ConstantBackoff(2.0), deadline=5.0, retry_on=OSError)
+    policy = RetryPolicy(
+        max_attempts=3, backoff=ConstantBackoff(2.0), deadline=5.0, retry_on=OSError
+    )
     state = policy.start(now=10.0, rng=np.random.default_rng(0))
     assert isinstance(state, RetryState) and state.started == 10.0
     assert state.after_attempt(10.5, exception=OSError()) == Decision(True, 2.0)
     assert state.before_attempt(12.5) == Decision(True)
-    assert state.after_attempt(13.2, exception=OSError()) == Decision(False, reason="deadline")  # 15.2 > 15
+    assert state.after_attempt(13.2, exception=OSError()) == Decision(
+        False, reason="deadline"
+    )  # 15.2 > 15
     other = policy.start(now=0.0)
     assert other.after_attempt(0.1, exception=KeyError()).reason == "not retryable"
     assert policy.start(now=0.0).after_attempt(0.1, result="x").reason == "success"
@@ -374,8 +414,11 @@ def test_state_machine_directly():
         (lambda: ExponentialBackoff(base=-1.0), ValueError, ["base=-1", "at least 0"]),
         (lambda: ExponentialBackoff(base=2.0, cap=1.0), ValueError, ["cap=1", "base=2"]),
         (lambda: ExponentialBackoff(cap=-1.0), ValueError, ["cap=-1"]),
-        (lambda: ExponentialBackoff(jitter="ful"), ValueError,
-         ["jitter='ful'", "'full'", "'equal'", "'decorrelated'"]),
+        (
+            lambda: ExponentialBackoff(jitter="ful"),
+            ValueError,
+            ["jitter='ful'", "'full'", "'equal'", "'decorrelated'"],
+        ),
         (lambda: ExponentialBackoff(base="1"), TypeError, ["base='1'", "number"]),
         (lambda: ConstantBackoff(-0.5), ValueError, ["delay=-0.5", "at least 0"]),
         (lambda: RetryPolicy(max_attempts=0), ValueError, ["max_attempts=0", "at least 1"]),
@@ -383,12 +426,24 @@ def test_state_machine_directly():
         (lambda: RetryPolicy(max_attempts=True), TypeError, ["max_attempts=True", "integer"]),
         (lambda: RetryPolicy(deadline=0), ValueError, ["deadline=0", "greater than 0"]),
         (lambda: RetryPolicy(deadline=-3), ValueError, ["deadline=-3", "greater than 0"]),
-        (lambda: RetryPolicy(retry_on=42), TypeError, ["retry_on=42", "exception type", "predicate"]),
+        (
+            lambda: RetryPolicy(retry_on=42),
+            TypeError,
+            ["retry_on=42", "exception type", "predicate"],
+        ),
         (lambda: RetryPolicy(retry_on=()), TypeError, ["retry_on=()", "non-empty tuple"]),
         (lambda: RetryPolicy(retry_on=(OSError, "x")), TypeError, ["retry_on=", "exception type"]),
-        (lambda: RetryPolicy(retry_on=int), TypeError, ["retry_on=<class 'int'>", "exception type"]),
+        (
+            lambda: RetryPolicy(retry_on=int),
+            TypeError,
+            ["retry_on=<class 'int'>", "exception type"],
+        ),
         (lambda: RetryPolicy(retry_on_result=5), TypeError, ["retry_on_result=5", "callable"]),
-        (lambda: RetryPolicy(rng="seed"), TypeError, ["rng='seed'", "int seed", "Generator", ".uniform"]),
+        (
+            lambda: RetryPolicy(rng="seed"),
+            TypeError,
+            ["rng='seed'", "int seed", "Generator", ".uniform"],
+        ),
         (lambda: RetryPolicy(rng=1.5), TypeError, ["rng=1.5", "int seed"]),
         (lambda: RetryPolicy(rng=-1), ValueError, ["rng=-1", "non-negative"]),
         (lambda: RetryPolicy(rng=True), TypeError, ["rng=True"]),
@@ -423,5 +478,11 @@ def test_the_retry_names_are_reexported_from_distlab():
     import distlab
     import distlab.retry
 
-    for name in ("RetryPolicy", "RetryBudget", "ExponentialBackoff", "ConstantBackoff", "NoBackoff"):
+    for name in (
+        "RetryPolicy",
+        "RetryBudget",
+        "ExponentialBackoff",
+        "ConstantBackoff",
+        "NoBackoff",
+    ):
         assert getattr(distlab, name) is getattr(distlab.retry, name)

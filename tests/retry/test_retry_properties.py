@@ -16,8 +16,12 @@ BACKOFFS = st.one_of(
     st.just(NoBackoff()),
     st.floats(0, 2).map(ConstantBackoff),
     st.builds(
-        lambda base, factor, jitter: ExponentialBackoff(base=base, cap=base * factor, jitter=jitter),
-        st.floats(0, 1), st.floats(1, 100), st.sampled_from([None, "full", "equal", "decorrelated"]),
+        lambda base, factor, jitter: ExponentialBackoff(
+            base=base, cap=base * factor, jitter=jitter
+        ),
+        st.floats(0, 1),
+        st.floats(1, 100),
+        st.sampled_from([None, "full", "equal", "decorrelated"]),
     ),
 )
 
@@ -45,10 +49,14 @@ def run(sc):
     budget = None if sc["budget"] is None else RetryBudget(*sc["budget"])
     reasons = []
     policy = RetryPolicy(
-        max_attempts=sc["max_attempts"], backoff=sc["backoff"], deadline=sc["deadline"],
+        max_attempts=sc["max_attempts"],
+        backoff=sc["backoff"],
+        deadline=sc["deadline"],
         retry_on=(ConnectionError, TimeoutError),
         retry_on_result=(lambda r: r == "busy") if sc["retry_result"] else None,
-        budget=budget, rng=sc["seed"], on_give_up=lambda s, o, r: reasons.append(r),
+        budget=budget,
+        rng=sc["seed"],
+        on_give_up=lambda s, o, r: reasons.append(r),
         **fake.policy_kwargs(),
     )
     escaped = result = None
@@ -57,7 +65,7 @@ def run(sc):
             result = asyncio.run(policy.call(fn.acall))
         else:
             result = policy.call(fn)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         escaped = exc
     return fake, t0, fn, policy, escaped, result, reasons
 
@@ -68,8 +76,15 @@ def outcome_of(sc, i):
 
 
 LATE_WAKEUP = {  # a sleep that wakes up past the deadline: the retry must not start
-    "outcomes": [ConnectionError], "max_attempts": 2, "backoff": NoBackoff(), "deadline": 0.03125,
-    "retry_result": False, "budget": None, "duration": 0.0, "oversleep": 0.05, "seed": 0,
+    "outcomes": [ConnectionError],
+    "max_attempts": 2,
+    "backoff": NoBackoff(),
+    "deadline": 0.03125,
+    "retry_result": False,
+    "budget": None,
+    "duration": 0.0,
+    "oversleep": 0.05,
+    "seed": 0,
     "use_async": False,
 }
 
@@ -128,11 +143,16 @@ def test_budget_stays_within_bounds_and_follows_the_rules(max_tokens, ratio, eve
         assert budget.allows_retry() == (model > max_tokens / 2)
 
 
-@given(st.integers(1, 6), st.lists(st.sampled_from([ValueError, KeyError, AttributeError]), min_size=1, max_size=6))
+@given(
+    st.integers(1, 6),
+    st.lists(st.sampled_from([ValueError, KeyError, AttributeError]), min_size=1, max_size=6),
+)
 def test_non_matching_exception_never_retried(max_attempts, raised):
     fake = FakeTime()
     fn = Script(raised, fake)
-    policy = RetryPolicy(max_attempts=max_attempts, retry_on=ConnectionError, **fake.policy_kwargs())
+    policy = RetryPolicy(
+        max_attempts=max_attempts, retry_on=ConnectionError, **fake.policy_kwargs()
+    )
     try:
         policy.call(fn)
     except (ValueError, KeyError, AttributeError) as exc:

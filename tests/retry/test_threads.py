@@ -57,7 +57,7 @@ def run_threads(policy: RetryPolicy, max_attempts: int):
                 local_ok += 1
             except ConnectionError:
                 local_fail += 1
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
         with lock:
             outcomes["ok"] += local_ok
@@ -83,14 +83,20 @@ def expected_counts(max_attempts: int) -> dict[str, int]:
             else:
                 attempts += max_attempts
     calls = THREADS * CALLS
-    return {"calls": calls, "attempts": attempts, "retries": attempts - calls,
-            "successes": successes, "give_ups": calls - successes}
+    return {
+        "calls": calls,
+        "attempts": attempts,
+        "retries": attempts - calls,
+        "successes": successes,
+        "give_ups": calls - successes,
+    }
 
 
 def test_stats_exact_under_16_threads():
     sleeps: list[float] = []
-    policy = RetryPolicy(max_attempts=4, backoff=ExponentialBackoff(BASE, CAP, "full"), rng=2024,
-                         sleep=sleeps.append)
+    policy = RetryPolicy(
+        max_attempts=4, backoff=ExponentialBackoff(BASE, CAP, "full"), rng=2024, sleep=sleeps.append
+    )
     outcomes = run_threads(policy, 4)
     s = policy.stats
     want = expected_counts(4)
@@ -107,8 +113,13 @@ def test_shared_rng_loses_and_repeats_no_draw():
     # below uses a source that needs the policy's lock.)
     draws: list[float] = []
     policy = RetryPolicy(
-        max_attempts=4, backoff=ExponentialBackoff(BASE, CAP, "full"), rng=7, sleep=lambda d: None,
-        on_retry=lambda state, exc, delay: draws.append(delay / min(CAP, BASE * 2 ** (state.attempts - 1))),
+        max_attempts=4,
+        backoff=ExponentialBackoff(BASE, CAP, "full"),
+        rng=7,
+        sleep=lambda d: None,
+        on_retry=lambda state, exc, delay: draws.append(
+            delay / min(CAP, BASE * 2 ** (state.attempts - 1))
+        ),
     )
     run_threads(policy, 4)
     assert len(draws) == policy.stats.retries
@@ -122,8 +133,13 @@ def test_shared_budget_and_policy_under_threads():
     budget = RetryBudget(max_tokens=1e9, token_ratio=1.0)
     for _ in range(10_000):
         budget.on_failure()
-    policy = RetryPolicy(max_attempts=3, backoff=ExponentialBackoff(BASE, CAP, "equal"), rng=1,
-                         sleep=lambda d: None, budget=budget)
+    policy = RetryPolicy(
+        max_attempts=3,
+        backoff=ExponentialBackoff(BASE, CAP, "equal"),
+        rng=1,
+        sleep=lambda d: None,
+        budget=budget,
+    )
     run_threads(policy, 3)
     s = policy.stats
     assert s.calls == THREADS * CALLS
@@ -148,7 +164,9 @@ def test_the_policy_serializes_its_rng():
     source = UnsafeSource()
     draws: list[float] = []
     policy = RetryPolicy(
-        max_attempts=4, backoff=ExponentialBackoff(1.0, None, "full"), rng=source,
+        max_attempts=4,
+        backoff=ExponentialBackoff(1.0, None, "full"),
+        rng=source,
         sleep=lambda d: None,
         on_retry=lambda state, exc, delay: draws.append(delay / 2 ** (state.attempts - 1)),
     )

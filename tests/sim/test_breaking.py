@@ -1,6 +1,5 @@
 """The simulated breaker driver: breaker_call runs a CircuitBreaker in simulated time."""
 
-import math
 
 import pytest
 from hypothesis import given, settings
@@ -65,8 +64,12 @@ def test_sim_clock_follows_the_world():
 def test_success_is_reported_with_its_latency():
     world, net = _setup()
     seen = []
-    breaker = CircuitBreaker(clock=sim_clock(world), slow_call_duration=0.06, minimum_calls=1,
-                             slow_call_rate_threshold=100)
+    breaker = CircuitBreaker(
+        clock=sim_clock(world),
+        slow_call_duration=0.06,
+        minimum_calls=1,
+        slow_call_rate_threshold=100,
+    )
     breaker.on_success = lambda d, f=breaker.on_success: (seen.append(("ok", d)), f(d))[1]
     proc = breaker_call(net, "client", "api", 1, 1.0, breaker)
     world.run()
@@ -92,7 +95,7 @@ def test_failures_are_reported_as_call_failed_exceptions(health, timeout_s, exc_
     proc = breaker_call(net, "client", "api", None, timeout_s, breaker)
     world.run()
     assert proc.value.outcome == outcome
-    (duration, exc), = seen
+    ((duration, exc),) = seen
     assert isinstance(exc, exc_type) and isinstance(exc, CallFailed)
     assert exc.result.outcome == outcome
     assert duration == pytest.approx(proc.value.latency)
@@ -130,13 +133,22 @@ def test_rejected_calls_send_no_message_and_are_logged():
 
 def test_transitions_are_logged_with_rates():
     world, net = _setup(HealthSchedule([(0, Down()), (3, Up())]))
-    breaker = CircuitBreaker(minimum_calls=2, window_size=4, wait_in_open=2,
-                             permitted_calls_in_half_open=1, clock=sim_clock(world), name="w")
+    breaker = CircuitBreaker(
+        minimum_calls=2,
+        window_size=4,
+        wait_in_open=2,
+        permitted_calls_in_half_open=1,
+        clock=sim_clock(world),
+        name="w",
+    )
     _calls_at(world, net, breaker, [0, 0.5, 1, 2, 2.5, 3.5, 4])
     world.run()
     tr = world.events().query("kind == 'breaker_transition'")
     assert list(zip(tr["from_state"], tr["state"])) == [
-        ("CLOSED", "OPEN"), ("OPEN", "HALF_OPEN"), ("HALF_OPEN", "CLOSED")]
+        ("CLOSED", "OPEN"),
+        ("OPEN", "HALF_OPEN"),
+        ("HALF_OPEN", "CLOSED"),
+    ]
     assert tr["failure_rate"].iloc[0] == 100.0
     assert set(tr["breaker"]) == {"w"}
     assert tr["at"].tolist() == pytest.approx(tr["time"].tolist())
@@ -163,8 +175,9 @@ def test_bad_arguments_name_the_parameter():
     with pytest.raises(TypeError, match="retry="):
         breaker_call(net, "client", "api", breaker=breaker, retry=3)
     with pytest.raises(ValueError, match="retry_placement='around'"):
-        breaker_call(net, "client", "api", breaker=breaker, retry=RetryPolicy(),
-                     retry_placement="around")
+        breaker_call(
+            net, "client", "api", breaker=breaker, retry=RetryPolicy(), retry_placement="around"
+        )
     with pytest.raises(TypeError, match="on_attempt="):
         breaker_call(net, "client", "api", breaker=breaker, on_attempt=1)
     with pytest.raises(TypeError, match="net="):
@@ -173,13 +186,20 @@ def test_bad_arguments_name_the_parameter():
 
 def _retry_run(placement, seed=0):
     world, net = _setup(Down(), seed=seed)
-    breaker = CircuitBreaker(minimum_calls=4, window_size=4, wait_in_open=100,
-                             clock=sim_clock(world))
+    breaker = CircuitBreaker(
+        minimum_calls=4, window_size=4, wait_in_open=100, clock=sim_clock(world)
+    )
     policy = RetryPolicy(3, ConstantBackoff(0.1), retry_on=CallFailed)
     seen = []
-    results = _calls_at(world, net, breaker, [0, 1, 2, 3, 4, 5], retry=policy,
-                        retry_placement=placement,
-                        on_attempt=lambda n, r, d: seen.append((n, r.outcome, d.reason)))
+    results = _calls_at(
+        world,
+        net,
+        breaker,
+        [0, 1, 2, 3, 4, 5],
+        retry=policy,
+        retry_placement=placement,
+        on_attempt=lambda n, r, d: seen.append((n, r.outcome, d.reason)),
+    )
     world.run()
     return world, breaker, results, seen
 
@@ -230,14 +250,20 @@ def test_retry_inside_may_retry_a_rejection_when_the_policy_says_so():
 def test_open_never_admits_a_call_before_its_wait(seed, wait, rate, consecutive):
     """CP sanity: whatever the traffic, no request leaves while the breaker is OPEN and its
     wait has not elapsed since it opened."""
-    world, net = _setup(HealthSchedule([(0, Up()), (1, Down()), (4, Up())]), seed=seed,
-                        service_time=0.02)
+    world, net = _setup(
+        HealthSchedule([(0, Up()), (1, Down()), (4, Up())]), seed=seed, service_time=0.02
+    )
     clock = sim_clock(world)
     if consecutive:
         breaker = CircuitBreaker.consecutive(3, wait_in_open=wait, clock=clock)
     else:
-        breaker = CircuitBreaker(minimum_calls=3, window_size=5, wait_in_open=wait,
-                                 permitted_calls_in_half_open=2, clock=clock)
+        breaker = CircuitBreaker(
+            minimum_calls=3,
+            window_size=5,
+            wait_in_open=wait,
+            permitted_calls_in_half_open=2,
+            clock=clock,
+        )
     times = (world.rng.exponential(1 / rate, size=int(rate * 8)).cumsum()).tolist()
     _calls_at(world, net, breaker, times, timeout_s=0.5)
     world.run()

@@ -246,8 +246,11 @@ def test_bad_health():
         (lambda: LossBurst(0, 1, loss=1.5), ValueError, "loss=1.5 must be between 0 and 1"),
         (lambda: Partition(0, 1, groups=[]), ValueError, "groups=[] is empty"),
         (lambda: Partition(0, 1, groups="ab"), TypeError, "groups='ab' must be a list of groups"),
-        (lambda: FaultSchedule([Crash(0, 1, "a"), "boom"]), TypeError,
-         "faults[1]='boom' must be Partition, Crash, SlowNode or LossBurst"),
+        (
+            lambda: FaultSchedule([Crash(0, 1, "a"), "boom"]),
+            TypeError,
+            "faults[1]='boom' must be Partition, Crash, SlowNode or LossBurst",
+        ),
         (lambda: FaultSchedule(5), TypeError, "faults=5 must be a list of faults"),
     ],
 )

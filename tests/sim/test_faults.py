@@ -128,12 +128,14 @@ def test_fault_at_zero_applies_immediately(world, net):
 
 
 def test_bands():
-    sched = FaultSchedule([
-        Partition(at=1, duration=2, groups=[["a"], ["b"]]),
-        Crash(at=2, duration=None, node="c"),
-        SlowNode(at=0, duration=5, node="b", factor=3),
-        LossBurst(at=8, duration=1, loss=0.25),
-    ])
+    sched = FaultSchedule(
+        [
+            Partition(at=1, duration=2, groups=[["a"], ["b"]]),
+            Crash(at=2, duration=None, node="c"),
+            SlowNode(at=0, duration=5, node="b", factor=3),
+            LossBurst(at=8, duration=1, loss=0.25),
+        ]
+    )
     bands = sched.bands(until=6)
     assert list(bands.columns) == ["start", "end", "kind", "label", "node"]
     assert bands.astype(object).where(bands.notna(), None).values.tolist() == [

@@ -146,7 +146,7 @@ def test_partition_drops_exactly_the_messages_between_groups(world, net, message
     for src, dst in pairs:
         net.send(src, dst)
     world.run()
-    after = message_fates(world.events()).iloc[len(pairs):]
+    after = message_fates(world.events()).iloc[len(pairs) :]
     assert (after["fate"] == "deliver").all()
     kinds = world.events()["kind"]
     assert kinds[kinds.isin(["partition", "heal"])].tolist() == ["partition", "heal"]

@@ -140,8 +140,9 @@ def test_every_call_ends_once_within_its_timeout(scenario, timeout_s, concurrenc
     net = Network(world, latency=latency, loss=loss)
     for name in nodes:
         net.add_node(name)
-    Service(net, "svc", service_time=Exponential(0.05), concurrency=concurrency,
-            queue_limit=queue_limit)
+    Service(
+        net, "svc", service_time=Exponential(0.05), concurrency=concurrency, queue_limit=queue_limit
+    )
     FaultSchedule([f for f in faults if not isinstance(f, Partition)]).apply(net)
     procs = []
 
@@ -162,8 +163,9 @@ def test_every_call_ends_once_within_its_timeout(scenario, timeout_s, concurrenc
     for result in procs:
         assert result.outcome in {"ok", "error", "timeout"}
         assert 0 <= result.latency <= timeout_s + 1e-9
-        assert (result.outcome == "timeout") == (result.latency >= timeout_s - 1e-12 and
-                                                  result.error == "timeout")
+        assert (result.outcome == "timeout") == (
+            result.latency >= timeout_s - 1e-12 and result.error == "timeout"
+        )
 
 
 @settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow])

@@ -33,11 +33,20 @@ def _setup(health=Up(), seed=0, service_time=0.05, handler=None):
 
 
 def _run(policy, health=Up(), seed=0, timeout_s=1.0, **kwargs):
-    world, net = _setup(health, seed, **{k: kwargs.pop(k) for k in ("service_time", "handler")
-                                         if k in kwargs})
+    world, net = _setup(
+        health, seed, **{k: kwargs.pop(k) for k in ("service_time", "handler") if k in kwargs}
+    )
     seen = []
-    proc = retry_call(net, "client", "api", "req", timeout_s, policy,
-                      on_attempt=lambda n, r, d: seen.append((n, r, d)), **kwargs)
+    proc = retry_call(
+        net,
+        "client",
+        "api",
+        "req",
+        timeout_s,
+        policy,
+        on_attempt=lambda n, r, d: seen.append((n, r, d)),
+        **kwargs,
+    )
     world.run()
     return world, proc.value, seen
 
@@ -115,8 +124,9 @@ def test_retry_on_timeouts_only():
     assert seen[0][2].reason == "not retryable"
     assert world.events().query("kind == 'give_up'")["reason"].tolist() == ["not retryable"]
     # TimeoutError works as well: a CallTimeout is one.
-    world, result, seen = _run(RetryPolicy(3, ConstantBackoff(0.1), retry_on=TimeoutError),
-                               health=stalled, timeout_s=0.5)
+    world, result, seen = _run(
+        RetryPolicy(3, ConstantBackoff(0.1), retry_on=TimeoutError), health=stalled, timeout_s=0.5
+    )
     assert len(seen) == 3
 
 
@@ -132,8 +142,12 @@ def test_retry_on_errors_only_and_by_predicate():
 
 def test_failed_attempts_are_shown_to_the_policy_as_call_failed():
     seen = []
-    policy = RetryPolicy(2, ConstantBackoff(0.1), on_retry=lambda s, exc, d: seen.append(exc),
-                         on_give_up=lambda s, exc, why: seen.append((exc, why)))
+    policy = RetryPolicy(
+        2,
+        ConstantBackoff(0.1),
+        on_retry=lambda s, exc, d: seen.append(exc),
+        on_give_up=lambda s, exc, why: seen.append((exc, why)),
+    )
     world, result, _ = _run(policy, health=Down())
     first, (last, why) = seen
     assert isinstance(first, CallError) and isinstance(first, CallFailed)

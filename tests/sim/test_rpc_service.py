@@ -57,8 +57,16 @@ def test_call_log_columns(world, net):
     for col in ("request_id", "outcome", "latency", "service"):
         assert col in events.columns
     kinds = events["kind"].tolist()
-    assert kinds == ["call_start", "send", "deliver", "request_start", "request_end", "send",
-                     "deliver", "call_end"]
+    assert kinds == [
+        "call_start",
+        "send",
+        "deliver",
+        "request_start",
+        "request_end",
+        "send",
+        "deliver",
+        "call_end",
+    ]
 
 
 def test_down_answers_error_fast(world, net):

@@ -67,8 +67,13 @@ def test_course_quorum_counts_healthy_nodes_only():
     net.partition(["n1", "n2", "n3", "c1", "c2", "c3"], ["n4", "n5", "c4", "c5"])
     assert _do(world, store, "c1", "write", "left").outcome == "ok"
     assert _do(world, store, "c4", "write", "right").outcome == "ok"  # 2 healthy: quorum 2
-    assert store.values("x") == {"n1": "left", "n2": "left", "n3": "left",
-                                 "n4": "right", "n5": "right"}
+    assert store.values("x") == {
+        "n1": "left",
+        "n2": "left",
+        "n3": "left",
+        "n4": "right",
+        "n5": "right",
+    }
 
 
 def test_ap_answers_locally_and_converges_after_heal():
