@@ -65,7 +65,19 @@ _LAZY: dict[str, str] = {
     "LinearizabilityResult": "distlab.linearizability",
 }
 
-_SUBMODULES = {"sim", "plots", "experiments", "widgets", "exercises", "retry", "breaker"}
+_SUBMODULES = {
+    "breaker",
+    "exercises",
+    "experiments",
+    "history",
+    "linearizability",
+    "observe",
+    "outcomes",
+    "plots",
+    "retry",
+    "sim",
+    "widgets",
+}
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
