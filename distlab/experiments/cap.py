@@ -36,6 +36,7 @@ import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import pandas as pd
@@ -132,8 +133,9 @@ _CHECKER_HAS_MAX_STEPS = "max_steps" in inspect.signature(check_linearizable).pa
 # -- partitions -------------------------------------------------------------------------------
 
 
-def partition_groups(shape: str, nodes: int) -> list[tuple[str, list[str]]]:
-    """The sides of partition ``shape`` over nodes ``n1..n{nodes}``: ``[(label, names), ...]``.
+def partition_groups(partition: str, nodes: int) -> list[tuple[str, list[str]]]:
+    """The sides of ``partition`` (a shape of :data:`PARTITIONS`) over nodes ``n1..n{nodes}``:
+    ``[(label, names), ...]``.
 
     A side holding a majority of the whole cluster is ``"majority"``, another ``"minority"``;
     the bridge's sides are ``"left"``, ``"bridge"``, ``"right"``; no partition is ``"all"``.
@@ -143,21 +145,21 @@ def partition_groups(shape: str, nodes: int) -> list[tuple[str, list[str]]]:
     >>> partition_groups("bridge", 5)
     [('left', ['n1', 'n2']), ('bridge', ['n3']), ('right', ['n4', 'n5'])]
     """
-    check_choice("partition", shape, PARTITIONS)
+    check_choice("partition", partition, PARTITIONS)
     nodes = check_int("nodes", nodes, 1, 15)
     names = [f"n{i}" for i in range(1, nodes + 1)]
-    if shape == "none":
+    if partition == "none":
         return [("all", names)]
     if nodes < 3:
-        raise ValueError(f"nodes={nodes} must be at least 3 for partition={shape!r}")
+        raise ValueError(f"nodes={nodes} must be at least 3 for partition={partition!r}")
     majority = nodes // 2 + 1
 
     def label(group: list[str]) -> str:
         return "majority" if len(group) >= majority else "minority"
 
-    if shape == "majority-minority":
+    if partition == "majority-minority":
         return [("majority", names[:majority]), ("minority", names[majority:])]
-    if shape == "isolate-one":
+    if partition == "isolate-one":
         return [(label(names[:-1]), names[:-1]), ("minority", names[-1:])]
     left_n = (nodes - 1) // 2
     return [("left", names[:left_n]), ("bridge", [names[left_n]]), ("right", names[left_n + 1 :])]
@@ -275,32 +277,7 @@ def run(
     >>> r.summary[["split_brain", "availability_minority", "verdict"]].to_dict("records")
     [{'split_brain': True, 'availability_minority': 1.0, 'verdict': 'not-linearizable'}]
     """
-    p = _validate_run(
-        dict(
-            store=store,
-            nodes=nodes,
-            partition=partition,
-            partition_at_s=partition_at_s,
-            partition_s=partition_s,
-            after_s=after_s,
-            settle_s=settle_s,
-            clients=clients,
-            read_share=read_share,
-            cas_share=cas_share,
-            keys=keys,
-            think_s=think_s,
-            latency_s=latency_s,
-            loss=loss,
-            timeout_s=timeout_s,
-            phase_timeout_s=phase_timeout_s,
-            clock_skew_s=clock_skew_s,
-            anti_entropy_s=anti_entropy_s,
-            check=check,
-            check_max_steps=check_max_steps,
-            log_messages=log_messages,
-            seed=seed,
-        )
-    )
+    p = _validate_run(dict(locals()))  # every argument, by name, before anything else
     sim = _Simulation(p)
     sim.run()
     return _result(p, sim)
@@ -466,9 +443,9 @@ def _result(p: dict[str, Any], sim: _Simulation) -> CapResult:
     if p["check"]:
         checks = _check(sim.events, sim.keys if p["keys"] > 1 else [None], p["check_max_steps"])
         verdict = _combine([c.verdict for c in checks.values()])
-    numbers = _summary(ops, availability, sim, partitioned)
-    numbers["verdict"] = verdict
-    numbers.update(_convergence(sim))
+    fields = _summary(ops, availability, sim, partitioned)
+    fields["verdict"] = verdict
+    fields.update(_convergence(sim))
     bands = pd.DataFrame(
         [(p["partition_at_s"], sim.heal_at, "partitioned", sim.fault.label)] if partitioned else [],
         columns=["start", "end", "state", "label"],
@@ -476,7 +453,7 @@ def _result(p: dict[str, Any], sim: _Simulation) -> CapResult:
     st = sim.store
     return CapResult(
         frame=ops,
-        summary=summary_row(p["store"], "store", **numbers),
+        summary=summary_row(p["store"], "store", **fields),
         params=plain_params(**p),
         availability=availability,
         events=sim.world.events(),
@@ -782,7 +759,7 @@ USE_CASES: dict[str, UseCase] = {
 }
 
 
-def _summary_numbers(summary: Any) -> Mapping[str, Any]:
+def _summary_fields(summary: Any) -> Mapping[str, Any]:
     """A run's summary as ``{field: value}``: from a :class:`CapResult`, its one-row summary
     DataFrame, or a mapping."""
     if isinstance(summary, CapResult):
@@ -798,9 +775,9 @@ def _summary_numbers(summary: Any) -> Mapping[str, Any]:
     return summary
 
 
-def _count(numbers: Mapping[str, Any], name: str) -> int:
-    value = numbers.get(name, 0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+def _count(fields: Mapping[str, Any], name: str) -> int:
+    value = fields.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
         raise ValueError(f"summary[{name!r}]={value!r} must be a finite count")
     return int(value)
 
@@ -821,10 +798,10 @@ def consequences(use_case: str | UseCase, summary: Any) -> pd.DataFrame:
     """
     if not isinstance(use_case, UseCase):
         use_case = USE_CASES[check_choice("use_case", use_case, list(USE_CASES))]
-    numbers = _summary_numbers(summary)
+    fields = _summary_fields(summary)
     counts = {
-        "unanswered": _count(numbers, outcomes.UNAVAILABLE) + _count(numbers, outcomes.TIMEOUT),
-        **{k: _count(numbers, k) for k in _ANOMALIES},
+        "unanswered": _count(fields, outcomes.UNAVAILABLE) + _count(fields, outcomes.TIMEOUT),
+        **{k: _count(fields, k) for k in _ANOMALIES},
     }
     rows = [
         (use_case.terms[k], counts[k], k in use_case.harmful)
@@ -919,12 +896,12 @@ def compare_use_case(
     frames, summaries = [], []
     for store in stores:
         outcome = use_case_run(uc.name, store, partition=partition, seed=seed, **kwargs)
-        numbers = outcome.summary.iloc[0]
+        fields = outcome.summary.iloc[0]
         frames.append(
             outcome.frame.assign(
                 store=store,
-                verdict=numbers["verdict"],
-                availability_minority=numbers.get("availability_minority", math.nan),
+                verdict=fields["verdict"],
+                availability_minority=fields.get("availability_minority", math.nan),
             )
         )
         summaries.append(outcome.summary)

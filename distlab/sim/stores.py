@@ -426,7 +426,8 @@ def _node_names(nodes: Any) -> list[str]:
     if not isinstance(nodes, Iterable):
         return [f"n{i}" for i in range(1, check_int("nodes", nodes, 1, 15) + 1)]
     names = list(nodes)
-    check_int("len(nodes)", len(names), 1, 15)
+    if not 1 <= len(names) <= 15:
+        raise ValueError(f"nodes={names!r} must name between 1 and 15 replicas")
     for name in names:
         if not isinstance(name, str) or not name:
             raise TypeError(f"nodes: name={name!r} must be a non-empty string")

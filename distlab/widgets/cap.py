@@ -29,6 +29,20 @@ _ANTI_ENTROPY = [
 ]
 
 
+def _slider(value: float, low: float, high: float, step: float, label: str) -> w.FloatSlider:
+    digits = 1 if step >= 0.1 else 2
+    return w.FloatSlider(
+        value,
+        min=low,
+        max=high,
+        step=step,
+        readout_format=f".{digits}f",
+        description=label,
+        style=_STYLE,
+        layout=_LAYOUT,
+    )
+
+
 def _partition_controls() -> dict[str, w.Widget]:
     return {
         "store": w.Dropdown(
@@ -42,46 +56,10 @@ def _partition_controls() -> dict[str, w.Widget]:
             style=_STYLE,
             layout=_LAYOUT,
         ),
-        "partition_at_s": w.FloatSlider(
-            0.5,
-            min=0.0,
-            max=1.5,
-            step=0.1,
-            readout_format=".1f",
-            description="partition at (s)",
-            style=_STYLE,
-            layout=_LAYOUT,
-        ),
-        "partition_s": w.FloatSlider(
-            1.0,
-            min=0.2,
-            max=2.0,
-            step=0.1,
-            readout_format=".1f",
-            description="partition lasts (s)",
-            style=_STYLE,
-            layout=_LAYOUT,
-        ),
-        "read_share": w.FloatSlider(
-            0.5,
-            min=0.0,
-            max=1.0,
-            step=0.1,
-            readout_format=".1f",
-            description="share of reads",
-            style=_STYLE,
-            layout=_LAYOUT,
-        ),
-        "loss": w.FloatSlider(
-            0.0,
-            min=0.0,
-            max=0.3,
-            step=0.05,
-            readout_format=".2f",
-            description="message loss",
-            style=_STYLE,
-            layout=_LAYOUT,
-        ),
+        "partition_at_s": _slider(0.5, 0.0, 1.5, 0.1, "partition at (s)"),
+        "partition_s": _slider(1.0, 0.2, 2.0, 0.1, "partition lasts (s)"),
+        "read_share": _slider(0.5, 0.0, 1.0, 0.1, "share of reads"),
+        "loss": _slider(0.0, 0.0, 0.3, 0.05, "message loss"),
         "anti_entropy_s": w.Dropdown(
             options=_ANTI_ENTROPY,
             value=None,
