@@ -275,31 +275,27 @@ class ReplicatedStore:
         start = self.env.now
         r = yield call(self.net, client, node, request, timeout_s=timeout_s)
         end = self.env.now
-        f, key, value = request.f, request.key, request.value
-        if r.outcome == outcomes.TIMEOUT:
+
+        def seen(outcome: str, effect: str, result=None, stamp=None, applied=None) -> StoreResult:
+            f, key, value = request.f, request.key, request.value
             return StoreResult(
-                client, node, f, key, value, outcomes.TIMEOUT, None, None, "maybe", start, end
+                client, node, f, key, value, outcome, result, stamp, effect, start, end, applied
             )
+
+        if r.outcome == outcomes.TIMEOUT:
+            return seen(outcomes.TIMEOUT, "maybe")
         reply = r.value  # the coordinator answers every StoreRequest with a typed reply
         if isinstance(reply, Unavailable):
-            effect = "maybe" if reply.partial else "no"
-            return StoreResult(
-                client, node, f, key, value, outcomes.UNAVAILABLE, None, None, effect, start, end
-            )
+            return seen(outcomes.UNAVAILABLE, "maybe" if reply.partial else "no")
+        if request.f == "read":
+            return seen(outcomes.OK, "no", reply.result, reply.stamp)
         if not reply.applied:  # a cas that found another value: an answer, no effect
-            return StoreResult(
-                client, node, f, key, value, outcomes.OK, reply.result, reply.stamp, "no",
-                start, end, applied=False,
-            )  # fmt: skip
-        if f != "read" and reply.stamp in self.writes:
+            return seen(outcomes.OK, "no", reply.result, reply.stamp, applied=False)
+        if reply.stamp in self.writes:
             rec = self.writes[reply.stamp]
             rec.acked = True
             rec.start, rec.end = start, end  # the client's invocation and acknowledgement
-        return StoreResult(
-            client, node, f, key, value, outcomes.OK, reply.result if f == "read" else None,
-            reply.stamp, "no" if f == "read" else "yes", start, end,
-            applied=None if f == "read" else True,
-        )  # fmt: skip
+        return seen(outcomes.OK, "yes", None, reply.stamp, applied=True)
 
     # -- replicas ------------------------------------------------------------------------------
     def get(self, node: str, key: str) -> tuple[tuple, Any]:
