@@ -202,8 +202,9 @@ def history_intervals(history, *, title: str | None = None) -> Figure:
         ops = ops.assign(key=None)
     processes = list(dict.fromkeys(ops["process"]))
     lane = {p: i for i, p in enumerate(processes)}
-    finite = ops["complete"].replace(math.inf, np.nan)
-    end = float(np.nanmax([finite.max(), ops["invoke"].max()])) * 1.1 or 1.0
+    times = pd.concat([ops["invoke"], ops["complete"]]).replace(math.inf, np.nan).dropna()
+    end = float(times.max()) * 1.1 if len(times) else 0.0
+    end = end or 1.0  # an empty history, or one at time 0, still gets an axis
     fig, ax = new_figure(figsize=(8.5, 1.4 + 0.55 * len(processes)))
     for row in ops.itertuples(index=False):
         y = lane[row.process]

@@ -62,6 +62,11 @@ def test_history_intervals_labels_and_colours_by_type():
     assert _same_color(colors[2], outcomes.color("timeout"))  # info: HISTORY_OUTCOME says so
 
 
+def test_history_intervals_of_an_empty_history():
+    fig = plots.history_intervals(History([]))  # used to fail in matplotlib: NaN axis limits
+    assert fig.axes[0].get_xlim() == (0.0, 1.0) and not fig.axes[0].texts
+
+
 def test_use_case_figure():
     table = cap.compare_use_case("e-commerce inventory", ("cp", "ap"), seed=0).frame
     fig = plots.use_case_figure(table)
