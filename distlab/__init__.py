@@ -57,6 +57,7 @@ _LAZY: dict[str, str] = {
     "Crash": "distlab.sim",
     "SlowNode": "distlab.sim",
     "LossBurst": "distlab.sim",
+    "BridgePartition": "distlab.sim",
     "ReplicatedStore": "distlab.sim",
     "sweep": "distlab.experiments",
     "History": "distlab.history",

@@ -554,8 +554,14 @@ def check_majority(nodes: int, answer: int | None) -> Check:
     nodes = check_int("nodes", nodes, 1)
     if answer is None:
         return _unanswered("Hint: two quorums must always share a node.")
-    answer = check_int("answer", answer, 0)
+    answer = check_int("answer", answer, 1)
     expected = nodes // 2 + 1
+    if answer > nodes:
+        return Check(
+            False,
+            f"a quorum of {answer} can never form in a cluster of {nodes} nodes: no write "
+            "would ever succeed. Two quorums must share a node, and no more is needed.",
+        )
     if answer == expected:
         return Check(
             True,
@@ -578,8 +584,8 @@ def check_course_quorum(nodes: int, reachable: int, answer: str | None) -> Check
     can currently reach. On the side of a partition that reaches ``reachable`` of ``nodes``
     nodes, does a write reach "quorum"? ``"yes"`` or ``"no"``.
 
-    >>> check_course_quorum(5, 2, "yes")
-    ✅ Right: it sees 2 healthy nodes, so its "quorum" is floor(2 / 2) + 1 = 2, which it reaches; a true majority of the cluster is 3. Both sides accept writes: split brain.
+    >>> check_course_quorum(5, 2, "yes")  # doctest: +ELLIPSIS
+    ✅ Right: it sees 2 healthy nodes, so its "quorum" is floor(2 / 2) + 1 = 2, ...: split brain.
     """
     nodes = check_int("nodes", nodes, 1)
     reachable = check_int("reachable", reachable, 1, nodes)
@@ -612,8 +618,8 @@ def check_ca_choice(answer: str | None) -> Check:
     Which of ``"CP"``, ``"AP"``, ``"CA"`` can a system that runs on more than one machine NOT
     choose?
 
-    >>> check_ca_choice("CA")
-    ✅ Right: partitions happen whether a system tolerates them or not; the only choice is what to give up while one lasts: consistency (AP) or availability (CP).
+    >>> check_ca_choice("CA")  # doctest: +ELLIPSIS
+    ✅ Right: partitions happen whether a system tolerates them or not; the only choice is ...
     """
     if answer is None:
         return _unanswered(f"Choose one of {', '.join(repr(c) for c in _CAP_CHOICES)}.")

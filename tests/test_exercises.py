@@ -134,6 +134,10 @@ def test_cap_checks():
     assert ex.check_majority(4, 3).passed is True
     assert "disjoint" in ex.check_majority(5, 2).message
     assert ex.check_majority(5, 4).passed is False
+    too_many = ex.check_majority(5, 6)  # used to say "6 works but is more than needed"
+    assert too_many.passed is False and "can never form" in too_many.message
+    with pytest.raises(ValueError, match="answer=0 must be at least 1"):
+        ex.check_majority(5, 0)
     assert ex.check_course_quorum(5, 2, "yes").passed is True
     assert "split brain" in ex.check_course_quorum(5, 2, "yes").message
     assert ex.check_course_quorum(5, 2, "no").passed is False

@@ -11,7 +11,7 @@ Partition shapes (:data:`PARTITIONS`), for nodes ``n1..nN``:
 - ``"majority-minority"``: ``{n1..n(N//2+1)} | {the rest}``;
 - ``"isolate-one"``: the last node alone;
 - ``"bridge"``: ``left | bridge | right`` where the bridge node still talks to both halves but
-  the halves cannot talk to each other (a non-transitive cut, made by cutting links);
+  the halves cannot talk to each other (a :class:`~distlab.sim.BridgePartition`);
 - ``"none"``: no partition (PACELC's "else": latency against consistency).
 
 Clients sit with their node: a client on the minority side can reach its node, not the others.
@@ -22,31 +22,56 @@ summary into that domain's terms.
 
 >>> from distlab.experiments.cap import run
 >>> cp = run("cp", seed=0)
->>> cp.summary["availability_majority"] > 0.9, cp.summary["availability_minority"]
-(True, 0.0)
+>>> cp.summary[["availability_majority", "availability_minority"]].to_dict("records")
+[{'availability_majority': 1.0, 'availability_minority': 0.0}]
 >>> ap = run("ap", seed=0)
->>> ap.summary["availability_minority"], ap.summary["converged"]
-(1.0, True)
+>>> ap.summary[["availability_minority", "converged"]].to_dict("records")
+[{'availability_minority': 1.0, 'converged': True}]
 """
 
 from __future__ import annotations
 
 import bisect
+import inspect
 import math
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import pandas as pd
 
-from distlab._validate import check_choice, check_int, check_number, check_probability, check_seed
-from distlab.sim import Exponential, FaultSchedule, Network, Partition, World
-from distlab.sim.faults import Fault
-from distlab.sim.stores import _CP, STORE_KINDS, ReplicatedStore
+from distlab import outcomes
+from distlab._validate import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    check_probability,
+    check_seed,
+)
+from distlab.experiments.result import Result, plain_params, summary_row
+from distlab.experiments.scenario import check_work
+from distlab.history import History
+from distlab.linearizability import check_linearizable
+from distlab.sim import (
+    STORE_KINDS,
+    BridgePartition,
+    Exponential,
+    Fault,
+    FaultSchedule,
+    Network,
+    Partition,
+    ReplicatedStore,
+    World,
+)
+from distlab.sim.store_protocols import PROTOCOLS
+from distlab.sim.stores import MIN_ANTI_ENTROPY_S
 
 __all__ = [
-    "compare_use_case",
+    "MAX_ANTI_ENTROPY_ROUNDS",
+    "MAX_CHECK_STEPS",
+    "MAX_OPERATIONS",
     "OPERATION_COLUMNS",
     "OUTCOMES",
     "PARTITIONS",
@@ -54,7 +79,9 @@ __all__ = [
     "USE_CASES",
     "CapResult",
     "UseCase",
+    "UseCaseComparison",
     "UseCaseResult",
+    "compare_use_case",
     "consequences",
     "partition_groups",
     "run",
@@ -65,9 +92,16 @@ __all__ = [
 STORES = STORE_KINDS
 #: Partition shapes.
 PARTITIONS = ("majority-minority", "isolate-one", "bridge", "none")
-#: Outcomes of an operation, for the plots.
-OUTCOMES = ("ok", "unavailable", "timeout", "stale_read", "lost_write")
-#: Columns of :attr:`CapResult.operations`.
+#: Outcomes of an operation (:mod:`distlab.outcomes` words), for the plots.
+OUTCOMES = (
+    outcomes.OK,
+    outcomes.UNAVAILABLE,
+    outcomes.TIMEOUT,
+    outcomes.STALE_READ,
+    outcomes.LOST_WRITE,
+)
+_ANSWERED = (outcomes.OK, outcomes.STALE_READ, outcomes.LOST_WRITE)
+#: Columns of :attr:`CapResult.frame`.
 OPERATION_COLUMNS = [
     "client",
     "process",
@@ -84,13 +118,24 @@ OPERATION_COLUMNS = [
     "during_partition",
     "conflicting",
 ]
+#: The most operations :func:`run` simulates.
+MAX_OPERATIONS = 5_000
+#: The most anti-entropy rounds (all nodes together) :func:`run` simulates.
+MAX_ANTI_ENTROPY_ROUNDS = 200_000
+#: The largest search budget :func:`run` gives the linearizability checker per key.
+MAX_CHECK_STEPS = 100_000_000
+
+# Until the checker's deterministic budget (check_linearizable(max_steps=...)) is merged, the
+# search runs without a limit. Remove this line and its use in _check at the merge.
+_CHECKER_HAS_MAX_STEPS = "max_steps" in inspect.signature(check_linearizable).parameters
 
 
 # -- partitions -------------------------------------------------------------------------------
 
 
-def partition_groups(shape: str, nodes: int) -> list[tuple[str, list[str]]]:
-    """The sides of partition ``shape`` over nodes ``n1..n{nodes}``: ``[(label, names), ...]``.
+def partition_groups(partition: str, nodes: int) -> list[tuple[str, list[str]]]:
+    """The sides of ``partition`` (a shape of :data:`PARTITIONS`) over nodes ``n1..n{nodes}``:
+    ``[(label, names), ...]``.
 
     A side holding a majority of the whole cluster is ``"majority"``, another ``"minority"``;
     the bridge's sides are ``"left"``, ``"bridge"``, ``"right"``; no partition is ``"all"``.
@@ -100,120 +145,81 @@ def partition_groups(shape: str, nodes: int) -> list[tuple[str, list[str]]]:
     >>> partition_groups("bridge", 5)
     [('left', ['n1', 'n2']), ('bridge', ['n3']), ('right', ['n4', 'n5'])]
     """
-    check_choice("partition", shape, PARTITIONS)
+    check_choice("partition", partition, PARTITIONS)
     nodes = check_int("nodes", nodes, 1, 15)
     names = [f"n{i}" for i in range(1, nodes + 1)]
-    if shape == "none":
+    if partition == "none":
         return [("all", names)]
     if nodes < 3:
-        raise ValueError(f"nodes={nodes} must be at least 3 for partition={shape!r}")
+        raise ValueError(f"nodes={nodes} must be at least 3 for partition={partition!r}")
     majority = nodes // 2 + 1
 
     def label(group: list[str]) -> str:
         return "majority" if len(group) >= majority else "minority"
 
-    if shape == "majority-minority":
+    if partition == "majority-minority":
         return [("majority", names[:majority]), ("minority", names[majority:])]
-    if shape == "isolate-one":
+    if partition == "isolate-one":
         return [(label(names[:-1]), names[:-1]), ("minority", names[-1:])]
     left_n = (nodes - 1) // 2
     return [("left", names[:left_n]), ("bridge", [names[left_n]]), ("right", names[left_n + 1 :])]
-
-
-class _Bridge(Fault):
-    """Cut every link between ``left`` and ``right`` (the bridge keeps both); restore at the end."""
-
-    kind = "partition"
-
-    def __init__(
-        self, at: float, duration: float, left: list[str], bridge: list[str], right: list[str]
-    ) -> None:
-        super().__init__(at, duration)
-        self.left, self.bridge, self.right = left, bridge, right
-
-    @property
-    def label(self) -> str:
-        return (
-            "bridge {"
-            + ", ".join(self.left)
-            + "} | "
-            + ", ".join(self.bridge)
-            + " | {"
-            + ", ".join(self.right)
-            + "}"
-        )
-
-    def _start(self, net: Network) -> None:
-        for a in self.left:
-            for b in self.right:
-                net.set_link(a, b, loss=1.0)
-
-    def _end(self, net: Network, saved: Any) -> None:
-        for a in self.left:
-            for b in self.right:
-                net.set_link(a, b)
 
 
 # -- the result -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class CapResult:
+class CapResult(Result):
     """What :func:`run` returns.
 
     Attributes:
-        operations: one row per operation (:data:`OPERATION_COLUMNS`): ``client`` ("c1"...),
+        frame: one row per operation (:data:`OPERATION_COLUMNS`): ``client`` ("c1"...),
             ``process`` (the history's process: a client gets a new one after an operation of
             unknown outcome, as in Jepsen), ``node`` (its store node), ``side`` (of the
             partition), ``f`` (read, write, cas), ``key``, ``value`` (written value, or
-            ``(expected, new)``), ``result`` (value read), ``start``, ``end`` (s), ``type``
-            (history type ok / fail / info), ``outcome`` (:data:`OUTCOMES`; a refused cas is an
-            answer: ``ok``), ``during_partition`` (invoked while the partition lasted).
-        events: the world's event log (see :meth:`distlab.sim.World.events`).
-        history: a :class:`distlab.History` of the operations (``None`` if the history module is
-            missing); keys are ``None`` when there is one key (register models).
-        summary: a dict: ``store, partition, nodes, clients, operations, ok, unavailable,
-            timeout, stale_reads, lost_writes, conflicting_writes, split_brain,
-            availability`` (share of requests invoked during the partition that got an answer),
-            ``availability_<side>`` per side, ``writes_ok_<side>`` (writes and cas invoked and
-            acknowledged during the partition), ``minority_writes_ok`` (the same on the sides
-            labelled ``minority``), ``verdict``
+            ``(expected, new)``), ``result`` (value read; for a cas that found another value,
+            that value), ``start``, ``end`` (s), ``type`` (Jepsen's history type ok / fail /
+            info: a cas that found another value is ``fail``), ``outcome`` (:data:`OUTCOMES`; a
+            cas that found another value is an answer: ``ok``), ``during_partition`` (invoked
+            while the partition lasted), ``conflicting`` (``"same side"``, ``"other side"`` or
+            ``""``: an acknowledged write that had not seen an earlier acknowledged one).
+        summary: one row for the run, indexed by ``store``, of plain numbers: ``operations``,
+            ``ok``, ``unavailable``, ``timeout``, ``stale_reads``, ``lost_writes``,
+            ``conflicting_writes``, ``split_brain`` (writes acknowledged on two sides during the
+            partition that did not see each other), ``availability`` and
+            ``availability_<side>`` for each side (see :attr:`availability`),
+            ``writes_ok_<side>`` (writes and cas invoked and acknowledged during the partition),
+            ``minority_writes_ok`` (the same on the sides labelled ``minority``), ``verdict``
             (``linearizable``, ``not-linearizable``, ``unknown`` or ``unchecked``),
-            ``check_s``, ``converged`` (all replicas equal at the end), ``converged_at_s`` (first
-            moment after the heal with all replicas equal; NaN if never), ``convergence_s``
-            (that minus the heal time), ``sim_s`` (wall time of the simulation).
-        partition: the partition as bands: ``start, end, label`` (empty for ``"none"``).
+            ``converged`` (all replicas equal at the end), ``converged_at_s`` (first moment
+            after the heal with all replicas equal; NaN if never) and ``convergence_s`` (that
+            minus the heal time). The side columns depend on the partition shape (``majority``
+            and ``minority``; ``left``, ``bridge``, ``right``; ``all``). No wall-clock time:
+            the same parameters and seed give the same summary.
+        params: the parameters used (:func:`run`'s, after validation), ``seed`` included.
+        availability: per side, during the partition: ``side``, ``requests`` (operations
+            invoked while it lasted), ``completed`` (of those, answered or given up before the
+            heal), ``answered`` (of the completed, the ones that got an answer: ok, stale read
+            or lost write) and ``availability`` (answered / completed; NaN if none completed).
+            An operation still waiting at the heal says nothing about the partition and is left
+            out. Without a partition every operation counts.
+        events: the world's event log (see :meth:`distlab.sim.World.events`).
+        history: a :class:`distlab.History` of the operations; keys are ``None`` when there is
+            one key (register models).
+        partition: the partition as bands: ``start, end, state, label`` (``state`` is
+            ``"partitioned"``; empty for ``"none"``).
         sides: side label -> node names.
         check: the checker's result per key (empty if unchecked).
         replicas: final ``{node: {key: value}}``.
     """
 
-    operations: pd.DataFrame
+    availability: pd.DataFrame
     events: pd.DataFrame
-    history: Any
-    summary: dict
+    history: History
     partition: pd.DataFrame
     sides: dict
-    check: dict = field(default_factory=dict)
-    replicas: dict = field(default_factory=dict)
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        """The per-operation table (what :func:`distlab.experiments.sweep` stacks)."""
-        return self.operations
-
-    @property
-    def availability(self) -> pd.DataFrame:
-        """During the partition, per side: ``side, requests, answered, availability``."""
-        ops = self.operations[self.operations["during_partition"]]
-        rows = []
-        for side in self.sides:
-            mine = ops[ops["side"] == side]
-            answered = int(mine["outcome"].isin(["ok", "stale_read", "lost_write"]).sum())
-            rows.append(
-                (side, len(mine), answered, answered / len(mine) if len(mine) else math.nan)
-            )
-        return pd.DataFrame(rows, columns=["side", "requests", "answered", "availability"])
+    check: dict
+    replicas: dict
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -221,9 +227,9 @@ class CapResult:
 
 def run(
     store: str = "cp",
+    *,
     nodes: int = 5,
     partition: str = "majority-minority",
-    *,
     partition_at_s: float = 0.5,
     partition_s: float = 1.0,
     after_s: float = 0.5,
@@ -240,7 +246,7 @@ def run(
     clock_skew_s: float = 0.02,
     anti_entropy_s: float | None = None,
     check: bool = True,
-    check_timeout_s: float = 1.0,
+    check_max_steps: int = 2_000_000,
     log_messages: bool = False,
     seed: int = 0,
 ) -> CapResult:
@@ -255,175 +261,228 @@ def run(
     unique integers 1, 2, 3... and a cas expects the last value its client saw. Messages take
     Exponential(``latency_s``) seconds and are lost with probability ``loss``; clients give up
     after ``timeout_s``, coordinators after ``phase_timeout_s``; ``clock_skew_s`` offsets the
-    node clocks that ``"ap"`` and ``"course-quorum"`` stamp versions with.
+    node clocks that ``"ap"`` and ``"course-quorum"`` stamp versions with; ``anti_entropy_s`` is
+    the period of the background repair (``None``: the store's default, ``0``: off).
 
-    ``check``: ask :func:`distlab.check_linearizable` (one key at a time, ``register`` or
-    ``cas-register`` model) with ``check_timeout_s`` per key.
+    ``check``: ask :func:`distlab.check_linearizable` for a verdict, one key at a time
+    (``register`` or ``cas-register`` model), with a deterministic search budget of
+    ``check_max_steps`` steps per key (``"unknown"`` only beyond it: the verdict never depends
+    on the machine's speed).
+
+    Work is bounded before anything runs: at most :data:`MAX_OPERATIONS` operations and
+    :data:`MAX_ANTI_ENTROPY_ROUNDS` anti-entropy rounds (a ``ValueError`` names the
+    parameters to change).
 
     >>> r = run("course-quorum", seed=1)
-    >>> r.summary["split_brain"], r.summary["availability_minority"]
-    (True, 1.0)
+    >>> r.summary[["split_brain", "availability_minority", "verdict"]].to_dict("records")
+    [{'split_brain': True, 'availability_minority': 1.0, 'verdict': 'not-linearizable'}]
     """
-    kind = check_choice("store", store, STORE_KINDS)
-    nodes = check_int("nodes", nodes, 1, 15)
-    check_choice("partition", partition, PARTITIONS)
-    partition_at_s = check_number("partition_at_s", partition_at_s, 0.0, 60.0)
-    partition_s = check_number("partition_s", partition_s, 0.0, 60.0, min_inclusive=False)
-    after_s = check_number("after_s", after_s, 0.0, 60.0)
-    settle_s = check_number("settle_s", settle_s, 0.0, 60.0)
-    clients = nodes if clients is None else check_int("clients", clients, 1, 50)
-    read_share = check_probability("read_share", read_share)
-    cas_share = check_probability("cas_share", cas_share)
+    p = _validate_run(dict(locals()))  # every argument, by name, before anything else
+    sim = _Simulation(p)
+    sim.run()
+    return _result(p, sim)
+
+
+def _validate_run(p: dict[str, Any]) -> dict[str, Any]:
+    """``run``'s arguments checked (and filled in), in the order a caller reads them."""
+    kind = p["store"] = check_choice("store", p["store"], STORE_KINDS)
+    nodes = p["nodes"] = check_int("nodes", p["nodes"], 1, 15)
+    check_choice("partition", p["partition"], PARTITIONS)
+    for name, low_open in (("partition_at_s", False), ("partition_s", True)):
+        p[name] = check_number(name, p[name], 0.0, 60.0, min_inclusive=not low_open)
+    for name in ("after_s", "settle_s"):
+        p[name] = check_number(name, p[name], 0.0, 60.0)
+    p["clients"] = nodes if p["clients"] is None else check_int("clients", p["clients"], 1, 50)
+    read_share = p["read_share"] = check_probability("read_share", p["read_share"])
+    cas_share = p["cas_share"] = check_probability("cas_share", p["cas_share"])
     if read_share + cas_share > 1:
         raise ValueError(f"read_share={read_share:g} + cas_share={cas_share:g} must be at most 1")
-    if cas_share > 0 and kind in _CP:
+    if cas_share > 0 and not PROTOCOLS[kind].supports_cas:
         raise ValueError(
             f"cas_share={cas_share:g} needs a store with compare-and-set; store={kind!r} is an "
             "ABD read/write register (a linearizable cas needs consensus): use cas_share=0"
         )
-    keys = check_int("keys", keys, 1, 8)
-    think_s = check_number("think_s", think_s, 0.0, 10.0, min_inclusive=False)
-    latency_s = check_number("latency_s", latency_s, 0.0, 1.0)
-    loss = check_probability("loss", loss)
-    timeout_s = check_number("timeout_s", timeout_s, 0.0, 60.0, min_inclusive=False)
-    phase_timeout_s = check_number(
-        "phase_timeout_s", phase_timeout_s, 0.0, 60.0, min_inclusive=False
+    p["keys"] = check_int("keys", p["keys"], 1, 8)
+    p["think_s"] = check_number("think_s", p["think_s"], 0.0, 10.0, min_inclusive=False)
+    p["latency_s"] = check_number("latency_s", p["latency_s"], 0.0, 1.0)
+    p["loss"] = check_probability("loss", p["loss"])
+    for name in ("timeout_s", "phase_timeout_s"):
+        p[name] = check_number(name, p[name], 0.0, 60.0, min_inclusive=False)
+    p["clock_skew_s"] = check_number("clock_skew_s", p["clock_skew_s"], 0.0, 10.0)
+    p["check"] = check_bool("check", p["check"])
+    p["check_max_steps"] = check_int("check_max_steps", p["check_max_steps"], 1, MAX_CHECK_STEPS)
+    p["log_messages"] = check_bool("log_messages", p["log_messages"])
+    p["seed"] = check_seed(p["seed"])
+    partition_groups(p["partition"], nodes)  # the shape needs enough nodes
+    _check_anti_entropy(p)
+    end_ops = p["partition_at_s"] + p["partition_s"] + p["after_s"]
+    check_work(
+        "operations",
+        p["clients"] * end_ops / p["think_s"],
+        MAX_OPERATIONS,
+        f"clients={p['clients']} thinking think_s={p['think_s']:g} for {end_ops:g} s",
     )
-    clock_skew_s = check_number("clock_skew_s", clock_skew_s, 0.0, 10.0)
-    check_timeout_s = check_number("check_timeout_s", check_timeout_s, 0.0, min_inclusive=False)
-    seed = check_seed(seed)
-    sides = partition_groups(partition, nodes)
-    heal_at = partition_at_s + partition_s
-    end_ops = heal_at + after_s
-    expected_ops = clients * end_ops / think_s
-    if expected_ops > 5_000:
+    return p
+
+
+def _check_anti_entropy(p: dict[str, Any]) -> None:
+    period = p["anti_entropy_s"]
+    if period is None:
+        return
+    period = p["anti_entropy_s"] = check_number("anti_entropy_s", period, 0.0, 60.0)
+    if 0 < period < MIN_ANTI_ENTROPY_S:
         raise ValueError(
-            f"clients={clients} thinking think_s={think_s:g} for {end_ops:g} s make about "
-            f"{expected_ops:,.0f} operations; at most 5,000 are simulated"
+            f"anti_entropy_s={period:g} must be 0 (off) or at least {MIN_ANTI_ENTROPY_S:g} s"
+        )
+    if period > 0:
+        until = p["partition_at_s"] + p["partition_s"] + p["after_s"] + p["settle_s"]
+        check_work(
+            "anti-entropy rounds",
+            p["nodes"] * until / period,
+            MAX_ANTI_ENTROPY_ROUNDS,
+            f"nodes={p['nodes']} with anti_entropy_s={period:g} for {until:g} s",
         )
 
-    t0 = time.perf_counter()
-    world = World(seed=seed, log_messages=log_messages)
-    net = Network(world, latency=Exponential(latency_s) if latency_s > 0 else 0.0, loss=loss)
-    st = ReplicatedStore(
-        net,
-        kind,
-        nodes,
-        phase_timeout_s=phase_timeout_s,
-        anti_entropy_s=anti_entropy_s,
-        clock_skew_s=clock_skew_s,
-    )
-    side_of = {n: label for label, names in sides for n in names}
-    names = [f"c{i}" for i in range(1, clients + 1)]
-    home = {c: st.names[i % nodes] for i, c in enumerate(names)}
-    for c in names:
-        st.attach_client(c, home[c])
-        side_of[c] = side_of[home[c]]
-    if partition == "bridge":
-        fault: Fault = _Bridge(partition_at_s, partition_s, *(g for _, g in sides))
-    elif partition != "none":
-        groups = [g + [c for c in names if home[c] in g] for _, g in sides]
-        fault = Partition(partition_at_s, partition_s, groups)
-    if partition != "none":
-        FaultSchedule([fault]).apply(net)
-    st.watch_convergence(heal_at)
 
-    env = world.env
-    rng = world.rng
-    key_names = ["x"] if keys == 1 else [f"k{i}" for i in range(1, keys + 1)]
-    counter = [0]
-    rows: list[tuple] = []
-    results: list[Any] = []
-    events: list[tuple] = []
+class _Simulation:
+    """One run of :func:`run`: the world, the store, the fault and the clients' closed loops."""
 
-    def client(index: int, name: str):
+    def __init__(self, p: dict[str, Any]) -> None:
+        self.p = p
+        self.world = World(seed=p["seed"], log_messages=p["log_messages"])
+        latency = Exponential(p["latency_s"]) if p["latency_s"] > 0 else 0.0
+        self.net = Network(self.world, latency=latency, loss=p["loss"])
+        self.store = ReplicatedStore(
+            self.net,
+            p["store"],
+            p["nodes"],
+            phase_timeout_s=p["phase_timeout_s"],
+            anti_entropy_s=p["anti_entropy_s"],
+            clock_skew_s=p["clock_skew_s"],
+        )
+        self.sides = partition_groups(p["partition"], p["nodes"])
+        self.heal_at = p["partition_at_s"] + p["partition_s"]
+        self.end_ops = self.heal_at + p["after_s"]
+        self.side_of = {n: label for label, names in self.sides for n in names}
+        self.clients = [f"c{i}" for i in range(1, p["clients"] + 1)]
+        self.home = {c: self.store.names[i % p["nodes"]] for i, c in enumerate(self.clients)}
+        for c in self.clients:
+            self.store.attach_client(c, self.home[c])
+            self.side_of[c] = self.side_of[self.home[c]]
+        self.fault = self._fault()
+        if self.fault is not None:
+            FaultSchedule([self.fault]).apply(self.net)
+        self.store.watch_convergence(self.heal_at)
+        keys = p["keys"]
+        self.keys = ["x"] if keys == 1 else [f"k{i}" for i in range(1, keys + 1)]
+        self.written = 0
+        self.results: list[tuple[Any, int]] = []  # (StoreResult, process)
+        self.events: list[tuple] = []  # the history's (time, process, type, f, key, value)
+
+    def _fault(self) -> Fault | None:
+        p = self.p
+        if p["partition"] == "none":
+            return None
+        if p["partition"] == "bridge":
+            left, bridge, right = (g for _, g in self.sides)
+            return BridgePartition(p["partition_at_s"], p["partition_s"], left, bridge, right)
+        groups = [g + [c for c in self.clients if self.home[c] in g] for _, g in self.sides]
+        return Partition(p["partition_at_s"], p["partition_s"], groups)
+
+    def run(self) -> None:
+        for i, c in enumerate(self.clients):
+            self.world.env.process(self._client(i, c))
+        self.world.run(until=self.end_ops + self.p["settle_s"])
+
+    def _next_operation(self, last_seen: dict[str, Any]) -> tuple[str, str, Any]:
+        p, rng = self.p, self.world.rng
+        u = float(rng.random())
+        key = self.keys[int(rng.integers(p["keys"]))] if p["keys"] > 1 else self.keys[0]
+        if u < p["read_share"]:
+            return "read", key, None
+        self.written += 1
+        if u < p["read_share"] + p["cas_share"]:
+            return "cas", key, (last_seen.get(key), self.written)
+        return "write", key, self.written
+
+    def _client(self, index: int, name: str):
+        env, rng = self.world.env, self.world.rng
         process = index
         last_seen: dict[str, Any] = {}
         while True:
-            yield env.timeout(float(rng.exponential(think_s)))
-            if env.now >= end_ops:
+            yield env.timeout(float(rng.exponential(self.p["think_s"])))
+            if env.now >= self.end_ops:
                 return
-            u = float(rng.random())
-            key = key_names[int(rng.integers(keys))] if keys > 1 else key_names[0]
-            if u < read_share:
-                f, value = "read", None
-            else:
-                counter[0] += 1
-                if u < read_share + cas_share:
-                    f, value = "cas", (last_seen.get(key), counter[0])
-                else:
-                    f, value = "write", counter[0]
-            hkey = None if keys == 1 else key
-            events.append((env.now, process, "invoke", f, hkey, value))
-            r = yield st.request(name, f, key, value, timeout_s=timeout_s)
-            kind_ = r.type
-            events.append((r.end, process, kind_, f, hkey, r.result if f == "read" else value))
-            results.append((r, process))
-            if r.outcome == "ok":
-                if f == "read":
-                    last_seen[key] = r.result
-                else:
-                    last_seen[key] = value[1] if f == "cas" else value
-            elif r.outcome == "refused":
-                last_seen[key] = r.result
-            if kind_ == "info":
-                process += clients  # Jepsen: a process with an unknown outcome is never reused
+            f, key, value = self._next_operation(last_seen)
+            hkey = None if self.p["keys"] == 1 else key
+            self.events.append((env.now, process, "invoke", f, hkey, value))
+            r = yield self.store.request(name, f, key, value, timeout_s=self.p["timeout_s"])
+            self.events.append(
+                (r.end, process, r.type, f, hkey, r.result if f == "read" else value)
+            )
+            self.results.append((r, process))
+            if r.outcome == outcomes.OK:
+                seen = value[1] if f == "cas" else value
+                last_seen[key] = r.result if f == "read" or r.applied is False else seen
+            if r.type == "info":
+                process += self.p[
+                    "clients"
+                ]  # Jepsen: a process with an unknown outcome is not reused
 
-    for i, c in enumerate(names):
-        env.process(client(i, c))
-    world.run(until=end_ops + settle_s)
-    sim_s = time.perf_counter() - t0
 
-    ops = _operations(results, st, side_of, partition_at_s, heal_at, partition != "none")
-    summary = _summary(ops, st, kind, partition, nodes, clients, sides, heal_at)
-    summary["sim_s"] = sim_s
-    history, checks = None, {}
-    summary["verdict"], summary["check_s"] = "unchecked", 0.0
-    history = _history(events)
-    if check and history is not None:
-        checks = _check(events, key_names if keys > 1 else [None], check_timeout_s)
-        summary["verdict"] = _combine([c.verdict for c in checks.values()])
-        summary["check_s"] = float(sum(c.elapsed_s for c in checks.values()))
+# -- tables -----------------------------------------------------------------------------------
+
+
+def _result(p: dict[str, Any], sim: _Simulation) -> CapResult:
+    partitioned = p["partition"] != "none"
+    ops = _operations(sim, p["partition_at_s"], partitioned)
+    availability = _availability(ops, [label for label, _ in sim.sides], sim.heal_at, partitioned)
+    history = History.from_events(sorted(sim.events, key=lambda e: e[0]))
+    checks: dict = {}
+    verdict = "unchecked"
+    if p["check"]:
+        checks = _check(sim.events, sim.keys if p["keys"] > 1 else [None], p["check_max_steps"])
+        verdict = _combine([c.verdict for c in checks.values()])
+    fields = _summary(ops, availability, sim, partitioned)
+    fields["verdict"] = verdict
+    fields.update(_convergence(sim))
     bands = pd.DataFrame(
-        [] if partition == "none" else [(partition_at_s, heal_at, fault.label)],
-        columns=["start", "end", "label"],
+        [(p["partition_at_s"], sim.heal_at, "partitioned", sim.fault.label)] if partitioned else [],
+        columns=["start", "end", "state", "label"],
     )
+    st = sim.store
     return CapResult(
-        operations=ops,
-        events=world.events(),
+        frame=ops,
+        summary=summary_row(p["store"], "store", **fields),
+        params=plain_params(**p),
+        availability=availability,
+        events=sim.world.events(),
         history=history,
-        summary=summary,
         partition=bands,
-        sides={label: list(g) for label, g in sides},
+        sides={label: list(g) for label, g in sim.sides},
         check=checks,
         replicas={n: {k: v for k, (_, v) in st.replicas[n].items()} for n in st.names},
     )
 
 
-def _operations(
-    results: list,
-    st: ReplicatedStore,
-    side_of: dict,
-    p_start: float,
-    p_end: float,
-    partitioned: bool,
-) -> pd.DataFrame:
+def _operations(sim: _Simulation, p_start: float, partitioned: bool) -> pd.DataFrame:
+    results, st = sim.results, sim.store
     lost = set(st.lost_writes())
     stale = _stale_reads(results)
-    conflicting = _conflicting_writes(results, st, side_of)
+    conflicting = _conflicting_writes(results, st, sim.side_of)
     rows = []
     for i, (r, process) in enumerate(results):
-        outcome = {"ok": "ok", "refused": "ok"}.get(r.outcome, r.outcome)
-        if outcome == "ok" and r.f != "read" and r.stamp in lost and r.outcome == "ok":
-            outcome = "lost_write"
+        outcome = r.outcome
+        if r.outcome == outcomes.OK and r.applied and r.stamp in lost:
+            outcome = outcomes.LOST_WRITE
         elif i in stale:
-            outcome = "stale_read"
+            outcome = outcomes.STALE_READ
         rows.append(
             (
                 r.client,
                 process,
                 r.node,
-                side_of[r.client],
+                sim.side_of[r.client],
                 r.f,
                 r.key,
                 r.value,
@@ -432,12 +491,18 @@ def _operations(
                 r.end,
                 r.type,
                 outcome,
-                partitioned and p_start <= r.start < p_end,
+                partitioned and p_start <= r.start < sim.heal_at,
                 conflicting.get(i, ""),
             )
         )
     ops = pd.DataFrame(rows, columns=OPERATION_COLUMNS)
     return ops.sort_values(["start", "client"], kind="stable").reset_index(drop=True)
+
+
+def _visible(r: Any) -> bool:
+    """Whether ``r`` returned or created a version others may see (not a cas that found
+    another value, which changed nothing)."""
+    return r.outcome == outcomes.OK and r.applied is not False and r.stamp is not None
 
 
 def _stale_reads(results: list) -> set[int]:
@@ -446,7 +511,7 @@ def _stale_reads(results: list) -> set[int]:
     stale: set[int] = set()
     by_key: dict[str, list[int]] = {}
     for i, (r, _) in enumerate(results):
-        if r.outcome == "ok" and r.stamp is not None:
+        if _visible(r):
             by_key.setdefault(r.key, []).append(i)
     for idx in by_key.values():
         visible = sorted((results[i][0].end, results[i][0].stamp) for i in idx)
@@ -472,12 +537,12 @@ def _conflicting_writes(results: list, st: ReplicatedStore, side_of: dict) -> di
     ``"same side"`` or ``"other side"`` (where the unseen write was acknowledged)."""
     acked: dict[str, list[tuple]] = {}
     for i, (r, _) in enumerate(results):
-        if r.outcome == "ok" and r.f != "read" and r.stamp in st.writes:
+        if _visible(r) and r.f != "read" and r.stamp in st.writes:
             acked.setdefault(r.key, []).append((r.end, r.stamp, side_of[r.client], i))
     out: dict[int, str] = {}
     for writes in acked.values():
         writes.sort()
-        for end2, stamp2, side2, i in writes:
+        for _, stamp2, side2, i in writes:
             r = results[i][0]
             base = st.writes[stamp2].base
             unseen = [side for end1, stamp1, side, _ in writes if end1 < r.start and stamp1 > base]
@@ -486,80 +551,71 @@ def _conflicting_writes(results: list, st: ReplicatedStore, side_of: dict) -> di
     return out
 
 
+def _availability(
+    ops: pd.DataFrame, sides: list[str], heal_at: float, partitioned: bool
+) -> pd.DataFrame:
+    """Per side: operations invoked during the partition, those completed before the heal, and
+    how many of those got an answer (see :attr:`CapResult.availability`)."""
+    during = ops["during_partition"] if partitioned else pd.Series(True, ops.index)
+    completed = during & (ops["end"] <= heal_at) if partitioned else during
+    answered = completed & ops["outcome"].isin(_ANSWERED)
+    rows = []
+    for side in sides:
+        mine = ops["side"] == side
+        n_done, n_answered = int((completed & mine).sum()), int((answered & mine).sum())
+        share = n_answered / n_done if n_done else math.nan
+        rows.append((side, int((during & mine).sum()), n_done, n_answered, share))
+    columns = ["side", "requests", "completed", "answered", "availability"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def _summary(
-    ops: pd.DataFrame,
-    st: ReplicatedStore,
-    kind: str,
-    partition: str,
-    nodes: int,
-    clients: int,
-    sides: list,
-    heal_at: float,
-) -> dict:
-    out: dict[str, Any] = {
-        "store": kind,
-        "partition": partition,
-        "nodes": nodes,
-        "clients": clients,
-        "operations": len(ops),
-    }
+    ops: pd.DataFrame, availability: pd.DataFrame, sim: _Simulation, partitioned: bool
+) -> dict[str, Any]:
     counts = ops["outcome"].value_counts()
-    for outcome in OUTCOMES:
+    out: dict[str, Any] = {"operations": len(ops)}
+    for outcome in (outcomes.OK, outcomes.UNAVAILABLE, outcomes.TIMEOUT):
         out[outcome] = int(counts.get(outcome, 0))
-    out["stale_reads"] = out.pop("stale_read")
-    out["lost_writes"] = out.pop("lost_write")
-    answered = ops["outcome"].isin(["ok", "stale_read", "lost_write"])
-    during = ops["during_partition"] if partition != "none" else pd.Series(True, ops.index)
-    writes_ok = (ops["f"] != "read") & (ops["type"] == "ok")
-    out["availability"] = float(answered[during].mean()) if during.any() else math.nan
+    out["stale_reads"] = int(counts.get(outcomes.STALE_READ, 0))
+    out["lost_writes"] = int(counts.get(outcomes.LOST_WRITE, 0))
+    out["conflicting_writes"] = int((ops["conflicting"] != "").sum())
+    during = ops["during_partition"] if partitioned else pd.Series(True, ops.index)
+    out["split_brain"] = bool(partitioned and ((ops["conflicting"] == "other side") & during).any())
+    done = int(availability["completed"].sum())
+    out["availability"] = int(availability["answered"].sum()) / done if done else math.nan
+    for row in availability.itertuples(index=False):
+        out[f"availability_{row.side}"] = float(row.availability)
+    writes_ok = (ops["f"] != "read") & (ops["type"] == "ok") & during & (ops["end"] <= sim.heal_at)
     minority_writes = 0
-    for label, _ in sides:
-        mine = during & (ops["side"] == label)
-        out[f"availability_{label}"] = float(answered[mine].mean()) if mine.any() else math.nan
-        out[f"writes_ok_{label}"] = int((writes_ok & mine & (ops["end"] <= heal_at)).sum())
+    for label, _ in sim.sides:
+        out[f"writes_ok_{label}"] = int((writes_ok & (ops["side"] == label)).sum())
         if label == "minority":
             minority_writes += out[f"writes_ok_{label}"]
     out["minority_writes_ok"] = minority_writes
-    out["conflicting_writes"] = int((ops["conflicting"] != "").sum())
-    out["split_brain"] = bool(
-        ((ops["conflicting"] == "other side") & during).any() and partition != "none"
-    )
-    out["converged"] = bool(st.converged())
-    at = st.converged_at
-    out["converged_at_s"] = math.nan if at is None else at
-    out["convergence_s"] = math.nan if at is None else at - heal_at
     return out
 
 
-# -- history and checking ---------------------------------------------------------------------
+def _convergence(sim: _Simulation) -> dict[str, Any]:
+    at = sim.store.converged_at
+    return {
+        "converged": bool(sim.store.converged()),
+        "converged_at_s": math.nan if at is None else at,
+        "convergence_s": math.nan if at is None else at - sim.heal_at,
+    }
 
 
-def _history_module():
-    try:
-        from distlab.history import History
-    except ImportError:  # pragma: no cover - while the history module is being written
-        return None
-    return History
+# -- checking ---------------------------------------------------------------------------------
 
 
-def _history(events: list[tuple]):
-    History = _history_module()
-    if History is None:  # pragma: no cover
-        return None
-    return History.from_events(sorted(events, key=lambda e: e[0]))
-
-
-def _check(events: list[tuple], keys: list, timeout_s: float) -> dict:
-    History = _history_module()
-    from distlab.linearizability import check_linearizable
-
+def _check(events: list[tuple], keys: list, max_steps: int) -> dict:
+    budget = {"max_steps": max_steps} if _CHECKER_HAS_MAX_STEPS else {}
     out = {}
     for key in keys:
         mine = [(t, p, k, f, None, v) for (t, p, k, f, kk, v) in events if kk == key]
         mine.sort(key=lambda e: e[0])
         model = "cas-register" if any(e[3] == "cas" for e in mine) else "register"
         out[key if key is not None else "x"] = check_linearizable(
-            History.from_events(mine), model=model, timeout_s=timeout_s
+            History.from_events(mine), model=model, timeout_s=None, **budget
         )
     return out
 
@@ -594,12 +650,12 @@ class UseCase:
     harmful: tuple[str, ...]
 
 
-def _terms(lost: str, conflicting: str, stale: str, refused: str) -> dict[str, str]:
+def _terms(lost: str, conflicting: str, stale: str, unanswered: str) -> dict[str, str]:
     return {
         "lost_writes": lost,
         "conflicting_writes": conflicting,
         "stale_reads": stale,
-        "refused": refused,
+        "unanswered": unanswered,
     }
 
 
@@ -637,7 +693,7 @@ USE_CASES: dict[str, UseCase] = {
                 "stale like counts shown",
                 "posts and likes refused",
             ),
-            ("refused",),
+            ("unanswered",),
         ),
         UseCase(
             "e-commerce inventory",
@@ -667,7 +723,7 @@ USE_CASES: dict[str, UseCase] = {
                 "recommendations from old data",
                 "pages without recommendations",
             ),
-            ("refused",),
+            ("unanswered",),
         ),
         UseCase(
             "healthcare records",
@@ -697,63 +753,119 @@ USE_CASES: dict[str, UseCase] = {
                 "tiles a little behind",
                 "dashboard refreshes failed",
             ),
-            ("refused",),
+            ("unanswered",),
         ),
     )
 }
 
 
-def consequences(use_case: str | UseCase, summary: Mapping[str, Any]) -> pd.DataFrame:
+def _summary_fields(summary: Any) -> Mapping[str, Any]:
+    """A run's summary as ``{field: value}``: from a :class:`CapResult`, its one-row summary
+    DataFrame, or a mapping."""
+    if isinstance(summary, CapResult):
+        summary = summary.summary
+    if isinstance(summary, pd.DataFrame):
+        if len(summary) != 1:
+            raise ValueError(
+                f"summary has {len(summary)} rows; pass one run's summary (CapResult.summary)"
+            )
+        return summary.iloc[0].to_dict()
+    if not isinstance(summary, Mapping):
+        raise TypeError(f"summary={summary!r} must be a CapResult, its summary DataFrame or a dict")
+    return summary
+
+
+def _count(fields: Mapping[str, Any], name: str) -> int:
+    value = fields.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"summary[{name!r}]={value!r} must be a finite count")
+    return int(value)
+
+
+def consequences(use_case: str | UseCase, summary: Any) -> pd.DataFrame:
     """A run's summary in the domain's terms: one row per consequence, ``consequence, count,
-    harmful`` (whether this domain can tolerate it), the requests refused first.
+    harmful`` (whether this domain can tolerate it), the requests not served first.
+
+    ``summary``: a :class:`CapResult`, its ``summary`` (one row) or a dict of its fields.
 
     >>> s = {"lost_writes": 2, "conflicting_writes": 0, "stale_reads": 1, "unavailable": 3,
     ...      "timeout": 1}
-    >>> consequences("banking", s).values.tolist()[:2]
-    [['transactions rejected', 4, False], ['transfers lost (money vanished or double-spent)', 2, True]]
+    >>> table = consequences("banking", s)
+    >>> table.to_dict("records")[:2]  # doctest: +NORMALIZE_WHITESPACE
+    [{'consequence': 'transactions rejected', 'count': 4, 'harmful': False},
+     {'consequence': 'transfers lost (money vanished or double-spent)', 'count': 2,
+      'harmful': True}]
     """
-    uc = (
-        use_case
-        if isinstance(use_case, UseCase)
-        else USE_CASES[check_choice("use_case", use_case, list(USE_CASES))]
-    )
-    if not isinstance(summary, Mapping):
-        raise TypeError(f"summary={summary!r} must be a dict (CapResult.summary)")
+    if not isinstance(use_case, UseCase):
+        use_case = USE_CASES[check_choice("use_case", use_case, list(USE_CASES))]
+    fields = _summary_fields(summary)
     counts = {
-        "refused": int(summary.get("unavailable", 0)) + int(summary.get("timeout", 0)),
-        **{k: int(summary.get(k, 0)) for k in _ANOMALIES},
+        "unanswered": _count(fields, outcomes.UNAVAILABLE) + _count(fields, outcomes.TIMEOUT),
+        **{k: _count(fields, k) for k in _ANOMALIES},
     }
     rows = [
-        (uc.terms[k], counts[k], k in uc.harmful)
-        for k in ("refused", "lost_writes", "conflicting_writes", "stale_reads")
+        (use_case.terms[k], counts[k], k in use_case.harmful)
+        for k in ("unanswered", "lost_writes", "conflicting_writes", "stale_reads")
     ]
     return pd.DataFrame(rows, columns=["consequence", "count", "harmful"])
 
 
 @dataclass(frozen=True)
-class UseCaseResult:
-    """What :func:`use_case_run` returns: the use case, the run and its consequences."""
+class UseCaseResult(Result):
+    """What :func:`use_case_run` returns.
+
+    Attributes:
+        frame: the consequences (:func:`consequences`): ``consequence, count, harmful``.
+        summary: the run's summary (one row, indexed by ``store``; see :class:`CapResult`).
+        params: the run's parameters, with ``use_case``.
+        use_case: the :class:`UseCase`.
+        result: the :class:`CapResult` of the run.
+    """
 
     use_case: UseCase
     result: CapResult
-    consequences: pd.DataFrame
 
 
 def use_case_run(use_case: str, store: str | None = None, **kwargs: Any) -> UseCaseResult:
     """Run the use case's workload on ``store`` (default: the store that fits it) and translate.
+    ``kwargs`` are :func:`run`'s (they override the use case's workload).
 
     >>> r = use_case_run("e-commerce inventory", "ap", seed=0)
-    >>> r.use_case.choice, r.result.summary["store"]
+    >>> r.use_case.choice, r.params["store"]
     ('CP', 'ap')
     """
     uc = USE_CASES[check_choice("use_case", use_case, list(USE_CASES))]
-    store = uc.store if store is None else store
+    store = uc.store if store is None else check_choice("store", store, STORE_KINDS)
     params = dict(uc.workload)
-    if store in _CP:
+    if not PROTOCOLS[store].supports_cas:
         params.pop("cas_share", None)
     params.update(kwargs)
     result = run(store, **params)
-    return UseCaseResult(uc, result, consequences(uc, result.summary))
+    return UseCaseResult(
+        frame=consequences(uc, result.summary),
+        summary=result.summary,
+        params={"use_case": uc.name, **result.params},
+        use_case=uc,
+        result=result,
+    )
+
+
+@dataclass(frozen=True)
+class UseCaseComparison(Result):
+    """What :func:`compare_use_case` returns.
+
+    Attributes:
+        frame: one row per (store, consequence): ``store, consequence, count, harmful,
+            verdict`` and the store's ``availability_minority`` (NaN when the partition has
+            no minority side).
+        summary: the runs' summaries, one row per store (indexed by ``store``); the side
+            columns are those of the partition shape.
+        params: ``use_case``, ``stores``, ``partition``, ``seed`` and the other :func:`run`
+            arguments given.
+        use_case: the :class:`UseCase`.
+    """
+
+    use_case: UseCase
 
 
 def compare_use_case(
@@ -763,31 +875,43 @@ def compare_use_case(
     partition: str = "majority-minority",
     seed: int = 0,
     **kwargs: Any,
-) -> pd.DataFrame:
+) -> UseCaseComparison:
     """The use case's workload on each of ``stores``, under the same partition and seed, in the
-    domain's terms: one row per (store, consequence) with ``count`` and ``harmful``, plus the
-    store's ``verdict`` and minority-side ``availability_minority`` (the use-case explorer's
-    experiment).
+    domain's terms (the use-case explorer's experiment).
 
-    >>> df = compare_use_case("banking", ("cp", "ap"), seed=0)
-    >>> sorted(df["store"].unique().tolist())
-    ['ap', 'cp']
+    >>> r = compare_use_case("banking", ("cp", "ap"), seed=0)
+    >>> sorted(r.frame["store"].unique().tolist()), r.summary.index.tolist()
+    (['ap', 'cp'], ['cp', 'ap'])
     """
+    uc = USE_CASES[check_choice("use_case", use_case, list(USE_CASES))]
+    if isinstance(stores, str) or not isinstance(stores, (tuple, list)):
+        raise TypeError(f"stores={stores!r} must be a tuple of store kinds")
     stores = tuple(stores)
     if not stores:
         raise ValueError("stores=() must name at least one of " + ", ".join(STORE_KINDS))
-    frames = []
     for store in stores:
         check_choice("stores", store, STORE_KINDS)
-        outcome = use_case_run(use_case, store, partition=partition, seed=seed, **kwargs)
+    if len(set(stores)) != len(stores):
+        raise ValueError(f"stores={stores!r} names a store twice")
+    frames, summaries = [], []
+    for store in stores:
+        outcome = use_case_run(uc.name, store, partition=partition, seed=seed, **kwargs)
+        fields = outcome.summary.iloc[0]
         frames.append(
-            outcome.consequences.assign(
+            outcome.frame.assign(
                 store=store,
-                verdict=outcome.result.summary["verdict"],
-                availability_minority=outcome.result.summary.get(
-                    "availability_minority", float("nan")
-                ),
+                verdict=fields["verdict"],
+                availability_minority=fields.get("availability_minority", math.nan),
             )
         )
+        summaries.append(outcome.summary)
     table = pd.concat(frames, ignore_index=True)
-    return table[["store", "consequence", "count", "harmful", "verdict", "availability_minority"]]
+    columns = ["store", "consequence", "count", "harmful", "verdict", "availability_minority"]
+    return UseCaseComparison(
+        frame=table[columns],
+        summary=pd.concat(summaries),
+        params=plain_params(
+            use_case=uc.name, stores=stores, partition=partition, seed=seed, **kwargs
+        ),
+        use_case=uc,
+    )

@@ -18,19 +18,11 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from distlab import outcomes
 from distlab._validate import check_frame
-from distlab.plots.style import OKABE_ITO, finish, new_figure, outcome_color, shade_bands
+from distlab.plots.style import OKABE_ITO, finish, new_figure, shade_bands
 
 __all__ = ["cap_timeline", "history_intervals", "tradeoff_figure", "use_case_figure"]
-
-#: What each store outcome is drawn as, in the project's outcome colours.
-CAP_OUTCOMES = {
-    "ok": "ok",
-    "unavailable": "error",
-    "timeout": "timeout",
-    "stale_read": "stale_read",
-    "lost_write": "lost_write",
-}
 
 
 def _bars(ax, starts, ends, ys, colors, height: float, minimum: float) -> None:
@@ -49,11 +41,10 @@ def cap_timeline(result, *, title: str | None = None) -> Figure:
     from invocation to completion, coloured by outcome (ok, unavailable, timed out, stale read,
     lost write); the partition shaded.
 
-    ``result`` is a :class:`~distlab.experiments.cap.CapResult`.
+    ``result`` is a :class:`~distlab.experiments.cap.CapResult` (its ``frame``, one row per
+    operation with :mod:`distlab.outcomes` words, and its ``partition`` bands).
     """
-    ops = check_frame(
-        "result.operations", result.operations, ("client", "side", "start", "end", "outcome")
-    )
+    ops = check_frame("result.frame", result.frame, ("client", "side", "start", "end", "outcome"))
     lanes = (
         ops[["client", "side"]]
         .drop_duplicates("client")
@@ -66,13 +57,13 @@ def cap_timeline(result, *, title: str | None = None) -> Figure:
     end = end if end == end else float(ops["start"].max())
     partition = getattr(result, "partition", None)
     if partition is not None and len(partition):
-        partition = partition.assign(label="partition", kind="partition")
+        partition = partition.assign(label="partition")  # its state column gives the colour
     shade_bands(ax, partition, until=end * 1.02)
     ends = ops["end"].replace(math.inf, end).fillna(end)
     writes = ~ops["f"].isin(["read", "get"]) if "f" in ops else pd.Series(True, index=ops.index)
     for mask, height in ((writes, 0.66), (~writes, 0.3)):  # writes tall, reads short
         rows = ops[mask]
-        colors = [outcome_color(CAP_OUTCOMES.get(o, o)) for o in rows["outcome"]]
+        colors = [outcomes.color(o) for o in rows["outcome"]]
         _bars(
             ax, rows["start"], ends[mask], rows["client"].map(lane_of), colors, height, end * 0.004
         )
@@ -81,7 +72,7 @@ def cap_timeline(result, *, title: str | None = None) -> Figure:
             Line2D(
                 [],
                 [],
-                color=outcome_color(CAP_OUTCOMES.get(outcome, outcome)),
+                color=outcomes.color(outcome),
                 linewidth=6,
                 label=outcome.replace("_", " "),
             )
@@ -105,17 +96,31 @@ def cap_timeline(result, *, title: str | None = None) -> Figure:
     )
 
 
-def tradeoff_figure(summaries: dict[str, dict], *, title: str | None = None) -> Figure:
+_TRADEOFF_COLUMNS = (
+    "availability_majority",
+    "availability_minority",
+    "stale_reads",
+    "lost_writes",
+    "conflicting_writes",
+    "verdict",
+    "converged",
+)
+
+
+def tradeoff_figure(summaries: pd.DataFrame, *, title: str | None = None) -> Figure:
     """Stores side by side: the share of operations answered on each side of the partition
     (left) and the anomalies each let through (right), with the checker's verdict.
 
-    ``summaries`` maps a store name to its run's summary (a dict with ``availability_majority``,
+    ``summaries`` has one row per store, indexed by its name: the runs' summaries stacked,
+    ``pd.concat([r.summary for r in runs])`` (columns ``availability_majority``,
     ``availability_minority``, ``stale_reads``, ``lost_writes``, ``conflicting_writes``,
     ``verdict`` and ``converged``).
     """
-    if not isinstance(summaries, dict) or not summaries:
-        raise TypeError("summaries must be a non-empty dict of store name -> run summary")
-    names = list(summaries)
+    check_frame("summaries", summaries, _TRADEOFF_COLUMNS, what="CapResult.summary rows")
+    if summaries.empty:
+        raise ValueError("summaries has no rows: stack at least one run's summary")
+    rows = {str(name): row for name, row in summaries.iterrows()}
+    names = list(rows)
     fig, (left, right) = new_figure(1, 2, figsize=(9.5, 3.6))
     x = np.arange(len(names))
     sides = (
@@ -123,7 +128,7 @@ def tradeoff_figure(summaries: dict[str, dict], *, title: str | None = None) -> 
         ("availability_minority", "minority side", OKABE_ITO["grey"]),
     )
     for i, (key, label, color) in enumerate(sides):
-        values = [100 * float(summaries[n].get(key, np.nan)) for n in names]
+        values = [100 * float(rows[n][key]) for n in names]
         bars = left.bar(x + (i - 0.5) * 0.38, values, width=0.38, color=color, label=label)
         left.bar_label(bars, fmt="%.0f%%", fontsize=7.5, padding=1)
     left.set_xticks(x, names, fontsize=8.5)
@@ -132,27 +137,22 @@ def tradeoff_figure(summaries: dict[str, dict], *, title: str | None = None) -> 
     anomalies = (
         ("stale_reads", "stale reads", "stale_read"),
         ("lost_writes", "lost writes", "lost_write"),
-        ("conflicting_writes", "conflicting writes", "error"),
+        ("conflicting_writes", "conflicting writes", None),
     )
     for i, (key, label, outcome) in enumerate(anomalies):
-        values = [float(summaries[n].get(key, 0) or 0) for n in names]
-        bars = right.bar(
-            x + (i - 1) * 0.27, values, width=0.27, color=outcome_color(outcome), label=label
-        )
+        values = [float(rows[n][key] or 0) for n in names]
+        color = OKABE_ITO["vermillion"] if outcome is None else outcomes.color(outcome)
+        bars = right.bar(x + (i - 1) * 0.27, values, width=0.27, color=color, label=label)
         right.bar_label(bars, fmt="%.0f", fontsize=7.5, padding=1)
     verdicts = [
-        f"{n}\n{summaries[n].get('verdict', '?')}"
-        + ("\nconverged" if summaries[n].get("converged") else "")
+        f"{n}\n{rows[n]['verdict']}" + ("\nconverged" if rows[n]["converged"] else "")
         for n in names
     ]
     right.set_xticks(x, verdicts, fontsize=7.5)
     right.set_ylabel("anomalies", fontsize=9)
-    top = max([float(summaries[n].get(k, 0) or 0) for n in names for k, _, _ in anomalies] + [1])
+    top = max([float(rows[n][k] or 0) for n in names for k, _, _ in anomalies] + [1])
     right.set_ylim(0, top * 1.25)
     return finish(fig, left, title=title or "The same partition, different stores", legend_title="")
-
-
-_TYPE_STYLE = {"ok": "ok", "fail": "error", "info": "timeout"}
 
 
 def _show(value) -> str:
@@ -179,11 +179,20 @@ def _describe(row) -> str:
     return f"{f[0] if f in ('write', 'put') else f}({key}{_show(value)})"
 
 
+def _type_color(kind: str) -> str:
+    """The colour of a Jepsen completion type (``ok``, ``fail``, ``info``)."""
+    if kind not in outcomes.HISTORY_OUTCOME:
+        allowed = ", ".join(repr(k) for k in outcomes.HISTORY_OUTCOME)
+        raise ValueError(f"history type={kind!r} must be one of {allowed}")
+    return outcomes.color(outcomes.HISTORY_OUTCOME[kind])
+
+
 def history_intervals(history, *, title: str | None = None) -> Figure:
     """A history as intervals: one lane per process, each operation a bar from its invocation to
     its completion, labelled (``w(1)``, ``r() → 1``, ``cas(1→2)``) and coloured by type (ok,
-    fail, info: an info operation's bar runs to the right edge, dashed: it may take effect any
-    time after its invocation).
+    fail, info, in the colours of the outcomes :data:`distlab.outcomes.HISTORY_OUTCOME` maps them
+    to: an info operation's bar runs to the right edge, dashed: it may take effect any time after
+    its invocation).
 
     ``history`` is a :class:`~distlab.history.History` or its ``to_frame()`` DataFrame.
     """
@@ -193,13 +202,14 @@ def history_intervals(history, *, title: str | None = None) -> Figure:
         ops = ops.assign(key=None)
     processes = list(dict.fromkeys(ops["process"]))
     lane = {p: i for i, p in enumerate(processes)}
-    finite = ops["complete"].replace(math.inf, np.nan)
-    end = float(np.nanmax([finite.max(), ops["invoke"].max()])) * 1.1 or 1.0
+    times = pd.concat([ops["invoke"], ops["complete"]]).replace(math.inf, np.nan).dropna()
+    end = float(times.max()) * 1.1 if len(times) else 0.0
+    end = end or 1.0  # an empty history, or one at time 0, still gets an axis
     fig, ax = new_figure(figsize=(8.5, 1.4 + 0.55 * len(processes)))
     for row in ops.itertuples(index=False):
         y = lane[row.process]
         stop = end if not math.isfinite(row.complete) else row.complete
-        color = outcome_color(_TYPE_STYLE.get(row.type, "other"))
+        color = _type_color(row.type)
         ax.barh(
             y,
             stop - row.invoke,
@@ -220,9 +230,9 @@ def history_intervals(history, *, title: str | None = None) -> Figure:
             fontsize=8.5,
             color="#111111",
         )
-    for kind, outcome in _TYPE_STYLE.items():
+    for kind in outcomes.HISTORY_OUTCOME:
         if (ops["type"] == kind).any():
-            ax.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=kind))
+            ax.add_line(Line2D([], [], color=_type_color(kind), linewidth=6, label=kind))
     ax.set_yticks(range(len(processes)), [f"process {p}" for p in processes], fontsize=9)
     ax.set_ylim(-0.6, len(processes) - 0.4)
     ax.invert_yaxis()
@@ -241,7 +251,7 @@ def use_case_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     store, harmful consequences in the error colour and tolerable ones in grey; each store's
     verdict in the legend.
 
-    ``table`` is :func:`~distlab.experiments.cap.compare_use_case`'s DataFrame.
+    ``table`` is the ``frame`` of :func:`~distlab.experiments.cap.compare_use_case`'s result.
     """
     check_frame("table", table, ("store", "consequence", "count", "harmful"))
     stores = list(dict.fromkeys(table["store"]))
@@ -252,7 +262,7 @@ def use_case_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
         rows = table[table["store"] == store].set_index("consequence").reindex(consequences)
         y = np.arange(len(consequences)) + (i - (len(stores) - 1) / 2) * height
         colors = [
-            outcome_color("error") if harmful else OKABE_ITO["grey"]
+            outcomes.color(outcomes.ERROR) if harmful else OKABE_ITO["grey"]
             for harmful in rows["harmful"].fillna(False)
         ]
         verdict = rows["verdict"].iloc[0] if "verdict" in rows else ""

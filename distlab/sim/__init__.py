@@ -28,7 +28,15 @@ from distlab.sim.distributions import (
     Uniform,
     as_distribution,
 )
-from distlab.sim.faults import Crash, Fault, FaultSchedule, LossBurst, Partition, SlowNode
+from distlab.sim.faults import (
+    BridgePartition,
+    Crash,
+    Fault,
+    FaultSchedule,
+    LossBurst,
+    Partition,
+    SlowNode,
+)
 from distlab.sim.network import Message, Network, Node
 from distlab.sim.retrying import CallError, CallFailed, CallTimeout, retry_call
 from distlab.sim.rpc import CallResult, Request, Response, call, respond
@@ -42,7 +50,7 @@ from distlab.sim.service import (
     Slow,
     Up,
 )
-from distlab.sim.stores import STORE_KINDS, ReplicatedStore, StoreResult, reachable
+from distlab.sim.stores import STORE_KINDS, ReplicatedStore, StoreResult
 from distlab.sim.world import EVENT_COLUMNS, World
 
 __all__ = [
@@ -50,6 +58,7 @@ __all__ = [
     "RETRY_PLACEMENTS",
     "STORE_KINDS",
     "BreakerCallResult",
+    "BridgePartition",
     "CallError",
     "CallFailed",
     "CallResult",
@@ -87,7 +96,6 @@ __all__ = [
     "as_distribution",
     "breaker_call",
     "call",
-    "reachable",
     "respond",
     "retry_call",
     "sim_clock",

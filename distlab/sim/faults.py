@@ -32,7 +32,15 @@ from distlab.sim.network import Network
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["Fault", "Partition", "Crash", "SlowNode", "LossBurst", "FaultSchedule"]
+__all__ = [
+    "BridgePartition",
+    "Crash",
+    "Fault",
+    "FaultSchedule",
+    "LossBurst",
+    "Partition",
+    "SlowNode",
+]
 
 
 class Fault:
@@ -207,6 +215,90 @@ class LossBurst(Fault):
 
     def _end(self, net: Network, saved: Any) -> None:
         net.set_loss(saved)
+
+
+class BridgePartition(Fault):
+    """A non-transitive cut: ``left`` and ``right`` cannot talk to each other, but every node of
+    ``bridge`` still talks to both. Made by cutting each link between the two halves (loss 1);
+    the links are restored at the end.
+
+    Unlike :class:`Partition`, "can reach" is then not transitive: ``left`` reaches ``bridge``,
+    ``bridge`` reaches ``right``, ``left`` does not reach ``right``.
+
+    >>> from distlab.sim import World, Network, FaultSchedule
+    >>> world = World(); net = Network(world)
+    >>> for n in ("a", "b", "c"):
+    ...     _ = net.add_node(n)
+    >>> cut = BridgePartition(at=1, duration=2, left=["a"], bridge=["b"], right=["c"])
+    >>> cut.label
+    'bridge {a} | b | {c}'
+    >>> FaultSchedule([cut]).apply(net); world.run(until=2)
+    >>> net.can_reach("a", "b"), net.can_reach("b", "c"), net.can_reach("a", "c")
+    (True, True, False)
+    """
+
+    kind = "partition"
+
+    def __init__(
+        self,
+        at: float,
+        duration: float | None,
+        left: Iterable[str],
+        bridge: Iterable[str],
+        right: Iterable[str],
+    ) -> None:
+        super().__init__(at, duration)
+        self.left = _node_list("left", left)
+        self.bridge = _node_list("bridge", bridge)
+        self.right = _node_list("right", right)
+        seen: dict[str, str] = {}
+        for param, names in (("left", self.left), ("bridge", self.bridge), ("right", self.right)):
+            for name in names:
+                if name in seen:
+                    raise ValueError(
+                        f"{param}: node={name!r} is also in {seen[name]}; the three groups of a "
+                        "bridge partition must not share nodes"
+                    )
+                seen[name] = param
+
+    @property
+    def label(self) -> str:
+        return (
+            "bridge {"
+            + ", ".join(self.left)
+            + "} | "
+            + ", ".join(self.bridge)
+            + " | {"
+            + ", ".join(self.right)
+            + "}"
+        )
+
+    def _check(self, net: Network) -> None:
+        for param, names in (("left", self.left), ("bridge", self.bridge), ("right", self.right)):
+            for name in names:
+                net.check_node(param, name)
+
+    def _start(self, net: Network) -> None:
+        for a in self.left:
+            for b in self.right:
+                net.set_link(a, b, loss=1.0)
+
+    def _end(self, net: Network, saved: Any) -> None:
+        for a in self.left:
+            for b in self.right:
+                net.set_link(a, b)
+
+
+def _node_list(param: str, names: Iterable[str]) -> list[str]:
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise TypeError(f"{param}={names!r} must be a list of node names")
+    out = list(names)
+    if not out:
+        raise ValueError(f"{param}=[] is empty: each group of a bridge partition needs a node")
+    for name in out:
+        if not isinstance(name, str):
+            raise TypeError(f"{param}: node={name!r} must be a node name (str)")
+    return out
 
 
 class FaultSchedule:

@@ -33,6 +33,10 @@ Every version carries a ``stamp`` (a comparable tuple: ABD tags ``(ts, writer, s
 (``base``), which is how an experiment finds stale reads and lost updates (see
 :meth:`ReplicatedStore.lost_writes`).
 
+Each kind is one protocol class of :mod:`distlab.sim.store_protocols`; the nodes speak the typed
+messages of :mod:`distlab.sim.store_messages`. A compare-and-set that finds another value is an
+answer (outcome ``ok``, ``applied=False``: Jepsen's ``fail``), not an error.
+
 >>> from distlab.sim import World, Network, ReplicatedStore
 >>> world = World(seed=1); net = Network(world, latency=0.01)
 >>> store = ReplicatedStore(net, "cp", nodes=3)
@@ -48,46 +52,66 @@ Every version carries a ``stamp`` (a comparable tuple: ABD tags ``(ts, writer, s
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
 
+from distlab import outcomes
 from distlab._validate import check_choice, check_int, check_number
 from distlab.sim.network import Message, Network
 from distlab.sim.rpc import Request, call, respond
+from distlab.sim.store_messages import (
+    Put,
+    Query,
+    Replicate,
+    StoreRequest,
+    Sync,
+    Unavailable,
+)
+from distlab.sim.store_protocols import INITIAL_STAMP, PROTOCOLS, StoreProtocol
 
 __all__ = [
+    "INITIAL_STAMP",
+    "MAX_CLOCK_SKEW_S",
+    "MIN_ANTI_ENTROPY_S",
     "STORE_KINDS",
-    "StoreResult",
     "ReplicatedStore",
-    "reachable",
+    "StoreResult",
+    "WriteRecord",
 ]
 
 #: The kinds of store :class:`ReplicatedStore` builds.
 STORE_KINDS = ("cp", "cp-no-writeback", "course-quorum", "ap")
 _FUNCTIONS = ("read", "write", "cas")
-_CP = ("cp", "cp-no-writeback")
-
-#: The stamp of a key never written (lower than every real stamp).
-INITIAL_STAMP: tuple = (-math.inf, -1, -1)
+#: The shortest anti-entropy period (seconds): shorter ones would flood the event queue.
+MIN_ANTI_ENTROPY_S = 1e-3
+#: The largest clock skew (seconds) a store accepts.
+MAX_CLOCK_SKEW_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
 class StoreResult:
     """What a client saw for one request.
 
-    ``outcome``: ``"ok"`` (a read's ``result`` is the value read, ``None`` if never written),
-    ``"refused"`` (a compare-and-set whose expected value differed: an answer, no effect),
-    ``"unavailable"`` (the coordinator could not reach its quorum), ``"timeout"`` (no answer
-    within the client's timeout). ``effect``: ``"yes"``, ``"no"`` or ``"maybe"`` (an unavailable
-    write that reached some replicas, or a timeout: it may take effect). ``stamp``: the version
-    written or read (``None`` if not known to the client). ``type`` is the history type:
-    ``ok``, ``fail`` (no effect) or ``info`` (unknown).
+    ``outcome`` (:mod:`distlab.outcomes` words): ``"ok"`` (an answer: a read's ``result`` is the
+    value read, ``None`` if never written; a compare-and-set that found another value is an
+    answer too, with ``applied=False`` and that value in ``result``), ``"unavailable"`` (the
+    coordinator could not reach its quorum) or ``"timeout"`` (no answer within the client's
+    timeout). ``effect``: ``"yes"``, ``"no"`` or ``"maybe"`` (an unavailable write that reached
+    some replicas, or a timeout: it may take effect). ``stamp``: the version written or read
+    (``None`` if not known to the client). ``applied``: for an answered write or cas, whether it
+    took effect (``None`` for reads and unanswered operations). ``type`` is the history type,
+    Jepsen's word: ``ok``, ``fail`` (no effect) or ``info`` (unknown).
 
     >>> StoreResult("c1", "n1", "read", "x", None, "ok", 3, (1, 0, 0), "no", 0.0, 0.02).type
     'ok'
+    >>> StoreResult("c1", "n1", "cas", "x", (1, 2), "ok", 5, (3, 0, 0), "no", 0.0, 0.02,
+    ...             applied=False).type
+    'fail'
     """
 
     client: str
@@ -101,23 +125,23 @@ class StoreResult:
     effect: str
     start: float
     end: float
-    error: str | None = None
+    applied: bool | None = None
 
     @property
     def type(self) -> str:
-        if self.outcome == "ok":
-            return "ok"
-        if self.outcome == "refused":
-            return "fail"
+        if self.outcome == outcomes.OK:
+            return "fail" if self.applied is False else "ok"
         if self.effect == "no" and self.f != "cas":
             return "fail"
-        # a cas that failed for want of a quorum is not "refused": unknown for the checker
+        # a cas that failed for want of a quorum did not find another value: unknown
         return "info"
 
 
 @dataclass(slots=True)
-class _WriteRecord:
-    """A version created by a write or a successful cas."""
+class WriteRecord:
+    """A version created by a write or a compare-and-set: its ``stamp``, the ``base`` stamp its
+    coordinator had seen, the ``value``, the coordinating ``node``, ``f``, and once the client
+    was answered ``acked`` with the client's ``start``/``end``."""
 
     stamp: tuple
     base: tuple
@@ -127,36 +151,6 @@ class _WriteRecord:
     f: str
     end: float = math.inf
     acked: bool = False
-
-
-class _Gather:
-    """Collects replies for one phase of a coordinator until ``needed`` arrived or time is up."""
-
-    __slots__ = ("needed", "replies", "event", "expect")
-
-    def __init__(self, env: simpy.Environment, needed: int, expect: int) -> None:
-        self.needed = needed
-        self.expect = expect
-        self.replies: list[Any] = []
-        self.event = env.event()
-
-    def add(self, reply: Any) -> None:
-        self.replies.append(reply)
-        if len(self.replies) >= self.needed and not self.event.triggered:
-            self.event.succeed(True)
-
-
-def reachable(net: Network, a: str, b: str) -> bool:
-    """Whether a message from ``a`` can currently reach ``b``: both alive, same side of any
-    partition, and the link not cut (loss < 1). The course's ``getHealthyNodes()`` as a perfect
-    failure detector.
-
-    >>> from distlab.sim import World, Network
-    >>> net = Network(World()); _ = net.add_node("a"); _ = net.add_node("b")
-    >>> net.partition(["a"], ["b"]); reachable(net, "a", "b")
-    False
-    """
-    return net.can_reach(a, b)
 
 
 class ReplicatedStore:
@@ -170,13 +164,17 @@ class ReplicatedStore:
     phase_timeout_s: how long a coordinator waits for a quorum before answering
         ``"unavailable"`` (CP kinds and course-quorum).
     anti_entropy_s: period of the push-pull anti-entropy per node (``None``: the kind's default,
-        0.1 s for ``"ap"``, 0.25 s for the CP kinds, off for ``"course-quorum"``; 0 = off).
-    clock_skew_s: each node's clock is offset by a draw from Uniform(-skew, +skew); only the
-        clock-stamped kinds (``"ap"``, ``"course-quorum"``) use clocks.
-    rng: the generator for skews and anti-entropy peers (default: the world's).
+        0.1 s for ``"ap"``, 0.25 s for the CP kinds, off for ``"course-quorum"``; 0 = off;
+        otherwise at least :data:`MIN_ANTI_ENTROPY_S`).
+    clock_skew_s: each node's clock is offset by a draw from Uniform(-skew, +skew), at most
+        :data:`MAX_CLOCK_SKEW_S`; only the clock-stamped kinds (``"ap"``, ``"course-quorum"``)
+        use clocks.
+    rng: a ``numpy.random.Generator`` or an int seed for skews and anti-entropy peers (default:
+        the world's generator).
 
     Replicas live in ``store.replicas[node][key] = (stamp, value)``; they survive a crash (they
-    model the disk), but a crashed node neither answers nor coordinates.
+    model the disk), but a crashed node neither answers nor coordinates. ``store.protocol`` is
+    the kind's :class:`~distlab.sim.store_protocols.StoreProtocol`.
     """
 
     def __init__(
@@ -194,26 +192,19 @@ class ReplicatedStore:
             raise TypeError(f"net={net!r} must be a distlab.sim.Network")
         self.net = net
         self.kind = check_choice("kind", kind, STORE_KINDS)
-        if isinstance(nodes, (str, bytes)):
-            raise TypeError(f"nodes={nodes!r} must be a number of nodes or a list of names")
-        if isinstance(nodes, Iterable):
-            names = list(nodes)
-            check_int("len(nodes)", len(names), 1, 15)
-        else:
-            names = [f"n{i}" for i in range(1, check_int("nodes", nodes, 1, 15) + 1)]
+        self.protocol: StoreProtocol = PROTOCOLS[kind](self)
+        names = _node_names(nodes)
         self.names: list[str] = names
         self.index = {n: i for i, n in enumerate(names)}
         self.majority = len(names) // 2 + 1
         self.phase_timeout_s = check_number(
             "phase_timeout_s", phase_timeout_s, 0.0, min_inclusive=False
         )
-        if anti_entropy_s is None:
-            anti_entropy_s = {"ap": 0.1, "course-quorum": 0.0}.get(kind, 0.25)
-        self.anti_entropy_s = check_number("anti_entropy_s", anti_entropy_s, 0.0)
-        self.clock_skew_s = check_number("clock_skew_s", clock_skew_s, 0.0)
+        self.anti_entropy_s = _anti_entropy_period(anti_entropy_s, self.protocol)
+        self.clock_skew_s = check_number("clock_skew_s", clock_skew_s, 0.0, MAX_CLOCK_SKEW_S)
         self.world = net.world
         self.env = net.world.env
-        self.rng = net.world.rng if rng is None else rng
+        self.rng = net.world.rng if rng is None else _generator(rng)
         for name in names:
             if name not in net:
                 net.add_node(name)
@@ -225,13 +216,9 @@ class ReplicatedStore:
             skews = [0.0] * len(names)
         self.clock_offset: dict[str, float] = dict(zip(names, skews))
         self.clients: dict[str, str] = {}
-        self.writes: dict[tuple, _WriteRecord] = {}
-        self._pending: dict[int, _Gather] = {}
-        self._next_rid = 0
-        self._seq = 0
+        self.writes: dict[tuple, WriteRecord] = {}
         self._watch_from: float | None = None
         self.converged_at: float | None = None
-        self.on_change: Callable[[], None] | None = None
         if self.anti_entropy_s > 0 and len(names) > 1:
             for name in names:
                 self.env.process(self._anti_entropy(name))
@@ -271,7 +258,7 @@ class ReplicatedStore:
         if not isinstance(key, str):
             raise TypeError(f"key={key!r} must be a string")
         if f == "cas":
-            if self.kind in _CP:
+            if not self.protocol.supports_cas:
                 raise ValueError(
                     f"f='cas' is not supported by kind={self.kind!r}: ABD is a read/write "
                     "register; a linearizable compare-and-set needs consensus (Paxos)"
@@ -281,49 +268,64 @@ class ReplicatedStore:
         if f == "read" and value is not None:
             raise ValueError(f"value={value!r} must be None for f='read'")
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
-        return self.env.process(self._client_op(client, f, key, value, timeout_s))
+        return self.env.process(self._client_op(client, StoreRequest(f, key, value), timeout_s))
 
-    def _client_op(self, client: str, f: str, key: str, value: Any, timeout_s: float):
+    def _client_op(self, client: str, request: StoreRequest, timeout_s: float):
         node = self.clients[client]
         start = self.env.now
-        r = yield call(self.net, client, node, ("op", f, key, value), timeout_s=timeout_s)
+        r = yield call(self.net, client, node, request, timeout_s=timeout_s)
         end = self.env.now
-        if r.outcome == "timeout":
+
+        def seen(outcome: str, effect: str, result=None, stamp=None, applied=None) -> StoreResult:
+            f, key, value = request.f, request.key, request.value
             return StoreResult(
-                client, node, f, key, value, "timeout", None, None, "maybe", start, end, "timeout"
+                client, node, f, key, value, outcome, result, stamp, effect, start, end, applied
             )
-        if r.outcome == "error":
-            effect = "maybe" if r.error.endswith("partial") else "no"
-            return StoreResult(
-                client, node, f, key, value, "unavailable", None, None, effect, start, end, r.error
-            )
-        status, result, stamp = r.value
-        if status == "refused":
-            return StoreResult(
-                client, node, f, key, value, "refused", result, stamp, "no", start, end
-            )
-        if f != "read" and stamp in self.writes:
-            rec = self.writes[stamp]
+
+        if r.outcome == outcomes.TIMEOUT:
+            return seen(outcomes.TIMEOUT, "maybe")
+        reply = r.value  # the coordinator answers every StoreRequest with a typed reply
+        if isinstance(reply, Unavailable):
+            return seen(outcomes.UNAVAILABLE, "maybe" if reply.partial else "no")
+        if request.f == "read":
+            return seen(outcomes.OK, "no", reply.result, reply.stamp)
+        if not reply.applied:  # a cas that found another value: an answer, no effect
+            return seen(outcomes.OK, "no", reply.result, reply.stamp, applied=False)
+        if reply.stamp in self.writes:
+            rec = self.writes[reply.stamp]
             rec.acked = True
             rec.start, rec.end = start, end  # the client's invocation and acknowledgement
-        return StoreResult(
-            client,
-            node,
-            f,
-            key,
-            value,
-            "ok",
-            result if f == "read" else None,
-            stamp,
-            "no" if f == "read" else "yes",
-            start,
-            end,
-        )
+        return seen(outcomes.OK, "yes", None, reply.stamp, applied=True)
 
     # -- replicas ------------------------------------------------------------------------------
     def get(self, node: str, key: str) -> tuple[tuple, Any]:
         """``(stamp, value)`` of ``key`` at ``node`` (``(INITIAL_STAMP, None)`` if never set)."""
         return self.replicas[node].get(key, (INITIAL_STAMP, None))
+
+    def put(self, node: str, key: str, stamp: tuple, value: Any, *, blind: bool = False) -> bool:
+        """Keep ``(stamp, value)`` for ``key`` at ``node`` if newer than what it holds (or
+        always, ``blind``); return whether it was kept.
+
+        >>> from distlab.sim import World, Network
+        >>> store = ReplicatedStore(Network(World()), "ap", nodes=2)
+        >>> store.put("n1", "x", (1.0, 0, 1), "a"), store.put("n1", "x", (0.5, 1, 2), "b")
+        (True, False)
+        """
+        replica = self.replicas[node]
+        if not blind and replica.get(key, (INITIAL_STAMP, None))[0] >= stamp:
+            return False
+        replica[key] = (stamp, value)
+        if self._watch_from is not None:
+            self._check_converged()
+        return True
+
+    def record_write(self, stamp: tuple, base: tuple, value: Any, node: str, f: str) -> None:
+        """Remember the version ``stamp`` a coordinator created (see :class:`WriteRecord`)."""
+        self.writes[stamp] = WriteRecord(stamp, base, value, node, self.env.now, f)
+
+    def clock(self, node: str) -> float:
+        """``node``'s clock now: the simulated time plus its offset (see ``clock_skew_s``)."""
+        return self.env.now + self.clock_offset[node]
 
     def values(self, key: str = "x") -> dict[str, Any]:
         """The value of ``key`` on every replica."""
@@ -355,18 +357,6 @@ class ReplicatedStore:
         ):
             self.converged_at = float(self.env.now)
 
-    def _store(self, node: str, key: str, stamp: tuple, value: Any, *, blind: bool = False) -> bool:
-        """Keep ``(stamp, value)`` at ``node`` if newer (or always, ``blind``)."""
-        replica = self.replicas[node]
-        if not blind and replica.get(key, (INITIAL_STAMP, None))[0] >= stamp:
-            return False
-        replica[key] = (stamp, value)
-        if self._watch_from is not None:
-            self._check_converged()
-        if self.on_change is not None:
-            self.on_change()
-        return True
-
     def lost_writes(self) -> list[tuple]:
         """Stamps of acknowledged writes that were lost: overwritten by a version whose writer
         never saw them (its ``base`` is older) and that either completed before they started
@@ -384,38 +374,35 @@ class ReplicatedStore:
         return lost
 
     # -- messages ------------------------------------------------------------------------------
-    def _handler(self, name: str) -> Callable[[Message], None]:
+    def _handler(self, name: str):
+        net = self.net
+        protocol = self.protocol
+
         def on_message(msg: Message) -> None:
             payload = msg.payload
-            if isinstance(payload, Request):
-                body = payload.body
-                if not (isinstance(body, tuple) and len(body) == 4 and body[0] == "op"):
-                    respond(self.net, msg, error=f"bad request {body!r}")
-                    return
-                self.env.process(self._coordinate(name, msg))
-                return
-            kind = payload[0]
-            if kind == "q":  # ("q", rid, key) -> ("r", rid, node, stamp, value)
-                stamp, value = self.get(name, payload[2])
-                self.net.send(name, msg.src, ("r", payload[1], name, stamp, value))
-            elif kind == "s":  # ("s", rid, key, stamp, value) -> ("r", rid, node, stored)
-                stored = self._store(
-                    name, payload[2], payload[3], payload[4], blind=self.kind == "course-quorum"
-                )
-                self.net.send(name, msg.src, ("r", payload[1], name, stored, None))
-            elif kind == "r":
-                gather = self._pending.get(payload[1])
-                if gather is not None:
-                    gather.add(payload[2:])
-            elif kind == "rep":  # ("rep", key, stamp, value): background replication
-                self._store(name, payload[1], payload[2], payload[3])
-            elif kind == "ae":  # ("ae", snapshot, reply?)
-                if payload[2]:
-                    self.net.send(name, msg.src, ("ae", dict(self.replicas[name]), False))
-                for key, (stamp, value) in payload[1].items():
-                    self._store(name, key, stamp, value)
+            if isinstance(payload, (Query, Put)):
+                net.send(name, msg.src, protocol.serve(name, payload), on_delivery=payload.on_reply)
+            elif isinstance(payload, Request):
+                if isinstance(payload.body, StoreRequest):
+                    self.env.process(self._coordinate(name, msg))
+                else:
+                    respond(net, msg, error=f"bad request {payload.body!r}")
+            elif isinstance(payload, Replicate):
+                self.put(name, payload.key, payload.stamp, payload.value)
+            elif isinstance(payload, Sync):
+                if payload.reply:
+                    net.send(name, msg.src, Sync(dict(self.replicas[name]), False))
+                for key, (stamp, value) in payload.snapshot.items():
+                    self.put(name, key, stamp, value)
 
         return on_message
+
+    def _coordinate(self, node: str, msg: Message):
+        incarnation = self.net.node(node).incarnation
+        reply = yield from self.protocol.coordinate(node, msg.payload.body)
+        if self.net.node(node).incarnation != incarnation:
+            return  # the coordinator crashed meanwhile: no answer
+        respond(self.net, msg, value=reply)
 
     def _anti_entropy(self, name: str):
         period = self.anti_entropy_s
@@ -425,125 +412,43 @@ class ReplicatedStore:
         while True:
             if self.net.node(name).alive:
                 peer = peers[int(rng.integers(len(peers)))]
-                self.net.send(name, peer, ("ae", dict(self.replicas[name]), True))
+                self.net.send(name, peer, Sync(dict(self.replicas[name]), True))
             yield self.env.timeout(period)
 
-    def _phase(self, coord: str, targets: list[str], needed: int, message: tuple):
-        """Send ``message`` (with a fresh request id) to ``targets``, answering locally for the
-        coordinator itself; wait for ``needed`` replies or the phase timeout. Returns replies."""
-        rid = self._next_rid
-        self._next_rid = rid + 1
-        gather = _Gather(self.env, needed, len(targets))
-        self._pending[rid] = gather
-        kind = message[0]
-        for target in targets:
-            if target == coord:
-                if kind == "q":
-                    stamp, value = self.get(coord, message[1])
-                    gather.add((coord, stamp, value))
-                else:
-                    stored = self._store(
-                        coord,
-                        message[1],
-                        message[2],
-                        message[3],
-                        blind=self.kind == "course-quorum",
-                    )
-                    gather.add((coord, stored, None))
-            else:
-                self.net.send(coord, target, (kind, rid) + message[1:])
-        if not gather.event.triggered:
-            timer = self.env.timeout(self.phase_timeout_s)
-            yield gather.event | timer
-        del self._pending[rid]
-        return list(gather.replies)
 
-    def _clock(self, node: str) -> float:
-        return self.env.now + self.clock_offset[node]
+def _node_names(nodes: Any) -> list[str]:
+    if isinstance(nodes, (str, bytes)):
+        raise TypeError(f"nodes={nodes!r} must be a number of nodes or a list of names")
+    if not isinstance(nodes, Iterable):
+        return [f"n{i}" for i in range(1, check_int("nodes", nodes, 1, 15) + 1)]
+    names = list(nodes)
+    if not 1 <= len(names) <= 15:
+        raise ValueError(f"nodes={names!r} must name between 1 and 15 replicas")
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"nodes: name={name!r} must be a non-empty string")
+    if len(set(names)) != len(names):
+        raise ValueError(f"nodes={names!r} has a name twice; each replica needs its own")
+    return names
 
-    def _new_stamp(self, node: str, base: tuple) -> tuple:
-        self._seq += 1  # unique even for concurrent writes coordinated by one node
-        if self.kind in _CP:
-            ts = base[0] if base[0] != -math.inf else 0
-            return (int(ts) + 1, self.index[node], self._seq)
-        return (self._clock(node), self.index[node], self._seq)
 
-    def _record(self, stamp: tuple, base: tuple, value: Any, node: str, f: str) -> None:
-        self.writes[stamp] = _WriteRecord(stamp, base, value, node, self.env.now, f)
+def _anti_entropy_period(anti_entropy_s: Any, protocol: StoreProtocol) -> float:
+    if anti_entropy_s is None:
+        return protocol.default_anti_entropy_s
+    period = check_number("anti_entropy_s", anti_entropy_s, 0.0)
+    if 0 < period < MIN_ANTI_ENTROPY_S:
+        raise ValueError(
+            f"anti_entropy_s={period:g} must be 0 (off) or at least {MIN_ANTI_ENTROPY_S:g} s: "
+            "a shorter period floods the simulation with anti-entropy rounds"
+        )
+    return period
 
-    def _coordinate(self, node: str, msg: Message):
-        _, f, key, value = msg.payload.body
-        incarnation = self.net.node(node).incarnation
-        if self.kind == "ap":
-            reply = self._ap(node, f, key, value)
-        elif self.kind == "course-quorum":
-            reply = yield from self._course(node, f, key, value)
-        else:
-            reply = yield from self._abd(node, f, key, value)
-        if self.net.node(node).incarnation != incarnation:
-            return  # the coordinator crashed meanwhile: no answer
-        if isinstance(reply, str):
-            respond(self.net, msg, error=reply)
-        else:
-            respond(self.net, msg, value=reply)
 
-    # ABD ------------------------------------------------------------------------------------
-    def _abd(self, node: str, f: str, key: str, value: Any):
-        everyone = self.names
-        replies = yield from self._phase(node, everyone, self.majority, ("q", key))
-        if len(replies) < self.majority:
-            return "unavailable"
-        _, stamp, current = max(replies, key=lambda r: r[1])
-        if f == "write":
-            new = self._new_stamp(node, stamp)
-            self._record(new, stamp, value, node, f)
-            stamp, current = new, value
-        elif self.kind == "cp-no-writeback":
-            return ("ok", current, stamp)
-        if stamp == INITIAL_STAMP:
-            return ("ok", current, stamp)  # nothing to write back
-        acks = yield from self._phase(node, everyone, self.majority, ("s", key, stamp, current))
-        if len(acks) < self.majority:
-            return "unavailable partial"
-        return ("ok", current, stamp)
-
-    # the course's CPDatabase ----------------------------------------------------------------
-    def _course(self, node: str, f: str, key: str, value: Any):
-        healthy = [n for n in self.names if reachable(self.net, node, n)]
-        quorum = len(healthy) // 2 + 1
-        if len(healthy) < quorum:
-            return "unavailable"
-        replies = yield from self._phase(node, healthy, quorum, ("q", key))
-        if len(replies) < quorum:
-            return "unavailable"
-        _, stamp, current = max(replies, key=lambda r: r[1])
-        if f == "read":
-            return ("ok", current, stamp)
-        if f == "cas":
-            expected, value = value
-            if current != expected:
-                return ("refused", current, stamp)
-        new = self._new_stamp(node, stamp)
-        self._record(new, stamp, value, node, f)
-        # write to all healthy nodes, wait for every one of them (Promise.allSettled)
-        acks = yield from self._phase(node, healthy, len(healthy), ("s", key, new, value))
-        if len(acks) < quorum:
-            return "unavailable partial"
-        return ("ok", value, new)
-
-    # AP -------------------------------------------------------------------------------------
-    def _ap(self, node: str, f: str, key: str, value: Any):
-        stamp, current = self.get(node, key)
-        if f == "read":
-            return ("ok", current, stamp)
-        if f == "cas":
-            expected, value = value
-            if current != expected:
-                return ("refused", current, stamp)
-        new = self._new_stamp(node, stamp)
-        self._record(new, stamp, value, node, f)
-        self._store(node, key, new, value)  # LWW: a skewed clock may lose it at once
-        for peer in self.names:
-            if peer != node:
-                self.net.send(node, peer, ("rep", key, new, value))
-        return ("ok", value, new)
+def _generator(rng: Any) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng={rng} must be a non-negative int seed")
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng={rng!r} must be a numpy.random.Generator or an int seed")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from distlab.sim import Network, ReplicatedStore, World, reachable
+from distlab.sim import Network, ReplicatedStore, World
 
 
 def _store(kind, nodes=3, seed=1, **kw):
@@ -90,17 +90,17 @@ def test_ap_answers_locally_and_converges_after_heal():
 def test_ap_cas_is_local():
     world, _, store = _store("ap", nodes=3)
     assert _do(world, store, "c1", "cas", (None, 1)).outcome == "ok"
-    r = _do(world, store, "c1", "cas", (7, 2))
-    assert (r.outcome, r.type, r.result) == ("refused", "fail", 1)
+    r = _do(world, store, "c1", "cas", (7, 2))  # found another value: an answer, no effect
+    assert (r.outcome, r.type, r.result, r.applied, r.effect) == ("ok", "fail", 1, False, "no")
+    assert store.values("x") == {"n1": 1, "n2": 1, "n3": 1}
 
 
-def test_reachable():
-    world, net, store = _store("ap", nodes=3)
-    assert reachable(net, "n1", "n2")
+def test_course_quorum_counts_only_reachable_nodes():
+    world, net, store = _store("course-quorum", nodes=3)
     net.set_link("n1", "n2", loss=1.0)
-    assert not reachable(net, "n1", "n2") and reachable(net, "n1", "n3")
     net.crash("n3")
-    assert not reachable(net, "n1", "n3")
+    assert _do(world, store, "c1", "write", 4).outcome == "ok"  # alone, its quorum is 1
+    assert store.values("x") == {"n1": 4, "n2": None, "n3": None}
 
 
 def test_bad_input():
@@ -122,3 +122,71 @@ def test_bad_input():
         ap.request("c1", "cas", "x", 3)
     with pytest.raises(ValueError, match="nodes=0 must be between 1 and 15"):
         ReplicatedStore(Network(World()), "ap", nodes=0)
+
+
+def test_messages_are_typed_and_errors_are_values():
+    from distlab.sim.store_messages import Answer, Unavailable
+
+    world, net, store = _store("cp", nodes=3)
+    net.partition(["n1", "c1"], ["n2", "n3", "c2", "c3"])
+    r = _do(world, store, "c1", "write", 1)
+    assert (r.outcome, r.effect, r.type) == ("unavailable", "no", "fail")
+    calls = world.events().query("kind == 'call_end'")
+    assert calls["outcome"].tolist() == ["ok"]  # the store answered: Unavailable is its answer
+    assert Unavailable(partial=True).outcome == "unavailable" and Answer(1, (1, 0, 1)).applied
+
+
+def test_an_unavailable_write_that_reached_a_replica_may_take_effect():
+    world, net, store = _store("cp", nodes=3, anti_entropy_s=0)
+    net.set_link("n1", "n3", loss=1.0)
+    proc = store.request("c1", "write", "x", 5)
+    world.run(until=world.now + 0.035)  # tags read (0.03 s), values on their way: cut n2
+    net.set_link("n1", "n2", loss=1.0)
+    world.run(until=world.now + 1.0)
+    r = proc.value
+    assert (r.outcome, r.effect, r.type) == ("unavailable", "maybe", "info")
+    assert store.values("x")["n1"] == 5  # the coordinator kept it: it may be read later
+
+
+def test_rng_takes_a_seed_or_a_generator():
+    import numpy as np
+
+    a = ReplicatedStore(Network(World()), "ap", 3, clock_skew_s=0.1, rng=5)
+    b = ReplicatedStore(Network(World()), "ap", 3, clock_skew_s=0.1, rng=np.random.default_rng(5))
+    assert a.clock_offset == b.clock_offset
+    with pytest.raises(TypeError, match="rng='5' must be a numpy.random.Generator or an int seed"):
+        ReplicatedStore(Network(World()), "ap", 3, rng="5")
+    with pytest.raises(ValueError, match="rng=-1 must be a non-negative int seed"):
+        ReplicatedStore(Network(World()), "ap", 3, rng=-1)
+
+
+def test_work_and_values_are_bounded_before_anything_runs():
+    net = Network(World())
+    with pytest.raises(ValueError, match="anti_entropy_s=4.94066e-324 must be 0 \\(off\\) or at"):
+        ReplicatedStore(net, "ap", 3, anti_entropy_s=5e-324)  # used to hang world.run(until=1)
+    with pytest.raises(ValueError, match="clock_skew_s=1e\\+308 must be in \\[0, 3600\\]"):
+        ReplicatedStore(net, "ap", 3, clock_skew_s=1e308)  # used to fail inside numpy
+    with pytest.raises(ValueError, match="clock_skew_s=nan must be a finite number"):
+        ReplicatedStore(net, "ap", 3, clock_skew_s=float("nan"))
+    with pytest.raises(ValueError, match="has a name twice"):
+        ReplicatedStore(net, "ap", ["a", "a"])
+    with pytest.raises(TypeError, match="name=3 must be a non-empty string"):
+        ReplicatedStore(net, "ap", ["a", 3])
+    world = World()
+    store = ReplicatedStore(Network(world), "ap", 3, anti_entropy_s=0.001)
+    world.run(until=0.1)
+    assert store.converged()
+
+
+def test_each_kind_is_one_protocol_class():
+    from distlab.sim.store_protocols import PROTOCOLS
+
+    net = Network(World())
+    for kind in ("cp", "cp-no-writeback", "course-quorum", "ap"):
+        store = ReplicatedStore(net, kind, [f"{kind}-{i}" for i in range(3)])
+        assert type(store.protocol) is PROTOCOLS[kind] and store.protocol.kind == kind
+
+
+def test_node_names_are_checked_under_their_name():
+    with pytest.raises(ValueError, match=r"nodes=\[\] must name between 1 and 15 replicas"):
+        ReplicatedStore(Network(World()), "ap", ())
