@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def histories_dir() -> Path:
-    """Where the fixtures are: $DISTLAB_HISTORIES, else ../shared/data/histories beside the checkout."""
+    """Where the fixtures are: $DISTLAB_HISTORIES, else ../shared/data/histories beside the
+    checkout."""
     env = os.environ.get("DISTLAB_HISTORIES")
     return Path(env) if env else REPO.parent / "shared" / "data" / "histories"
 
@@ -73,7 +74,8 @@ if __name__ == "__main__":
     fig = measure()
     ranked = sorted(fig["times"].items(), key=lambda kv: -kv[1])
     print(
-        f"{fig['fixtures']} fixtures in {fig['total_s']:.2f} s; slowest {fig['slowest']} {fig['slowest_s']:.2f} s"
+        f"{fig['fixtures']} fixtures in {fig['total_s']:.2f} s; "
+        f"slowest {fig['slowest']} {fig['slowest_s']:.2f} s"
     )
     for name, s in ranked[:10]:
         print(f"  {name:16} {s:8.3f} s")

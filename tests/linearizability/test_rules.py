@@ -1,4 +1,4 @@
-"""Hand-made histories, one per rule of the checker, each with its verdict; and a brute-force oracle."""
+"""Hand-made histories, one per rule of the checker, each with its verdict; a brute-force oracle."""
 
 from __future__ import annotations
 
@@ -34,8 +34,12 @@ def test_empty_history_is_linearizable():
 
 
 def test_sequential_ok():
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "read", None, 1, "ok", 2, 3),
-             (0, "write", 2, None, "ok", 4, 5), (1, "read", None, 2, "ok", 6, 7))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "read", None, 1, "ok", 2, 3),
+        (0, "write", 2, None, "ok", 4, 5),
+        (1, "read", None, 2, "ok", 6, 7),
+    )
     r = check_linearizable(h, model="register")
     assert r.verdict == LIN and r.linearization == (0, 1, 2, 3) and r.state == 2
 
@@ -48,8 +52,11 @@ def test_read_of_initial_value_is_nil():
 @pytest.mark.parametrize("seen", [1, 2])
 def test_concurrent_writes_either_order(seen):
     # two overlapping writes, then a read: it may see either, whichever took effect last
-    h = hist((0, "write", 1, None, "ok", 0, 10), (1, "write", 2, None, "ok", 1, 11),
-             (2, "read", None, seen, "ok", 12, 13))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 10),
+        (1, "write", 2, None, "ok", 1, 11),
+        (2, "read", None, seen, "ok", 12, 13),
+    )
     assert verdict(h) == LIN
 
 
@@ -73,9 +80,14 @@ def test_stale_read_after_completed_write():
 
 def test_reads_disagree_on_order():
     # two readers see the concurrent writes in opposite orders: no single order explains both
-    h = hist((0, "write", 1, None, "ok", 0, 10), (1, "write", 2, None, "ok", 0, 10),
-             (2, "read", None, 1, "ok", 1, 2), (2, "read", None, 2, "ok", 3, 4),
-             (3, "read", None, 2, "ok", 1, 2), (3, "read", None, 1, "ok", 3, 4))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 10),
+        (1, "write", 2, None, "ok", 0, 10),
+        (2, "read", None, 1, "ok", 1, 2),
+        (2, "read", None, 2, "ok", 3, 4),
+        (3, "read", None, 2, "ok", 1, 2),
+        (3, "read", None, 1, "ok", 3, 4),
+    )
     assert verdict(h) == NOT
 
 
@@ -110,8 +122,11 @@ def test_cas_ok_and_refused():
     )
     r = check_linearizable(refused_wrongly, model="cas-register")
     assert r.verdict == NOT and "refused" in r.explanation
-    refused_rightly = hist((0, "write", 3, None, "ok", 0, 1), (1, "cas", (1, 2), None, "fail", 2, 3),
-                           (0, "read", None, 3, "ok", 4, 5))  # fmt: skip
+    refused_rightly = hist(
+        (0, "write", 3, None, "ok", 0, 1),
+        (1, "cas", (1, 2), None, "fail", 2, 3),
+        (0, "read", None, 3, "ok", 4, 5),
+    )
     assert verdict(refused_rightly) == LIN
     # a successful cas needs the expected value
     assert (
@@ -133,15 +148,23 @@ def test_failed_operations_did_not_take_effect():
 
 
 def test_failed_or_unknown_read_constrains_nothing():
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "read", None, None, "fail", 2, 3),
-             (2, "read", None, None, "info", 2, INF), (1, "read", None, 1, "ok", 4, 5))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "read", None, None, "fail", 2, 3),
+        (2, "read", None, None, "info", 2, INF),
+        (1, "read", None, 1, "ok", 4, 5),
+    )
     assert verdict(h) == LIN
 
 
 def test_info_write_may_take_effect_late():
     # the write timed out at 1, yet a read long after sees it: it took effect late
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "write", 2, None, "info", 2, INF),
-             (0, "read", None, 1, "ok", 10, 11), (0, "read", None, 2, "ok", 20, 21))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "write", 2, None, "info", 2, INF),
+        (0, "read", None, 1, "ok", 10, 11),
+        (0, "read", None, 2, "ok", 20, 21),
+    )
     r = check_linearizable(h, model="register")
     assert r.verdict == LIN and r.linearization.index(1) > r.linearization.index(2)
     # ... but not before its invocation
@@ -164,9 +187,13 @@ def test_info_write_may_never_take_effect():
 
 
 def test_info_write_takes_effect_at_most_once():
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "write", 2, None, "info", 2, INF),
-             (0, "read", None, 2, "ok", 3, 4), (0, "write", 1, None, "ok", 5, 6),
-             (0, "read", None, 2, "ok", 7, 8))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "write", 2, None, "info", 2, INF),
+        (0, "read", None, 2, "ok", 3, 4),
+        (0, "write", 1, None, "ok", 5, 6),
+        (0, "read", None, 2, "ok", 7, 8),
+    )
     assert verdict(h) == NOT
 
 
