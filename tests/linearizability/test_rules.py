@@ -342,3 +342,63 @@ def small_histories(draw):
 def test_agrees_with_brute_force(h):
     expected = LIN if _oracle(h) else NOT
     assert verdict(h) == expected, "\n".join(op.describe() for op in h)
+
+
+def _renumbered(ops):
+    return History(
+        Operation(i, op.process, op.f, op.key, op.value, op.result, op.type, op.invoke, op.complete)
+        for i, op in enumerate(ops)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(small_histories(), st.randoms(use_true_random=False))
+def test_any_order_of_the_operations_gets_the_oracles_verdict(h, rnd):
+    """Reliability 1: the checker does not depend on the order it is given the operations in."""
+    ops = list(h)
+    rnd.shuffle(ops)
+    shuffled = _renumbered(ops)
+    expected = LIN if _oracle(h) else NOT
+    assert verdict(shuffled) == expected, "\n".join(op.describe() for op in shuffled)
+
+
+def _events(h):
+    out = []
+    for op in h:
+        value = op.value
+        out.append((op.invoke, op.process, "invoke", op.f, op.key, value))
+        if op.type != "info":
+            answer = op.result if op.f == "read" else value
+            out.append((op.complete, op.process, op.type, op.f, op.key, answer))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_histories(), st.randoms(use_true_random=False))
+def test_any_order_of_the_events_gives_the_same_history_and_verdict(h, rnd):
+    """Events of different processes may come in any order: the same operations, numbered by
+    invocation time, and the same verdict."""
+    events = _events(h)  # one operation per process: any permutation keeps each process's order
+    rnd.shuffle(events)
+    # each process's invocation must still come before its completion
+    events = [e for e in events if e[2] == "invoke"] + [e for e in events if e[2] != "invoke"]
+    rebuilt = History.from_events(events)
+    assert [op.invoke for op in rebuilt] == sorted(op.invoke for op in h)
+    assert verdict(rebuilt) == verdict(h)
+
+
+def test_regression_order_of_unknown_writes():
+    """The example of the issue: two unknown-outcome writes of 1, listed out of time order, and a
+    read of 1 that only the earlier one can explain."""
+    events = [
+        (10, "a", "invoke", "write", None, 1),
+        (0, "b", "invoke", "write", None, 1),
+        (1, "c", "invoke", "read", None, None),
+        (2, "c", "ok", "read", None, 1),
+    ]
+    assert verdict(History.from_events(events), "register") == LIN
+    assert verdict(History.from_events(sorted(events, key=lambda e: e[0])), "register") == LIN
+    # a History built from the operations as listed (not by time): the checker sorts them itself
+    listed = hist((0, "write", 1, None, "info", 10, INF), (1, "write", 1, None, "info", 0, INF),
+                  (2, "read", None, 1, "ok", 1, 2))  # fmt: skip
+    assert verdict(listed, "register") == LIN
