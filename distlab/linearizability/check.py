@@ -126,7 +126,8 @@ def check_linearizable(
     ``max_steps`` bounds the search steps, deterministically: the same input gives the same
     verdict on any machine. Either gives ``"unknown"`` when reached.
     """
-    started = clock()
+    if not callable(clock):
+        raise TypeError(f"clock={clock!r} must be a function returning seconds")
     model = _check_model(model)
     if timeout_s is not None:
         timeout_s = check_number(
@@ -134,8 +135,7 @@ def check_linearizable(
         )
     if max_steps is not None:
         max_steps = check_int("max_steps", max_steps, minimum=1)
-    if not callable(clock):
-        raise TypeError(f"clock={clock!r} must be a function returning seconds")
+    started = clock()
     deadline = math.inf if timeout_s is None else started + timeout_s
     budget = Budget(clock, deadline, max_steps, timeout_s)
     try:
