@@ -89,18 +89,24 @@ class Entries:
     def lift(self, i: int) -> None:
         """Take operation ``i`` (its invocation and its completion, if any) out of the list."""
         nxt, prv = self.nxt, self.prv
-        for e in (self.call_of[i], self.return_of[i]):
-            if e >= 0:
-                nxt[prv[e]] = nxt[e]
-                prv[nxt[e]] = prv[e]
+        e = self.call_of[i]
+        nxt[prv[e]] = nxt[e]
+        prv[nxt[e]] = prv[e]
+        r = self.return_of[i]
+        if r >= 0:
+            nxt[prv[r]] = nxt[r]
+            prv[nxt[r]] = prv[r]
 
     def unlift(self, i: int) -> None:
         """Put operation ``i`` back where it was (undoes the last :meth:`lift`)."""
         nxt, prv = self.nxt, self.prv
-        for e in (self.return_of[i], self.call_of[i]):
-            if e >= 0:
-                nxt[prv[e]] = e
-                prv[nxt[e]] = e
+        r = self.return_of[i]
+        if r >= 0:
+            nxt[prv[r]] = r
+            prv[nxt[r]] = r
+        e = self.call_of[i]
+        nxt[prv[e]] = e
+        prv[nxt[e]] = e
 
     def calls_first(self) -> list[int]:
         """The operations whose invocation comes before the first completion still listed."""
@@ -159,8 +165,10 @@ class Memo:
             self.subsets[key] = [info]
             return True
         self.work += len(seen)
-        if any(v & ~info == 0 for v in seen):
-            return False
+        outside = ~info
+        for v in seen:
+            if not v & outside:  # an explored configuration with a subset of these info ops
+                return False
         seen.append(info)
         return True
 
