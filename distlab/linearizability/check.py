@@ -121,8 +121,9 @@ def check_linearizable(
     have, a cas without ``(expected, new)``, an append of a non-string, or keys in a register
     history.
 
-    Budgets (checking is NP-complete): ``timeout_s`` bounds the time spent (read on ``clock``,
-    often enough to hold within a few milliseconds at any size, preparation included);
+    Budgets (checking is NP-complete): ``timeout_s`` bounds the time spent (``clock`` is read
+    after every few thousand units of work, preparation included, so the limit holds at any
+    size);
     ``max_steps`` bounds the search steps, deterministically: the same input gives the same
     verdict on any machine. Either gives ``"unknown"`` when reached.
     """
