@@ -25,16 +25,18 @@ from distlab.linearizability.explain import PartResult
 from distlab.linearizability.models import REFUSED, Model
 
 __all__ = [
+    "DENSE_BITS",
+    "PREP_CHUNK",
     "WORK_CHUNK",
     "Entries",
-    "Memo",
     "LazyBits",
+    "Memo",
     "PartResult",
     "Prepared",
     "prepare",
     "run_to_end",
-    "time_order",
     "search",
+    "time_order",
 ]
 
 #: Units of work (operations prepared, candidates a step may examine, memo entries compared)
