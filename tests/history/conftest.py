@@ -27,6 +27,8 @@ def expected_verdicts() -> list[tuple[str, str]]:
 def histories() -> Path:
     folder = histories_dir()
     if not (folder / "expected.txt").is_file():
-        pytest.skip(f"the linearizability fixtures are expected in {folder} (expected.txt, etcd/, kv/); "
-                    "set DISTLAB_HISTORIES to their folder")  # fmt: skip
+        pytest.skip(
+            f"the linearizability fixtures are expected in {folder} (expected.txt, etcd/, kv/); "
+            "set DISTLAB_HISTORIES to their folder"
+        )
     return folder

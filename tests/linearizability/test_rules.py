@@ -1,4 +1,4 @@
-"""Hand-made histories, one per rule of the checker, each with its verdict; and a brute-force oracle."""
+"""Hand-made histories, one per rule of the checker, each with its verdict; a brute-force oracle."""
 
 from __future__ import annotations
 
@@ -34,8 +34,12 @@ def test_empty_history_is_linearizable():
 
 
 def test_sequential_ok():
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "read", None, 1, "ok", 2, 3),
-             (0, "write", 2, None, "ok", 4, 5), (1, "read", None, 2, "ok", 6, 7))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "read", None, 1, "ok", 2, 3),
+        (0, "write", 2, None, "ok", 4, 5),
+        (1, "read", None, 2, "ok", 6, 7),
+    )
     r = check_linearizable(h, model="register")
     assert r.verdict == LIN and r.linearization == (0, 1, 2, 3) and r.state == 2
 
@@ -48,8 +52,11 @@ def test_read_of_initial_value_is_nil():
 @pytest.mark.parametrize("seen", [1, 2])
 def test_concurrent_writes_either_order(seen):
     # two overlapping writes, then a read: it may see either, whichever took effect last
-    h = hist((0, "write", 1, None, "ok", 0, 10), (1, "write", 2, None, "ok", 1, 11),
-             (2, "read", None, seen, "ok", 12, 13))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 10),
+        (1, "write", 2, None, "ok", 1, 11),
+        (2, "read", None, seen, "ok", 12, 13),
+    )
     assert verdict(h) == LIN
 
 
@@ -73,9 +80,14 @@ def test_stale_read_after_completed_write():
 
 def test_reads_disagree_on_order():
     # two readers see the concurrent writes in opposite orders: no single order explains both
-    h = hist((0, "write", 1, None, "ok", 0, 10), (1, "write", 2, None, "ok", 0, 10),
-             (2, "read", None, 1, "ok", 1, 2), (2, "read", None, 2, "ok", 3, 4),
-             (3, "read", None, 2, "ok", 1, 2), (3, "read", None, 1, "ok", 3, 4))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 10),
+        (1, "write", 2, None, "ok", 0, 10),
+        (2, "read", None, 1, "ok", 1, 2),
+        (2, "read", None, 2, "ok", 3, 4),
+        (3, "read", None, 2, "ok", 1, 2),
+        (3, "read", None, 1, "ok", 3, 4),
+    )
     assert verdict(h) == NOT
 
 
@@ -110,8 +122,11 @@ def test_cas_ok_and_refused():
     )
     r = check_linearizable(refused_wrongly, model="cas-register")
     assert r.verdict == NOT and "refused" in r.explanation
-    refused_rightly = hist((0, "write", 3, None, "ok", 0, 1), (1, "cas", (1, 2), None, "fail", 2, 3),
-                           (0, "read", None, 3, "ok", 4, 5))  # fmt: skip
+    refused_rightly = hist(
+        (0, "write", 3, None, "ok", 0, 1),
+        (1, "cas", (1, 2), None, "fail", 2, 3),
+        (0, "read", None, 3, "ok", 4, 5),
+    )
     assert verdict(refused_rightly) == LIN
     # a successful cas needs the expected value
     assert (
@@ -133,15 +148,23 @@ def test_failed_operations_did_not_take_effect():
 
 
 def test_failed_or_unknown_read_constrains_nothing():
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "read", None, None, "fail", 2, 3),
-             (2, "read", None, None, "info", 2, INF), (1, "read", None, 1, "ok", 4, 5))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "read", None, None, "fail", 2, 3),
+        (2, "read", None, None, "info", 2, INF),
+        (1, "read", None, 1, "ok", 4, 5),
+    )
     assert verdict(h) == LIN
 
 
 def test_info_write_may_take_effect_late():
     # the write timed out at 1, yet a read long after sees it: it took effect late
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "write", 2, None, "info", 2, INF),
-             (0, "read", None, 1, "ok", 10, 11), (0, "read", None, 2, "ok", 20, 21))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "write", 2, None, "info", 2, INF),
+        (0, "read", None, 1, "ok", 10, 11),
+        (0, "read", None, 2, "ok", 20, 21),
+    )
     r = check_linearizable(h, model="register")
     assert r.verdict == LIN and r.linearization.index(1) > r.linearization.index(2)
     # ... but not before its invocation
@@ -164,9 +187,13 @@ def test_info_write_may_never_take_effect():
 
 
 def test_info_write_takes_effect_at_most_once():
-    h = hist((0, "write", 1, None, "ok", 0, 1), (1, "write", 2, None, "info", 2, INF),
-             (0, "read", None, 2, "ok", 3, 4), (0, "write", 1, None, "ok", 5, 6),
-             (0, "read", None, 2, "ok", 7, 8))  # fmt: skip
+    h = hist(
+        (0, "write", 1, None, "ok", 0, 1),
+        (1, "write", 2, None, "info", 2, INF),
+        (0, "read", None, 2, "ok", 3, 4),
+        (0, "write", 1, None, "ok", 5, 6),
+        (0, "read", None, 2, "ok", 7, 8),
+    )
     assert verdict(h) == NOT
 
 
@@ -315,3 +342,63 @@ def small_histories(draw):
 def test_agrees_with_brute_force(h):
     expected = LIN if _oracle(h) else NOT
     assert verdict(h) == expected, "\n".join(op.describe() for op in h)
+
+
+def _renumbered(ops):
+    return History(
+        Operation(i, op.process, op.f, op.key, op.value, op.result, op.type, op.invoke, op.complete)
+        for i, op in enumerate(ops)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(small_histories(), st.randoms(use_true_random=False))
+def test_any_order_of_the_operations_gets_the_oracles_verdict(h, rnd):
+    """Reliability 1: the checker does not depend on the order it is given the operations in."""
+    ops = list(h)
+    rnd.shuffle(ops)
+    shuffled = _renumbered(ops)
+    expected = LIN if _oracle(h) else NOT
+    assert verdict(shuffled) == expected, "\n".join(op.describe() for op in shuffled)
+
+
+def _events(h):
+    out = []
+    for op in h:
+        value = op.value
+        out.append((op.invoke, op.process, "invoke", op.f, op.key, value))
+        if op.type != "info":
+            answer = op.result if op.f == "read" else value
+            out.append((op.complete, op.process, op.type, op.f, op.key, answer))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_histories(), st.randoms(use_true_random=False))
+def test_any_order_of_the_events_gives_the_same_history_and_verdict(h, rnd):
+    """Events of different processes may come in any order: the same operations, numbered by
+    invocation time, and the same verdict."""
+    events = _events(h)  # one operation per process: any permutation keeps each process's order
+    rnd.shuffle(events)
+    # each process's invocation must still come before its completion
+    events = [e for e in events if e[2] == "invoke"] + [e for e in events if e[2] != "invoke"]
+    rebuilt = History.from_events(events)
+    assert [op.invoke for op in rebuilt] == sorted(op.invoke for op in h)
+    assert verdict(rebuilt) == verdict(h)
+
+
+def test_regression_order_of_unknown_writes():
+    """The example of the issue: two unknown-outcome writes of 1, listed out of time order, and a
+    read of 1 that only the earlier one can explain."""
+    events = [
+        (10, "a", "invoke", "write", None, 1),
+        (0, "b", "invoke", "write", None, 1),
+        (1, "c", "invoke", "read", None, None),
+        (2, "c", "ok", "read", None, 1),
+    ]
+    assert verdict(History.from_events(events), "register") == LIN
+    assert verdict(History.from_events(sorted(events, key=lambda e: e[0])), "register") == LIN
+    # a History built from the operations as listed (not by time): the checker sorts them itself
+    listed = hist((0, "write", 1, None, "info", 10, INF), (1, "write", 1, None, "info", 0, INF),
+                  (2, "read", None, 1, "ok", 1, 2))  # fmt: skip
+    assert verdict(listed, "register") == LIN
