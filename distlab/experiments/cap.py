@@ -32,7 +32,6 @@ summary into that domain's terms.
 from __future__ import annotations
 
 import bisect
-import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -124,10 +123,6 @@ MAX_OPERATIONS = 5_000
 MAX_ANTI_ENTROPY_ROUNDS = 200_000
 #: The largest search budget :func:`run` gives the linearizability checker per key.
 MAX_CHECK_STEPS = 100_000_000
-
-# Until the checker's deterministic budget (check_linearizable(max_steps=...)) is merged, the
-# search runs without a limit. Remove this line and its use in _check at the merge.
-_CHECKER_HAS_MAX_STEPS = "max_steps" in inspect.signature(check_linearizable).parameters
 
 
 # -- partitions -------------------------------------------------------------------------------
@@ -608,14 +603,13 @@ def _convergence(sim: _Simulation) -> dict[str, Any]:
 
 
 def _check(events: list[tuple], keys: list, max_steps: int) -> dict:
-    budget = {"max_steps": max_steps} if _CHECKER_HAS_MAX_STEPS else {}
     out = {}
     for key in keys:
         mine = [(t, p, k, f, None, v) for (t, p, k, f, kk, v) in events if kk == key]
         mine.sort(key=lambda e: e[0])
         model = "cas-register" if any(e[3] == "cas" for e in mine) else "register"
         out[key if key is not None else "x"] = check_linearizable(
-            History.from_events(mine), model=model, timeout_s=None, **budget
+            History.from_events(mine), model=model, timeout_s=None, max_steps=max_steps
         )
     return out
 
