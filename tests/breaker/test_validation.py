@@ -70,12 +70,12 @@ def test_a_wait_function_going_negative_later_is_caught_without_corrupting_the_s
         wait_in_open=lambda n: 1.0 if n == 1 else -1.0,
         clock=lambda: now[0],
     )
-    b.try_acquire()
-    b.on_error(0.0)
+    b.try_acquire(now[0])
+    b.on_error(now[0], 0.0)
     now[0] = 2.0
-    assert b.try_acquire()
+    assert b.try_acquire(now[0])
     with pytest.raises(ValueError, match=r"wait_in_open\(2\) returned -1.0"):
-        b.on_error(0.0)  # the probe fails: the second opening asks for a negative wait
+        b.on_error(now[0], 0.0)  # the probe fails: the second opening asks for a negative wait
     assert b.state.value == "HALF_OPEN"
     assert b.metrics().in_flight == 0
 
