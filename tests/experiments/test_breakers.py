@@ -31,8 +31,8 @@ def runs():
 def test_presets():
     course = breakers.make_breaker("course")
     for _ in range(5):
-        assert course.try_acquire()
-        course.on_error(0.0)
+        assert course.try_acquire(clock.now)
+        course.on_error(clock.now, 0.0)
     assert course.state.value == "OPEN"
     rec = breakers.make_breaker("recommended")
     assert (
