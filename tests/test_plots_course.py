@@ -167,45 +167,6 @@ def test_bad_input_is_refused_clearly(call, error, message):
         call()
 
 
-def test_breaker_figures_draw_states_calls_and_variants():
-    from distlab.experiments import breakers
-
-    result = breakers.transitions(seed=0)
-    fig = plots.breakers.breaker_timeline(result, title="recommended")
-    top, bottom = fig.axes
-    points = sum(len(c.get_offsets()) for c in top.collections if c.get_label() != "transition")
-    assert points == len(result.calls)
-    moves = result.transitions[result.transitions["from_state"] != result.transitions["state"]]
-    marks = [c for c in top.collections if c.get_label() == "transition"][0]
-    assert len(marks.get_offsets()) == len(moves)
-    assert {"open", "half-open", "success", "rejected", "transition"} <= set(_legend_labels(fig))
-    assert f"{len(moves)} transitions" in " ".join(t.get_text() for t in top.texts)
-    assert [line.get_ydata()[0] for line in bottom.get_lines() if line.get_linestyle() == "--"] == [
-        50.0,
-        80.0,
-    ]
-
-    course = plots.breakers.breaker_timeline(breakers.transitions(breaker="course", seed=0))
-    assert "keeps no rates" in " ".join(t.get_text() for t in course.axes[1].texts)
-
-    fig = plots.breakers.state_diagram(result.transitions)
-    labels = [t.get_text() for t in fig.axes[0].texts]
-    opened = int(
-        (
-            (result.transitions["from_state"] == "CLOSED") & (result.transitions["state"] == "OPEN")
-        ).sum()
-    )
-    assert f"{opened}×" in labels and "CLOSED" in labels
-
-    fig = plots.breakers.with_and_without_figure(breakers.with_and_without(seed=0))
-    assert {"without breaker", "with breaker"} <= set(_legend_labels(fig))
-    fig = plots.breakers.half_open_figure(breakers.half_open_probing(seed=0))
-    assert len(fig.axes) == 2
-    assert "knocked over" in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
-    fig = plots.breakers.breaker_retry_figure(breakers.breaker_and_retry(seed=0))
-    assert len([t for t in _legend_labels(fig) if "requests sent" in t]) == 3
-
-
 def test_cap_figures():
     from distlab.experiments import cap
     from distlab.history import History, Operation

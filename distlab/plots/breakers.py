@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
 
+from distlab import outcomes
 from distlab._validate import check_frame
 from distlab.plots.style import (
     OKABE_ITO,
@@ -58,7 +59,7 @@ def _variant_colors(variants) -> dict[str, str]:
     return {v: _VARIANT_COLORS.get(v) or next(others) for v in variants}
 
 
-_CALL_OUTCOMES = ("success", "error", "timeout", "rejected")
+_CALL_OUTCOMES = (outcomes.OK, outcomes.ERROR, outcomes.TIMEOUT, outcomes.REJECTED)
 
 
 def breaker_timeline(result, *, title: str | None = None) -> Figure:
@@ -72,7 +73,7 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
     breaker explorer redraws it on every move of a control.
     ``result`` is a :class:`~distlab.experiments.breakers.TransitionsResult`.
     """
-    calls = check_frame("result.calls", result.calls, ("start", "latency_s", "outcome", "slow"))
+    calls = check_frame("result.frame", result.frame, ("start", "latency_s", "outcome", "slow"))
     # 80 dpi: a little smaller than the other figures, to stay within the explorer budget.
     fig, (top, bottom) = new_figure(
         2, 1, sharex=True, figsize=(8.6, 4.6), dpi=80, height_ratios=(2.6, 1.2)
@@ -136,7 +137,9 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
     rates = result.rates
     thresholds = getattr(result, "thresholds", {}) or {}
     keeps_rates = not rates["failure_rate"].isna().all()
-    lines = [("failure_rate", "failure_rate_threshold", outcome_color("error"), "failure rate")]
+    lines = [
+        ("failure_rate", "failure_rate_threshold", outcome_color(outcomes.ERROR), "failure rate")
+    ]
     if thresholds.get("counts_slow", True):
         lines.append(
             ("slow_call_rate", "slow_call_rate_threshold", OKABE_ITO["blue"], "slow-call rate")
@@ -298,7 +301,7 @@ def with_and_without_figure(result, *, title: str | None = None) -> Figure:
     top.set_ylabel("requests/s at the\ndependency", fontsize=9)
     bottom.set_ylabel("its queue", fontsize=9)
     bottom.set_xlabel("time (s)")
-    summary = result.summary()
+    summary = result.summary
     parts = [
         f"{v}: waits {summary.loc[v, 'mean_latency_s']:.2f} s a call, "
         f"drained +{summary.loc[v, 'recovery_s']:.1f} s"
@@ -319,15 +322,15 @@ def half_open_figure(result, *, title: str | None = None) -> Figure:
 
     ``result`` is a :class:`~distlab.experiments.breakers.HalfOpenProbingResult`.
     """
-    load = check_frame("result.load", result.load, ("variant", "time", "success_per_s"))
+    load = check_frame("result.load", result.load, ("variant", "time", "ok_per_s"))
     variants = list(dict.fromkeys(load["variant"]))
     fig, axes = new_figure(
         len(variants), 1, sharex=True, sharey=True, figsize=(9.0, 1.3 + 1.7 * len(variants))
     )
     axes = [axes] if len(variants) == 1 else axes
     end = float(load["time"].max()) if len(load) else 1.0
-    high = float(load["success_per_s"].max()) * 1.35 or 1.0
-    summary = result.summary()
+    high = float(load["ok_per_s"].max()) * 1.35 or 1.0
+    summary = result.summary
     for ax, variant in zip(axes, variants):
         rows = load[load["variant"] == variant]
         health = result.health[result.health["variant"] == variant]
@@ -338,9 +341,9 @@ def half_open_figure(result, *, title: str | None = None) -> Figure:
         shade_bands(ax, states, until=end, y=(high * 0.9, high), alpha=0.8)
         ax.step(
             rows["time"],
-            rows["success_per_s"],
+            rows["ok_per_s"],
             where="post",
-            color=outcome_color("ok"),
+            color=outcome_color(outcomes.OK),
             linewidth=1.3,
             label="successful calls/s",
         )
@@ -377,7 +380,7 @@ def breaker_retry_figure(result, *, title: str | None = None) -> Figure:
     fig, ax = new_figure(figsize=(9.0, 3.6))
     end = float(load["time"].max()) if len(load) else 1.0
     shade_bands(ax, result.health, until=end)
-    summary = result.summary()
+    summary = result.summary
     openings = result.transitions[result.transitions["state"] == "OPEN"]
     for variant, rows in load.groupby("variant", sort=False):
         label = f"{variant}: {int(summary.loc[variant, 'sent'])} requests sent"

@@ -274,6 +274,11 @@ class FragileRecovery(HealthSchedule):
     ) -> None:
         outage_at_s = check_number("outage_at_s", outage_at_s, 0.0, min_inclusive=False)
         down_s = check_number("down_s", down_s, 0.0, min_inclusive=False)
+        if not outage_at_s + down_s > outage_at_s:
+            raise ValueError(
+                f"down_s={down_s:g} is too short to end after outage_at_s={outage_at_s:g} "
+                "(their sum must be greater)"
+            )
         self._recovering = Recovering(capacity, factor)
         super().__init__(
             [(0.0, Up()), (outage_at_s, Down()), (outage_at_s + down_s, self._recovering)]
