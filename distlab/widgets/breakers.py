@@ -138,8 +138,9 @@ def _plot(result, params):
     if params["kind"] == "course":
         title = f"The course's breaker (5 failures in a row, {params['wait_in_open_s']:g} s open)"
     else:
+        unit = "s" if params["window_type"] == "time" else "calls"
         title = (
-            f"Window of {params['window_size']} {params['window_type'] == 'time' and 's' or 'calls'}"
+            f"Window of {params['window_size']} {unit}"
             f", opens at {params['failure_rate_threshold']:g}% failures or "
             f"{params['slow_call_rate_threshold']:g}% slow, "
             f"{params['permitted_calls_in_half_open']} half-open probes"
