@@ -29,6 +29,8 @@ _LAZY: dict[str, str] = {
     "CircuitOpenError": "distlab.breaker",
     "BreakerState": "distlab.breaker",
     "BreakerMetrics": "distlab.breaker",
+    "BreakerConfig": "distlab.breaker",
+    "BreakerEvent": "distlab.breaker",
     "exponential_wait": "distlab.breaker",
     "World": "distlab.sim",
     "Network": "distlab.sim",

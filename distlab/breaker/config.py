@@ -35,7 +35,9 @@ def exponential_wait(
     """
     initial = check_number("initial", initial, 0.0, min_inclusive=False)
     multiplier = check_number("multiplier", multiplier, 1.0)
-    maximum = check_number("maximum", maximum, initial)
+    maximum = check_number("maximum", maximum, 0.0)
+    if maximum < initial:
+        raise ValueError(f"maximum={maximum:g} must be at least initial={initial:g}")
 
     def wait(openings: int) -> float:
         exponent = max(0, openings - 1)

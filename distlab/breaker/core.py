@@ -30,12 +30,15 @@ from distlab.breaker.policy import ConsecutivePolicy, decision_policy
 from distlab.breaker.windows import CountWindow
 from distlab.observe import Listeners
 
-__all__ = ["BreakerCore"]
+__all__ = ["BreakerCore", "MAX_EVENTS"]
 
 _CLOSED, _OPEN, _HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
 _FORCED_OPEN, _DISABLED = BreakerState.FORCED_OPEN, BreakerState.DISABLED
 _METRICS_ONLY = BreakerState.METRICS_ONLY
 _ADMIT_ALL = (_CLOSED, _METRICS_ONLY, _DISABLED)
+
+#: The most events a breaker may be asked to keep.
+MAX_EVENTS = 10_000_000
 
 
 def check_now(now: Any, name: str = "now") -> float:
@@ -94,7 +97,7 @@ class BreakerCore(ConfigAttributes):
         self.config = config
         self._clock = clock
         self._name = name
-        self._listeners = Listeners(name, check_int("max_events", max_events, 0))
+        self._listeners = Listeners(name, check_int("max_events", max_events, 0, MAX_EVENTS))
         self._lock = threading.Lock()
         self._locked = _Locked(self._lock, self._listeners)
         self._policy = decision_policy(config)

@@ -22,6 +22,7 @@ from distlab.breaker.model import BreakerState, CircuitOpenError
 __all__ = ["CircuitBreaker"]
 
 _CoroutineType = types.CoroutineType
+_CLOSED = BreakerState.CLOSED
 
 # Start times of the `with breaker:` blocks in progress, per thread and per asyncio task (each
 # task runs in its own copy of the context), so blocks may nest and tasks may interleave.
@@ -172,7 +173,7 @@ class CircuitBreaker(BreakerCore):
         lock = self._lock
         clock = self._clock
         lock.acquire()
-        if self._state is BreakerState.CLOSED:
+        if self._state is _CLOSED:
             self._admitted += 1
             lock.release()
         else:
@@ -197,7 +198,7 @@ class CircuitBreaker(BreakerCore):
                 window.seq = seq = window.seq + 1
                 if seq != self._min_calls:
                     return result
-                if self._policy.over_threshold(BreakerState.CLOSED):
+                if self._policy.over_threshold(_CLOSED):
                     self._open(clock())
             else:
                 self._record(clock(), duration, False)

@@ -243,7 +243,10 @@ def _variants(breakers: Any, name: str) -> list[tuple[str, Any]]:
             raise TypeError(
                 f"{name} item {pair!r} must be a preset name or a (label, settings) pair"
             )
-        make_breaker(pair[1])  # validates
+        try:
+            make_breaker(pair[1])
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{name} item {pair[0]!r}: {exc}") from None
     labels = [label for label, _ in pairs]
     if len(set(labels)) != len(labels):
         raise ValueError(f"{name}={labels!r} names a variant twice")
@@ -305,7 +308,10 @@ def _coerce_schedule(schedule: Any) -> HealthSchedule:
     if isinstance(schedule, HealthSchedule | Health):
         return HealthSchedule.coerce(schedule)
     if isinstance(schedule, list | tuple):
-        return HealthSchedule(schedule)
+        try:
+            return HealthSchedule(schedule)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"schedule={schedule!r}: {exc}") from None
     raise TypeError(
         f"schedule={schedule!r} must be one of {SCHEDULES}, a HealthSchedule or a list of "
         "(start_time, state) pairs"
@@ -327,21 +333,25 @@ def _trouble(start_s: float, length_s: float, names: tuple[str, str], trouble: H
 # -- the steps every experiment takes ------------------------------------------------------------
 
 
-def _check_common(rate_per_s, duration_s, timeout_s, bin_s, seed, *, max_rate, max_calls):
+def _check_common(rate_per_s, duration_s, timeout_s, seed, *, max_rate, max_calls):
     """The checks every experiment shares; returns the validated values."""
     rate_per_s = check_number("rate_per_s", rate_per_s, 0.0, max_rate, min_inclusive=False)
     duration_s = check_number("duration_s", duration_s, 0.0, MAX_DURATION_S, min_inclusive=False)
     timeout_s = check_number("timeout_s", timeout_s, 0.0, MAX_DURATION_S, min_inclusive=False)
-    if bin_s is not None:
-        bin_s = check_number("bin_s", bin_s, 0.0, min_inclusive=False)
-        binned([], bin_s, duration_s + timeout_s)  # the same bins as the tables, checked now
     check_work(
         "calls per variant",
         rate_per_s * duration_s,
         max_calls,
         f"rate_per_s={rate_per_s:g} for duration_s={duration_s:g}",
     )
-    return rate_per_s, duration_s, timeout_s, bin_s, check_seed(seed)
+    return rate_per_s, duration_s, timeout_s, check_seed(seed)
+
+
+def _check_bins(bin_s: Any, duration_s: float, timeout_s: float) -> float:
+    """``bin_s``, checked now against the bins the tables will need."""
+    bin_s = check_number("bin_s", bin_s, 0.0, min_inclusive=False)
+    binned([], bin_s, duration_s + timeout_s)
+    return bin_s
 
 
 @dataclass
@@ -555,8 +565,8 @@ def transitions(
     (True, True)
     """
     clients = check_int("clients", clients, 1, 100)
-    rate_per_s, duration_s, timeout_s, _, seed = _check_common(
-        rate_per_s, duration_s, timeout_s, None, seed, max_rate=200.0, max_calls=20_000
+    rate_per_s, duration_s, timeout_s, seed = _check_common(
+        rate_per_s, duration_s, timeout_s, seed, max_rate=200.0, max_calls=20_000
     )
     service_time_s = check_number("service_time_s", service_time_s, 0.0, 60.0, min_inclusive=False)
     latency_s = check_number("latency_s", latency_s, 0.0, 60.0)
@@ -722,9 +732,10 @@ def with_and_without(
     """
     names = _named_variants(variants, WITH_WITHOUT_VARIANTS)
     make_breaker(breaker)
-    rate_per_s, duration_s, timeout_s, bin_s, seed = _check_common(
-        rate_per_s, duration_s, timeout_s, bin_s, seed, max_rate=500.0, max_calls=MAX_CALLS
+    rate_per_s, duration_s, timeout_s, seed = _check_common(
+        rate_per_s, duration_s, timeout_s, seed, max_rate=500.0, max_calls=MAX_CALLS
     )
+    bin_s = _check_bins(bin_s, duration_s, timeout_s)
     capacity_per_s = check_number("capacity_per_s", capacity_per_s, 0.001, 1e6)
     concurrency = check_int("concurrency", concurrency, 1, 10_000)
     queue_limit = check_int("queue_limit", queue_limit, 0, 100_000)
@@ -932,9 +943,10 @@ def half_open_probing(
     3
     """
     variants = _variants(breakers, "breakers")
-    rate_per_s, duration_s, timeout_s, bin_s, seed = _check_common(
-        rate_per_s, duration_s, timeout_s, bin_s, seed, max_rate=200.0, max_calls=20_000
+    rate_per_s, duration_s, timeout_s, seed = _check_common(
+        rate_per_s, duration_s, timeout_s, seed, max_rate=200.0, max_calls=20_000
     )
+    bin_s = _check_bins(bin_s, duration_s, timeout_s)
     outage_at_s = check_number("outage_at_s", outage_at_s, 0.0, duration_s, min_inclusive=False)
     fragile = dict(
         outage_at_s=outage_at_s,
@@ -1119,9 +1131,10 @@ def breaker_and_retry(
     cap_s = check_number("cap_s", cap_s, 0.0, MAX_DURATION_S)
     if cap_s < base_s:
         raise ValueError(f"cap_s={cap_s:g} must be at least base_s={base_s:g}")
-    rate_per_s, duration_s, timeout_s, bin_s, seed = _check_common(
-        rate_per_s, duration_s, timeout_s, bin_s, seed, max_rate=500.0, max_calls=MAX_CALLS
+    rate_per_s, duration_s, timeout_s, seed = _check_common(
+        rate_per_s, duration_s, timeout_s, seed, max_rate=500.0, max_calls=MAX_CALLS
     )
+    bin_s = _check_bins(bin_s, duration_s, timeout_s)
     flaky = check_probability("flaky", flaky)
     failure_at_s = check_number("failure_at_s", failure_at_s, 0.0, duration_s)
     failure_s = check_number("failure_s", failure_s, 0.0, MAX_DURATION_S, min_inclusive=False)

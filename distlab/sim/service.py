@@ -241,7 +241,6 @@ class HealthSchedule:
         return f"HealthSchedule([{inner}])"
 
 
-
 class FragileRecovery(HealthSchedule):
     """A service that recovers only if it is not hammered while it recovers.
 
@@ -295,8 +294,7 @@ class FragileRecovery(HealthSchedule):
         self.knockovers = 0
 
     def watch(self, service: Service) -> None:
-        """Judge the load on ``service`` (a :class:`Service` calls it when given this schedule).
-        """
+        """Judge the load on ``service`` (a :class:`Service` calls it when given this schedule)."""
         if self._service is not None and self._service is not service:
             raise ValueError(
                 f"health={self!r} already follows service {self._service.name!r}: "

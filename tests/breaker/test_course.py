@@ -120,7 +120,7 @@ def test_course_preset_matches_the_course_code_through_call_sync_and_async(thres
             else:
                 js.onFailure(clock.now)
                 expected = "error"
-        for run in (lambda: ours.call(work, ok), lambda: asyncio.run(run_async(ok))):
+        for run in (lambda ok=ok: ours.call(work, ok), lambda ok=ok: asyncio.run(run_async(ok))):
             try:
                 got = run()
             except CircuitOpenError:

@@ -134,7 +134,7 @@ def _raise(exc):
     raise exc
 
 
-# -- rule 2: rates, the threshold, the minimum, the check after each call ------------------------------
+# -- rule 2: rates, the threshold, the minimum, the check after each call -------------------------
 
 
 def test_rule2_failure_rate_is_errors_over_recorded_calls(clock):
@@ -262,7 +262,7 @@ def test_rule2_the_check_runs_after_each_call_not_only_at_the_minimum(clock):
     assert b.state is OPEN
 
 
-# -- rule 3: windows ----------------------------------------------------------------------------
+# -- rule 3: windows ------------------------------------------------------------------------------
 
 
 def test_rule3_count_window_is_a_ring_the_newest_evicts_the_oldest(clock):
@@ -389,7 +389,7 @@ def test_rule4_automatic_transition_at_the_deadline(clock):
     assert transitions(b)[-1] == (opened + 10, "OPEN", "HALF_OPEN")  # dated as a timer would
 
 
-# -- rule 5: HALF_OPEN ------------------------------------------------------------------------------
+# -- rule 5: HALF_OPEN ----------------------------------------------------------------------------
 
 
 def _half_open(b, clock, wait=10.0):
@@ -592,7 +592,7 @@ def test_rule6_max_wait_reopening_grows_the_wait_as_well(clock):
     assert info.value.retry_at == t + 1 + 20
 
 
-# -- rule 7: the extra states ------------------------------------------------------------------------
+# -- rule 7: the extra states ---------------------------------------------------------------------
 
 
 def test_rule7_forced_open_rejects_everything_until_reset(clock):
@@ -645,7 +645,7 @@ def test_rule7_the_course_breaker_has_the_extra_states_too(clock):
     assert not b.try_acquire(clock.now)
 
 
-# -- rule 8: events ----------------------------------------------------------------------------------
+# -- rule 8: events -------------------------------------------------------------------------------
 
 
 def test_rule8_every_transition_and_rejection_is_an_event_with_its_time(clock):
@@ -740,7 +740,7 @@ def test_rule8_unsubscribe(clock):
 def test_rule8_events_keep_the_last_max_events(clock):
     b = breaker(clock, max_events=3)
     open_breaker(b, clock)
-    for i in range(10):
+    for _ in range(10):
         clock.advance(0.1)
         b.try_acquire(clock.now)
     events = b.events()

@@ -461,3 +461,10 @@ def test_timeouts_and_service_times_are_bounded():
         breakers.transitions(timeout_s=1e300)
     with pytest.raises(ValueError, match="service_time_s=1e\\+300 must be in"):
         breakers.half_open_probing(service_time_s=1e300)
+
+
+def test_variant_and_schedule_errors_name_the_parameter_passed():
+    with pytest.raises(ValueError, match="breakers item 'x': breaker='x' is not one of"):
+        breakers.half_open_probing("x")
+    with pytest.raises(TypeError, match=r"schedule=\[1\]: changes\[0\]=1 must be"):
+        breakers.transitions(schedule=[1])
