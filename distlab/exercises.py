@@ -498,43 +498,45 @@ def check_breaker_settings(
         "wait_in_open": wait_in_open_s,
     }
     for seed in range(3):
-        result = transitions(breaker=settings, seed=seed)
-        moves = result.transitions
-        opened_on_slow = moves[
-            (moves["state"] == "OPEN")
-            & (moves["time"].between(30, 100))
-            & (moves["slow_call_rate"] >= slow_call_rate_threshold)
-        ]
-        if not len(opened_on_slow):
-            return Check(
-                False,
-                f"seed {seed}: the breaker never opened on slow calls between "
-                "30 s and 100 s: is a 2.5 s call slow by your setting?",
-            )
-        admitted = result.frame[
-            (result.frame["state"] == "HALF_OPEN") & (result.frame["outcome"] != "rejected")
-        ]
-        per_half_open = _admitted_per_half_open(result.states, admitted)
-        if per_half_open > 3:
-            return Check(
-                False,
-                f"seed {seed}: {per_half_open} calls went through in one "
-                "half-open period; at most 3 were allowed.",
-            )
-        state_at_215 = result.states[
-            (result.states["start"] <= 215) & (result.states["end"] > 215)
-        ]["state"]
-        if len(state_at_215) and state_at_215.iloc[0] != "CLOSED":
-            return Check(
-                False,
-                f"seed {seed}: at 215 s the breaker is still "
-                f"{state_at_215.iloc[0]}: a shorter wait in OPEN closes it sooner.",
-            )
+        problem = _breaker_settings_problem(transitions(breaker=settings, seed=seed))
+        if problem:
+            return Check(False, f"seed {seed}: {problem}")
     return Check(
         True,
         "it opens on the slow calls, probes gently, and closes soon after the "
         "dependency is back, on all three seeds.",
     )
+
+
+def _breaker_settings_problem(result) -> str | None:
+    """What is wrong with one run of :func:`check_breaker_settings`, if anything."""
+    moves = result.transitions
+    threshold = result.thresholds["slow_call_rate_threshold"]
+    opened_on_slow = moves[
+        (moves["state"] == "OPEN")
+        & (moves["time"].between(30, 100))
+        & (moves["slow_call_rate"] >= threshold)
+    ]
+    if not len(opened_on_slow):
+        return (
+            "the breaker never opened on slow calls between 30 s and 100 s: is a 2.5 s call "
+            "slow by your setting?"
+        )
+    calls = result.frame
+    admitted = calls[(calls["state"] == "HALF_OPEN") & (calls["outcome"] != "rejected")]
+    per_half_open = _admitted_per_half_open(result.states, admitted)
+    if per_half_open > 3:
+        return (
+            f"{per_half_open} calls went through in one half-open period; at most 3 were allowed."
+        )
+    states = result.states
+    state_at_215 = states[(states["start"] <= 215) & (states["end"] > 215)]["state"]
+    if len(state_at_215) and state_at_215.iloc[0] != "CLOSED":
+        return (
+            f"at 215 s the breaker is still {state_at_215.iloc[0]}: a shorter wait in OPEN "
+            "closes it sooner."
+        )
+    return None
 
 
 def _admitted_per_half_open(states, admitted) -> int:

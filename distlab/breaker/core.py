@@ -144,12 +144,9 @@ class BreakerCore(ConfigAttributes):
             self._record(now, duration, False)
 
     def on_error(self, now: float, duration: float, exc: BaseException | None = None) -> None:
-        """Report at ``now`` that an admitted call raised ``exc`` after ``duration`` seconds.
-
-        ``exc`` matching ``ignore`` is not recorded; one matching ``record_on`` (or no ``exc``)
-        is a failure; any other ``Exception`` is recorded as a success; any other
-        ``BaseException`` (the call was stopped, not failed) is not recorded.
-        """
+        """Report at ``now`` that an admitted call raised ``exc`` after ``duration`` seconds:
+        not recorded if ``exc`` matches ``ignore``; a failure if it matches ``record_on`` (or no
+        ``exc``); else a success for an ``Exception``, not recorded for a ``BaseException``."""
         check_now(now)
         self._report_error(now, duration, exc)
 
@@ -173,28 +170,12 @@ class BreakerCore(ConfigAttributes):
         now = self._clock() if now is None else check_now(now)
         with self._locked:
             self._advance(now)
-            policy = self._policy
             if self._state is _CLOSED or self._state is _METRICS_ONLY:
-                policy.window.advance(now)
-            calls, failures, slow = policy.counts(self._state)
-            failure_rate, slow_rate = policy.rates(self._state)
-            recorded = policy.recorded
-            return BreakerMetrics(
-                state=self._state,
-                failure_rate=failure_rate,
-                slow_call_rate=slow_rate,
-                window_calls=calls,
-                window_failures=failures,
-                window_slow=slow,
-                admitted=self._admitted,
-                recorded=recorded,
-                ignored=self._ignored,
-                in_flight=self._admitted - recorded - self._ignored,
-                rejected=self._rejected,
-                successes=recorded - self._failures,
-                failures=self._failures,
-                slow=self._slow,
-            )
+                self._policy.window.advance(now)
+            return self._policy.snapshot(
+                self._state, admitted=self._admitted, ignored=self._ignored,
+                rejected=self._rejected, failures=self._failures, slow=self._slow,
+            )  # fmt: skip
 
     @property
     def failure_rate(self) -> float | None:
@@ -213,9 +194,8 @@ class BreakerCore(ConfigAttributes):
         return self._listeners.recent()
 
     def subscribe(self, listener: Callable[[BreakerEvent], Any]) -> Callable[[], None]:
-        """Call ``listener(event)`` on every later transition and rejection; returns a function
-        that unsubscribes it. Listeners run after the breaker's lock is released, in order, one
-        thread at a time; a listener's exception is logged, never raised to the caller."""
+        """Call ``listener(event)`` on every later transition and rejection (after the lock is
+        released, in order; an exception is logged, never raised); returns the unsubscriber."""
         return self._listeners.subscribe(listener)
 
     # -- operators -------------------------------------------------------------------------------

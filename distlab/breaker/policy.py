@@ -2,7 +2,7 @@
 course text). The breaker's state machine asks its policy; the policy never changes the state.
 
 >>> from distlab.breaker.config import BreakerConfig
->>> from distlab.breaker.model import BreakerState
+>>> from distlab.breaker.model import BreakerMetrics, BreakerState
 >>> policy = decision_policy(BreakerConfig(minimum_calls=2, window_size=2))
 >>> policy.record(BreakerState.CLOSED, 0.0, failed=True, slow=False) is None
 True
@@ -13,7 +13,7 @@ True
 from __future__ import annotations
 
 from distlab.breaker.config import BreakerConfig
-from distlab.breaker.model import BreakerState
+from distlab.breaker.model import BreakerMetrics, BreakerState
 from distlab.breaker.windows import CountWindow, TimeWindow
 
 __all__ = ["ConsecutivePolicy", "RatePolicy", "decision_policy"]
@@ -103,6 +103,31 @@ class RatePolicy:
         return (
             failure_rate >= config.failure_rate_threshold
             or slow_rate >= config.slow_call_rate_threshold  # type: ignore[operator]
+        )
+
+    def snapshot(
+        self, state: BreakerState, *, admitted: int, ignored: int, rejected: int, failures: int,
+        slow: int,
+    ) -> BreakerMetrics:  # fmt: skip
+        """The metrics in ``state``, with the breaker's own counters."""
+        calls, window_failures, window_slow = self.counts(state)
+        failure_rate, slow_rate = self.rates(state)
+        recorded = self.recorded
+        return BreakerMetrics(
+            state=state,
+            failure_rate=failure_rate,
+            slow_call_rate=slow_rate,
+            window_calls=calls,
+            window_failures=window_failures,
+            window_slow=window_slow,
+            admitted=admitted,
+            recorded=recorded,
+            ignored=ignored,
+            in_flight=admitted - recorded - ignored,
+            rejected=rejected,
+            successes=recorded - failures,
+            failures=failures,
+            slow=slow,
         )
 
     def record(

@@ -564,43 +564,19 @@ def transitions(
     >>> bool(rec["rejected"] > course["rejected"]), bool(rec["slow"] < course["slow"])
     (True, True)
     """
-    clients = check_int("clients", clients, 1, 100)
-    rate_per_s, duration_s, timeout_s, seed = _check_common(
-        rate_per_s, duration_s, timeout_s, seed, max_rate=200.0, max_calls=20_000
-    )
-    service_time_s = check_number("service_time_s", service_time_s, 0.0, 60.0, min_inclusive=False)
-    latency_s = check_number("latency_s", latency_s, 0.0, 60.0)
+    p = _check_transitions(
+        breaker, schedule, clients, rate_per_s, duration_s, timeout_s, service_time_s, latency_s,
+        seed,
+    )  # fmt: skip
     health = _coerce_schedule(schedule)
-    make_breaker(breaker)  # validates before any work
-    label = _breaker_label(breaker)
-    names = [f"client {k}" for k in range(1, clients + 1)]
-    latency = Normal(latency_s, latency_s / 5) if latency_s > 0 else 0.0
-    run = _new_run(seed, breaker, label, latency=latency, callers=names)
-    slow_s, counts_slow = _slow_threshold(breaker, run.breaker)
-    service_time = Normal(service_time_s, service_time_s / 10)
-    Service(run.net, _DEPENDENCY, service_time=service_time, health=health)
-    starts = poisson_arrivals(run.world.rng, rate_per_s, duration_s)
-    who = run.world.rng.integers(0, clients, size=len(starts))
-    rows, rates = _run_shared_breaker(run, names, who, starts, timeout_s, slow_s)
-    calls = pd.DataFrame(rows, columns=_CALL_COLUMNS).sort_values("start", kind="stable")
-    calls = calls.reset_index(drop=True)
-    until = _end_of(calls, duration_s)
+    run, calls, rates = _run_shared_breaker(breaker, health, p)
+    until = _end_of(calls, p["duration_s"])
     trans, bands = _breaker_tables(run, until)
-    params = plain_params(
-        breaker=label,
-        schedule=schedule if isinstance(schedule, str) else "custom",
-        clients=clients,
-        rate_per_s=rate_per_s,
-        duration_s=duration_s,
-        timeout_s=timeout_s,
-        service_time_s=service_time_s,
-        latency_s=latency_s,
-        seed=seed,
-    )
+    slow_s, counts_slow = _slow_threshold(breaker, run.breaker)
     return TransitionsResult(
         frame=calls,
-        summary=_transitions_summary(label, calls, trans, bands),
-        params=params,
+        summary=_transitions_summary(p["breaker"], calls, trans, bands),
+        params=plain_params(**p),
         transitions=trans,
         states=bands,
         rates=pd.DataFrame(rates, columns=["time", "failure_rate", "slow_call_rate", "state"]),
@@ -614,18 +590,46 @@ def transitions(
     )
 
 
-def _run_shared_breaker(run: _Run, names, who, starts, timeout_s: float, slow_s: float):
-    """Every call through the one breaker; rows of calls, and the rates after each recorded
-    call."""
+def _check_transitions(
+    breaker, schedule, clients, rate_per_s, duration_s, timeout_s, service_time_s, latency_s, seed
+) -> dict[str, Any]:
+    """The parameters of :func:`transitions`, validated (the breaker and schedule by label)."""
+    clients = check_int("clients", clients, 1, 100)
+    rate_per_s, duration_s, timeout_s, seed = _check_common(
+        rate_per_s, duration_s, timeout_s, seed, max_rate=200.0, max_calls=20_000
+    )
+    service_time_s = check_number("service_time_s", service_time_s, 0.0, 60.0, min_inclusive=False)
+    latency_s = check_number("latency_s", latency_s, 0.0, 60.0)
+    _coerce_schedule(schedule)
+    make_breaker(breaker)
+    return {
+        "breaker": _breaker_label(breaker),
+        "schedule": schedule if isinstance(schedule, str) else "custom",
+        "clients": clients, "rate_per_s": rate_per_s, "duration_s": duration_s,
+        "timeout_s": timeout_s, "service_time_s": service_time_s, "latency_s": latency_s,
+        "seed": seed,
+    }  # fmt: skip
+
+
+def _run_shared_breaker(spec, health: HealthSchedule, p: dict[str, Any]):
+    """Every call of :func:`transitions` through the one breaker: the run, the calls, and the
+    rates after each recorded call."""
+    names = [f"client {k}" for k in range(1, p["clients"] + 1)]
+    latency = Normal(p["latency_s"], p["latency_s"] / 5) if p["latency_s"] > 0 else 0.0
+    run = _new_run(p["seed"], spec, p["breaker"], latency=latency, callers=names)
+    slow_s, _ = _slow_threshold(spec, run.breaker)
+    service_time = Normal(p["service_time_s"], p["service_time_s"] / 10)
+    Service(run.net, _DEPENDENCY, service_time=service_time, health=health)
+    starts = poisson_arrivals(run.world.rng, p["rate_per_s"], p["duration_s"])
+    who = run.world.rng.integers(0, p["clients"], size=len(starts)).tolist()
     rows: list[tuple] = []
     rates: list[tuple] = []
     breaker, env = run.breaker, run.env
-    who = who.tolist()
 
     def one_call(i: int):
         client = names[who[i]]
         r = yield from breaker_call_process(
-            run.net, client, _DEPENDENCY, timeout_s=timeout_s, breaker=breaker
+            run.net, client, _DEPENDENCY, timeout_s=p["timeout_s"], breaker=breaker
         )
         row = (client, r.started, r.ended, r.latency, r.outcome, r.latency > slow_s)
         rows.append((*row, r.breaker_state))
@@ -635,7 +639,8 @@ def _run_shared_breaker(run: _Run, names, who, starts, timeout_s: float, slow_s:
 
     _open_loop(env, starts, one_call)
     run.world.run()
-    return rows, rates
+    calls = pd.DataFrame(rows, columns=_CALL_COLUMNS).sort_values("start", kind="stable")
+    return run, calls.reset_index(drop=True), rates
 
 
 def _transitions_summary(label, calls, trans, bands) -> pd.DataFrame:
@@ -731,85 +736,87 @@ def with_and_without(
     True
     """
     names = _named_variants(variants, WITH_WITHOUT_VARIANTS)
-    make_breaker(breaker)
-    rate_per_s, duration_s, timeout_s, seed = _check_common(
-        rate_per_s, duration_s, timeout_s, seed, max_rate=500.0, max_calls=MAX_CALLS
-    )
-    bin_s = _check_bins(bin_s, duration_s, timeout_s)
-    capacity_per_s = check_number("capacity_per_s", capacity_per_s, 0.001, 1e6)
-    concurrency = check_int("concurrency", concurrency, 1, 10_000)
-    queue_limit = check_int("queue_limit", queue_limit, 0, 100_000)
-    stall_at_s = check_number("stall_at_s", stall_at_s, 0.0, duration_s)
-    stall_s = check_number("stall_s", stall_s, 0.0, MAX_DURATION_S, min_inclusive=False)
-    slow_factor = check_number("slow_factor", slow_factor, 1.0, 1000.0)
+    p = _check_stall(
+        breaker, rate_per_s, capacity_per_s, concurrency, queue_limit, stall_at_s, stall_s,
+        slow_factor, timeout_s, duration_s, bin_s, seed,
+    )  # fmt: skip
     health, stall_end_s = _trouble(
-        stall_at_s, stall_s, ("stall_at_s", "stall_s"), Slow(slow_factor), Up()
+        p["stall_at_s"], p["stall_s"], ("stall_at_s", "stall_s"), Slow(p["slow_factor"]), Up()
     )
     parts = [
-        _stall_variant(
-            variant,
-            None if variant == "without breaker" else breaker,
-            health,
-            seed,
-            capacity_per_s,
-            concurrency,
-            queue_limit,
-            timeout_s,
-            rate_per_s,
-            duration_s,
-            bin_s,
-            stall_end_s,
-        )  # fmt: skip
-        for variant in names
+        _stall_variant(v, None if v == "without breaker" else breaker, health, p, stall_end_s)
+        for v in names
     ]
-    calls = pd.concat([p["calls"] for p in parts], ignore_index=True)
-    until = _end_of(calls, duration_s)
-    params = plain_params(
-        variants=names, breaker=_breaker_label(breaker), rate_per_s=rate_per_s,
-        capacity_per_s=capacity_per_s, concurrency=concurrency, queue_limit=queue_limit,
-        stall_at_s=stall_at_s, stall_s=stall_s, slow_factor=slow_factor, timeout_s=timeout_s,
-        duration_s=duration_s, bin_s=bin_s, seed=seed,
-    )  # fmt: skip
+    calls = pd.concat([q["calls"] for q in parts], ignore_index=True)
+    until = _end_of(calls, p["duration_s"])
     return WithAndWithoutResult(
         frame=calls,
-        summary=_summary([p["summary"] for p in parts]),
-        params=params,
-        load=stack_variants([(p["label"], p["load"]) for p in parts]),
-        transitions=stack_variants([(p["label"], p["transitions"]) for p in parts]),
-        states=stack_variants([(p["label"], p["states"]) for p in parts]),
+        summary=_summary([q["summary"] for q in parts]),
+        params=plain_params(variants=names, **p),
+        load=_stacked(parts, "load"),
+        transitions=_stacked(parts, "transitions"),
+        states=_stacked(parts, "states"),
         health=health.bands(until, include_up=True).reset_index(drop=True),
     )
 
 
-def _stall_variant(
-    variant, spec, health, seed, capacity_per_s, concurrency, queue_limit, timeout_s,
-    rate_per_s, duration_s, bin_s, stall_end_s,
+def _check_stall(
+    breaker, rate_per_s, capacity_per_s, concurrency, queue_limit, stall_at_s, stall_s,
+    slow_factor, timeout_s, duration_s, bin_s, seed,
 ) -> dict[str, Any]:  # fmt: skip
+    """The parameters of :func:`with_and_without`, validated (the breaker by label)."""
+    make_breaker(breaker)
+    rate_per_s, duration_s, timeout_s, seed = _check_common(
+        rate_per_s, duration_s, timeout_s, seed, max_rate=500.0, max_calls=MAX_CALLS
+    )
+    return {
+        "breaker": _breaker_label(breaker),
+        "rate_per_s": rate_per_s,
+        "capacity_per_s": check_number("capacity_per_s", capacity_per_s, 0.001, 1e6),
+        "concurrency": check_int("concurrency", concurrency, 1, 10_000),
+        "queue_limit": check_int("queue_limit", queue_limit, 0, 100_000),
+        "stall_at_s": check_number("stall_at_s", stall_at_s, 0.0, duration_s),
+        "stall_s": check_number("stall_s", stall_s, 0.0, MAX_DURATION_S, min_inclusive=False),
+        "slow_factor": check_number("slow_factor", slow_factor, 1.0, 1000.0),
+        "timeout_s": timeout_s,
+        "duration_s": duration_s,
+        "bin_s": _check_bins(bin_s, duration_s, timeout_s),
+        "seed": seed,
+    }
+
+
+def _stacked(parts: list[dict[str, Any]], table: str) -> pd.DataFrame:
+    """One of the variants' tables, stacked with a ``variant`` column."""
+    return stack_variants([(part["label"], part[table]) for part in parts])
+
+
+def _stall_variant(variant, spec, health, p: dict[str, Any], stall_end_s: float) -> dict[str, Any]:
     """One variant of :func:`with_and_without`: its tables and its summary row."""
-    run = _new_run(seed, spec, _breaker_label(spec) if spec else variant, latency=_caller_latency())
+    name = _breaker_label(spec) if spec else variant
+    run = _new_run(p["seed"], spec, name, latency=_caller_latency())
     served: dict[int, float] = {}
     env = run.env
     svc = Service(
         run.net,
         _DEPENDENCY,
-        service_time=Exponential(concurrency / capacity_per_s),
+        service_time=Exponential(p["concurrency"] / p["capacity_per_s"]),
         health=health,
-        concurrency=concurrency,
-        queue_limit=queue_limit,
+        concurrency=p["concurrency"],
+        queue_limit=p["queue_limit"],
         handler=lambda req: served.__setitem__(req.request_id, env.now),
     )
     rows: list[tuple] = []
     sent: list[float] = []
     timed_out: dict[int, float] = {}
-    starts = poisson_arrivals(run.world.rng, rate_per_s, duration_s)
+    starts = poisson_arrivals(run.world.rng, p["rate_per_s"], p["duration_s"])
 
     def one_call(_i: int):
         if run.breaker is None:
-            r = yield from call_process(run.net, _CALLER, _DEPENDENCY, None, timeout_s)
+            r = yield from call_process(run.net, _CALLER, _DEPENDENCY, None, p["timeout_s"])
             state = ""
         else:
             r = yield from breaker_call_process(
-                run.net, _CALLER, _DEPENDENCY, timeout_s=timeout_s, breaker=run.breaker
+                run.net, _CALLER, _DEPENDENCY, timeout_s=p["timeout_s"], breaker=run.breaker
             )
             state = r.breaker_state
         if r.outcome != outcomes.REJECTED:
@@ -819,27 +826,32 @@ def _stall_variant(
         rows.append((variant, r.started, r.ended, r.latency, r.outcome, state))
 
     _open_loop(env, starts, one_call)
-    queue = _sample_queue(
-        env, svc, bin_s, until=lambda: env.now >= duration_s and svc.queued + svc.in_service == 0
-    )
+    drained = lambda: env.now >= p["duration_s"] and svc.queued + svc.in_service == 0
+    queue = _sample_queue(env, svc, p["bin_s"], until=drained)
     run.world.run()
     calls = pd.DataFrame(rows, columns=_VARIANT_CALL_COLUMNS)
     calls = calls.sort_values("start", kind="stable").reset_index(drop=True)
-    until = _end_of(calls, duration_s)
-    load = _load_frame(np.asarray(sent), calls, queue, bin_s, until)
+    until = _end_of(calls, p["duration_s"])
+    load = _load_frame(np.asarray(sent), calls, queue, p["bin_s"], until)
     trans, bands = _breaker_tables(run, until)
-    after = [t for t, q in zip(np.arange(len(queue)) * bin_s, queue) if t >= stall_end_s and q == 0]
-    recovered_at = float(after[0]) if after else math.nan
-    row: dict[str, Any] = {"variant": variant, **_outcome_counts(calls), "sent": len(sent)}
+    row = _stall_row(variant, calls, load, queue, p["bin_s"], stall_end_s, len(sent))
     row["served_for_nobody"] = sum(
         1 for rid, end in timed_out.items() if rid in served and served[rid] >= end
     )
+    return {"label": variant, "calls": calls, "load": load, "transitions": trans,
+            "states": bands, "summary": row}  # fmt: skip
+
+
+def _stall_row(variant, calls, load, queue, bin_s, stall_end_s, sent) -> dict[str, Any]:
+    after = [t for t, q in zip(np.arange(len(queue)) * bin_s, queue) if t >= stall_end_s and q == 0]
+    recovered_at = float(after[0]) if after else math.nan
+    row: dict[str, Any] = {"variant": variant, **_outcome_counts(calls), "sent": sent}
+    row["served_for_nobody"] = 0
     row.update(_latency_stats(calls))
     row["peak_queue"] = int(load["queue"].max())
     row["recovered_at_s"] = recovered_at
     row["recovery_s"] = recovered_at - stall_end_s
-    return {"label": variant, "calls": calls, "load": load, "transitions": trans,
-            "states": bands, "summary": row}  # fmt: skip
+    return row
 
 
 def _sample_queue(
@@ -943,61 +955,74 @@ def half_open_probing(
     3
     """
     variants = _variants(breakers, "breakers")
+    p = _check_probing(
+        rate_per_s, outage_at_s, down_s, recover_s, recovering_capacity, recovering_factor,
+        overload, restart_s, service_time_s, timeout_s, duration_s, bin_s, seed,
+    )  # fmt: skip
+    parts = [_probing_variant(label, spec, p) for label, spec in variants]
+    return HalfOpenProbingResult(
+        frame=pd.concat([q["calls"] for q in parts], ignore_index=True),
+        summary=_summary([q["summary"] for q in parts]),
+        params=plain_params(breakers=[label for label, _ in variants], **p),
+        transitions=_stacked(parts, "transitions"),
+        states=_stacked(parts, "states"),
+        health=_stacked(parts, "health"),
+        load=_stacked(parts, "load"),
+    )
+
+
+def _check_probing(
+    rate_per_s, outage_at_s, down_s, recover_s, recovering_capacity, recovering_factor,
+    overload, restart_s, service_time_s, timeout_s, duration_s, bin_s, seed,
+) -> dict[str, Any]:  # fmt: skip
+    """The parameters of :func:`half_open_probing`, validated."""
     rate_per_s, duration_s, timeout_s, seed = _check_common(
         rate_per_s, duration_s, timeout_s, seed, max_rate=200.0, max_calls=20_000
     )
-    bin_s = _check_bins(bin_s, duration_s, timeout_s)
-    outage_at_s = check_number("outage_at_s", outage_at_s, 0.0, duration_s, min_inclusive=False)
-    fragile = dict(
-        outage_at_s=outage_at_s,
-        down_s=check_number("down_s", down_s, 0.0, MAX_DURATION_S, min_inclusive=False),
-        recover_s=check_number("recover_s", recover_s, 0.0, MAX_DURATION_S, min_inclusive=False),
-        capacity=check_int("recovering_capacity", recovering_capacity, 1, 1000),
-        factor=check_number("recovering_factor", recovering_factor, 1.0, 1000.0),
-        overload=check_int("overload", overload, 0, 100_000),
-        restart_s=check_number("restart_s", restart_s, 0.0, MAX_DURATION_S, min_inclusive=False),
-    )
-    FragileRecovery(**fragile)  # checks the schedule before any work
-    service_time_s = check_number("service_time_s", service_time_s, 0.0, 60.0, min_inclusive=False)
-    parts = [
-        _probing_variant(
-            label, spec, fragile, seed, service_time_s, timeout_s, rate_per_s, duration_s, bin_s
-        )  # fmt: skip
-        for label, spec in variants
-    ]
-    params = plain_params(
-        breakers=[label for label, _ in variants], rate_per_s=rate_per_s,
-        recovering_capacity=recovering_capacity, recovering_factor=fragile["factor"],
-        **{k: fragile[k] for k in ("outage_at_s", "down_s", "recover_s", "overload", "restart_s")},
-        service_time_s=service_time_s, timeout_s=timeout_s, duration_s=duration_s, bin_s=bin_s,
-        seed=seed,
+    p = {
+        "rate_per_s": rate_per_s,
+        "outage_at_s": check_number(
+            "outage_at_s", outage_at_s, 0.0, duration_s, min_inclusive=False
+        ),
+        "down_s": check_number("down_s", down_s, 0.0, MAX_DURATION_S, min_inclusive=False),
+        "recover_s": check_number("recover_s", recover_s, 0.0, MAX_DURATION_S, min_inclusive=False),
+        "recovering_capacity": check_int("recovering_capacity", recovering_capacity, 1, 1000),
+        "recovering_factor": check_number("recovering_factor", recovering_factor, 1.0, 1000.0),
+        "overload": check_int("overload", overload, 0, 100_000),
+        "restart_s": check_number("restart_s", restart_s, 0.0, MAX_DURATION_S, min_inclusive=False),
+        "service_time_s": check_number(
+            "service_time_s", service_time_s, 0.0, 60.0, min_inclusive=False
+        ),
+        "timeout_s": timeout_s,
+        "duration_s": duration_s,
+        "bin_s": _check_bins(bin_s, duration_s, timeout_s),
+        "seed": seed,
+    }
+    _fragile(p)  # checks the schedule before any work
+    return p
+
+
+def _fragile(p: dict[str, Any]) -> FragileRecovery:
+    return FragileRecovery(
+        outage_at_s=p["outage_at_s"], down_s=p["down_s"], recover_s=p["recover_s"],
+        capacity=p["recovering_capacity"], factor=p["recovering_factor"],
+        overload=p["overload"], restart_s=p["restart_s"],
     )  # fmt: skip
-    return HalfOpenProbingResult(
-        frame=pd.concat([p["calls"] for p in parts], ignore_index=True),
-        summary=_summary([p["summary"] for p in parts]),
-        params=params,
-        transitions=stack_variants([(p["label"], p["transitions"]) for p in parts]),
-        states=stack_variants([(p["label"], p["states"]) for p in parts]),
-        health=stack_variants([(p["label"], p["health"]) for p in parts]),
-        load=stack_variants([(p["label"], p["load"]) for p in parts]),
-    )
 
 
-def _probing_variant(
-    label, spec, fragile, seed, service_time_s, timeout_s, rate_per_s, duration_s, bin_s
-) -> dict[str, Any]:
+def _probing_variant(label: str, spec: Any, p: dict[str, Any]) -> dict[str, Any]:
     """One variant of :func:`half_open_probing`: its tables and its summary row."""
-    run = _new_run(seed, spec, label, latency=_caller_latency())
-    health = FragileRecovery(**fragile)
-    service_time = Normal(service_time_s, service_time_s / 10)
+    run = _new_run(p["seed"], spec, label, latency=_caller_latency())
+    health = _fragile(p)
+    service_time = Normal(p["service_time_s"], p["service_time_s"] / 10)
     svc = Service(run.net, _DEPENDENCY, service_time=service_time, health=health)
     rows: list[tuple] = []
     sent: list[float] = []
-    starts = poisson_arrivals(run.world.rng, rate_per_s, duration_s)
+    starts = poisson_arrivals(run.world.rng, p["rate_per_s"], p["duration_s"])
 
     def one_call(_i: int):
         r = yield from breaker_call_process(
-            run.net, _CALLER, _DEPENDENCY, timeout_s=timeout_s, breaker=run.breaker
+            run.net, _CALLER, _DEPENDENCY, timeout_s=p["timeout_s"], breaker=run.breaker
         )
         if r.outcome != outcomes.REJECTED:
             sent.append(r.started)
@@ -1005,17 +1030,19 @@ def _probing_variant(
 
     env = run.env
     _open_loop(env, starts, one_call)
-    queue = _sample_queue(env, svc, bin_s, until=lambda: env.now >= duration_s, last=False)
+    queue = _sample_queue(
+        env, svc, p["bin_s"], until=lambda: env.now >= p["duration_s"], last=False
+    )
     run.world.run()
     calls = pd.DataFrame(rows, columns=_VARIANT_CALL_COLUMNS)
     calls = calls.sort_values("start", kind="stable").reset_index(drop=True)
-    until = _end_of(calls, duration_s)
+    until = _end_of(calls, p["duration_s"])
     trans, bands = _breaker_tables(run, until)
     bands_health = health.bands(until, include_up=True)
-    row = _probing_row(label, calls, trans, bands, bands_health, fragile["outage_at_s"])
+    row = _probing_row(label, calls, trans, bands, bands_health, p["outage_at_s"])
     return {"label": label, "calls": calls, "transitions": trans, "states": bands,
             "health": bands_health, "summary": row,
-            "load": _load_frame(np.asarray(sent), calls, queue, bin_s, until)}  # fmt: skip
+            "load": _load_frame(np.asarray(sent), calls, queue, p["bin_s"], until)}  # fmt: skip
 
 
 def _probing_row(label, calls, trans, bands, health, outage_at_s) -> dict[str, Any]:
@@ -1113,11 +1140,9 @@ def breaker_and_retry(
     - ``"retry inside"``: every attempt passes through the breaker (resilience4j's
       ``Retry(CircuitBreaker(call))``): the breaker sees every failed attempt and opens after
       a few calls; then the first attempt is rejected and the call fails fast.
-    - ``"retry outside"``: the whole retried call passes through the breaker once
-      (``CircuitBreaker(Retry(call))``): the breaker sees one failure per ``max_attempts``
-      requests, opens later, and each half-open probe is a retried call that sends up to
-      ``max_attempts`` requests; callers wait for all the attempts and backoffs before hearing
-      of a failure.
+    - ``"retry outside"``: the whole retried call passes once (``CircuitBreaker(Retry(call))``):
+      one failure per ``max_attempts`` requests, so it opens later; each half-open probe sends
+      up to ``max_attempts`` requests, and callers wait for every attempt and backoff.
 
     >>> s = breaker_and_retry(seed=0).summary
     >>> bool(s.loc["retry inside", "sent_during_failure"]
@@ -1125,6 +1150,34 @@ def breaker_and_retry(
     True
     """
     names = _named_variants(variants, RETRY_VARIANTS)
+    p = _check_retry(
+        breaker, max_attempts, base_s, cap_s, rate_per_s, flaky, failure_at_s, failure_s,
+        timeout_s, duration_s, bin_s, seed,
+    )  # fmt: skip
+    normal = Flaky(p["flaky"]) if p["flaky"] > 0 else Up()
+    health, failure_end_s = _trouble(
+        p["failure_at_s"], p["failure_s"], ("failure_at_s", "failure_s"), Down(), normal
+    )
+    parts = [_retry_variant(variant, breaker, health, p, failure_end_s) for variant in names]
+    calls = pd.concat([q["calls"] for q in parts], ignore_index=True)
+    until = _end_of(calls, p["duration_s"])
+    return BreakerAndRetryResult(
+        frame=calls,
+        summary=_summary([q["summary"] for q in parts]),
+        params=plain_params(variants=names, **p),
+        attempts=pd.concat([q["attempts"] for q in parts], ignore_index=True),
+        load=_stacked(parts, "load"),
+        transitions=_stacked(parts, "transitions"),
+        states=_stacked(parts, "states"),
+        health=health.bands(until, include_up=True).reset_index(drop=True),
+    )
+
+
+def _check_retry(
+    breaker, max_attempts, base_s, cap_s, rate_per_s, flaky, failure_at_s, failure_s, timeout_s,
+    duration_s, bin_s, seed,
+) -> dict[str, Any]:  # fmt: skip
+    """The parameters of :func:`breaker_and_retry`, validated (the breaker by label)."""
     make_breaker(breaker)
     max_attempts = check_int("max_attempts", max_attempts, 1, 20)
     base_s = check_number("base_s", base_s, 0.0, MAX_DURATION_S)
@@ -1134,69 +1187,38 @@ def breaker_and_retry(
     rate_per_s, duration_s, timeout_s, seed = _check_common(
         rate_per_s, duration_s, timeout_s, seed, max_rate=500.0, max_calls=MAX_CALLS
     )
-    bin_s = _check_bins(bin_s, duration_s, timeout_s)
-    flaky = check_probability("flaky", flaky)
-    failure_at_s = check_number("failure_at_s", failure_at_s, 0.0, duration_s)
-    failure_s = check_number("failure_s", failure_s, 0.0, MAX_DURATION_S, min_inclusive=False)
-    normal = Flaky(flaky) if flaky > 0 else Up()
-    health, failure_end_s = _trouble(
-        failure_at_s, failure_s, ("failure_at_s", "failure_s"), Down(), normal
-    )
-    backoff = ExponentialBackoff(base_s, cap_s, jitter="full")
-    parts = [
-        _retry_variant(
-            variant,
-            breaker,
-            health,
-            seed,
-            max_attempts,
-            backoff,
-            timeout_s,
-            rate_per_s,
-            duration_s,
-            bin_s,
-            failure_at_s,
-            failure_end_s,
-        )  # fmt: skip
-        for variant in names
-    ]
-    calls = pd.concat([p["calls"] for p in parts], ignore_index=True)
-    params = plain_params(
-        variants=names, breaker=_breaker_label(breaker), max_attempts=max_attempts,
-        base_s=base_s, cap_s=cap_s, rate_per_s=rate_per_s, flaky=flaky,
-        failure_at_s=failure_at_s, failure_s=failure_s, timeout_s=timeout_s,
-        duration_s=duration_s, bin_s=bin_s, seed=seed,
-    )  # fmt: skip
-    return BreakerAndRetryResult(
-        frame=calls,
-        summary=_summary([p["summary"] for p in parts]),
-        params=params,
-        attempts=pd.concat([p["attempts"] for p in parts], ignore_index=True),
-        load=stack_variants([(p["label"], p["load"]) for p in parts]),
-        transitions=stack_variants([(p["label"], p["transitions"]) for p in parts]),
-        states=stack_variants([(p["label"], p["states"]) for p in parts]),
-        health=health.bands(_end_of(calls, duration_s), include_up=True).reset_index(drop=True),
-    )
+    return {
+        "breaker": _breaker_label(breaker),
+        "max_attempts": max_attempts,
+        "base_s": base_s,
+        "cap_s": cap_s,
+        "rate_per_s": rate_per_s,
+        "flaky": check_probability("flaky", flaky),
+        "failure_at_s": check_number("failure_at_s", failure_at_s, 0.0, duration_s),
+        "failure_s": check_number("failure_s", failure_s, 0.0, MAX_DURATION_S, min_inclusive=False),
+        "timeout_s": timeout_s,
+        "duration_s": duration_s,
+        "bin_s": _check_bins(bin_s, duration_s, timeout_s),
+        "seed": seed,
+    }
 
 
-def _retry_variant(
-    variant, spec, health, seed, max_attempts, backoff, timeout_s, rate_per_s, duration_s,
-    bin_s, failure_at_s, failure_end_s,
-) -> dict[str, Any]:  # fmt: skip
+def _retry_variant(variant, spec, health, p: dict[str, Any], failure_end_s: float) -> dict:
     """One variant of :func:`breaker_and_retry`: its tables and its summary row."""
-    run = _new_run(seed, spec, variant, latency=_caller_latency())
+    run = _new_run(p["seed"], spec, variant, latency=_caller_latency())
     Service(run.net, _DEPENDENCY, service_time=Exponential(0.02), health=health)
     policy = None
     if variant != "no retry":
-        policy = RetryPolicy(max_attempts, backoff, retry_on=CallFailed)
+        backoff = ExponentialBackoff(p["base_s"], p["cap_s"], jitter="full")
+        policy = RetryPolicy(p["max_attempts"], backoff, retry_on=CallFailed)
     placement = "outside" if variant == "retry outside" else "inside"
     rows: list[tuple] = []
     att_rows: list[tuple] = []
-    starts = poisson_arrivals(run.world.rng, rate_per_s, duration_s)
+    starts = poisson_arrivals(run.world.rng, p["rate_per_s"], p["duration_s"])
 
     def one_call(i: int):
         r = yield from breaker_call_process(
-            run.net, _CALLER, _DEPENDENCY, i, timeout_s=timeout_s, breaker=run.breaker,
+            run.net, _CALLER, _DEPENDENCY, i, timeout_s=p["timeout_s"], breaker=run.breaker,
             retry=policy, retry_placement=placement,
         )  # fmt: skip
         for n, a in enumerate(r.attempt_results, start=1):
@@ -1211,10 +1233,10 @@ def _retry_variant(
     calls = calls.sort_values("call", kind="stable").reset_index(drop=True)
     att = pd.DataFrame(att_rows, columns=_ATTEMPT_COLUMNS)
     att = att.sort_values(["call", "attempt"], kind="stable").reset_index(drop=True)
-    until = _end_of(calls, duration_s)
+    until = _end_of(calls, p["duration_s"])
     trans, bands = _breaker_tables(run, until)
-    load = _load_frame(att["start"].to_numpy(), calls, [], bin_s, until)
-    row = _retry_row(variant, calls, att, trans, failure_at_s, failure_end_s)
+    load = _load_frame(att["start"].to_numpy(), calls, [], p["bin_s"], until)
+    row = _retry_row(variant, calls, att, trans, p["failure_at_s"], failure_end_s)
     return {"label": variant, "calls": calls, "attempts": att, "load": load,
             "transitions": trans, "states": bands, "summary": row}  # fmt: skip
 

@@ -138,35 +138,24 @@ def breaker_call(
     retry: RetryPolicy | None = None,
     retry_placement: str = "inside",
 ) -> simpy.Process:
-    """Call ``dst`` from ``src`` through ``breaker``, in simulated time.
+    """Call ``dst`` from ``src`` through ``breaker``, in simulated time (see the module).
 
     Returns a SimPy process whose value is a :class:`BreakerCallResult` (to ``yield from``
-    inside a process instead, use :func:`breaker_call_process`). The breaker is told the
-    simulated time at every step, whatever its own clock.
-
-    - Rejected by the breaker: no message is sent; the outcome is ``"rejected"``, latency 0.
-    - Admitted: one :func:`~distlab.sim.call_process` with ``timeout_s``; ``"ok"`` is reported
-      with ``breaker.on_success(now, latency)``, ``"error"`` and ``"timeout"`` with
-      ``breaker.on_error(now, latency, CallError | CallTimeout)``.
-
-    With a ``retry`` policy, ``retry_placement`` says how the two compose:
+    inside a process instead, use :func:`breaker_call_process`). With a ``retry`` policy,
+    ``retry_placement`` says how the two compose:
 
     - ``"inside"``: every attempt goes through the breaker (resilience4j's
       ``Retry(CircuitBreaker(call))``): the breaker sees every failed attempt, so it opens
-      sooner; a rejected attempt is shown to the policy as a
-      :class:`~distlab.sim.retrying.CallRejected`, which ``retry_on=CallFailed`` does not retry
-      (fail fast);
+      sooner; a rejected attempt is shown to the policy as a ``CallRejected``, which
+      ``retry_on=CallFailed`` does not retry (fail fast);
     - ``"outside"``: the breaker admits the whole retried call once and is told one outcome,
       the last attempt's, with the duration of all the attempts and waits.
 
-    The policy's waits are drawn from the world's generator; its attempts are in the result's
-    ``attempt_results`` (and in the policy's own reports).
-
-    Logs ``breaker_rejected`` (node = ``src``, ``service`` = ``dst``, ``breaker`` name, its
-    ``state``) for each rejection and ``breaker_transition`` (``breaker``, ``from_state``,
-    ``state``, ``failure_rate``, ``slow_call_rate``, ``at`` = the time of the transition) for
-    each of its transitions; with a policy, ``retry_wait`` and ``give_up`` as
-    :func:`~distlab.sim.retry_call` does.
+    The policy's waits are drawn from the world's generator. Logs ``breaker_rejected`` (node =
+    ``src``, ``service`` = ``dst``, ``breaker``, ``state``) for each rejection and
+    ``breaker_transition`` (``breaker``, ``from_state``, ``state``, ``failure_rate``,
+    ``slow_call_rate``, ``at``) for each transition; with a policy, ``retry_wait`` and
+    ``give_up`` as :func:`~distlab.sim.retry_call` does.
 
     >>> from distlab.breaker import CircuitBreaker
     >>> from distlab.sim import World, Network, Service, HealthSchedule, Up, Down
@@ -185,15 +174,9 @@ def breaker_call(
     ['OPEN', 'HALF_OPEN', 'CLOSED']
     """
     process = breaker_call_process(
-        net,
-        src,
-        dst,
-        request,
-        timeout_s=timeout_s,
-        breaker=breaker,
-        retry=retry,
+        net, src, dst, request, timeout_s=timeout_s, breaker=breaker, retry=retry,
         retry_placement=retry_placement,
-    )
+    )  # fmt: skip
     return net.env.process(process)
 
 
