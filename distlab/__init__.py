@@ -49,6 +49,7 @@ _LAZY: dict[str, str] = {
     "Slow": "distlab.sim",
     "Flaky": "distlab.sim",
     "Recovering": "distlab.sim",
+    "FragileRecovery": "distlab.sim",
     "CallResult": "distlab.sim",
     "call": "distlab.sim",
     "retry_call": "distlab.sim",

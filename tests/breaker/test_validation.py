@@ -118,3 +118,48 @@ def test_exponential_wait_never_overflows():
 def test_listener_must_be_callable():
     with pytest.raises(TypeError, match="listener=3 must be callable"):
         CircuitBreaker().subscribe(3)
+
+
+def test_a_huge_time_window_costs_only_what_it_holds():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        b = CircuitBreaker(window_type="time", window_size=10**9, minimum_calls=3)
+        for now in (0.0, 1.0, 5e8):
+            assert b.try_acquire(now)
+            b.on_error(now, 0.1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # it used to allocate 3 lists of 10**9 slots (MemoryError)
+    assert b.state_at(5e8).value == "OPEN"
+
+
+def test_the_decision_step_never_reads_the_clock():
+    def clock():
+        raise AssertionError("the core read its clock")
+
+    b = CircuitBreaker(minimum_calls=2, window_size=2, wait_in_open=10, clock=clock)
+    for now in (0.0, 1.0):
+        assert b.try_acquire(now)
+        b.on_error(now, 0.1, ConnectionError())
+    assert b.state_at(5.0).value == "OPEN" and not b.try_acquire(5.0)
+    assert b.try_acquire(11.5) and b.state_at(11.5).value == "HALF_OPEN"
+    b.on_success(12.0, 0.5)
+    assert b.metrics(12.0).state.value == "HALF_OPEN"
+    b.force_open(13.0)
+    b.reset(14.0)
+    assert b.state_at(14.0).value == "CLOSED"
+
+
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), -float("inf")])
+def test_now_must_be_a_finite_time(now):
+    b = CircuitBreaker(window_type="time")
+    for call in (b.try_acquire, b.state_at, b.metrics):
+        with pytest.raises(ValueError, match="now=.* must be a finite number of seconds"):
+            call(now)
+    with pytest.raises(ValueError, match="now="):
+        b.on_success(now, 0.1)
+    with pytest.raises(TypeError, match="now='soon' must be a number of seconds"):
+        b.on_error("soon", 0.1)

@@ -14,6 +14,7 @@ from distlab.sim import (
     CallResult,
     CallTimeout,
     Down,
+    FragileRecovery,
     HealthSchedule,
     Network,
     Recovering,
@@ -22,6 +23,7 @@ from distlab.sim import (
     Up,
     World,
     breaker_call,
+    breaker_call_process,
     call,
     sim_clock,
 )
@@ -328,3 +330,54 @@ def test_public_names_are_exported():
     assert distlab.breaker_call is breaker_call
     assert distlab.sim_clock is sim_clock
     assert distlab.Recovering is Recovering
+
+
+def test_fragile_recovery_is_knocked_over_by_load_and_recovers_in_peace():
+    def run(calls_at):
+        world = World(seed=0)
+        net = Network(world, latency=0.0)
+        net.add_node("c")
+        health = FragileRecovery(outage_at_s=1.0, down_s=1.0, recover_s=5.0, overload=1)
+        Service(net, "s", service_time=0.1, health=health)
+        for t in calls_at:
+            world.env.process(_later(world, net, t))
+        world.run()
+        return health
+
+    def _later(world, net, t):
+        yield world.env.timeout(t)
+        yield call(net, "c", "s", timeout_s=1.0)
+
+    hammered = run([2.5, 2.5, 2.5, 2.5])
+    assert hammered.knockovers >= 1
+    assert "down (knocked over)" in set(hammered.bands(20.0)["label"])
+    calm = run([2.5])
+    assert calm.knockovers == 0
+    assert calm.bands(20.0, include_up=True)["state"].tolist() == [
+        "up",
+        "down",
+        "recovering",
+        "up",
+    ]
+
+
+def test_fragile_recovery_checks_its_arguments_and_follows_one_service():
+    with pytest.raises(ValueError, match="down_s=1e-300 is too short"):
+        FragileRecovery(outage_at_s=10.0, down_s=1e-300, recover_s=5.0)
+    with pytest.raises(ValueError, match="overload=-1 must be at least 0"):
+        FragileRecovery(outage_at_s=10.0, down_s=1.0, recover_s=5.0, overload=-1)
+    with pytest.raises(TypeError, match="outage_at_s"):
+        FragileRecovery(outage_at_s="soon", down_s=1.0, recover_s=5.0)
+    world = World()
+    net = Network(world)
+    health = FragileRecovery(outage_at_s=10.0, down_s=1.0, recover_s=5.0)
+    Service(net, "a", health=health)
+    with pytest.raises(ValueError, match="already follows service 'a'"):
+        Service(net, "b", health=health)
+    assert distlab.sim.FragileRecovery is FragileRecovery
+
+
+def test_breaker_call_process_checks_its_arguments_at_once():
+    world, net = _setup()
+    with pytest.raises(ValueError, match="timeout_s=-1"):
+        breaker_call_process(net, "client", "api", timeout_s=-1, breaker=CircuitBreaker())
