@@ -115,9 +115,9 @@ class CircuitBreaker(BreakerCore):
         >>> CircuitBreaker.from_config(BreakerConfig(window_size=5)).window_size
         5
         """
-        breaker = cls.__new__(cls)
-        breaker._setup(config, clock, name, fallback, max_events)
-        return breaker
+        self = cls.__new__(cls)
+        self._setup(config, clock, name, fallback, max_events)
+        return self
 
     @classmethod
     def consecutive(
