@@ -334,15 +334,6 @@ def check_retry_settings(
     )
 
 
-def _fake_clock():
-    now = [0.0]
-
-    def clock() -> float:
-        return now[0]
-
-    return now, clock
-
-
 def check_alternating_failures(answer: str | None) -> Check:
     """A dependency fails every other call: error, success, error, success... for 200 calls.
     Does the course text's breaker (5 failures in a row) ever open? ``"yes"`` or ``"no"``.
@@ -356,19 +347,18 @@ def check_alternating_failures(answer: str | None) -> Check:
     if answer is None:
         return _unanswered('Answer "yes" or "no".')
     check_choice("answer", answer, ("yes", "no"))
-    now, clock = _fake_clock()
-    course = CircuitBreaker.consecutive(failures=5, wait_in_open=60, clock=clock)
+    course = CircuitBreaker.consecutive(failures=5, wait_in_open=60)
     window = CircuitBreaker(
-        failure_rate_threshold=50, minimum_calls=10, window_size=20, wait_in_open=60, clock=clock
+        failure_rate_threshold=50, minimum_calls=10, window_size=20, wait_in_open=60
     )
     course_opened, window_opened_at = False, None
     for i in range(200):
-        now[0] = float(i)
+        now = float(i)
         for breaker in (course, window):
-            if breaker.try_acquire():
-                (breaker.on_error if i % 2 == 0 else breaker.on_success)(0.01)
-        course_opened |= course.state is BreakerState.OPEN
-        if window_opened_at is None and window.state is BreakerState.OPEN:
+            if breaker.try_acquire(now):
+                (breaker.on_error if i % 2 == 0 else breaker.on_success)(now, 0.01)
+        course_opened |= course.state_at(now) is BreakerState.OPEN
+        if window_opened_at is None and window.state_at(now) is BreakerState.OPEN:
             window_opened_at = i + 1
     if answer == ("yes" if course_opened else "no"):
         return Check(
@@ -390,36 +380,38 @@ def check_failures_to_open(
     answer: int | None,
 ) -> Check:
     """A fresh count-window breaker records ``successes_first`` successes, then only failures.
-    How many failures until it opens? The check runs a real :class:`~distlab.breaker.CircuitBreaker`.
+    How many failures until it opens? The check runs a real
+    :class:`~distlab.breaker.CircuitBreaker`.
 
     >>> check_failures_to_open(6, 20, 10, 50, 6)
     ✅ Right: after 6 successes, the 6th failure makes 6 of 12 calls (50%), with at least 10 recorded: it opens.
     """
     from distlab.breaker import BreakerState, CircuitBreaker
 
-    successes_first = check_int("successes_first", successes_first, 0)
-    now, clock = _fake_clock()
+    successes_first = check_int("successes_first", successes_first, 0, 10_000)
+    window_size = check_int("window_size", window_size, 1, 10_000)
+    minimum_calls = check_int("minimum_calls", minimum_calls, 1, 10_000)
+    threshold = check_number("threshold", threshold, 0.0, 100.0, min_inclusive=False)
     breaker = CircuitBreaker(
         failure_rate_threshold=threshold,
         minimum_calls=minimum_calls,
         window_size=window_size,
         wait_in_open=60,
-        clock=clock,
     )
     if answer is None:
         return _unanswered("Hint: it needs both the minimum number of calls and the rate.")
     answer = check_int("answer", answer, 0)
     for _ in range(successes_first):
-        breaker.try_acquire()
-        breaker.on_success(0.01)
+        breaker.try_acquire(0.0)
+        breaker.on_success(0.0, 0.01)
     failures = 0
-    while breaker.state is not BreakerState.OPEN:
+    while breaker.state_at(0.0) is not BreakerState.OPEN:
         if failures > 10 * window_size:  # it cannot open (only possible with odd settings)
             break
-        breaker.try_acquire()
-        breaker.on_error(0.01)
+        breaker.try_acquire(0.0)
+        breaker.on_error(0.0, 0.01)
         failures += 1
-    metrics = breaker.metrics()
+    metrics = breaker.metrics(0.0)
     if answer == failures:
         calls, failed = metrics.window_calls, metrics.window_failures
         return Check(
@@ -452,7 +444,7 @@ def check_growing_wait(
     from distlab.breaker import exponential_wait
 
     wait = exponential_wait(initial, multiplier, maximum)
-    openings = check_int("openings", openings, 1)
+    openings = check_int("openings", openings, 1, 100)
     if answer is None:
         return _unanswered("Hint: it multiplies each time, up to the maximum.")
     answer = check_number("answer", answer, 0.0)
@@ -470,9 +462,9 @@ def check_growing_wait(
 
 def check_breaker_settings(
     slow_call_rate_threshold: float | None,
-    slow_call_duration: float | None,
+    slow_call_duration_s: float | None,
     permitted_calls_in_half_open: int | None,
-    wait_in_open: float | None,
+    wait_in_open_s: float | None,
 ) -> Check:
     """Settings for notebook 03's dependency (up, down 10-30 s, 25 times slower 30-100 s,
     recovering with little capacity 100-200 s, up after 200 s): the breaker must open on the
@@ -484,57 +476,67 @@ def check_breaker_settings(
     """
     if None in (
         slow_call_rate_threshold,
-        slow_call_duration,
+        slow_call_duration_s,
         permitted_calls_in_half_open,
-        wait_in_open,
+        wait_in_open_s,
     ):
         return _unanswered("Fill in all four settings; try them in the breaker explorer first.")
     from distlab.experiments.breakers import transitions
 
+    slow_call_rate_threshold = check_number(
+        "slow_call_rate_threshold", slow_call_rate_threshold, 0.0, 100.0, min_inclusive=False
+    )
+    slow_call_duration_s = check_number("slow_call_duration_s", slow_call_duration_s, 0.0, 3600.0)
+    permitted_calls_in_half_open = check_int(
+        "permitted_calls_in_half_open", permitted_calls_in_half_open, 1, 1000
+    )
+    wait_in_open_s = check_number("wait_in_open_s", wait_in_open_s, 0.0, 3600.0)
     settings = {
         "slow_call_rate_threshold": slow_call_rate_threshold,
-        "slow_call_duration": slow_call_duration,
+        "slow_call_duration": slow_call_duration_s,
         "permitted_calls_in_half_open": permitted_calls_in_half_open,
-        "wait_in_open": wait_in_open,
+        "wait_in_open": wait_in_open_s,
     }
     for seed in range(3):
-        result = transitions(breaker=settings, seed=seed)
-        moves = result.transitions
-        opened_on_slow = moves[
-            (moves["state"] == "OPEN")
-            & (moves["time"].between(30, 100))
-            & (moves["slow_call_rate"] >= slow_call_rate_threshold)
-        ]
-        if not len(opened_on_slow):
-            return Check(
-                False,
-                f"seed {seed}: the breaker never opened on slow calls between "
-                "30 s and 100 s: is a 2.5 s call slow by your setting?",
-            )
-        admitted = result.calls[
-            (result.calls["state"] == "HALF_OPEN") & (result.calls["outcome"] != "rejected")
-        ]
-        per_half_open = _admitted_per_half_open(result.states, admitted)
-        if per_half_open > 3:
-            return Check(
-                False,
-                f"seed {seed}: {per_half_open} calls went through in one "
-                "half-open period; at most 3 were allowed.",
-            )
-        state_at_215 = result.states[
-            (result.states["start"] <= 215) & (result.states["end"] > 215)
-        ]["state"]
-        if len(state_at_215) and state_at_215.iloc[0] != "CLOSED":
-            return Check(
-                False,
-                f"seed {seed}: at 215 s the breaker is still "
-                f"{state_at_215.iloc[0]}: a shorter wait in OPEN closes it sooner.",
-            )
+        problem = _breaker_settings_problem(transitions(breaker=settings, seed=seed))
+        if problem:
+            return Check(False, f"seed {seed}: {problem}")
     return Check(
         True,
         "it opens on the slow calls, probes gently, and closes soon after the "
         "dependency is back, on all three seeds.",
     )
+
+
+def _breaker_settings_problem(result) -> str | None:
+    """What is wrong with one run of :func:`check_breaker_settings`, if anything."""
+    moves = result.transitions
+    threshold = result.thresholds["slow_call_rate_threshold"]
+    opened_on_slow = moves[
+        (moves["state"] == "OPEN")
+        & (moves["time"].between(30, 100))
+        & (moves["slow_call_rate"] >= threshold)
+    ]
+    if not len(opened_on_slow):
+        return (
+            "the breaker never opened on slow calls between 30 s and 100 s: is a 2.5 s call "
+            "slow by your setting?"
+        )
+    calls = result.frame
+    admitted = calls[(calls["state"] == "HALF_OPEN") & (calls["outcome"] != "rejected")]
+    per_half_open = _admitted_per_half_open(result.states, admitted)
+    if per_half_open > 3:
+        return (
+            f"{per_half_open} calls went through in one half-open period; at most 3 were allowed."
+        )
+    states = result.states
+    state_at_215 = states[(states["start"] <= 215) & (states["end"] > 215)]["state"]
+    if len(state_at_215) and state_at_215.iloc[0] != "CLOSED":
+        return (
+            f"at 215 s the breaker is still {state_at_215.iloc[0]}: a shorter wait in OPEN "
+            "closes it sooner."
+        )
+    return None
 
 
 def _admitted_per_half_open(states, admitted) -> int:

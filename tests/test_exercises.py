@@ -114,8 +114,10 @@ def test_check_growing_wait():
     assert ex.check_growing_wait(10, 2, 60, 4, 60).passed is True
     assert ex.check_growing_wait(10, 2, 60, 3, 40).passed is True
     assert ex.check_growing_wait(10, 2, 60, 4, 80).passed is False
-    with pytest.raises(ValueError, match="openings=0 must be at least 1"):
+    with pytest.raises(ValueError, match="openings=0 must be between 1 and 100"):
         ex.check_growing_wait(10, 2, 60, 0, 10)
+    with pytest.raises(ValueError, match="openings=1000000000000 must be between 1 and 100"):
+        ex.check_growing_wait(10, 2, 60, 10**12, 60)  # it used to list 10**12 waits
 
 
 def test_check_breaker_settings_runs_the_experiment():
@@ -127,6 +129,17 @@ def test_check_breaker_settings_runs_the_experiment():
     slow_to_close = ex.check_breaker_settings(80, 2.0, 3, 60.0)
     assert slow_to_close.passed is False and "still OPEN" in slow_to_close.message
     assert ex.check_breaker_settings(None, None, None, None).passed is None
+    with pytest.raises(ValueError, match="wait_in_open_s=-1 must be in"):
+        ex.check_breaker_settings(80, 2.0, 3, -1)
+    with pytest.raises(ValueError, match="slow_call_duration_s=inf must be a finite number"):
+        ex.check_breaker_settings(80, float("inf"), 3, 5.0)
+
+
+def test_check_failures_to_open_names_its_own_parameters():
+    with pytest.raises(ValueError, match="threshold=150 must be in"):
+        ex.check_failures_to_open(6, 20, 10, 150, 6)
+    with pytest.raises(ValueError, match="window_size=1000000000 must be between 1 and 10000"):
+        ex.check_failures_to_open(6, 10**9, 10, 50, 6)
 
 
 def test_cap_checks():

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
 
+from distlab import outcomes
 from distlab._validate import check_frame
 from distlab.plots.style import (
     OKABE_ITO,
@@ -58,7 +59,7 @@ def _variant_colors(variants) -> dict[str, str]:
     return {v: _VARIANT_COLORS.get(v) or next(others) for v in variants}
 
 
-_CALL_OUTCOMES = ("success", "error", "timeout", "rejected")
+_CALL_OUTCOMES = (outcomes.OK, outcomes.ERROR, outcomes.TIMEOUT, outcomes.REJECTED)
 
 
 def breaker_timeline(result, *, title: str | None = None) -> Figure:
@@ -72,7 +73,7 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
     breaker explorer redraws it on every move of a control.
     ``result`` is a :class:`~distlab.experiments.breakers.TransitionsResult`.
     """
-    calls = check_frame("result.calls", result.calls, ("start", "latency_s", "outcome", "slow"))
+    calls = check_frame("result.frame", result.frame, ("start", "latency_s", "outcome", "slow"))
     # 80 dpi: a little smaller than the other figures, to stay within the explorer budget.
     fig, (top, bottom) = new_figure(
         2, 1, sharex=True, figsize=(8.6, 4.6), dpi=80, height_ratios=(2.6, 1.2)
@@ -84,39 +85,8 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
     high = max(float(calls["latency_s"].max()) if len(calls) else 1.0, 0.1) * 1.25
     states = result.states[result.states["state"] != "CLOSED"]
     shade_bands(top, states, until=end, alpha=0.16)
-    strip = (
-        result.health[result.health["state"] != "up"] if "state" in result.health else result.health
-    )
-    shade_bands(top, strip.assign(label="_nolegend_"), until=end, y=(high * 0.93, high), alpha=0.6)
-    for band in strip.itertuples(index=False):  # named in the strip itself (a short legend
-        if band.end - band.start > 0.07 * end:  # draws faster)
-            top.text(
-                (band.start + min(band.end, end)) / 2,
-                high * 0.965,
-                str(band.label),
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="#222222",
-                clip_on=True,
-            )
-
-    for outcome in _CALL_OUTCOMES:
-        rows = calls[calls["outcome"] == outcome]
-        if not len(rows):
-            continue
-        color = outcome_color(outcome)
-        slow = rows["slow"].astype(bool).to_numpy()
-        top.scatter(
-            rows["start"],
-            rows["latency_s"],
-            s=np.where(slow, 16, 9),
-            facecolors=[(0, 0, 0, 0) if is_slow else color for is_slow in slow],
-            edgecolors=color,
-            linewidths=np.where(slow, 0.9, 0.0),
-            label=outcome,
-            zorder=3,
-        )
+    _health_strip(top, result.health, end, high)
+    _call_marks(top, calls)
     moves = result.transitions[result.transitions["from_state"] != result.transitions["state"]]
     if len(moves):
         top.scatter(
@@ -132,51 +102,10 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
         )
     top.set_ylim(0, high)
     top.set_ylabel("latency (s)")
-
-    rates = result.rates
-    thresholds = getattr(result, "thresholds", {}) or {}
-    keeps_rates = not rates["failure_rate"].isna().all()
-    lines = [("failure_rate", "failure_rate_threshold", outcome_color("error"), "failure rate")]
-    if thresholds.get("counts_slow", True):
-        lines.append(
-            ("slow_call_rate", "slow_call_rate_threshold", OKABE_ITO["blue"], "slow-call rate")
-        )
-    labels = []
-    for column, key, color, text in lines if keeps_rates else []:
-        bottom.step(rates["time"], rates[column], where="post", color=color, linewidth=1.4)
-        value = thresholds.get(key)
-        if value is not None and value < 100:
-            bottom.axhline(value, color=color, linestyle="--", linewidth=0.9)
-            text += f" (opens at {value:g}%, dashed)"
-        labels.append((text, color))
-    for i, (text, color) in enumerate(labels):  # one text per line instead of a legend
-        bottom.text(
-            0.0 + 0.5 * i,
-            1.03,
-            text,
-            transform=bottom.transAxes,
-            color=color,
-            fontsize=8,
-            va="bottom",
-            fontweight="bold",
-        )
-    if not keeps_rates:
-        bottom.text(
-            0.5,
-            0.5,
-            "this breaker keeps no rates: it counts failures in a row",
-            transform=bottom.transAxes,
-            ha="center",
-            va="center",
-            fontsize=9,
-            color="#555555",
-        )
-    bottom.set_ylim(0, 105)
+    _rate_lines(bottom, result.rates, getattr(result, "thresholds", {}) or {})
     # Few ticks: each is several artists, and this figure is redrawn on every control change.
-    bottom.set_yticks([0, 50, 100])
     top.yaxis.set_major_locator(MaxNLocator(4))
     bottom.xaxis.set_major_locator(MaxNLocator(6))
-    bottom.set_ylabel("% of window", fontsize=9)
     bottom.set_xlabel("time (s)")
     bottom.set_xlim(0, end)
     counts = calls["outcome"].value_counts()
@@ -185,6 +114,75 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
         + f"; {len(moves)} transitions; hollow marks: slow calls"
     )
     return finish(fig, top, title=title or "A circuit breaker at work", subtitle=subtitle)
+
+
+def _health_strip(ax, health: pd.DataFrame, end: float, high: float) -> None:
+    """The dependency's trouble as a strip along the top, each band named in it (a short legend
+    draws faster)."""
+    strip = health[health["state"] != "up"] if "state" in health else health
+    shade_bands(ax, strip.assign(label="_nolegend_"), until=end, y=(high * 0.93, high), alpha=0.6)
+    for band in strip.itertuples(index=False):
+        if band.end - band.start > 0.07 * end:
+            ax.text(
+                (band.start + min(band.end, end)) / 2,
+                high * 0.965,
+                str(band.label),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#222222",
+                clip_on=True,
+            )
+
+
+def _call_marks(ax, calls: pd.DataFrame) -> None:
+    """One scatter per outcome: each call at its start and latency, slow calls hollow."""
+    for outcome in _CALL_OUTCOMES:
+        rows = calls[calls["outcome"] == outcome]
+        if not len(rows):
+            continue
+        color = outcome_color(outcome)
+        slow = rows["slow"].astype(bool).to_numpy()
+        ax.scatter(
+            rows["start"],
+            rows["latency_s"],
+            s=np.where(slow, 16, 9),
+            facecolors=[(0, 0, 0, 0) if is_slow else color for is_slow in slow],
+            edgecolors=color,
+            linewidths=np.where(slow, 0.9, 0.0),
+            label=outcome,
+            zorder=3,
+        )
+
+
+def _rate_lines(ax, rates: pd.DataFrame, thresholds) -> None:
+    """The failure and slow-call rates as steps, their thresholds dashed, named above."""
+    keeps_rates = not rates["failure_rate"].isna().all()
+    lines = [
+        ("failure_rate", "failure_rate_threshold", outcome_color(outcomes.ERROR), "failure rate")
+    ]
+    if thresholds.get("counts_slow", True):
+        lines.append(
+            ("slow_call_rate", "slow_call_rate_threshold", OKABE_ITO["blue"], "slow-call rate")
+        )
+    for i, (column, key, color, text) in enumerate(lines if keeps_rates else []):
+        ax.step(rates["time"], rates[column], where="post", color=color, linewidth=1.4)
+        value = thresholds.get(key)
+        if value is not None and value < 100:
+            ax.axhline(value, color=color, linestyle="--", linewidth=0.9)
+            text += f" (opens at {value:g}%, dashed)"
+        ax.text(  # one text per line instead of a legend
+            0.0 + 0.5 * i, 1.03, text, transform=ax.transAxes, color=color, fontsize=8,
+            va="bottom", fontweight="bold",
+        )  # fmt: skip
+    if not keeps_rates:
+        ax.text(
+            0.5, 0.5, "this breaker keeps no rates: it counts failures in a row",
+            transform=ax.transAxes, ha="center", va="center", fontsize=9, color="#555555",
+        )  # fmt: skip
+    ax.set_ylim(0, 105)
+    ax.set_yticks([0, 50, 100])
+    ax.set_ylabel("% of window", fontsize=9)
 
 
 _POSITIONS = {
@@ -216,60 +214,67 @@ def state_diagram(transitions: pd.DataFrame, *, title: str | None = None) -> Fig
     fig, ax = new_figure(figsize=(6.4, 3.6))
     ax.set_axis_off()
     for state in states:
-        x, y = _POSITIONS.get(state, (1.0, -1.0))
-        ax.text(
-            x,
-            y,
-            state.replace("_", "\n") if len(state) > 9 else state,
-            ha="center",
-            va="center",
-            fontsize=10,
-            fontweight="bold",
-            zorder=3,
-            bbox=dict(
-                boxstyle="round,pad=0.5",
-                facecolor=STATE_COLORS.get(state, "#dddddd"),
-                alpha=0.35,
-                edgecolor="#555555",
-            ),
-        )
+        _state_box(ax, state)
     for source, target in edges:
-        n = int(counts.get((source, target), 0))
-        (x0, y0), (x1, y1) = _POSITIONS.get(source, (1, -1)), _POSITIONS.get(target, (1, -1))
-        reverse = (target, source) in edges
-        bend = 0.25 if reverse else 0.0
-        arrow = FancyArrowPatch(
-            (x0, y0),
-            (x1, y1),
-            connectionstyle=f"arc3,rad={bend}",
-            arrowstyle="-|>",
-            mutation_scale=14,
-            shrinkA=28,
-            shrinkB=28,
-            linewidth=1.2 + min(n, 20) * 0.15,
-            color="#333333" if n else "#bbbbbb",
-            zorder=2,
-        )
-        ax.add_patch(arrow)
-        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-        # Put the count on the bulge of a curved arrow, beside a straight one.
-        nx, ny = -(y1 - y0), x1 - x0
-        norm = float(np.hypot(nx, ny)) or 1.0
-        offset = 0.18 + bend * 0.9
-        ax.text(
-            mx + nx / norm * offset * (-1 if bend else 1),
-            my + ny / norm * offset * (-1 if bend else 1),
-            f"{n}×",
-            ha="center",
-            va="center",
-            fontsize=9.5,
-            color="#111111" if n else "#999999",
-        )
+        bend = 0.25 if (target, source) in edges else 0.0
+        _edge(ax, source, target, int(counts.get((source, target), 0)), bend)
     xs = [_POSITIONS.get(s, (1, -1))[0] for s in states]
     ys = [_POSITIONS.get(s, (1, -1))[1] for s in states]
     ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
     ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
     return finish(fig, ax, title=title or "Transitions taken in the run", legend=None)
+
+
+def _state_box(ax, state: str) -> None:
+    x, y = _POSITIONS.get(state, (1.0, -1.0))
+    ax.text(
+        x,
+        y,
+        state.replace("_", "\n") if len(state) > 9 else state,
+        ha="center",
+        va="center",
+        fontsize=10,
+        fontweight="bold",
+        zorder=3,
+        bbox=dict(
+            boxstyle="round,pad=0.5",
+            facecolor=STATE_COLORS.get(state, "#dddddd"),
+            alpha=0.35,
+            edgecolor="#555555",
+        ),
+    )
+
+
+def _edge(ax, source: str, target: str, n: int, bend: float) -> None:
+    """An arrow from ``source`` to ``target`` labelled ``n×`` (faint when never taken)."""
+    (x0, y0), (x1, y1) = _POSITIONS.get(source, (1, -1)), _POSITIONS.get(target, (1, -1))
+    arrow = FancyArrowPatch(
+        (x0, y0),
+        (x1, y1),
+        connectionstyle=f"arc3,rad={bend}",
+        arrowstyle="-|>",
+        mutation_scale=14,
+        shrinkA=28,
+        shrinkB=28,
+        linewidth=1.2 + min(n, 20) * 0.15,
+        color="#333333" if n else "#bbbbbb",
+        zorder=2,
+    )
+    ax.add_patch(arrow)
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    # Put the count on the bulge of a curved arrow, beside a straight one.
+    nx, ny = -(y1 - y0), x1 - x0
+    norm = float(np.hypot(nx, ny)) or 1.0
+    offset = 0.18 + bend * 0.9
+    ax.text(
+        mx + nx / norm * offset * (-1 if bend else 1),
+        my + ny / norm * offset * (-1 if bend else 1),
+        f"{n}×",
+        ha="center",
+        va="center",
+        fontsize=9.5,
+        color="#111111" if n else "#999999",
+    )
 
 
 def with_and_without_figure(result, *, title: str | None = None) -> Figure:
@@ -298,7 +303,7 @@ def with_and_without_figure(result, *, title: str | None = None) -> Figure:
     top.set_ylabel("requests/s at the\ndependency", fontsize=9)
     bottom.set_ylabel("its queue", fontsize=9)
     bottom.set_xlabel("time (s)")
-    summary = result.summary()
+    summary = result.summary
     parts = [
         f"{v}: waits {summary.loc[v, 'mean_latency_s']:.2f} s a call, "
         f"drained +{summary.loc[v, 'recovery_s']:.1f} s"
@@ -319,15 +324,15 @@ def half_open_figure(result, *, title: str | None = None) -> Figure:
 
     ``result`` is a :class:`~distlab.experiments.breakers.HalfOpenProbingResult`.
     """
-    load = check_frame("result.load", result.load, ("variant", "time", "success_per_s"))
+    load = check_frame("result.load", result.load, ("variant", "time", "ok_per_s"))
     variants = list(dict.fromkeys(load["variant"]))
     fig, axes = new_figure(
         len(variants), 1, sharex=True, sharey=True, figsize=(9.0, 1.3 + 1.7 * len(variants))
     )
     axes = [axes] if len(variants) == 1 else axes
     end = float(load["time"].max()) if len(load) else 1.0
-    high = float(load["success_per_s"].max()) * 1.35 or 1.0
-    summary = result.summary()
+    high = float(load["ok_per_s"].max()) * 1.35 or 1.0
+    summary = result.summary
     for ax, variant in zip(axes, variants):
         rows = load[load["variant"] == variant]
         health = result.health[result.health["variant"] == variant]
@@ -338,9 +343,9 @@ def half_open_figure(result, *, title: str | None = None) -> Figure:
         shade_bands(ax, states, until=end, y=(high * 0.9, high), alpha=0.8)
         ax.step(
             rows["time"],
-            rows["success_per_s"],
+            rows["ok_per_s"],
             where="post",
-            color=outcome_color("ok"),
+            color=outcome_color(outcomes.OK),
             linewidth=1.3,
             label="successful calls/s",
         )
@@ -377,7 +382,7 @@ def breaker_retry_figure(result, *, title: str | None = None) -> Figure:
     fig, ax = new_figure(figsize=(9.0, 3.6))
     end = float(load["time"].max()) if len(load) else 1.0
     shade_bands(ax, result.health, until=end)
-    summary = result.summary()
+    summary = result.summary
     openings = result.transitions[result.transitions["state"] == "OPEN"]
     for variant, rows in load.groupby("variant", sort=False):
         label = f"{variant}: {int(summary.loc[variant, 'sent'])} requests sent"

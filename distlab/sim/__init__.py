@@ -15,6 +15,7 @@ from distlab.sim.breaking import (
     RETRY_PLACEMENTS,
     BreakerCallResult,
     breaker_call,
+    breaker_call_process,
     sim_clock,
 )
 from distlab.sim.distributions import (
@@ -43,6 +44,7 @@ from distlab.sim.rpc import CallResult, Request, Response, call, respond
 from distlab.sim.service import (
     Down,
     Flaky,
+    FragileRecovery,
     Health,
     HealthSchedule,
     Recovering,
@@ -71,6 +73,7 @@ __all__ = [
     "Fault",
     "FaultSchedule",
     "Flaky",
+    "FragileRecovery",
     "Health",
     "HealthSchedule",
     "LogNormal",
@@ -95,6 +98,7 @@ __all__ = [
     "World",
     "as_distribution",
     "breaker_call",
+    "breaker_call_process",
     "call",
     "respond",
     "retry_call",

@@ -1,27 +1,29 @@
 """Circuit breakers in simulated time: :func:`breaker_call` drives a
 :class:`~distlab.breaker.CircuitBreaker`.
 
-The breaker is the very one an engineer uses in real code (``distlab.breaker``); only its clock
-differs: give it the world's, ``clock=sim_clock(world)``. Each call asks the breaker first; a
-rejected call sends no message and ends at once with the outcome ``"rejected"``. An admitted call
-is a :func:`~distlab.sim.call`, and its outcome goes back to the breaker with its latency:
+The breaker is the very one an engineer uses in real code (``distlab.breaker``); only the time
+it is told differs: the driver tells it the simulated time (``env.now``) at every step, so any
+breaker works, whatever its clock. Each call asks the breaker first; a rejected call sends no
+message and ends at once with the outcome ``"rejected"``. An admitted call is a
+:func:`~distlab.sim.call_process`, and its outcome goes back to the breaker with its latency:
 ``on_success`` for ``"ok"``, ``on_error`` with a :class:`~distlab.sim.CallError` or
 :class:`~distlab.sim.CallTimeout` otherwise (so the breaker's ``record_on`` and ``ignore`` may
 single out timeouts).
 
 >>> from distlab.breaker import CircuitBreaker
->>> from distlab.sim import World, Network, Service, Down, breaker_call, sim_clock
+>>> from distlab.sim import World, Network, Service, Down, breaker_call
 >>> world = World(seed=1)
 >>> net = Network(world, latency=0.01); _ = net.add_node("client")
 >>> _ = Service(net, "api", health=Down())
->>> breaker = CircuitBreaker.consecutive(failures=2, wait_in_open=30, clock=sim_clock(world))
->>> procs = [breaker_call(net, "client", "api", breaker=breaker) for _ in range(3)]
+>>> breaker = CircuitBreaker.consecutive(failures=2, wait_in_open=30)
+>>> procs = [breaker_call(net, "client", "api", timeout_s=1.0, breaker=breaker)
+...          for _ in range(3)]
 >>> world.run()
 >>> [(p.value.outcome, p.value.breaker_state) for p in procs]
 [('error', 'CLOSED'), ('error', 'CLOSED'), ('error', 'CLOSED')]
->>> breaker.state.value        # opened by the second error; the third was already in flight
+>>> breaker.state_at(world.now).value   # opened by the second error; the third was in flight
 'OPEN'
->>> late = breaker_call(net, "client", "api", breaker=breaker); world.run()
+>>> late = breaker_call(net, "client", "api", timeout_s=1.0, breaker=breaker); world.run()
 >>> late.value.outcome, late.value.latency, late.value.request_id
 ('rejected', 0.0, None)
 """
@@ -29,21 +31,28 @@ single out timeouts).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
 import simpy
 
+from distlab import outcomes
 from distlab._validate import check_choice, check_number
-from distlab.breaker import CircuitBreaker, CircuitOpenError
-from distlab.retry import Decision, RetryPolicy
+from distlab.breaker import BreakerEvent, CircuitBreaker
+from distlab.retry import RetryPolicy
 from distlab.sim.network import Network
-from distlab.sim.retrying import CallFailed, _retry_loop
-from distlab.sim.rpc import CallResult, _call
+from distlab.sim.retrying import CallFailed, run_retries
+from distlab.sim.rpc import CallResult, call_process
 from distlab.sim.world import World
 
-__all__ = ["BreakerCallResult", "RETRY_PLACEMENTS", "breaker_call", "sim_clock"]
+__all__ = [
+    "BreakerCallResult",
+    "RETRY_PLACEMENTS",
+    "breaker_call",
+    "breaker_call_process",
+    "sim_clock",
+]
 
 #: Where :func:`breaker_call` puts a retry policy: ``"inside"`` the breaker (every attempt goes
 #: through it) or ``"outside"`` (the whole retried call is one call through the breaker).
@@ -51,7 +60,10 @@ RETRY_PLACEMENTS = ("inside", "outside")
 
 
 def sim_clock(world: World | Network) -> Callable[[], float]:
-    """The simulated time as a breaker clock: ``CircuitBreaker(..., clock=sim_clock(world))``.
+    """The simulated time as a breaker clock. The simulated driver does not need it (it tells
+    the breaker ``env.now``); give it to a breaker whose ``state`` or ``metrics()`` you want to
+    read during or after a run without passing the time: ``CircuitBreaker(...,
+    clock=sim_clock(world))``.
 
     >>> from distlab.sim import World
     >>> world = World(); clock = sim_clock(world)
@@ -74,8 +86,9 @@ class BreakerCallResult(CallResult):
     ``request_id`` is ``None``, ``latency`` 0 unless retries came before). ``breaker_state`` is
     the breaker's state when the (last) call was admitted or rejected (``"CLOSED"``,
     ``"HALF_OPEN"``, ``"OPEN"``...); ``attempts`` counts the retry policy's attempts (1 without
-    one; with ``retry="inside"`` rejected attempts count too). With a retry policy, ``started``
-    is when the first attempt began and ``latency`` spans all attempts and waits.
+    one; with ``retry_placement="inside"`` rejected attempts count too) and
+    ``attempt_results`` holds each attempt's own result, in order. With a retry policy,
+    ``started`` is when the first attempt began and ``latency`` spans all attempts and waits.
 
     >>> r = BreakerCallResult(None, "rejected", None, "circuit OPEN", 3.0, 3.0, 0.0, "OPEN")
     >>> r.ok, r.attempts
@@ -84,6 +97,7 @@ class BreakerCallResult(CallResult):
 
     breaker_state: str = "CLOSED"
     attempts: int = 1
+    attempt_results: tuple[CallResult, ...] = ()
 
 
 # breaker -> [world]: where its transitions are logged (the listener is subscribed once).
@@ -98,16 +112,16 @@ def _watch(breaker: CircuitBreaker, world: World) -> None:
     cell = [world]
     _WATCHED[breaker] = cell
 
-    def listener(event: dict[str, Any]) -> None:
-        if event["kind"] == "transition":
+    def listener(event: BreakerEvent) -> None:
+        if event.kind == "transition":
             cell[0].log(
                 "breaker_transition",
-                breaker=event["breaker"],
-                from_state=event["from_state"],
-                state=event["state"],
-                failure_rate=event["failure_rate"],
-                slow_call_rate=event["slow_call_rate"],
-                at=event["time"],
+                breaker=event.source,
+                from_state=event.from_state,
+                state=event.state,
+                failure_rate=event.failure_rate,
+                slow_call_rate=event.slow_call_rate,
+                at=event.time,
             )
 
     breaker.subscribe(listener)
@@ -118,51 +132,39 @@ def breaker_call(
     src: str,
     dst: str,
     request: Any = None,
-    timeout_s: float = 1.0,
-    breaker: CircuitBreaker | None = None,
     *,
+    timeout_s: float,
+    breaker: CircuitBreaker,
     retry: RetryPolicy | None = None,
     retry_placement: str = "inside",
-    on_attempt: Callable[[int, CallResult, Decision | None], Any] | None = None,
 ) -> simpy.Process:
-    """Call ``dst`` from ``src`` through ``breaker``, in simulated time.
+    """Call ``dst`` from ``src`` through ``breaker``, in simulated time (see the module).
 
-    Returns a SimPy process whose value is a :class:`BreakerCallResult`. ``breaker`` is
-    required and must read the simulated time (``clock=sim_clock(world)``): a breaker on the
-    wall clock is refused with a ``ValueError``.
-
-    - Rejected by the breaker: no message is sent; the outcome is ``"rejected"``, latency 0.
-    - Admitted: one :func:`~distlab.sim.call` with ``timeout_s``; ``"ok"`` is reported with
-      ``breaker.on_success(latency)``, ``"error"`` and ``"timeout"`` with
-      ``breaker.on_error(latency, CallError | CallTimeout)``.
-
-    With a ``retry`` policy, ``retry_placement`` says how the two compose:
+    Returns a SimPy process whose value is a :class:`BreakerCallResult` (to ``yield from``
+    inside a process instead, use :func:`breaker_call_process`). With a ``retry`` policy,
+    ``retry_placement`` says how the two compose:
 
     - ``"inside"``: every attempt goes through the breaker (resilience4j's
       ``Retry(CircuitBreaker(call))``): the breaker sees every failed attempt, so it opens
-      sooner; a rejected attempt is shown to the policy as a
-      :class:`~distlab.breaker.CircuitOpenError`, and the policy's ``retry_on`` decides whether
-      to wait and try again (``retry_on=CallFailed`` stops at the first rejection: fail fast);
+      sooner; a rejected attempt is shown to the policy as a ``CallRejected``, which
+      ``retry_on=CallFailed`` does not retry (fail fast);
     - ``"outside"``: the breaker admits the whole retried call once and is told one outcome,
       the last attempt's, with the duration of all the attempts and waits.
 
-    The policy's waits are drawn from the world's generator. ``on_attempt(n, result, decision)``
-    is called after every attempt (``decision`` is ``None`` without a policy).
-
-    Logs ``breaker_rejected`` (node = ``src``, ``service`` = ``dst``, ``breaker`` name, its
-    ``state``) for each rejection and ``breaker_transition`` (``breaker``, ``from_state``,
-    ``state``, ``failure_rate``, ``slow_call_rate``, ``at`` = the breaker's time of the
-    transition) for each of its transitions; with a policy, ``retry_wait`` and ``give_up`` as
-    :func:`~distlab.sim.retry_call` does.
+    The policy's waits are drawn from the world's generator. Logs ``breaker_rejected`` (node =
+    ``src``, ``service`` = ``dst``, ``breaker``, ``state``) for each rejection and
+    ``breaker_transition`` (``breaker``, ``from_state``, ``state``, ``failure_rate``,
+    ``slow_call_rate``, ``at``) for each transition; with a policy, ``retry_wait`` and
+    ``give_up`` as :func:`~distlab.sim.retry_call` does.
 
     >>> from distlab.breaker import CircuitBreaker
-    >>> from distlab.sim import World, Network, Service, HealthSchedule, Up, Down, sim_clock
+    >>> from distlab.sim import World, Network, Service, HealthSchedule, Up, Down
     >>> world = World(); net = Network(world, latency=0.01); _ = net.add_node("c")
     >>> _ = Service(net, "db", health=HealthSchedule([(0, Down()), (5, Up())]))
-    >>> breaker = CircuitBreaker.consecutive(3, wait_in_open=4, clock=sim_clock(world))
+    >>> breaker = CircuitBreaker.consecutive(3, wait_in_open=4)
     >>> def client():
     ...     while world.now < 8:
-    ...         result = yield breaker_call(net, "c", "db", breaker=breaker)
+    ...         result = yield breaker_call(net, "c", "db", timeout_s=1.0, breaker=breaker)
     ...         world.log("seen", node="c", detail=result.outcome)
     ...         yield world.env.timeout(1.0)
     >>> _ = world.env.process(client()); world.run()
@@ -171,123 +173,132 @@ def breaker_call(
     >>> world.events().query("kind == 'breaker_transition'")["state"].tolist()
     ['OPEN', 'HALF_OPEN', 'CLOSED']
     """
-    _check_call(net, src, dst, timeout_s, breaker, retry, retry_placement, on_attempt)
-    return net.env.process(
-        _breaker_call(
-            net, src, dst, request, float(timeout_s), breaker, retry, retry_placement, on_attempt
-        )
-    )
+    process = breaker_call_process(
+        net, src, dst, request, timeout_s=timeout_s, breaker=breaker, retry=retry,
+        retry_placement=retry_placement,
+    )  # fmt: skip
+    return net.env.process(process)
 
 
-def _check_call(net, src, dst, timeout_s, breaker, retry, retry_placement, on_attempt) -> None:
+def breaker_call_process(
+    net: Network,
+    src: str,
+    dst: str,
+    request: Any = None,
+    *,
+    timeout_s: float,
+    breaker: CircuitBreaker,
+    retry: RetryPolicy | None = None,
+    retry_placement: str = "inside",
+) -> Generator[Any, Any, BreakerCallResult]:
+    """The generator behind :func:`breaker_call`, to ``yield from`` inside a SimPy process (no
+    process of its own); its value is the :class:`BreakerCallResult`. Checks its arguments at
+    once, as :func:`breaker_call` does.
+
+    >>> from distlab.breaker import CircuitBreaker
+    >>> from distlab.sim import World, Network, Service
+    >>> world = World(); net = Network(world, latency=0.01); _ = net.add_node("c")
+    >>> _ = Service(net, "db", service_time=0.0)
+    >>> breaker = CircuitBreaker()
+    >>> def client():
+    ...     result = yield from breaker_call_process(net, "c", "db", timeout_s=1.0,
+    ...                                              breaker=breaker)
+    ...     world.log("seen", node="c", detail=result.outcome)
+    >>> _ = world.env.process(client()); world.run()
+    >>> world.events().query("kind == 'seen'")["detail"].tolist()
+    ['ok']
+    """
+    timeout_s = _check_call(net, src, dst, timeout_s, breaker, retry, retry_placement)
+    return _run(net, src, dst, request, timeout_s, breaker, retry, retry_placement)
+
+
+def _check_call(net, src, dst, timeout_s, breaker, retry, retry_placement) -> float:
     if not isinstance(net, Network):
         raise TypeError(f"net={net!r} must be a distlab.sim.Network")
     net.check_node("src", src)
     net.check_node("dst", dst)
-    check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
+    timeout_s = check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
     if not isinstance(breaker, CircuitBreaker):
-        raise TypeError(
-            f"breaker={breaker!r} must be a distlab.breaker.CircuitBreaker "
-            "(made with clock=sim_clock(world))"
-        )
-    now = net.env.now
-    seen = breaker.clock()
-    if seen != now:
-        raise ValueError(
-            f"breaker.clock() returned {seen!r} but the simulated time is {now!r}: create the "
-            "breaker with clock=sim_clock(world)"
-        )
+        raise TypeError(f"breaker={breaker!r} must be a distlab.breaker.CircuitBreaker")
     if retry is not None and not isinstance(retry, RetryPolicy):
         raise TypeError(f"retry={retry!r} must be a distlab.retry.RetryPolicy or None")
     check_choice("retry_placement", retry_placement, RETRY_PLACEMENTS)
-    if on_attempt is not None and not callable(on_attempt):
-        raise TypeError(f"on_attempt={on_attempt!r} must be callable(n, result, decision) or None")
+    return timeout_s
 
 
-def _breaker_call(net, src, dst, body, timeout_s, breaker, retry, placement, on_attempt):
-    """The generator behind :func:`breaker_call` (experiments ``yield from`` it directly)."""
+def _run(net, src, dst, request, timeout_s, breaker, retry, placement):
     _watch(breaker, net.world)
     if retry is None:
-        result = yield from _guarded(net, src, dst, body, timeout_s, breaker)
-        if on_attempt is not None:
-            on_attempt(1, result, None)
-        return result
-    if placement == "inside":
-        return (yield from _retried(net, src, dst, body, timeout_s, retry, on_attempt, breaker))
-    env = net.env
-    if not breaker.try_acquire():
-        return _rejected(net, src, dst, breaker, env.now)
-    state = breaker.state.value
-    result = yield from _retried(net, src, dst, body, timeout_s, retry, on_attempt, None)
-    _report(breaker, result)
-    return BreakerCallResult(
-        result.request_id,
-        result.outcome,
-        result.value,
-        result.error,
-        result.started,
-        result.ended,
-        result.latency,
-        state,
-        result.attempts,
-    )
-
-
-def _guarded(net, src, dst, body, timeout_s, breaker):
-    """One attempt through the breaker."""
-    env = net.env
-    if not breaker.try_acquire():
-        return _rejected(net, src, dst, breaker, env.now)
-    state = breaker.state.value
-    r: CallResult = yield from _call(net, src, dst, body, timeout_s)
-    _report(breaker, r)
-    return BreakerCallResult(
-        r.request_id, r.outcome, r.value, r.error, r.started, r.ended, r.latency, state
-    )
-
-
-def _report(breaker: CircuitBreaker, result: CallResult) -> None:
-    if result.outcome == "ok":
-        breaker.on_success(result.latency)
-    else:
-        breaker.on_error(result.latency, CallFailed.of(result))
-
-
-def _rejected(net, src, dst, breaker, now) -> BreakerCallResult:
-    state = breaker.state.value
-    net.world.log("breaker_rejected", node=src, service=dst, breaker=breaker.name, state=state)
-    return BreakerCallResult(None, "rejected", None, f"circuit {state}", now, now, 0.0, state)
-
-
-def _retried(net, src, dst, body, timeout_s, policy, on_attempt, breaker):
-    """Attempts per ``policy``, each through ``breaker`` if one is given: the retry driver's own
-    loop, where a rejection is judged as a :class:`~distlab.breaker.CircuitOpenError`."""
+        result = yield from _guarded(net, src, dst, request, timeout_s, breaker)
+        return _with_attempts(result, result.started, result.ended, result.breaker_state, (result,))
+    tries: list[CallResult] = []
     started = net.env.now
-    if breaker is None:
+    if placement == "inside":
 
-        def attempt():
-            return _call(net, src, dst, body, timeout_s)
-    else:
+        def attempt(net, src, dst, request, timeout_s):
+            result = yield from _guarded(net, src, dst, request, timeout_s, breaker)
+            tries.append(result)
+            return result
 
-        def attempt():
-            return _guarded(net, src, dst, body, timeout_s, breaker)
+        last = yield from run_retries(
+            net, src, dst, request, timeout_s=timeout_s, retry=retry, call=attempt
+        )
+        return _with_attempts(last, started, net.env.now, last.breaker_state, tuple(tries))
+    now = net.env.now
+    if not breaker.try_acquire(now):
+        return _rejected(net, src, dst, breaker, now)
+    state = breaker.state_at(now).value
 
-    def failure(result: CallResult) -> BaseException:
-        if result.outcome == "rejected":
-            return CircuitOpenError(breaker.name, breaker.state, None)
-        return CallFailed.of(result)
+    def plain(net, src, dst, request, timeout_s):
+        result = yield from call_process(net, src, dst, request, timeout_s)
+        tries.append(result)
+        return result
 
-    result, attempts = yield from _retry_loop(net, src, dst, policy, on_attempt, attempt, failure)
-    end = net.env.now
-    breaker_state = getattr(result, "breaker_state", "CLOSED")
+    last = yield from run_retries(
+        net, src, dst, request, timeout_s=timeout_s, retry=retry, call=plain
+    )
+    _report(breaker, net.env.now, net.env.now - started, last)
+    return _with_attempts(last, started, net.env.now, state, tuple(tries))
+
+
+def _with_attempts(result, started, ended, state, tries) -> BreakerCallResult:
     return BreakerCallResult(
         result.request_id,
         result.outcome,
         result.value,
         result.error,
         started,
-        end,
-        end - started,
-        breaker_state,
-        attempts,
+        ended,
+        ended - started,
+        state,
+        max(1, len(tries)),
+        tries,
+    )
+
+
+def _guarded(net, src, dst, request, timeout_s, breaker):
+    """One attempt through the breaker."""
+    now = net.env.now
+    if not breaker.try_acquire(now):
+        return _rejected(net, src, dst, breaker, now)
+    state = breaker.state_at(now).value
+    r: CallResult = yield from call_process(net, src, dst, request, timeout_s)
+    _report(breaker, net.env.now, r.latency, r)
+    return BreakerCallResult(
+        r.request_id, r.outcome, r.value, r.error, r.started, r.ended, r.latency, state
+    )
+
+
+def _report(breaker: CircuitBreaker, now: float, duration: float, result: CallResult) -> None:
+    if result.outcome == outcomes.OK:
+        breaker.on_success(now, duration)
+    else:
+        breaker.on_error(now, duration, CallFailed.of(result))
+
+
+def _rejected(net, src, dst, breaker, now) -> BreakerCallResult:
+    state = breaker.state_at(now).value
+    net.world.log("breaker_rejected", node=src, service=dst, breaker=breaker.name, state=state)
+    return BreakerCallResult(
+        None, outcomes.REJECTED, None, f"circuit {state}", now, now, 0.0, state
     )

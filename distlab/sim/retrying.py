@@ -31,9 +31,9 @@ import simpy
 from distlab._validate import check_number
 from distlab.retry import Decision, RetryPolicy
 from distlab.sim.network import Network
-from distlab.sim.rpc import CallResult, _call
+from distlab.sim.rpc import CallResult, call_process
 
-__all__ = ["CallError", "CallFailed", "CallTimeout", "retry_call"]
+__all__ = ["CallError", "CallFailed", "CallRejected", "CallTimeout", "retry_call", "run_retries"]
 
 
 class CallFailed(Exception):
@@ -129,7 +129,7 @@ def _retry_call(
     on_attempt: Callable[[int, CallResult, Decision], Any] | None,
 ):
     result, _attempts = yield from _retry_loop(
-        net, src, dst, policy, on_attempt, lambda: _call(net, src, dst, body, timeout_s)
+        net, src, dst, policy, on_attempt, lambda: call_process(net, src, dst, body, timeout_s)
     )
     return result
 
@@ -190,3 +190,56 @@ def _retry_loop(
             policy.on_retry(state, outcome, delay)
         if delay > 0:
             yield env.timeout(delay)
+
+
+# -- SHIM until the merge: the retry engineer's branch provides the real run_retries and
+# CallRejected (same signature, same meaning); keep theirs.
+
+
+class CallRejected(Exception):
+    """An attempt the caller's own guard refused before sending anything (outcome
+    ``"rejected"``, e.g. an open circuit breaker); ``.result`` is its result. Not a
+    :class:`CallFailed`: ``retry_on=CallFailed`` stops at the first rejection."""
+
+    def __init__(self, result: CallResult) -> None:
+        self.result = result
+        super().__init__(f"attempt rejected: {result.error}")
+
+
+def _failure(result: CallResult) -> Exception:
+    if result.outcome == "rejected":
+        return CallRejected(result)
+    return CallFailed.of(result)
+
+
+def run_retries(
+    net: Network,
+    src: str,
+    dst: str,
+    request: Any,
+    *,
+    timeout_s: float,
+    retry: RetryPolicy,
+    call: Callable[..., Any] | None = None,
+):
+    """The retry loop of :func:`retry_call`, to ``yield from`` inside a SimPy process; its value
+    is the last attempt's :class:`~distlab.sim.CallResult`. Each attempt is ``call(net, src,
+    dst, request, timeout_s)``, a generator function returning a CallResult (default:
+    :func:`~distlab.sim.call_process`); a ``"rejected"`` attempt is shown to the policy as
+    :class:`CallRejected`."""
+    if not isinstance(net, Network):
+        raise TypeError(f"net={net!r} must be a distlab.sim.Network")
+    net.check_node("src", src)
+    net.check_node("dst", dst)
+    timeout_s = check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
+    if not isinstance(retry, RetryPolicy):
+        raise TypeError(f"retry={retry!r} must be a distlab.retry.RetryPolicy")
+    call = call_process if call is None else call
+    return _shim_run(net, src, dst, request, timeout_s, retry, call)
+
+
+def _shim_run(net, src, dst, request, timeout_s, retry, call):
+    result, _attempts = yield from _retry_loop(
+        net, src, dst, retry, None, lambda: call(net, src, dst, request, timeout_s), _failure
+    )
+    return result

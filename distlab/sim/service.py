@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import inspect
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,17 @@ from distlab.sim.rpc import Request, Response
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["Health", "Up", "Down", "Slow", "Flaky", "Recovering", "HealthSchedule", "Service"]
+__all__ = [
+    "Health",
+    "Up",
+    "Down",
+    "Slow",
+    "Flaky",
+    "Recovering",
+    "HealthSchedule",
+    "FragileRecovery",
+    "Service",
+]
 
 
 class Health:
@@ -230,6 +241,113 @@ class HealthSchedule:
         return f"HealthSchedule([{inner}])"
 
 
+class FragileRecovery(HealthSchedule):
+    """A service that recovers only if it is not hammered while it recovers.
+
+    Up until ``outage_at_s``; down for ``down_s``; then recovering (``Recovering(capacity,
+    factor)``) until it has gone ``recover_s`` seconds without being knocked over, then up.
+    While recovering, a request arriving when more than ``overload`` requests are already
+    waiting or in service knocks it over: down for ``restart_s``, then its recovery starts
+    again. Its states depend on the load of the :class:`Service` it is given to (the service
+    attaches itself), so a schedule serves one service. What happened is recorded as it happens
+    (``history``, ``knockovers``); :meth:`bands` returns it, knock-overs labelled
+    ``"down (knocked over)"``.
+
+    >>> health = FragileRecovery(outage_at_s=10, down_s=20, recover_s=90, overload=5)
+    >>> health.at(5), health.at(15), health.at(35).label
+    (Up(), Down(), 'recovering (1 at once, ×25)')
+    >>> health.bands(200)["state"].tolist()
+    ['down', 'recovering']
+    """
+
+    def __init__(
+        self,
+        *,
+        outage_at_s: float,
+        down_s: float,
+        recover_s: float,
+        capacity: int = 1,
+        factor: float = 25.0,
+        overload: int = 5,
+        restart_s: float = 10.0,
+    ) -> None:
+        outage_at_s = check_number("outage_at_s", outage_at_s, 0.0, min_inclusive=False)
+        down_s = check_number("down_s", down_s, 0.0, min_inclusive=False)
+        if not outage_at_s + down_s > outage_at_s:
+            raise ValueError(
+                f"down_s={down_s:g} is too short to end after outage_at_s={outage_at_s:g} "
+                "(their sum must be greater)"
+            )
+        self._recovering = Recovering(capacity, factor)
+        super().__init__(
+            [(0.0, Up()), (outage_at_s, Down()), (outage_at_s + down_s, self._recovering)]
+        )
+        self._recover_s = check_number("recover_s", recover_s, 0.0, min_inclusive=False)
+        self._overload = check_int("overload", overload, 0)
+        self._restart_s = check_number("restart_s", restart_s, 0.0, min_inclusive=False)
+        self._service: Service | None = None
+        self._phase: tuple[Health, float, str] = (Up(), outage_at_s, "up")  # state, until, label
+        #: ``(start, state, label)`` of every phase so far, oldest first.
+        self.history: list[tuple[float, Health, str]] = [(0.0, Up(), "up")]
+        self._pending = [(outage_at_s, Down(), "down", down_s)]
+        #: How many times the load knocked it over while it recovered.
+        self.knockovers = 0
+
+    def watch(self, service: Service) -> None:
+        """Judge the load on ``service`` (a :class:`Service` calls it when given this schedule)."""
+        if self._service is not None and self._service is not service:
+            raise ValueError(
+                f"health={self!r} already follows service {self._service.name!r}: "
+                "give each service its own FragileRecovery"
+            )
+        self._service = service
+
+    def _enter(self, t: float, state: Health, label: str, until: float) -> None:
+        self._phase = (state, until, label)
+        self.history.append((t, state, label))
+
+    def at(self, t: float) -> Health:
+        """The state at time ``t`` (reading it at a recovering time may knock it over)."""
+        state, until, label = self._phase
+        while t >= until:
+            if self._pending:
+                start, nxt, nlabel, length = self._pending.pop(0)
+                self._enter(start, nxt, nlabel, start + length)
+            elif isinstance(state, Down):
+                self._enter(
+                    until, self._recovering, self._recovering.label, until + self._recover_s
+                )
+            else:  # recovered
+                self._enter(until, Up(), "up", math.inf)
+            state, until, label = self._phase
+        if isinstance(state, Recovering) and self._service is not None:
+            busy = self._service.queued + self._service.in_service
+            if busy > self._overload:
+                self.knockovers += 1
+                self._enter(t, Down(), "down (knocked over)", t + self._restart_s)
+                return self._phase[0]
+        return state
+
+    def bands(self, until: float, *, include_up: bool = False) -> pd.DataFrame:
+        """What happened up to ``until``: DataFrame(start, end, state, label)."""
+        import pandas as pd
+
+        until = check_number("until", until, minimum=0)
+        self.at(until)
+        rows = []
+        bounds = [h[0] for h in self.history[1:]] + [math.inf]
+        for (start, state, label), end in zip(self.history, bounds):
+            if start >= until:
+                break
+            if end <= start or (isinstance(state, Up) and not include_up):
+                continue
+            rows.append((start, min(end, until), state.state, label))
+        return pd.DataFrame(rows, columns=["start", "end", "state", "label"])
+
+    def __repr__(self) -> str:
+        return f"FragileRecovery(knockovers={self.knockovers})"
+
+
 class Service:
     """A request handler on node ``name``, answering :func:`~distlab.sim.call` requests.
 
@@ -276,6 +394,8 @@ class Service:
         self.net = net
         self.service_time = as_distribution(service_time, name="service_time")
         self.health = HealthSchedule.coerce(health)
+        if isinstance(self.health, FragileRecovery):
+            self.health.watch(self)
         self.concurrency = None if concurrency is None else check_int("concurrency", concurrency, 1)
         self.queue_limit = None if queue_limit is None else check_int("queue_limit", queue_limit, 0)
         if self.queue_limit is not None and self.concurrency is None:

@@ -51,7 +51,7 @@ def _controls() -> dict[str, w.Widget]:
         "slow_call_rate_threshold": slider(
             w.FloatSlider, 80, 5, 100, 5, "slow-call threshold (%)", ".0f"
         ),
-        "slow_call_duration": slider(w.FloatSlider, 2.0, 0.5, 5.0, 0.5, "slow above (s)", ".1f"),
+        "slow_call_duration_s": slider(w.FloatSlider, 2.0, 0.5, 5.0, 0.5, "slow above (s)", ".1f"),
         "window_type": w.Dropdown(
             options=("count", "time"),
             value="count",
@@ -61,7 +61,7 @@ def _controls() -> dict[str, w.Widget]:
         ),
         "window_size": slider(w.IntSlider, 20, 1, 100, 1, "window (calls or s)"),
         "minimum_calls": slider(w.IntSlider, 10, 1, 100, 1, "minimum calls"),
-        "wait_in_open": slider(w.FloatSlider, 5.0, 1.0, 60.0, 1.0, "wait in open (s)", ".0f"),
+        "wait_in_open_s": slider(w.FloatSlider, 5.0, 1.0, 60.0, 1.0, "wait in open (s)", ".0f"),
         "growing_wait": w.Checkbox(
             True, description="double the wait each opening in a row", style=_STYLE, layout=_LAYOUT
         ),
@@ -72,16 +72,16 @@ def _controls() -> dict[str, w.Widget]:
 
 
 PRESETS = {
-    "course text (5 consecutive, 60 s)": {"kind": "course", "wait_in_open": 60.0},
+    "course text (5 consecutive, 60 s)": {"kind": "course", "wait_in_open_s": 60.0},
     "recommended": {
         "kind": "window",
         "failure_rate_threshold": 50.0,
         "slow_call_rate_threshold": 80.0,
-        "slow_call_duration": 2.0,
+        "slow_call_duration_s": 2.0,
         "window_type": "count",
         "window_size": 20,
         "minimum_calls": 10,
-        "wait_in_open": 5.0,
+        "wait_in_open_s": 5.0,
         "growing_wait": True,
         "permitted_calls_in_half_open": 3,
     },
@@ -92,7 +92,7 @@ PRESETS = {
         "window_type": "time",
         "window_size": 10,
         "minimum_calls": 20,
-        "wait_in_open": 5.0,
+        "wait_in_open_s": 5.0,
         "growing_wait": False,
         "permitted_calls_in_half_open": 1,
     },
@@ -104,30 +104,30 @@ def _run(
     schedule,
     failure_rate_threshold,
     slow_call_rate_threshold,
-    slow_call_duration,
+    slow_call_duration_s,
     window_type,
     window_size,
     minimum_calls,
-    wait_in_open,
+    wait_in_open_s,
     growing_wait,
     permitted_calls_in_half_open,
     rate_per_s,
     seed,
 ):
     if kind == "course":
-        breaker = {"preset": "course", "wait_in_open": wait_in_open}
+        breaker = {"preset": "course", "wait_in_open": wait_in_open_s}
     else:
         breaker = {
             "failure_rate_threshold": failure_rate_threshold,
             "slow_call_rate_threshold": slow_call_rate_threshold,
-            "slow_call_duration": slow_call_duration,
+            "slow_call_duration": slow_call_duration_s,
             "window_type": window_type,
             "window_size": window_size,
             "minimum_calls": minimum_calls,
             "wait_in_open": (
-                exponential_wait(wait_in_open, 2.0, 8 * wait_in_open)
+                exponential_wait(wait_in_open_s, 2.0, 8 * wait_in_open_s)
                 if growing_wait
-                else wait_in_open
+                else wait_in_open_s
             ),
             "permitted_calls_in_half_open": permitted_calls_in_half_open,
         }
@@ -136,10 +136,11 @@ def _run(
 
 def _plot(result, params):
     if params["kind"] == "course":
-        title = f"The course's breaker (5 failures in a row, {params['wait_in_open']:g} s open)"
+        title = f"The course's breaker (5 failures in a row, {params['wait_in_open_s']:g} s open)"
     else:
+        unit = "s" if params["window_type"] == "time" else "calls"
         title = (
-            f"Window of {params['window_size']} {params['window_type'] == 'time' and 's' or 'calls'}"
+            f"Window of {params['window_size']} {unit}"
             f", opens at {params['failure_rate_threshold']:g}% failures or "
             f"{params['slow_call_rate_threshold']:g}% slow, "
             f"{params['permitted_calls_in_half_open']} half-open probes"

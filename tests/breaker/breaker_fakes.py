@@ -39,21 +39,21 @@ def breaker(clock: FakeClock, **kwargs: Any) -> CircuitBreaker:
 
 def succeed(b: CircuitBreaker, duration: float = 0.01) -> None:
     """One admitted call that succeeds (fails the test if the breaker rejects it)."""
-    assert b.try_acquire(), f"rejected in {b.state}"
-    b.on_success(duration)
+    now = b.clock()
+    assert b.try_acquire(now), f"rejected in {b.state}"
+    b.on_success(now, duration)
 
 
 def fail(b: CircuitBreaker, duration: float = 0.01, exc: BaseException | None = None) -> None:
     """One admitted call that fails (fails the test if the breaker rejects it)."""
-    assert b.try_acquire(), f"rejected in {b.state}"
-    b.on_error(duration, exc)
+    now = b.clock()
+    assert b.try_acquire(now), f"rejected in {b.state}"
+    b.on_error(now, duration, exc)
 
 
 def transitions(b: CircuitBreaker) -> list[tuple[float, str, str]]:
     """(time, from_state, state) of every transition so far."""
-    return [
-        (e["time"], e["from_state"], e["state"]) for e in b.events() if e["kind"] == "transition"
-    ]
+    return [(e.time, e.from_state, e.state) for e in b.events() if e.kind == "transition"]
 
 
 def open_breaker(b: CircuitBreaker, clock: FakeClock) -> float:

@@ -105,7 +105,7 @@ def test_threads_with_the_breaker_opening_and_closing_keep_exact_counts():
     assert m.successes == total["ok"]
     assert m.ignored == total["ignored"]
     assert m.admitted == m.recorded + m.ignored and m.in_flight == 0
-    kinds = {(e["from_state"], e["state"]) for e in b.events() if e["kind"] == "transition"}
+    kinds = {(e.from_state, e.state) for e in b.events() if e.kind == "transition"}
     assert ("CLOSED", "OPEN") in kinds and ("OPEN", "HALF_OPEN") in kinds
 
 
@@ -153,8 +153,8 @@ def test_a_hung_half_open_probe_lets_others_get_a_fast_rejection():
         permitted_calls_in_half_open=1,
         clock=itertools.count().__next__,
     )
-    b.try_acquire()
-    b.on_error(0.0)
+    b.try_acquire(b.clock())
+    b.on_error(b.clock(), 0.0)
     entered, release = threading.Event(), threading.Event()
 
     def probe():
@@ -193,13 +193,13 @@ def test_listeners_called_from_many_threads_get_every_event_once():
 
     def client(_):
         for i in range(500):
-            if b.try_acquire():
-                (b.on_error if i % 2 else b.on_success)(0.0)
+            if b.try_acquire(b.clock()):
+                (b.on_error if i % 2 else b.on_success)(b.clock(), 0.0)
 
     _run_threads(client, n=8)
     assert len(got) == len(b.events()) > 0  # each event delivered once
-    assert sorted((e["time"], e["kind"], e["state"]) for e in got) == sorted(
-        (e["time"], e["kind"], e["state"]) for e in b.events()
+    assert sorted((e.time, e.kind, e.state) for e in got) == sorted(
+        (e.time, e.kind, e.state) for e in b.events()
     )
 
 
@@ -282,8 +282,8 @@ def test_a_cancelled_asyncio_call_is_not_recorded_and_returns_its_permit():
         permitted_calls_in_half_open=1,
         clock=lambda: next(ticks),
     )
-    b.try_acquire()
-    b.on_error(0.0)
+    b.try_acquire(b.clock())
+    b.on_error(b.clock(), 0.0)
 
     async def main():
         gate = asyncio.Event()

@@ -70,16 +70,16 @@ def test_course_preset_matches_the_course_code_on_overlapping_calls(threshold, o
     for op in ops:
         if op[0] == "start":
             admitted = js.call_start(clock.now)
-            assert ours.try_acquire() == admitted
+            assert ours.try_acquire(clock.now) == admitted
             in_flight += admitted
         elif op[0] == "finish" and in_flight:
             in_flight -= 1
             if op[2]:
                 js.onSuccess()
-                ours.on_success(123.0)  # durations never matter to the course's breaker
+                ours.on_success(clock.now, 123.0)  # durations never matter to the course's breaker
             else:
                 js.onFailure(clock.now)
-                ours.on_error(0.0, RuntimeError("down"))
+                ours.on_error(clock.now, 0.0, RuntimeError("down"))
         elif op[0] == "advance":
             clock.advance(op[1])
         assert ours.state.value == js.state, op
@@ -120,7 +120,7 @@ def test_course_preset_matches_the_course_code_through_call_sync_and_async(thres
             else:
                 js.onFailure(clock.now)
                 expected = "error"
-        for run in (lambda: ours.call(work, ok), lambda: asyncio.run(run_async(ok))):
+        for run in (lambda ok=ok: ours.call(work, ok), lambda ok=ok: asyncio.run(run_async(ok))):
             try:
                 got = run()
             except CircuitOpenError:
@@ -136,20 +136,20 @@ def test_course_preset_numbers_5_failures_60_seconds():
     course = CircuitBreaker.consecutive(clock=clock)  # the course's defaults
     js = JsCircuitBreaker(now=0.0)
     for _ in range(4):
-        assert course.try_acquire()
-        course.on_error(0.0)
+        assert course.try_acquire(clock.now)
+        course.on_error(clock.now, 0.0)
         js.onFailure(clock.now)
     assert course.state.value == js.state == "CLOSED"
-    course.try_acquire()
-    course.on_error(0.0)
+    course.try_acquire(clock.now)
+    course.on_error(clock.now, 0.0)
     js.onFailure(clock.now)
     assert course.state.value == js.state == "OPEN"
     clock.set(59.999)
-    assert not course.try_acquire() and not js.call_start(clock.now)
+    assert not course.try_acquire(clock.now) and not js.call_start(clock.now)
     clock.set(60.0)  # the course admits a call exactly at nextAttempt
-    assert course.try_acquire() and js.call_start(clock.now)
-    assert course.try_acquire()  # and every call after it, in HALF_OPEN
-    course.on_success(0.0)
+    assert course.try_acquire(clock.now) and js.call_start(clock.now)
+    assert course.try_acquire(clock.now)  # and every call after it, in HALF_OPEN
+    course.on_success(clock.now, 0.0)
     assert course.state.value == "CLOSED"
 
 
@@ -157,8 +157,8 @@ def test_course_preset_never_counts_slow_calls_nor_uses_a_window():
     clock = FakeClock(0.0)
     course = CircuitBreaker.consecutive(failures=2, clock=clock)
     for _ in range(100):
-        assert course.try_acquire()
-        course.on_success(1e9)
+        assert course.try_acquire(clock.now)
+        course.on_success(clock.now, 1e9)
     m = course.metrics()
     assert course.state.value == "CLOSED"
     assert m.failure_rate is None and m.slow_call_rate is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import doctest
+import importlib
 import inspect
 import pickle
 
@@ -16,9 +17,16 @@ from distlab.breaker import BreakerState, CircuitOpenError
 
 
 def test_docstring_examples():
-    result = doctest.testmod(distlab.breaker, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 10
-    assert result.failed == 0
+    modules = [distlab.breaker] + [
+        importlib.import_module(f"distlab.breaker.{name}")
+        for name in ("config", "core", "drivers", "model", "policy", "windows")
+    ]
+    attempted = 0
+    for module in modules:
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted >= 10
 
 
 def test_call_passes_arguments_and_returns_the_result(clock):
@@ -232,12 +240,12 @@ def test_repr_and_read_only_configuration(clock):
 
 def test_reset_keeps_calls_in_flight_counted(clock):
     b = breaker(clock)
-    assert b.try_acquire() and b.try_acquire()
-    b.on_success(0.0)
+    assert b.try_acquire(clock.now) and b.try_acquire(clock.now)
+    b.on_success(clock.now, 0.0)
     b.reset()
     m = b.metrics()
     assert (m.admitted, m.recorded, m.in_flight) == (1, 0, 1)
-    b.on_success(0.0)
+    b.on_success(clock.now, 0.0)
     m = b.metrics()
     assert (m.admitted, m.recorded, m.in_flight) == (1, 1, 0)
 

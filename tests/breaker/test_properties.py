@@ -150,13 +150,13 @@ def operations(outcomes=OUTCOMES, manual=False):
 def finish(b: CircuitBreaker, outcome: str) -> None:
     duration = 2.0 if outcome.startswith("slow") else 0.1
     if outcome.endswith("success"):
-        b.on_success(duration)
+        b.on_success(b.clock(), duration)
     elif outcome.endswith("failure"):
-        b.on_error(duration, ConnectionError("down"))
+        b.on_error(b.clock(), duration, ConnectionError("down"))
     elif outcome == "ignored":
-        b.on_error(duration, KeyError("ignored"))
+        b.on_error(b.clock(), duration, KeyError("ignored"))
     else:
-        b.on_error(duration, ValueError("not recorded as a failure: a success"))
+        b.on_error(b.clock(), duration, ValueError("not recorded as a failure: a success"))
 
 
 def build(cfg: dict, clock: FakeClock) -> CircuitBreaker:
@@ -175,7 +175,7 @@ def test_the_breaker_agrees_with_a_naive_model_of_the_rules(cfg, ops):
     for op in ops:
         if op[0] == "acquire":
             admitted = model.acquire(clock.now)
-            assert b.try_acquire() == admitted, (op, model.state)
+            assert b.try_acquire(clock.now) == admitted, (op, model.state)
             in_flight += admitted
         elif op[0] == "finish" and in_flight:
             in_flight -= 1
@@ -213,7 +213,7 @@ def _run_with_invariants(cfg, ops, *, manual=False):
     for op in ops:
         if op[0] == "acquire":
             state_before = b.state.value
-            ok = b.try_acquire()
+            ok = b.try_acquire(clock.now)
             state_after = b.state.value
             if ok:
                 admitted += 1
@@ -240,18 +240,18 @@ def _run_with_invariants(cfg, ops, *, manual=False):
         # follow the transitions, checking each OPEN -> HALF_OPEN against its deadline
         events = b.events()
         for e in events[seen_events:]:
-            if e["kind"] == "rejected":
+            if e.kind == "rejected":
                 continue
-            if e["state"] == "OPEN":
+            if e.state == "OPEN":
                 openings += 1
-                opened_at = e["time"]
+                opened_at = e.time
                 deadline = opened_at + (wait(openings) if callable(wait) else wait)
-            elif e["state"] == "HALF_OPEN":
-                if e["from_state"] == "OPEN":
-                    assert e["time"] > deadline or (
-                        cfg["automatic_transition"] and e["time"] == deadline
+            elif e.state == "HALF_OPEN":
+                if e.from_state == "OPEN":
+                    assert e.time > deadline or (
+                        cfg["automatic_transition"] and e.time == deadline
                     ), "HALF_OPEN before the wait was over"
-            if e["state"] == "CLOSED" or e["state"] in ("FORCED_OPEN", "DISABLED", "METRICS_ONLY"):
+            if e.state == "CLOSED" or e.state in ("FORCED_OPEN", "DISABLED", "METRICS_ONLY"):
                 openings = 0
         seen_events = len(events)
         # counts add up
@@ -285,16 +285,14 @@ def test_half_open_never_admits_more_than_its_permits(cfg, ops):
     episodes = 0
     for op in ops:
         if op[0] == "acquire":
-            ok = b.try_acquire()
+            ok = b.try_acquire(clock.now)
             in_flight += ok
         elif op[0] == "finish" and in_flight:
             in_flight -= 1
             finish(b, op[2])
         elif op[0] == "advance":
             clock.advance(op[1])
-        halves = sum(
-            1 for e in b.events() if e["kind"] == "transition" and e["state"] == "HALF_OPEN"
-        )
+        halves = sum(1 for e in b.events() if e.kind == "transition" and e.state == "HALF_OPEN")
         if halves != episodes:
             episodes, admissions = halves, 0
         if op[0] == "acquire" and ok and b.state.value == "HALF_OPEN":
@@ -318,7 +316,7 @@ def test_the_course_preset_keeps_its_counts_too(ops):
     in_flight = 0
     for op in ops:
         if op[0] == "acquire":
-            in_flight += b.try_acquire()
+            in_flight += b.try_acquire(clock.now)
         elif op[0] == "finish" and in_flight:
             in_flight -= 1
             finish(b, op[2])

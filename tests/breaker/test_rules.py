@@ -9,7 +9,14 @@ import logging
 import pytest
 from breaker_fakes import FakeClock, breaker, fail, open_breaker, succeed, transitions
 
-from distlab.breaker import BreakerState, CircuitBreaker, CircuitOpenError, exponential_wait
+from distlab.breaker import (
+    BreakerEvent,
+    BreakerState,
+    CircuitBreaker,
+    CircuitOpenError,
+    exponential_wait,
+)
+from distlab.observe import events_rows
 
 CLOSED, OPEN, HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
 
@@ -115,7 +122,7 @@ def test_rule1_rejected_calls_are_not_recorded_but_counted_apart(clock):
     fail(b)
     before = b.metrics()
     for _ in range(5):
-        assert not b.try_acquire()
+        assert not b.try_acquire(clock.now)
     with pytest.raises(CircuitOpenError):
         b.call(lambda: "never called")
     m = b.metrics()
@@ -127,7 +134,7 @@ def _raise(exc):
     raise exc
 
 
-# -- rule 2: rates, the threshold, the minimum, the check after each call ------------------------------
+# -- rule 2: rates, the threshold, the minimum, the check after each call -------------------------
 
 
 def test_rule2_failure_rate_is_errors_over_recorded_calls(clock):
@@ -156,7 +163,7 @@ def test_rule2_exactly_at_the_failure_threshold_opens(clock, order):
         (fail if outcome == "F" else succeed)(b)
     assert b.state is OPEN
     assert transitions(b)[-1][1:] == ("CLOSED", "OPEN")
-    assert b.events()[-1]["failure_rate"] == 50.0
+    assert b.events()[-1].failure_rate == 50.0
 
 
 def test_rule2_just_below_the_failure_threshold_does_not_open(clock):
@@ -192,7 +199,7 @@ def test_rule2_slow_calls_open_at_the_default_100_percent(clock):
     b = breaker(clock, slow_call_duration=1.0, minimum_calls=3, window_size=3)
     for _ in range(3):
         succeed(b, 1.5)  # slow successes: the failure rate stays 0
-    assert b.state is OPEN and b.events()[-1]["slow_call_rate"] == 100.0
+    assert b.state is OPEN and b.events()[-1].slow_call_rate == 100.0
 
 
 def test_rule2_nothing_is_decided_below_minimum_calls(clock):
@@ -243,7 +250,7 @@ def test_rule2_the_check_runs_after_each_recorded_call_even_a_success(clock, dri
             pass
     assert b.state is OPEN
     assert transitions(b) == [(1001.0, "CLOSED", "OPEN")]
-    assert b.events()[-1]["failure_rate"] == 90.0
+    assert b.events()[-1].failure_rate == 90.0
 
 
 def test_rule2_the_check_runs_after_each_call_not_only_at_the_minimum(clock):
@@ -255,7 +262,7 @@ def test_rule2_the_check_runs_after_each_call_not_only_at_the_minimum(clock):
     assert b.state is OPEN
 
 
-# -- rule 3: windows ----------------------------------------------------------------------------
+# -- rule 3: windows ------------------------------------------------------------------------------
 
 
 def test_rule3_count_window_is_a_ring_the_newest_evicts_the_oldest(clock):
@@ -345,7 +352,7 @@ def test_rule4_open_rejects_until_the_wait_has_elapsed(clock):
     opened = open_breaker(b, clock)
     for t in (0.0, 1.0, 9.999):
         clock.set(opened + t)
-        assert not b.try_acquire()
+        assert not b.try_acquire(clock.now)
     assert b.metrics().rejected == 3
     assert b.state is OPEN
 
@@ -354,7 +361,7 @@ def test_rule4_a_call_exactly_at_the_deadline_is_still_rejected(clock):
     b = breaker(clock, wait_in_open=10)
     opened = open_breaker(b, clock)
     clock.set(opened + 10)
-    assert not b.try_acquire()
+    assert not b.try_acquire(clock.now)
     with pytest.raises(CircuitOpenError) as info:
         b.call(lambda: None)
     assert info.value.retry_at == opened + 10
@@ -367,7 +374,7 @@ def test_rule4_the_first_call_after_the_deadline_moves_to_half_open(clock):
     clock.set(opened + 25)
     assert b.state is OPEN  # without automatic transition, only a call moves it
     clock.set(opened + 30)
-    assert b.try_acquire()
+    assert b.try_acquire(clock.now)
     assert b.state is HALF_OPEN
     assert transitions(b)[-1] == (opened + 30, "OPEN", "HALF_OPEN")
 
@@ -382,7 +389,7 @@ def test_rule4_automatic_transition_at_the_deadline(clock):
     assert transitions(b)[-1] == (opened + 10, "OPEN", "HALF_OPEN")  # dated as a timer would
 
 
-# -- rule 5: HALF_OPEN ------------------------------------------------------------------------------
+# -- rule 5: HALF_OPEN ----------------------------------------------------------------------------
 
 
 def _half_open(b, clock, wait=10.0):
@@ -395,19 +402,19 @@ def _half_open(b, clock, wait=10.0):
 def test_rule5_half_open_admits_at_most_its_permits(clock):
     b = breaker(clock, permitted_calls_in_half_open=3)
     _half_open(b, clock)
-    assert [b.try_acquire() for _ in range(5)] == [True, True, True, False, False]
+    assert [b.try_acquire(clock.now) for _ in range(5)] == [True, True, True, False, False]
     assert b.state is HALF_OPEN
-    assert [e["state"] for e in b.events()[-2:]] == ["HALF_OPEN", "HALF_OPEN"]  # rejections
+    assert [e.state for e in b.events()[-2:]] == ["HALF_OPEN", "HALF_OPEN"]  # rejections
 
 
 def test_rule5_permits_are_not_returned_on_completion(clock):
     b = breaker(clock, permitted_calls_in_half_open=3)
     _half_open(b, clock)
-    assert b.try_acquire() and b.try_acquire()
-    b.on_success(0.01)
-    assert b.try_acquire()  # the third permit
-    b.on_success(0.01)
-    assert not b.try_acquire()  # two back, one out: no more permits
+    assert b.try_acquire(clock.now) and b.try_acquire(clock.now)
+    b.on_success(clock.now, 0.01)
+    assert b.try_acquire(clock.now)  # the third permit
+    b.on_success(clock.now, 0.01)
+    assert not b.try_acquire(clock.now)  # two back, one out: no more permits
     assert b.state is HALF_OPEN
 
 
@@ -418,7 +425,7 @@ def test_rule5_half_open_judges_its_probes_only_below_threshold_closes(clock):
         (fail if outcome == "F" else succeed)(b)
     assert b.state is CLOSED
     assert transitions(b)[-1] == (t, "HALF_OPEN", "CLOSED")
-    assert b.events()[-1]["failure_rate"] == 25.0
+    assert b.events()[-1].failure_rate == 25.0
 
 
 def test_rule5_half_open_at_threshold_reopens(clock):
@@ -428,7 +435,7 @@ def test_rule5_half_open_at_threshold_reopens(clock):
         (fail if outcome == "F" else succeed)(b)
     assert b.state is OPEN
     assert transitions(b)[-1][1:] == ("HALF_OPEN", "OPEN")
-    assert b.events()[-1]["failure_rate"] == 50.0
+    assert b.events()[-1].failure_rate == 50.0
 
 
 def test_rule5_half_open_slow_probes_reopen(clock):
@@ -444,45 +451,47 @@ def test_rule5_half_open_slow_probes_reopen(clock):
 def test_rule5_half_open_with_too_few_back_stays(clock):
     b = breaker(clock, permitted_calls_in_half_open=3)
     _half_open(b, clock)
-    assert b.try_acquire() and b.try_acquire() and b.try_acquire()
-    b.on_error(0.01)
-    b.on_error(0.01)  # 2 of 3 failed already, but only 2 are back
+    assert b.try_acquire(clock.now) and b.try_acquire(clock.now) and b.try_acquire(clock.now)
+    b.on_error(clock.now, 0.01)
+    b.on_error(clock.now, 0.01)  # 2 of 3 failed already, but only 2 are back
     assert b.state is HALF_OPEN
-    assert not b.try_acquire()
-    b.on_success(0.01)
+    assert not b.try_acquire(clock.now)
+    b.on_success(clock.now, 0.01)
     assert b.state is OPEN  # 2 of 3: 67 %
 
 
 def test_rule5_an_ignored_probe_gives_its_permit_back(clock):
     b = breaker(clock, permitted_calls_in_half_open=1, ignore=KeyError)
     _half_open(b, clock)
-    assert b.try_acquire()
-    assert not b.try_acquire()
-    b.on_error(0.01, KeyError())  # never recorded: the half-open would otherwise wait forever
-    assert b.try_acquire()
-    b.on_success(0.01)
+    assert b.try_acquire(clock.now)
+    assert not b.try_acquire(clock.now)
+    b.on_error(
+        clock.now, 0.01, KeyError()
+    )  # never recorded: the half-open would otherwise wait forever
+    assert b.try_acquire(clock.now)
+    b.on_success(clock.now, 0.01)
     assert b.state is CLOSED
 
 
 def test_rule5_max_wait_in_half_open_reopens_a_wedged_half_open(clock):
     b = breaker(clock, permitted_calls_in_half_open=1, max_wait_in_half_open=5)
     t = _half_open(b, clock)
-    assert b.try_acquire()  # a probe that never comes back
+    assert b.try_acquire(clock.now)  # a probe that never comes back
     clock.set(t + 5)
     assert b.state is HALF_OPEN  # not yet after
     clock.set(t + 5.5)
     assert b.state is OPEN
     assert transitions(b)[-1] == (t + 5, "HALF_OPEN", "OPEN")
-    b.on_success(0.01)  # the hung probe comes back at last: too late to decide anything
+    b.on_success(clock.now, 0.01)  # the hung probe comes back at last: too late to decide anything
     assert b.state is OPEN
 
 
 def test_rule5_a_late_probe_does_not_decide_after_the_max_wait(clock):
     b = breaker(clock, permitted_calls_in_half_open=1, max_wait_in_half_open=5, wait_in_open=10)
     t = _half_open(b, clock)
-    assert b.try_acquire()
+    assert b.try_acquire(clock.now)
     clock.set(t + 7)  # nobody looked at the breaker in between
-    b.on_success(7.0)
+    b.on_success(clock.now, 7.0)
     assert b.state is OPEN
     assert transitions(b)[-1] == (t + 5, "HALF_OPEN", "OPEN")
 
@@ -490,9 +499,9 @@ def test_rule5_a_late_probe_does_not_decide_after_the_max_wait(clock):
 def test_rule5_without_max_wait_a_hung_probe_keeps_half_open(clock):
     b = breaker(clock, permitted_calls_in_half_open=1)
     t = _half_open(b, clock)
-    assert b.try_acquire()
+    assert b.try_acquire(clock.now)
     clock.set(t + 1e6)
-    assert b.state is HALF_OPEN and not b.try_acquire()
+    assert b.state is HALF_OPEN and not b.try_acquire(clock.now)
 
 
 # -- rule 6: fresh window on CLOSED, growing waits ------------------------------------------------
@@ -576,21 +585,21 @@ def test_rule6_max_wait_reopening_grows_the_wait_as_well(clock):
         permitted_calls_in_half_open=1,
     )
     t = _half_open(b, clock)
-    assert b.try_acquire()  # hangs
+    assert b.try_acquire(clock.now)  # hangs
     clock.set(t + 2)  # reopened at t + 1, for 20 s (the second opening in a row)
     with pytest.raises(CircuitOpenError) as info:
         b.call(lambda: None)
     assert info.value.retry_at == t + 1 + 20
 
 
-# -- rule 7: the extra states ------------------------------------------------------------------------
+# -- rule 7: the extra states ---------------------------------------------------------------------
 
 
 def test_rule7_forced_open_rejects_everything_until_reset(clock):
     b = breaker(clock, name="db")
     b.force_open()
     clock.advance(1e6)
-    assert not b.try_acquire()
+    assert not b.try_acquire(clock.now)
     with pytest.raises(CircuitOpenError) as info:
         b.call(lambda: None)
     assert (info.value.state, info.value.retry_at, info.value.name) == (
@@ -600,7 +609,7 @@ def test_rule7_forced_open_rejects_everything_until_reset(clock):
     )
     assert b.state is BreakerState.FORCED_OPEN
     b.reset()
-    assert b.state is CLOSED and b.try_acquire()
+    assert b.state is CLOSED and b.try_acquire(clock.now)
 
 
 def test_rule7_disabled_admits_everything_and_records_nothing(clock):
@@ -612,7 +621,7 @@ def test_rule7_disabled_admits_everything_and_records_nothing(clock):
     m = b.metrics()
     assert m.state is BreakerState.DISABLED
     assert (m.window_calls, m.window_failures) == (1, 1)  # the window is as it was
-    assert [e["state"] for e in b.events()] == ["DISABLED"]  # no transition, no rejection
+    assert [e.state for e in b.events()] == ["DISABLED"]  # no transition, no rejection
 
 
 def test_rule7_metrics_only_records_but_never_trips(clock):
@@ -633,10 +642,10 @@ def test_rule7_the_course_breaker_has_the_extra_states_too(clock):
         fail(b)
     assert b.state is BreakerState.METRICS_ONLY
     b.force_open()
-    assert not b.try_acquire()
+    assert not b.try_acquire(clock.now)
 
 
-# -- rule 8: events ----------------------------------------------------------------------------------
+# -- rule 8: events -------------------------------------------------------------------------------
 
 
 def test_rule8_every_transition_and_rejection_is_an_event_with_its_time(clock):
@@ -645,14 +654,14 @@ def test_rule8_every_transition_and_rejection_is_an_event_with_its_time(clock):
     for _ in range(4):
         fail(b)  # opens at 0
     clock.set(3.0)
-    assert not b.try_acquire()
+    assert not b.try_acquire(clock.now)
     clock.set(11.0)
-    assert b.try_acquire()
-    assert not b.try_acquire()
-    b.on_success(0.1)
+    assert b.try_acquire(clock.now)
+    assert not b.try_acquire(clock.now)
+    b.on_success(clock.now, 0.1)
     b.force_open()
     b.reset()
-    got = [(e["time"], e["kind"], e["from_state"], e["state"]) for e in b.events()]
+    got = [(e.time, e.kind, e.from_state, e.state) for e in b.events()]
     assert got == [
         (0.0, "transition", "CLOSED", "OPEN"),
         (3.0, "rejected", None, "OPEN"),
@@ -662,17 +671,18 @@ def test_rule8_every_transition_and_rejection_is_an_event_with_its_time(clock):
         (11.0, "transition", "CLOSED", "FORCED_OPEN"),
         (11.0, "transition", "FORCED_OPEN", "CLOSED"),
     ]
-    assert {e["breaker"] for e in b.events()} == {"svc"}
-    assert set(b.events()[0]) == {
+    assert {e.source for e in b.events()} == {"svc"}
+    assert isinstance(b.events()[0], BreakerEvent)
+    assert set(events_rows(b.events())[0]) == {
         "time",
         "kind",
-        "breaker",
+        "source",
         "state",
         "from_state",
         "failure_rate",
         "slow_call_rate",
     }
-    assert b.events()[0]["failure_rate"] == 100.0
+    assert b.events()[0].failure_rate == 100.0
 
 
 def test_rule8_events_make_a_dataframe(clock):
@@ -680,8 +690,8 @@ def test_rule8_events_make_a_dataframe(clock):
 
     b = breaker(clock)
     open_breaker(b, clock)
-    b.try_acquire()
-    frame = pd.DataFrame(b.events())
+    b.try_acquire(clock.now)
+    frame = pd.DataFrame(events_rows(b.events()))
     assert list(frame["kind"]) == ["transition", "rejected"]
 
 
@@ -690,15 +700,15 @@ def test_rule8_listeners_get_every_event_in_order(clock):
     got = []
     b.subscribe(got.append)
     _half_open(b, clock)
-    assert b.try_acquire() and not b.try_acquire()
+    assert b.try_acquire(clock.now) and not b.try_acquire(clock.now)
     assert got == b.events()
-    assert [e["state"] for e in got] == ["OPEN", "HALF_OPEN", "HALF_OPEN"]
+    assert [e.state for e in got] == ["OPEN", "HALF_OPEN", "HALF_OPEN"]
 
 
 def test_rule8_listeners_run_outside_the_lock_and_may_use_the_breaker(clock):
     b = breaker(clock)
     seen = []
-    b.subscribe(lambda e: seen.append((e["state"], b.state, b.metrics().rejected)))
+    b.subscribe(lambda e: seen.append((e.state, b.state, b.metrics().rejected)))
     open_breaker(b, clock)
     assert seen == [("OPEN", OPEN, 0)]  # no deadlock
 
@@ -730,20 +740,20 @@ def test_rule8_unsubscribe(clock):
 def test_rule8_events_keep_the_last_max_events(clock):
     b = breaker(clock, max_events=3)
     open_breaker(b, clock)
-    for i in range(10):
+    for _ in range(10):
         clock.advance(0.1)
-        b.try_acquire()
+        b.try_acquire(clock.now)
     events = b.events()
-    assert len(events) == 3 and all(e["kind"] == "rejected" for e in events)
-    assert events[-1]["time"] == pytest.approx(clock.now)
+    assert len(events) == 3 and all(e.kind == "rejected" for e in events)
+    assert events[-1].time == pytest.approx(clock.now)
 
 
 def test_rule8_event_times_never_go_back(clock):
     b = breaker(clock, automatic_transition=True, max_wait_in_half_open=2, wait_in_open=3)
     open_breaker(b, clock)
     clock.advance(100)  # many timed transitions happened while nobody looked
-    b.try_acquire()
-    times = [e["time"] for e in b.events()]
+    b.try_acquire(clock.now)
+    times = [e.time for e in b.events()]
     assert times == sorted(times) and len(times) > 10
 
 

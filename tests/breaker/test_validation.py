@@ -48,7 +48,8 @@ BAD = [
     ({"clock": 5.0}, TypeError, ["clock=5.0", "callable"]),
     ({"name": 7}, TypeError, ["name=7", "string"]),
     ({"fallback": "default"}, TypeError, ["fallback='default'", "callable"]),
-    ({"max_events": -1}, ValueError, ["max_events=-1", "at least 0"]),
+    ({"max_events": -1}, ValueError, ["max_events=-1", "between 0 and"]),
+    ({"max_events": 10**30}, ValueError, ["max_events=1000000000000000000000000000000"]),
 ]
 
 
@@ -70,12 +71,12 @@ def test_a_wait_function_going_negative_later_is_caught_without_corrupting_the_s
         wait_in_open=lambda n: 1.0 if n == 1 else -1.0,
         clock=lambda: now[0],
     )
-    b.try_acquire()
-    b.on_error(0.0)
+    b.try_acquire(now[0])
+    b.on_error(now[0], 0.0)
     now[0] = 2.0
-    assert b.try_acquire()
+    assert b.try_acquire(now[0])
     with pytest.raises(ValueError, match=r"wait_in_open\(2\) returned -1.0"):
-        b.on_error(0.0)  # the probe fails: the second opening asks for a negative wait
+        b.on_error(now[0], 0.0)  # the probe fails: the second opening asks for a negative wait
     assert b.state.value == "HALF_OPEN"
     assert b.metrics().in_flight == 0
 
@@ -99,7 +100,7 @@ def test_accepted_edge_values():
     [
         ({"initial": 0}, ["initial=0", "greater than 0"]),
         ({"multiplier": 0.5}, ["multiplier=0.5", "at least 1"]),
-        ({"initial": 10, "maximum": 5}, ["maximum=5", "at least 10"]),
+        ({"initial": 10, "maximum": 5}, ["maximum=5", "at least initial=10"]),
     ],
 )
 def test_exponential_wait_checks_its_arguments(kwargs, words):
@@ -117,3 +118,48 @@ def test_exponential_wait_never_overflows():
 def test_listener_must_be_callable():
     with pytest.raises(TypeError, match="listener=3 must be callable"):
         CircuitBreaker().subscribe(3)
+
+
+def test_a_huge_time_window_costs_only_what_it_holds():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        b = CircuitBreaker(window_type="time", window_size=10**9, minimum_calls=3)
+        for now in (0.0, 1.0, 5e8):
+            assert b.try_acquire(now)
+            b.on_error(now, 0.1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # it used to allocate 3 lists of 10**9 slots (MemoryError)
+    assert b.state_at(5e8).value == "OPEN"
+
+
+def test_the_decision_step_never_reads_the_clock():
+    def clock():
+        raise AssertionError("the core read its clock")
+
+    b = CircuitBreaker(minimum_calls=2, window_size=2, wait_in_open=10, clock=clock)
+    for now in (0.0, 1.0):
+        assert b.try_acquire(now)
+        b.on_error(now, 0.1, ConnectionError())
+    assert b.state_at(5.0).value == "OPEN" and not b.try_acquire(5.0)
+    assert b.try_acquire(11.5) and b.state_at(11.5).value == "HALF_OPEN"
+    b.on_success(12.0, 0.5)
+    assert b.metrics(12.0).state.value == "HALF_OPEN"
+    b.force_open(13.0)
+    b.reset(14.0)
+    assert b.state_at(14.0).value == "CLOSED"
+
+
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), -float("inf")])
+def test_now_must_be_a_finite_time(now):
+    b = CircuitBreaker(window_type="time")
+    for call in (b.try_acquire, b.state_at, b.metrics):
+        with pytest.raises(ValueError, match="now=.* must be a finite number of seconds"):
+            call(now)
+    with pytest.raises(ValueError, match="now="):
+        b.on_success(now, 0.1)
+    with pytest.raises(TypeError, match="now='soon' must be a number of seconds"):
+        b.on_error("soon", 0.1)

@@ -1,5 +1,6 @@
 """The circuit-breaker experiments of notebook 03: each lesson, over a few seeds."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -7,7 +8,8 @@ import pandas as pd
 import pytest
 
 from distlab.breaker import CircuitBreaker
-from distlab.experiments import breakers
+from distlab.experiments import Result, breakers, sweep
+from distlab.experiments.result import plain_params
 from distlab.sim import HealthSchedule, Up
 
 SEEDS = (0, 1, 2)
@@ -31,9 +33,9 @@ def runs():
 def test_presets():
     course = breakers.make_breaker("course")
     for _ in range(5):
-        assert course.try_acquire()
-        course.on_error(0.0)
-    assert course.state.value == "OPEN"
+        assert course.try_acquire(0.0)
+        course.on_error(0.0, 0.0)
+    assert course.state_at(1.0).value == "OPEN"
     rec = breakers.make_breaker("recommended")
     assert (
         rec.failure_rate_threshold,
@@ -64,7 +66,7 @@ def test_make_breaker_bad_input():
 
 def test_transitions_frames_and_columns(runs):
     r = runs["recommended"][0]
-    assert list(r.calls.columns) == [
+    assert list(r.frame.columns) == [
         "client",
         "start",
         "end",
@@ -83,9 +85,8 @@ def test_transitions_frames_and_columns(runs):
     assert list(r.states.columns) == ["start", "end", "state", "label"]
     assert list(r.rates.columns) == ["time", "failure_rate", "slow_call_rate", "state"]
     assert list(r.health.columns) == ["start", "end", "state", "label"]
-    assert r.frame is r.calls
-    assert set(r.calls["outcome"]) == {"success", "error", "timeout", "rejected"}
-    assert set(r.calls["client"]) == {"client 1", "client 2", "client 3"}
+    assert set(r.frame["outcome"]) == {"ok", "error", "timeout", "rejected"}
+    assert set(r.frame["client"]) == {"client 1", "client 2", "client 3"}
     assert r.health["state"].tolist() == ["up", "down", "slow", "recovering", "up"]
     # the state bands tile the run, in order, and agree with the transitions
     s = r.states
@@ -93,7 +94,7 @@ def test_transitions_frames_and_columns(runs):
     assert np.allclose(s["start"].iloc[1:].to_numpy(), s["end"].iloc[:-1].to_numpy())
     assert s["end"].iloc[-1] >= 240.0
     # rejections are instant; a rejected call was rejected in OPEN or a full HALF_OPEN
-    rejected = r.calls[r.calls["outcome"] == "rejected"]
+    rejected = r.frame[r.frame["outcome"] == "rejected"]
     assert (rejected["latency_s"] == 0).all()
     assert set(rejected["state"]) <= {"OPEN", "HALF_OPEN"}
     assert r.thresholds == {
@@ -110,7 +111,7 @@ def test_transitions_frames_and_columns(runs):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_transitions_course_never_notices_the_slow_phase(runs, seed):
     r = runs["course"][seed]
-    calls = r.calls
+    calls = r.frame
     slow_phase = calls[(calls["start"] >= 30) & (calls["start"] < 100)]
     closed_slow = slow_phase[(slow_phase["state"] == "CLOSED") & slow_phase["slow"]]
     assert len(closed_slow) >= 30  # it closed on a slow success and let them all through
@@ -142,23 +143,24 @@ def test_transitions_recommended_opens_on_slow_calls_and_limits_probes(runs, see
     ]
     assert len(slow_opens) >= 1
     # few calls reach the slow dependency, against the course's many
-    course = runs["course"][seed].calls
+    course = runs["course"][seed].frame
 
     def slow_admitted(c):
         return ((c["start"] >= 30) & (c["start"] < 100) & (c["outcome"] != "rejected")).sum()
 
-    assert slow_admitted(r.calls) < slow_admitted(course) / 2
+    assert slow_admitted(r.frame) < slow_admitted(course) / 2
     # never more than 3 probes per HALF_OPEN
     half = r.states[r.states["state"] == "HALF_OPEN"]
-    admitted = r.calls[(r.calls["outcome"] != "rejected") & (r.calls["state"] == "HALF_OPEN")]
+    admitted = r.frame[(r.frame["outcome"] != "rejected") & (r.frame["state"] == "HALF_OPEN")]
     for a, b in zip(half["start"], half["end"]):
         assert ((admitted["start"] >= a) & (admitted["start"] <= b)).sum() <= 3
 
 
 def test_transitions_summary(runs):
-    s = runs["recommended"][0].summary()
-    assert s.name == "recommended"
-    assert s["calls"] == s["success"] + s["error"] + s["timeout"] + s["rejected"]
+    summary = runs["recommended"][0].summary
+    assert summary.index.tolist() == ["recommended"] and summary.index.name == "breaker"
+    s = summary.loc["recommended"]
+    assert s["calls"] == s["ok"] + s["error"] + s["timeout"] + s["rejected"]
     assert s["openings"] == s["CLOSED->OPEN"] + s.get("HALF_OPEN->OPEN", 0)
     assert s["time_open_s"] + s["time_half_open_s"] + s["time_closed_s"] == pytest.approx(
         runs["recommended"][0].states["end"].iloc[-1]
@@ -170,20 +172,20 @@ def test_transitions_determinism_and_seeds():
     a = breakers.transitions(seed=5, duration_s=60)
     b = breakers.transitions(seed=5, duration_s=60)
     c = breakers.transitions(seed=6, duration_s=60)
-    pd.testing.assert_frame_equal(a.calls, b.calls)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
     pd.testing.assert_frame_equal(a.transitions, b.transitions)
     pd.testing.assert_frame_equal(a.rates, b.rates)
-    assert not a.calls.equals(c.calls)
+    assert not a.frame.equals(c.frame)
 
 
 def test_transitions_other_schedules_and_custom_breakers():
     up = breakers.transitions(schedule="up", duration_s=30)
-    assert set(up.calls["outcome"]) == {"success"} and up.transitions.empty
+    assert set(up.frame["outcome"]) == {"ok"} and up.transitions.empty
     assert up.states["state"].tolist() == ["CLOSED"]
     own = breakers.transitions(
         schedule=[(0, Up())], duration_s=10, breaker={"preset": "course", "wait_in_open": 5}
     )
-    assert own.breaker == "custom" and own.thresholds["counts_slow"] is False
+    assert own.params["breaker"] == "custom" and own.thresholds["counts_slow"] is False
     down = breakers.transitions(schedule="down", duration_s=60, breaker="course")
     assert "OPEN" in set(down.transitions["state"])
     assert isinstance(breakers.outage_schedule("slow"), HealthSchedule)
@@ -212,7 +214,7 @@ def test_transitions_bad_input():
 @pytest.mark.parametrize("seed", SEEDS)
 def test_with_a_breaker_callers_fail_fast_and_the_dependency_recovers_sooner(runs, seed):
     r = runs["with_and_without"][seed]
-    s = r.summary()
+    s = r.summary
     without, with_ = s.loc["without breaker"], s.loc["with breaker"]
     assert without["rejected"] == 0 and with_["rejected"] > 50
     assert with_["mean_failed_latency_s"] < 0.5 * without["mean_failed_latency_s"]
@@ -222,17 +224,17 @@ def test_with_a_breaker_callers_fail_fast_and_the_dependency_recovers_sooner(run
     assert with_["peak_queue"] < without["peak_queue"]
     assert with_["recovery_s"] <= 2.0
     assert without["recovery_s"] > with_["recovery_s"] + 10
-    assert with_["success_share"] > without["success_share"]
+    assert with_["ok_share"] > without["ok_share"]
 
 
 def test_with_and_without_frames(runs):
     r = runs["with_and_without"][0]
-    assert list(r.calls.columns) == ["variant", "start", "end", "latency_s", "outcome", "state"]
+    assert list(r.frame.columns) == ["variant", "start", "end", "latency_s", "outcome", "state"]
     assert list(r.load.columns) == [
         "variant",
         "time",
         "sent_per_s",
-        "success_per_s",
+        "ok_per_s",
         "error_per_s",
         "timeout_per_s",
         "rejected_per_s",
@@ -248,7 +250,7 @@ def test_with_and_without_frames(runs):
     ]
     assert list(r.states.columns) == ["variant", "start", "end", "state", "label"]
     assert set(r.states["variant"]) == {"with breaker"}
-    assert set(r.calls.loc[r.calls["variant"] == "without breaker", "state"]) == {""}
+    assert set(r.frame.loc[r.frame["variant"] == "without breaker", "state"]) == {""}
     assert r.health["state"].tolist() == ["up", "slow", "up"]
     # the load during the stall: without a breaker, every call reaches the dependency
     stall = r.load[(r.load["time"] >= 8) & (r.load["time"] < 15)]
@@ -260,14 +262,14 @@ def test_with_and_without_determinism_and_bad_input():
     a = breakers.with_and_without("with breaker", seed=3, duration_s=20)
     b = breakers.with_and_without("with breaker", seed=3, duration_s=20)
     c = breakers.with_and_without("with breaker", seed=4, duration_s=20)
-    pd.testing.assert_frame_equal(a.calls, b.calls)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
     pd.testing.assert_frame_equal(a.load, b.load)
-    assert not a.calls.equals(c.calls)
+    assert not a.frame.equals(c.frame)
     with pytest.raises(ValueError, match="variants item='with' is not one of"):
         breakers.with_and_without("with")
     with pytest.raises(ValueError, match="variants=\\(\\) is empty"):
         breakers.with_and_without(())
-    with pytest.raises(ValueError, match="slow_factor=0.5 must be at least 1"):
+    with pytest.raises(ValueError, match=r"slow_factor=0.5 must be in \[1, 1000\]"):
         breakers.with_and_without(slow_factor=0.5)
     with pytest.raises(ValueError, match="stall_at_s=50 must be in"):
         breakers.with_and_without(stall_at_s=50)
@@ -279,7 +281,7 @@ def test_with_and_without_determinism_and_bad_input():
 @pytest.mark.parametrize("seed", SEEDS)
 def test_unlimited_probing_knocks_it_over_limited_probing_lets_it_recover(runs, seed):
     r = runs["probing"][seed]
-    s = r.summary()
+    s = r.summary
     course, rec = s.loc["course"], s.loc["recommended"]
     assert course["knockovers"] >= 2 and math.isnan(course["recovered_at_s"])
     assert course["openings"] > rec["openings"]  # it keeps reopening
@@ -287,7 +289,7 @@ def test_unlimited_probing_knocks_it_over_limited_probing_lets_it_recover(runs, 
     assert rec["knockovers"] == 0 and rec["recovered_at_s"] == pytest.approx(30 + 90)
     assert rec["closed_at_s"] >= rec["recovered_at_s"]
     assert rec["max_half_open_admitted"] <= 3 < course["max_half_open_admitted"]
-    assert rec["success_share"] > 3 * course["success_share"]
+    assert rec["ok_share"] > 3 * course["ok_share"]
     knocked = r.health[r.health["label"] == "down (knocked over)"]
     assert set(knocked["variant"]) == {"course"}
     assert list(r.health.columns) == ["variant", "start", "end", "state", "label"]
@@ -297,7 +299,7 @@ def test_half_open_probing_it_is_the_limit_on_probes():
     r = breakers.half_open_probing(
         {"3 probes": "recommended", "20 probes": {"permitted_calls_in_half_open": 20}}, seed=0
     )
-    s = r.summary()
+    s = r.summary
     assert s.loc["3 probes", "knockovers"] == 0 < s.loc["20 probes", "knockovers"]
     assert math.isnan(s.loc["20 probes", "recovered_at_s"])
 
@@ -306,9 +308,9 @@ def test_half_open_probing_determinism_and_bad_input():
     a = breakers.half_open_probing("course", seed=2, duration_s=100)
     b = breakers.half_open_probing("course", seed=2, duration_s=100)
     c = breakers.half_open_probing("course", seed=3, duration_s=100)
-    pd.testing.assert_frame_equal(a.calls, b.calls)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
     pd.testing.assert_frame_equal(a.health, b.health)
-    assert not a.calls.equals(c.calls)
+    assert not a.frame.equals(c.frame)
     with pytest.raises(ValueError, match="breakers=\\(\\) is empty"):
         breakers.half_open_probing(())
     with pytest.raises(ValueError, match="names a variant twice"):
@@ -325,7 +327,7 @@ def test_half_open_probing_determinism_and_bad_input():
 @pytest.mark.parametrize("seed", SEEDS)
 def test_retry_inside_opens_sooner_and_spares_the_dependency(runs, seed):
     r = runs["retry"][seed]
-    s = r.summary()
+    s = r.summary
     none, inside, outside = (s.loc[v] for v in breakers.RETRY_VARIANTS)
     assert inside["time_to_open_s"] < outside["time_to_open_s"]
     assert inside["time_to_open_s"] <= none["time_to_open_s"]
@@ -333,18 +335,18 @@ def test_retry_inside_opens_sooner_and_spares_the_dependency(runs, seed):
     assert inside["sent_during_failure"] < 0.5 * outside["sent_during_failure"]
     assert inside["time_waiting_on_failures_s"] < outside["time_waiting_on_failures_s"]
     # retries are for transient errors: both retrying variants beat no retry outside the outage
-    calm = r.calls[(r.calls["start"] < 5) & (r.calls["end"] < 5)]
-    share = calm.groupby("variant")["outcome"].apply(lambda o: (o == "success").mean())
+    calm = r.frame[(r.frame["start"] < 5) & (r.frame["end"] < 5)]
+    share = calm.groupby("variant")["outcome"].apply(lambda o: (o == "ok").mean())
     assert share["retry inside"] > share["no retry"]
     assert share["retry outside"] > share["no retry"]
     # outside: a rejected call sent nothing (the breaker refused the whole retried call)
-    calls = r.calls[r.calls["variant"] == "retry outside"]
+    calls = r.frame[r.frame["variant"] == "retry outside"]
     assert (calls.loc[calls["outcome"] == "rejected", "attempts"] == 1).all()
 
 
 def test_breaker_and_retry_frames(runs):
     r = runs["retry"][0]
-    assert list(r.calls.columns) == [
+    assert list(r.frame.columns) == [
         "variant",
         "call",
         "start",
@@ -368,14 +370,101 @@ def test_breaker_and_retry_determinism_and_bad_input():
     a = breakers.breaker_and_retry("retry inside", seed=1, duration_s=15)
     b = breakers.breaker_and_retry("retry inside", seed=1, duration_s=15)
     c = breakers.breaker_and_retry("retry inside", seed=2, duration_s=15)
-    pd.testing.assert_frame_equal(a.calls, b.calls)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
     pd.testing.assert_frame_equal(a.attempts, b.attempts)
-    assert not a.calls.equals(c.calls)
+    assert not a.frame.equals(c.frame)
     with pytest.raises(ValueError, match="variants item='inside' is not one of"):
         breakers.breaker_and_retry("inside")
-    with pytest.raises(ValueError, match="attempts=0 must be between 1 and 20"):
-        breakers.breaker_and_retry(attempts=0)
+    with pytest.raises(ValueError, match="max_attempts=0 must be between 1 and 20"):
+        breakers.breaker_and_retry(max_attempts=0)
     with pytest.raises(ValueError, match="flaky=1.5 must be between 0 and 1"):
         breakers.breaker_and_retry(flaky=1.5)
-    with pytest.raises(ValueError, match="cap_s=0.1 must be at least 0.2"):
+    with pytest.raises(ValueError, match="cap_s=0.1 must be at least base_s=0.2"):
         breakers.breaker_and_retry(cap_s=0.1)
+
+
+# -- the result shape and bounded work --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "run, index",
+    [
+        (lambda: breakers.transitions(duration_s=30), ["recommended"]),
+        (lambda: breakers.with_and_without(duration_s=20), list(breakers.WITH_WITHOUT_VARIANTS)),
+        (lambda: breakers.half_open_probing(duration_s=60), list(breakers.PROBING_VARIANTS)),
+        (lambda: breakers.breaker_and_retry(duration_s=15), list(breakers.RETRY_VARIANTS)),
+    ],
+)
+def test_every_experiment_returns_a_result_with_plain_params_and_a_numeric_summary(run, index):
+    r = run()
+    assert isinstance(r, Result)
+    assert r.summary.index.tolist() == index
+    assert all(pd.api.types.is_numeric_dtype(t) for t in r.summary.dtypes)
+    assert r.params == plain_params(**r.params) and r.params["seed"] == 0
+    assert "success" not in set(r.frame["outcome"]) and set(r.frame["outcome"]) <= {
+        "ok",
+        "error",
+        "timeout",
+        "rejected",
+    }
+    assert set(r.states["state"]) <= {"CLOSED", "OPEN", "HALF_OPEN"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.frame = None
+
+
+def test_sweep_stacks_the_summaries():
+    table = sweep(breakers.breaker_and_retry, {"max_attempts": [1, 2]}, seeds=[0], table="summary")
+    assert len(table) == 2 * len(breakers.RETRY_VARIANTS)
+
+
+def test_a_near_zero_capacity_is_refused_at_once():
+    with pytest.raises(ValueError, match="capacity_per_s=1e-300 must be in"):
+        breakers.with_and_without(capacity_per_s=1e-300)
+
+
+def test_a_dependency_that_never_drains_stops_being_watched():
+    r = breakers.with_and_without(  # it would drain after about 1e5 s: 1e7 samples
+        capacity_per_s=0.001, duration_s=10, stall_at_s=2, stall_s=2, bin_s=0.01
+    )
+    assert r.summary["recovered_at_s"].isna().all()
+
+
+def test_a_failure_too_short_to_end_names_failure_s():
+    with pytest.raises(ValueError, match="failure_s=1e-300 is too short"):
+        breakers.breaker_and_retry(failure_s=1e-300)
+    with pytest.raises(ValueError, match="stall_s=1e-300 is too short"):
+        breakers.with_and_without(stall_s=1e-300)
+    with pytest.raises(ValueError, match="down_s=1e-300 is too short"):
+        breakers.half_open_probing(down_s=1e-300)
+
+
+def test_cap_s_below_base_s_names_both():
+    with pytest.raises(ValueError, match="cap_s=2 must be at least base_s=3"):
+        breakers.breaker_and_retry(base_s=3)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda: breakers.with_and_without(bin_s=1e-9),
+        lambda: breakers.half_open_probing(bin_s=1e-300),
+        lambda: breakers.breaker_and_retry(bin_s=1e-9),
+    ],
+)
+def test_too_many_bins_are_refused_before_any_work(run):
+    with pytest.raises(ValueError, match="bin_s="):
+        run()
+
+
+def test_timeouts_and_service_times_are_bounded():
+    with pytest.raises(ValueError, match="timeout_s=1e\\+300 must be in"):
+        breakers.transitions(timeout_s=1e300)
+    with pytest.raises(ValueError, match="service_time_s=1e\\+300 must be in"):
+        breakers.half_open_probing(service_time_s=1e300)
+
+
+def test_variant_and_schedule_errors_name_the_parameter_passed():
+    with pytest.raises(ValueError, match="breakers item 'x': breaker='x' is not one of"):
+        breakers.half_open_probing("x")
+    with pytest.raises(TypeError, match=r"schedule=\[1\]: changes\[0\]=1 must be"):
+        breakers.transitions(schedule=[1])

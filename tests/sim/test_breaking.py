@@ -1,12 +1,11 @@
 """The simulated breaker driver: breaker_call runs a CircuitBreaker in simulated time."""
 
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import distlab
-from distlab.breaker import CircuitBreaker, CircuitOpenError
+from distlab.breaker import CircuitBreaker
 from distlab.retry import ConstantBackoff, RetryPolicy
 from distlab.sim import (
     BreakerCallResult,
@@ -15,6 +14,7 @@ from distlab.sim import (
     CallResult,
     CallTimeout,
     Down,
+    FragileRecovery,
     HealthSchedule,
     Network,
     Recovering,
@@ -23,12 +23,14 @@ from distlab.sim import (
     Up,
     World,
     breaker_call,
+    breaker_call_process,
     call,
     sim_clock,
 )
 
 
-def _setup(health=Up(), seed=0, service_time=0.05, **service):
+def _setup(health=None, seed=0, service_time=0.05, **service):
+    health = Up() if health is None else health
     world = World(seed=seed)
     net = Network(world, latency=0.01)
     net.add_node("client")
@@ -42,7 +44,13 @@ def _calls_at(world, net, breaker, times, timeout_s=1.0, **kwargs):
 
     def proc(t):
         yield world.env.timeout(t)
-        out.append((yield breaker_call(net, "client", "api", None, timeout_s, breaker, **kwargs)))
+        out.append(
+            (
+                yield breaker_call(
+                    net, "client", "api", None, timeout_s=timeout_s, breaker=breaker, **kwargs
+                )
+            )
+        )
 
     for t in times:
         world.env.process(proc(t))
@@ -70,8 +78,8 @@ def test_success_is_reported_with_its_latency():
         minimum_calls=1,
         slow_call_rate_threshold=100,
     )
-    breaker.on_success = lambda d, f=breaker.on_success: (seen.append(("ok", d)), f(d))[1]
-    proc = breaker_call(net, "client", "api", 1, 1.0, breaker)
+    breaker.on_success = lambda now, d, f=breaker.on_success: (seen.append(("ok", d)), f(now, d))[1]
+    proc = breaker_call(net, "client", "api", 1, timeout_s=1.0, breaker=breaker)
     world.run()
     r = proc.value
     assert isinstance(r, BreakerCallResult) and isinstance(r, CallResult)
@@ -91,8 +99,8 @@ def test_failures_are_reported_as_call_failed_exceptions(health, timeout_s, exc_
     seen = []
     breaker = CircuitBreaker(clock=sim_clock(world))
     original = breaker.on_error
-    breaker.on_error = lambda d, exc=None: (seen.append((d, exc)), original(d, exc))[1]
-    proc = breaker_call(net, "client", "api", None, timeout_s, breaker)
+    breaker.on_error = lambda now, d, exc=None: (seen.append((d, exc)), original(now, d, exc))[1]
+    proc = breaker_call(net, "client", "api", None, timeout_s=timeout_s, breaker=breaker)
     world.run()
     assert proc.value.outcome == outcome
     ((duration, exc),) = seen
@@ -153,35 +161,46 @@ def test_transitions_are_logged_with_rates():
     assert set(tr["breaker"]) == {"w"}
     assert tr["at"].tolist() == pytest.approx(tr["time"].tolist())
     # one listener per breaker: a second run of calls does not log each transition twice
-    assert len(tr) == len([e for e in breaker.events() if e["kind"] == "transition"])
+    assert len(tr) == len([e for e in breaker.events() if e.kind == "transition"])
 
 
-def test_breaker_must_read_the_simulated_clock():
-    world, net = _setup()
+def test_the_driver_tells_the_breaker_the_simulated_time_whatever_its_clock():
+    world, net = _setup(Down())
     world.run(until=5)
-    with pytest.raises(ValueError, match=r"clock=sim_clock\(world\)"):
-        breaker_call(net, "client", "api", breaker=CircuitBreaker())
+    breaker = CircuitBreaker.consecutive(1, wait_in_open=2.0)  # on the wall clock
+    first = breaker_call(net, "client", "api", timeout_s=1.0, breaker=breaker)
+    world.run()
+    assert first.value.outcome == "error"
+    (opened,) = [e for e in breaker.events() if e.kind == "transition"]
+    assert opened.time == pytest.approx(first.value.ended)  # simulated seconds
+    assert breaker.state_at(world.now).value == "OPEN"
     with pytest.raises(TypeError, match="must be a distlab.breaker.CircuitBreaker"):
-        breaker_call(net, "client", "api")
+        breaker_call(net, "client", "api", timeout_s=1.0, breaker=None)
 
 
 def test_bad_arguments_name_the_parameter():
     world, net = _setup()
     breaker = CircuitBreaker(clock=sim_clock(world))
     with pytest.raises(ValueError, match="timeout_s=0 must be greater than 0"):
-        breaker_call(net, "client", "api", None, 0, breaker)
+        breaker_call(net, "client", "api", None, timeout_s=0, breaker=breaker)
     with pytest.raises(ValueError, match="'nowhere'"):
-        breaker_call(net, "client", "nowhere", breaker=breaker)
+        breaker_call(net, "client", "nowhere", timeout_s=1.0, breaker=breaker)
     with pytest.raises(TypeError, match="retry="):
-        breaker_call(net, "client", "api", breaker=breaker, retry=3)
+        breaker_call(net, "client", "api", timeout_s=1.0, breaker=breaker, retry=3)
     with pytest.raises(ValueError, match="retry_placement='around'"):
         breaker_call(
-            net, "client", "api", breaker=breaker, retry=RetryPolicy(), retry_placement="around"
+            net,
+            "client",
+            "api",
+            timeout_s=1.0,
+            breaker=breaker,
+            retry=RetryPolicy(),
+            retry_placement="around",
         )
-    with pytest.raises(TypeError, match="on_attempt="):
-        breaker_call(net, "client", "api", breaker=breaker, on_attempt=1)
+    with pytest.raises(TypeError, match="on_attempt"):  # no callbacks: the result says it all
+        breaker_call(net, "client", "api", timeout_s=1.0, breaker=breaker, on_attempt=1)
     with pytest.raises(TypeError, match="net="):
-        breaker_call("net", "client", "api", breaker=breaker)
+        breaker_call("net", "client", "api", timeout_s=1.0, breaker=breaker)
 
 
 def _retry_run(placement, seed=0):
@@ -190,17 +209,15 @@ def _retry_run(placement, seed=0):
         minimum_calls=4, window_size=4, wait_in_open=100, clock=sim_clock(world)
     )
     policy = RetryPolicy(3, ConstantBackoff(0.1), retry_on=CallFailed)
-    seen = []
     results = _calls_at(
-        world,
-        net,
-        breaker,
-        [0, 1, 2, 3, 4, 5],
-        retry=policy,
-        retry_placement=placement,
-        on_attempt=lambda n, r, d: seen.append((n, r.outcome, d.reason)),
+        world, net, breaker, [0, 1, 2, 3, 4, 5], retry=policy, retry_placement=placement
     )
     world.run()
+    seen = [
+        (n, attempt.outcome)
+        for r in results
+        for n, attempt in enumerate(r.attempt_results, start=1)
+    ]
     return world, breaker, results, seen
 
 
@@ -210,7 +227,9 @@ def test_retry_inside_every_attempt_goes_through_the_breaker():
     # is rejected and a rejection is not retried (retry_on=CallFailed): it fails fast.
     assert [r.outcome for r in results] == ["error", "rejected"] + ["rejected"] * 4
     assert [r.attempts for r in results] == [3, 2, 1, 1, 1, 1]
-    assert seen[4] == (2, "rejected", "not retryable")
+    assert seen[4] == (2, "rejected")
+    give_ups = world.events().query("kind == 'give_up'")
+    assert give_ups["reason"].tolist()[:2] == ["attempts", "not retryable"]
     assert (world.events()["kind"] == "call_start").sum() == 4
     assert breaker.metrics().recorded == 4  # each attempt sent is recorded
     assert results[0].latency == pytest.approx(3 * 0.02 + 2 * 0.1)  # attempts and waits
@@ -226,18 +245,17 @@ def test_retry_outside_the_breaker_sees_one_outcome_per_call():
     assert results[0].latency == pytest.approx(3 * 0.02 + 2 * 0.1)
     assert {r.breaker_state for r in results[:4]} == {"CLOSED"}
     assert (world.events()["kind"] == "retry_wait").sum() == 8
+    assert len(seen) == 12 and {outcome for _, outcome in seen} == {"error"}
 
 
 def test_retry_inside_may_retry_a_rejection_when_the_policy_says_so():
     world, net = _setup(HealthSchedule([(0, Down()), (0.5, Up())]))
     breaker = CircuitBreaker.consecutive(1, wait_in_open=0.25, clock=sim_clock(world))
-    policy = RetryPolicy(5, ConstantBackoff(0.2))  # retries anything, CircuitOpenError too
-    errors = []
-    policy.on_retry = lambda state, exc, delay: errors.append(type(exc))
-    proc = breaker_call(net, "client", "api", breaker=breaker, retry=policy)
+    policy = RetryPolicy(5, ConstantBackoff(0.2))  # retries anything, a rejection too
+    proc = breaker_call(net, "client", "api", timeout_s=1.0, breaker=breaker, retry=policy)
     world.run()
     assert proc.value.outcome == "ok"
-    assert CircuitOpenError in errors
+    assert "rejected" in [attempt.outcome for attempt in proc.value.attempt_results]
 
 
 @settings(max_examples=25, deadline=None)
@@ -312,3 +330,54 @@ def test_public_names_are_exported():
     assert distlab.breaker_call is breaker_call
     assert distlab.sim_clock is sim_clock
     assert distlab.Recovering is Recovering
+
+
+def test_fragile_recovery_is_knocked_over_by_load_and_recovers_in_peace():
+    def run(calls_at):
+        world = World(seed=0)
+        net = Network(world, latency=0.0)
+        net.add_node("c")
+        health = FragileRecovery(outage_at_s=1.0, down_s=1.0, recover_s=5.0, overload=1)
+        Service(net, "s", service_time=0.1, health=health)
+        for t in calls_at:
+            world.env.process(_later(world, net, t))
+        world.run()
+        return health
+
+    def _later(world, net, t):
+        yield world.env.timeout(t)
+        yield call(net, "c", "s", timeout_s=1.0)
+
+    hammered = run([2.5, 2.5, 2.5, 2.5])
+    assert hammered.knockovers >= 1
+    assert "down (knocked over)" in set(hammered.bands(20.0)["label"])
+    calm = run([2.5])
+    assert calm.knockovers == 0
+    assert calm.bands(20.0, include_up=True)["state"].tolist() == [
+        "up",
+        "down",
+        "recovering",
+        "up",
+    ]
+
+
+def test_fragile_recovery_checks_its_arguments_and_follows_one_service():
+    with pytest.raises(ValueError, match="down_s=1e-300 is too short"):
+        FragileRecovery(outage_at_s=10.0, down_s=1e-300, recover_s=5.0)
+    with pytest.raises(ValueError, match="overload=-1 must be at least 0"):
+        FragileRecovery(outage_at_s=10.0, down_s=1.0, recover_s=5.0, overload=-1)
+    with pytest.raises(TypeError, match="outage_at_s"):
+        FragileRecovery(outage_at_s="soon", down_s=1.0, recover_s=5.0)
+    world = World()
+    net = Network(world)
+    health = FragileRecovery(outage_at_s=10.0, down_s=1.0, recover_s=5.0)
+    Service(net, "a", health=health)
+    with pytest.raises(ValueError, match="already follows service 'a'"):
+        Service(net, "b", health=health)
+    assert distlab.sim.FragileRecovery is FragileRecovery
+
+
+def test_breaker_call_process_checks_its_arguments_at_once():
+    world, net = _setup()
+    with pytest.raises(ValueError, match="timeout_s=-1"):
+        breaker_call_process(net, "client", "api", timeout_s=-1, breaker=CircuitBreaker())
