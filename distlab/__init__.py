@@ -63,10 +63,15 @@ _LAZY: dict[str, str] = {
     "Operation": "distlab.history",
     "check_linearizable": "distlab.linearizability",
     "LinearizabilityResult": "distlab.linearizability",
+    "LamportClock": "distlab.clocks",
+    "VectorClock": "distlab.clocks",
+    "HybridLogicalClock": "distlab.clocks",
+    "TrueTime": "distlab.clocks",
 }
 
 _SUBMODULES = {
     "breaker",
+    "clocks",
     "exercises",
     "experiments",
     "history",
