@@ -130,7 +130,7 @@ class _HybridBase:
     def __init__(self, name: str | None, max_offset: int | None, max_events: int) -> None:
         self.name = name
         self.max_offset = None if max_offset is None else check_int("max_offset", max_offset, 0)
-        self._l = 0
+        self._l = -1  # before any event: the first event at pt gets (pt, 0), even at pt = 0
         self._c = 0
         self._max_ahead = 0
         self._max_counter = 0
@@ -142,7 +142,7 @@ class _HybridBase:
     @property
     def time(self) -> HLCTimestamp:
         """The timestamp of the last event (``(0, 0)`` before any)."""
-        return HLCTimestamp(self._l, self._c)
+        return HLCTimestamp(max(self._l, 0), self._c)
 
     def local(self, *, now: int) -> HLCTimestamp:
         """Stamp a local event at physical time ``now`` (ticks)."""
@@ -196,7 +196,7 @@ class _HybridBase:
         """Step counts, the current timestamp, the largest ``l - now`` and ``c`` seen."""
         with self._observer.lock:
             return HLCMetrics(
-                timestamp=HLCTimestamp(self._l, self._c),
+                timestamp=HLCTimestamp(max(self._l, 0), self._c),
                 max_ahead=self._max_ahead,
                 max_counter=self._max_counter,
                 **self._observer.tally,

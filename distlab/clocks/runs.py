@@ -36,6 +36,8 @@ __all__ = ["STEP_KINDS", "EventId", "Run", "Step", "local", "receive", "send"]
 
 STEP_KINDS = ("local", "send", "receive")
 
+_PAST = {"send": "sent", "receive": "received"}
+
 #: An event: its process and its position (from 0) among that process's events.
 EventId = tuple[str, int]
 
@@ -175,8 +177,8 @@ class Run:
                 book = sends if step.kind == "send" else receives
                 if step.message in book:
                     raise ValueError(
-                        f"message {step.message!r} is {step.kind}d twice: at {book[step.message]} "
-                        f"and at {(p, i)}"
+                        f"message {step.message!r} is {_PAST[step.kind]} twice: at "
+                        f"{book[step.message]} and at {(p, i)}"
                     )
                 book[step.message] = (p, i)
         orphans = [m for m in receives if m not in sends]
