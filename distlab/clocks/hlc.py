@@ -98,6 +98,14 @@ class HLCTimestamp:
         return cls(*_PACK.unpack(data))
 
 
+def _trusted(wall: int, c: int) -> HLCTimestamp:
+    """A timestamp from values this module already checked (skips validation: hot path)."""
+    stamp = object.__new__(HLCTimestamp)
+    object.__setattr__(stamp, "l", wall)
+    object.__setattr__(stamp, "c", c)
+    return stamp
+
+
 class ClockOffsetError(ValueError):
     """A received timestamp is further ahead of the local physical clock than ``max_offset``."""
 
@@ -174,7 +182,9 @@ class _HybridBase:
                 self._advance(now, remote)
                 self._max_ahead = max(self._max_ahead, self._l - now)
                 self._max_counter = max(self._max_counter, self._c)
-                stamp = HLCTimestamp(self._l, self._c)
+                if self._c > _MAX_C:
+                    raise OverflowError(f"the counter passed {_MAX_C} at l={self._l}")
+                stamp = _trusted(self._l, self._c)
                 observer.record(kind, now, stamp, remote)
         observer.deliver()
         if refused is not None:
