@@ -67,6 +67,8 @@ _LAZY: dict[str, str] = {
     "VectorClock": "distlab.clocks",
     "HybridLogicalClock": "distlab.clocks",
     "TrueTime": "distlab.clocks",
+    "stale_read_probability": "distlab.pbs",
+    "t_visibility": "distlab.pbs",
 }
 
 _SUBMODULES = {
@@ -78,6 +80,7 @@ _SUBMODULES = {
     "linearizability",
     "observe",
     "outcomes",
+    "pbs",
     "plots",
     "retry",
     "sim",
