@@ -26,8 +26,8 @@ def drive(processes, schedule, make, now=None):
     clocks = {p: make(p) for p in processes}
     carried = {}
     stamps = []
-    for s in schedule:
-        kwargs = {} if now is None else {"now": now(s)}
+    for i, s in enumerate(schedule):
+        kwargs = {} if now is None else {"now": now(i, s)}
         clock = clocks[s.process]
         if s.kind == "local":
             stamp = clock.local(**kwargs)
@@ -78,23 +78,28 @@ def test_vector_clocks_ordered_iff_happened_before(case):
 
 @st.composite
 def timed(draw):
-    """A schedule, eps (ticks) and one offset per process in [0, eps): clocks within eps."""
+    """A schedule, eps (ticks) and each step's physical clock reading: true time plus an error
+    in [0, eps), so any two clocks are within eps. The error is fixed per process (steady
+    clocks) or drawn afresh at every step (clocks that jump about, even backwards, as NTP may
+    step them), always within eps."""
     processes, schedule = draw(schedules())
     eps = draw(st.integers(1, 6))
     offsets = {p: draw(st.integers(0, eps - 1)) for p in processes}
-    return processes, schedule, eps, offsets
+    if draw(st.booleans()):
+        errors = [offsets[s.process] for s in schedule]
+    else:
+        errors = [draw(st.integers(0, eps - 1)) for _ in schedule]
+    readings = [s.time + e for s, e in zip(schedule, errors)]
+    return processes, schedule, eps, readings
 
 
 @PROPS
 @given(timed())
 def test_hlc_bounds(case):
-    processes, schedule, eps, offsets = case
-    pt = {e: s.time + offsets[s.process] for e, s in zip(event_ids(processes, schedule), schedule)}
+    processes, schedule, eps, readings = case
+    pt = dict(zip(event_ids(processes, schedule), readings))
     stamps = drive(
-        processes,
-        schedule,
-        lambda p: HybridLogicalClock(),
-        now=lambda s: s.time + offsets[s.process],
+        processes, schedule, lambda p: HybridLogicalClock(), now=lambda i, s: readings[i]
     )
     closure = reachability(processes, schedule)
     for e, later in closure.items():
@@ -119,8 +124,8 @@ def test_naive_hybrid_clock_drifts_one_tick_per_event_in_a_tick(case, base):
     """All events within one tick: the naive clock runs ahead by the longest causal chain,
     without bound; the real one stays on physical time."""
     processes, schedule = case
-    naive = drive(processes, schedule, lambda p: NaiveHybridClock(), now=lambda s: base)
-    hlc = drive(processes, schedule, lambda p: HybridLogicalClock(), now=lambda s: base)
+    naive = drive(processes, schedule, lambda p: NaiveHybridClock(), now=lambda i, s: base)
+    hlc = drive(processes, schedule, lambda p: HybridLogicalClock(), now=lambda i, s: base)
     depth = _depths(processes, schedule)
     for f in naive:
         assert naive[f].l - base == depth[f] - 1
@@ -148,8 +153,8 @@ def _depths(processes, schedule):
 @PROPS
 @given(timed())
 def test_naive_hybrid_clock_never_behind_the_real_one(case):
-    processes, schedule, eps, offsets = case
-    now = lambda s: s.time + offsets[s.process]
+    processes, schedule, eps, readings = case
+    now = lambda i, s: readings[i]
     naive = drive(processes, schedule, lambda p: NaiveHybridClock(), now=now)
     hlc = drive(processes, schedule, lambda p: HybridLogicalClock(), now=now)
     closure = reachability(processes, schedule)
