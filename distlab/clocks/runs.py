@@ -119,25 +119,47 @@ class Run:
 
     @classmethod
     def from_records(
-        cls, records: Iterable[Mapping[str, Any]], processes: Sequence[str] = ()
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        processes: Sequence[str] = (),
+        *,
+        kinds: Mapping[str, str] | None = None,
+        process_key: str = "process",
+        message_key: str = "message",
     ) -> Run:
-        """A run from rows with ``process``, ``kind`` and (for send/receive) ``message``, and
-        optionally ``label``; each process's rows in the order they happened.
+        """A run from rows with a process, a kind and (for send/receive) a message id, and
+        optionally a ``label``; each process's rows in the order they happened.
 
-        ``processes`` lists processes first (so that those without events are in the cluster).
+        ``kinds`` maps the rows' kinds to ``local``/``send``/``receive``; rows of other kinds are
+        skipped (``None``: the rows already use those three words). ``processes`` lists
+        processes first (so that those without events are in the cluster). A simulated world's
+        log, for instance, has ``node``, ``kind`` (``send``, ``deliver``, ``drop``...) and
+        ``msg_id``:
 
-        >>> Run.from_records([
-        ...     {"process": "a", "kind": "send", "message": 1},
-        ...     {"process": "b", "kind": "receive", "message": 1},
-        ... ]).vector_timestamps()[("b", 0)].as_dict()
+        >>> rows = [
+        ...     {"node": "a", "kind": "send", "msg_id": 1},
+        ...     {"node": "b", "kind": "deliver", "msg_id": 1},
+        ...     {"node": None, "kind": "partition", "msg_id": None},
+        ... ]
+        >>> run = Run.from_records(rows, kinds={"send": "send", "deliver": "receive"},
+        ...                        process_key="node", message_key="msg_id")
+        >>> run.vector_timestamps()[("b", 0)].as_dict()
         {'a': 1, 'b': 1}
         """
+        if kinds is not None and not isinstance(kinds, Mapping):
+            raise TypeError(f"kinds={kinds!r} must map the records' kinds to {STEP_KINDS}")
+        for source, target in (kinds or {}).items():
+            check_choice(f"kinds[{source!r}]", target, STEP_KINDS)
         steps: dict[str, list[Step]] = {check_process("processes", p): [] for p in processes}
         for i, row in enumerate(records):
-            if not isinstance(row, Mapping) or "process" not in row or "kind" not in row:
-                raise ValueError(f"records[{i}]={row!r} needs at least 'process' and 'kind'")
-            process = check_process(f"records[{i}]['process']", row["process"])
-            step = Step(row["kind"], row.get("message"), row.get("label", "") or "")
+            if not isinstance(row, Mapping) or process_key not in row or "kind" not in row:
+                raise ValueError(f"records[{i}]={row!r} needs at least {process_key!r} and 'kind'")
+            kind = row["kind"] if kinds is None else kinds.get(row["kind"])
+            if kind is None:
+                continue
+            process = check_process(f"records[{i}][{process_key!r}]", row[process_key])
+            message = None if kind == "local" else row.get(message_key)
+            step = Step(kind, message, row.get("label", "") or "")
             steps.setdefault(process, []).append(step)
         return cls(steps)
 

@@ -128,3 +128,40 @@ def test_bad_records():
         Run.from_records([{"kind": "local"}])
     with pytest.raises(ValueError, match="kind='tick'"):
         Run.from_records([{"process": "a", "kind": "tick"}])
+
+
+def test_from_a_simulated_worlds_log():
+    """The network's log (send, deliver, drop) becomes a run: lost messages are sends only."""
+    from distlab.sim import Network, World
+
+    world = World(seed=3)
+    net = Network(world, latency=0.01, loss=0.3)
+    for name in ("a", "b", "c"):
+        net.add_node(name)
+    for i in range(30):
+        src, dst = ("a", "b", "c")[i % 3], ("b", "c", "a")[i % 3]
+        net.send(src, dst, i)
+    world.run()
+    rows = world.events().to_dict("records")
+    run = Run.from_records(
+        rows,
+        processes=("a", "b", "c"),
+        kinds={"send": "send", "deliver": "receive"},
+        process_key="node",
+        message_key="msg_id",
+    )
+    sends = sum(r["kind"] == "send" for r in rows)
+    delivered = sum(r["kind"] == "deliver" for r in rows)
+    assert len(run) == sends + delivered and 0 < delivered < sends
+    lost = [m for m, (_, got) in run.messages.items() if got is None]
+    assert len(lost) == sends - delivered
+    from distlab.clocks import check_shiviz, to_shiviz
+
+    assert check_shiviz(to_shiviz(run)).ok
+
+
+def test_from_records_bad_kinds():
+    with pytest.raises(ValueError, match=r"kinds\['deliver'\]='recv' is not one of"):
+        Run.from_records([], kinds={"deliver": "recv"})
+    with pytest.raises(TypeError, match="kinds=.* must map"):
+        Run.from_records([], kinds=[("send", "send")])

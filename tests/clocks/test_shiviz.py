@@ -128,3 +128,12 @@ def test_bad_arguments():
         to_shiviz(Run({"host a": [local()]}))
     with pytest.raises(ValueError, match="contains a line break"):
         to_shiviz(Run({"a": [local("two\nlines")]}))
+
+
+def test_the_order_of_events_in_the_log_does_not_matter(text):
+    """ShiViz orders each host's events by its own clock entry, not by line."""
+    import random
+
+    blocks = [f"{a}\n{b}" for a, b in zip(lines(text)[::2], lines(text)[1::2])]
+    random.Random(4).shuffle(blocks)
+    assert check_shiviz("\n".join(blocks)).ok
