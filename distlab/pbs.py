@@ -143,7 +143,7 @@ PRESETS: Mapping[str, WARS] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds an array: compare the thresholds with numpy
 class Visibility:
     """A t-visibility Monte Carlo: per trial, how long after the commit a read must start to
     see the write (``thresholds``, sorted, ms; <= 0 means at once).
