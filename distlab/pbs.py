@@ -26,7 +26,7 @@ This module needs numpy only; it is a pattern core (no simulation, no tables, no
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -160,8 +160,14 @@ class Visibility:
     seed: int
     thresholds: np.ndarray = field(repr=False)
 
-    def consistent_probability(self, t: float = 0.0) -> float:
-        """The probability that a read started ``t`` ms after the commit sees the write."""
+    def consistent_probability(self, t: Any = 0.0) -> Any:
+        """The probability that a read started ``t`` ms after the commit sees the write
+        (``t`` may be a sequence of times: an array comes back, e.g. for a curve)."""
+        if isinstance(t, (Sequence, np.ndarray)):
+            ts = np.asarray(t, dtype=float)
+            if ts.ndim != 1 or not np.all(np.isfinite(ts)) or np.any(ts < 0):
+                raise ValueError(f"t={t!r} must be finite times >= 0 (ms)")
+            return np.searchsorted(self.thresholds, ts, side="right") / self.trials
         t = check_number("t", t, 0.0)
         return float(np.searchsorted(self.thresholds, t, side="right") / self.trials)
 

@@ -71,6 +71,7 @@ def test_visibility_grows_with_time():
     ts = [0.0, 1.0, 5.0, 20.0, 100.0]
     ps = [vis.consistent_probability(t) for t in ts]
     assert ps == sorted(ps) and ps[-1] > 0.999
+    assert np.array_equal(vis.consistent_probability(ts), ps)  # a curve in one call
     for p in (0.5, 0.9, 0.999):
         assert vis.consistent_probability(vis.t_for(p)) >= p
     assert vis.t_for(0.0) == 0.0
@@ -173,6 +174,8 @@ def test_visibility_queries_validate():
     vis = t_visibility(trials=1000)
     with pytest.raises(ValueError, match="t=-1 must be at least 0"):
         vis.consistent_probability(-1)
+    with pytest.raises(ValueError, match="must be finite times >= 0"):
+        vis.consistent_probability([0.0, -1.0])
     with pytest.raises(ValueError, match="probability=2 must be between 0 and 1"):
         vis.t_for(2)
 
