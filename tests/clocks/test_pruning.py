@@ -4,6 +4,8 @@ versions is reported concurrent once truncation bites, never before."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from distlab.clocks import Order, VersionEntry, compare_counts, prune, truncation_anomalies
 
@@ -57,3 +59,11 @@ def test_more_writers_more_false_siblings():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from("abcdefghijklmn"), max_size=40), st.integers(1, 12))
+def test_false_concurrency_iff_more_writers_than_entries(writers, max_entries):
+    report = truncation_anomalies(writers, max_entries=max_entries)
+    assert bool(report.false_concurrent) == (len(set(writers)) > max_entries)
+    assert all(len(clock) <= max_entries for clock in report.clocks)

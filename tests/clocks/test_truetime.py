@@ -192,3 +192,29 @@ def test_bad_transactions():
         Transaction("t", 0.0, 1.0, None)
     with pytest.raises(TypeError, match=r"transactions\[1\]=.* must be a Transaction"):
         check_external_consistency([Transaction("t", 0, 1, 1), (0, 1, 2)])
+
+
+@st.composite
+def workloads(draw):
+    """Transactions on nodes whose clocks are off by at most the base uncertainty (so TrueTime's
+    interval always holds the true time): (node offset, true start, true commit request)."""
+    offsets = draw(st.lists(st.floats(-0.001, 0.001), min_size=1, max_size=4))
+    txs = []
+    for _ in range(draw(st.integers(1, 25))):
+        node = draw(st.integers(0, len(offsets) - 1))
+        start = draw(st.floats(0, 120))
+        txs.append((offsets[node], start, start + draw(st.floats(0, 0.02))))
+    return txs
+
+
+@settings(max_examples=200, deadline=None)
+@given(workloads())
+def test_commit_wait_gives_external_consistency_for_any_workload(workload):
+    tt = TrueTime()
+    txs = []
+    for i, (offset, start, ready) in enumerate(workload):
+        commit = tt.commit(ready + offset)  # the node's clock reading
+        # just after the wait ends (the wait ends strictly after visible_at)
+        visible = max(commit.visible_at - offset, ready) + 1e-9
+        txs.append(Transaction(str(i), start, visible, commit.timestamp))
+    assert check_external_consistency(txs).ok
