@@ -1,0 +1,224 @@
+"""Probabilistically Bounded Staleness (Bailis et al., VLDB 2012): how stale partial quorums are.
+
+``nodes`` replicas (N), writes wait for ``write_quorum`` acknowledgements (W), reads for
+``read_quorum`` answers (R). Two closed forms, for quorums picked at random and no anti-entropy:
+
+- a read misses the latest write with ``p_s = C(N-W, R) / C(N, R)`` (0 when R + W > N);
+- it misses each of the last k versions with ``p_s ** k`` (k-staleness).
+
+And the WARS model of Dynamo-style expanding quorums, by Monte Carlo (vectorised numpy): per
+replica the one-way delays W (write request), A (ack), R (read request), S (read response); the
+write commits when the W-th ack arrives; a read issued ``t`` after the commit sees it iff one of
+the R first responders had received the write when the read request reached it. The three
+production fits of the paper are :data:`PRESETS` (milliseconds).
+
+>>> stale_read_probability(nodes=3, read_quorum=1, write_quorum=1)
+0.6666666666666666
+>>> k_stale_probability(3, nodes=3, read_quorum=1, write_quorum=1)
+0.2962962962962962
+>>> vis = t_visibility("LNKD-SSD", nodes=3, read_quorum=1, write_quorum=1, trials=100_000)
+>>> round(vis.consistent_probability(0.0), 2), round(vis.t_for(0.999), 1)
+(0.97, 1.9)
+
+This module needs numpy only; it is a pattern core (no simulation, no tables, no drawing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from distlab._validate import check_int, check_number, check_probability, check_seed
+
+__all__ = [
+    "MAX_TRIALS",
+    "PRESETS",
+    "LatencyMix",
+    "Visibility",
+    "WARS",
+    "k_stale_probability",
+    "stale_read_probability",
+    "t_visibility",
+]
+
+#: The most trials :func:`t_visibility` runs in one call.
+MAX_TRIALS = 20_000_000
+_CHUNK = 250_000
+
+
+def _check_quorums(nodes: Any, read_quorum: Any, write_quorum: Any) -> tuple[int, int, int]:
+    nodes = check_int("nodes", nodes, 1, 1000)
+    for name, value in (("read_quorum", read_quorum), ("write_quorum", write_quorum)):
+        check_int(name, value)
+        if not 1 <= value <= nodes:
+            raise ValueError(f"{name}={value} must be between 1 and nodes={nodes}")
+    return nodes, int(read_quorum), int(write_quorum)
+
+
+def stale_read_probability(*, nodes: int, read_quorum: int, write_quorum: int) -> float:
+    """``p_s = C(N-W, R) / C(N, R)``: the read quorum misses every replica of the write quorum."""
+    n, r, w = _check_quorums(nodes, read_quorum, write_quorum)
+    return math.comb(n - w, r) / math.comb(n, r)
+
+
+def k_stale_probability(k: int, *, nodes: int, read_quorum: int, write_quorum: int) -> float:
+    """``p_s ** k``: a read misses each of the last ``k`` versions (is at least k versions old)."""
+    k = check_int("k", k, 1)
+    return (
+        stale_read_probability(nodes=nodes, read_quorum=read_quorum, write_quorum=write_quorum) ** k
+    )
+
+
+class Latency(Protocol):
+    """Anything with ``sample(rng, size)`` returning ``size`` delays >= 0 (as an array):
+    :class:`LatencyMix`, or a :mod:`distlab.sim` distribution."""
+
+    def sample(self, rng: np.random.Generator, size: int) -> Any: ...
+
+
+@dataclass(frozen=True)
+class LatencyMix:
+    """The paper's fits: with probability ``pareto_weight`` a Pareto(``xm``, ``alpha``) draw,
+    otherwise an exponential draw of rate ``rate`` (per ms). Milliseconds.
+
+    >>> round(LatencyMix(0.9122, 0.235, 10, 1.66).mean, 3)
+    0.291
+    """
+
+    pareto_weight: float
+    xm: float
+    alpha: float
+    rate: float
+
+    def __post_init__(self) -> None:
+        check_probability("pareto_weight", self.pareto_weight)
+        check_number("xm", self.xm, 0.0, min_inclusive=False)
+        check_number("alpha", self.alpha, 0.0, min_inclusive=False)
+        check_number("rate", self.rate, 0.0, min_inclusive=False)
+
+    @property
+    def mean(self) -> float:
+        """The mean delay (``inf`` when the Pareto part has ``alpha <= 1``)."""
+        pareto = math.inf if self.alpha <= 1 else self.alpha * self.xm / (self.alpha - 1)
+        exponential = (1 - self.pareto_weight) / self.rate
+        return self.pareto_weight * pareto + exponential if self.pareto_weight else exponential
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` independent delays (ms)."""
+        pareto = self.xm * rng.uniform(0.0, 1.0, size) ** (-1.0 / self.alpha)
+        exponential = rng.exponential(1.0 / self.rate, size)
+        return np.where(rng.uniform(0.0, 1.0, size) < self.pareto_weight, pareto, exponential)
+
+
+@dataclass(frozen=True)
+class WARS:
+    """The four one-way delay distributions of the WARS model, and a name."""
+
+    w: Latency
+    a: Latency
+    r: Latency
+    s: Latency
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for part in ("w", "a", "r", "s"):
+            if not callable(getattr(getattr(self, part), "sample", None)):
+                raise TypeError(f"{part}={getattr(self, part)!r} must have sample(rng, size)")
+
+
+_SSD = LatencyMix(0.9122, 0.235, 10.0, 1.66)
+#: The production fits of Bailis et al. (2012), Table 3, in milliseconds.
+PRESETS: Mapping[str, WARS] = {
+    "LNKD-SSD": WARS(_SSD, _SSD, _SSD, _SSD, "LNKD-SSD"),
+    "LNKD-DISK": WARS(LatencyMix(0.38, 1.05, 1.51, 0.183), _SSD, _SSD, _SSD, "LNKD-DISK"),
+    "YMMR": WARS(
+        LatencyMix(0.939, 3.0, 3.35, 0.0028),
+        *(LatencyMix(0.982, 1.5, 3.8, 0.0217),) * 3,
+        "YMMR",
+    ),
+}
+
+
+@dataclass(frozen=True, eq=False)  # holds an array: compare the thresholds with numpy
+class Visibility:
+    """A t-visibility Monte Carlo: per trial, how long after the commit a read must start to
+    see the write (``thresholds``, sorted, ms; <= 0 means at once).
+
+    ``consistent_probability(t)`` is the share of reads started ``t`` after the commit that see
+    it; ``t_for(p)`` the smallest ``t >= 0`` at which that share reaches ``p``.
+    """
+
+    model: str
+    nodes: int
+    read_quorum: int
+    write_quorum: int
+    trials: int
+    seed: int
+    thresholds: np.ndarray = field(repr=False)
+
+    def consistent_probability(self, t: Any = 0.0) -> Any:
+        """The probability that a read started ``t`` ms after the commit sees the write
+        (``t`` may be a sequence of times: an array comes back, e.g. for a curve)."""
+        if isinstance(t, (Sequence, np.ndarray)):
+            ts = np.asarray(t, dtype=float)
+            if ts.ndim != 1 or not np.all(np.isfinite(ts)) or np.any(ts < 0):
+                raise ValueError(f"t={t!r} must be finite times >= 0 (ms)")
+            return np.searchsorted(self.thresholds, ts, side="right") / self.trials
+        t = check_number("t", t, 0.0)
+        return float(np.searchsorted(self.thresholds, t, side="right") / self.trials)
+
+    def t_for(self, probability: float = 0.999) -> float:
+        """The smallest ``t`` (ms) at which at least ``probability`` of reads see the write."""
+        p = check_probability("probability", probability)
+        k = max(1, math.ceil(p * self.trials - 1e-9))
+        return max(0.0, float(self.thresholds[k - 1]))
+
+
+def _chunk(model: WARS, rng: np.random.Generator, size: int, n: int, r: int, w: int) -> np.ndarray:
+    """The visibility thresholds of ``size`` trials."""
+    shape = (size, n)
+    w_d, a_d, r_d, s_d = (
+        np.asarray(d.sample(rng, size * n), float).reshape(shape)
+        for d in (model.w, model.a, model.r, model.s)
+    )
+    commit = np.partition(w_d + a_d, w - 1, axis=1)[:, w - 1 : w]
+    # replica i has the write when the read request reaches it iff t >= W_i - commit - R_i
+    fresh_from = w_d - commit - r_d
+    if r < n:  # keep the R first responders (smallest R_i + S_i)
+        first = np.argpartition(r_d + s_d, r - 1, axis=1)[:, :r]
+        fresh_from = np.take_along_axis(fresh_from, first, axis=1)
+    return fresh_from.min(axis=1)
+
+
+def t_visibility(
+    model: str | WARS = "LNKD-SSD",
+    *,
+    nodes: int = 3,
+    read_quorum: int = 1,
+    write_quorum: int = 1,
+    trials: int = 100_000,
+    seed: int = 0,
+) -> Visibility:
+    """Monte Carlo of WARS t-visibility for ``model`` (a :data:`PRESETS` name or a :class:`WARS`).
+
+    Vectorised, in chunks of 250,000 trials; the same arguments and seed give the same result.
+    """
+    if isinstance(model, str):
+        if model not in PRESETS:
+            raise ValueError(f"model={model!r} is not one of {', '.join(map(repr, PRESETS))}")
+        model = PRESETS[model]
+    elif not isinstance(model, WARS):
+        raise TypeError(f"model={model!r} must be a preset name or a WARS")
+    n, r, w = _check_quorums(nodes, read_quorum, write_quorum)
+    trials = check_int("trials", trials, 1, MAX_TRIALS)
+    rng = np.random.default_rng(check_seed(seed))
+    parts = [
+        _chunk(model, rng, min(_CHUNK, trials - start), n, r, w)
+        for start in range(0, trials, _CHUNK)
+    ]
+    thresholds = np.sort(np.concatenate(parts))
+    return Visibility(model.name, n, r, w, trials, int(seed), thresholds)
