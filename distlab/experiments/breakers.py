@@ -60,7 +60,7 @@ from distlab.sim import (
     sim_clock,
 )
 from distlab.sim.breaking import _breaker_call
-from distlab.sim.rpc import _call
+from distlab.sim.rpc import call_process as _call
 
 __all__ = [
     "PRESETS",

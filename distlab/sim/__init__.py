@@ -30,8 +30,15 @@ from distlab.sim.distributions import (
 )
 from distlab.sim.faults import Crash, Fault, FaultSchedule, LossBurst, Partition, SlowNode
 from distlab.sim.network import Message, Network, Node
-from distlab.sim.retrying import CallError, CallFailed, CallTimeout, retry_call
-from distlab.sim.rpc import CallResult, Request, Response, call, respond
+from distlab.sim.retrying import (
+    CallError,
+    CallFailed,
+    CallRejected,
+    CallTimeout,
+    retry_call,
+    run_retries,
+)
+from distlab.sim.rpc import CallResult, Request, Response, call, call_process, respond
 from distlab.sim.service import (
     Down,
     Flaky,
@@ -52,6 +59,7 @@ __all__ = [
     "BreakerCallResult",
     "CallError",
     "CallFailed",
+    "CallRejected",
     "CallResult",
     "CallTimeout",
     "Constant",
@@ -87,8 +95,10 @@ __all__ = [
     "as_distribution",
     "breaker_call",
     "call",
+    "call_process",
     "reachable",
     "respond",
     "retry_call",
+    "run_retries",
     "sim_clock",
 ]

@@ -36,11 +36,12 @@ from typing import Any
 import simpy
 
 from distlab._validate import check_choice, check_number
-from distlab.breaker import CircuitBreaker, CircuitOpenError
+from distlab.breaker import CircuitBreaker
 from distlab.retry import Decision, RetryPolicy
 from distlab.sim.network import Network
-from distlab.sim.retrying import CallFailed, _retry_loop
-from distlab.sim.rpc import CallResult, _call
+from distlab.sim.retrying import CallFailed, run_retries
+from distlab.sim.rpc import CallResult
+from distlab.sim.rpc import call_process as _call
 from distlab.sim.world import World
 
 __all__ = ["BreakerCallResult", "RETRY_PLACEMENTS", "breaker_call", "sim_clock"]
@@ -141,7 +142,7 @@ def breaker_call(
     - ``"inside"``: every attempt goes through the breaker (resilience4j's
       ``Retry(CircuitBreaker(call))``): the breaker sees every failed attempt, so it opens
       sooner; a rejected attempt is shown to the policy as a
-      :class:`~distlab.breaker.CircuitOpenError`, and the policy's ``retry_on`` decides whether
+      :class:`~distlab.sim.CallRejected`, and the policy's ``retry_on`` decides whether
       to wait and try again (``retry_on=CallFailed`` stops at the first rejection: fail fast);
     - ``"outside"``: the breaker admits the whole retried call once and is told one outcome,
       the last attempt's, with the duration of all the attempts and waits.
@@ -261,23 +262,44 @@ def _rejected(net, src, dst, breaker, now) -> BreakerCallResult:
 
 def _retried(net, src, dst, body, timeout_s, policy, on_attempt, breaker):
     """Attempts per ``policy``, each through ``breaker`` if one is given: the retry driver's own
-    loop, where a rejection is judged as a :class:`~distlab.breaker.CircuitOpenError`."""
+    loop (:func:`~distlab.sim.run_retries`), where a rejection is judged as a
+    :class:`~distlab.sim.CallRejected`."""
+    # Interim adapter on the retry branch (the breaker branch rewrites this driver): on_attempt
+    # is fed from the policy's events, which say the decision taken on each attempt.
     started = net.env.now
-    if breaker is None:
+    results: list[CallResult] = []
+    decisions: dict[int, Decision] = {}
 
-        def attempt():
-            return _call(net, src, dst, body, timeout_s)
-    else:
+    def attempt(net, src, dst, request, timeout_s):
+        if breaker is None:
+            r = yield from _call(net, src, dst, request, timeout_s)
+        else:
+            r = yield from _guarded(net, src, dst, request, timeout_s, breaker)
+        _tell(len(results))
+        results.append(r)
+        return r
 
-        def attempt():
-            return _guarded(net, src, dst, body, timeout_s, breaker)
+    def _tell(upto: int) -> None:
+        if on_attempt is not None and upto:
+            n = upto
+            on_attempt(n, results[n - 1], decisions.get(n, Decision(False, reason="ok")))
 
-    def failure(result: CallResult) -> BaseException:
-        if result.outcome == "rejected":
-            return CircuitOpenError(breaker.name, breaker.state, None)
-        return CallFailed.of(result)
+    def listen(event) -> None:
+        n = event.attempt
+        if n == len(results) and event.started == results[-1].started:
+            retry = event.kind == "retry"
+            decisions[event.attempt] = Decision(retry, event.delay or 0.0, event.reason or "ok")
 
-    result, attempts = yield from _retry_loop(net, src, dst, policy, on_attempt, attempt, failure)
+    unsubscribe = policy.subscribe(listen) if on_attempt is not None else None
+    try:
+        result = yield from run_retries(
+            net, src, dst, body, timeout_s=timeout_s, retry=policy, call=attempt
+        )
+    finally:
+        if unsubscribe is not None:
+            unsubscribe()
+    _tell(len(results))
+    attempts = len(results)
     end = net.env.now
     breaker_state = getattr(result, "breaker_state", "CLOSED")
     return BreakerCallResult(

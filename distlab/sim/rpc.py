@@ -27,7 +27,7 @@ import simpy
 from distlab._validate import check_number
 from distlab.sim.network import Message, Network
 
-__all__ = ["Request", "Response", "CallResult", "call", "respond"]
+__all__ = ["Request", "Response", "CallResult", "call", "call_process", "respond"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -114,10 +114,24 @@ def call(
     net.check_node("src", src)
     net.check_node("dst", dst)
     timeout_s = check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
-    return net.env.process(_call(net, src, dst, request, timeout_s))
+    return net.env.process(call_process(net, src, dst, request, timeout_s))
 
 
-def _call(net: Network, src: str, dst: str, body: Any, timeout_s: float):
+def call_process(net: Network, src: str, dst: str, request: Any, timeout_s: float):
+    """The generator behind :func:`call`, to ``yield from`` inside a SimPy process (no process
+    of its own, no argument checks: :func:`call` checks them); its value is the
+    :class:`CallResult`. Logs as :func:`call` does.
+
+    >>> from distlab.sim import World, Network, Service
+    >>> world = World(); net = Network(world, latency=0.01); _ = net.add_node("c")
+    >>> _ = Service(net, "echo", service_time=0.0, handler=lambda req: req.body)
+    >>> def client():
+    ...     result = yield from call_process(net, "c", "echo", "hi", 1.0)
+    ...     world.log("seen", node="c", detail=result.value)
+    >>> _ = world.env.process(client()); world.run()
+    >>> world.events().query("kind == 'seen'")["detail"].tolist()
+    ['hi']
+    """
     env = net.env
     world = net.world
     rid = net.new_request_id()
@@ -135,7 +149,7 @@ def _call(net: Network, src: str, dst: str, body: Any, timeout_s: float):
 
     if timeout_s != float("inf"):
         env.timeout(timeout_s).callbacks.append(on_timeout)
-    net.send(src, dst, Request(rid, src, body, on_reply))
+    net.send(src, dst, Request(rid, src, request, on_reply))
     response: Response | None = yield done
     ended = env.now
     if response is None:
