@@ -254,8 +254,7 @@ def check_amplification(max_attempts: int, layers: int, answer: int | None) -> C
         return Check(False, "the attempts multiply from layer to layer; they do not add up.")
     return Check(
         False,
-        f"{answer} is not it; try it with "
-        f"amplification(layers={layers}, max_attempts={attempts}).",
+        f"{answer} is not it; try it with amplification(layers={layers}, max_attempts={attempts}).",
     )
 
 

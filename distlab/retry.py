@@ -40,6 +40,7 @@ import inspect
 import itertools
 import math
 import numbers
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -70,6 +71,7 @@ __all__ = [
 ]
 
 JITTERS = (None, "full", "equal", "decorrelated")
+_FLOAT_MAX = sys.float_info.max
 
 
 class UniformSource(Protocol):
@@ -160,8 +162,9 @@ class ExponentialBackoff(Backoff):
         check_choice("jitter", self.jitter, JITTERS)
         object.__setattr__(self, "base", base)
         object.__setattr__(self, "cap", cap)
-        # not a field: the cap as a float (inf when there is none), read on every delay
-        object.__setattr__(self, "_cap", math.inf if cap is None else cap)
+        # not a field: the cap as a float, read on every delay; no cap (or an infinite one) is
+        # the largest float, so that a jittered draw below it never overflows
+        object.__setattr__(self, "_cap", _FLOAT_MAX if cap is None else min(cap, _FLOAT_MAX))
 
     def _ceiling(self, n: int) -> float:
         """v_n = min(cap, base·2^(n-1)), exact for every n >= 1 and never overflowing.
@@ -193,7 +196,10 @@ class ExponentialBackoff(Backoff):
             half = self._ceiling(n) / 2
             return half + float(rng.uniform(0.0, half))
         last = self.base if previous is None else previous
-        return min(self._cap, float(rng.uniform(self.base, 3.0 * last)))
+        high = 3.0 * last
+        if high > _FLOAT_MAX:  # only when it overflowed to inf
+            high = _FLOAT_MAX
+        return min(self._cap, float(rng.uniform(self.base, high)))
 
 
 # -- budget -----------------------------------------------------------------------------------

@@ -242,7 +242,7 @@ def _check(
             f"cap_s={cap_s:g} must be at least decorrelated_base_s={decorrelated_base_s:g}"
         )
     mean = check_number("latency_mean_s", latency_mean_s, 0.0, MAX_SECONDS, min_inclusive=False)
-    sd = check_number("latency_sd_s", latency_sd_s, 0.0, MAX_SECONDS)
+    sd = check_number("latency_sd_s", latency_sd_s, 0.0, MAX_SECONDS) + 0.0  # -0.0 -> 0.0
     backoff = backoff_for(
         strategy, base_s=base_s, cap_s=cap_s, decorrelated_base_s=decorrelated_base_s
     )
@@ -353,6 +353,10 @@ def contention_sweep(
     strategies = list(_check_strategies(strategies))
     if isinstance(clients, numbers.Integral):
         clients = [clients]
+    if not isinstance(clients, Iterable) or isinstance(clients, str):
+        raise TypeError(f"clients={clients!r} must be a number of clients or a list of them")
+    if not isinstance(seeds, Iterable) or isinstance(seeds, str):
+        raise TypeError(f"seeds={seeds!r} must be a list of int seeds")
     clients = [check_int("clients", n, 1, MAX_CLIENTS) for n in clients]
     if not clients:
         raise ValueError("clients=[] must name at least one number of clients")

@@ -74,7 +74,13 @@ def retried_payments(
     >>> int(s.loc["idempotency key", "charged_twice_or_more"])
     0
     """
-    names = (variants,) if isinstance(variants, str) else tuple(variants)
+    if isinstance(variants, str):
+        variants = (variants,)
+    if not isinstance(variants, Iterable):
+        raise TypeError(
+            f"variants={variants!r} must be a list of names from {IDEMPOTENCY_VARIANTS}"
+        )
+    names = tuple(variants)
     if not names:
         raise ValueError(f"variants=() is empty: give at least one of {IDEMPOTENCY_VARIANTS}")
     for name in names:

@@ -183,6 +183,22 @@ def _check_strategies(strategies: Iterable[str] | str) -> tuple[str, ...]:
     return names
 
 
+def _names(param: str, value: object, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """``value`` as a tuple of names (one name is a list of one), each one of ``allowed``."""
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        raise TypeError(f"{param}={value!r} must be a list of names from {allowed}")
+    names = tuple(value)
+    if not names:
+        raise ValueError(f"{param}=() is empty: give at least one of {allowed}")
+    for name in names:
+        check_choice(f"{param} item", name, allowed)
+    if len(set(names)) != len(names):
+        raise ValueError(f"{param}={names!r} names one twice")
+    return names
+
+
 def _latency(latency_s: float):
     return Normal(latency_s, latency_s / 5) if latency_s > 0 else Constant(0.0)
 
@@ -908,12 +924,7 @@ def budget_effect(
 
 
 def _check_budget_effect(args: dict) -> dict:
-    variants = args["variants"]
-    names = (variants,) if isinstance(variants, str) else tuple(variants)
-    if not names:
-        raise ValueError(f"variants=() is empty: give at least one of {BUDGET_VARIANTS}")
-    for name in names:
-        check_choice("variants item", name, BUDGET_VARIANTS)
+    names = _names("variants", args["variants"], BUDGET_VARIANTS)
     p = {"variants": names}
     p["rate_per_s"] = check_number("rate_per_s", args["rate_per_s"], 0.0, 10_000.0,
                                    min_inclusive=False)  # fmt: skip
@@ -928,8 +939,8 @@ def _check_budget_effect(args: dict) -> dict:
     p["duration_s"] = check_number("duration_s", args["duration_s"], 0.0, MAX_DURATION_S,
                                    min_inclusive=False)  # fmt: skip
     p["failure_at_s"] = check_number("failure_at_s", args["failure_at_s"], 0.0, p["duration_s"])
-    p["failure_s"] = check_number("failure_s", args["failure_s"], 0.0, MAX_DURATION_S,
-                                  min_inclusive=False)  # fmt: skip
+    # at least a microsecond: the stall must end after it starts, in floating point too
+    p["failure_s"] = check_number("failure_s", args["failure_s"], 1e-6, MAX_DURATION_S)
     p["slow_factor"] = check_number("slow_factor", args["slow_factor"], 1.0)
     if mean_s * p["slow_factor"] > MAX_DURATION_S:
         raise ValueError(

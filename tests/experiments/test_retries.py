@@ -191,7 +191,11 @@ def test_amplification_retrying_at_the_top_only_and_with_a_budget():
     budget = retries.amplification("budget", layers=5, max_attempts=3).frame
     assert budget["calls"].iloc[-1] <= 3 + 5 * 4  # each budget allows at most 5 retries
     assert budget["calls"].is_monotonic_increasing
-    assert retries.amplification("top only", layers=3, max_attempts=4).frame["calls"].tolist() == [4, 4, 4]
+    assert retries.amplification("top only", layers=3, max_attempts=4).frame["calls"].tolist() == [
+        4,
+        4,
+        4,
+    ]
 
 
 # -- budget -----------------------------------------------------------------------------------
@@ -288,7 +292,12 @@ def test_sweep_stacks_the_frames():
             "cap_s=1 must be at least base_s=2",
         ),
         (retries.timeline, {"strategy": "fast"}, ValueError, "strategy='fast' is not one of"),
-        (retries.timeline, {"max_attempts": 0}, ValueError, "max_attempts=0 must be between 1 and 50"),
+        (
+            retries.timeline,
+            {"max_attempts": 0},
+            ValueError,
+            "max_attempts=0 must be between 1 and 50",
+        ),
         (retries.timeline, {"clients": 0}, ValueError, "clients=0 must be between 1 and 200"),
         (retries.timeline, {"base_s": -1}, ValueError, r"base_s=-1 must be in \[0, 3600\]"),
         (
@@ -367,3 +376,54 @@ def test_sweep_stacks_the_frames():
 def test_bad_input_is_refused_clearly(function, kwargs, error, message):
     with pytest.raises(error, match=message):
         function(**kwargs)
+
+
+# -- reliability: each of these used to hang, crash or fail inside numpy ------------------------
+
+
+@pytest.mark.parametrize(
+    ("function", "kwargs", "message"),
+    [
+        (retries.timeline, {"bin_s": 1e-7}, r"bin_s=1e-07 cuts the .* into .* bins; at most"),
+        (retries.timeline, {"bin_s": 5e-324}, r"bin_s=4.94066e-324 cuts"),
+        (retries.timeline, {"base_s": 1e12}, r"base_s=1e\+12 must be in \[0, 3600\]"),
+        (retries.timeline, {"max_attempts": 50}, r"raise bin_s to .* or shorten the waits"),
+        (retries.timeline, {"think_s": 0, "latency_s": 1e-300}, r"asks for .* calls; at most"),
+        (retries.storm, {"bin_s": 5e-324}, r"bin_s=4.94066e-324 cuts"),
+        (retries.storm, {"capacity_per_s": 5e-324}, r"capacity_per_s=4.94066e-324 with conc"),
+        (retries.budget_effect, {"slow_factor": 1e12}, r"slow_factor=1e\+12 makes each request"),
+        (retries.budget_effect, {"failure_s": 5e-324}, r"failure_s=4.94066e-324 must be in"),
+        (retries.budget_effect, {"variants": 1.0}, r"variants=1.0 must be a list of names"),
+        (retries.amplification, {"base_s": 1e308}, r"base_s=1e\+308 must be in \[0, 3600\]"),
+        (retries.amplification, {"latency_s": 1e308}, r"latency_s=1e\+308 must be in"),
+        (retries.amplification, {"token_ratio": 1e-300}, r"token_ratio=1e-300 must be a whole"),
+    ],
+)
+def test_work_is_bounded_and_refused_by_name(function, kwargs, message):
+    with pytest.raises(ValueError if "variants" not in kwargs else TypeError, match=message):
+        function(**kwargs)
+
+
+def test_a_rate_so_low_that_nobody_arrives_is_an_empty_run():
+    result = retries.budget_effect(rate_per_s=1e-300, seed=0)
+    assert len(result.frame) == 0 and len(result.summary) == 0
+    assert result.params["rate_per_s"] == 1e-300
+
+
+def test_every_result_has_the_house_shape():
+    from distlab.experiments import Result
+
+    for result in (
+        retries.timeline(seed=0),
+        retries.storm(clients=5, seed=0),
+        retries.amplification(layers=2, max_attempts=2),
+        retries.budget_effect(duration_s=4, seed=0),
+        retries.backoff_samples(samples=2),
+    ):
+        assert isinstance(result, Result)
+        assert result.params["seed"] == 0
+        numbers = result.summary.select_dtypes("number")
+        assert len(numbers.columns) == len(result.summary.columns)  # plain numbers only
+        assert "success" not in set(result.frame.get("outcome", [])) | set(
+            result.frame.get("reason", [])
+        )
