@@ -41,7 +41,7 @@ from __future__ import annotations
 import heapq
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -127,6 +127,10 @@ class _BlockUniform:
         return low + (high - low) * self._buf[i]
 
 
+# Why not SimPy: the same model written as SimPy processes (one per client, a timeout per
+# message) ran about 6x slower at 100 clients (bench/bench_contention.py), and a message-by-message
+# heapq (four events per attempt) 2-3x slower; the notebook's sweep (1000 runs) must fit in a few
+# seconds.
 def _simulate(
     clients: int,
     backoff: Backoff,
@@ -145,13 +149,8 @@ def _simulate(
     message events: the same timeline and outcomes as the message-by-message model (tests compare
     the two), at a quarter of the heap traffic.
 
-    Why not SimPy: the same model written as SimPy processes (one per client, a timeout per
-    message) ran about 6x slower at 100 clients (bench/bench_contention.py), and a
-    message-by-message heapq (four events per attempt) 2-3x slower; the notebook's sweep (1000
-    runs) must fit in a few seconds.
-
-    The recorded columns are those of :func:`contention` plus ``read_at`` and ``write_at`` (when
-    the read and the write reached the server), for the tests.
+    Not SimPy: see the comment above. The recorded columns are those of :func:`contention` plus
+    ``read_at`` and ``write_at`` (when the read and the write reached the server), for the tests.
     """
     rng = np.random.default_rng(seed)
     mean, sd = latency_mean_s, latency_sd_s
@@ -160,29 +159,8 @@ def _simulate(
         return np.abs(rng.normal(mean, sd, _BLOCK)).tolist()
 
     uniform = _BlockUniform(rng)
-    delay = backoff.delay
-    if isinstance(backoff, NoBackoff) or (
-        isinstance(backoff, ExponentialBackoff) and backoff.jitter is None
-    ):
-        # No randomness in the wait: look it up instead of calling delay() per retry (the values
-        # still come from the backoff object itself).
-        table: list[float] = [0.0]
-
-        def delay(n: int, previous: float | None, rng: Any) -> float:
-            while len(table) <= n:
-                table.append(backoff.delay(len(table), None, None))
-            return table[n]
-
-    lat = latencies()
-    li = 0
-    heap: list[tuple[float, int, float, float, int, float | None]] = []
-    for c in range(clients):
-        if li + 3 > _BLOCK:
-            lat, li = latencies(), 0
-        read_at = lat[li]  # the read leaves at t = 0
-        heap.append((read_at + lat[li + 1] + lat[li + 2], c, read_at, 0.0, 1, None))
-        li += 3
-    heapq.heapify(heap)
+    delay = _delay_function(backoff)
+    heap, lat, li = _first_writes(clients, latencies)
 
     pop, push = heapq.heappop, heapq.heappush
     last_ok = -math.inf  # when the latest successful write reached the server
@@ -219,6 +197,42 @@ def _simulate(
         push(heap, (read_at + lat[li + 2] + lat[li + 3], c, read_at, start, attempt + 1, wait))
         li += 4
     return calls, completion, rows
+
+
+def _delay_function(backoff: Backoff) -> Callable[[int, float | None, Any], float]:
+    """``backoff.delay``, or, when the wait has no randomness, a lookup of the same values
+    (computed by the backoff object itself, once per retry number)."""
+    if not (
+        isinstance(backoff, NoBackoff)
+        or (isinstance(backoff, ExponentialBackoff) and backoff.jitter is None)
+    ):
+        return backoff.delay
+    table: list[float] = [0.0]
+
+    def delay(n: int, previous: float | None, rng: Any) -> float:
+        while len(table) <= n:
+            table.append(backoff.delay(len(table), None, None))
+        return table[n]
+
+    return delay
+
+
+def _first_writes(
+    clients: int, latencies: Callable[[], list[float]]
+) -> tuple[list[tuple[float, int, float, float, int, float | None]], list[float], int]:
+    """Every client's first attempt, its read leaving at t = 0, as a heap of write arrivals;
+    also the latency block in use and the position in it."""
+    lat = latencies()
+    li = 0
+    heap: list[tuple[float, int, float, float, int, float | None]] = []
+    for c in range(clients):
+        if li + 3 > _BLOCK:
+            lat, li = latencies(), 0
+        read_at = lat[li]
+        heap.append((read_at + lat[li + 1] + lat[li + 2], c, read_at, 0.0, 1, None))
+        li += 3
+    heapq.heapify(heap)
+    return heap, lat, li
 
 
 def _check(
@@ -351,18 +365,7 @@ def contention_sweep(
     True
     """
     strategies = list(_check_strategies(strategies))
-    if isinstance(clients, numbers.Integral):
-        clients = [clients]
-    if not isinstance(clients, Iterable) or isinstance(clients, str):
-        raise TypeError(f"clients={clients!r} must be a number of clients or a list of them")
-    if not isinstance(seeds, Iterable) or isinstance(seeds, str):
-        raise TypeError(f"seeds={seeds!r} must be a list of int seeds")
-    clients = [check_int("clients", n, 1, MAX_CLIENTS) for n in clients]
-    if not clients:
-        raise ValueError("clients=[] must name at least one number of clients")
-    seeds = tuple(check_seed(s) for s in seeds)
-    if not seeds:
-        raise ValueError("seeds=[] must name at least one seed")
+    clients, seeds = _check_clients_and_seeds(clients, seeds)
     unknown = sorted(set(params) - set(_DEFAULTS))
     if unknown:
         raise TypeError(f"contention_sweep got unknown parameter(s) {', '.join(unknown)}; "
@@ -454,6 +457,22 @@ def _check_strategies(strategies: Any) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise ValueError(f"strategies={names!r} names a strategy twice")
     return names
+
+
+def _check_clients_and_seeds(clients: Any, seeds: Any) -> tuple[list[int], tuple[int, ...]]:
+    if isinstance(clients, numbers.Integral):
+        clients = [clients]
+    if not isinstance(clients, Iterable) or isinstance(clients, str):
+        raise TypeError(f"clients={clients!r} must be a number of clients or a list of them")
+    if not isinstance(seeds, Iterable) or isinstance(seeds, str):
+        raise TypeError(f"seeds={seeds!r} must be a list of int seeds")
+    clients = [check_int("clients", n, 1, MAX_CLIENTS) for n in clients]
+    if not clients:
+        raise ValueError("clients=[] must name at least one number of clients")
+    seeds = tuple(check_seed(s) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds=[] must name at least one seed")
+    return clients, seeds
 
 
 def contention_curves(sweep_df: pd.DataFrame) -> pd.DataFrame:

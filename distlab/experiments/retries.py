@@ -398,9 +398,15 @@ def timeline(
     [[1, 0.0, 'error'], [2, 1.0, 'error'], [3, 2.0, 'error']]
     """
     p = _check_timeline(locals())
+    health = _outage_health(p["outage_s"])
+    events, calls = _timeline_run(p, health)
+    return _timeline_result(p, events, calls, health)
+
+
+def _timeline_run(p: dict, health: HealthSchedule) -> tuple[list, list]:
+    """The clients' loops in one world: the policies' events and every call's result."""
     world = World(seed=p["seed"], log_messages=False)
     net = Network(world, latency=_latency(p["latency_s"]))
-    health = _outage_health(p["outage_s"])
     Service(net, _SERVICE, service_time=Exponential(p["service_time_s"]), health=health)
     shared = RetryBudget(10, 0.1) if p["budget"] else None
     backoff = backoff_for(p["strategy"], p["base_s"], p["cap_s"])
@@ -422,7 +428,7 @@ def timeline(
         net.add_node(name)
         world.env.process(client(name, policy))
     world.run()
-    return _timeline_result(p, events, calls, health)
+    return events, calls
 
 
 def _check_timeline(args: dict) -> dict:
@@ -898,16 +904,14 @@ def budget_effect(
     """
     p = _check_budget_effect(locals())
     failure_end_s = p["failure_at_s"] + p["failure_s"]
-    health = HealthSchedule(
-        [(0.0, Up()), (p["failure_at_s"], Slow(p["slow_factor"])), (failure_end_s, Up())]
-        if p["failure_at_s"] > 0
-        else [(0.0, Slow(p["slow_factor"])), (failure_end_s, Up())]
-    )
-    tables, queues = [], {}
-    for variant in p["variants"]:
-        table, queues[variant] = _budget_run(p, variant, health)
-        tables.append(table)
-    table = pd.concat(tables, ignore_index=True)
+    health = _stall_health(p["failure_at_s"], failure_end_s, p["slow_factor"])
+    runs = {variant: _budget_run(p, variant, health) for variant in p["variants"]}
+    return _budget_result(p, runs, health, failure_end_s)
+
+
+def _budget_result(p: dict, runs: dict, health: HealthSchedule, failure_end_s: float):
+    table = pd.concat([frame for frame, _ in runs.values()], ignore_index=True)
+    queues = {variant: queue for variant, (_, queue) in runs.items()}
     until = max(p["duration_s"], float(table["end"].max()) if len(table) else 0.0)
     loads = [
         _budget_load(part, queues[variant], p, until)
@@ -921,6 +925,12 @@ def budget_effect(
         load=load,
         health=_bands(health, until),
     )
+
+
+def _stall_health(start_s: float, end_s: float, slow_factor: float) -> HealthSchedule:
+    if start_s > 0:
+        return HealthSchedule([(0.0, Up()), (start_s, Slow(slow_factor)), (end_s, Up())])
+    return HealthSchedule([(0.0, Slow(slow_factor)), (end_s, Up())])
 
 
 def _check_budget_effect(args: dict) -> dict:

@@ -64,51 +64,9 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
     fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 5.0), height_ratios=(3.0, 1.2))
     rows = attempts[attempts["client"].isin(lane)]
     span = max(float(attempts["end"].max()) if len(attempts) else 1.0, 1e-9)
-    y = rows["client"].map(lane).to_numpy(dtype=float)
-    width = np.maximum((rows["end"] - rows["start"]).to_numpy(dtype=float), 0.004 * span)
-    colors = [outcome_color(o) for o in rows["outcome"]]
-    starts = rows["start"].to_numpy(dtype=float)
-    boxes = [
-        ((x0, y0 - 0.275), (x0 + w, y0 - 0.275), (x0 + w, y0 + 0.275), (x0, y0 + 0.275))
-        for x0, w, y0 in zip(starts, width, y)
-    ]
-    # One collection for every bar: a Rectangle per attempt is slow to build and to draw.
-    top.add_collection(PolyCollection(boxes, facecolors=colors, linewidths=0, zorder=3))
-    for outcome in dict.fromkeys(rows["outcome"]):
-        top.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=outcome))
-
-    previous_end = rows.groupby(["client", "call"])["end"].shift(1)
-    waits = rows[previous_end.notna()]
-    if len(waits):
-        wait_y = waits["client"].map(lane).to_numpy(dtype=float)
-        segments = np.stack(
-            [
-                np.column_stack([previous_end[waits.index], wait_y]),
-                np.column_stack([waits["start"], wait_y]),
-            ],
-            axis=1,
-        )
-        top.add_collection(
-            LineCollection(
-                segments,
-                colors=OKABE_ITO["grey"],
-                linewidths=1.2,
-                linestyles=(0, (1, 2)),
-                zorder=2,
-                label="waiting (backoff)",
-            )
-        )
-    gave_up = rows[rows["gave_up"].astype(bool)] if "gave_up" in rows else rows.iloc[:0]
-    if len(gave_up):
-        top.scatter(
-            gave_up["end"],
-            gave_up["client"].map(lane),
-            marker="x",
-            s=40,
-            zorder=4,
-            color=OKABE_ITO["black"],
-            label="gave up",
-        )
+    _draw_attempts(top, rows, lane, span)
+    _draw_waits(top, rows, lane)
+    _draw_gave_up(top, rows, lane)
 
     top.set_yticks(range(len(shown)), list(reversed(shown)), fontsize=8.5)
     top.set_ylim(-0.6, len(shown) - 0.4)
@@ -117,19 +75,7 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
     for ax in (top, bottom):
         shade_bands(ax, health, until=span * 1.02)
 
-    load = getattr(result, "load", None)
-    if load is not None and len(load):
-        bottom.step(
-            load["time"], load["rate_per_s"], where="post", color=OKABE_ITO["blue"], linewidth=1.2
-        )
-        bottom.fill_between(
-            load["time"],
-            load["rate_per_s"],
-            step="post",
-            color=OKABE_ITO["blue"],
-            alpha=0.25,
-            linewidth=0,
-        )
+    _draw_load(bottom, getattr(result, "load", None))
     bottom.set_ylabel("attempts/s", fontsize=9)
     bottom.set_ylim(bottom=0)
     hidden = len(clients) - len(shown)
@@ -139,6 +85,78 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
     bottom.set_xlabel("time (s)")
     return finish(
         fig, top, title=title or "Retry timeline", subtitle=subtitle, legend_title="attempt"
+    )
+
+
+def _draw_attempts(ax, rows: pd.DataFrame, lane: dict, span: float) -> None:
+    """One bar per attempt on its client's lane, coloured by its outcome."""
+    y = rows["client"].map(lane).to_numpy(dtype=float)
+    width = np.maximum((rows["end"] - rows["start"]).to_numpy(dtype=float), 0.004 * span)
+    colors = [outcome_color(o) for o in rows["outcome"]]
+    starts = rows["start"].to_numpy(dtype=float)
+    boxes = [
+        ((x0, y0 - 0.275), (x0 + w, y0 - 0.275), (x0 + w, y0 + 0.275), (x0, y0 + 0.275))
+        for x0, w, y0 in zip(starts, width, y)
+    ]
+    # One collection for every bar: a Rectangle per attempt is slow to build and to draw.
+    ax.add_collection(PolyCollection(boxes, facecolors=colors, linewidths=0, zorder=3))
+    for outcome in dict.fromkeys(rows["outcome"]):
+        ax.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=outcome))
+
+
+def _draw_waits(ax, rows: pd.DataFrame, lane: dict) -> None:
+    """The backoff waits between a call's attempts, as dotted segments."""
+    previous_end = rows.groupby(["client", "call"])["end"].shift(1)
+    waits = rows[previous_end.notna()]
+    if not len(waits):
+        return
+    wait_y = waits["client"].map(lane).to_numpy(dtype=float)
+    segments = np.stack(
+        [
+            np.column_stack([previous_end[waits.index], wait_y]),
+            np.column_stack([waits["start"], wait_y]),
+        ],
+        axis=1,
+    )
+    ax.add_collection(
+        LineCollection(
+            segments,
+            colors=OKABE_ITO["grey"],
+            linewidths=1.2,
+            linestyles=(0, (1, 2)),
+            zorder=2,
+            label="waiting (backoff)",
+        )
+    )
+
+
+def _draw_gave_up(ax, rows: pd.DataFrame, lane: dict) -> None:
+    """A cross where a call gave up."""
+    gave_up = rows[rows["gave_up"].astype(bool)] if "gave_up" in rows else rows.iloc[:0]
+    if len(gave_up):
+        ax.scatter(
+            gave_up["end"],
+            gave_up["client"].map(lane),
+            marker="x",
+            s=40,
+            zorder=4,
+            color=OKABE_ITO["black"],
+            label="gave up",
+        )
+
+
+def _draw_load(ax, load: pd.DataFrame | None) -> None:
+    """The attempts started per second, as a filled step line."""
+    if load is None or not len(load):
+        return
+    ax.step(load["time"], load["rate_per_s"], where="post", color=OKABE_ITO["blue"], linewidth=1.2)
+    ax.fill_between(
+        load["time"],
+        load["rate_per_s"],
+        step="post",
+        color=OKABE_ITO["blue"],
+        alpha=0.25,
+        linewidth=0,
     )
 
 
@@ -231,23 +249,7 @@ def storm_figure(
     recovery = result.summary
     end = float(load["time"].max()) if len(load) else 1.0
     for ax, strategy in zip(axes, strategies):
-        rows = load[load["strategy"] == strategy]
-        width = float(rows["time"].diff().dropna().min()) if len(rows) > 1 else 0.1
-        bottom = np.zeros(len(rows))
-        for column, outcome in _STORM_PARTS:
-            if column in rows:
-                height = rows[column].to_numpy(dtype=float) / width
-                ax.bar(
-                    rows["time"],
-                    height,
-                    width=width,
-                    bottom=bottom,
-                    align="edge",
-                    color=outcome_color(outcome),
-                    label=column,
-                    linewidth=0,
-                )
-                bottom += height
+        _stack_by_outcome(ax, load[load["strategy"] == strategy])
         if capacity_per_s is not None:
             ax.axhline(
                 capacity_per_s,
@@ -275,6 +277,26 @@ def storm_figure(
         title=title or "A retry storm: many clients, one recovering service",
         legend_title="attempt got",
     )
+
+
+def _stack_by_outcome(ax, rows: pd.DataFrame) -> None:
+    """The attempts per second of each bin, stacked by what they got (:data:`_STORM_PARTS`)."""
+    width = float(rows["time"].diff().dropna().min()) if len(rows) > 1 else 0.1
+    bottom = np.zeros(len(rows))
+    for column, outcome in _STORM_PARTS:
+        if column in rows:
+            height = rows[column].to_numpy(dtype=float) / width
+            ax.bar(
+                rows["time"],
+                height,
+                width=width,
+                bottom=bottom,
+                align="edge",
+                color=outcome_color(outcome),
+                label=column,
+                linewidth=0,
+            )
+            bottom += height
 
 
 def amplification_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
