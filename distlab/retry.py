@@ -162,9 +162,8 @@ class ExponentialBackoff(Backoff):
         check_choice("jitter", self.jitter, JITTERS)
         object.__setattr__(self, "base", base)
         object.__setattr__(self, "cap", cap)
-        # not a field: the cap as a float, read on every delay; no cap (or an infinite one) is
-        # the largest float, so that a jittered draw below it never overflows
-        object.__setattr__(self, "_cap", _FLOAT_MAX if cap is None else min(cap, _FLOAT_MAX))
+        # not a field: the cap as a float (inf when there is none), read on every delay
+        object.__setattr__(self, "_cap", math.inf if cap is None else cap)
 
     def _ceiling(self, n: int) -> float:
         """v_n = min(cap, base·2^(n-1)), exact for every n >= 1 and never overflowing.
@@ -190,10 +189,12 @@ class ExponentialBackoff(Backoff):
         jitter = self.jitter
         if jitter is None:
             return self._ceiling(n)
+        # An unbounded wait (no cap, a huge n) is drawn below the largest float: a uniform draw
+        # needs a finite range.
         if jitter == "full":
-            return float(rng.uniform(0.0, self._ceiling(n)))
+            return float(rng.uniform(0.0, min(self._ceiling(n), _FLOAT_MAX)))
         if jitter == "equal":
-            half = self._ceiling(n) / 2
+            half = min(self._ceiling(n), _FLOAT_MAX) / 2
             return half + float(rng.uniform(0.0, half))
         last = self.base if previous is None else previous
         high = 3.0 * last
