@@ -62,6 +62,7 @@ from distlab.sim import (
 
 __all__ = [
     "AMPLIFICATION_MODES",
+    "ATTEMPT_COLUMNS",
     "BUDGET_VARIANTS",
     "MAX_DURATION_S",
     "STRATEGIES",
