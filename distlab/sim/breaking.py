@@ -268,27 +268,22 @@ def _retried(net, src, dst, body, timeout_s, policy, on_attempt, breaker):
     # is fed from the policy's events, which say the decision taken on each attempt.
     started = net.env.now
     results: list[CallResult] = []
-    decisions: dict[int, Decision] = {}
+    reported = [0]
 
     def attempt(net, src, dst, request, timeout_s):
         if breaker is None:
             r = yield from _call(net, src, dst, request, timeout_s)
         else:
             r = yield from _guarded(net, src, dst, request, timeout_s, breaker)
-        _tell(len(results))
         results.append(r)
         return r
 
-    def _tell(upto: int) -> None:
-        if on_attempt is not None and upto:
-            n = upto
-            on_attempt(n, results[n - 1], decisions.get(n, Decision(False, reason="ok")))
-
-    def listen(event) -> None:
+    def listen(event) -> None:  # called at the moment of the decision, as on_attempt was
         n = event.attempt
-        if n == len(results) and event.started == results[-1].started:
+        if n == len(results) > reported[0] and event.started == results[-1].started:
+            reported[0] = n
             retry = event.kind == "retry"
-            decisions[event.attempt] = Decision(retry, event.delay or 0.0, event.reason or "ok")
+            on_attempt(n, results[-1], Decision(retry, event.delay or 0.0, event.reason or "ok"))
 
     unsubscribe = policy.subscribe(listen) if on_attempt is not None else None
     try:
@@ -298,7 +293,8 @@ def _retried(net, src, dst, body, timeout_s, policy, on_attempt, breaker):
     finally:
         if unsubscribe is not None:
             unsubscribe()
-    _tell(len(results))
+    if on_attempt is not None and reported[0] < len(results):  # ok at once: no event
+        on_attempt(len(results), result, Decision(False, reason="ok"))
     attempts = len(results)
     end = net.env.now
     breaker_state = getattr(result, "breaker_state", "CLOSED")
