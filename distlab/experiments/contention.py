@@ -141,16 +141,11 @@ def _simulate(
 ) -> tuple[int, float, dict[str, list[Any]] | None]:
     """Run one experiment; return (calls, completion_s, columns or None).
 
-    A discrete-event simulation on a ``heapq`` of the server's write arrivals. Only the write
-    decides anything: a read returns the version current when it reaches the server, and the write
-    that follows succeeds exactly when no other write succeeded at the server in between, i.e. when
-    the last successful write reached the server before this client's read did. So each attempt is
-    one event (its write reaching the server) carrying its read's arrival time, instead of four
-    message events: the same timeline and outcomes as the message-by-message model (tests compare
-    the two), at a quarter of the heap traffic.
-
-    Not SimPy: see the comment above. The recorded columns are those of :func:`contention` plus
-    ``read_at`` and ``write_at`` (when the read and the write reached the server), for the tests.
+    A discrete-event simulation on a ``heapq`` of the server's write arrivals. A write succeeds
+    exactly when the last successful write reached the server before this client's read did, so
+    each attempt is one event (its write reaching the server) carrying its read's arrival time:
+    the same outcomes as the message-by-message model (tests compare the two) at a quarter of
+    the heap traffic. Recorded: :func:`contention`'s columns plus ``read_at`` and ``write_at``.
     """
     rng = np.random.default_rng(seed)
     mean, sd = latency_mean_s, latency_sd_s

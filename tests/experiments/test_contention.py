@@ -280,7 +280,11 @@ def test_curves_are_means_per_strategy_and_clients():
         (dict(clients=5, strategy="full", latency_sd_s="big"), TypeError, "latency_sd_s='big'"),
         # reliability: each of these used to hang
         (dict(clients=10**6, strategy="none"), ValueError, "clients=1000000 must be between"),
-        (dict(clients=20, strategy="full", latency_sd_s=1e308), ValueError, "latency_sd_s=1e\\+308"),
+        (
+            dict(clients=20, strategy="full", latency_sd_s=1e308),
+            ValueError,
+            "latency_sd_s=1e\\+308",
+        ),
         (dict(clients=20, strategy="full", latency_mean_s=1e308), ValueError, "latency_mean_s="),
         (dict(clients=20, strategy="exponential", cap_s=1e308), ValueError, "cap_s=1e\\+308"),
     ],
