@@ -5,8 +5,8 @@ Figures, all wall-clock, in this process:
 - ``sweep_s``: the sweep notebook 02 shows, ``contention_sweep(clients=range(10, 200, 20),
   seeds=range(20))`` (5 strategies x 10 client counts x 20 seeds = 1000 runs, in-process), median
   of ``repeats`` runs. It must leave most of the notebook's 20 s budget to the rest of the notebook.
-- ``run_ms[strategy]``: one ``contention(100, strategy)`` call (a DataFrame with one row per write),
-  median over seeds 0..``runs``-1.
+- ``run_ms[strategy]``: one ``contention(strategy, clients=100)`` call (a Result whose frame has
+  one row per write), median over seeds 0..``runs``-1.
 - ``simpy_run_ms``: the same model written as SimPy processes (one per client, a timeout per
   message), on the same runs, summed over the strategies, against ``fast_run_ms``: what a sweep
   spends per run (distlab's ``heapq`` loop, counting calls without building a DataFrame), summed
@@ -103,7 +103,7 @@ def measure(repeats: int = 3, runs: int = 5) -> dict[str, Any]:
         frame, fast, slow = [], [], []
         for seed in range(runs):
             t = time.perf_counter()
-            contention(RUN_CLIENTS, strategy, seed=seed)
+            contention(strategy, clients=RUN_CLIENTS, seed=seed)
             frame.append(time.perf_counter() - t)
             t = time.perf_counter()
             _simulate(RUN_CLIENTS, backoff, seed, 0.010, 0.002, record=False)
@@ -127,9 +127,11 @@ def measure(repeats: int = 3, runs: int = 5) -> dict[str, Any]:
 if __name__ == "__main__":
     figures = measure()
     print(
-        f"notebook sweep ({figures['sweep_runs']} runs)  {figures['sweep_s']:6.2f} s   (notebook budget: 20 s in all)"
+        f"notebook sweep ({figures['sweep_runs']} runs)  {figures['sweep_s']:6.2f} s   "
+        "(notebook budget: 20 s in all)"
     )
     for strategy, ms in figures["run_ms"].items():
-        print(f"contention({RUN_CLIENTS}, {strategy!r}){'':<{14 - len(strategy)}}{ms:8.1f} ms")
+        call = f"contention({strategy!r}, clients={RUN_CLIENTS})"
+        print(f"{call:<42}{ms:8.1f} ms")
     print(f"all five at {RUN_CLIENTS}, as a sweep runs them  {figures['fast_run_ms']:8.1f} ms   "
           f"(SimPy baseline: {figures['simpy_run_ms']:.1f} ms)")  # fmt: skip

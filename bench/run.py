@@ -344,7 +344,7 @@ def run_contention(args: argparse.Namespace) -> dict[str, Any]:
     rows = [[f"notebook sweep ({fig['sweep_runs']} runs)", f"{fig['sweep_s']:.2f} s",
              f"<= {CONTENTION_SWEEP_MAX_S:.0f} s (of the notebook's {NOTEBOOK_MAX_S:.0f} s)", verdict(ok)]]  # fmt: skip
     for strategy, ms in fig["run_ms"].items():
-        rows.append([f"contention(100, {strategy!r})", f"{ms:.1f} ms", "", ""])
+        rows.append([f"contention({strategy!r}, clients=100)", f"{ms:.1f} ms", "", ""])
     rows.append(["all five at 100, sweep's loop", f"{fig['fast_run_ms']:.1f} ms", "", ""])
     rows.append(["same in SimPy (baseline)", f"{fig['simpy_run_ms']:.1f} ms", "", ""])
     print(table(["", "wall time", "budget", "check"], rows, right={1}))

@@ -25,6 +25,8 @@ _LAZY: dict[str, str] = {
     "ExponentialBackoff": "distlab.retry",
     "ConstantBackoff": "distlab.retry",
     "NoBackoff": "distlab.retry",
+    "RetryEvent": "distlab.retry",
+    "RetryMetrics": "distlab.retry",
     "CircuitBreaker": "distlab.breaker",
     "CircuitOpenError": "distlab.breaker",
     "BreakerState": "distlab.breaker",

@@ -231,15 +231,15 @@ def check_course_waits(answer: list[float] | None) -> Check:
     return Check(False, f"{waits} is not it; the first retry waits base = 1 s, then it doubles.")
 
 
-def check_amplification(attempts: int, layers: int, answer: int | None) -> Check:
-    """Every one of ``layers`` layers makes up to ``attempts`` attempts at the layer below; the
-    bottom always fails. How many requests reach the bottom for one user request?
+def check_amplification(max_attempts: int, layers: int, answer: int | None) -> Check:
+    """Every one of ``layers`` layers makes up to ``max_attempts`` attempts at the layer below;
+    the bottom always fails. How many requests reach the bottom for one user request?
 
     >>> check_amplification(3, 5, 243)
     ✅ Right: each layer multiplies by 3: 3^5 = 243 requests at the bottom for one at the top.
     """
-    attempts = check_int("attempts", attempts, 1)
-    layers = check_int("layers", layers, 1)
+    attempts = check_int("max_attempts", max_attempts, 1, 100)
+    layers = check_int("layers", layers, 1, 100)
     if answer is None:
         return _unanswered("Hint: each layer turns one request from above into several below.")
     answer = check_int("answer", answer, 0)
@@ -254,7 +254,7 @@ def check_amplification(attempts: int, layers: int, answer: int | None) -> Check
         return Check(False, "the attempts multiply from layer to layer; they do not add up.")
     return Check(
         False,
-        f"{answer} is not it; try it with amplification(layers={layers}, attempts={attempts}).",
+        f"{answer} is not it; try it with amplification(layers={layers}, max_attempts={attempts}).",
     )
 
 
@@ -267,14 +267,14 @@ def check_budget_stops_after(max_tokens: float, token_ratio: float, answer: int 
     """
     from distlab.retry import RetryBudget
 
-    budget = RetryBudget(max_tokens, token_ratio)
+    budget = RetryBudget(max_tokens, token_ratio)  # checks both, and bounds max_tokens
     if answer is None:
         return _unanswered("Hint: retries are allowed only while tokens > max_tokens / 2.")
     answer = check_int("answer", answer, 0)
-    failures = 0
-    while budget.allows_retry():
-        budget.on_failure()
-        failures += 1
+    # Retries are allowed while tokens > max_tokens / 2; each failure takes one token, so the
+    # budget allows ceil(max_tokens / 2) failures (counted, not simulated one by one: a huge
+    # budget must not loop). Exact: the budget counts whole thousandths of a token.
+    failures = math.ceil(budget.max_tokens / 2)
     if answer == failures:
         return Check(
             True,
@@ -287,7 +287,7 @@ def check_budget_stops_after(max_tokens: float, token_ratio: float, answer: int 
 
 
 def check_retry_settings(
-    strategy: str | None, attempts: int | None, base_s: float | None, cap_s: float | None
+    strategy: str | None, max_attempts: int | None, base_s: float | None, cap_s: float | None
 ) -> Check:
     """Settings for ten clients facing a service that is down for 5 s: no call may give up, no
     call may last more than 10 s, and the clients must not retry in lockstep (use jitter).
@@ -295,8 +295,10 @@ def check_retry_settings(
     The check runs :func:`~distlab.experiments.retries.timeline` with your settings over three
     seeds.
     """
-    if strategy is None or attempts is None or base_s is None:
-        return _unanswered("Fill in strategy, attempts, base_s (and cap_s, or None for no cap).")
+    if strategy is None or max_attempts is None or base_s is None:
+        return _unanswered(
+            "Fill in strategy, max_attempts, base_s (and cap_s, or None for no cap)."
+        )
     from distlab.experiments.retries import timeline
 
     if strategy in ("none", "constant", "exponential"):
@@ -306,12 +308,12 @@ def check_retry_settings(
         attempts_df = timeline(
             strategy,
             clients=10,
-            attempts=attempts,
+            max_attempts=max_attempts,
             base_s=base_s,
             cap_s=cap_s,
             outage_s=5.0,
             seed=seed,
-        ).attempts
+        ).frame
         calls = attempts_df.groupby(["client", "call"]).agg(
             start=("start", "min"), end=("end", "max")
         )

@@ -4,7 +4,10 @@ The core decides, the drivers act. A :class:`RetryPolicy` starts a :class:`Retry
 call; after every failed attempt the state answers either "attempt again after 0.37 s" or "give
 up". It never sleeps or reads a clock itself, so the same policy drives simulated time (see
 :func:`distlab.sim.retry_call`), plain functions (``time.sleep``) and coroutines
-(``asyncio.sleep``), and tests inject a fake clock and never sleep for real.
+(``asyncio.sleep``), and tests inject a fake clock and never sleep for real. Every decision is
+reported the same way whatever the driver, timed by the driver's clock: a :class:`RetryEvent`
+to the policy's subscribers and in :meth:`RetryPolicy.events`, and counts in
+:meth:`RetryPolicy.metrics` (the one observation API of :mod:`distlab.observe`).
 
 Delay before retry n (n = 1, 2, ...), with v_n = min(cap, base·2^(n-1)):
 
@@ -16,7 +19,8 @@ no jitter          v_n
 =================  ======================================================
 
 >>> from distlab.retry import RetryPolicy, ExponentialBackoff
->>> policy = RetryPolicy(max_attempts=4, backoff=ExponentialBackoff(base=0.1, cap=1.0, jitter="full"), rng=7)
+>>> backoff = ExponentialBackoff(base=0.1, cap=1.0, jitter="full")
+>>> policy = RetryPolicy(max_attempts=4, backoff=backoff, rng=7)
 >>> [round(d, 3) for d in policy.delays()]
 [0.063, 0.179, 0.31]
 >>> @policy
@@ -33,8 +37,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import itertools
 import math
 import numbers
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -44,21 +50,28 @@ from typing import Any, Protocol
 import numpy as np
 
 from distlab._validate import check_choice, check_int, check_number
+from distlab.observe import Event, Listeners
+from distlab.outcomes import ERROR, OK, OUTCOMES, TIMEOUT
 
 __all__ = [
     "Backoff",
     "ConstantBackoff",
     "Decision",
+    "EVENT_KINDS",
     "ExponentialBackoff",
     "JITTERS",
+    "MAX_TOKENS",
     "NoBackoff",
     "RetryBudget",
+    "RetryEvent",
+    "RetryMetrics",
     "RetryPolicy",
     "RetryState",
-    "RetryStats",
+    "STOP_REASONS",
 ]
 
 JITTERS = (None, "full", "equal", "decorrelated")
+_FLOAT_MAX = sys.float_info.max
 
 
 class UniformSource(Protocol):
@@ -176,16 +189,38 @@ class ExponentialBackoff(Backoff):
         jitter = self.jitter
         if jitter is None:
             return self._ceiling(n)
+        # An unbounded wait (no cap, a huge n) is drawn below the largest float: a uniform draw
+        # needs a finite range.
         if jitter == "full":
-            return float(rng.uniform(0.0, self._ceiling(n)))
+            return float(rng.uniform(0.0, min(self._ceiling(n), _FLOAT_MAX)))
         if jitter == "equal":
-            half = self._ceiling(n) / 2
+            half = min(self._ceiling(n), _FLOAT_MAX) / 2
             return half + float(rng.uniform(0.0, half))
         last = self.base if previous is None else previous
-        return min(self._cap, float(rng.uniform(self.base, 3.0 * last)))
+        high = 3.0 * last
+        if high > _FLOAT_MAX:  # only when it overflowed to inf
+            high = _FLOAT_MAX
+        return min(self._cap, float(rng.uniform(self.base, high)))
 
 
 # -- budget -----------------------------------------------------------------------------------
+
+#: A :class:`RetryBudget` counts tokens in whole thousandths (as gRPC does), so that taking one
+#: token and giving back ``token_ratio`` are exact at every size.
+_MILLI = 1000
+#: The largest ``max_tokens`` a :class:`RetryBudget` accepts (gRPC itself allows 1000): beyond
+#: it, thousandths of a token would not all be exact as floats.
+MAX_TOKENS = 10**12
+
+
+def _thousandths(name: str, value: float) -> int:
+    units = round(value * _MILLI)
+    if units < 1 or abs(units - value * _MILLI) > 1e-6 * max(1.0, value * _MILLI):
+        raise ValueError(
+            f"{name}={value:g} must be a whole number of thousandths (at least 0.001): a budget "
+            "counts thousandths of a token"
+        )
+    return units
 
 
 class RetryBudget:
@@ -194,8 +229,10 @@ class RetryBudget:
     The token count starts at ``max_tokens`` and stays within [0, ``max_tokens``]; every failed
     attempt takes 1 token, every success gives back ``token_ratio``. Retries are allowed only
     while the count is above ``max_tokens / 2``. As in gRPC (proposal A6), a policy charges only
-    the failures it would retry: an exception outside its ``retry_on`` costs nothing. When a dependency keeps failing, the budget runs
-    dry and retries stop, so they cannot multiply the load on it.
+    the failures it would retry: an exception outside its ``retry_on`` costs nothing. When a
+    dependency keeps failing, the budget runs dry and retries stop, so they cannot multiply the
+    load on it. Tokens are counted in whole thousandths, as gRPC does, so the count is exact:
+    ``max_tokens`` is at most :data:`MAX_TOKENS` and both numbers are multiples of 0.001.
 
     >>> budget = RetryBudget(max_tokens=4, token_ratio=0.5)
     >>> for _ in range(2):
@@ -208,46 +245,56 @@ class RetryBudget:
 
     def __init__(self, max_tokens: float = 10, token_ratio: float = 0.1) -> None:
         self.max_tokens = check_number("max_tokens", max_tokens, 0.0, min_inclusive=False)
+        if self.max_tokens > MAX_TOKENS:
+            raise ValueError(
+                f"max_tokens={self.max_tokens:g} must be at most {MAX_TOKENS:,} (gRPC allows 1000)"
+            )
         self.token_ratio = check_number("token_ratio", token_ratio, 0.0, 1.0, min_inclusive=False)
-        self._tokens = self.max_tokens
+        self._max = _thousandths("max_tokens", self.max_tokens)
+        self._ratio = _thousandths("token_ratio", self.token_ratio)
+        self._units = self._max
         self._lock = threading.Lock()
 
     @property
     def tokens(self) -> float:
         """The current token count."""
-        return self._tokens
+        return self._units / _MILLI
 
     def on_failure(self) -> None:
         """Record a failed attempt: one token less (never below 0)."""
         with self._lock:
-            self._tokens = max(0.0, self._tokens - 1.0)
+            self._units = max(0, self._units - _MILLI)
 
     def on_success(self) -> None:
         """Record a successful attempt: ``token_ratio`` more (never above ``max_tokens``)."""
         with self._lock:
-            self._tokens = min(self.max_tokens, self._tokens + self.token_ratio)
+            self._units = min(self._max, self._units + self._ratio)
 
     def allows_retry(self) -> bool:
         """Whether a retry may be sent now (tokens above half of ``max_tokens``)."""
-        return self._tokens > self.max_tokens / 2
+        return 2 * self._units > self._max
 
     def __repr__(self) -> str:
         return (
             f"RetryBudget(max_tokens={self.max_tokens:g}, token_ratio={self.token_ratio:g}, "
-            f"tokens={self._tokens:g})"
+            f"tokens={self.tokens:g})"
         )
 
 
 # -- the decision -----------------------------------------------------------------------------
+
+#: Why a call stopped (:attr:`Decision.reason`): ``"ok"`` (it succeeded), ``"not retryable"``,
+#: ``"attempts"`` (all ``max_attempts`` used), ``"deadline"``, ``"budget"``.
+STOP_REASONS = ("ok", "not retryable", "attempts", "deadline", "budget")
 
 
 @dataclass(frozen=True)
 class Decision:
     """What to do after an attempt: ``retry`` after ``delay`` seconds, or stop.
 
-    ``reason`` says why it stopped: ``"success"``, ``"not retryable"``, ``"attempts"`` (all
-    ``max_attempts`` used), ``"deadline"`` (the next attempt would start after it) or
-    ``"budget"`` (the retry budget refused).
+    ``reason`` says why it stopped (:data:`STOP_REASONS`): ``"ok"`` (the attempt succeeded),
+    ``"not retryable"``, ``"attempts"`` (all ``max_attempts`` used), ``"deadline"`` (the next
+    attempt would start after it) or ``"budget"`` (the retry budget refused).
     """
 
     retry: bool
@@ -258,12 +305,112 @@ class Decision:
 _NOTHING = object()
 
 # Decisions are immutable: the ones without a delay are shared instead of built per attempt.
-_SUCCESS = Decision(False, reason="success")
+_OK = Decision(False, reason="ok")
 _NOT_RETRYABLE = Decision(False, reason="not retryable")
 _ATTEMPTS = Decision(False, reason="attempts")
 _DEADLINE = Decision(False, reason="deadline")
 _BUDGET = Decision(False, reason="budget")
 _GO = Decision(True)
+
+
+# -- events and metrics -----------------------------------------------------------------------
+
+#: The kinds of :class:`RetryEvent`.
+EVENT_KINDS = ("retry", "give_up", "ok")
+
+
+@dataclass(frozen=True)
+class RetryEvent(Event):
+    """One decision of a :class:`RetryPolicy` about one attempt, at ``time`` (when it was made,
+    on the driver's clock: ``time.monotonic``, the injected ``clock``, or simulated time).
+
+    ``kind`` is ``"retry"`` (attempt ``attempt`` failed; the next one follows after ``delay``
+    seconds), ``"give_up"`` (the call stops on a failure, for ``reason``: ``"attempts"``,
+    ``"deadline"``, ``"budget"`` or ``"not retryable"``) or ``"ok"`` (the call succeeded after
+    at least one retry: like resilience4j, a call that succeeds at once makes no event, so the
+    fast path stays cheap; :meth:`RetryPolicy.metrics` counts it).
+
+    ``source`` is the policy's ``name``; ``call`` numbers the policy's calls from 1 in the order
+    they started; ``started`` is when the attempt began (``None`` if the driver did not say);
+    ``outcome`` is the attempt's :mod:`distlab.outcomes` word (``"ok"``, ``"error"``,
+    ``"timeout"`` for a ``TimeoutError``, or what the exception's ``outcome`` attribute says) and
+    ``error`` a short text of what went wrong (the exception's ``detail`` attribute, else its
+    type and message; ``None`` when ok).
+    """
+
+    call: int = 0
+    attempt: int = 0
+    started: float | None = None
+    outcome: str = OK
+    error: str | None = None
+    delay: float | None = None
+    reason: str | None = None
+
+
+def _describe(exception: BaseException | None) -> tuple[str, str | None]:
+    """An attempt's outcome word and error text (see :class:`RetryEvent`)."""
+    if exception is None:
+        return ERROR, "result refused by retry_on_result"
+    outcome = getattr(exception, "outcome", None)
+    if outcome not in OUTCOMES or outcome == OK:
+        outcome = TIMEOUT if isinstance(exception, TimeoutError) else ERROR
+    detail = getattr(exception, "detail", None)
+    if not isinstance(detail, str):
+        text = str(exception)
+        detail = f"{type(exception).__name__}: {text}" if text else type(exception).__name__
+    return outcome, detail
+
+
+@dataclass(frozen=True)
+class RetryMetrics:
+    """Counts over every call made through one policy (a consistent snapshot).
+
+    ``calls`` started, ``attempts`` made, ``retries`` (attempts after the first), ``successes``
+    (calls that ended ok), ``give_ups`` (calls that ended in an exception or an unaccepted
+    result), ``total_wait`` seconds slept between attempts.
+    """
+
+    calls: int = 0
+    attempts: int = 0
+    retries: int = 0
+    successes: int = 0
+    give_ups: int = 0
+    total_wait: float = 0.0
+
+
+class _Counters:
+    """The policy's counters behind one lock. Calls that succeed at the first attempt without a
+    :class:`RetryState` (the drivers' fast path) only bump ``fast``."""
+
+    __slots__ = ("lock", "fast", "calls", "attempts", "successes", "total_wait")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.fast = self.calls = self.attempts = self.successes = 0
+        self.total_wait = 0.0
+
+    def add(self, attempts: int, succeeded: bool, waited: float) -> None:
+        with self.lock:
+            self.calls += 1
+            self.attempts += attempts
+            self.successes += succeeded
+            self.total_wait += waited
+
+    def snapshot(self) -> RetryMetrics:
+        with self.lock:
+            fast, calls, attempts = self.fast, self.calls, self.attempts
+            successes, total_wait = self.successes, self.total_wait
+        return RetryMetrics(
+            calls=fast + calls,
+            attempts=fast + attempts,
+            retries=attempts - calls,
+            successes=fast + successes,
+            give_ups=calls - successes,
+            total_wait=total_wait,
+        )
+
+
+# -- one call's state -------------------------------------------------------------------------
 
 
 class RetryState:
@@ -272,7 +419,8 @@ class RetryState:
     A driver calls :meth:`after_attempt` once per attempt with the time and the outcome and does
     what the returned :class:`Decision` says. A driver whose waits may overrun (a real
     ``sleep``) also asks :meth:`before_attempt` when it wakes up, so that no attempt starts
-    after the deadline.
+    after the deadline. The step reports each decision as a :class:`RetryEvent` and counts the
+    call in :meth:`RetryPolicy.metrics` when it stops: every driver reports the same way.
 
     >>> policy = RetryPolicy(max_attempts=2, backoff=ConstantBackoff(0.5))
     >>> state = policy.start(now=0.0)
@@ -280,21 +428,31 @@ class RetryState:
     Decision(retry=True, delay=0.5, reason='')
     >>> state.after_attempt(now=0.7, exception=TimeoutError())
     Decision(retry=False, delay=0.0, reason='attempts')
+    >>> [(e.kind, e.time, e.outcome) for e in policy.events()]
+    [('retry', 0.1, 'timeout'), ('give_up', 0.7, 'timeout')]
     """
 
     def __init__(self, policy: RetryPolicy, now: float, rng: UniformSource) -> None:
         self.policy = policy
         self.started = float(now)
+        self.call = next(policy._call_ids)
         self.attempts = 0
         self.total_wait = 0.0
         self.last_delay: float | None = None
         self._rng = rng
-        self._recorded = False  # counted in the policy's statistics (drivers only)
+        self._recorded = False  # counted in the policy's metrics
+        self._last: tuple[float | None, str, str | None] = (None, OK, None)
 
     def after_attempt(
-        self, now: float, *, exception: BaseException | None = None, result: Any = _NOTHING
+        self,
+        now: float,
+        *,
+        exception: BaseException | None = None,
+        result: Any = _NOTHING,
+        started: float | None = None,
     ) -> Decision:
-        """Record one attempt that ended at ``now`` with ``exception`` or ``result``; decide.
+        """Record one attempt that began at ``started`` and ended at ``now`` with ``exception``
+        or ``result``; decide.
 
         An exception the policy does not retry (see ``retry_on``) and a result it accepts both
         stop at once; anything else is retried while attempts, deadline and budget allow.
@@ -310,22 +468,25 @@ class RetryState:
         if not failed:
             if budget is not None:
                 budget.on_success()
-            return _SUCCESS
-        if exception is not None and not policy._retryable(exception):
+            self._last = (started, OK, None)
+            return self._stop(now, _OK)
+        self._last = (started, *_describe(exception))
+        if exception is not None and not policy.is_retryable(exception):
             # gRPC A6: only failures that qualify for a retry count against the budget, so a
             # malformed request is not mistaken for a struggling server.
-            return _NOT_RETRYABLE
+            return self._stop(now, _NOT_RETRYABLE)
         if budget is not None:
             budget.on_failure()
         if self.attempts >= policy.max_attempts:
-            return _ATTEMPTS
+            return self._stop(now, _ATTEMPTS)
         delay = policy.backoff.delay(self.attempts, self.last_delay, self._rng)
         if policy.deadline is not None and now + delay > self.started + policy.deadline:
-            return _DEADLINE
+            return self._stop(now, _DEADLINE)
         if budget is not None and not budget.allows_retry():
-            return _BUDGET
+            return self._stop(now, _BUDGET)
         self.last_delay = delay
         self.total_wait += delay
+        self._report(now, "retry", delay=delay)
         return Decision(True, delay=delay)
 
     def before_attempt(self, now: float) -> Decision:
@@ -341,31 +502,48 @@ class RetryState:
         """
         deadline = self.policy.deadline
         if deadline is not None and now > self.started + deadline:
-            return _DEADLINE
+            return self._stop(now, _DEADLINE)
         return _GO
 
+    def _stop(self, now: float, decision: Decision) -> Decision:
+        ok = decision is _OK
+        if not self._recorded:
+            self._recorded = True
+            self.policy._counters.add(self.attempts, ok, self.total_wait)
+        if not ok:
+            self._report(now, "give_up", reason=decision.reason)
+        elif self.attempts > 1:
+            self._report(now, "ok")
+        return decision
 
-# -- statistics -------------------------------------------------------------------------------
+    def _report(self, now: float, kind: str, **fields: Any) -> None:
+        started, outcome, error = self._last
+        listeners = self.policy._listeners
+        listeners.emit(
+            RetryEvent(
+                time=now,
+                kind=kind,
+                source=self.policy.name,
+                call=self.call,
+                attempt=self.attempts,
+                started=started,
+                outcome=outcome,
+                error=error,
+                **fields,
+            )
+        )
+        listeners.deliver()
+
+    def interrupted(self, unslept: float = 0.0) -> None:
+        """Count the call as given up when something outside the decision ended it (a
+        ``KeyboardInterrupt``, a cancelled task, a ``sleep`` that raised), without the wait it
+        was about to sleep (``unslept``). Counted once; no event (nothing was decided)."""
+        if not self._recorded:
+            self._recorded = True
+            self.policy._counters.add(self.attempts, False, self.total_wait - unslept)
 
 
-@dataclass(frozen=True)
-class RetryStats:
-    """Counts over every call made through one policy (a consistent snapshot).
-
-    ``calls`` started, ``attempts`` made, ``retries`` (attempts after the first), ``successes``,
-    ``give_ups`` (calls that ended in an exception or an unaccepted result), ``total_wait``
-    seconds slept between attempts.
-    """
-
-    calls: int = 0
-    attempts: int = 0
-    retries: int = 0
-    successes: int = 0
-    give_ups: int = 0
-    total_wait: float = 0.0
-
-
-# -- the policy and its drivers ---------------------------------------------------------------
+# -- the policy -------------------------------------------------------------------------------
 
 
 def _make_rng(rng: Any) -> UniformSource:
@@ -384,7 +562,7 @@ def _make_rng(rng: Any) -> UniformSource:
 def _is_async(fn: Any) -> bool:
     """A coroutine function, or a callable object whose ``__call__`` is one."""
     return inspect.iscoroutinefunction(fn) or (
-        not inspect.isroutine(fn) and inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+        not inspect.isroutine(fn) and inspect.iscoroutinefunction(getattr(fn, "__call__", None))  # noqa: B004 - its method
     )
 
 
@@ -401,11 +579,13 @@ class RetryPolicy:
         budget: an optional :class:`RetryBudget`, which may be shared between policies.
         rng: an int seed, a ``numpy.random.Generator`` or anything with ``.uniform``.
         sleep: replaces ``time.sleep`` in the sync driver (tests pass a fake).
+        clock: replaces ``time.monotonic`` (seconds) in both real-time drivers.
         async_sleep: replaces ``asyncio.sleep`` in the asyncio driver.
-        clock: replaces ``time.monotonic`` (seconds).
-        on_retry: called as ``on_retry(state, exception_or_result, delay)`` before each wait.
-        on_give_up: called as ``on_give_up(state, exception_or_result, reason)`` when it stops
-            on a failure.
+        name: the ``source`` of the policy's events.
+        max_events: how many recent events :meth:`events` keeps.
+
+    Watch it with :meth:`subscribe` (a :class:`RetryEvent` per retry, give-up, and success
+    after retries), :meth:`events` and :meth:`metrics` (see :mod:`distlab.observe`).
 
     When the policy gives up it re-raises the last exception unchanged; the number of attempts
     is in ``exc.retry_attempts`` and in a note on the exception. A result refused by
@@ -414,7 +594,8 @@ class RetryPolicy:
     never charged to the budget; the call is counted as given up.
 
     >>> calls = []
-    >>> policy = RetryPolicy(max_attempts=3, backoff=ConstantBackoff(0.0))
+    >>> policy = RetryPolicy(max_attempts=3, backoff=ConstantBackoff(0.0), name="flaky")
+    >>> unsubscribe = policy.subscribe(lambda e: print(e.kind, e.attempt, e.error))
     >>> @policy
     ... def flaky():
     ...     calls.append(1)
@@ -422,9 +603,12 @@ class RetryPolicy:
     ...         raise ConnectionError("try again")
     ...     return "done"
     >>> flaky(), len(calls)
+    retry 1 ConnectionError: try again
+    retry 2 ConnectionError: try again
+    ok 3 None
     ('done', 3)
-    >>> policy.stats
-    RetryStats(calls=1, attempts=3, retries=2, successes=1, give_ups=0, total_wait=0.0)
+    >>> policy.metrics()
+    RetryMetrics(calls=1, attempts=3, retries=2, successes=1, give_ups=0, total_wait=0.0)
 
     Giving up re-raises the last exception itself, with the attempt count:
 
@@ -453,8 +637,8 @@ class RetryPolicy:
         clock: Callable[[], float] | None = None,
         *,
         async_sleep: Callable[[float], Any] | None = None,
-        on_retry: Callable[..., Any] | None = None,
-        on_give_up: Callable[..., Any] | None = None,
+        name: str | None = None,
+        max_events: int = 1000,
     ) -> None:
         self.max_attempts = check_int("max_attempts", max_attempts, 1)
         if backoff is None:
@@ -480,31 +664,22 @@ class RetryPolicy:
         if budget is not None and not isinstance(budget, RetryBudget):
             raise TypeError(f"budget={budget!r} must be a RetryBudget")
         self.budget = budget
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name={name!r} must be a str or None")
+        self.name = name
+        max_events = check_int("max_events", max_events, 0, 1_000_000)
         self._rng = _make_rng(rng)
         self._rng_lock = threading.Lock()
-        self._locked_rng = _LockedRng(self)  # one per policy, shared by all its calls
-        for name, fn in (
-            ("sleep", sleep),
-            ("async_sleep", async_sleep),
-            ("clock", clock),
-            ("on_retry", on_retry),
-            ("on_give_up", on_give_up),
-        ):
+        self._locked_rng = _LockedRng(self._rng, self._rng_lock)  # shared by all its calls
+        for label, fn in (("sleep", sleep), ("async_sleep", async_sleep), ("clock", clock)):
             if fn is not None and not callable(fn):
-                raise TypeError(f"{name}={fn!r} must be callable")
-        self._sleep = sleep or time.sleep
-        self._async_sleep = async_sleep or asyncio.sleep
-        self._clock = clock or time.monotonic
-        self.on_retry = on_retry
-        self.on_give_up = on_give_up
-        self._stats_lock = threading.Lock()
-        # Counters behind _stats_lock. Calls that succeed at the first attempt without going
-        # through a RetryState (the fast path) only bump _fast; the others are counted in full.
-        self._fast = 0
-        self._calls = 0
-        self._attempts = 0
-        self._successes = 0
-        self._total_wait = 0.0
+                raise TypeError(f"{label}={fn!r} must be callable")
+        self.sleep = sleep or time.sleep
+        self.async_sleep = async_sleep or asyncio.sleep
+        self.clock = clock or time.monotonic
+        self._counters = _Counters()
+        self._call_ids = itertools.count(1)
+        self._listeners = Listeners(name, max_events)
 
     def __repr__(self) -> str:
         return (
@@ -532,83 +707,50 @@ class RetryPolicy:
             previous = self.backoff.delay(n, previous, rng)
             yield previous
 
-    @property
-    def stats(self) -> RetryStats:
-        """Counts over every call so far (correct under concurrent use from many threads)."""
-        with self._stats_lock:
-            fast, calls, attempts = self._fast, self._calls, self._attempts
-            successes, total_wait = self._successes, self._total_wait
-        return RetryStats(
-            calls=fast + calls,
-            attempts=fast + attempts,
-            retries=attempts - calls,
-            successes=fast + successes,
-            give_ups=calls - successes,
-            total_wait=total_wait,
-        )
+    def is_retryable(self, exception: BaseException) -> bool:
+        """Whether ``retry_on`` retries ``exception``.
 
-    def reset_stats(self) -> None:
-        """Start counting from zero."""
-        with self._stats_lock:
-            self._fast = self._calls = self._attempts = self._successes = 0
-            self._total_wait = 0.0
-
-    def record(self, state: RetryState, succeeded: bool, unslept: float = 0.0) -> None:
-        """Count one finished call in :attr:`stats`; for drivers of the sans-I/O decision step
-        other than this module's own (:func:`distlab.sim.retry_call` uses it).
-
-        ``unslept`` is a wait the decision granted but the driver never slept.
+        >>> RetryPolicy(retry_on=TimeoutError).is_retryable(KeyError())
+        False
         """
-        if state._recorded:
-            raise ValueError("record(): this call is already counted in the policy's stats")
-        state._recorded = True
-        with self._stats_lock:
-            self._calls += 1
-            self._attempts += state.attempts
-            self._successes += succeeded
-            self._total_wait += state.total_wait - unslept
+        return self._retryable(exception)
 
-    def _give_up(self, state: RetryState, decision: Decision, outcome: Any) -> None:
-        if isinstance(outcome, BaseException):
-            attempts = state.attempts
-            try:
-                outcome.retry_attempts = attempts
-                outcome.add_note(
-                    f"distlab.retry: gave up after {attempts} attempt"
-                    f"{'s' if attempts != 1 else ''} ({decision.reason})"
-                )
-            except (AttributeError, TypeError):  # pragma: no cover - an exotic exception type
-                pass
-        self.record(state, succeeded=False)
-        if self.on_give_up is not None:
-            self.on_give_up(state, outcome, decision.reason)
+    # -- observation ---------------------------------------------------------------------------
 
-    def _stop(self, state: RetryState, decision: Decision, outcome: Any) -> Any:
-        """End the call as ``decision`` says: return the result or raise the last exception."""
-        if decision.reason == "success":
-            self.record(state, succeeded=True)
-            return outcome
-        self._give_up(state, decision, outcome)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome  # a result refused by retry_on_result, and no retry is left
+    def subscribe(self, listener: Callable[[RetryEvent], Any]) -> Callable[[], None]:
+        """Call ``listener(event)`` on every later :class:`RetryEvent`; return a function that
+        unsubscribes. A listener's exception is logged, never raised to the caller.
 
-    def _interrupted(self, state: RetryState | None, unslept: float = 0.0) -> None:
-        """A call ended by a BaseException outside the decision (KeyboardInterrupt, a cancelled
-        task, a hook or a sleep that raised): count it once, as given up, without the wait it
-        was about to sleep (``unslept``)."""
-        if state is None:
-            state = RetryState(self, 0.0, self._locked_rng)
-            state.attempts = 1
-        if not state._recorded:
-            self.record(state, succeeded=False, unslept=unslept)
+        >>> policy = RetryPolicy(max_attempts=2, backoff=NoBackoff())
+        >>> seen = []
+        >>> stop = policy.subscribe(seen.append)
+        >>> try:
+        ...     policy.call(lambda: 1 / 0)
+        ... except ZeroDivisionError:
+        ...     pass
+        >>> [e.kind for e in seen], seen[-1].reason
+        (['retry', 'give_up'], 'attempts')
+        """
+        return self._listeners.subscribe(listener)
+
+    def events(self) -> list[RetryEvent]:
+        """The recent events (at most ``max_events``), oldest first; ``pandas.DataFrame(
+        distlab.observe.events_rows(policy.events()))`` makes a table of them."""
+        return self._listeners.recent()
+
+    def metrics(self) -> RetryMetrics:
+        """Counts over every call so far (correct under concurrent use from many threads)."""
+        return self._counters.snapshot()
+
+    def reset_metrics(self) -> None:
+        """Start counting from zero and forget the recent events (subscriptions stay)."""
+        counters = self._counters
+        with counters.lock:
+            counters.fast = counters.calls = counters.attempts = counters.successes = 0
+            counters.total_wait = 0.0
+        self._listeners.clear()
 
     # -- the drivers ---------------------------------------------------------------------------
-    #
-    # The first attempt runs inline: when it succeeds and no result predicate is set, the
-    # decision is known to be "success" without building a RetryState (the fast path, the one
-    # whose overhead bench/bench_retry.py measures). Anything else goes through the decision
-    # step, RetryState.after_attempt, in _retry_sync / _retry_async.
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call ``fn(*args, **kwargs)`` with retries. For a coroutine function this returns a
@@ -618,167 +760,52 @@ class RetryPolicy:
         42
         """
         if _is_async(fn):
-            return self._call_async(fn, args, kwargs)
-        return self._call_sync(fn, args, kwargs)
+            return _call_async(self, fn, args, kwargs)
+        return _call_sync(self, fn, args, kwargs)
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Use the policy as a decorator, on a plain function or a coroutine function."""
         if not callable(fn):
             raise TypeError(f"RetryPolicy decorates a function, not {fn!r}")
+        policy = self
         if _is_async(fn):
-            call_async = self._call_async
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await call_async(fn, args, kwargs)
+                return await _call_async(policy, fn, args, kwargs)
 
             return async_wrapper
 
-        call_sync = self._call_sync
-
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return call_sync(fn, args, kwargs)
+            return _call_sync(policy, fn, args, kwargs)
 
         return wrapper
 
-    def _call_sync(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-        started = self._clock()
-        try:
-            result = fn(*args, **kwargs)
-        except Exception as exc:
-            first: BaseException | None = exc
-            result = _NOTHING
-        except BaseException:
-            self._interrupted(None)
-            raise
-        else:
-            if self.retry_on_result is None:  # fast path: nothing left to decide
-                if self.budget is not None:
-                    self.budget.on_success()
-                with self._stats_lock:
-                    self._fast += 1
-                return result
-            first = None
-        return self._retry_sync(fn, args, kwargs, started, first, result)
-
-    def _retry_sync(
-        self,
-        fn: Callable[..., Any],
-        args: tuple,
-        kwargs: dict,
-        started: float,
-        exc: BaseException | None,
-        result: Any,
-    ) -> Any:
-        state = RetryState(self, started, self._locked_rng)
-        clock = self._clock
-        unslept = 0.0  # the wait decided but not slept yet, if the sleep or a hook raises
-        try:
-            while True:
-                if exc is not None:
-                    outcome: Any = exc
-                    decision = state.after_attempt(clock(), exception=exc)
-                    exc = None
-                else:
-                    outcome = result
-                    decision = state.after_attempt(clock(), result=result)
-                if decision.retry:
-                    unslept = decision.delay
-                    if self.on_retry is not None:
-                        self.on_retry(state, outcome, unslept)
-                    self._sleep(decision.delay)
-                    unslept = 0.0
-                    decision = state.before_attempt(clock())
-                if not decision.retry:
-                    return self._stop(state, decision, outcome)
-                outcome = None
-                try:
-                    result = fn(*args, **kwargs)
-                except Exception as e:
-                    exc = e
-                except BaseException:
-                    state.attempts += 1  # an attempt was made, though nothing decides on it
-                    raise
-        except BaseException:
-            self._interrupted(state, unslept)
-            raise
-
-    async def _call_async(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-        started = self._clock()
-        try:
-            result = await fn(*args, **kwargs)
-        except Exception as exc:
-            first: BaseException | None = exc
-            result = _NOTHING
-        except BaseException:
-            self._interrupted(None)
-            raise
-        else:
-            if self.retry_on_result is None:  # fast path: nothing left to decide
-                if self.budget is not None:
-                    self.budget.on_success()
-                with self._stats_lock:
-                    self._fast += 1
-                return result
-            first = None
-        return await self._retry_async(fn, args, kwargs, started, first, result)
-
-    async def _retry_async(
-        self,
-        fn: Callable[..., Any],
-        args: tuple,
-        kwargs: dict,
-        started: float,
-        exc: BaseException | None,
-        result: Any,
-    ) -> Any:
-        state = RetryState(self, started, self._locked_rng)
-        clock = self._clock
-        unslept = 0.0  # the wait decided but not slept yet, if the sleep or a hook raises
-        try:
-            while True:
-                if exc is not None:
-                    outcome: Any = exc
-                    decision = state.after_attempt(clock(), exception=exc)
-                    exc = None
-                else:
-                    outcome = result
-                    decision = state.after_attempt(clock(), result=result)
-                if decision.retry:
-                    unslept = decision.delay
-                    if self.on_retry is not None:
-                        self.on_retry(state, outcome, unslept)
-                    await self._async_sleep(decision.delay)
-                    unslept = 0.0
-                    decision = state.before_attempt(clock())
-                if not decision.retry:
-                    return self._stop(state, decision, outcome)
-                outcome = None
-                try:
-                    result = await fn(*args, **kwargs)
-                except Exception as e:
-                    exc = e
-                except BaseException:
-                    state.attempts += 1  # an attempt was made, though nothing decides on it
-                    raise
-        except BaseException:
-            self._interrupted(state, unslept)
-            raise
+    def first_attempt_ok(self) -> None:
+        """Count a call whose first attempt succeeded and needs no decision (the drivers'
+        fast path: no :class:`RetryState`, no event)."""
+        if self.budget is not None:
+            self.budget.on_success()
+        counters = self._counters
+        with counters.lock:
+            counters.fast += 1
+        next(self._call_ids)
 
 
 class _LockedRng:
-    """The policy's generator behind the policy's lock, shared by all its calls: a uniform
-    source (``random.Random`` subclass, a user's own object) need not be thread-safe."""
+    """A generator behind a lock, shared by all of a policy's calls: a uniform source
+    (``random.Random`` subclass, a user's own object) need not be thread-safe."""
 
-    __slots__ = ("_policy",)
+    __slots__ = ("_rng", "_lock")
 
-    def __init__(self, policy: RetryPolicy) -> None:
-        self._policy = policy
+    def __init__(self, rng: UniformSource, lock: threading.Lock) -> None:
+        self._rng = rng
+        self._lock = lock
 
     def uniform(self, low: float, high: float) -> float:
-        with self._policy._rng_lock:
-            return float(self._policy._rng.uniform(low, high))
+        with self._lock:
+            return float(self._rng.uniform(low, high))
 
 
 def _retry_predicate(retry_on: Any) -> Callable[[BaseException], bool]:
@@ -796,3 +823,144 @@ def _retry_predicate(retry_on: Any) -> Callable[[BaseException], bool]:
         f"retry_on={retry_on!r} must be an exception type, a non-empty tuple of them, or a "
         "predicate exc -> bool"
     )
+
+
+# -- the real-time drivers ----------------------------------------------------------------------
+#
+# The first attempt runs inline: when it succeeds and no result predicate is set, the decision
+# is known to be "ok" without building a RetryState (the fast path, the one whose overhead
+# bench/bench_retry.py measures). Anything else goes through the decision step,
+# RetryState.after_attempt, in _retry_sync / _retry_async: the same loop, side by side, one
+# with `sleep` and `fn(...)`, the other with `await async_sleep` and `await fn(...)`.
+
+
+def _finish(state: RetryState, decision: Decision, outcome: Any) -> Any:
+    """End the call as ``decision`` says: return the result or raise the last exception."""
+    if decision.reason == "ok" or not isinstance(outcome, BaseException):
+        return outcome  # a result (accepted, or refused on the last attempt)
+    attempts = state.attempts
+    try:
+        outcome.retry_attempts = attempts
+        outcome.add_note(
+            f"distlab.retry: gave up after {attempts} attempt"
+            f"{'s' if attempts != 1 else ''} ({decision.reason})"
+        )
+    except (AttributeError, TypeError):  # pragma: no cover - an exotic exception type
+        pass
+    raise outcome
+
+
+def _decide(state: RetryState, now: float, started: float, exc: Any, result: Any) -> Decision:
+    if exc is not None:
+        return state.after_attempt(now, exception=exc, started=started)
+    return state.after_attempt(now, result=result, started=started)
+
+
+def _call_sync(policy: RetryPolicy, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    started = policy.clock()
+    try:
+        result = fn(*args, **kwargs)
+    except Exception as exc:
+        first: BaseException | None = exc
+        result = _NOTHING
+    except BaseException:
+        _interrupted_first(policy, started)
+        raise
+    else:
+        if policy.retry_on_result is None:  # fast path: nothing left to decide
+            policy.first_attempt_ok()
+            return result
+        first = None
+    return _retry_sync(policy, fn, args, kwargs, started, first, result)
+
+
+def _retry_sync(
+    policy: RetryPolicy, fn: Callable[..., Any], args: tuple, kwargs: dict,
+    started: float, exc: BaseException | None, result: Any,
+) -> Any:  # fmt: skip
+    state = RetryState(policy, started, policy._locked_rng)
+    clock = policy.clock
+    unslept = 0.0  # the wait decided but not slept yet, if the sleep raises
+    try:
+        while True:
+            outcome = exc if exc is not None else result
+            decision = _decide(state, clock(), started, exc, result)
+            if decision.retry:
+                unslept = decision.delay
+                policy.sleep(decision.delay)
+                unslept = 0.0
+                decision = state.before_attempt(clock())
+            if not decision.retry:
+                return _finish(state, decision, outcome)
+            outcome = exc = None
+            started = clock()
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as e:
+                exc = e
+            except BaseException:
+                state.attempts += 1  # an attempt was made, though nothing decides on it
+                raise
+    except BaseException:
+        state.interrupted(unslept)
+        raise
+
+
+async def _call_async(
+    policy: RetryPolicy, fn: Callable[..., Any], args: tuple, kwargs: dict
+) -> Any:
+    started = policy.clock()
+    try:
+        result = await fn(*args, **kwargs)
+    except Exception as exc:
+        first: BaseException | None = exc
+        result = _NOTHING
+    except BaseException:
+        _interrupted_first(policy, started)
+        raise
+    else:
+        if policy.retry_on_result is None:  # fast path: nothing left to decide
+            policy.first_attempt_ok()
+            return result
+        first = None
+    return await _retry_async(policy, fn, args, kwargs, started, first, result)
+
+
+async def _retry_async(
+    policy: RetryPolicy, fn: Callable[..., Any], args: tuple, kwargs: dict,
+    started: float, exc: BaseException | None, result: Any,
+) -> Any:  # fmt: skip
+    state = RetryState(policy, started, policy._locked_rng)
+    clock = policy.clock
+    unslept = 0.0  # the wait decided but not slept yet, if the sleep raises
+    try:
+        while True:
+            outcome = exc if exc is not None else result
+            decision = _decide(state, clock(), started, exc, result)
+            if decision.retry:
+                unslept = decision.delay
+                await policy.async_sleep(decision.delay)
+                unslept = 0.0
+                decision = state.before_attempt(clock())
+            if not decision.retry:
+                return _finish(state, decision, outcome)
+            outcome = exc = None
+            started = clock()
+            try:
+                result = await fn(*args, **kwargs)
+            except Exception as e:
+                exc = e
+            except BaseException:
+                state.attempts += 1  # an attempt was made, though nothing decides on it
+                raise
+    except BaseException:
+        state.interrupted(unslept)
+        raise
+
+
+def _interrupted_first(policy: RetryPolicy, started: float) -> None:
+    """The first attempt was ended by a BaseException (KeyboardInterrupt, a cancelled task):
+    count the call once, as given up."""
+    state = RetryState(policy, started, policy._locked_rng)
+    state.attempts = 1
+    state.interrupted()

@@ -81,6 +81,19 @@ def test_check_budget_stops_after():
         ex.check_budget_stops_after(10, 2, 5)
 
 
+def test_check_budget_stops_after_counts_instead_of_looping():
+    # regression: a huge budget used to loop once per token (1e17 of them)
+    with pytest.raises(ValueError, match="max_tokens=1e\\+17 must be at most"):
+        ex.check_budget_stops_after(1e17, 0.1, 5)
+    assert ex.check_budget_stops_after(1e12, 0.1, 5 * 10**11).passed is True
+    assert ex.check_budget_stops_after(7, 0.1, 4).passed is True  # 7 -> 6 -> 5 -> 4 -> 3
+    assert ex.check_budget_stops_after(0.5, 0.1, 1).passed is True
+    with pytest.raises(ValueError, match="max_attempts=0"):
+        ex.check_amplification(0, 3, 1)
+    with pytest.raises(ValueError, match="layers=1000 must be between 1 and 100"):
+        ex.check_amplification(3, 1000, 1)
+
+
 def test_check_retry_settings_runs_the_timeline():
     assert ex.check_retry_settings("full", 8, 1.0, 4.0).passed is True
     lockstep = ex.check_retry_settings("exponential", 8, 1.0, 4.0)

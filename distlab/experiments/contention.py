@@ -23,9 +23,14 @@ without jitter 1858 calls in 64 s; full jitter 796 calls in 4.9 s; equal jitter 
 decorrelated jitter 1001 calls in 4.6 s. Every claim of the post holds, with one nuance: full and
 equal jitter cut exponential's calls by more than half, decorrelated jitter by 46 %.
 
+Why :func:`contention_sweep` is not :func:`distlab.experiments.sweep`: the notebook's curves
+need a thousand runs in a few seconds, so the sweep runs :func:`contention`'s bare simulation
+(no per-attempt table, no :class:`~distlab.experiments.Result`) and keeps only calls and
+completion per run; it takes any ``concurrent.futures.Executor`` as ``sweep`` does.
+
 >>> from distlab.experiments.contention import contention
->>> df = contention(clients=20, strategy="full", seed=1)
->>> int(df["ok"].sum())                      # every client succeeds exactly once
+>>> df = contention("full", clients=20, seed=1).frame
+>>> int((df["outcome"] == "ok").sum())       # every client succeeds exactly once
 20
 >>> len(df) > 20                             # ... after some failed writes
 True
@@ -36,18 +41,25 @@ from __future__ import annotations
 import heapq
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from distlab import outcomes
 from distlab._validate import check_choice, check_frame, check_int, check_number, check_seed
+from distlab.experiments.result import Result, plain_params, summary_row
+from distlab.experiments.scenario import check_work
 from distlab.retry import Backoff, ExponentialBackoff, NoBackoff
 
 __all__ = [
+    "MAX_CLIENTS",
     "STRATEGIES",
+    "ContentionResult",
+    "ContentionRunsResult",
     "backoff_for",
     "contention",
     "contention_curves",
@@ -56,10 +68,18 @@ __all__ = [
 ]
 
 STRATEGIES = ("none", "exponential", "full", "equal", "decorrelated")
+#: The most clients one run simulates: the work grows with the square of the clients (about
+#: 0.24 clients² calls without backoff, a million at this bound).
+MAX_CLIENTS = 2000
+#: The most write attempts (estimated) one :func:`contention_sweep` simulates.
+MAX_SWEEP_CALLS = 100_000_000
+#: The longest message latency (mean or spread) and backoff cap a run accepts, in seconds.
+MAX_SECONDS = 3600.0
 
 _JITTER = {"exponential": None, "full": "full", "equal": "equal", "decorrelated": "decorrelated"}
+_OK, _ERROR = outcomes.OK, outcomes.ERROR
 _BLOCK = 4096  # random numbers drawn from the generator at a time
-_COLUMNS = ["client", "attempt", "start", "end", "ok"]
+_COLUMNS = ["client", "attempt", "start", "end", "outcome"]
 _DEFAULTS = {"base_s": 0.010, "cap_s": 2.0, "decorrelated_base_s": 0.005,
              "latency_mean_s": 0.010, "latency_sd_s": 0.002}  # fmt: skip
 
@@ -107,6 +127,10 @@ class _BlockUniform:
         return low + (high - low) * self._buf[i]
 
 
+# Why not SimPy: the same model written as SimPy processes (one per client, a timeout per
+# message) ran about 6x slower at 100 clients (bench/bench_contention.py), and a message-by-message
+# heapq (four events per attempt) 2-3x slower; the notebook's sweep (1000 runs) must fit in a few
+# seconds.
 def _simulate(
     clients: int,
     backoff: Backoff,
@@ -117,21 +141,11 @@ def _simulate(
 ) -> tuple[int, float, dict[str, list[Any]] | None]:
     """Run one experiment; return (calls, completion_s, columns or None).
 
-    A discrete-event simulation on a ``heapq`` of the server's write arrivals. Only the write
-    decides anything: a read returns the version current when it reaches the server, and the write
-    that follows succeeds exactly when no other write succeeded at the server in between, i.e. when
-    the last successful write reached the server before this client's read did. So each attempt is
-    one event (its write reaching the server) carrying its read's arrival time, instead of four
-    message events: the same timeline and outcomes as the message-by-message model (tests compare
-    the two), at a quarter of the heap traffic.
-
-    Why not SimPy: the same model written as SimPy processes (one per client, a timeout per
-    message) ran about 6x slower at 100 clients (bench/bench_contention.py), and a
-    message-by-message heapq (four events per attempt) 2-3x slower; the notebook's sweep (1000
-    runs) must fit in a few seconds.
-
-    The recorded columns are those of :func:`contention` plus ``read_at`` and ``write_at`` (when
-    the read and the write reached the server), for the tests.
+    A discrete-event simulation on a ``heapq`` of the server's write arrivals. A write succeeds
+    exactly when the last successful write reached the server before this client's read did, so
+    each attempt is one event (its write reaching the server) carrying its read's arrival time:
+    the same outcomes as the message-by-message model (tests compare the two) at a quarter of
+    the heap traffic. Recorded: :func:`contention`'s columns plus ``read_at`` and ``write_at``.
     """
     rng = np.random.default_rng(seed)
     mean, sd = latency_mean_s, latency_sd_s
@@ -140,29 +154,8 @@ def _simulate(
         return np.abs(rng.normal(mean, sd, _BLOCK)).tolist()
 
     uniform = _BlockUniform(rng)
-    delay = backoff.delay
-    if isinstance(backoff, NoBackoff) or (
-        isinstance(backoff, ExponentialBackoff) and backoff.jitter is None
-    ):
-        # No randomness in the wait: look it up instead of calling delay() per retry (the values
-        # still come from the backoff object itself).
-        table: list[float] = [0.0]
-
-        def delay(n: int, previous: float | None, rng: Any) -> float:
-            while len(table) <= n:
-                table.append(backoff.delay(len(table), None, None))
-            return table[n]
-
-    lat = latencies()
-    li = 0
-    heap: list[tuple[float, int, float, float, int, float | None]] = []
-    for c in range(clients):
-        if li + 3 > _BLOCK:
-            lat, li = latencies(), 0
-        read_at = lat[li]  # the read leaves at t = 0
-        heap.append((read_at + lat[li + 1] + lat[li + 2], c, read_at, 0.0, 1, None))
-        li += 3
-    heapq.heapify(heap)
+    delay = _delay_function(backoff)
+    heap, lat, li = _first_writes(clients, latencies)
 
     pop, push = heapq.heappop, heapq.heappush
     last_ok = -math.inf  # when the latest successful write reached the server
@@ -184,7 +177,7 @@ def _simulate(
             r_attempt.append(attempt)
             r_start.append(start)
             r_end.append(end)
-            r_ok.append(ok)
+            r_ok.append(_OK if ok else _ERROR)
             r_read.append(read_at)
             r_write.append(write_at)
         if ok:
@@ -201,17 +194,53 @@ def _simulate(
     return calls, completion, rows
 
 
+def _delay_function(backoff: Backoff) -> Callable[[int, float | None, Any], float]:
+    """``backoff.delay``, or, when the wait has no randomness, a lookup of the same values
+    (computed by the backoff object itself, once per retry number)."""
+    if not (
+        isinstance(backoff, NoBackoff)
+        or (isinstance(backoff, ExponentialBackoff) and backoff.jitter is None)
+    ):
+        return backoff.delay
+    table: list[float] = [0.0]
+
+    def delay(n: int, previous: float | None, rng: Any) -> float:
+        while len(table) <= n:
+            table.append(backoff.delay(len(table), None, None))
+        return table[n]
+
+    return delay
+
+
+def _first_writes(
+    clients: int, latencies: Callable[[], list[float]]
+) -> tuple[list[tuple[float, int, float, float, int, float | None]], list[float], int]:
+    """Every client's first attempt, its read leaving at t = 0, as a heap of write arrivals;
+    also the latency block in use and the position in it."""
+    lat = latencies()
+    li = 0
+    heap: list[tuple[float, int, float, float, int, float | None]] = []
+    for c in range(clients):
+        if li + 3 > _BLOCK:
+            lat, li = latencies(), 0
+        read_at = lat[li]
+        heap.append((read_at + lat[li + 1] + lat[li + 2], c, read_at, 0.0, 1, None))
+        li += 3
+    heapq.heapify(heap)
+    return heap, lat, li
+
+
 def _check(
     clients: Any, strategy: Any, seed: Any, base_s: Any, cap_s: Any, decorrelated_base_s: Any,
     latency_mean_s: Any, latency_sd_s: Any,
 ) -> tuple[int, Backoff, int, float, float]:  # fmt: skip
-    clients = check_int("clients", clients, 1)
+    clients = check_int("clients", clients, 1, MAX_CLIENTS)
     if not isinstance(strategy, str):
         raise TypeError(f"strategy={strategy!r} must be one of {', '.join(map(repr, STRATEGIES))}")
     check_choice("strategy", strategy, STRATEGIES)
     seed = check_seed(seed)
-    base_s = check_number("base_s", base_s, 0.0, min_inclusive=False)
-    cap_s = check_number("cap_s", cap_s, 0.0, min_inclusive=False)
+    base_s = check_number("base_s", base_s, 0.0, MAX_SECONDS, min_inclusive=False)
+    cap_s = check_number("cap_s", cap_s, 0.0, MAX_SECONDS, min_inclusive=False)
     if cap_s < base_s:
         raise ValueError(f"cap_s={cap_s:g} must be at least base_s={base_s:g}")
     decorrelated_base_s = check_number(
@@ -221,57 +250,75 @@ def _check(
         raise ValueError(
             f"cap_s={cap_s:g} must be at least decorrelated_base_s={decorrelated_base_s:g}"
         )
-    mean = check_number("latency_mean_s", latency_mean_s, 0.0, min_inclusive=False)
-    sd = check_number("latency_sd_s", latency_sd_s, 0.0)
+    mean = check_number("latency_mean_s", latency_mean_s, 0.0, MAX_SECONDS, min_inclusive=False)
+    sd = check_number("latency_sd_s", latency_sd_s, 0.0, MAX_SECONDS) + 0.0  # -0.0 -> 0.0
     backoff = backoff_for(
         strategy, base_s=base_s, cap_s=cap_s, decorrelated_base_s=decorrelated_base_s
     )
     return clients, backoff, seed, mean, sd
 
 
+@dataclass(frozen=True)
+class ContentionResult(Result):
+    """What :func:`contention` returns.
+
+    ``frame``: one row per write attempt, in the order the server handled them: ``client`` (1,
+    2, ...), ``attempt`` (1-based, per client), ``start`` (when the client sent this attempt's
+    read), ``end`` (when it learned the write's outcome), ``outcome`` (``ok``: the write
+    succeeded; ``error``: its version was stale).
+
+    ``summary``: one row indexed by the strategy: ``clients``, ``calls`` (write attempts the
+    server handled, ``len(frame)``) and ``completion_s`` (when the last client learned that its
+    write succeeded).
+    """
+
+
 def contention(
-    clients: int,
-    strategy: str,
-    seed: int = 0,
+    strategy: str = "full",
     *,
+    clients: int = 100,
     base_s: float = 0.010,
     cap_s: float = 2.0,
     decorrelated_base_s: float = 0.005,
     latency_mean_s: float = 0.010,
     latency_sd_s: float = 0.002,
-) -> pd.DataFrame:
+    seed: int = 0,
+) -> ContentionResult:
     """``clients`` writers each update one versioned record once, retrying with ``strategy``.
 
     Args:
-        clients: how many clients start together at t = 0 (at least 1).
         strategy: ``"none"`` (retry at once), ``"exponential"`` (no jitter), ``"full"``,
             ``"equal"`` or ``"decorrelated"`` jitter (see :func:`backoff_for`).
-        seed: every random draw (latencies, jitter) comes from ``numpy.random.default_rng(seed)``.
+        clients: how many clients start together at t = 0 (1 to :data:`MAX_CLIENTS`).
         base_s: the first retry's wait before jitter (10 ms: the post's 5 ms·2^1).
         cap_s: the longest wait (2 s).
         decorrelated_base_s: decorrelated jitter's base and s_0 (5 ms, as in the post).
         latency_mean_s, latency_sd_s: each message takes ``|Normal(mean, sd)|`` seconds.
+        seed: every random draw (latencies, jitter) comes from ``numpy.random.default_rng(seed)``.
 
-    Returns:
-        One row per write attempt, in the order the server handled them: ``client`` (1, 2, ...),
-        ``attempt`` (1-based, per client), ``start`` (when the client sent this attempt's read),
-        ``end`` (when it learned the write's outcome), ``ok`` (the write succeeded). Calls =
-        ``len(df)``; completion = ``df.loc[df.ok, "end"].max()``.
-
-    >>> df = contention(clients=3, strategy="exponential", seed=0)
-    >>> list(df.columns)
-    ['client', 'attempt', 'start', 'end', 'ok']
-    >>> df.groupby("client")["ok"].sum().tolist()
+    >>> run = contention("exponential", clients=3, seed=0)
+    >>> list(run.frame.columns)
+    ['client', 'attempt', 'start', 'end', 'outcome']
+    >>> run.frame.groupby("client")["outcome"].apply(lambda o: (o == "ok").sum()).tolist()
     [1, 1, 1]
-    >>> contention(1, "none")[["attempt", "ok"]].values.tolist()   # alone: the first write wins
-    [[1, True]]
+    >>> contention("none", clients=1).frame[["attempt", "outcome"]].values.tolist()  # alone
+    [[1, 'ok']]
     """
     clients, backoff, seed, mean, sd = _check(
         clients, strategy, seed, base_s, cap_s, decorrelated_base_s, latency_mean_s, latency_sd_s
     )
-    _, _, rows = _simulate(clients, backoff, seed, mean, sd, record=True)
+    calls, completion, rows = _simulate(clients, backoff, seed, mean, sd, record=True)
     assert rows is not None
-    return pd.DataFrame({k: rows[k] for k in _COLUMNS})
+    params = plain_params(strategy=strategy, clients=clients, base_s=float(base_s),
+                          cap_s=float(cap_s), decorrelated_base_s=float(decorrelated_base_s),
+                          latency_mean_s=mean, latency_sd_s=sd, seed=seed)  # fmt: skip
+    return ContentionResult(
+        frame=pd.DataFrame({k: rows[k] for k in _COLUMNS}),
+        summary=summary_row(
+            strategy, "strategy", clients=clients, calls=calls, completion_s=completion
+        ),  # fmt: skip
+        params=params,
+    )
 
 
 def _sweep_task(task: tuple[str, int, tuple[int, ...], dict[str, float]]) -> list[tuple[Any, ...]]:
@@ -312,21 +359,8 @@ def contention_sweep(
     >>> bool((df["calls"] >= df["clients"]).all())
     True
     """
-    if isinstance(strategies, str):
-        strategies = [strategies]
-    strategies = list(strategies)
-    if not strategies:
-        raise ValueError(
-            f"strategies=[] must name at least one of {', '.join(map(repr, STRATEGIES))}"
-        )
-    if isinstance(clients, numbers.Integral):
-        clients = [clients]
-    clients = [check_int("clients", n, 1) for n in clients]
-    if not clients:
-        raise ValueError("clients=[] must name at least one number of clients")
-    seeds = tuple(check_seed(s) for s in seeds)
-    if not seeds:
-        raise ValueError("seeds=[] must name at least one seed")
+    strategies = list(_check_strategies(strategies))
+    clients, seeds = _check_clients_and_seeds(clients, seeds)
     unknown = sorted(set(params) - set(_DEFAULTS))
     if unknown:
         raise TypeError(f"contention_sweep got unknown parameter(s) {', '.join(unknown)}; "
@@ -335,6 +369,10 @@ def contention_sweep(
     for strategy in strategies:  # the same checks and messages as contention()
         _check(clients[0], strategy, seeds[0], **settings)
     settings = {k: float(v) for k, v in settings.items()}
+    # about 0.24 clients² write attempts per run without backoff, fewer with it
+    work = 0.24 * len(seeds) * len(strategies) * sum(n * n for n in clients)
+    asked_by = f"{len(strategies)} strategies x clients={clients} x {len(seeds)} seeds"
+    check_work("write attempts (estimated)", work, MAX_SWEEP_CALLS, asked_by)
 
     tasks = [(s, n, seeds, settings) for s in strategies for n in clients]
     # Largest first: "none" costs ~clients², jittered strategies ~clients^1.6 (per seed).
@@ -352,25 +390,84 @@ def contention_sweep(
     return df
 
 
-def contention_runs(
-    clients: int = 100, strategies: tuple[str, ...] = STRATEGIES, seed: int = 0, **params
-) -> pd.DataFrame:
-    """:func:`contention` once per strategy with the same clients and seed, stacked, with a
-    ``strategy`` column first (the contention explorer's experiment).
+@dataclass(frozen=True)
+class ContentionRunsResult(Result):
+    """What :func:`contention_runs` returns.
 
-    >>> runs = contention_runs(20, ("exponential", "full"), seed=1)
-    >>> sorted(runs["strategy"].unique().tolist())
-    ['exponential', 'full']
+    ``frame``: :func:`contention`'s frames stacked, with a ``strategy`` column first.
+    ``summary``: one row per strategy (indexed by it): ``clients``, ``calls``, ``completion_s``.
     """
-    strategies = tuple(strategies)
-    if not strategies:
-        raise ValueError("strategies=() must name at least one of " + ", ".join(STRATEGIES))
-    frames = [
-        contention(clients, strategy, seed, **params).assign(strategy=strategy)
-        for strategy in strategies
-    ]
-    runs = pd.concat(frames, ignore_index=True)
-    return runs[["strategy", *_COLUMNS]]
+
+
+def contention_runs(
+    strategies: Iterable[str] | str = STRATEGIES,
+    *,
+    clients: int = 100,
+    seed: int = 0,
+    **params: float,
+) -> ContentionRunsResult:
+    """:func:`contention` once per strategy with the same clients and seed (the contention
+    explorer's experiment). ``strategies`` is a list of names, or one name; ``**params`` are
+    :func:`contention`'s other keyword parameters (``base_s``, ``cap_s``, ...).
+
+    >>> runs = contention_runs(("exponential", "full"), clients=20, seed=1)
+    >>> runs.summary.index.tolist(), runs.frame["strategy"].unique().tolist()
+    (['exponential', 'full'], ['exponential', 'full'])
+    """
+    names = _check_strategies(strategies)
+    unknown = sorted(set(params) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"contention_runs got unknown parameter(s) {', '.join(unknown)}; "
+                        f"it takes {', '.join(_DEFAULTS)}")  # fmt: skip
+    for strategy in names:  # every check before any run
+        _check(clients, strategy, seed, **{**_DEFAULTS, **params})
+    runs = [contention(strategy, clients=clients, seed=seed, **params) for strategy in names]
+    frame = pd.concat(
+        [run.frame.assign(strategy=name) for name, run in zip(names, runs)], ignore_index=True
+    )
+    return ContentionRunsResult(
+        frame=frame[["strategy", *_COLUMNS]],
+        summary=pd.concat([run.summary for run in runs]),
+        params=plain_params(strategies=names, **runs[0].params),
+    )
+
+
+def _check_strategies(strategies: Any) -> tuple[str, ...]:
+    """``strategies`` as a tuple of names (one name is a list of one), checked."""
+    if isinstance(strategies, str):
+        strategies = (strategies,)
+    if not isinstance(strategies, Iterable):
+        raise TypeError(
+            f"strategies={strategies!r} must be a list of names from {', '.join(STRATEGIES)}"
+        )
+    names = tuple(strategies)
+    if not names:
+        raise ValueError(
+            f"strategies=() must name at least one of {', '.join(map(repr, STRATEGIES))}"
+        )
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"strategies item={name!r} must be one of {', '.join(STRATEGIES)}")
+        check_choice("strategies item", name, STRATEGIES)
+    if len(set(names)) != len(names):
+        raise ValueError(f"strategies={names!r} names a strategy twice")
+    return names
+
+
+def _check_clients_and_seeds(clients: Any, seeds: Any) -> tuple[list[int], tuple[int, ...]]:
+    if isinstance(clients, numbers.Integral):
+        clients = [clients]
+    if not isinstance(clients, Iterable) or isinstance(clients, str):
+        raise TypeError(f"clients={clients!r} must be a number of clients or a list of them")
+    if not isinstance(seeds, Iterable) or isinstance(seeds, str):
+        raise TypeError(f"seeds={seeds!r} must be a list of int seeds")
+    clients = [check_int("clients", n, 1, MAX_CLIENTS) for n in clients]
+    if not clients:
+        raise ValueError("clients=[] must name at least one number of clients")
+    seeds = tuple(check_seed(s) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds=[] must name at least one seed")
+    return clients, seeds
 
 
 def contention_curves(sweep_df: pd.DataFrame) -> pd.DataFrame:
@@ -384,7 +481,8 @@ def contention_curves(sweep_df: pd.DataFrame) -> pd.DataFrame:
         clients, runs, calls, calls_sem, completion_s, completion_sem`` (means over the seeds;
         ``*_sem`` is the standard error of the mean, 0 for a single run).
 
-    >>> curves = contention_curves(contention_sweep(clients=[10], strategies=["full"], seeds=range(3)))
+    >>> sweep = contention_sweep(clients=[10], strategies=["full"], seeds=range(3))
+    >>> curves = contention_curves(sweep)
     >>> curves[["strategy", "clients", "runs"]].values.tolist()
     [['full', 10, 3]]
     """

@@ -1,7 +1,9 @@
 """Figures for notebook 02: retry timelines, retry storms, contention curves, amplification.
 
-Each function takes what the experiment of the same name in :mod:`distlab.experiments.retries`
-or :mod:`distlab.experiments.contention` returns and gives back a Figure.
+Each function takes what an experiment of :mod:`distlab.experiments.retries`,
+:mod:`distlab.experiments.contention` or :mod:`distlab.experiments.idempotency` returns (its
+:class:`~distlab.experiments.Result`, or a table stacked from results) and gives back a Figure.
+Outcomes are coloured with :mod:`distlab.outcomes`.
 
 >>> import pandas as pd
 >>> curves = pd.DataFrame({"strategy": ["full", "full"], "clients": [10, 20],
@@ -17,6 +19,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from distlab import outcomes
 from distlab._validate import check_frame
 from distlab.plots.style import (
     OKABE_ITO,
@@ -50,62 +53,20 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
     """Each client's attempts as bars on its own lane, the backoff waits between them as dotted
     lines, the service's health shaded; below, the load the attempts put on the service.
 
-    ``result`` is a :class:`~distlab.experiments.retries.TimelineResult` (``attempts``,
-    ``health``, ``load``). Only the first ``max_clients`` clients get a lane; the load panel
-    counts them all.
+    ``result`` is a :class:`~distlab.experiments.retries.TimelineResult` (``frame``: one row
+    per attempt, ``health``, ``load``). Only the first ``max_clients`` clients get a lane; the
+    load panel counts them all.
     """
-    attempts = check_frame("result.attempts", result.attempts, _ATTEMPT_COLUMNS)
+    attempts = check_frame("result.frame", getattr(result, "frame", None), _ATTEMPT_COLUMNS)
     clients = list(dict.fromkeys(attempts["client"]))
     shown = clients[:max_clients]
     lane = {client: i for i, client in enumerate(reversed(shown))}
     fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 5.0), height_ratios=(3.0, 1.2))
     rows = attempts[attempts["client"].isin(lane)]
     span = max(float(attempts["end"].max()) if len(attempts) else 1.0, 1e-9)
-    y = rows["client"].map(lane).to_numpy(dtype=float)
-    width = np.maximum((rows["end"] - rows["start"]).to_numpy(dtype=float), 0.004 * span)
-    colors = [outcome_color(o) for o in rows["outcome"]]
-    starts = rows["start"].to_numpy(dtype=float)
-    boxes = [
-        ((x0, y0 - 0.275), (x0 + w, y0 - 0.275), (x0 + w, y0 + 0.275), (x0, y0 + 0.275))
-        for x0, w, y0 in zip(starts, width, y)
-    ]
-    # One collection for every bar: a Rectangle per attempt is slow to build and to draw.
-    top.add_collection(PolyCollection(boxes, facecolors=colors, linewidths=0, zorder=3))
-    for outcome in dict.fromkeys(rows["outcome"]):
-        top.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=outcome))
-
-    previous_end = rows.groupby(["client", "call"])["end"].shift(1)
-    waits = rows[previous_end.notna()]
-    if len(waits):
-        wait_y = waits["client"].map(lane).to_numpy(dtype=float)
-        segments = np.stack(
-            [
-                np.column_stack([previous_end[waits.index], wait_y]),
-                np.column_stack([waits["start"], wait_y]),
-            ],
-            axis=1,
-        )
-        top.add_collection(
-            LineCollection(
-                segments,
-                colors=OKABE_ITO["grey"],
-                linewidths=1.2,
-                linestyles=(0, (1, 2)),
-                zorder=2,
-                label="waiting (backoff)",
-            )
-        )
-    gave_up = rows[rows["gave_up"].astype(bool)] if "gave_up" in rows else rows.iloc[:0]
-    if len(gave_up):
-        top.scatter(
-            gave_up["end"],
-            gave_up["client"].map(lane),
-            marker="x",
-            s=40,
-            zorder=4,
-            color=OKABE_ITO["black"],
-            label="gave up",
-        )
+    _draw_attempts(top, rows, lane, span)
+    _draw_waits(top, rows, lane)
+    _draw_gave_up(top, rows, lane)
 
     top.set_yticks(range(len(shown)), list(reversed(shown)), fontsize=8.5)
     top.set_ylim(-0.6, len(shown) - 0.4)
@@ -114,19 +75,7 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
     for ax in (top, bottom):
         shade_bands(ax, health, until=span * 1.02)
 
-    load = getattr(result, "load", None)
-    if load is not None and len(load):
-        bottom.step(
-            load["time"], load["rate_per_s"], where="post", color=OKABE_ITO["blue"], linewidth=1.2
-        )
-        bottom.fill_between(
-            load["time"],
-            load["rate_per_s"],
-            step="post",
-            color=OKABE_ITO["blue"],
-            alpha=0.25,
-            linewidth=0,
-        )
+    _draw_load(bottom, getattr(result, "load", None))
     bottom.set_ylabel("attempts/s", fontsize=9)
     bottom.set_ylim(bottom=0)
     hidden = len(clients) - len(shown)
@@ -136,6 +85,78 @@ def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -
     bottom.set_xlabel("time (s)")
     return finish(
         fig, top, title=title or "Retry timeline", subtitle=subtitle, legend_title="attempt"
+    )
+
+
+def _draw_attempts(ax, rows: pd.DataFrame, lane: dict, span: float) -> None:
+    """One bar per attempt on its client's lane, coloured by its outcome."""
+    y = rows["client"].map(lane).to_numpy(dtype=float)
+    width = np.maximum((rows["end"] - rows["start"]).to_numpy(dtype=float), 0.004 * span)
+    colors = [outcome_color(o) for o in rows["outcome"]]
+    starts = rows["start"].to_numpy(dtype=float)
+    boxes = [
+        ((x0, y0 - 0.275), (x0 + w, y0 - 0.275), (x0 + w, y0 + 0.275), (x0, y0 + 0.275))
+        for x0, w, y0 in zip(starts, width, y)
+    ]
+    # One collection for every bar: a Rectangle per attempt is slow to build and to draw.
+    ax.add_collection(PolyCollection(boxes, facecolors=colors, linewidths=0, zorder=3))
+    for outcome in dict.fromkeys(rows["outcome"]):
+        ax.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=outcome))
+
+
+def _draw_waits(ax, rows: pd.DataFrame, lane: dict) -> None:
+    """The backoff waits between a call's attempts, as dotted segments."""
+    previous_end = rows.groupby(["client", "call"])["end"].shift(1)
+    waits = rows[previous_end.notna()]
+    if not len(waits):
+        return
+    wait_y = waits["client"].map(lane).to_numpy(dtype=float)
+    segments = np.stack(
+        [
+            np.column_stack([previous_end[waits.index], wait_y]),
+            np.column_stack([waits["start"], wait_y]),
+        ],
+        axis=1,
+    )
+    ax.add_collection(
+        LineCollection(
+            segments,
+            colors=OKABE_ITO["grey"],
+            linewidths=1.2,
+            linestyles=(0, (1, 2)),
+            zorder=2,
+            label="waiting (backoff)",
+        )
+    )
+
+
+def _draw_gave_up(ax, rows: pd.DataFrame, lane: dict) -> None:
+    """A cross where a call gave up."""
+    gave_up = rows[rows["gave_up"].astype(bool)] if "gave_up" in rows else rows.iloc[:0]
+    if len(gave_up):
+        ax.scatter(
+            gave_up["end"],
+            gave_up["client"].map(lane),
+            marker="x",
+            s=40,
+            zorder=4,
+            color=OKABE_ITO["black"],
+            label="gave up",
+        )
+
+
+def _draw_load(ax, load: pd.DataFrame | None) -> None:
+    """The attempts started per second, as a filled step line."""
+    if load is None or not len(load):
+        return
+    ax.step(load["time"], load["rate_per_s"], where="post", color=OKABE_ITO["blue"], linewidth=1.2)
+    ax.fill_between(
+        load["time"],
+        load["rate_per_s"],
+        step="post",
+        color=OKABE_ITO["blue"],
+        alpha=0.25,
+        linewidth=0,
     )
 
 
@@ -169,12 +190,13 @@ def contention_figure(curves: pd.DataFrame, *, title: str | None = None) -> Figu
     )
 
 
-def backoff_figure(samples: pd.DataFrame, *, title: str | None = None) -> Figure:
+def backoff_figure(samples, *, title: str | None = None) -> Figure:
     """The waits before each retry, one panel per strategy: every draw as a dot, the mean as a line.
 
-    ``samples`` is :func:`~distlab.experiments.retries.backoff_samples`'s DataFrame.
+    ``samples`` is what :func:`~distlab.experiments.retries.backoff_samples` returns.
     """
-    check_frame("samples", samples, ("strategy", "retry", "delay_s"))
+    samples = check_frame("samples.frame", getattr(samples, "frame", None),
+                          ("strategy", "retry", "delay_s"))  # fmt: skip
     strategies = list(dict.fromkeys(samples["strategy"]))
     fig, axes = new_figure(1, len(strategies), sharey=True, figsize=(9.5, 3.2))
     axes = [axes] if len(strategies) == 1 else axes
@@ -224,26 +246,10 @@ def storm_figure(
         len(strategies), 1, sharex=True, sharey=True, figsize=(9.0, 1.2 + 1.5 * len(strategies))
     )
     axes = [axes] if len(strategies) == 1 else axes
-    recovery = result.recovery.set_index("strategy")
+    recovery = result.summary
     end = float(load["time"].max()) if len(load) else 1.0
     for ax, strategy in zip(axes, strategies):
-        rows = load[load["strategy"] == strategy]
-        width = float(rows["time"].diff().dropna().min()) if len(rows) > 1 else 0.1
-        bottom = np.zeros(len(rows))
-        for column, outcome in _STORM_PARTS:
-            if column in rows:
-                height = rows[column].to_numpy(dtype=float) / width
-                ax.bar(
-                    rows["time"],
-                    height,
-                    width=width,
-                    bottom=bottom,
-                    align="edge",
-                    color=outcome_color(outcome),
-                    label=column,
-                    linewidth=0,
-                )
-                bottom += height
+        _stack_by_outcome(ax, load[load["strategy"] == strategy])
         if capacity_per_s is not None:
             ax.axhline(
                 capacity_per_s,
@@ -271,6 +277,26 @@ def storm_figure(
         title=title or "A retry storm: many clients, one recovering service",
         legend_title="attempt got",
     )
+
+
+def _stack_by_outcome(ax, rows: pd.DataFrame) -> None:
+    """The attempts per second of each bin, stacked by what they got (:data:`_STORM_PARTS`)."""
+    width = float(rows["time"].diff().dropna().min()) if len(rows) > 1 else 0.1
+    bottom = np.zeros(len(rows))
+    for column, outcome in _STORM_PARTS:
+        if column in rows:
+            height = rows[column].to_numpy(dtype=float) / width
+            ax.bar(
+                rows["time"],
+                height,
+                width=width,
+                bottom=bottom,
+                align="edge",
+                color=outcome_color(outcome),
+                label=column,
+                linewidth=0,
+            )
+            bottom += height
 
 
 def amplification_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -340,10 +366,10 @@ def budget_figure(result, *, title: str | None = None) -> Figure:
     top.set_ylabel("attempts/s at the dependency", fontsize=9)
     bottom.set_ylabel("queue", fontsize=9)
     bottom.set_xlabel("time (s)")
-    summary = result.summary()
+    summary = result.summary
     parts = [
-        f"{v}: load ×{summary.loc[v, 'load_ratio']:.2f}, drained {summary.loc[v, 'recovery_s']:.2f} s after"
-        for v in summary.index
+        f"{v}: load ×{row['load_ratio']:.2f}, drained {row['recovery_s']:.2f} s after"
+        for v, row in summary.iterrows()
     ]
     return finish(
         fig,
@@ -354,35 +380,33 @@ def budget_figure(result, *, title: str | None = None) -> Figure:
     )
 
 
+#: The colour of each payment verdict: what the client saw, or grey for "nothing happened".
 _VERDICT_COLORS = (
-    ("charged once", "ok"),
-    ("not charged", "other"),
-    ("charged, client saw failure", "timeout"),
-    ("charged twice or more", "error"),
+    ("charged once", outcomes.color(outcomes.OK)),
+    ("not charged", OKABE_ITO["grey"]),
+    ("charged, client saw failure", outcomes.color(outcomes.TIMEOUT)),
+    ("charged twice or more", outcomes.color(outcomes.ERROR)),
 )
 
 
-def idempotency_figure(variants: dict[str, pd.DataFrame], *, title: str | None = None) -> Figure:
-    """What happened to each payment, per variant (e.g. ``{"no key": df, "idempotency key": df}``
-    from :func:`~distlab.experiments.idempotency.retried_payments`), as stacked bars."""
-    if not isinstance(variants, dict) or not variants:
-        raise TypeError("variants must be a non-empty dict of name -> retried_payments() DataFrame")
-    fig, ax = new_figure(figsize=(8.5, 1.3 + 0.7 * len(variants)))
-    names = list(variants)
+def idempotency_figure(result, *, title: str | None = None) -> Figure:
+    """What happened to each payment, per variant, as stacked bars.
+
+    ``result`` is what :func:`~distlab.experiments.idempotency.retried_payments` returns
+    (``frame``: one row per payment, with ``variant`` and ``verdict``).
+    """
+    frame = check_frame("result.frame", getattr(result, "frame", None), ("variant", "verdict"),
+                        what="retried_payments()")  # fmt: skip
+    names = list(dict.fromkeys(frame["variant"]))
+    if not names:
+        raise ValueError("result.frame has no payments to draw")
+    fig, ax = new_figure(figsize=(8.5, 1.3 + 0.7 * len(names)))
     left = np.zeros(len(names))
-    for verdict, outcome in _VERDICT_COLORS:
-        counts = np.array(
-            [
-                int(
-                    (
-                        check_frame(f"variants[{n!r}]", variants[n], ("verdict",))["verdict"]
-                        == verdict
-                    ).sum()
-                )
-                for n in names
-            ]
-        )
-        bars = ax.barh(names, counts, left=left, color=outcome_color(outcome), label=verdict)
+    table = pd.crosstab(frame["variant"], frame["verdict"])
+    for verdict, color in _VERDICT_COLORS:
+        column = table[verdict] if verdict in table else pd.Series(dtype=int)
+        counts = column.reindex(names, fill_value=0).to_numpy(dtype=int)
+        bars = ax.barh(names, counts, left=left, color=color, label=verdict)
         ax.bar_label(
             bars, labels=[str(c) if c else "" for c in counts], label_type="center", fontsize=8.5
         )
@@ -397,19 +421,20 @@ def idempotency_figure(variants: dict[str, pd.DataFrame], *, title: str | None =
     )
 
 
-def contention_run_figure(runs: pd.DataFrame, *, title: str | None = None) -> Figure:
+def contention_run_figure(runs, *, title: str | None = None) -> Figure:
     """One run per strategy: how many clients are done as time goes on (log time); the legend
     gives the work each strategy did (write attempts in all).
 
     One axes on purpose: the contention explorer redraws it on every move of a control.
-    ``runs`` is :func:`~distlab.experiments.contention.contention_runs`'s DataFrame.
+    ``runs`` is what :func:`~distlab.experiments.contention.contention_runs` returns.
     """
-    check_frame("runs", runs, ("strategy", "client", "end", "ok"))
+    runs = check_frame("runs.frame", getattr(runs, "frame", None),
+                       ("strategy", "client", "end", "outcome"))  # fmt: skip
     fig, ax = new_figure(figsize=(9.0, 3.6))
     clients = int(runs["client"].nunique())
     for strategy in dict.fromkeys(runs["strategy"]):
         rows = runs[runs["strategy"] == strategy]
-        done = np.sort(rows.loc[rows["ok"], "end"].to_numpy(dtype=float))
+        done = np.sort(rows.loc[rows["outcome"] == outcomes.OK, "end"].to_numpy(dtype=float))
         color, _ = strategy_style(strategy)
         last = f", last at {done[-1]:.1f} s" if len(done) else ""
         ax.step(

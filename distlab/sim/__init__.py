@@ -39,8 +39,15 @@ from distlab.sim.faults import (
     SlowNode,
 )
 from distlab.sim.network import Message, Network, Node
-from distlab.sim.retrying import CallError, CallFailed, CallTimeout, retry_call
-from distlab.sim.rpc import CallResult, Request, Response, call, respond
+from distlab.sim.retrying import (
+    CallError,
+    CallFailed,
+    CallRejected,
+    CallTimeout,
+    retry_call,
+    run_retries,
+)
+from distlab.sim.rpc import CallResult, Request, Response, call, call_process, respond
 from distlab.sim.service import (
     Down,
     Flaky,
@@ -63,6 +70,7 @@ __all__ = [
     "BridgePartition",
     "CallError",
     "CallFailed",
+    "CallRejected",
     "CallResult",
     "CallTimeout",
     "Constant",
@@ -100,7 +108,9 @@ __all__ = [
     "breaker_call",
     "breaker_call_process",
     "call",
+    "call_process",
     "respond",
     "retry_call",
+    "run_retries",
     "sim_clock",
 ]

@@ -43,7 +43,7 @@ def _timeline_controls() -> dict[str, w.Widget]:
         "cap_s": w.Dropdown(
             options=_CAPS, value=None, description="cap", style=_STYLE, layout=_LAYOUT
         ),
-        "attempts": w.IntSlider(
+        "max_attempts": w.IntSlider(
             3, min=1, max=8, description="attempts (in all)", style=_STYLE, layout=_LAYOUT
         ),
         "clients": w.IntSlider(
@@ -71,28 +71,28 @@ TIMELINE_PRESETS = {
         "strategy": "exponential",
         "base_s": 1.0,
         "cap_s": None,
-        "attempts": 3,
+        "max_attempts": 3,
         "budget": False,
     },
     "recommended: full jitter, cap, budget": {
         "strategy": "full",
         "base_s": 0.5,
         "cap_s": 4.0,
-        "attempts": 6,
+        "max_attempts": 6,
         "budget": True,
     },
     "full jitter without a budget": {
         "strategy": "full",
         "base_s": 0.5,
         "cap_s": 4.0,
-        "attempts": 6,
+        "max_attempts": 6,
         "budget": False,
     },
     "no backoff: retry at once": {
         "strategy": "none",
         "base_s": 1.0,
         "cap_s": None,
-        "attempts": 6,
+        "max_attempts": 6,
         "budget": False,
     },
 }
@@ -103,7 +103,7 @@ def _timeline_plot(result, params):
     budget = ", budget" if params["budget"] else ""
     title = (
         f"{params['clients']} clients, {params['strategy']} backoff from "
-        f"{params['base_s']:g} s ({cap}), {params['attempts']} attempts{budget}; "
+        f"{params['base_s']:g} s ({cap}), {params['max_attempts']} attempts{budget}; "
         f"service down for {params['outage_s']:g} s"
     )
     return retry_timeline(result, title=title)

@@ -34,6 +34,7 @@ from distlab.experiments.contention import (
     backoff_for,
     contention,
     contention_curves,
+    contention_runs,
     contention_sweep,
 )
 from distlab.retry import ExponentialBackoff, NoBackoff
@@ -55,11 +56,11 @@ def _rows(clients, strategy, seed=0, **kw):
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_a_lone_client_succeeds_on_its_first_write(strategy):
-    df = contention(1, strategy, seed=3)
-    assert list(df.columns) == ["client", "attempt", "start", "end", "ok"]
+    df = contention(strategy, clients=1, seed=3).frame
+    assert list(df.columns) == ["client", "attempt", "start", "end", "outcome"]
     assert len(df) == 1
     row = df.iloc[0]
-    assert (int(row["client"]), int(row["attempt"]), bool(row["ok"])) == (1, 1, True)
+    assert (int(row["client"]), int(row["attempt"]), row["outcome"]) == (1, 1, "ok")
     assert row["start"] == 0.0
     # read there and back, write there and back: four messages of about 10 ms
     assert 0.02 < row["end"] < 0.06
@@ -69,13 +70,13 @@ def test_a_lone_client_succeeds_on_its_first_write(strategy):
 @pytest.mark.parametrize("clients", [2, 7, 25])
 def test_every_client_ends_with_exactly_one_success_as_its_last_attempt(strategy, clients):
     for seed in range(3):
-        df = contention(clients, strategy, seed=seed)
+        df = contention(strategy, clients=clients, seed=seed).frame
         assert sorted(df["client"].unique()) == list(range(1, clients + 1))
         assert (df["start"] < df["end"]).all()
         assert (df["start"] >= 0).all()
         for _, g in df.groupby("client"):
             assert g["attempt"].tolist() == list(range(1, len(g) + 1))  # numbered from 1, in order
-            assert g["ok"].tolist() == [False] * (len(g) - 1) + [True]
+            assert g["outcome"].tolist() == ["error"] * (len(g) - 1) + ["ok"]
             # the next attempt starts after the previous one ended
             assert (g["start"].to_numpy()[1:] >= g["end"].to_numpy()[:-1]).all()
 
@@ -85,6 +86,7 @@ def test_a_write_succeeds_exactly_when_no_other_write_succeeded_since_its_read(s
     """Optimistic concurrency, checked against the server's own timeline."""
     for clients, seed in [(2, 0), (2, 1), (2, 5), (12, 2), (40, 4)]:
         df = _rows(clients, strategy, seed)
+        df["ok"] = df["outcome"] == "ok"
         # the server handles the writes in arrival order; each message takes time
         assert df["write_at"].is_monotonic_increasing
         assert ((df["start"] < df["read_at"]) & (df["read_at"] < df["write_at"])
@@ -101,7 +103,7 @@ def test_a_write_succeeds_exactly_when_no_other_write_succeeded_since_its_read(s
 def test_the_waits_between_attempts_are_the_library_backoffs():
     base, cap = 0.010, 2.0
     for strategy in STRATEGIES:
-        df = contention(30, strategy, seed=1)
+        df = contention(strategy, clients=30, seed=1).frame
         for _, g in df.groupby("client"):
             gaps = g["start"].to_numpy()[1:] - g["end"].to_numpy()[:-1]
             n = g["attempt"].to_numpy()[:-1]  # gap k follows failed attempt k: retry number k
@@ -145,9 +147,12 @@ def test_messages_take_abs_normal_10_ms_sd_2_ms():
 
 def test_the_same_seed_gives_the_same_frame_and_another_seed_another():
     for strategy in STRATEGIES:
-        a = contention(30, strategy, seed=11)
-        pd.testing.assert_frame_equal(a, contention(30, strategy, seed=11))
-        assert not a.equals(contention(30, strategy, seed=12))
+        a = contention(strategy, clients=30, seed=11)
+        b = contention(strategy, clients=30, seed=11)
+        pd.testing.assert_frame_equal(a.frame, b.frame)
+        pd.testing.assert_frame_equal(a.summary, b.summary)
+        assert a.params == b.params
+        assert not a.frame.equals(contention(strategy, clients=30, seed=12).frame)
 
 
 def _message_by_message(clients, strategy, seed):
@@ -205,11 +210,13 @@ def test_sweep_rows_are_the_single_runs():
         ["none", 3, 4], ["none", 3, 2], ["none", 8, 4], ["none", 8, 2],
     ]  # fmt: skip
     for row in df.itertuples():
-        run = contention(row.clients, row.strategy, seed=row.seed)
-        assert row.calls == len(run)
-        assert row.completion_s == run.loc[run["ok"], "end"].max()
+        result = contention(row.strategy, clients=row.clients, seed=row.seed)
+        run = result.frame
+        assert row.calls == len(run) == result.summary["calls"].iloc[0]
+        assert row.completion_s == run.loc[run["outcome"] == "ok", "end"].max()
+        assert row.completion_s == result.summary["completion_s"].iloc[0]
     custom = contention_sweep(clients=[6], strategies=["full"], seeds=[1], base_s=0.05, cap_s=0.4)
-    run = contention(6, "full", seed=1, base_s=0.05, cap_s=0.4)
+    run = contention("full", clients=6, seed=1, base_s=0.05, cap_s=0.4).frame
     assert int(custom["calls"].iloc[0]) == len(run)
 
 
@@ -271,6 +278,15 @@ def test_curves_are_means_per_strategy_and_clients():
         (dict(clients=5, strategy="full", latency_mean_s=0), ValueError, "latency_mean_s=0"),
         (dict(clients=5, strategy="full", latency_sd_s=-0.1), ValueError, "latency_sd_s=-0.1"),
         (dict(clients=5, strategy="full", latency_sd_s="big"), TypeError, "latency_sd_s='big'"),
+        # reliability: each of these used to hang
+        (dict(clients=10**6, strategy="none"), ValueError, "clients=1000000 must be between"),
+        (
+            dict(clients=20, strategy="full", latency_sd_s=1e308),
+            ValueError,
+            "latency_sd_s=1e\\+308",
+        ),
+        (dict(clients=20, strategy="full", latency_mean_s=1e308), ValueError, "latency_mean_s="),
+        (dict(clients=20, strategy="exponential", cap_s=1e308), ValueError, "cap_s=1e\\+308"),
     ],
 )
 def test_bad_arguments_name_the_parameter(kwargs, error, words):
@@ -281,8 +297,9 @@ def test_bad_arguments_name_the_parameter(kwargs, error, words):
 @pytest.mark.parametrize(
     ("kwargs", "error", "words"),
     [
-        (dict(strategies=["fast"]), ValueError, "strategy='fast'"),
-        (dict(strategies=[]), ValueError, "strategies=[]"),
+        (dict(strategies=["fast"]), ValueError, "strategies item='fast'"),
+        (dict(strategies=[]), ValueError, "strategies=()"),
+        (dict(clients=[10**6]), ValueError, "clients=1000000 must be between 1 and 2000"),
         (dict(clients=[]), ValueError, "clients=[]"),
         (dict(clients=[10, -1]), ValueError, "clients=-1"),
         (dict(seeds=[]), ValueError, "seeds=[]"),
@@ -380,3 +397,35 @@ def test_claim_no_backoff_finishes_soonest_and_does_the_most_work(at_100, curves
     wide = curves[curves["clients"] >= 30].pivot(index="clients", columns="strategy")
     assert (wide["calls"].idxmax(axis=1) == "none").all()
     assert (wide["completion_s"].idxmin(axis=1) == "none").all()
+
+
+def test_contention_runs_takes_one_name_or_a_list():
+    one = contention_runs("full", clients=20, seed=1)  # not read letter by letter
+    assert one.summary.index.tolist() == ["full"]
+    pd.testing.assert_frame_equal(one.frame, contention_runs(["full"], clients=20, seed=1).frame)
+    both = contention_runs(("exponential", "full"), clients=20, seed=1)
+    assert both.frame["strategy"].unique().tolist() == ["exponential", "full"]
+    full = both.frame[both.frame["strategy"] == "full"].drop(columns="strategy")
+    pd.testing.assert_frame_equal(
+        full.reset_index(drop=True), contention("full", clients=20, seed=1).frame
+    )
+    assert both.params["strategies"] == ("exponential", "full") and both.params["seed"] == 1
+    assert set(both.frame["outcome"]) == {"ok", "error"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        (dict(strategies="f"), ValueError, "strategies item='f' is not one of"),
+        (dict(strategies=["full", "full"]), ValueError, "names a strategy twice"),
+        (dict(strategies=[3]), TypeError, "strategies item=3"),
+        (dict(strategies=5), TypeError, "strategies=5"),
+        (dict(strategies=["none", "jitter"]), ValueError, "strategies item='jitter'"),
+        (dict(clients=5000), ValueError, "clients=5000"),
+        (dict(base=1.0), TypeError, "unknown parameter(s) base"),
+    ],
+)
+def test_bad_contention_runs_arguments_name_the_parameter(kwargs, error, words):
+    with pytest.raises(error) as info:
+        contention_runs(**{"strategies": ["full"], "clients": 5, **kwargs})
+    assert words in str(info.value)

@@ -7,7 +7,13 @@ import asyncio
 import pytest
 from retry_fakes import FakeTime, Script
 
-from distlab.retry import ConstantBackoff, ExponentialBackoff, RetryBudget, RetryPolicy, RetryStats
+from distlab.retry import (
+    ConstantBackoff,
+    ExponentialBackoff,
+    RetryBudget,
+    RetryMetrics,
+    RetryPolicy,
+)
 
 
 def make(fake: FakeTime, **kwargs) -> RetryPolicy:
@@ -20,7 +26,7 @@ def test_async_retries_then_succeeds(fake_time):
     policy = make(fake_time, max_attempts=3, backoff=ExponentialBackoff(base=0.5))
     assert asyncio.run(policy.call(fn.acall)) == "ok"
     assert fn.calls == 3 and fake_time.sleeps == [0.5, 1.0]
-    assert policy.stats == RetryStats(
+    assert policy.metrics() == RetryMetrics(
         calls=1, attempts=3, retries=2, successes=1, give_ups=0, total_wait=1.5
     )
 
@@ -49,10 +55,7 @@ def test_async_uses_async_sleep_not_sleep():
 
 def test_async_gives_up_with_the_last_exception(fake_time):
     fn = Script([OSError], fake_time)
-    gave_up = []
-    policy = make(
-        fake_time, max_attempts=4, on_give_up=lambda s, o, r: gave_up.append((s.attempts, o, r))
-    )
+    policy = make(fake_time, max_attempts=4)
 
     @policy
     async def fetch():
@@ -62,7 +65,8 @@ def test_async_gives_up_with_the_last_exception(fake_time):
         asyncio.run(fetch())
     assert info.value is fn.raised[-1] and info.value.retry_attempts == 4
     assert info.value.__context__ is None
-    assert gave_up == [(4, fn.raised[-1], "attempts")]
+    gave_up = [(e.attempt, e.error, e.reason) for e in policy.events() if e.kind == "give_up"]
+    assert gave_up == [(4, "OSError: attempt 4", "attempts")]
 
 
 def test_async_non_matching_exception_propagates_at_once(fake_time):
@@ -115,7 +119,7 @@ def test_cancellation_is_not_retried_and_is_counted(fake_time):
         return policy
 
     policy = asyncio.run(main())
-    assert policy.stats == RetryStats(calls=1, attempts=1, retries=0, successes=0, give_ups=1)
+    assert policy.metrics() == RetryMetrics(calls=1, attempts=1, retries=0, successes=0, give_ups=1)
 
 
 def test_cancelled_during_the_backoff_wait(fake_time):
@@ -138,7 +142,7 @@ def test_cancelled_during_the_backoff_wait(fake_time):
 
     policy, calls = asyncio.run(main())
     assert len(calls) == 1
-    assert policy.stats == RetryStats(
+    assert policy.metrics() == RetryMetrics(
         calls=1, attempts=1, retries=0, successes=0, give_ups=1, total_wait=0.0
     )
 
@@ -152,7 +156,7 @@ def test_many_concurrent_tasks_share_one_policy(fake_time):
 
     scripts, results = asyncio.run(main())
     assert results == ["ok"] * 300
-    s = policy.stats
+    s = policy.metrics()
     assert (s.calls, s.attempts, s.retries, s.successes) == (300, 600, 300, 300)
 
 

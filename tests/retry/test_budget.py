@@ -78,18 +78,14 @@ def test_grpc_example_max_10_ratio_point_1():
 def test_a_refused_retry_gives_up_with_reason_budget():
     fake = FakeTime()
     budget = RetryBudget(max_tokens=4, token_ratio=0.5)  # threshold 2
-    reasons = []
     policy = RetryPolicy(
-        max_attempts=10,
-        backoff=NoBackoff(),
-        budget=budget,
-        on_give_up=lambda s, o, r: reasons.append((s.attempts, r)),
-        **fake.policy_kwargs(),
+        max_attempts=10, backoff=NoBackoff(), budget=budget, **fake.policy_kwargs()
     )
     fn = Script([ConnectionError], fake)
     with pytest.raises(ConnectionError) as info:
         policy.call(fn)
     # 4 -> 3 (retry), 3 -> 2 (at half: refused)
+    reasons = [(e.attempt, e.reason) for e in policy.events() if e.kind == "give_up"]
     assert fn.calls == 2 and reasons == [(2, "budget")]
     assert budget.tokens == 2.0
     assert "(budget)" in info.value.__notes__[-1]
@@ -119,7 +115,7 @@ def test_shared_between_two_policies():
     with pytest.raises(OSError):
         b.call(fb)  # b's first failure: 3 -> 2, and the budget refuses b's retry
     assert fb.calls == 1 and budget.tokens == 2.0
-    assert b.stats.give_ups == 1
+    assert b.metrics().give_ups == 1
 
 
 def test_thread_safe_counting():

@@ -17,15 +17,21 @@ from distlab.retry import (
     ExponentialBackoff,
     NoBackoff,
     RetryBudget,
+    RetryEvent,
+    RetryMetrics,
     RetryPolicy,
     RetryState,
-    RetryStats,
 )
 
 
 def make(fake: FakeTime, **kwargs) -> RetryPolicy:
     kwargs.setdefault("backoff", ConstantBackoff(1.0))
     return RetryPolicy(**kwargs, **fake.policy_kwargs())
+
+
+def give_ups(policy: RetryPolicy) -> list[tuple]:
+    """(attempt, error text, reason) of every give_up event."""
+    return [(e.attempt, e.error, e.reason) for e in policy.events() if e.kind == "give_up"]
 
 
 # -- attempts and retry_on ------------------------------------------------------------------------
@@ -71,20 +77,14 @@ def test_retry_on_types_tuples_and_predicates(fake_time, retry_on, retried, not_
 
 
 def test_non_matching_exception_propagates_at_once(fake_time):
-    gave_up = []
-    policy = make(
-        fake_time,
-        max_attempts=5,
-        retry_on=ConnectionError,
-        on_give_up=lambda s, o, r: gave_up.append((s.attempts, o, r)),
-    )
+    policy = make(fake_time, max_attempts=5, retry_on=ConnectionError)
     fn = Script([ValueError], fake_time)
     with pytest.raises(ValueError) as info:
         policy.call(fn)
     assert fn.calls == 1 and fake_time.sleeps == []
     assert info.value is fn.raised[-1]
-    assert gave_up == [(1, fn.raised[-1], "not retryable")]
-    assert policy.stats == RetryStats(calls=1, attempts=1, retries=0, successes=0, give_ups=1)
+    assert give_ups(policy) == [(1, "ValueError: attempt 1", "not retryable")]
+    assert policy.metrics() == RetryMetrics(calls=1, attempts=1, retries=0, successes=0, give_ups=1)
 
 
 def test_base_exceptions_are_never_retried(fake_time):
@@ -93,10 +93,10 @@ def test_base_exceptions_are_never_retried(fake_time):
     with pytest.raises(KeyboardInterrupt):
         policy.call(fn)
     assert fn.calls == 1
-    assert policy.stats.calls == 1 and policy.stats.give_ups == 1
+    assert policy.metrics().calls == 1 and policy.metrics().give_ups == 1
 
 
-# -- retry_on_result --------------------------------------------------------------------------------
+# -- retry_on_result ------------------------------------------------------------------------------
 
 
 def test_retry_on_result(fake_time):
@@ -106,22 +106,17 @@ def test_retry_on_result(fake_time):
     assert policy.call(fn) == 42
     assert fn.calls == 3
     assert seen == [None, None, 42]  # the predicate sees every result exactly once
-    assert policy.stats == RetryStats(
+    assert policy.metrics() == RetryMetrics(
         calls=1, attempts=3, retries=2, successes=1, give_ups=0, total_wait=2.0
     )
 
 
 def test_refused_result_on_the_last_attempt_is_returned(fake_time):
-    gave_up = []
-    policy = make(
-        fake_time,
-        max_attempts=2,
-        retry_on_result=lambda r: r == "busy",
-        on_give_up=lambda s, o, r: gave_up.append((s.attempts, o, r)),
-    )
+    policy = make(fake_time, max_attempts=2, retry_on_result=lambda r: r == "busy")
     assert policy.call(Script(["busy"], fake_time)) == "busy"
-    assert gave_up == [(2, "busy", "attempts")]
-    assert policy.stats.give_ups == 1 and policy.stats.successes == 0
+    assert give_ups(policy) == [(2, "result refused by retry_on_result", "attempts")]
+    assert policy.events()[-1].outcome == "error"
+    assert policy.metrics().give_ups == 1 and policy.metrics().successes == 0
 
 
 def test_result_then_exception_mix(fake_time):
@@ -131,24 +126,19 @@ def test_result_then_exception_mix(fake_time):
     assert fn.calls == 3
 
 
-# -- deadline ---------------------------------------------------------------------------------------
+# -- deadline -------------------------------------------------------------------------------------
 
 
 def test_deadline_no_retry_begins_after_it(fake_time):
     # attempts take 0.2 s, waits are 1 s; deadline 2.5 s after the first attempt begins
     t0 = fake_time.now
-    gave_up = []
-    policy = make(
-        fake_time,
-        max_attempts=10,
-        deadline=2.5,
-        on_give_up=lambda s, o, r: gave_up.append((s.attempts, r)),
-    )
+    policy = make(fake_time, max_attempts=10, deadline=2.5)
     fn = Script([TimeoutError], fake_time, duration=0.2)
     with pytest.raises(TimeoutError) as info:
         policy.call(fn)
     assert [round(s - t0, 9) for s in fn.starts] == [0.0, 1.2, 2.4]  # a 4th would begin at 3.6
-    assert gave_up == [(3, "deadline")]
+    assert give_ups(policy) == [(3, "TimeoutError: attempt 3", "deadline")]
+    assert policy.events()[-1].outcome == "timeout"
     assert info.value.retry_attempts == 3
     assert "(deadline)" in info.value.__notes__[-1]
 
@@ -165,20 +155,14 @@ def test_deadline_holds_when_sleep_overruns():
     # the wait is planned to end at the deadline exactly, but the sleep wakes up late
     fake = FakeTime(oversleep=0.01)
     t0 = fake.now
-    gave_up = []
-    policy = make(
-        fake,
-        max_attempts=5,
-        deadline=1.0,
-        backoff=ConstantBackoff(1.0),
-        on_give_up=lambda s, o, r: gave_up.append(r),
-    )
+    policy = make(fake, max_attempts=5, deadline=1.0, backoff=ConstantBackoff(1.0))
     fn = Script([TimeoutError], fake)
     with pytest.raises(TimeoutError):
         policy.call(fn)
     assert fn.calls == 1 and fake.sleeps == [1.0]
-    assert fake.now - t0 > 1.0 and gave_up == ["deadline"]
-    assert policy.stats.total_wait == 1.0
+    assert fake.now - t0 > 1.0 and [r for *_, r in give_ups(policy)] == ["deadline"]
+    assert policy.events()[-1].time == fake.now  # decided when the late sleep woke up
+    assert policy.metrics().total_wait == 1.0
 
 
 def test_no_clock_beyond_the_policy_is_needed(fake_time):
@@ -188,37 +172,53 @@ def test_no_clock_beyond_the_policy_is_needed(fake_time):
     assert np.diff(fn.starts).tolist() == [1.25, 1.25]
 
 
-# -- hooks, the escaping exception, stats --------------------------------------------------------
+# -- events, the escaping exception, metrics ------------------------------------------------------
 
 
-def test_hooks_get_the_right_arguments(fake_time):
-    retries, give_ups = [], []
-    policy = make(
-        fake_time,
-        max_attempts=3,
-        backoff=ExponentialBackoff(base=0.5),
-        on_retry=lambda state, outcome, delay: retries.append(
-            (state.attempts, outcome, delay, state.total_wait)
-        ),
-        on_give_up=lambda state, outcome, reason: give_ups.append(
-            (state.attempts, outcome, reason)
-        ),
-    )
-    fn = Script([ConnectionError], fake_time)
+def test_events_say_each_decision_timed_by_the_injected_clock(fake_time):
+    t0 = fake_time.now
+    policy = make(fake_time, max_attempts=3, backoff=ExponentialBackoff(base=0.5), name="fetch")
+    seen = []
+    policy.subscribe(seen.append)
+    fn = Script([ConnectionError], fake_time, duration=0.25)
     with pytest.raises(ConnectionError):
         policy.call(fn)
-    e1, e2, e3 = fn.raised
-    assert retries == [(1, e1, 0.5, 0.5), (2, e2, 1.0, 1.5)]
-    assert give_ups == [(3, e3, "attempts")]
+    assert seen == policy.events()
+    rows = [
+        (e.kind, e.source, e.call, e.attempt, e.started - t0, e.time - t0, e.outcome, e.delay,
+         e.reason)
+        for e in seen
+    ]  # fmt: skip
+    assert rows == [
+        ("retry", "fetch", 1, 1, 0.0, 0.25, "error", 0.5, None),
+        ("retry", "fetch", 1, 2, 0.75, 1.0, "error", 1.0, None),
+        ("give_up", "fetch", 1, 3, 2.0, 2.25, "error", None, "attempts"),
+    ]
+    assert [e.error for e in seen] == [f"ConnectionError: attempt {n}" for n in (1, 2, 3)]
+    assert all(isinstance(e, RetryEvent) for e in seen)
 
 
-def test_hooks_not_called_on_success(fake_time):
-    calls = []
-    policy = make(
-        fake_time, on_retry=lambda *a: calls.append(a), on_give_up=lambda *a: calls.append(a)
-    )
+def test_a_call_that_succeeds_at_once_makes_no_event(fake_time):
+    policy = make(fake_time)
     assert policy.call(Script(["ok"], fake_time)) == "ok"
-    assert calls == []
+    assert policy.events() == []
+    assert policy.call(Script([OSError, "ok"], fake_time)) == "ok"
+    assert [(e.kind, e.call, e.attempt, e.outcome) for e in policy.events()] == [
+        ("retry", 2, 1, "error"),
+        ("ok", 2, 2, "ok"),
+    ]
+
+
+def test_unsubscribe_stops_the_events(fake_time):
+    policy = make(fake_time)
+    seen = []
+    unsubscribe = policy.subscribe(seen.append)
+    policy.call(Script([OSError, "ok"], fake_time))
+    unsubscribe()
+    policy.call(Script([OSError, "ok"], fake_time))
+    assert len(seen) == 2 and len(policy.events()) == 4
+    with pytest.raises(TypeError, match="listener=3 must be callable"):
+        policy.subscribe(3)
 
 
 def test_escaping_exception_is_the_last_one_raised(fake_time):
@@ -254,24 +254,37 @@ def test_stats(fake_time):
         policy.call(Script([OSError], fake_time))  # 3 attempts, 1 s, give up
     with pytest.raises(KeyError):
         make(fake_time).call(Script([KeyError], fake_time))  # another policy: not counted here
-    assert policy.stats == RetryStats(
+    assert policy.metrics() == RetryMetrics(
         calls=3, attempts=6, retries=3, successes=2, give_ups=1, total_wait=1.5
     )
-    policy.reset_stats()
-    assert policy.stats == RetryStats()
+    policy.reset_metrics()
+    assert policy.metrics() == RetryMetrics()
 
 
-def test_stats_count_a_hook_that_raises_once(fake_time):
-    def boom(*args):
-        raise RuntimeError("hook failed")
+def test_a_listener_that_raises_is_logged_and_the_call_goes_on(fake_time, caplog):
+    def boom(event):
+        raise RuntimeError("listener failed")
 
-    policy = make(fake_time, on_retry=boom)
+    policy = make(fake_time)
+    policy.subscribe(boom)
+    assert policy.call(Script([OSError, "ok"], fake_time)) == "ok"
+    assert policy.metrics() == RetryMetrics(
+        calls=1, attempts=2, retries=1, successes=1, give_ups=0, total_wait=1.0
+    )
+    assert "listener failed" in caplog.text
+
+
+def test_a_sleep_that_raises_counts_the_call_once_without_its_wait(fake_time):
+    def boom(delay):
+        raise RuntimeError("sleep failed")
+
+    policy = RetryPolicy(backoff=ConstantBackoff(1.0), sleep=boom, clock=fake_time.clock)
     with pytest.raises(RuntimeError):
         policy.call(Script([OSError, "ok"], fake_time))
-    assert policy.stats == RetryStats(calls=1, attempts=1, retries=0, successes=0, give_ups=1)
+    assert policy.metrics() == RetryMetrics(calls=1, attempts=1, retries=0, successes=0, give_ups=1)
 
 
-# -- decorator and .call ----------------------------------------------------------------------------
+# -- decorator and .call --------------------------------------------------------------------------
 
 
 def test_decorator_preserves_metadata(fake_time):
@@ -332,7 +345,7 @@ def test_decorating_a_non_callable_is_a_type_error():
         RetryPolicy()(42)
 
 
-# -- delays() and the RNG ------------------------------------------------------------------------
+# -- delays() and the RNG -------------------------------------------------------------------------
 
 JITTERY = ExponentialBackoff(base=0.1, cap=5.0, jitter="full")
 
@@ -382,10 +395,10 @@ def test_the_driver_draws_from_the_policy_rng(fake_time):
     with pytest.raises(OSError):
         policy.call(Script([OSError], fake_time))
     assert fake_time.sleeps == list(RetryPolicy(max_attempts=4, backoff=JITTERY, rng=9).delays())
-    assert policy.stats.total_wait == pytest.approx(sum(fake_time.sleeps))
+    assert policy.metrics().total_wait == pytest.approx(sum(fake_time.sleeps))
 
 
-# -- the sans-I/O step ---------------------------------------------------------------------------
+# -- the sans-I/O step ----------------------------------------------------------------------------
 
 
 def test_state_machine_directly():
@@ -401,11 +414,36 @@ def test_state_machine_directly():
     )  # 15.2 > 15
     other = policy.start(now=0.0)
     assert other.after_attempt(0.1, exception=KeyError()).reason == "not retryable"
-    assert policy.start(now=0.0).after_attempt(0.1, result="x").reason == "success"
-    assert policy.stats == RetryStats()  # the step alone records nothing: drivers do
+    assert policy.start(now=0.0).after_attempt(0.1, result="x").reason == "ok"
+    # the step itself counts and reports: every driver does the same
+    assert policy.metrics() == RetryMetrics(
+        calls=3, attempts=4, retries=1, successes=1, give_ups=2, total_wait=2.0
+    )
+    assert [(e.kind, e.time, e.reason) for e in policy.events()] == [
+        ("retry", 10.5, None),
+        ("give_up", 13.2, "deadline"),
+        ("give_up", 0.1, "not retryable"),
+    ]
 
 
-# -- bad input -------------------------------------------------------------------------------------
+def test_the_core_never_reads_a_clock(monkeypatch):
+    # sans-I/O: the decision step is told the time; a clock read would raise here
+    import time as time_module
+
+    def no_clock():
+        raise AssertionError("the core read the clock")
+
+    monkeypatch.setattr(time_module, "monotonic", no_clock)
+    monkeypatch.setattr(time_module, "time", no_clock)
+    policy = RetryPolicy(max_attempts=3, backoff=ExponentialBackoff(0.1, 1.0, "full"),
+                         deadline=5.0, budget=RetryBudget(), rng=1)  # fmt: skip
+    state = policy.start(now=0.0)
+    assert state.after_attempt(1.0, exception=OSError()).retry
+    assert state.before_attempt(1.2).retry
+    assert state.after_attempt(1.5, result="fine").reason == "ok"
+
+
+# -- bad input ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -451,7 +489,14 @@ def test_state_machine_directly():
         (lambda: RetryPolicy(budget=10), TypeError, ["budget=10", "RetryBudget"]),
         (lambda: RetryPolicy(sleep=1), TypeError, ["sleep=1", "callable"]),
         (lambda: RetryPolicy(clock="now"), TypeError, ["clock='now'", "callable"]),
-        (lambda: RetryPolicy(on_retry=3), TypeError, ["on_retry=3", "callable"]),
+        (lambda: RetryPolicy(async_sleep=3), TypeError, ["async_sleep=3", "callable"]),
+        (lambda: RetryPolicy(name=3), TypeError, ["name=3", "str"]),
+        (lambda: RetryPolicy(max_events=-1), ValueError, ["max_events=-1", "between 0"]),
+        (lambda: RetryPolicy(on_retry=print), TypeError, ["on_retry"]),
+        (lambda: RetryBudget(max_tokens=1e17), ValueError, ["max_tokens=1e+17", "at most"]),
+        (lambda: RetryBudget(token_ratio=1e-300), ValueError, ["token_ratio=1e-300", "0.001"]),
+        (lambda: RetryBudget(token_ratio=0.0005), ValueError, ["token_ratio=0.0005", "0.001"]),
+        (lambda: RetryBudget(max_tokens=float("nan")), ValueError, ["max_tokens=nan"]),
         (lambda: RetryBudget(max_tokens=0), ValueError, ["max_tokens=0", "greater than 0"]),
         (lambda: RetryBudget(max_tokens=-5), ValueError, ["max_tokens=-5"]),
         (lambda: RetryBudget(token_ratio=0), ValueError, ["token_ratio=0", "(0, 1]"]),

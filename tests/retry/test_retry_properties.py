@@ -34,7 +34,9 @@ def scenarios(draw):
         "backoff": draw(BACKOFFS),
         "deadline": draw(st.one_of(st.none(), st.floats(0.01, 6))),
         "retry_result": draw(st.booleans()),
-        "budget": draw(st.one_of(st.none(), st.tuples(st.floats(0.5, 8), st.floats(0.01, 1)))),
+        "budget": draw(
+            st.one_of(st.none(), st.tuples(thousandths(500, 8000), thousandths(10, 1000)))
+        ),
         "duration": draw(st.floats(0, 1)),
         "oversleep": draw(st.sampled_from([0.0, 0.0, 0.05, 0.7])),
         "seed": draw(st.integers(0, 2**32)),
@@ -42,12 +44,16 @@ def scenarios(draw):
     }
 
 
+def thousandths(low: int, high: int):
+    """A float that is a whole number of thousandths (what a RetryBudget counts in)."""
+    return st.integers(low, high).map(lambda k: k / 1000)
+
+
 def run(sc):
     fake = FakeTime(oversleep=sc["oversleep"])
     t0 = fake.now
     fn = Script(sc["outcomes"], fake, duration=sc["duration"])
     budget = None if sc["budget"] is None else RetryBudget(*sc["budget"])
-    reasons = []
     policy = RetryPolicy(
         max_attempts=sc["max_attempts"],
         backoff=sc["backoff"],
@@ -56,9 +62,10 @@ def run(sc):
         retry_on_result=(lambda r: r == "busy") if sc["retry_result"] else None,
         budget=budget,
         rng=sc["seed"],
-        on_give_up=lambda s, o, r: reasons.append(r),
         **fake.policy_kwargs(),
     )
+    reasons = []
+    policy.subscribe(lambda e: reasons.append(e.reason) if e.kind == "give_up" else None)
     escaped = result = None
     try:
         if sc["use_async"]:
@@ -113,7 +120,7 @@ def test_driver_properties(sc):
     else:
         assert escaped is None and result == last
     # the stats agree with what happened
-    s = policy.stats
+    s = policy.metrics()
     assert (s.calls, s.attempts, s.retries) == (1, n, n - 1)
     assert s.successes + s.give_ups == 1
     assert s.total_wait == sum(fake.sleeps) or abs(s.total_wait - sum(fake.sleeps)) < 1e-9
@@ -127,20 +134,30 @@ def test_driver_properties(sc):
         assert 0.0 <= policy.budget.tokens <= policy.budget.max_tokens
 
 
-@given(st.floats(0.5, 50), st.floats(0.001, 1), st.lists(st.booleans(), max_size=300))
-def test_budget_stays_within_bounds_and_follows_the_rules(max_tokens, ratio, events):
-    budget = RetryBudget(max_tokens, ratio)
-    model = max_tokens
+@given(st.integers(500, 50_000), st.integers(1, 1000), st.lists(st.booleans(), max_size=300))
+def test_budget_stays_within_bounds_and_follows_the_rules(max_milli, ratio_milli, events):
+    # the model counts thousandths of a token in integers: the budget must be exactly as exact
+    budget = RetryBudget(max_milli / 1000, ratio_milli / 1000)
+    model = max_milli
     for success in events:
         if success:
             budget.on_success()
-            model = min(max_tokens, model + ratio)
+            model = min(max_milli, model + ratio_milli)
         else:
             budget.on_failure()
-            model = max(0.0, model - 1.0)
-        assert 0.0 <= budget.tokens <= max_tokens
-        assert budget.tokens == model
-        assert budget.allows_retry() == (model > max_tokens / 2)
+            model = max(0, model - 1000)
+        assert 0.0 <= budget.tokens <= budget.max_tokens
+        assert budget.tokens == model / 1000
+        assert budget.allows_retry() == (2 * model > max_milli)
+
+
+@given(st.floats(1, 1e12), st.integers(1, 1000), st.integers(0, 50))
+def test_no_token_is_lost_to_rounding_at_any_size(max_tokens, ratio_milli, failures):
+    max_tokens = round(max_tokens, 3)
+    budget = RetryBudget(max_tokens, ratio_milli / 1000)
+    for _ in range(failures):
+        budget.on_failure()
+    assert budget.tokens == max(0, round(max_tokens * 1000) - 1000 * failures) / 1000
 
 
 @given(

@@ -46,7 +46,7 @@ def run_threads(policy: RetryPolicy, max_attempts: int):
         for c in range(CALLS):
             left = [failures_before_success(t, c)]
 
-            def fn():
+            def fn(left=left, t=t, c=c):
                 if left[0] > 0:
                     left[0] -= 1
                     raise ConnectionError(f"{t}/{c}")
@@ -98,7 +98,7 @@ def test_stats_exact_under_16_threads():
         max_attempts=4, backoff=ExponentialBackoff(BASE, CAP, "full"), rng=2024, sleep=sleeps.append
     )
     outcomes = run_threads(policy, 4)
-    s = policy.stats
+    s = policy.metrics()
     want = expected_counts(4)
     assert {k: getattr(s, k) for k in want} == want
     assert outcomes == {"ok": want["successes"], "gave_up": want["give_ups"]}
@@ -108,21 +108,25 @@ def test_stats_exact_under_16_threads():
 
 def test_shared_rng_loses_and_repeats_no_draw():
     # Full jitter draws U(0, v_n) = v_n * u with u the generator's next double; recover every u
-    # from the waits (on_retry tells n) and compare with the generator's own stream: no draw is
-    # repeated or skipped. (numpy guards its bit generator itself; test_the_policy_serializes_its_rng
-    # below uses a source that needs the policy's lock.)
+    # from the waits (each retry event tells n) and compare with the generator's own stream: no
+    # draw is repeated or skipped. (numpy guards its bit generator itself;
+    # test_the_policy_serializes_its_rng below uses a source that needs the policy's lock.)
     draws: list[float] = []
     policy = RetryPolicy(
         max_attempts=4,
         backoff=ExponentialBackoff(BASE, CAP, "full"),
         rng=7,
         sleep=lambda d: None,
-        on_retry=lambda state, exc, delay: draws.append(
-            delay / min(CAP, BASE * 2 ** (state.attempts - 1))
-        ),
+    )
+    policy.subscribe(
+        lambda e: (
+            draws.append(e.delay / min(CAP, BASE * 2 ** (e.attempt - 1)))
+            if e.kind == "retry"
+            else None
+        )
     )
     run_threads(policy, 4)
-    assert len(draws) == policy.stats.retries
+    assert len(draws) == policy.metrics().retries
     stream = np.random.default_rng(7).random(len(draws))
     np.testing.assert_allclose(np.sort(draws), np.sort(stream), rtol=1e-12, atol=0)
 
@@ -141,7 +145,7 @@ def test_shared_budget_and_policy_under_threads():
         budget=budget,
     )
     run_threads(policy, 3)
-    s = policy.stats
+    s = policy.metrics()
     assert s.calls == THREADS * CALLS
     assert budget.tokens == 1e9 - 10_000 - (s.attempts - s.successes) + s.successes
 
@@ -168,7 +172,9 @@ def test_the_policy_serializes_its_rng():
         backoff=ExponentialBackoff(1.0, None, "full"),
         rng=source,
         sleep=lambda d: None,
-        on_retry=lambda state, exc, delay: draws.append(delay / 2 ** (state.attempts - 1)),
+    )
+    policy.subscribe(
+        lambda e: draws.append(e.delay / 2 ** (e.attempt - 1)) if e.kind == "retry" else None
     )
     run_threads(policy, 4)
     k = sorted(round(u * 2**20) for u in draws)

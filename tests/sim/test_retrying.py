@@ -5,10 +5,18 @@ import pandas as pd
 import pytest
 
 import distlab
-from distlab.retry import ConstantBackoff, ExponentialBackoff, RetryBudget, RetryPolicy
+from distlab.retry import (
+    ConstantBackoff,
+    Decision,
+    ExponentialBackoff,
+    RetryBudget,
+    RetryEvent,
+    RetryPolicy,
+)
 from distlab.sim import (
     CallError,
     CallFailed,
+    CallRejected,
     CallResult,
     CallTimeout,
     Down,
@@ -18,37 +26,55 @@ from distlab.sim import (
     Slow,
     Up,
     World,
+    call_process,
     retry_call,
+    run_retries,
 )
 
 
-def _setup(health=Up(), seed=0, service_time=0.05, handler=None):
+def _setup(health=None, seed=0, service_time=0.05, handler=None):
     """A client and a service; constant latency and service time, so that the only random
     draws from the world's generator are the policy's waits."""
     world = World(seed=seed)
     net = Network(world, latency=0.01)
     net.add_node("client")
+    health = Up() if health is None else health
     Service(net, "api", service_time=service_time, health=health, handler=handler)
     return world, net
 
 
-def _run(policy, health=Up(), seed=0, timeout_s=1.0, **kwargs):
+def _run(policy, health=None, seed=0, timeout_s=1.0, **kwargs):
     world, net = _setup(
         health, seed, **{k: kwargs.pop(k) for k in ("service_time", "handler") if k in kwargs}
     )
-    seen = []
-    proc = retry_call(
-        net,
-        "client",
-        "api",
-        "req",
-        timeout_s,
-        policy,
-        on_attempt=lambda n, r, d: seen.append((n, r, d)),
-        **kwargs,
-    )
+    results = []
+
+    def recorded(net, src, dst, request, timeout_s):
+        result = yield from call_process(net, src, dst, request, timeout_s)
+        results.append(result)
+        return result
+
+    def client():
+        return (
+            yield from run_retries(
+                net, "client", "api", "req", timeout_s=timeout_s, retry=policy, call=recorded
+            )
+        )
+
+    proc = world.env.process(client())
     world.run()
-    return world, proc.value, seen
+    return world, proc.value, attempts_seen(policy.events(), results)
+
+
+def attempts_seen(events: list[RetryEvent], results: list[CallResult]) -> list[tuple]:
+    """(n, result, decision) per attempt, the decision rebuilt from the policy's events (an
+    attempt that succeeded at once has none: it stopped with reason "ok")."""
+    decided = {}
+    for e in events:
+        decided[e.attempt] = Decision(e.kind == "retry", e.delay or 0.0, e.reason or "")
+        if e.kind == "ok":
+            decided[e.attempt] = Decision(False, reason="ok")
+    return [(n, r, decided.get(n, Decision(False, reason="ok"))) for n, r in enumerate(results, 1)]
 
 
 def test_retries_exactly_max_attempts_then_returns_the_last_result():
@@ -71,7 +97,7 @@ def test_stops_at_the_first_success():
     world, result, seen = _run(RetryPolicy(5, ExponentialBackoff(base=1.0)), health=health)
     assert result.ok
     assert [r.outcome for _, r, _ in seen] == ["error", "error", "ok"]
-    assert seen[-1][2].reason == "success"
+    assert seen[-1][2].reason == "ok"
     assert "give_up" not in set(world.events()["kind"])
 
 
@@ -141,21 +167,58 @@ def test_retry_on_errors_only_and_by_predicate():
 
 
 def test_failed_attempts_are_shown_to_the_policy_as_call_failed():
-    seen = []
-    policy = RetryPolicy(
-        2,
-        ConstantBackoff(0.1),
-        on_retry=lambda s, exc, d: seen.append(exc),
-        on_give_up=lambda s, exc, why: seen.append((exc, why)),
-    )
+    judged = []
+
+    def retry_on(exc):
+        judged.append(exc)
+        return True
+
+    policy = RetryPolicy(2, ConstantBackoff(0.1), retry_on=retry_on)
     world, result, _ = _run(policy, health=Down())
-    first, (last, why) = seen
+    first, last = judged
     assert isinstance(first, CallError) and isinstance(first, CallFailed)
     assert first.result.error == "down"
     assert last.result is result
-    assert why == "attempts"
     assert not isinstance(first, TimeoutError)
     assert issubclass(CallTimeout, TimeoutError)
+
+
+def test_events_are_timed_in_simulated_seconds():
+    policy = RetryPolicy(3, ConstantBackoff(0.5), name="client")
+    world, result, seen = _run(policy, health=Down())
+    events = policy.events()
+    assert [(e.kind, e.source, e.call, e.attempt) for e in events] == [
+        ("retry", "client", 1, 1),
+        ("retry", "client", 1, 2),
+        ("give_up", "client", 1, 3),
+    ]
+    assert [e.time for e in events] == [r.ended for _, r, _ in seen]
+    assert [e.started for e in events] == [r.started for _, r, _ in seen]
+    assert {(e.outcome, e.error) for e in events} == {("error", "down")}
+    assert events[-1].reason == "attempts" and events[0].delay == 0.5
+
+
+def test_a_rejected_attempt_is_shown_as_call_rejected_not_call_failed():
+    world, net = _setup()
+
+    def guard(net, src, dst, request, timeout_s):  # a guard that refuses every attempt
+        yield net.env.timeout(0)
+        now = net.env.now
+        return CallResult(None, "rejected", None, "circuit OPEN", now, now, 0.0)
+
+    judged = []
+    fail_fast = RetryPolicy(3, ConstantBackoff(0.1), retry_on=CallFailed)
+    retry_all = RetryPolicy(3, ConstantBackoff(0.1), retry_on=lambda e: judged.append(e) or True)
+    for policy in (fail_fast, retry_all):
+        world.env.process(
+            run_retries(net, "client", "api", None, timeout_s=1.0, retry=policy, call=guard)
+        )
+    world.run()
+    assert [(e.kind, e.outcome, e.reason) for e in fail_fast.events()] == [
+        ("give_up", "rejected", "not retryable")
+    ]
+    assert retry_all.metrics().attempts == 3
+    assert all(isinstance(e, CallRejected) and not isinstance(e, CallFailed) for e in judged)
 
 
 def test_a_result_the_policy_refuses_is_retried():
@@ -170,7 +233,7 @@ def test_budget_refusal_gives_up():
     budget = RetryBudget(max_tokens=4, token_ratio=0.1)
     world, net = _setup(Down())
     policy = RetryPolicy(5, ConstantBackoff(0.1), budget=budget)
-    procs = [retry_call(net, "client", "api", i, 1.0, policy) for i in range(3)]
+    procs = [retry_call(net, "client", "api", i, timeout_s=1.0, retry=policy) for i in range(3)]
     world.run()
     events = world.events()
     reasons = events.query("kind == 'give_up'")["reason"].tolist()
@@ -207,11 +270,11 @@ def test_a_retrying_handler_calls_the_service_below():
 
     def api(request):
         policy = RetryPolicy(2, ConstantBackoff(0.1))
-        result = yield retry_call(net, "api", "db", request, 1.0, policy)
+        result = yield retry_call(net, "api", "db", request, timeout_s=1.0, retry=policy)
         return result.outcome
 
     Service(net, "api", handler=api)
-    proc = retry_call(net, "user", "api", None, 10.0, RetryPolicy(1))
+    proc = retry_call(net, "user", "api", None, timeout_s=10.0, retry=RetryPolicy(1))
     world.run()
     assert proc.value.value == "error"
     assert (world.events().query("kind == 'request_start'")["node"] == "db").sum() == 2
@@ -220,19 +283,34 @@ def test_a_retrying_handler_calls_the_service_below():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"policy": "fast"}, TypeError, "policy='fast' must be a distlab.retry.RetryPolicy"),
+        ({"retry": "fast"}, TypeError, "retry='fast' must be a distlab.retry.RetryPolicy"),
         ({"timeout_s": 0}, ValueError, "timeout_s=0 must be greater than 0"),
+        ({"timeout_s": float("nan")}, ValueError, "timeout_s=nan"),
+        ({"timeout_s": "1"}, TypeError, "timeout_s='1' must be a number"),
         ({"dst": "nowhere"}, ValueError, "dst='nowhere' is not one of"),
         ({"src": "ghost"}, ValueError, "src='ghost' is not one of"),
-        ({"on_attempt": 3}, TypeError, "on_attempt=3 must be callable"),
         ({"net": None}, TypeError, "net=None must be a distlab.sim.Network"),
     ],
 )
 def test_bad_input_is_refused_clearly(kwargs, error, message):
     world, net = _setup()
-    args = {"net": net, "src": "client", "dst": "api", "policy": RetryPolicy(), **kwargs}
+    args = {"net": net, "src": "client", "dst": "api", "retry": RetryPolicy(), **kwargs}
     with pytest.raises(error, match=message):
         retry_call(**args)
+    args.setdefault("timeout_s", 1.0)
+    args.setdefault("request", None)
+    with pytest.raises(error, match=message):
+        run_retries(**args)  # checked when called, before any work
+
+
+def test_options_are_keyword_only():
+    world, net = _setup()
+    with pytest.raises(TypeError, match="positional"):
+        retry_call(net, "client", "api", None, 1.0, RetryPolicy())
+    with pytest.raises(TypeError, match="call=3 must be a generator function"):
+        run_retries(net, "client", "api", None, timeout_s=1.0, retry=RetryPolicy(), call=3)
+    with pytest.raises(TypeError, match="on_attempt"):
+        retry_call(net, "client", "api", retry=RetryPolicy(), on_attempt=print)
 
 
 def test_exported_from_distlab():
@@ -240,7 +318,7 @@ def test_exported_from_distlab():
     assert "retry_call" in dir(distlab)
 
 
-def test_simulated_calls_are_counted_in_the_policy_stats():
+def test_simulated_calls_are_counted_in_the_policy_metrics():
     from distlab.retry import ConstantBackoff, RetryPolicy
     from distlab.sim import Down, Network, Service, World, retry_call
 
@@ -250,9 +328,9 @@ def test_simulated_calls_are_counted_in_the_policy_stats():
     Service(net, "up")
     Service(net, "down", health=Down())
     policy = RetryPolicy(max_attempts=3, backoff=ConstantBackoff(0.1))
-    retry_call(net, "client", "up", None, 1.0, policy)
-    retry_call(net, "client", "down", None, 1.0, policy)
+    retry_call(net, "client", "up", retry=policy)
+    retry_call(net, "client", "down", retry=policy)
     world.run()
-    stats = policy.stats
+    stats = policy.metrics()
     assert (stats.calls, stats.attempts, stats.successes, stats.give_ups) == (2, 4, 1, 1)
     assert stats.total_wait == pytest.approx(0.2)
