@@ -48,10 +48,36 @@ def _grid(grid: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]]) -> li
     if isinstance(grid, Mapping):
         names = list(grid)
         for name in names:
-            if isinstance(grid[name], (str, bytes)) or not isinstance(grid[name], Iterable):
-                raise TypeError(f"grid[{name!r}]={grid[name]!r} must be a list of values to try")
-        return [dict(zip(names, values)) for values in itertools.product(*grid.values())]
-    return [dict(point) for point in grid]
+            if not isinstance(name, str):
+                raise TypeError(f"grid key {name!r} must be a parameter name (str)")
+            values = grid[name]
+            if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+                raise TypeError(f"grid[{name!r}]={values!r} must be a list of values to try")
+        points = [dict(zip(names, values)) for values in itertools.product(*grid.values())]
+        if not points:
+            empty = next(name for name in names if not list(grid[name]))
+            raise ValueError(f"grid[{empty!r}]=[] has no values: give at least one to try")
+        return points
+    if isinstance(grid, (str, bytes)) or not isinstance(grid, Iterable):
+        raise TypeError(
+            f"grid={grid!r} must be a dict of parameter -> list of values, or a list of dicts"
+        )
+    points = list(grid)
+    if not points:
+        raise ValueError(f"grid={grid!r} has no points: give at least one dict of parameters")
+    for i, point in enumerate(points):
+        if not isinstance(point, Mapping):
+            raise TypeError(f"grid[{i}]={point!r} must be a dict of parameter values")
+    return [dict(point) for point in points]
+
+
+def _seeds(seeds: Iterable[int]) -> list[int]:
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds={seeds!r} must be a list of seeds (whole numbers >= 0)")
+    seeds = [check_seed(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds=[] must name at least one seed")
+    return seeds
 
 
 def sweep(
@@ -79,14 +105,22 @@ def sweep(
         The runs' tables stacked, each with its parameters and ``seed`` as extra columns, in
         grid order then seed order whatever the executor.
     """
+    if not callable(experiment):
+        raise TypeError(
+            f"experiment={experiment!r} must be a function of (parameters, seed) returning a "
+            "distlab.experiments.Result"
+        )
     if table not in TABLES:
         allowed = ", ".join(repr(t) for t in TABLES)
         raise ValueError(f"table={table!r} must be one of {allowed}")
-    seeds = [check_seed(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds=[] must name at least one seed")
+    seeds = _seeds(seeds)
     points = _grid(grid)
-    overlap = set(fixed) & {name for point in points for name in point}
+    if executor is not None and not callable(getattr(executor, "map", None)):
+        raise TypeError(f"executor={executor!r} must be a concurrent.futures.Executor or None")
+    named = {name for point in points for name in point}
+    if "seed" in named or "seed" in fixed:
+        raise ValueError("seed is not a grid or fixed parameter: give the seeds as seeds=[...]")
+    overlap = set(fixed) & named
     if overlap:
         raise ValueError(f"parameters {sorted(overlap)} are given both in grid and as fixed values")
     tasks = [

@@ -1,10 +1,13 @@
 """Figures of calls between services: an outcome timeline per lane and latency distributions.
 
-Colours are the project's outcome colours (:data:`distlab.plots.style.OUTCOME_COLORS`): a timeout
-is orange in the timeline and in the latency histogram, as in every other notebook.
+Colours are the project's outcome colours (:mod:`distlab.outcomes`): a timeout is orange in the
+timeline and in the latency histogram, as in every other notebook. An ``outcome`` that is not one
+of those words is refused with a ``ValueError``.
 
->>> fig = call_timeline(calls, health=health_bands, title="Caller with a 1 s timeout")  # doctest: +SKIP
->>> fig = latency_distribution(calls, by="service", timeout_s=1.0)  # doctest: +SKIP
+>>> from distlab.experiments.challenges import partial_failures
+>>> calls = partial_failures("slow", duration_s=2.0, seed=0).frame
+>>> fig = call_timeline(calls, title="Caller with a 1 s timeout")
+>>> fig = latency_distribution(calls, by="service", timeout_s=1.0)
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from distlab._validate import check_frame
+from distlab import outcomes as outcome_words
+from distlab._validate import check_frame, check_int, check_number
 from distlab.plots.style import (
     OUTCOME_ORDER,
     finish,
@@ -43,14 +47,15 @@ def call_timeline(
     """One lane per ``calls[lane]`` value, each call a bar from ``start`` to ``end`` by outcome.
 
     ``calls`` has columns ``lane`` (default ``"service"``; ``"client"`` etc. also work),
-    ``start``, ``end`` (seconds) and ``outcome`` (ok, error, timeout, rejected; anything else is
-    grey). Calls that overlap in time are stacked in thin rows inside their lane so none hides
+    ``start``, ``end`` (seconds) and ``outcome`` (a word of :mod:`distlab.outcomes`). Calls
+    that overlap in time are stacked in thin rows inside their lane so none hides
     another; a call of zero duration (rejected fast) still shows as a thin bar. A missing
     ``end`` (still running when the run stopped) is drawn up to the last time in the frame.
 
     ``health`` (optional, e.g. ``HealthSchedule.bands()`` with a lane column added) has columns
-    ``lane`` (same name as ``lane``; or ``"lane"``), ``start``, ``end``, ``label`` and optionally
-    ``state``; each band is shaded behind its own lane ("up" periods are not shaded).
+    ``lane`` (same name as ``lane``; or ``"lane"``), ``start``, ``end``, ``state`` (a key of
+    :data:`~distlab.plots.style.STATE_COLORS`) and optionally ``label``; each band is shaded
+    behind its own lane ("up" periods are not shaded).
 
     ``lanes`` fixes which lanes appear, top to bottom (default: order of first appearance).
     Empty ``calls`` give a valid empty timeline with a note.
@@ -95,7 +100,7 @@ def call_timeline(
         ],
         axis=1,
     )
-    outcomes = df["outcome"].astype(str).to_numpy()
+    outcomes = _outcomes(df["outcome"]).to_numpy()
     colors = [outcome_color(o) for o in outcomes]
     if len(verts):
         ax.add_collection(PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2))
@@ -106,11 +111,9 @@ def call_timeline(
                 y = y_of[name]
                 shade_bands(ax, rows, y=(y - 0.5, y + 0.5), until=t_max, alpha=0.2)
 
-    # Legend: outcomes in the project's order, then whatever else appeared.
-    present = list(dict.fromkeys(outcomes))
-    ordered = [o for o in OUTCOME_ORDER if o in present] + [
-        o for o in present if o not in OUTCOME_ORDER
-    ]
+    # Legend: outcomes in the project's order.
+    present = set(outcomes)
+    ordered = [o for o in OUTCOME_ORDER if o in present]
     handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
 
     ax.set_xlim(t_min, t_max + pad)
@@ -150,10 +153,11 @@ def latency_distribution(
     """Histogram of call latency, one panel per ``calls[by]`` group, stacked by outcome.
 
     Latency is ``calls["latency"]`` when present, else ``end - start`` (seconds). Each bar is
-    split by ``outcome`` in the project's outcome colours (if there is no outcome column, all
-    calls count as "ok"), so a fast failure and a slow timeout look different at a glance. The
-    median and 99th percentile are written on each panel; ``timeout_s`` is drawn as a dashed
-    vertical line. ``by=None`` gives one panel for all calls. Bins are shared by every panel.
+    split by ``outcome`` in the project's outcome colours (words of :mod:`distlab.outcomes`; if
+    there is no outcome column, all calls count as "ok"), so a fast failure and a slow timeout
+    look different at a glance. The median and 99th percentile are written on each panel;
+    ``timeout_s`` is drawn as a dashed vertical line. ``by=None`` gives one panel for all
+    calls. Bins are shared by every panel.
 
     Empty ``calls`` give a valid empty figure with a note.
 
@@ -163,20 +167,18 @@ def latency_distribution(
     """
     needed = ("latency",) if "latency" in getattr(calls, "columns", ()) else ("start", "end")
     df = check_frame("calls", calls, needed + ((by,) if by is not None else ()))
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-        raise ValueError(f"bins={bins!r} must be a positive integer")
+    bins = check_int("bins", bins, 1, 10_000)
     if timeout_s is not None:
-        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)):
-            raise TypeError(f"timeout_s={timeout_s!r} must be a number of seconds or None")
-        if not timeout_s > 0:
-            raise ValueError(f"timeout_s={timeout_s} must be greater than 0")
+        timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
     latency = (
         df["latency"].astype(float)
         if "latency" in df.columns
         else df["end"].astype(float) - df["start"].astype(float)
     )
     outcome = (
-        df["outcome"].astype(str) if "outcome" in df.columns else pd.Series("ok", index=df.index)
+        _outcomes(df["outcome"])
+        if "outcome" in df.columns
+        else pd.Series(outcome_words.OK, index=df.index)
     )
     keep = latency.notna().to_numpy()
     latency, outcome, df = latency[keep], outcome[keep], df[keep]
@@ -194,10 +196,8 @@ def latency_distribution(
         top = max(top, float(timeout_s))
     top = top * 1.04 if top > 0 else 1.0
     edges = np.linspace(0.0, top, bins + 1)
-    present = list(dict.fromkeys(outcome))
-    ordered = [o for o in OUTCOME_ORDER if o in present] + [
-        o for o in present if o not in OUTCOME_ORDER
-    ]
+    present = set(outcome)
+    ordered = [o for o in OUTCOME_ORDER if o in present]
 
     for ax, group in zip(axes, groups):
         mask = (df[by] == group).to_numpy() if by is not None else np.ones(len(df), bool)
@@ -273,6 +273,14 @@ def latency_distribution(
     return fig
 
 
+def _outcomes(column: pd.Series) -> pd.Series:
+    """``calls["outcome"]`` as strings, refused (ValueError) if any is not an outcome word."""
+    words = column.astype(str)
+    for word in dict.fromkeys(words):
+        outcome_words.check_outcome(word, param='calls["outcome"] value')
+    return words
+
+
 def _fmt_s(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
@@ -281,7 +289,7 @@ def _check_health(health, lane: str) -> pd.DataFrame:
     check_frame("health", health, ())
     if lane not in health.columns and "lane" in health.columns:
         health = health.rename(columns={"lane": lane})
-    return check_frame("health", health, (lane, "start", "end"))
+    return check_frame("health", health, (lane, "start", "end", "state"))
 
 
 def _lane_order(values: pd.Series, lanes, health_lanes) -> list:

@@ -1,6 +1,6 @@
 """Figures for notebook 01: partial failures, timeout ambiguity, write races, skewed clocks.
 
-Each function takes the DataFrame (or result) of the experiment of the same name in
+Each function takes the result of the experiment of the same name in
 :mod:`distlab.experiments.challenges` and returns a Figure.
 
 >>> from distlab.experiments.challenges import clock_order
@@ -10,10 +10,11 @@ Each function takes the DataFrame (or result) of the experiment of the same name
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
-from distlab.plots.style import OKABE_ITO, finish, new_figure, outcome_color
+from distlab import outcomes
+from distlab._validate import check_int, check_number
+from distlab.plots.style import OKABE_ITO, check_result, finish, new_figure, outcome_color
 
 __all__ = [
     "ambiguity_figure",
@@ -22,7 +23,12 @@ __all__ = [
     "write_race_figure",
 ]
 
-_OUTCOMES = ("ok", "error", "timeout")
+_OUTCOMES = (outcomes.OK, outcomes.ERROR, outcomes.TIMEOUT)
+
+
+def _check_title(title) -> None:
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title={title!r} must be a string or None")
 
 
 def partial_failure_figure(
@@ -36,8 +42,12 @@ def partial_failure_figure(
     (One axes with lanes, rather than one axes per service, keeps the explorer fast.)
     ``result`` is a :class:`~distlab.experiments.challenges.PartialFailureResult`.
     """
-    calls = result.calls
-    health = result.health.set_index("service")["label"]
+    check_result("result", result, ("frame", "health"), what="partial_failures()")
+    _check_title(title)
+    if timeout_s is not None:
+        timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
+    calls = result.frame
+    health = result.health.set_index("service")["state"]
     services = list(health.index)
     fig, ax = new_figure(figsize=(9.0, 4.4))
     top = max(float(calls["latency_s"].max()) if len(calls) else 1.0, timeout_s or 0.0) * 1.1
@@ -85,18 +95,21 @@ def partial_failure_figure(
     )
 
 
-def ambiguity_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+def ambiguity_figure(result, *, title: str | None = None) -> Figure:
     """What the caller saw against what the server did, one bar per combination.
 
-    ``table`` is :func:`~distlab.experiments.challenges.timeout_ambiguity`'s DataFrame.
+    ``result`` is :func:`~distlab.experiments.challenges.timeout_ambiguity`'s result.
     """
+    check_result("result", result, ("frame",), what="timeout_ambiguity()")
+    _check_title(title)
+    table = result.frame
     groups = [
         ("ok", True, "caller: ok\nserver: ran", "ok"),
         ("timeout", False, "caller: timeout\nserver: never ran", "timeout"),
         ("timeout", True, "caller: timeout\nserver: ran anyway", "error"),
     ]
     counts = [
-        int(((table["client_outcome"] == seen) & (table["executed"] == ran)).sum())
+        int(((table["outcome"] == seen) & (table["executed"] == ran)).sum())
         for seen, ran, _, _ in groups
     ]
     fig, ax = new_figure(figsize=(7.5, 3.2))
@@ -115,11 +128,14 @@ def ambiguity_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure
     )
 
 
-def write_race_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+def write_race_figure(result, *, title: str | None = None) -> Figure:
     """Which user's write stuck, against how much later user 2 sent theirs.
 
-    ``table`` is :func:`~distlab.experiments.challenges.write_race`'s DataFrame.
+    ``result`` is :func:`~distlab.experiments.challenges.write_race`'s result.
     """
+    check_result("result", result, ("frame",), what="write_race()")
+    _check_title(title)
+    table = result.frame
     fig, ax = new_figure(figsize=(7.5, 3.2))
     arrival_gap = (table["arrived_1"] - table["arrived_2"]) * 1000
     winners = [
@@ -148,19 +164,23 @@ def write_race_figure(table: pd.DataFrame, *, title: str | None = None) -> Figur
     )
 
 
-def clock_order_figure(table: pd.DataFrame, *, title: str | None = None, show: int = 24) -> Figure:
+def clock_order_figure(result, *, title: str | None = None, show: int = 24) -> Figure:
     """The first ``show`` events: each joins its true time (top) to its timestamp (bottom).
 
     Crossing lines are events whose timestamps put them in the wrong order; those are drawn in
-    the error colour. ``table`` is :func:`~distlab.experiments.challenges.clock_order`'s DataFrame.
+    the error colour. ``result`` is :func:`~distlab.experiments.challenges.clock_order`'s result.
     """
     from matplotlib.collections import LineCollection
 
+    check_result("result", result, ("frame",), what="clock_order()")
+    _check_title(title)
+    show = check_int("show", show, 1, 10_000)
+    table = result.frame
     head = table.head(show)
     fig, ax = new_figure(figsize=(9.0, 3.4))
     true_ms = head["true_time"].to_numpy() * 1000
     stamp_ms = head["timestamp"].to_numpy() * 1000
-    # An event is drawn as wrong if its stamp is out of order with its neighbour in either direction.
+    # An event is drawn as wrong if its stamp is out of order with a neighbour on either side.
     wrong = head["misordered"].to_numpy().copy()
     wrong[:-1] |= head["misordered"].to_numpy()[1:]
     segments = [[(t, 1.0), (s, 0.0)] for t, s in zip(true_ms, stamp_ms)]

@@ -4,8 +4,15 @@ The picture Maelstrom and ShiViz give their users: one horizontal line per node,
 the right, one arrow per delivered message from (send time, sender) to (delivery time, receiver),
 an X for every dropped message coloured by why it was dropped, partitions and crashed nodes shaded.
 
->>> from distlab.sim import World, Network  # doctest: +SKIP
->>> fig = message_sequence(world.events(), title="Ping-pong over a 10% lossy link")  # doctest: +SKIP
+>>> from distlab.sim import Network, World
+>>> world = World(seed=1)
+>>> net = Network(world, latency=0.05, loss=0.1)
+>>> for name in ("A", "B"):
+...     _ = net.add_node(name)
+>>> for i in range(10):
+...     _ = net.send("A", "B", payload=i)
+>>> world.run()
+>>> fig = message_sequence(world.events(), title="10 messages over a 10% lossy link")
 """
 
 from __future__ import annotations
@@ -19,15 +26,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from distlab._validate import check_frame
-from distlab.plots.style import (
-    DROP_COLORS,
-    OUTCOME_COLORS,
-    STATE_COLORS,
-    finish,
-    new_figure,
-    shade_bands,
-)
+from distlab import outcomes
+from distlab._validate import check_frame, check_int
+from distlab.plots.style import DROP_COLORS, finish, new_figure, outcome_color, shade_bands
 
 __all__ = ["message_sequence"]
 
@@ -37,8 +38,6 @@ _DROP_LABELS = {
     "partition": "dropped: partition",
     "crashed": "dropped: node crashed",
 }
-# Kinds the network itself logs; a fault of the same kind is already drawn from them.
-_NETWORK_KIND = {"partition": "partition", "crash": "crash"}
 
 
 def message_sequence(
@@ -55,13 +54,14 @@ def message_sequence(
     ``events`` is ``World.events()``: columns ``time, kind, node, src, dst, msg_id, reason,
     detail``. Kinds used: ``send``, ``deliver``, ``drop`` (``reason`` loss / partition /
     crashed), ``partition`` / ``heal``, ``crash`` / ``restart`` (``node``), ``slow`` (``node``,
-    factor in ``detail``; factor 1 ends it) and ``fault_start`` / ``fault_end``. Other kinds are
+    factor in ``detail``; factor 1 ends it) and ``fault_start`` / ``fault_end`` (with the
+    fault's band ``state``, as :class:`~distlab.sim.FaultSchedule` logs them). Other kinds are
     ignored.
 
     - ``nodes``: which nodes to draw, top to bottom (default: every node in order of appearance).
     - ``max_messages``: only the first that many messages (by send time) are drawn, so a long
       run stays readable and fast; the subtitle says how many were left out.
-    - ``faults``: optional bands DataFrame (``FaultSchedule.bands()``: start, end, kind, label)
+    - ``faults``: optional bands DataFrame (``FaultSchedule.bands()``: start, end, state, label)
       shaded over the whole height; if omitted, faults are read from ``fault_start`` /
       ``fault_end`` rows. Partitions and crashes are always taken from the network's own
       ``partition``/``heal`` and ``crash``/``restart`` rows when the log has them (a crash is
@@ -73,10 +73,9 @@ def message_sequence(
     >>> fig = message_sequence(events, title="3 nodes, loss=0.1, seed=1")  # doctest: +SKIP
     """
     ev = _check_events(events)
-    if max_messages is None or isinstance(max_messages, bool) or not isinstance(max_messages, int):
-        raise TypeError(f"max_messages={max_messages!r} must be an integer")
-    if max_messages < 1:
-        raise ValueError(f"max_messages={max_messages} must be at least 1")
+    max_messages = check_int("max_messages", max_messages, 1)
+    if faults is not None:
+        check_frame("faults", faults, ("start", "end", "state"), what="FaultSchedule.bands()")
 
     kind = ev["kind"].astype(str)
     sends = ev[kind == "send"]
@@ -143,7 +142,9 @@ def message_sequence(
     handles = []
     if n_delivered:
         handles.append(
-            Line2D([], [], color=OUTCOME_COLORS["delivered"], linewidth=1.5, label="delivered")
+            Line2D(
+                [], [], color=outcome_color(outcomes.DELIVERED), linewidth=1.5, label="delivered"
+            )
         )
     return finish(
         fig,
@@ -204,7 +205,7 @@ def _draw_deliveries(ax, send_idx: pd.DataFrame, delivers: pd.DataFrame, y_of: d
     x0, x1, src, dst = x0[ok], x1[ok], src[ok], dst[ok]
     if len(x0) == 0:
         return 0
-    color = OUTCOME_COLORS["delivered"]
+    color = outcome_color(outcomes.DELIVERED)
     # Arrow heads sized in points, independent of the data range: lines + a quiver of unit
     # vectors would distort; a quiver in data units with scale=1 draws exact arrows.
     ax.quiver(
@@ -233,7 +234,7 @@ def _draw_drops(ax, send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> 
     reasons = drops["reason"].astype(str)
     for reason in list(dict.fromkeys(reasons)):
         rows = drops[reasons == reason]
-        color = DROP_COLORS.get(reason, OUTCOME_COLORS["dropped"])
+        color = DROP_COLORS.get(reason, outcome_color(outcomes.DROPPED))
         xs, ys, segments = [], [], []
         for row in rows.itertuples(index=False):
             t_drop = float(row.time)
@@ -325,36 +326,40 @@ def _shade_network_states(ax, ev: pd.DataFrame, y_of: dict, t_end: float, faults
         y_of,
         t_end,
         starts=lambda r: r.kind == "crash",
-        label="crashed",
+        state="crashed",
     )
     # Slow nodes: a slow row with factor 1 ends the slowness.
     _shade_per_node(
-        ax, ev[kind == "slow"], y_of, t_end, starts=lambda r: _factor(r.detail) != 1.0, label="slow"
+        ax, ev[kind == "slow"], y_of, t_end, starts=lambda r: _factor(r.detail) != 1.0, state="slow"
     )
 
-    # Other faults over the whole height.
-    if faults is not None:
-        bands = faults
-    else:
-        bands = _fault_bands(ev[kind.isin(["fault_start", "fault_end"])])
+    # Other faults over the whole height; partitions and crashes the network logged itself are
+    # drawn above already.
+    bands = (
+        faults if faults is not None else _fault_bands(ev[kind.isin(["fault_start", "fault_end"])])
+    )
     if bands is not None and len(bands):
-        fkind = bands["kind"] if "kind" in bands.columns else pd.Series([None] * len(bands))
-        fkind = fkind.astype(str).str.lower().reset_index(drop=True)
+        state = bands["state"].reset_index(drop=True)
         keep = np.ones(len(bands), dtype=bool)
         if has_partition_rows:
-            keep &= ~fkind.str.startswith("partition").to_numpy()
+            keep &= (state != "partitioned").to_numpy()
         if has_crash_rows:
-            keep &= ~fkind.str.startswith("crash").to_numpy()
+            keep &= (state != "crashed").to_numpy()
         shade_bands(ax, bands.reset_index(drop=True)[keep], until=t_end, alpha=0.12)
 
 
-def _bands(periods, label: str) -> pd.DataFrame:
+def _bands(periods, state: str) -> pd.DataFrame:
     return pd.DataFrame(
-        {"start": [p[0] for p in periods], "end": [p[1] for p in periods], "label": label}
+        {
+            "start": [p[0] for p in periods],
+            "end": [p[1] for p in periods],
+            "state": state,
+            "label": state,
+        }
     )
 
 
-def _shade_per_node(ax, rows: pd.DataFrame, y_of: dict, t_end: float, *, starts, label) -> None:
+def _shade_per_node(ax, rows: pd.DataFrame, y_of: dict, t_end: float, *, starts, state) -> None:
     open_at: dict = {}
     periods: dict = {}
     for row in rows.itertuples(index=False):
@@ -369,29 +374,29 @@ def _shade_per_node(ax, rows: pd.DataFrame, y_of: dict, t_end: float, *, starts,
     for node, spans in periods.items():
         y = y_of[node]
         shade_bands(
-            ax,
-            _bands(spans, label),
-            y=(y - 0.32, y + 0.32),
-            until=t_end,
-            alpha=0.3,
-            colors={label: STATE_COLORS[label]},
-            zorder=0.5,
+            ax, _bands(spans, state), y=(y - 0.32, y + 0.32), until=t_end, alpha=0.3, zorder=0.5
         )
 
 
 def _factor(detail) -> float:
+    """The factor of a network ``slow`` row (its detail is ``factor=<number>``)."""
     match = re.search(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?", str(detail))
     return float(match.group()) if match else math.nan
 
 
 def _fault_bands(rows: pd.DataFrame) -> pd.DataFrame | None:
-    """Pair fault_start/fault_end rows (same node and detail) into bands."""
+    """Pair fault_start/fault_end rows (same node, detail and state) into bands."""
     if len(rows) == 0:
         return None
+    if "state" not in rows.columns:
+        raise ValueError(
+            "events has fault_start/fault_end rows without a state column; log them with "
+            "FaultSchedule (it records each fault's band state) or pass faults= bands"
+        )
     open_at: dict = {}
     out = []
     for row in rows.itertuples(index=False):
-        key = (row.node if pd.notna(row.node) else None, str(row.detail))
+        key = (row.node if pd.notna(row.node) else None, str(row.detail), row.state)
         if row.kind == "fault_start":
             open_at.setdefault(key, []).append(float(row.time))
         elif open_at.get(key):
@@ -400,12 +405,11 @@ def _fault_bands(rows: pd.DataFrame) -> pd.DataFrame | None:
         out.extend((t, math.inf, key) for t in starts)
     if not out:
         return None
-    details = [k[1] for _, _, k in out]
     return pd.DataFrame(
         {
             "start": [o[0] for o in out],
             "end": [o[1] for o in out],
-            "kind": [re.split(r"[\s(:]", d, maxsplit=1)[0].lower() for d in details],
-            "label": details,
+            "state": [k[2] for _, _, k in out],
+            "label": [k[1] for _, _, k in out],
         }
     )

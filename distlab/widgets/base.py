@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as widgets
+import traitlets
 from IPython import get_ipython
 from IPython.display import Image, clear_output, display
 from matplotlib.figure import Figure
@@ -65,6 +66,10 @@ class Explorer:
     title, description:
         Shown above the controls (description may contain HTML).
 
+    A number control (slider, bounded text box) refuses a value outside its range with a
+    ``ValueError`` naming the control, where ipywidgets alone would clamp it silently
+    (``controls["seed"].value = 1000`` would become the slider's maximum).
+
     Every run calls the experiment with the current values, then the plot, renders the figure to
     PNG and shows it. A ``ValueError``/``TypeError`` from the experiment or the plot is shown as a
     warning message (and kept in :attr:`error`) instead of a traceback; the next valid run clears
@@ -77,10 +82,21 @@ class Explorer:
     The explorer runs once when it is built.
 
     >>> import ipywidgets as w
-    >>> ex = Explorer(lambda x: x * 2, my_plot, {"x": w.IntSlider(value=1, max=10)})  # doctest: +SKIP
-    >>> ex.controls["x"].value = 3  # runs the experiment with x=3  # doctest: +SKIP
-    >>> ex.last_params  # doctest: +SKIP
-    {'x': 3}
+    >>> from distlab.experiments.challenges import clock_order
+    >>> from distlab.plots import clock_order_figure
+    >>> ex = Explorer(
+    ...     lambda skew_s, seed: clock_order(skew_s=skew_s, seed=seed),
+    ...     lambda result, params: clock_order_figure(result),
+    ...     {"skew_s": w.FloatSlider(value=0.005, min=0, max=0.05, step=0.001),
+    ...      "seed": w.IntSlider(value=0, min=0, max=50)},
+    ... )
+    >>> ex.controls["skew_s"].value = 0.01  # runs the experiment with skew_s=0.01
+    >>> ex.runs, ex.last_params
+    (2, {'skew_s': 0.01, 'seed': 0})
+    >>> ex.controls["seed"].value = 1000
+    Traceback (most recent call last):
+    ...
+    ValueError: controls['seed']: seed=1000 must be between 0 and 50 (the control's range)
     """
 
     def __init__(
@@ -110,6 +126,8 @@ class Explorer:
         self.experiment = experiment
         self.plot = plot
         self.controls: dict[str, widgets.Widget] = dict(controls)
+        for name, control in self.controls.items():
+            _refuse_out_of_range(name, control)
         self.presets: dict[str, dict[str, Any]] = {}
         for preset, values in (presets or {}).items():
             if preset == CUSTOM:
@@ -152,13 +170,11 @@ class Explorer:
             list(self.controls.values()),
             layout=widgets.Layout(flex_flow="row wrap"),
         )
-        # interactive_output observes every control (and would run at once, before
-        # self.output exists: held, then run explicitly).
-        self._held = True
-        try:
-            self.output = widgets.interactive_output(self._on_change, self.controls)
-        finally:
-            self._held = False
+        # Every control is observed directly (ipywidgets' interactive_output would also clear
+        # the output around each run, which prints escape codes outside IPython).
+        self.output = widgets.Output()
+        for control in self.controls.values():
+            control.observe(self._on_control, names="value")
         children = [self.header] if header else []
         if self.preset_dropdown is not None:
             children.append(self.preset_dropdown)
@@ -167,6 +183,9 @@ class Explorer:
         self._run()
 
     # -- running ---------------------------------------------------------------------------
+
+    def _on_control(self, change: dict) -> None:
+        self._on_change(**self._values())
 
     def _on_change(self, **params: Any) -> None:
         # The browser echoes a float slider's value back rounded to its step (0.03 returns as
@@ -318,15 +337,25 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _option_values(control: widgets.Widget) -> list | None:
+    """The values a selection control offers (its ``options``, labels dropped), or None."""
+    if not control.has_trait("options"):
+        return None
+    options = control.options
+    if isinstance(options, Mapping):
+        return list(options.values())
+    return [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in options]
+
+
 def _control_rejects(control: widgets.Widget, value: Any) -> str | None:
     """Why ``control`` cannot take ``value`` (sliders would clamp silently), or None."""
-    options = getattr(control, "_options_values", None)
+    options = _option_values(control)
     if options is not None:
-        if isinstance(control, widgets.widget_selection._MultipleSelection):
+        if isinstance(control, widgets.SelectMultiple):
             bad = [v for v in value if v not in options]
-            return f"has values not among the options {list(options)!r}" if bad else None
+            return f"has values not among the options {options!r}" if bad else None
         if value not in options:
-            return f"is not one of the options {list(options)!r}"
+            return f"is not one of the options {options!r}"
         return None
     low, high = getattr(control, "min", None), getattr(control, "max", None)
     if isinstance(low, numbers.Real) and isinstance(high, numbers.Real):
@@ -337,6 +366,28 @@ def _control_rejects(control: widgets.Widget, value: Any) -> str | None:
             if not low <= item <= high:
                 return f"must be between {low:g} and {high:g} (the control's range)"
     return None
+
+
+def _refuse_out_of_range(name: str, control: widgets.Widget) -> None:
+    """Make a bounded number control refuse, not clamp, a value outside [min, max].
+
+    Only single-number controls: a range slider's own validator (lower <= upper) stays.
+    """
+    if not (control.has_trait("min") and control.has_trait("max")):
+        return
+    if isinstance(control.value, bool) or not isinstance(control.value, numbers.Real):
+        return
+
+    def refuse(widget: widgets.Widget, proposal: Any) -> Any:
+        value = proposal["value"]
+        problem = _control_rejects(widget, value)
+        if problem:
+            raise ValueError(f"controls[{name!r}]: {name}={value!r} {problem}")
+        return value
+
+    # traitlets' add_traits gives this one control a subclass whose value validator refuses
+    # instead of clamping (ipywidgets' own add_traits expects traits to sync, not a validator).
+    traitlets.HasTraits.add_traits(control, _validate_value=traitlets.validate("value")(refuse))
 
 
 # -- registry ------------------------------------------------------------------------------
