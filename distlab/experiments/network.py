@@ -90,7 +90,7 @@ class ExchangeResult(Result):
         frame: one row per message: ``msg_id, src, dst, seq, sent, arrived, latency`` (seconds;
             ``NaN`` for a dropped message), ``fate`` (``delivered`` or ``dropped``, words of
             :mod:`distlab.outcomes`), ``reason`` (why it was dropped: one of
-            :data:`DROP_REASONS`; ``None`` when delivered) and ``reordered`` (delivered before a
+            :data:`DROP_REASONS`; missing when delivered) and ``reordered`` (delivered before a
             message sent earlier on the same link).
         summary: one row (index ``run``, label ``"exchange"``): ``messages``, ``delivered``,
             ``dropped``, the drops by reason (``dropped_loss``, ``dropped_partition``,
