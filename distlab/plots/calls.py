@@ -24,6 +24,9 @@ from distlab import outcomes as outcome_words
 from distlab._validate import check_frame, check_int, check_number
 from distlab.plots.style import (
     OUTCOME_ORDER,
+    check_figsize,
+    check_names,
+    check_title,
     finish,
     new_figure,
     outcome_color,
@@ -64,7 +67,12 @@ def call_timeline(
     ...                       "end": [0.05, 1.1], "outcome": ["ok", "timeout"]})
     >>> fig = call_timeline(calls, title="Two calls")
     """
-    df = check_frame("calls", calls, (lane, "start", "end", "outcome"))
+    if not isinstance(lane, str):
+        raise TypeError(f"lane={lane!r} must be a column name (str)")
+    df = check_frame("calls", calls, ("start", "end", "outcome"))
+    _check_column("lane", lane, df)
+    check_title(title)
+    figsize = check_figsize(figsize)
     if health is not None:
         health = _check_health(health, lane)
     order = _lane_order(df[lane], lanes, health[lane] if health is not None else None)
@@ -165,8 +173,14 @@ def latency_distribution(
     ...                       "end": [0.05, 1.06, 3.0], "outcome": ["ok", "ok", "timeout"]})
     >>> fig = latency_distribution(calls, timeout_s=1.0)
     """
+    if by is not None and not isinstance(by, str):
+        raise TypeError(f"by={by!r} must be a column name (str) or None")
     needed = ("latency",) if "latency" in getattr(calls, "columns", ()) else ("start", "end")
-    df = check_frame("calls", calls, needed + ((by,) if by is not None else ()))
+    df = check_frame("calls", calls, needed)
+    if by is not None:
+        _check_column("by", by, df)
+    check_title(title)
+    figsize = check_figsize(figsize)
     bins = check_int("bins", bins, 1, 10_000)
     if timeout_s is not None:
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
@@ -273,6 +287,12 @@ def latency_distribution(
     return fig
 
 
+def _check_column(param: str, column: str, calls: pd.DataFrame) -> None:
+    if column not in calls.columns:
+        have = ", ".join(map(str, calls.columns))
+        raise ValueError(f"{param}={column!r} is not a column of calls; it has {have}")
+
+
 def _outcomes(column: pd.Series) -> pd.Series:
     """``calls["outcome"]`` as strings, refused (ValueError) if any is not an outcome word."""
     words = column.astype(str)
@@ -294,10 +314,7 @@ def _check_health(health, lane: str) -> pd.DataFrame:
 
 def _lane_order(values: pd.Series, lanes, health_lanes) -> list:
     if lanes is not None:
-        order = list(lanes)
-        if len(set(order)) != len(order):
-            raise ValueError(f"lanes={order!r} names a lane twice")
-        return order
+        return check_names("lanes", lanes)
     seen = list(dict.fromkeys(values.dropna()))
     if health_lanes is not None:
         seen += [h for h in dict.fromkeys(health_lanes.dropna()) if h not in seen]

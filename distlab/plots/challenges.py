@@ -14,7 +14,14 @@ from matplotlib.figure import Figure
 
 from distlab import outcomes
 from distlab._validate import check_int, check_number
-from distlab.plots.style import OKABE_ITO, check_result, finish, new_figure, outcome_color
+from distlab.plots.style import (
+    OKABE_ITO,
+    check_result,
+    check_title,
+    finish,
+    new_figure,
+    outcome_color,
+)
 
 __all__ = [
     "ambiguity_figure",
@@ -24,11 +31,6 @@ __all__ = [
 ]
 
 _OUTCOMES = (outcomes.OK, outcomes.ERROR, outcomes.TIMEOUT)
-
-
-def _check_title(title) -> None:
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"title={title!r} must be a string or None")
 
 
 def partial_failure_figure(
@@ -43,7 +45,7 @@ def partial_failure_figure(
     ``result`` is a :class:`~distlab.experiments.challenges.PartialFailureResult`.
     """
     check_result("result", result, ("frame", "health"), what="partial_failures()")
-    _check_title(title)
+    check_title(title)
     if timeout_s is not None:
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
     calls = result.frame
@@ -101,7 +103,7 @@ def ambiguity_figure(result, *, title: str | None = None) -> Figure:
     ``result`` is :func:`~distlab.experiments.challenges.timeout_ambiguity`'s result.
     """
     check_result("result", result, ("frame",), what="timeout_ambiguity()")
-    _check_title(title)
+    check_title(title)
     table = result.frame
     groups = [
         ("ok", True, "caller: ok\nserver: ran", "ok"),
@@ -134,7 +136,7 @@ def write_race_figure(result, *, title: str | None = None) -> Figure:
     ``result`` is :func:`~distlab.experiments.challenges.write_race`'s result.
     """
     check_result("result", result, ("frame",), what="write_race()")
-    _check_title(title)
+    check_title(title)
     table = result.frame
     fig, ax = new_figure(figsize=(7.5, 3.2))
     arrival_gap = (table["arrived_1"] - table["arrived_2"]) * 1000
@@ -173,7 +175,7 @@ def clock_order_figure(result, *, title: str | None = None, show: int = 24) -> F
     from matplotlib.collections import LineCollection
 
     check_result("result", result, ("frame",), what="clock_order()")
-    _check_title(title)
+    check_title(title)
     show = check_int("show", show, 1, 10_000)
     table = result.frame
     head = table.head(show)

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from distlab._validate import check_int
 from distlab.plots.sequence import message_sequence
-from distlab.plots.style import check_result
+from distlab.plots.style import check_result, check_title
 
 __all__ = ["exchange_figure"]
 
@@ -35,8 +35,7 @@ def exchange_figure(result, *, title: str | None = None, max_messages: int = 400
         "result", result, ("frame", "summary", "events", "faults"), what="message_exchange()"
     )
     max_messages = check_int("max_messages", max_messages, 1)
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"title={title!r} must be a string or None")
+    check_title(title)
     row = result.summary.iloc[0]
     parts = [f"{int(row[column])} {words}" for column, words in _COUNTS if row[column]]
     mean = row["mean_latency_s"]

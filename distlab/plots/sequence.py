@@ -28,7 +28,16 @@ from matplotlib.lines import Line2D
 
 from distlab import outcomes
 from distlab._validate import check_frame, check_int
-from distlab.plots.style import DROP_COLORS, finish, new_figure, outcome_color, shade_bands
+from distlab.plots.style import (
+    DROP_COLORS,
+    check_figsize,
+    check_names,
+    check_title,
+    finish,
+    new_figure,
+    outcome_color,
+    shade_bands,
+)
 
 __all__ = ["message_sequence"]
 
@@ -74,6 +83,10 @@ def message_sequence(
     """
     ev = _check_events(events)
     max_messages = check_int("max_messages", max_messages, 1)
+    check_title(title)
+    figsize = check_figsize(figsize)
+    if nodes is not None:
+        nodes = check_names("nodes", nodes)
     if faults is not None:
         check_frame("faults", faults, ("start", "end", "state"), what="FaultSchedule.bands()")
 
@@ -168,10 +181,7 @@ def _check_events(events: pd.DataFrame) -> pd.DataFrame:
 
 def _node_order(ev: pd.DataFrame, nodes: list[str] | None) -> list:
     if nodes is not None:
-        order = list(nodes)
-        if len(set(order)) != len(order):
-            raise ValueError(f"nodes={order!r} names a node twice")
-        return order
+        return nodes
     # Row order is time order, so this is the order of first appearance.
     stacked = pd.Series(ev[["node", "src", "dst"]].to_numpy().ravel())
     return list(stacked.dropna().unique())

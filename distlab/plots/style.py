@@ -36,7 +36,10 @@ __all__ = [
     "STATE_COLORS",
     "STRATEGY_STYLES",
     "band_color",
+    "check_figsize",
+    "check_names",
     "check_result",
+    "check_title",
     "finish",
     "new_figure",
     "outcome_color",
@@ -152,6 +155,61 @@ def check_result(name: str, value: object, fields: Iterable[str], *, what: str) 
             f"{name}={type(value).__name__} must be the result of {what} (with {', '.join(fields)})"
         )
     return value
+
+
+def check_title(title: object, *, param: str = "title") -> str | None:
+    """Return ``title`` if it is a string or ``None``, else raise a ``TypeError`` naming it.
+
+    >>> check_title(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: title=3 must be a string or None
+    """
+    if title is None or isinstance(title, str):
+        return title
+    raise TypeError(f"{param}={title!r} must be a string or None")
+
+
+def check_names(param: str, names: object) -> list:
+    """``names`` (node or lane names: strings or ints, each once) as a list, else a named error.
+
+    >>> check_names("nodes", ["A", "B", "A"])
+    Traceback (most recent call last):
+    ...
+    ValueError: nodes=['A', 'B', 'A'] names one twice
+    """
+    if not isinstance(names, (list, tuple)):
+        raise TypeError(f"{param}={names!r} must be a list of names, or None")
+    for name in names:
+        if not isinstance(name, (str, int)) or isinstance(name, bool):
+            raise TypeError(f"{param}={names!r} must be a list of names (strings)")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{param}={list(names)!r} names one twice")
+    return list(names)
+
+
+def check_figsize(figsize: object) -> tuple[float, float] | None:
+    """Return ``figsize`` as ``(width, height)`` in inches (each in (0, 50]), or ``None``.
+
+    >>> check_figsize((9, 4))
+    (9.0, 4.0)
+    >>> check_figsize((9, 1e308))
+    Traceback (most recent call last):
+    ...
+    ValueError: figsize=(9, 1e+308) must be (width, height) in inches, each in (0, 50]
+    """
+    if figsize is None:
+        return None
+    if not isinstance(figsize, (tuple, list)) or len(figsize) != 2:
+        raise TypeError(f"figsize={figsize!r} must be (width, height) in inches, or None")
+    for size in figsize:
+        if isinstance(size, bool) or not isinstance(size, (int, float)):
+            raise TypeError(f"figsize={figsize!r} must be (width, height) in inches, or None")
+        if not 0 < size <= 50:  # also refuses NaN
+            raise ValueError(
+                f"figsize={tuple(figsize)!r} must be (width, height) in inches, each in (0, 50]"
+            )
+    return float(figsize[0]), float(figsize[1])
 
 
 def shade_bands(

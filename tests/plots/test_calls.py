@@ -72,7 +72,7 @@ def test_call_timeline_lane_column_and_errors(calls):
     by_client = calls.rename(columns={"service": "client"})
     fig = call_timeline(by_client, lane="client")
     assert fig.axes[0].get_ylabel() == "client"
-    with pytest.raises(ValueError, match="missing column.*service"):
+    with pytest.raises(ValueError, match="lane=.service. is not a column of calls; it has client"):
         call_timeline(by_client)
     empty = call_timeline(calls.iloc[:0])
     assert any("no calls" in t.get_text() for t in empty.axes[0].texts)
@@ -114,5 +114,5 @@ def test_latency_distribution_uses_latency_column_and_handles_empty(calls):
     _png(empty)
     with pytest.raises(ValueError, match="timeout_s=0"):
         latency_distribution(calls, timeout_s=0)
-    with pytest.raises(ValueError, match="missing column.*client"):
+    with pytest.raises(ValueError, match="by=.client. is not a column of calls; it has service"):
         latency_distribution(calls, by="client")
