@@ -245,6 +245,24 @@ def timeout_ambiguity(
     loss = check_probability("loss", loss)
     seed = check_seed(seed)
 
+    table = _run_payments(requests, timeout_s, mean_service_s, interval_s, latency_s, loss, seed)
+    frame = table[
+        ["request", "sent", "outcome", "client_done", "executed", "server_done", "ambiguous"]
+    ]
+    params = plain_params(
+        requests=requests,
+        timeout_s=timeout_s,
+        mean_service_s=mean_service_s,
+        interval_s=interval_s,
+        latency_s=latency_s,
+        loss=loss,
+        seed=seed,
+    )
+    return AmbiguityResult(frame, _ambiguity_summary(frame), params)
+
+
+def _run_payments(requests, timeout_s, mean_service_s, interval_s, latency_s, loss, seed):
+    """Simulate the client and the payments service; one row per request."""
     world = World(seed=seed)
     net = Network(world, latency=Constant(latency_s), loss=loss)
     net.add_node("client")
@@ -270,19 +288,7 @@ def timeout_ambiguity(
     table = table.merge(done, on="request_id", how="left")
     table["executed"] = table["server_done"].notna()
     table["ambiguous"] = (table["outcome"] == outcomes.TIMEOUT) & table["executed"]
-    frame = table[
-        ["request", "sent", "outcome", "client_done", "executed", "server_done", "ambiguous"]
-    ]
-    params = plain_params(
-        requests=requests,
-        timeout_s=timeout_s,
-        mean_service_s=mean_service_s,
-        interval_s=interval_s,
-        latency_s=latency_s,
-        loss=loss,
-        seed=seed,
-    )
-    return AmbiguityResult(frame, _ambiguity_summary(frame), params)
+    return table
 
 
 def _ambiguity_summary(frame: pd.DataFrame) -> pd.DataFrame:

@@ -176,29 +176,10 @@ def message_exchange(
     )
     seed = check_seed(seed)
 
-    world = World(seed=seed)
-    net = Network(world, latency=distribution, loss=loss)
-    names = list(string.ascii_uppercase[:nodes])
-    for name in names:
-        net.add_node(name)
-    schedule = FaultSchedule([])
-    if partition != "none":
-        groups = _partition_groups(names, partition)
-        schedule = FaultSchedule([Partition(partition_at_s, partition_for_s, groups)])
-        schedule.apply(net)
-
-    sources = world.rng.integers(0, nodes, size=messages)
-    hops = world.rng.integers(1, nodes, size=messages)  # dst != src
-    destinations = (sources + hops) % nodes
-
-    def sender():
-        for i in range(messages):
-            net.send(names[sources[i]], names[destinations[i]], i)
-            yield world.env.timeout(interval_s)
-
-    world.env.process(sender())
-    world.run()
-    events = world.events()
+    events, bands = _simulate_exchange(
+        nodes, messages, interval_s, distribution, loss, partition, partition_at_s,
+        partition_for_s, seed,
+    )  # fmt: skip
     frame = _message_table(events)
     params = plain_params(
         nodes=nodes,
@@ -212,8 +193,36 @@ def message_exchange(
         partition_for_s=partition_for_s,
         seed=seed,
     )
-    bands = schedule.bands()[["start", "end", "state", "label"]]
     return ExchangeResult(frame, _exchange_summary(frame), params, events, bands)
+
+
+def _simulate_exchange(
+    nodes, messages, interval_s, distribution, loss, partition, at_s, for_s, seed
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the exchange; return the world's event log and the partition bands."""
+    world = World(seed=seed)
+    net = Network(world, latency=distribution, loss=loss)
+    names = list(string.ascii_uppercase[:nodes])
+    for name in names:
+        net.add_node(name)
+    schedule = FaultSchedule([])
+    if partition != "none":
+        groups = _partition_groups(names, partition)
+        schedule = FaultSchedule([Partition(at_s, for_s, groups)])
+        schedule.apply(net)
+
+    sources = world.rng.integers(0, nodes, size=messages)
+    hops = world.rng.integers(1, nodes, size=messages)  # dst != src
+    destinations = (sources + hops) % nodes
+
+    def sender():
+        for i in range(messages):
+            net.send(names[sources[i]], names[destinations[i]], i)
+            yield world.env.timeout(interval_s)
+
+    world.env.process(sender())
+    world.run()
+    return world.events(), schedule.bands()[["start", "end", "state", "label"]]
 
 
 def _message_table(events: pd.DataFrame) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from distlab.plots.style import (
 __all__ = ["call_timeline", "latency_distribution"]
 
 _MAX_SUBROWS = 6  # concurrent calls in one lane are stacked in at most this many thin rows
+_MAX_PANELS = 40  # latency_distribution draws at most this many groups
 
 
 def call_timeline(
@@ -67,14 +68,9 @@ def call_timeline(
     ...                       "end": [0.05, 1.1], "outcome": ["ok", "timeout"]})
     >>> fig = call_timeline(calls, title="Two calls")
     """
-    if not isinstance(lane, str):
-        raise TypeError(f"lane={lane!r} must be a column name (str)")
-    df = check_frame("calls", calls, ("start", "end", "outcome"))
-    _check_column("lane", lane, df)
+    df, health = _check_timeline_inputs(calls, lane, health)
     check_title(title)
     figsize = check_figsize(figsize)
-    if health is not None:
-        health = _check_health(health, lane)
     order = _lane_order(df[lane], lanes, health[lane] if health is not None else None)
     y_of = {name: i for i, name in enumerate(order)}
 
@@ -82,58 +78,10 @@ def call_timeline(
     fig, ax = new_figure(figsize=size)
 
     df = df[df[lane].isin(y_of)]
-    t_min = min(float(df["start"].min()) if len(df) else 0.0, 0.0)
-    t_max = _nanmax(df["end"], df["start"], health["end"] if health is not None else None)
-    if not np.isfinite(t_max) or t_max <= t_min:
-        t_max = t_min + 1.0
-    pad = 0.01 * (t_max - t_min)
-    ends = df["end"].fillna(t_max).to_numpy(dtype=float)
-    starts = df["start"].to_numpy(dtype=float)
-    min_width = 0.003 * (t_max - t_min)
-    widths = np.maximum(ends - starts, min_width)
-
-    # Rows within a lane, then one PolyCollection for every bar (fast for thousands of calls).
-    lane_pos = df[lane].map(y_of).to_numpy(dtype=float)
-    sub, nsub = _pack(df[lane].to_numpy(), starts, starts + widths)
-    band_h = 0.8  # per-lane row count: a lane with no overlapping calls keeps full-height bars
-    h = band_h / nsub
-    y0 = lane_pos - band_h / 2 + sub * h
-    gap = np.minimum(0.15 * h, 0.02)
-    verts = np.stack(
-        [
-            np.column_stack([starts, y0 + gap]),
-            np.column_stack([starts + widths, y0 + gap]),
-            np.column_stack([starts + widths, y0 + h - gap]),
-            np.column_stack([starts, y0 + h - gap]),
-        ],
-        axis=1,
-    )
-    outcomes = _outcomes(df["outcome"]).to_numpy()
-    colors = [outcome_color(o) for o in outcomes]
-    if len(verts):
-        ax.add_collection(PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2))
-
-    if health is not None:
-        for name, rows in health.groupby(lane, sort=False):
-            if name in y_of:
-                y = y_of[name]
-                shade_bands(ax, rows, y=(y - 0.5, y + 0.5), until=t_max, alpha=0.2)
-
-    # Legend: outcomes in the project's order.
+    outcomes = _draw_calls(ax, df, lane, y_of, health, order)
     present = set(outcomes)
-    ordered = [o for o in OUTCOME_ORDER if o in present]
+    ordered = [o for o in OUTCOME_ORDER if o in present]  # legend in the project's order
     handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
-
-    ax.set_xlim(t_min, t_max + pad)
-    ax.set_ylim(max(len(order), 1) - 0.5, -0.5)
-    ax.set_yticks(range(len(order)), [str(n) for n in order])
-    for y in range(len(order) - 1):
-        ax.axhline(y + 0.5, color="#e3e3e3", linewidth=0.8, zorder=1)
-    ax.tick_params(axis="y", length=0, labelsize=10)
-    if len(df) == 0:
-        ax.text(
-            0.5, 0.5, "no calls", transform=ax.transAxes, ha="center", va="center", color="#777777"
-        )
     counts = pd.Series(outcomes).value_counts()
     subtitle = f"{len(df)} calls" + (
         ": " + ", ".join(f"{counts[o]} {o}" for o in ordered) if len(df) else ""
@@ -173,17 +121,72 @@ def latency_distribution(
     ...                       "end": [0.05, 1.06, 3.0], "outcome": ["ok", "ok", "timeout"]})
     >>> fig = latency_distribution(calls, timeout_s=1.0)
     """
+    df = _check_latency_inputs(calls, by)
+    check_title(title)
+    figsize = check_figsize(figsize)
+    bins = check_int("bins", bins, 1, 10_000)
+    if timeout_s is not None:
+        timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
+    latency, outcome, df = _latencies(df)
+    groups = list(dict.fromkeys(df[by])) if by is not None else ["all calls"]
+    if len(groups) > _MAX_PANELS:
+        raise ValueError(
+            f"by={by!r} makes {len(groups)} panels; at most {_MAX_PANELS} are drawn "
+            "(group by a column with fewer values)"
+        )
+    groups = groups or ["(no calls)"]
+    n = len(groups)
+    size = figsize or (9.0, max(2.6, min(8.0, 0.8 + 1.15 * n)))
+    fig, axes = new_figure(n, 1, sharex=True, figsize=size)
+    axes = axes if isinstance(axes, list) else [axes]
+
+    ordered = _draw_panels(fig, axes, df, by, groups, latency, outcome, bins, timeout_s)
+    handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
+    if timeout_s is not None:
+        handles.append(
+            Line2D([], [], color="#333333", linestyle=(0, (4, 3)), linewidth=1.1,
+                   label=f"timeout = {timeout_s:g} s")
+        )  # fmt: skip
+    name = by if by is not None else "all calls"
+    fig = finish(fig, axes[0], title=title or f"Latency by {name}", handles=handles)
+    if n > 1:
+        fig.subplots_adjust(hspace=0.25)
+    return fig
+
+
+def _draw_panels(fig, axes, df, by, groups, latency, outcome, bins, timeout_s) -> list[str]:
+    """One histogram panel per group on shared bins; returns the outcomes drawn, in order."""
+    top = float(latency.max()) if len(latency) else 1.0
+    if timeout_s is not None:
+        top = max(top, float(timeout_s))
+    top = top * 1.04 if top > 0 else 1.0
+    edges = np.linspace(0.0, top, bins + 1)
+    present = set(outcome)
+    ordered = [o for o in OUTCOME_ORDER if o in present]
+    for ax, group in zip(axes, groups):
+        mask = (df[by] == group).to_numpy() if by is not None else np.ones(len(df), bool)
+        lat, out = latency.to_numpy()[mask], outcome.to_numpy()[mask]
+        _latency_panel(ax, str(group), lat, out, edges=edges, ordered=ordered, timeout_s=timeout_s)
+    for ax in axes[:-1]:
+        ax.tick_params(axis="x", labelbottom=False)
+    axes[-1].set_xlim(0.0, top)
+    axes[-1].set_xlabel("latency (s)")
+    fig.supylabel("calls", fontsize=10, x=0.01)
+    return ordered
+
+
+def _check_latency_inputs(calls, by) -> pd.DataFrame:
     if by is not None and not isinstance(by, str):
         raise TypeError(f"by={by!r} must be a column name (str) or None")
     needed = ("latency",) if "latency" in getattr(calls, "columns", ()) else ("start", "end")
     df = check_frame("calls", calls, needed)
     if by is not None:
         _check_column("by", by, df)
-    check_title(title)
-    figsize = check_figsize(figsize)
-    bins = check_int("bins", bins, 1, 10_000)
-    if timeout_s is not None:
-        timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
+    return df
+
+
+def _latencies(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Each call's latency and outcome, and the calls, without those of unknown latency."""
     latency = (
         df["latency"].astype(float)
         if "latency" in df.columns
@@ -195,96 +198,75 @@ def latency_distribution(
         else pd.Series(outcome_words.OK, index=df.index)
     )
     keep = latency.notna().to_numpy()
-    latency, outcome, df = latency[keep], outcome[keep], df[keep]
-    groups = list(dict.fromkeys(df[by])) if by is not None else ["all calls"]
-    if not groups:
-        groups = ["(no calls)"]
+    return latency[keep], outcome[keep], df[keep]
 
-    n = len(groups)
-    size = figsize or (9.0, max(2.6, min(8.0, 0.8 + 1.15 * n)))
-    fig, axes = new_figure(n, 1, sharex=True, figsize=size)
-    axes = axes if isinstance(axes, list) else [axes]
 
-    top = float(latency.max()) if len(latency) else 1.0
+def _latency_panel(ax, group: str, lat, out, *, edges, ordered: list, timeout_s) -> None:
+    """One group's histogram, stacked by outcome, the timeout as a dashed line, and the group's
+    name and percentiles written on it."""
+    bottom = np.zeros(len(edges) - 1)
+    for o in ordered:
+        counts, _ = np.histogram(lat[out == o], bins=edges)
+        if counts.any():
+            # One artist per outcome (stairs), not one rectangle per bin: much faster.
+            ax.stairs(bottom + counts, edges, baseline=bottom.copy(), fill=True,
+                      color=outcome_color(o), linewidth=0)  # fmt: skip
+            bottom += counts
     if timeout_s is not None:
-        top = max(top, float(timeout_s))
-    top = top * 1.04 if top > 0 else 1.0
-    edges = np.linspace(0.0, top, bins + 1)
-    present = set(outcome)
-    ordered = [o for o in OUTCOME_ORDER if o in present]
+        ax.axvline(timeout_s, color="#333333", linestyle=(0, (4, 3)), linewidth=1.1, zorder=3)
+    ax.grid(axis="y", color="#eeeeee", linewidth=0.6)
+    ax.set_ylim(0, max(1.0, bottom.max()) * 1.25)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+    if len(lat):
+        p50, p99 = np.percentile(lat, [50, 99])
+        stats = f"n={len(lat)}   median {_fmt_s(p50)}   p99 {_fmt_s(p99)}"
+    else:
+        stats = "no calls"
+    box = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5)
+    ax.text(0.005, 0.97, group, transform=ax.transAxes, ha="left", va="top", fontsize=10,
+            fontweight="bold", bbox=box)  # fmt: skip
+    ax.text(0.995, 0.97, stats, transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
+            color="#333333", bbox=box)  # fmt: skip
 
-    for ax, group in zip(axes, groups):
-        mask = (df[by] == group).to_numpy() if by is not None else np.ones(len(df), bool)
-        lat, out = latency.to_numpy()[mask], outcome.to_numpy()[mask]
-        bottom = np.zeros(bins)
-        for o in ordered:
-            counts, _ = np.histogram(lat[out == o], bins=edges)
-            if counts.any():
-                # One artist per outcome (stairs), not one rectangle per bin: much faster.
-                ax.stairs(
-                    bottom + counts,
-                    edges,
-                    baseline=bottom.copy(),
-                    fill=True,
-                    color=outcome_color(o),
-                    linewidth=0,
-                )
-                bottom += counts
-        if timeout_s is not None:
-            ax.axvline(timeout_s, color="#333333", linestyle=(0, (4, 3)), linewidth=1.1, zorder=3)
-        ax.grid(axis="y", color="#eeeeee", linewidth=0.6)
-        ax.set_ylim(0, max(1.0, bottom.max()) * 1.25)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
-        if len(lat):
-            p50, p99 = np.percentile(lat, [50, 99])
-            stats = f"n={len(lat)}   median {_fmt_s(p50)}   p99 {_fmt_s(p99)}"
-        else:
-            stats = "no calls"
-        box = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5)
+
+def _draw_calls(ax, df: pd.DataFrame, lane: str, y_of: dict, health, order: list) -> np.ndarray:
+    """Every call as a bar in its lane, the health bands behind; returns the calls' outcomes."""
+    t_min = min(float(df["start"].min()) if len(df) else 0.0, 0.0)
+    t_max = _nanmax(df["end"], df["start"], health["end"] if health is not None else None)
+    if not np.isfinite(t_max) or t_max <= t_min:
+        t_max = t_min + 1.0
+    # One PolyCollection for every bar (fast for thousands of calls).
+    verts = _call_bars(df, lane, y_of, t_min, t_max)
+    outcomes = df["outcome"].astype(str).to_numpy()
+    colors = [outcome_color(o) for o in outcomes]
+    if len(verts):
+        ax.add_collection(PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2))
+    _shade_health(ax, health, lane, y_of, t_max)
+    _lane_axis(ax, order, t_min, t_max + 0.01 * (t_max - t_min))
+    if len(df) == 0:
         ax.text(
-            0.005,
-            0.97,
-            str(group),
-            transform=ax.transAxes,
-            ha="left",
-            va="top",
-            fontsize=10,
-            fontweight="bold",
-            bbox=box,
+            0.5, 0.5, "no calls", transform=ax.transAxes, ha="center", va="center", color="#777777"
         )
-        ax.text(
-            0.995,
-            0.97,
-            stats,
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=8.5,
-            color="#333333",
-            bbox=box,
-        )
-    for ax in axes[:-1]:
-        ax.tick_params(axis="x", labelbottom=False)
-    axes[-1].set_xlim(0.0, top)
-    axes[-1].set_xlabel("latency (s)")
-    fig.supylabel("calls", fontsize=10, x=0.01)
-    handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
-    if timeout_s is not None:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="#333333",
-                linestyle=(0, (4, 3)),
-                linewidth=1.1,
-                label=f"timeout = {timeout_s:g} s",
-            )
-        )
-    name = by if by is not None else "all calls"
-    fig = finish(fig, axes[0], title=title or f"Latency by {name}", handles=handles)
-    if n > 1:
-        fig.subplots_adjust(hspace=0.25)
-    return fig
+    return outcomes
+
+
+def _check_timeline_inputs(calls, lane, health):
+    if not isinstance(lane, str):
+        raise TypeError(f"lane={lane!r} must be a column name (str)")
+    df = check_frame("calls", calls, ("start", "end", "outcome"))
+    _check_column("lane", lane, df)
+    _outcomes(df["outcome"])
+    return df, (None if health is None else _check_health(health, lane))
+
+
+def _shade_health(ax, health, lane: str, y_of: dict, t_max: float) -> None:
+    """Each health band behind its own lane."""
+    if health is None:
+        return
+    for name, rows in health.groupby(lane, sort=False):
+        if name in y_of:
+            y = y_of[name]
+            shade_bands(ax, rows, y=(y - 0.5, y + 0.5), until=t_max, alpha=0.2)
 
 
 def _check_column(param: str, column: str, calls: pd.DataFrame) -> None:
@@ -299,6 +281,38 @@ def _outcomes(column: pd.Series) -> pd.Series:
     for word in dict.fromkeys(words):
         outcome_words.check_outcome(word, param='calls["outcome"] value')
     return words
+
+
+def _call_bars(df: pd.DataFrame, lane: str, y_of: dict, t_min: float, t_max: float) -> np.ndarray:
+    """Each call's bar as 4 vertices; calls that overlap in a lane get rows inside it."""
+    ends = df["end"].fillna(t_max).to_numpy(dtype=float)
+    starts = df["start"].to_numpy(dtype=float)
+    widths = np.maximum(ends - starts, 0.003 * (t_max - t_min))  # a 0 s call still shows
+    lane_pos = df[lane].map(y_of).to_numpy(dtype=float)
+    sub, nsub = _pack(df[lane].to_numpy(), starts, starts + widths)
+    band_h = 0.8  # per-lane row count: a lane with no overlapping calls keeps full-height bars
+    h = band_h / nsub
+    y0 = lane_pos - band_h / 2 + sub * h
+    gap = np.minimum(0.15 * h, 0.02)
+    return np.stack(
+        [
+            np.column_stack([starts, y0 + gap]),
+            np.column_stack([starts + widths, y0 + gap]),
+            np.column_stack([starts + widths, y0 + h - gap]),
+            np.column_stack([starts, y0 + h - gap]),
+        ],
+        axis=1,
+    )
+
+
+def _lane_axis(ax, order: list, t_min: float, t_right: float) -> None:
+    """Time limits, one lane per name (the first at the top) with a thin line between lanes."""
+    ax.set_xlim(t_min, t_right)
+    ax.set_ylim(max(len(order), 1) - 0.5, -0.5)
+    ax.set_yticks(range(len(order)), [str(n) for n in order])
+    for y in range(len(order) - 1):
+        ax.axhline(y + 0.5, color="#e3e3e3", linewidth=0.8, zorder=1)
+    ax.tick_params(axis="y", length=0, labelsize=10)
 
 
 def _fmt_s(seconds: float) -> str:

@@ -57,30 +57,8 @@ def partial_failure_figure(
     floors = {service: len(services) - 1 - i for i, service in enumerate(services)}
     labels = []
     for service in services:
-        floor = floors[service]
         mine = calls[calls["service"] == service]
-        ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
-        for outcome in _OUTCOMES:
-            rows = mine[mine["outcome"] == outcome]
-            if len(rows):
-                ax.scatter(
-                    rows["arrival"],
-                    floor + rows["latency_s"] / top * height,
-                    s=10,
-                    color=outcome_color(outcome),
-                    label=outcome,
-                    linewidths=0,
-                    zorder=3,
-                )
-        if timeout_s is not None:
-            ax.axhline(
-                floor + timeout_s / top * height,
-                color=OKABE_ITO["grey"],
-                linestyle="--",
-                linewidth=1,
-                label=f"caller timeout ({timeout_s:g} s)",
-                zorder=2,
-            )
+        _service_lane(ax, mine, floors[service], top=top, height=height, timeout_s=timeout_s)
         ok = float((mine["outcome"] == "ok").mean()) if len(mine) else float("nan")
         p99 = float(mine["latency_s"].quantile(0.99)) if len(mine) else float("nan")
         labels.append(f"{service} ({health[service]})\n{ok:.0%} ok, p99 {p99:.2f} s")
@@ -95,6 +73,32 @@ def partial_failure_figure(
         xlabel="request arrival time (s)",
         legend_title="outcome",
     )
+
+
+def _service_lane(ax, calls, floor: float, *, top: float, height: float, timeout_s) -> None:
+    """One service's lane: its floor line, its calls by outcome, and the caller's timeout."""
+    ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
+    for outcome in _OUTCOMES:
+        rows = calls[calls["outcome"] == outcome]
+        if len(rows):
+            ax.scatter(
+                rows["arrival"],
+                floor + rows["latency_s"] / top * height,
+                s=10,
+                color=outcome_color(outcome),
+                label=outcome,
+                linewidths=0,
+                zorder=3,
+            )
+    if timeout_s is not None:
+        ax.axhline(
+            floor + timeout_s / top * height,
+            color=OKABE_ITO["grey"],
+            linestyle="--",
+            linewidth=1,
+            label=f"caller timeout ({timeout_s:g} s)",
+            zorder=2,
+        )
 
 
 def ambiguity_figure(result, *, title: str | None = None) -> Figure:

@@ -77,55 +77,85 @@ def message_sequence(
       shaded on the crashed node's line only).
 
     An event log with no messages gives a valid, empty diagram (the node lines, if any, and a
-    note). Missing ``time``/``kind`` columns raise ``ValueError``.
-
-    >>> fig = message_sequence(events, title="3 nodes, loss=0.1, seed=1")  # doctest: +SKIP
+    note). Missing ``time``/``kind`` columns raise ``ValueError``. See the module for an example.
     """
     ev = _check_events(events)
     max_messages = check_int("max_messages", max_messages, 1)
     check_title(title)
     figsize = check_figsize(figsize)
-    if nodes is not None:
-        nodes = check_names("nodes", nodes)
+    nodes = None if nodes is None else check_names("nodes", nodes)
     if faults is not None:
         check_frame("faults", faults, ("start", "end", "state"), what="FaultSchedule.bands()")
 
-    kind = ev["kind"].astype(str)
-    sends = ev[kind == "send"]
-    delivers = ev[kind == "deliver"]
-    drops = ev[kind == "drop"]
+    fig, ax, subtitle, n_delivered = _draw_sequence(ev, nodes, max_messages, faults, figsize)
+    delivered = outcome_color(outcomes.DELIVERED)
+    handles = [Line2D([], [], color=delivered, linewidth=1.5, label="delivered")]
+    return finish(
+        fig,
+        ax,
+        handles=handles if n_delivered else [],
+        title=title or "Message sequence",
+        xlabel="time (s)",
+        ylabel="node",
+        subtitle=subtitle,
+    )
 
-    # Messages to draw: the first max_messages sends (plus drops that have no send row).
-    n_total = int(sends["msg_id"].nunique()) if len(sends) else 0
-    shown_sends = sends.drop_duplicates("msg_id").iloc[:max_messages]
-    shown_ids = set(shown_sends["msg_id"].tolist())
-    if n_total > max_messages:
-        delivers = delivers[delivers["msg_id"].isin(shown_ids)]
-        drops = drops[drops["msg_id"].isin(shown_ids)]
 
+def _draw_sequence(ev: pd.DataFrame, nodes, max_messages: int, faults, figsize):
+    """The diagram without its title and legend: (fig, ax, subtitle, messages delivered)."""
+    shown_sends, delivers, drops, n_total = _shown_messages(ev, max_messages)
+    truncated = n_total > max_messages
     node_order = _node_order(ev, nodes)
     y_of = {name: i for i, name in enumerate(node_order)}
-
-    t_end = _time_extent(ev, shown_sends, delivers, drops, truncated=n_total > max_messages)
-    t_start = float(ev["time"].min()) if len(ev) else 0.0
-    t_start = min(t_start, 0.0)
+    t_end = _time_extent(ev, shown_sends, delivers, drops, truncated=truncated)
+    t_start = min(float(ev["time"].min()) if len(ev) else 0.0, 0.0)
 
     height = figsize or (9.0, max(2.6, min(6.5, 1.2 + 0.55 * max(len(node_order), 1))))
     fig, ax = new_figure(figsize=height)
     ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
-
-    # Node lines.
-    if node_order:
+    if node_order:  # one line per node
         ax.hlines(list(y_of.values()), t_start, t_end, colors="#444444", linewidth=1.0, zorder=1)
-
-    # Delivered messages: one quiver for all arrows.
     send_idx = shown_sends.set_index("msg_id")
     n_delivered = _draw_deliveries(ax, send_idx, delivers, y_of)
     n_dropped = _draw_drops(ax, send_idx, drops, y_of)
-
     # Shading: partitions (whole height), crashes and slow nodes (per node line), other faults.
     _shade_network_states(ax, ev, y_of, t_end, faults)
+    _node_axis(ax, node_order, t_start, t_end)
 
+    counts = f"{n_delivered} delivered · {n_dropped} dropped"
+    subtitle = (
+        f"first {max_messages} of {n_total} messages shown: {counts}"
+        if truncated
+        else f"{n_total} messages sent: {counts}"
+    )
+    if n_total == 0 and len(drops) == 0:
+        _note(ax, "no messages in this event log")
+        subtitle = "0 messages"
+    return fig, ax, subtitle, n_delivered
+
+
+def _note(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#777777",
+            fontsize=10)  # fmt: skip
+
+
+def _shown_messages(ev: pd.DataFrame, max_messages: int):
+    """The first ``max_messages`` sends, their deliveries and drops, and how many were sent."""
+    kind = ev["kind"].astype(str)
+    sends = ev[kind == "send"]
+    delivers = ev[kind == "deliver"]
+    drops = ev[kind == "drop"]
+    n_total = int(sends["msg_id"].nunique()) if len(sends) else 0
+    shown_sends = sends.drop_duplicates("msg_id").iloc[:max_messages]
+    if n_total > max_messages:
+        shown_ids = set(shown_sends["msg_id"].tolist())
+        delivers = delivers[delivers["msg_id"].isin(shown_ids)]
+        drops = drops[drops["msg_id"].isin(shown_ids)]
+    return shown_sends, delivers, drops, n_total
+
+
+def _node_axis(ax, node_order: list, t_start: float, t_end: float) -> None:
+    """Time limits, and the nodes as y ticks, the first at the top."""
     ax.set_xlim(t_start, t_end if t_end > t_start else t_start + 1.0)
     if node_order:
         ax.set_ylim(len(node_order) - 0.5, -0.5)  # first node at the top
@@ -134,40 +164,6 @@ def message_sequence(
         ax.set_yticks([])
     ax.tick_params(axis="y", length=0, labelsize=10)
     ax.spines["left"].set_visible(False)
-
-    counts = f"{n_delivered} delivered · {n_dropped} dropped"
-    if n_total > max_messages:
-        subtitle = f"first {max_messages} of {n_total} messages shown: {counts}"
-    else:
-        subtitle = f"{n_total} messages sent: {counts}"
-    if n_total == 0 and len(drops) == 0:
-        ax.text(
-            0.5,
-            0.5,
-            "no messages in this event log",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            color="#777777",
-            fontsize=10,
-        )
-        subtitle = "0 messages"
-    handles = []
-    if n_delivered:
-        handles.append(
-            Line2D(
-                [], [], color=outcome_color(outcomes.DELIVERED), linewidth=1.5, label="delivered"
-            )
-        )
-    return finish(
-        fig,
-        ax,
-        handles=handles,
-        title=title or "Message sequence",
-        xlabel="time (s)",
-        ylabel="node",
-        subtitle=subtitle,
-    )
 
 
 def _check_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -248,24 +244,9 @@ def _draw_drops(ax, send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> 
         xs, ys, segments = [], [], []
         for row in rows.itertuples(index=False):
             t_drop = float(row.time)
-            msg = row.msg_id
-            if msg in send_idx.index:
-                sent = send_idx.loc[msg]
-                if isinstance(sent, pd.DataFrame):
-                    sent = sent.iloc[0]
-                t_send = float(sent["time"])
-                ys_src = y_of.get(sent["src"])
-                ys_dst = y_of.get(sent["dst"] if pd.notna(sent["dst"]) else row.dst)
-            else:
-                t_send = t_drop
-                ys_src = y_of.get(row.src) if pd.notna(row.src) else y_of.get(row.node)
-                ys_dst = y_of.get(row.dst) if pd.notna(row.dst) else None
-            if ys_src is None and ys_dst is None:
-                continue
+            t_send, ys_src, ys_dst = _drop_path(row, send_idx, y_of)
             if ys_src is None:
-                ys_src = ys_dst
-            if ys_dst is None:
-                ys_dst = ys_src
+                continue
             y = _drop_y(reason, t_send, t_drop, ys_src, ys_dst)
             xs.append(t_drop)
             ys.append(y)
@@ -297,6 +278,26 @@ def _draw_drops(ax, send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> 
             label=_DROP_LABELS.get(reason, f"dropped: {reason}"),
         )
     return n
+
+
+def _drop_path(row, send_idx: pd.DataFrame, y_of: dict):
+    """(send time, sender's y, receiver's y) of a dropped message; ys None if neither is drawn."""
+    if row.msg_id in send_idx.index:
+        sent = send_idx.loc[row.msg_id]
+        if isinstance(sent, pd.DataFrame):
+            sent = sent.iloc[0]
+        t_send = float(sent["time"])
+        ys_src = y_of.get(sent["src"])
+        ys_dst = y_of.get(sent["dst"] if pd.notna(sent["dst"]) else row.dst)
+    else:
+        t_send = float(row.time)
+        ys_src = y_of.get(row.src) if pd.notna(row.src) else y_of.get(row.node)
+        ys_dst = y_of.get(row.dst) if pd.notna(row.dst) else None
+    if ys_src is None:
+        ys_src = ys_dst
+    if ys_dst is None:
+        ys_dst = ys_src
+    return t_send, ys_src, ys_dst
 
 
 def _drop_y(reason: str, t_send: float, t_drop: float, y_src: float, y_dst: float) -> float:

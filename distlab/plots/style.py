@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from distlab import outcomes
-from distlab._validate import check_frame
+from distlab._validate import check_bool, check_frame
 
 __all__ = [
     "DROP_COLORS",
@@ -239,6 +239,7 @@ def shade_bands(
     >>> [p.get_label() for p in shade_bands(ax, bands, until=3.0)]
     ['partition {A} | {B, C}']
     """
+    show_quiet = check_bool("show_quiet", show_quiet)
     if bands is None:
         return []
     check_frame("bands", bands, ("start", "end", "state"))
@@ -264,18 +265,22 @@ def shade_bands(
         legend_label = label if label not in labelled else "_nolegend_"
         labelled.add(label)
         common = dict(facecolor=color, alpha=alpha, linewidth=0, zorder=zorder, label=legend_label)
-        if y is None:  # full height: x in data, y in axes coordinates, as axvspan does
-            patch = Rectangle(
-                (start, 0.0), end - start, 1.0, transform=ax.get_xaxis_transform(), **common
-            )
-        else:
-            patch = Rectangle((start, y[0]), end - start, y[1] - y[0], **common)
-        # add_artist, then one data-limit update for all bands: add_patch/axvspan recompute the
-        # limits band by band, which made figures with many state changes slow to build.
-        ax.add_artist(patch)
-        patches.append(patch)
+        patches.append(_band_patch(ax, start, end, y, common))
     _update_limits(ax, patches, y)
     return patches
+
+
+def _band_patch(ax: Axes, start: float, end: float, y, common: dict) -> Rectangle:
+    if y is None:  # full height: x in data, y in axes coordinates, as axvspan does
+        patch = Rectangle(
+            (start, 0.0), end - start, 1.0, transform=ax.get_xaxis_transform(), **common
+        )
+    else:
+        patch = Rectangle((start, y[0]), end - start, y[1] - y[0], **common)
+    # add_artist, then one data-limit update for all bands: add_patch/axvspan recompute the
+    # limits band by band, which made figures with many state changes slow to build.
+    ax.add_artist(patch)
+    return patch
 
 
 def _band_span(start, end, *, right: float, left: float, until: float | None):
@@ -385,6 +390,8 @@ def finish(
     >>> fig, ax = new_figure()
     >>> fig = finish(fig, ax, title="Calls to B", xlabel="time (s)", ylabel="call")
     """
+    if legend is not None and legend not in ("outside", "inside"):
+        raise ValueError(f"legend={legend!r} is not one of 'outside', 'inside', None")
     if title:
         ax.set_title(title, fontsize=11, loc="left", pad=17 if subtitle else 6)
     if subtitle:
@@ -402,12 +409,16 @@ def finish(
         ax.set_xlabel(xlabel)
     if ylabel is not None:
         ax.set_ylabel(ylabel)
-    if legend is not None and legend not in ("outside", "inside"):
-        raise ValueError(f"legend={legend!r} is not one of 'outside', 'inside', None")
     entries, labels = _unique_legend_entries(fig, list(handles)) if legend else ([], [])
     outside = bool(entries) and legend == "outside"
     legend_width = _legend_width_in(labels, legend_title) if outside else 0.0
     _set_margins(fig, right_in=legend_width, title=bool(title), subtitle=bool(subtitle))
+    _place_legend(fig, ax, entries, labels, outside=outside, width_in=legend_width,
+                  title=legend_title)  # fmt: skip
+    return fig
+
+
+def _place_legend(fig, ax, entries, labels, *, outside: bool, width_in: float, title) -> None:
     if outside:
         # Beside the plot area, level with its top: below the title, so a long title never
         # runs into the legend.
@@ -416,22 +427,14 @@ def finish(
             labels,
             loc="upper left",
             fontsize=8.5,
-            title=legend_title,
+            title=title,
             title_fontsize=9,
             frameon=False,
             alignment="left",
-            bbox_to_anchor=(1.0 - legend_width / fig.get_figwidth(), fig.subplotpars.top),
+            bbox_to_anchor=(1.0 - width_in / fig.get_figwidth(), fig.subplotpars.top),
         )
     elif entries:
-        ax.legend(
-            entries,
-            labels,
-            fontsize=8.5,
-            title=legend_title,
-            title_fontsize=9,
-            framealpha=0.9,
-        )
-    return fig
+        ax.legend(entries, labels, fontsize=8.5, title=title, title_fontsize=9, framealpha=0.9)
 
 
 # Approximate text metrics (DejaVu Sans): measuring real extents would need a draw, which is what

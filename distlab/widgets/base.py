@@ -113,21 +113,13 @@ class Explorer:
             raise TypeError(f"experiment={experiment!r} must be callable")
         if not callable(plot):
             raise TypeError(f"plot={plot!r} must be callable")
-        if not isinstance(controls, Mapping) or not controls:
-            raise ValueError("controls must be a non-empty dict of name -> ipywidgets control")
-        for name, control in controls.items():
-            if not isinstance(name, str) or not name.isidentifier():
-                raise ValueError(f"control name {name!r} must be a valid Python identifier")
-            if not isinstance(control, widgets.Widget) or not control.has_trait("value"):
-                raise TypeError(
-                    f"controls[{name!r}]={type(control).__name__} must be an ipywidgets control "
-                    "with a value (slider, dropdown, checkbox, text...)"
-                )
+        _check_controls(controls)
+        for name, text in (("title", title), ("description", description)):
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"{name}={text!r} must be a string or None")
         self.experiment = experiment
         self.plot = plot
         self.controls: dict[str, widgets.Widget] = dict(controls)
-        for name, control in self.controls.items():
-            _refuse_out_of_range(name, control)
         self.presets: dict[str, dict[str, Any]] = {}
         for preset, values in (presets or {}).items():
             if preset == CUSTOM:
@@ -136,6 +128,8 @@ class Explorer:
                 raise TypeError(f"presets[{preset!r}] must be a dict of control name -> value")
             self._check_values(dict(values), where=f"preset {preset!r}")
             self.presets[str(preset)] = dict(values)
+        for name, control in self.controls.items():
+            _refuse_out_of_range(name, control)
 
         self.last_params: dict[str, Any] | None = None
         self.last_result: Any = None
@@ -145,11 +139,14 @@ class Explorer:
         self.error: str | None = None
         self.timings: dict[str, float] = {}
         self._held = False  # True while several controls are being set at once
+        self.widget = self._build_widget(title, description)
+        self._run()
 
+    def _build_widget(self, title: str | None, description: str | None) -> widgets.VBox:
+        """The header, preset dropdown, controls, message and output, wired to the controls."""
         for name, control in self.controls.items():
             if hasattr(control, "description") and not control.description:
                 control.description = name
-
         header = ""
         if title:
             header += f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"
@@ -179,8 +176,7 @@ class Explorer:
         if self.preset_dropdown is not None:
             children.append(self.preset_dropdown)
         children += [self.controls_box, self.error_widget, self.output]
-        self.widget = widgets.VBox(children)
-        self._run()
+        return widgets.VBox(children)
 
     # -- running ---------------------------------------------------------------------------
 
@@ -335,6 +331,21 @@ def _same(a: Any, b: Any) -> bool:
         if isinstance(a, reals) and isinstance(b, reals) and not isinstance(a, bool):
             return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return a == b
+
+
+def _check_controls(controls: Any) -> None:
+    if not isinstance(controls, Mapping) or not controls:
+        raise ValueError(
+            f"controls={controls!r} must be a non-empty dict of name -> ipywidgets control"
+        )
+    for name, control in controls.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"control name {name!r} must be a valid Python identifier")
+        if not isinstance(control, widgets.Widget) or not control.has_trait("value"):
+            raise TypeError(
+                f"controls[{name!r}]={type(control).__name__} must be an ipywidgets control "
+                "with a value (slider, dropdown, checkbox, text...)"
+            )
 
 
 def _option_values(control: widgets.Widget) -> list | None:

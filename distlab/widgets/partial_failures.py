@@ -97,7 +97,8 @@ def partial_failure_explorer() -> Explorer:
         presets=PRESETS,
         title="Partial failure explorer",
         description=(
-            "Top: every request as a bar from its arrival to its answer, per service. Bottom: "
-            "how long users waited. Compare A and C when D is slow with when D is down."
+            "One lane per service: every request is a point at its arrival time, as high as "
+            "the user waited, coloured by outcome. Compare A and C when D is slow with when D "
+            "is down."
         ),
     )

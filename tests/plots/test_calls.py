@@ -116,3 +116,9 @@ def test_latency_distribution_uses_latency_column_and_handles_empty(calls):
         latency_distribution(calls, timeout_s=0)
     with pytest.raises(ValueError, match="by=.client. is not a column of calls; it has service"):
         latency_distribution(calls, by="client")
+
+
+def test_latency_distribution_bounds_the_number_of_panels(calls):
+    many = pd.concat([calls] * 10, ignore_index=True).reset_index(names="request")
+    with pytest.raises(ValueError, match="by='request' makes 60 panels; at most 40 are drawn"):
+        latency_distribution(many, by="request")

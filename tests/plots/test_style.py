@@ -173,3 +173,16 @@ def test_figures_display_as_png_in_ipython_without_pyplot():
     finally:
         InteractiveShell.clear_instance()
     assert register_ipython_formatter() is False  # no shell running any more
+
+
+def test_flags_are_checked_not_coerced():
+    fig, ax = new_figure()
+    bands = pd.DataFrame({"start": [0.0], "end": [1.0], "state": ["up"]})
+    with pytest.raises(TypeError, match="show_quiet='no' must be True or False"):
+        shade_bands(ax, bands, show_quiet="no")  # bool("no") is True: it used to shade "up"
+    from distlab.plots import figure_png
+
+    with pytest.raises(TypeError, match="tight='false' must be True or False"):
+        figure_png(fig, tight="false")
+    with pytest.raises(TypeError, match="fig=str must be a matplotlib Figure"):
+        figure_png("figure")
