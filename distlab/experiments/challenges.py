@@ -177,6 +177,8 @@ def _run_partial_failures(d_state: str, *, seed: int, **p) -> pd.DataFrame:
     world.env.process(arrivals())
     world.run()
     calls = pd.DataFrame(rows, columns=["request", "service", "arrival", "start", "end", "outcome"])
+    # (typed even when no request arrived: a tiny rate_per_s * duration_s may ask for none)
+    calls = calls.astype({"request": "int64", "arrival": float, "start": float, "end": float})
     calls = calls.sort_values("request", kind="stable").reset_index(drop=True)
     calls["wait_s"] = calls["start"] - calls["arrival"]
     calls["call_s"] = calls["end"] - calls["start"]
@@ -188,7 +190,7 @@ def _run_partial_failures(d_state: str, *, seed: int, **p) -> pd.DataFrame:
 def _service_summary(calls: pd.DataFrame) -> pd.DataFrame:
     """Per service: requests, share ok, and the median and 99th percentile latency (s)."""
     grouped = calls.groupby("service")
-    return pd.DataFrame(
+    summary = pd.DataFrame(
         {
             "requests": grouped.size(),
             "ok_share": grouped["outcome"].apply(lambda s: float((s == outcomes.OK).mean())),
@@ -196,6 +198,10 @@ def _service_summary(calls: pd.DataFrame) -> pd.DataFrame:
             "p99_latency_s": grouped["latency_s"].quantile(0.99),
         }
     )
+    # Every service has its row, one that got no request too (NaN shares and latencies).
+    summary = summary.reindex(pd.Index(SERVICES, name="service"))
+    summary["requests"] = summary["requests"].fillna(0).astype("int64")
+    return summary.astype({"ok_share": float})
 
 
 @dataclass(frozen=True)

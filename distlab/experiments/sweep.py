@@ -74,7 +74,13 @@ def _grid(grid: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]]) -> li
 def _seeds(seeds: Iterable[int]) -> list[int]:
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
         raise TypeError(f"seeds={seeds!r} must be a list of seeds (whole numbers >= 0)")
-    seeds = [check_seed(s) for s in seeds]
+    checked = []
+    for i, seed in enumerate(seeds):
+        try:
+            checked.append(check_seed(seed))
+        except (TypeError, ValueError) as error:  # name the item of seeds, not a "seed="
+            raise type(error)(f"seeds[{i}]={seed!r} must be a whole number >= 0 (a seed)") from None
+    seeds = checked
     if not seeds:
         raise ValueError("seeds=[] must name at least one seed")
     return seeds

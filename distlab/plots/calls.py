@@ -126,7 +126,7 @@ def latency_distribution(
     figsize = check_figsize(figsize)
     bins = check_int("bins", bins, 1, 10_000)
     if timeout_s is not None:
-        timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
+        timeout_s = check_number("timeout_s", timeout_s, 0.0, 86_400.0, min_inclusive=False)
     latency, outcome, df = _latencies(df)
     groups = list(dict.fromkeys(df[by])) if by is not None else ["all calls"]
     if len(groups) > _MAX_PANELS:

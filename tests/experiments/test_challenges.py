@@ -219,3 +219,13 @@ def test_clock_order_flags_exactly_the_inversions():
 def test_bad_input_is_refused_clearly(function, kwargs, error, message):
     with pytest.raises(error, match=re.escape(message)):
         function(**kwargs)
+
+
+def test_partial_failures_with_no_request_at_all_still_has_a_summary_per_service():
+    # Found by the fuzz test: rate_per_s=5e-324 made no request, and the summary failed inside
+    # pandas ("dtype 'object' does not support operation 'quantile'").
+    result = challenges.partial_failures(rate_per_s=5e-324)
+    assert len(result.frame) == 0
+    assert list(result.summary.index) == ["A", "B", "C", "D"]
+    assert (result.summary["requests"] == 0).all()
+    assert result.summary["p99_latency_s"].isna().all()

@@ -64,7 +64,7 @@ def test_sweep_accepts_a_list_of_points_and_results_with_a_frame():
 def test_sweep_refuses_bad_grids_and_seeds():
     with pytest.raises(ValueError, match=r"seeds=\[\] must name at least one seed"):
         sweep(clock_order, {"skew_s": [0.0]}, seeds=[])
-    with pytest.raises(TypeError, match="seed=0.5 must be an int"):
+    with pytest.raises(TypeError, match=r"seeds\[0\]=0.5 must be a whole number >= 0"):
         sweep(clock_order, {"skew_s": [0.0]}, seeds=[0.5])
     with pytest.raises(TypeError, match=r"grid\['skew_s'\]=0.1 must be a list"):
         sweep(clock_order, {"skew_s": 0.1})

@@ -122,3 +122,9 @@ def test_latency_distribution_bounds_the_number_of_panels(calls):
     many = pd.concat([calls] * 10, ignore_index=True).reset_index(names="request")
     with pytest.raises(ValueError, match="by='request' makes 60 panels; at most 40 are drawn"):
         latency_distribution(many, by="request")
+
+
+def test_latency_distribution_refuses_a_timeout_that_makes_infinite_bins(calls):
+    # timeout_s=1e308 made the histogram's edges infinite (numpy overflow warnings, a blank axis).
+    with pytest.raises(ValueError, match=r"timeout_s=1e\+308 must be in \(0, 86400\]"):
+        latency_distribution(calls, timeout_s=1e308)
