@@ -136,8 +136,8 @@ def _check_exchange(nodes, messages, interval_s, mean_latency_s, loss, partition
 
 def message_exchange(
     nodes: int = 3,
-    messages: int = 30,
     *,
+    messages: int = 30,
     interval_s: float = 0.05,
     latency: str = "exponential",
     mean_latency_s: float = 0.05,

@@ -112,7 +112,7 @@ def _assert_names(error: Exception, name: str) -> None:
     assert named, f"{type(error).__name__} does not name {name}: {error}"
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     experiment=st.sampled_from(sorted(EXPERIMENTS)),
     data=st.data(),

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from distlab.experiments import Result, challenges
+from distlab.experiments.network import message_exchange
 
 
 def test_partial_failures_is_deterministic_per_seed():
@@ -229,3 +230,22 @@ def test_partial_failures_with_no_request_at_all_still_has_a_summary_per_service
     assert list(result.summary.index) == ["A", "B", "C", "D"]
     assert (result.summary["requests"] == 0).all()
     assert result.summary["p99_latency_s"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        challenges.partial_failures,
+        challenges.timeout_ambiguity,
+        challenges.write_race,
+        challenges.clock_order,
+        message_exchange,
+    ],
+)
+def test_signature_one_positional_then_keywords_and_seed_last(function):
+    import inspect
+
+    parameters = list(inspect.signature(function).parameters.values())
+    positional = [p for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert len(positional) <= 1
+    assert parameters[-1].name == "seed" and parameters[-1].default == 0
