@@ -17,6 +17,7 @@ over seeds from).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
@@ -25,8 +26,12 @@ import pandas as pd
 
 from distlab._validate import check_seed
 from distlab.experiments.result import TABLES, Result
+from distlab.experiments.scenario import check_work
 
-__all__ = ["sweep"]
+__all__ = ["MAX_RUNS", "sweep"]
+
+#: The most experiment runs (grid points times seeds) one sweep does.
+MAX_RUNS = 100_000
 
 
 def _run_one(task: tuple[Callable[..., Any], dict[str, Any], str]) -> pd.DataFrame:
@@ -47,22 +52,24 @@ def _run_one(task: tuple[Callable[..., Any], dict[str, Any], str]) -> pd.DataFra
 def _grid(grid: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if isinstance(grid, Mapping):
         names = list(grid)
+        columns = []
         for name in names:
             if not isinstance(name, str):
                 raise TypeError(f"grid key {name!r} must be a parameter name (str)")
             values = grid[name]
             if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
                 raise TypeError(f"grid[{name!r}]={values!r} must be a list of values to try")
-        points = [dict(zip(names, values)) for values in itertools.product(*grid.values())]
-        if not points:
-            empty = next(name for name in names if not list(grid[name]))
-            raise ValueError(f"grid[{empty!r}]=[] has no values: give at least one to try")
-        return points
+            columns.append(_bounded_list(f"grid[{name!r}]", values))
+            if not columns[-1]:
+                raise ValueError(f"grid[{name!r}]=[] has no values: give at least one to try")
+        sizes = ", ".join(f"{len(c)} {n}" for n, c in zip(names, columns))
+        check_work("runs", math.prod(len(c) for c in columns), MAX_RUNS, f"grid ({sizes})")
+        return [dict(zip(names, values)) for values in itertools.product(*columns)]
     if isinstance(grid, (str, bytes)) or not isinstance(grid, Iterable):
         raise TypeError(
             f"grid={grid!r} must be a dict of parameter -> list of values, or a list of dicts"
         )
-    points = list(grid)
+    points = _bounded_list("grid", grid)
     if not points:
         raise ValueError(f"grid={grid!r} has no points: give at least one dict of parameters")
     for i, point in enumerate(points):
@@ -71,11 +78,21 @@ def _grid(grid: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]]) -> li
     return [dict(point) for point in points]
 
 
+def _bounded_list(name: str, values: Iterable[Any]) -> list[Any]:
+    """``values`` as a list, refused before it grows past :data:`MAX_RUNS` items."""
+    items = list(itertools.islice(values, MAX_RUNS + 1))
+    if len(items) > MAX_RUNS:
+        raise ValueError(
+            f"{name} has more than {MAX_RUNS:,} values; a sweep runs at most that many"
+        )
+    return items
+
+
 def _seeds(seeds: Iterable[int]) -> list[int]:
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
         raise TypeError(f"seeds={seeds!r} must be a list of seeds (whole numbers >= 0)")
     checked = []
-    for i, seed in enumerate(seeds):
+    for i, seed in enumerate(_bounded_list("seeds", seeds)):
         try:
             checked.append(check_seed(seed))
         except (TypeError, ValueError) as error:  # name the item of seeds, not a "seed="
@@ -123,6 +140,9 @@ def sweep(
     points = _grid(grid)
     if executor is not None and not callable(getattr(executor, "map", None)):
         raise TypeError(f"executor={executor!r} must be a concurrent.futures.Executor or None")
+    check_work(
+        "runs", len(points) * len(seeds), MAX_RUNS, f"{len(points)} points x {len(seeds)} seeds"
+    )
     named = {name for point in points for name in point}
     if "seed" in named or "seed" in fixed:
         raise ValueError("seed is not a grid or fixed parameter: give the seeds as seeds=[...]")

@@ -107,3 +107,12 @@ def test_bad_experiment_grid_seeds_and_executor_are_named(kwargs, error, message
     with pytest.raises(error, match=message):
         sweep(**kwargs)
     assert calls == []
+
+
+def test_sweep_bounds_the_runs_it_asks_for_before_running_any():
+    with pytest.raises(ValueError, match="seeds has more than 100,000 values"):
+        sweep(clock_order, {"skew_s": [0.0]}, seeds=range(10**12))  # used to hang
+    with pytest.raises(ValueError, match=r"20 points x 10,000 seeds|asks for 200,000 runs"):
+        sweep(clock_order, {"skew_s": [0.001] * 20}, seeds=range(10_000))
+    with pytest.raises(ValueError, match="grid .1000 skew_s, 1000 events. asks for 1,000,000 runs"):
+        sweep(clock_order, {"skew_s": [0.0] * 1000, "events": [10] * 1000}, seeds=[0])
