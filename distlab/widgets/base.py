@@ -6,16 +6,19 @@ to them, shows the figure, offers presets and turns an invalid combination of se
 readable message instead of a traceback.
 
 >>> import ipywidgets as w
+>>> from distlab.experiments.network import message_exchange
+>>> from distlab.plots import exchange_figure
 >>> ex = Explorer(
-...     experiment=lambda loss, seed: run_network(loss=loss, seed=seed),
-...     plot=lambda result, params: message_sequence(result, title=f"loss={params['loss']}"),
+...     experiment=lambda loss, seed: message_exchange(loss=loss, seed=seed),
+...     plot=lambda result, params: exchange_figure(result, title=f"loss={params['loss']}"),
 ...     controls={"loss": w.FloatSlider(value=0.1, min=0, max=0.5, step=0.05),
-...               "seed": w.IntText(value=1)},
+...               "seed": w.IntSlider(value=1, min=0, max=50)},
 ...     presets={"lossless": {"loss": 0.0}, "bad Wi-Fi": {"loss": 0.3}},
 ...     title="Lossy network",
-... )  # doctest: +SKIP
->>> ex  # in a notebook: shows the controls and the figure  # doctest: +SKIP
->>> ex.update(loss=0.2, seed=7)  # doctest: +SKIP
+... )
+>>> ex.update(loss=0.2, seed=7)  # in a notebook, ``ex`` shows the controls and the figure
+>>> ex.runs, ex.error
+(2, None)
 """
 
 from __future__ import annotations

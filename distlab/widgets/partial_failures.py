@@ -1,8 +1,10 @@
 """The partial-failure explorer (notebook 01): services A-D seen from a caller with a timeout.
 
 >>> from distlab.widgets import partial_failure_explorer
->>> explorer = partial_failure_explorer()  # in a notebook  # doctest: +SKIP
->>> explorer.apply_preset("D dead instead of slow")  # doctest: +SKIP
+>>> explorer = partial_failure_explorer()  # in a notebook, the cell's result shows it
+>>> explorer.apply_preset("D dead instead of slow")
+>>> explorer.last_params["d_state"]
+'down'
 """
 
 from __future__ import annotations
