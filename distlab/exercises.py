@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from distlab._validate import check_choice, check_int, check_number, check_probability
+from distlab._validate import check_choice, check_int, check_number, check_probability, check_seed
 
 __all__ = [
     "Check",
@@ -73,7 +73,8 @@ def check_round_trip(loss: float, answer: float | None) -> Check:
     if math.isclose(answer, 1 - loss, abs_tol=0.005) and loss > 0:
         return Check(
             False,
-            f"{answer:g} counts one message, but a round trip is two: the request and the response.",
+            f"{answer:g} counts one message, but a round trip is two: "
+            "the request and the response.",
         )
     return Check(
         False, f"{answer:g} is not it; each of the two messages survives with 1 - {loss:g}."
@@ -87,8 +88,8 @@ def check_timeout_meaning(answer: str | None) -> Check:
     """After a call times out, did the operation take effect? One of ``"it ran"``,
     ``"it did not run"``, ``"unknown"``.
 
-    >>> check_timeout_meaning("unknown")
-    ✅ Right: a timeout only says no answer came in time; the work may have run, may still be running, or may never have started.
+    >>> check_timeout_meaning("unknown")  # doctest: +ELLIPSIS
+    ✅ Right: a timeout only says no answer came in time; the work may have run, ...
     """
     if answer is None:
         return _unanswered(f"Choose one of {', '.join(repr(c) for c in _TIMEOUT_CHOICES)}.")
@@ -116,8 +117,10 @@ def check_partition_pairs(nodes: int, groups: list[int], answer: int | None) -> 
     >>> check_partition_pairs(5, [3, 2], 8)
     ✅ Right: only pairs inside one group can talk: 3·2 + 2·1 = 8 of the 20 ordered pairs.
     """
-    nodes = check_int("nodes", nodes, 2)
-    sizes = [check_int("groups", g, 1) for g in groups]
+    nodes = check_int("nodes", nodes, 2, 10_000)
+    if isinstance(groups, (str, bytes)) or not isinstance(groups, (list, tuple)):
+        raise TypeError(f"groups={groups!r} must be a list of group sizes, e.g. [3, 2]")
+    sizes = [check_int(f"groups[{i}]", g, 1, nodes) for i, g in enumerate(groups)]
     if sum(sizes) != nodes:
         raise ValueError(f"groups={groups} must add up to nodes={nodes}")
     if answer is None:
@@ -131,7 +134,8 @@ def check_partition_pairs(nodes: int, groups: list[int], answer: int | None) -> 
     if answer == expected:
         return Check(
             True,
-            f"only pairs inside one group can talk: {terms} = {expected} of the {total} ordered pairs.",
+            f"only pairs inside one group can talk: {terms} = {expected} of the {total} "
+            "ordered pairs.",
         )
     return Check(
         False, f"{answer} is not it; count the pairs inside each group (out of {total} in all)."
@@ -171,7 +175,8 @@ def check_timeout_for_target(
         )
     return Check(
         False,
-        f"{answer:g} s works but waits longer than needed when the service really is down; go lower.",
+        f"{answer:g} s works but waits longer than needed when the service really is down; "
+        "go lower.",
     )
 
 
@@ -180,13 +185,14 @@ def check_workers_for_slow_dependency(answer: int | None, *, seed: int = 0) -> C
     percentile latency of requests to the healthy service A under 0.5 s. The check runs
     :func:`~distlab.experiments.challenges.partial_failures` with ``answer`` and ``answer - 1``.
     """
+    seed = check_seed(seed)
     if answer is None:
-        return _unanswered("Try partial_failures('slow', workers=...) and look at summary().")
+        return _unanswered("Try partial_failures('slow', workers=...) and look at its summary.")
     answer = check_int("answer", answer, 1, 200)
     from distlab.experiments.challenges import partial_failures
 
     def p99_of_a(workers: int) -> float:
-        summary = partial_failures("slow", workers=workers, seed=seed).summary()
+        summary = partial_failures("slow", workers=workers, seed=seed).summary
         return float(summary.loc["A", "p99_latency_s"])
 
     enough = p99_of_a(answer)

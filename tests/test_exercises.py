@@ -24,6 +24,20 @@ def test_check_timeout_meaning():
         ex.check_timeout_meaning("maybe")
 
 
+def test_check_partition_pairs_names_the_bad_group():
+    with pytest.raises(ValueError, match=r"groups\[1\]=0 must be between 1 and 5"):
+        ex.check_partition_pairs(5, [5, 0], 8)
+    with pytest.raises(TypeError, match="groups=5 must be a list of group sizes"):
+        ex.check_partition_pairs(5, 5, 8)
+    with pytest.raises(ValueError, match="nodes=100000 must be between 2 and 10000"):
+        ex.check_partition_pairs(100_000, [100_000], 0)
+
+
+def test_check_workers_for_slow_dependency_checks_its_seed():
+    with pytest.raises(TypeError, match="seed=0.5 must be an int"):
+        ex.check_workers_for_slow_dependency(3, seed=0.5)
+
+
 def test_check_partition_pairs():
     assert ex.check_partition_pairs(5, [3, 2], 8).passed is True
     assert ex.check_partition_pairs(5, [3, 2], 20).passed is False
@@ -46,7 +60,7 @@ def test_check_workers_for_slow_dependency_accepts_only_the_minimum():
     from distlab.experiments.challenges import partial_failures
 
     def p99(workers):
-        return partial_failures("slow", workers=workers).summary().loc["A", "p99_latency_s"]
+        return partial_failures("slow", workers=workers).summary.loc["A", "p99_latency_s"]
 
     minimum = next(w for w in range(1, 30) if p99(w) < 0.5)
     assert ex.check_workers_for_slow_dependency(minimum).passed is True

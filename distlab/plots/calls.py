@@ -1,10 +1,13 @@
 """Figures of calls between services: an outcome timeline per lane and latency distributions.
 
-Colours are the project's outcome colours (:data:`distlab.plots.style.OUTCOME_COLORS`): a timeout
-is orange in the timeline and in the latency histogram, as in every other notebook.
+Colours are the project's outcome colours (:mod:`distlab.outcomes`): a timeout is orange in the
+timeline and in the latency histogram, as in every other notebook. An ``outcome`` that is not one
+of those words is refused with a ``ValueError``.
 
->>> fig = call_timeline(calls, health=health_bands, title="Caller with a 1 s timeout")  # doctest: +SKIP
->>> fig = latency_distribution(calls, by="service", timeout_s=1.0)  # doctest: +SKIP
+>>> from distlab.experiments.challenges import partial_failures
+>>> calls = partial_failures("slow", duration_s=2.0, seed=0).frame
+>>> fig = call_timeline(calls, title="Caller with a 1 s timeout")
+>>> fig = latency_distribution(calls, by="service", timeout_s=1.0)
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from distlab._validate import check_frame
+from distlab import outcomes as outcome_words
+from distlab._validate import check_frame, check_int, check_number
 from distlab.plots.style import (
     OUTCOME_ORDER,
+    check_figsize,
+    check_names,
+    check_title,
     finish,
     new_figure,
     outcome_color,
@@ -29,6 +36,7 @@ from distlab.plots.style import (
 __all__ = ["call_timeline", "latency_distribution"]
 
 _MAX_SUBROWS = 6  # concurrent calls in one lane are stacked in at most this many thin rows
+_MAX_PANELS = 40  # latency_distribution draws at most this many groups
 
 
 def call_timeline(
@@ -43,14 +51,15 @@ def call_timeline(
     """One lane per ``calls[lane]`` value, each call a bar from ``start`` to ``end`` by outcome.
 
     ``calls`` has columns ``lane`` (default ``"service"``; ``"client"`` etc. also work),
-    ``start``, ``end`` (seconds) and ``outcome`` (ok, error, timeout, rejected; anything else is
-    grey). Calls that overlap in time are stacked in thin rows inside their lane so none hides
+    ``start``, ``end`` (seconds) and ``outcome`` (a word of :mod:`distlab.outcomes`). Calls
+    that overlap in time are stacked in thin rows inside their lane so none hides
     another; a call of zero duration (rejected fast) still shows as a thin bar. A missing
     ``end`` (still running when the run stopped) is drawn up to the last time in the frame.
 
     ``health`` (optional, e.g. ``HealthSchedule.bands()`` with a lane column added) has columns
-    ``lane`` (same name as ``lane``; or ``"lane"``), ``start``, ``end``, ``label`` and optionally
-    ``state``; each band is shaded behind its own lane ("up" periods are not shaded).
+    ``lane`` (same name as ``lane``; or ``"lane"``), ``start``, ``end``, ``state`` (a key of
+    :data:`~distlab.plots.style.STATE_COLORS`) and optionally ``label``; each band is shaded
+    behind its own lane ("up" periods are not shaded).
 
     ``lanes`` fixes which lanes appear, top to bottom (default: order of first appearance).
     Empty ``calls`` give a valid empty timeline with a note.
@@ -59,9 +68,9 @@ def call_timeline(
     ...                       "end": [0.05, 1.1], "outcome": ["ok", "timeout"]})
     >>> fig = call_timeline(calls, title="Two calls")
     """
-    df = check_frame("calls", calls, (lane, "start", "end", "outcome"))
-    if health is not None:
-        health = _check_health(health, lane)
+    df, health = _check_timeline_inputs(calls, lane, health)
+    check_title(title)
+    figsize = check_figsize(figsize)
     order = _lane_order(df[lane], lanes, health[lane] if health is not None else None)
     y_of = {name: i for i, name in enumerate(order)}
 
@@ -69,60 +78,10 @@ def call_timeline(
     fig, ax = new_figure(figsize=size)
 
     df = df[df[lane].isin(y_of)]
-    t_min = min(float(df["start"].min()) if len(df) else 0.0, 0.0)
-    t_max = _nanmax(df["end"], df["start"], health["end"] if health is not None else None)
-    if not np.isfinite(t_max) or t_max <= t_min:
-        t_max = t_min + 1.0
-    pad = 0.01 * (t_max - t_min)
-    ends = df["end"].fillna(t_max).to_numpy(dtype=float)
-    starts = df["start"].to_numpy(dtype=float)
-    min_width = 0.003 * (t_max - t_min)
-    widths = np.maximum(ends - starts, min_width)
-
-    # Rows within a lane, then one PolyCollection for every bar (fast for thousands of calls).
-    lane_pos = df[lane].map(y_of).to_numpy(dtype=float)
-    sub, nsub = _pack(df[lane].to_numpy(), starts, starts + widths)
-    band_h = 0.8  # per-lane row count: a lane with no overlapping calls keeps full-height bars
-    h = band_h / nsub
-    y0 = lane_pos - band_h / 2 + sub * h
-    gap = np.minimum(0.15 * h, 0.02)
-    verts = np.stack(
-        [
-            np.column_stack([starts, y0 + gap]),
-            np.column_stack([starts + widths, y0 + gap]),
-            np.column_stack([starts + widths, y0 + h - gap]),
-            np.column_stack([starts, y0 + h - gap]),
-        ],
-        axis=1,
-    )
-    outcomes = df["outcome"].astype(str).to_numpy()
-    colors = [outcome_color(o) for o in outcomes]
-    if len(verts):
-        ax.add_collection(PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2))
-
-    if health is not None:
-        for name, rows in health.groupby(lane, sort=False):
-            if name in y_of:
-                y = y_of[name]
-                shade_bands(ax, rows, y=(y - 0.5, y + 0.5), until=t_max, alpha=0.2)
-
-    # Legend: outcomes in the project's order, then whatever else appeared.
-    present = list(dict.fromkeys(outcomes))
-    ordered = [o for o in OUTCOME_ORDER if o in present] + [
-        o for o in present if o not in OUTCOME_ORDER
-    ]
+    outcomes = _draw_calls(ax, df, lane, y_of, health, order)
+    present = set(outcomes)
+    ordered = [o for o in OUTCOME_ORDER if o in present]  # legend in the project's order
     handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
-
-    ax.set_xlim(t_min, t_max + pad)
-    ax.set_ylim(max(len(order), 1) - 0.5, -0.5)
-    ax.set_yticks(range(len(order)), [str(n) for n in order])
-    for y in range(len(order) - 1):
-        ax.axhline(y + 0.5, color="#e3e3e3", linewidth=0.8, zorder=1)
-    ax.tick_params(axis="y", length=0, labelsize=10)
-    if len(df) == 0:
-        ax.text(
-            0.5, 0.5, "no calls", transform=ax.transAxes, ha="center", va="center", color="#777777"
-        )
     counts = pd.Series(outcomes).value_counts()
     subtitle = f"{len(df)} calls" + (
         ": " + ", ".join(f"{counts[o]} {o}" for o in ordered) if len(df) else ""
@@ -150,10 +109,11 @@ def latency_distribution(
     """Histogram of call latency, one panel per ``calls[by]`` group, stacked by outcome.
 
     Latency is ``calls["latency"]`` when present, else ``end - start`` (seconds). Each bar is
-    split by ``outcome`` in the project's outcome colours (if there is no outcome column, all
-    calls count as "ok"), so a fast failure and a slow timeout look different at a glance. The
-    median and 99th percentile are written on each panel; ``timeout_s`` is drawn as a dashed
-    vertical line. ``by=None`` gives one panel for all calls. Bins are shared by every panel.
+    split by ``outcome`` in the project's outcome colours (words of :mod:`distlab.outcomes`; if
+    there is no outcome column, all calls count as "ok"), so a fast failure and a slow timeout
+    look different at a glance. The median and 99th percentile are written on each panel;
+    ``timeout_s`` is drawn as a dashed vertical line. ``by=None`` gives one panel for all
+    calls. Bins are shared by every panel.
 
     Empty ``calls`` give a valid empty figure with a note.
 
@@ -161,116 +121,198 @@ def latency_distribution(
     ...                       "end": [0.05, 1.06, 3.0], "outcome": ["ok", "ok", "timeout"]})
     >>> fig = latency_distribution(calls, timeout_s=1.0)
     """
-    needed = ("latency",) if "latency" in getattr(calls, "columns", ()) else ("start", "end")
-    df = check_frame("calls", calls, needed + ((by,) if by is not None else ()))
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-        raise ValueError(f"bins={bins!r} must be a positive integer")
+    df = _check_latency_inputs(calls, by)
+    check_title(title)
+    figsize = check_figsize(figsize)
+    bins = check_int("bins", bins, 1, 10_000)
     if timeout_s is not None:
-        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)):
-            raise TypeError(f"timeout_s={timeout_s!r} must be a number of seconds or None")
-        if not timeout_s > 0:
-            raise ValueError(f"timeout_s={timeout_s} must be greater than 0")
+        timeout_s = check_number("timeout_s", timeout_s, 0.0, 86_400.0, min_inclusive=False)
+    latency, outcome, df = _latencies(df)
+    groups = list(dict.fromkeys(df[by])) if by is not None else ["all calls"]
+    if len(groups) > _MAX_PANELS:
+        raise ValueError(
+            f"by={by!r} makes {len(groups)} panels; at most {_MAX_PANELS} are drawn "
+            "(group by a column with fewer values)"
+        )
+    groups = groups or ["(no calls)"]
+    n = len(groups)
+    size = figsize or (9.0, max(2.6, min(8.0, 0.8 + 1.15 * n)))
+    fig, axes = new_figure(n, 1, sharex=True, figsize=size)
+    axes = axes if isinstance(axes, list) else [axes]
+
+    ordered = _draw_panels(fig, axes, df, by, groups, latency, outcome, bins, timeout_s)
+    handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
+    if timeout_s is not None:
+        handles.append(
+            Line2D([], [], color="#333333", linestyle=(0, (4, 3)), linewidth=1.1,
+                   label=f"timeout = {timeout_s:g} s")
+        )  # fmt: skip
+    name = by if by is not None else "all calls"
+    fig = finish(fig, axes[0], title=title or f"Latency by {name}", handles=handles)
+    if n > 1:
+        fig.subplots_adjust(hspace=0.25)
+    return fig
+
+
+def _draw_panels(fig, axes, df, by, groups, latency, outcome, bins, timeout_s) -> list[str]:
+    """One histogram panel per group on shared bins; returns the outcomes drawn, in order."""
+    top = float(latency.max()) if len(latency) else 1.0
+    if timeout_s is not None:
+        top = max(top, float(timeout_s))
+    top = top * 1.04 if top > 0 else 1.0
+    edges = np.linspace(0.0, top, bins + 1)
+    present = set(outcome)
+    ordered = [o for o in OUTCOME_ORDER if o in present]
+    for ax, group in zip(axes, groups):
+        mask = (df[by] == group).to_numpy() if by is not None else np.ones(len(df), bool)
+        lat, out = latency.to_numpy()[mask], outcome.to_numpy()[mask]
+        _latency_panel(ax, str(group), lat, out, edges=edges, ordered=ordered, timeout_s=timeout_s)
+    for ax in axes[:-1]:
+        ax.tick_params(axis="x", labelbottom=False)
+    axes[-1].set_xlim(0.0, top)
+    axes[-1].set_xlabel("latency (s)")
+    fig.supylabel("calls", fontsize=10, x=0.01)
+    return ordered
+
+
+def _check_latency_inputs(calls, by) -> pd.DataFrame:
+    if by is not None and not isinstance(by, str):
+        raise TypeError(f"by={by!r} must be a column name (str) or None")
+    needed = ("latency",) if "latency" in getattr(calls, "columns", ()) else ("start", "end")
+    df = check_frame("calls", calls, needed)
+    if by is not None:
+        _check_column("by", by, df)
+    return df
+
+
+def _latencies(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Each call's latency and outcome, and the calls, without those of unknown latency."""
     latency = (
         df["latency"].astype(float)
         if "latency" in df.columns
         else df["end"].astype(float) - df["start"].astype(float)
     )
     outcome = (
-        df["outcome"].astype(str) if "outcome" in df.columns else pd.Series("ok", index=df.index)
+        _outcomes(df["outcome"])
+        if "outcome" in df.columns
+        else pd.Series(outcome_words.OK, index=df.index)
     )
     keep = latency.notna().to_numpy()
-    latency, outcome, df = latency[keep], outcome[keep], df[keep]
-    groups = list(dict.fromkeys(df[by])) if by is not None else ["all calls"]
-    if not groups:
-        groups = ["(no calls)"]
+    return latency[keep], outcome[keep], df[keep]
 
-    n = len(groups)
-    size = figsize or (9.0, max(2.6, min(8.0, 0.8 + 1.15 * n)))
-    fig, axes = new_figure(n, 1, sharex=True, figsize=size)
-    axes = axes if isinstance(axes, list) else [axes]
 
-    top = float(latency.max()) if len(latency) else 1.0
+def _latency_panel(ax, group: str, lat, out, *, edges, ordered: list, timeout_s) -> None:
+    """One group's histogram, stacked by outcome, the timeout as a dashed line, and the group's
+    name and percentiles written on it."""
+    bottom = np.zeros(len(edges) - 1)
+    for o in ordered:
+        counts, _ = np.histogram(lat[out == o], bins=edges)
+        if counts.any():
+            # One artist per outcome (stairs), not one rectangle per bin: much faster.
+            ax.stairs(bottom + counts, edges, baseline=bottom.copy(), fill=True,
+                      color=outcome_color(o), linewidth=0)  # fmt: skip
+            bottom += counts
     if timeout_s is not None:
-        top = max(top, float(timeout_s))
-    top = top * 1.04 if top > 0 else 1.0
-    edges = np.linspace(0.0, top, bins + 1)
-    present = list(dict.fromkeys(outcome))
-    ordered = [o for o in OUTCOME_ORDER if o in present] + [
-        o for o in present if o not in OUTCOME_ORDER
-    ]
+        ax.axvline(timeout_s, color="#333333", linestyle=(0, (4, 3)), linewidth=1.1, zorder=3)
+    ax.grid(axis="y", color="#eeeeee", linewidth=0.6)
+    ax.set_ylim(0, max(1.0, bottom.max()) * 1.25)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+    if len(lat):
+        p50, p99 = np.percentile(lat, [50, 99])
+        stats = f"n={len(lat)}   median {_fmt_s(p50)}   p99 {_fmt_s(p99)}"
+    else:
+        stats = "no calls"
+    box = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5)
+    ax.text(0.005, 0.97, group, transform=ax.transAxes, ha="left", va="top", fontsize=10,
+            fontweight="bold", bbox=box)  # fmt: skip
+    ax.text(0.995, 0.97, stats, transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
+            color="#333333", bbox=box)  # fmt: skip
 
-    for ax, group in zip(axes, groups):
-        mask = (df[by] == group).to_numpy() if by is not None else np.ones(len(df), bool)
-        lat, out = latency.to_numpy()[mask], outcome.to_numpy()[mask]
-        bottom = np.zeros(bins)
-        for o in ordered:
-            counts, _ = np.histogram(lat[out == o], bins=edges)
-            if counts.any():
-                # One artist per outcome (stairs), not one rectangle per bin: much faster.
-                ax.stairs(
-                    bottom + counts,
-                    edges,
-                    baseline=bottom.copy(),
-                    fill=True,
-                    color=outcome_color(o),
-                    linewidth=0,
-                )
-                bottom += counts
-        if timeout_s is not None:
-            ax.axvline(timeout_s, color="#333333", linestyle=(0, (4, 3)), linewidth=1.1, zorder=3)
-        ax.grid(axis="y", color="#eeeeee", linewidth=0.6)
-        ax.set_ylim(0, max(1.0, bottom.max()) * 1.25)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
-        if len(lat):
-            p50, p99 = np.percentile(lat, [50, 99])
-            stats = f"n={len(lat)}   median {_fmt_s(p50)}   p99 {_fmt_s(p99)}"
-        else:
-            stats = "no calls"
-        box = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5)
+
+def _draw_calls(ax, df: pd.DataFrame, lane: str, y_of: dict, health, order: list) -> np.ndarray:
+    """Every call as a bar in its lane, the health bands behind; returns the calls' outcomes."""
+    t_min = min(float(df["start"].min()) if len(df) else 0.0, 0.0)
+    t_max = _nanmax(df["end"], df["start"], health["end"] if health is not None else None)
+    if not np.isfinite(t_max) or t_max <= t_min:
+        t_max = t_min + 1.0
+    # One PolyCollection for every bar (fast for thousands of calls).
+    verts = _call_bars(df, lane, y_of, t_min, t_max)
+    outcomes = df["outcome"].astype(str).to_numpy()
+    colors = [outcome_color(o) for o in outcomes]
+    if len(verts):
+        ax.add_collection(PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2))
+    _shade_health(ax, health, lane, y_of, t_max)
+    _lane_axis(ax, order, t_min, t_max + 0.01 * (t_max - t_min))
+    if len(df) == 0:
         ax.text(
-            0.005,
-            0.97,
-            str(group),
-            transform=ax.transAxes,
-            ha="left",
-            va="top",
-            fontsize=10,
-            fontweight="bold",
-            bbox=box,
+            0.5, 0.5, "no calls", transform=ax.transAxes, ha="center", va="center", color="#777777"
         )
-        ax.text(
-            0.995,
-            0.97,
-            stats,
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=8.5,
-            color="#333333",
-            bbox=box,
-        )
-    for ax in axes[:-1]:
-        ax.tick_params(axis="x", labelbottom=False)
-    axes[-1].set_xlim(0.0, top)
-    axes[-1].set_xlabel("latency (s)")
-    fig.supylabel("calls", fontsize=10, x=0.01)
-    handles = [Patch(facecolor=outcome_color(o), label=o) for o in ordered]
-    if timeout_s is not None:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="#333333",
-                linestyle=(0, (4, 3)),
-                linewidth=1.1,
-                label=f"timeout = {timeout_s:g} s",
-            )
-        )
-    name = by if by is not None else "all calls"
-    fig = finish(fig, axes[0], title=title or f"Latency by {name}", handles=handles)
-    if n > 1:
-        fig.subplots_adjust(hspace=0.25)
-    return fig
+    return outcomes
+
+
+def _check_timeline_inputs(calls, lane, health):
+    if not isinstance(lane, str):
+        raise TypeError(f"lane={lane!r} must be a column name (str)")
+    df = check_frame("calls", calls, ("start", "end", "outcome"))
+    _check_column("lane", lane, df)
+    _outcomes(df["outcome"])
+    return df, (None if health is None else _check_health(health, lane))
+
+
+def _shade_health(ax, health, lane: str, y_of: dict, t_max: float) -> None:
+    """Each health band behind its own lane."""
+    if health is None:
+        return
+    for name, rows in health.groupby(lane, sort=False):
+        if name in y_of:
+            y = y_of[name]
+            shade_bands(ax, rows, y=(y - 0.5, y + 0.5), until=t_max, alpha=0.2)
+
+
+def _check_column(param: str, column: str, calls: pd.DataFrame) -> None:
+    if column not in calls.columns:
+        have = ", ".join(map(str, calls.columns))
+        raise ValueError(f"{param}={column!r} is not a column of calls; it has {have}")
+
+
+def _outcomes(column: pd.Series) -> pd.Series:
+    """``calls["outcome"]`` as strings, refused (ValueError) if any is not an outcome word."""
+    words = column.astype(str)
+    for word in dict.fromkeys(words):
+        outcome_words.check_outcome(word, param='calls["outcome"] value')
+    return words
+
+
+def _call_bars(df: pd.DataFrame, lane: str, y_of: dict, t_min: float, t_max: float) -> np.ndarray:
+    """Each call's bar as 4 vertices; calls that overlap in a lane get rows inside it."""
+    ends = df["end"].fillna(t_max).to_numpy(dtype=float)
+    starts = df["start"].to_numpy(dtype=float)
+    widths = np.maximum(ends - starts, 0.003 * (t_max - t_min))  # a 0 s call still shows
+    lane_pos = df[lane].map(y_of).to_numpy(dtype=float)
+    sub, nsub = _pack(df[lane].to_numpy(), starts, starts + widths)
+    band_h = 0.8  # per-lane row count: a lane with no overlapping calls keeps full-height bars
+    h = band_h / nsub
+    y0 = lane_pos - band_h / 2 + sub * h
+    gap = np.minimum(0.15 * h, 0.02)
+    return np.stack(
+        [
+            np.column_stack([starts, y0 + gap]),
+            np.column_stack([starts + widths, y0 + gap]),
+            np.column_stack([starts + widths, y0 + h - gap]),
+            np.column_stack([starts, y0 + h - gap]),
+        ],
+        axis=1,
+    )
+
+
+def _lane_axis(ax, order: list, t_min: float, t_right: float) -> None:
+    """Time limits, one lane per name (the first at the top) with a thin line between lanes."""
+    ax.set_xlim(t_min, t_right)
+    ax.set_ylim(max(len(order), 1) - 0.5, -0.5)
+    ax.set_yticks(range(len(order)), [str(n) for n in order])
+    for y in range(len(order) - 1):
+        ax.axhline(y + 0.5, color="#e3e3e3", linewidth=0.8, zorder=1)
+    ax.tick_params(axis="y", length=0, labelsize=10)
 
 
 def _fmt_s(seconds: float) -> str:
@@ -281,15 +323,12 @@ def _check_health(health, lane: str) -> pd.DataFrame:
     check_frame("health", health, ())
     if lane not in health.columns and "lane" in health.columns:
         health = health.rename(columns={"lane": lane})
-    return check_frame("health", health, (lane, "start", "end"))
+    return check_frame("health", health, (lane, "start", "end", "state"))
 
 
 def _lane_order(values: pd.Series, lanes, health_lanes) -> list:
     if lanes is not None:
-        order = list(lanes)
-        if len(set(order)) != len(order):
-            raise ValueError(f"lanes={order!r} names a lane twice")
-        return order
+        return check_names("lanes", lanes)
     seen = list(dict.fromkeys(values.dropna()))
     if health_lanes is not None:
         seen += [h for h in dict.fromkeys(health_lanes.dropna()) if h not in seen]

@@ -1,6 +1,6 @@
 """Figures for notebook 01: partial failures, timeout ambiguity, write races, skewed clocks.
 
-Each function takes the DataFrame (or result) of the experiment of the same name in
+Each function takes the result of the experiment of the same name in
 :mod:`distlab.experiments.challenges` and returns a Figure.
 
 >>> from distlab.experiments.challenges import clock_order
@@ -10,10 +10,18 @@ Each function takes the DataFrame (or result) of the experiment of the same name
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
-from distlab.plots.style import OKABE_ITO, finish, new_figure, outcome_color
+from distlab import outcomes
+from distlab._validate import check_int, check_number
+from distlab.plots.style import (
+    OKABE_ITO,
+    check_result,
+    check_title,
+    finish,
+    new_figure,
+    outcome_color,
+)
 
 __all__ = [
     "ambiguity_figure",
@@ -22,7 +30,7 @@ __all__ = [
     "write_race_figure",
 ]
 
-_OUTCOMES = ("ok", "error", "timeout")
+_OUTCOMES = (outcomes.OK, outcomes.ERROR, outcomes.TIMEOUT)
 
 
 def partial_failure_figure(
@@ -36,8 +44,12 @@ def partial_failure_figure(
     (One axes with lanes, rather than one axes per service, keeps the explorer fast.)
     ``result`` is a :class:`~distlab.experiments.challenges.PartialFailureResult`.
     """
-    calls = result.calls
-    health = result.health.set_index("service")["label"]
+    check_result("result", result, ("frame", "health"), what="partial_failures()")
+    check_title(title)
+    if timeout_s is not None:
+        timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
+    calls = result.frame
+    health = result.health.set_index("service")["state"]
     services = list(health.index)
     fig, ax = new_figure(figsize=(9.0, 4.4))
     top = max(float(calls["latency_s"].max()) if len(calls) else 1.0, timeout_s or 0.0) * 1.1
@@ -45,30 +57,8 @@ def partial_failure_figure(
     floors = {service: len(services) - 1 - i for i, service in enumerate(services)}
     labels = []
     for service in services:
-        floor = floors[service]
         mine = calls[calls["service"] == service]
-        ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
-        for outcome in _OUTCOMES:
-            rows = mine[mine["outcome"] == outcome]
-            if len(rows):
-                ax.scatter(
-                    rows["arrival"],
-                    floor + rows["latency_s"] / top * height,
-                    s=10,
-                    color=outcome_color(outcome),
-                    label=outcome,
-                    linewidths=0,
-                    zorder=3,
-                )
-        if timeout_s is not None:
-            ax.axhline(
-                floor + timeout_s / top * height,
-                color=OKABE_ITO["grey"],
-                linestyle="--",
-                linewidth=1,
-                label=f"caller timeout ({timeout_s:g} s)",
-                zorder=2,
-            )
+        _service_lane(ax, mine, floors[service], top=top, height=height, timeout_s=timeout_s)
         ok = float((mine["outcome"] == "ok").mean()) if len(mine) else float("nan")
         p99 = float(mine["latency_s"].quantile(0.99)) if len(mine) else float("nan")
         labels.append(f"{service} ({health[service]})\n{ok:.0%} ok, p99 {p99:.2f} s")
@@ -85,18 +75,47 @@ def partial_failure_figure(
     )
 
 
-def ambiguity_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+def _service_lane(ax, calls, floor: float, *, top: float, height: float, timeout_s) -> None:
+    """One service's lane: its floor line, its calls by outcome, and the caller's timeout."""
+    ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
+    for outcome in _OUTCOMES:
+        rows = calls[calls["outcome"] == outcome]
+        if len(rows):
+            ax.scatter(
+                rows["arrival"],
+                floor + rows["latency_s"] / top * height,
+                s=10,
+                color=outcome_color(outcome),
+                label=outcome,
+                linewidths=0,
+                zorder=3,
+            )
+    if timeout_s is not None:
+        ax.axhline(
+            floor + timeout_s / top * height,
+            color=OKABE_ITO["grey"],
+            linestyle="--",
+            linewidth=1,
+            label=f"caller timeout ({timeout_s:g} s)",
+            zorder=2,
+        )
+
+
+def ambiguity_figure(result, *, title: str | None = None) -> Figure:
     """What the caller saw against what the server did, one bar per combination.
 
-    ``table`` is :func:`~distlab.experiments.challenges.timeout_ambiguity`'s DataFrame.
+    ``result`` is :func:`~distlab.experiments.challenges.timeout_ambiguity`'s result.
     """
+    check_result("result", result, ("frame",), what="timeout_ambiguity()")
+    check_title(title)
+    table = result.frame
     groups = [
         ("ok", True, "caller: ok\nserver: ran", "ok"),
         ("timeout", False, "caller: timeout\nserver: never ran", "timeout"),
         ("timeout", True, "caller: timeout\nserver: ran anyway", "error"),
     ]
     counts = [
-        int(((table["client_outcome"] == seen) & (table["executed"] == ran)).sum())
+        int(((table["outcome"] == seen) & (table["executed"] == ran)).sum())
         for seen, ran, _, _ in groups
     ]
     fig, ax = new_figure(figsize=(7.5, 3.2))
@@ -115,11 +134,14 @@ def ambiguity_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure
     )
 
 
-def write_race_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+def write_race_figure(result, *, title: str | None = None) -> Figure:
     """Which user's write stuck, against how much later user 2 sent theirs.
 
-    ``table`` is :func:`~distlab.experiments.challenges.write_race`'s DataFrame.
+    ``result`` is :func:`~distlab.experiments.challenges.write_race`'s result.
     """
+    check_result("result", result, ("frame",), what="write_race()")
+    check_title(title)
+    table = result.frame
     fig, ax = new_figure(figsize=(7.5, 3.2))
     arrival_gap = (table["arrived_1"] - table["arrived_2"]) * 1000
     winners = [
@@ -148,19 +170,23 @@ def write_race_figure(table: pd.DataFrame, *, title: str | None = None) -> Figur
     )
 
 
-def clock_order_figure(table: pd.DataFrame, *, title: str | None = None, show: int = 24) -> Figure:
+def clock_order_figure(result, *, title: str | None = None, show: int = 24) -> Figure:
     """The first ``show`` events: each joins its true time (top) to its timestamp (bottom).
 
     Crossing lines are events whose timestamps put them in the wrong order; those are drawn in
-    the error colour. ``table`` is :func:`~distlab.experiments.challenges.clock_order`'s DataFrame.
+    the error colour. ``result`` is :func:`~distlab.experiments.challenges.clock_order`'s result.
     """
     from matplotlib.collections import LineCollection
 
+    check_result("result", result, ("frame",), what="clock_order()")
+    check_title(title)
+    show = check_int("show", show, 1, 10_000)
+    table = result.frame
     head = table.head(show)
     fig, ax = new_figure(figsize=(9.0, 3.4))
     true_ms = head["true_time"].to_numpy() * 1000
     stamp_ms = head["timestamp"].to_numpy() * 1000
-    # An event is drawn as wrong if its stamp is out of order with its neighbour in either direction.
+    # An event is drawn as wrong if its stamp is out of order with a neighbour on either side.
     wrong = head["misordered"].to_numpy().copy()
     wrong[:-1] |= head["misordered"].to_numpy()[1:]
     segments = [[(t, 1.0), (s, 0.0)] for t, s in zip(true_ms, stamp_ms)]

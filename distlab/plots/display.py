@@ -18,6 +18,8 @@ from io import BytesIO
 
 from matplotlib.figure import Figure
 
+from distlab._validate import check_bool
+
 __all__ = ["figure_png", "register_ipython_formatter"]
 
 
@@ -27,6 +29,9 @@ def figure_png(fig: Figure, *, tight: bool = False, fast: bool = True) -> bytes:
     ``fast`` compresses lightly: an explorer redraws on every move of a control and never stores
     the picture, so a few kilobytes more are worth the milliseconds saved.
     """
+    tight, fast = check_bool("tight", tight), check_bool("fast", fast)
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig={type(fig).__name__} must be a matplotlib Figure")
     buffer = BytesIO()
     fig.savefig(
         buffer,

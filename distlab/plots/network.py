@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
+from distlab._validate import check_int
 from distlab.plots.sequence import message_sequence
+from distlab.plots.style import check_result, check_title
 
 __all__ = ["exchange_figure"]
+
+# Summary columns named in the title, and the words they are called there.
+_COUNTS = (
+    ("dropped_loss", "lost"),
+    ("dropped_partition", "partitioned"),
+    ("dropped_crashed", "crashed"),
+    ("reordered", "reordered"),
+)
 
 
 def exchange_figure(result, *, title: str | None = None, max_messages: int = 400) -> Figure:
@@ -21,16 +31,18 @@ def exchange_figure(result, *, title: str | None = None, max_messages: int = 400
 
     ``result`` is an :class:`~distlab.experiments.network.ExchangeResult`.
     """
-    stats = result.stats
-    parts = []
-    for fate in ("lost", "partitioned", "crashed", "reordered"):
-        if stats.loc[fate, "count"]:
-            parts.append(f"{stats.loc[fate, 'count']} {fate}")
-    mean = result.messages["latency"].mean()
+    check_result(
+        "result", result, ("frame", "summary", "events", "faults"), what="message_exchange()"
+    )
+    max_messages = check_int("max_messages", max_messages, 1)
+    check_title(title)
+    row = result.summary.iloc[0]
+    parts = [f"{int(row[column])} {words}" for column, words in _COUNTS if row[column]]
+    mean = row["mean_latency_s"]
     if mean == mean:  # not NaN: something was delivered
         parts.append(f"mean latency {mean * 1000:.0f} ms")
     heading = "\n".join(line for line in (title, ", ".join(parts)) if line) or None
-    nodes = sorted(set(result.messages["src"]) | set(result.messages["dst"]))
+    nodes = sorted(set(result.frame["src"]) | set(result.frame["dst"]))
     return message_sequence(
         result.events, title=heading, nodes=nodes, faults=result.faults, max_messages=max_messages
     )

@@ -4,8 +4,15 @@ The picture Maelstrom and ShiViz give their users: one horizontal line per node,
 the right, one arrow per delivered message from (send time, sender) to (delivery time, receiver),
 an X for every dropped message coloured by why it was dropped, partitions and crashed nodes shaded.
 
->>> from distlab.sim import World, Network  # doctest: +SKIP
->>> fig = message_sequence(world.events(), title="Ping-pong over a 10% lossy link")  # doctest: +SKIP
+>>> from distlab.sim import Network, World
+>>> world = World(seed=1)
+>>> net = Network(world, latency=0.05, loss=0.1)
+>>> for name in ("A", "B"):
+...     _ = net.add_node(name)
+>>> for i in range(10):
+...     _ = net.send("A", "B", payload=i)
+>>> world.run()
+>>> fig = message_sequence(world.events(), title="10 messages over a 10% lossy link")
 """
 
 from __future__ import annotations
@@ -19,13 +26,16 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from distlab._validate import check_frame
+from distlab import outcomes
+from distlab._validate import check_frame, check_int
 from distlab.plots.style import (
     DROP_COLORS,
-    OUTCOME_COLORS,
-    STATE_COLORS,
+    check_figsize,
+    check_names,
+    check_title,
     finish,
     new_figure,
+    outcome_color,
     shade_bands,
 )
 
@@ -37,8 +47,6 @@ _DROP_LABELS = {
     "partition": "dropped: partition",
     "crashed": "dropped: node crashed",
 }
-# Kinds the network itself logs; a fault of the same kind is already drawn from them.
-_NETWORK_KIND = {"partition": "partition", "crash": "crash"}
 
 
 def message_sequence(
@@ -55,65 +63,99 @@ def message_sequence(
     ``events`` is ``World.events()``: columns ``time, kind, node, src, dst, msg_id, reason,
     detail``. Kinds used: ``send``, ``deliver``, ``drop`` (``reason`` loss / partition /
     crashed), ``partition`` / ``heal``, ``crash`` / ``restart`` (``node``), ``slow`` (``node``,
-    factor in ``detail``; factor 1 ends it) and ``fault_start`` / ``fault_end``. Other kinds are
+    factor in ``detail``; factor 1 ends it) and ``fault_start`` / ``fault_end`` (with the
+    fault's band ``state``, as :class:`~distlab.sim.FaultSchedule` logs them). Other kinds are
     ignored.
 
     - ``nodes``: which nodes to draw, top to bottom (default: every node in order of appearance).
     - ``max_messages``: only the first that many messages (by send time) are drawn, so a long
       run stays readable and fast; the subtitle says how many were left out.
-    - ``faults``: optional bands DataFrame (``FaultSchedule.bands()``: start, end, kind, label)
+    - ``faults``: optional bands DataFrame (``FaultSchedule.bands()``: start, end, state, label)
       shaded over the whole height; if omitted, faults are read from ``fault_start`` /
       ``fault_end`` rows. Partitions and crashes are always taken from the network's own
       ``partition``/``heal`` and ``crash``/``restart`` rows when the log has them (a crash is
       shaded on the crashed node's line only).
 
     An event log with no messages gives a valid, empty diagram (the node lines, if any, and a
-    note). Missing ``time``/``kind`` columns raise ``ValueError``.
-
-    >>> fig = message_sequence(events, title="3 nodes, loss=0.1, seed=1")  # doctest: +SKIP
+    note). Missing ``time``/``kind`` columns raise ``ValueError``. See the module for an example.
     """
     ev = _check_events(events)
-    if max_messages is None or isinstance(max_messages, bool) or not isinstance(max_messages, int):
-        raise TypeError(f"max_messages={max_messages!r} must be an integer")
-    if max_messages < 1:
-        raise ValueError(f"max_messages={max_messages} must be at least 1")
+    max_messages = check_int("max_messages", max_messages, 1)
+    check_title(title)
+    figsize = check_figsize(figsize)
+    nodes = None if nodes is None else check_names("nodes", nodes)
+    if faults is not None:
+        check_frame("faults", faults, ("start", "end", "state"), what="FaultSchedule.bands()")
 
-    kind = ev["kind"].astype(str)
-    sends = ev[kind == "send"]
-    delivers = ev[kind == "deliver"]
-    drops = ev[kind == "drop"]
+    fig, ax, subtitle, n_delivered = _draw_sequence(ev, nodes, max_messages, faults, figsize)
+    delivered = outcome_color(outcomes.DELIVERED)
+    handles = [Line2D([], [], color=delivered, linewidth=1.5, label="delivered")]
+    return finish(
+        fig,
+        ax,
+        handles=handles if n_delivered else [],
+        title=title or "Message sequence",
+        xlabel="time (s)",
+        ylabel="node",
+        subtitle=subtitle,
+    )
 
-    # Messages to draw: the first max_messages sends (plus drops that have no send row).
-    n_total = int(sends["msg_id"].nunique()) if len(sends) else 0
-    shown_sends = sends.drop_duplicates("msg_id").iloc[:max_messages]
-    shown_ids = set(shown_sends["msg_id"].tolist())
-    if n_total > max_messages:
-        delivers = delivers[delivers["msg_id"].isin(shown_ids)]
-        drops = drops[drops["msg_id"].isin(shown_ids)]
 
+def _draw_sequence(ev: pd.DataFrame, nodes, max_messages: int, faults, figsize):
+    """The diagram without its title and legend: (fig, ax, subtitle, messages delivered)."""
+    shown_sends, delivers, drops, n_total = _shown_messages(ev, max_messages)
+    truncated = n_total > max_messages
     node_order = _node_order(ev, nodes)
     y_of = {name: i for i, name in enumerate(node_order)}
-
-    t_end = _time_extent(ev, shown_sends, delivers, drops, truncated=n_total > max_messages)
-    t_start = float(ev["time"].min()) if len(ev) else 0.0
-    t_start = min(t_start, 0.0)
+    t_end = _time_extent(ev, shown_sends, delivers, drops, truncated=truncated)
+    t_start = min(float(ev["time"].min()) if len(ev) else 0.0, 0.0)
 
     height = figsize or (9.0, max(2.6, min(6.5, 1.2 + 0.55 * max(len(node_order), 1))))
     fig, ax = new_figure(figsize=height)
     ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
-
-    # Node lines.
-    if node_order:
+    if node_order:  # one line per node
         ax.hlines(list(y_of.values()), t_start, t_end, colors="#444444", linewidth=1.0, zorder=1)
-
-    # Delivered messages: one quiver for all arrows.
     send_idx = shown_sends.set_index("msg_id")
     n_delivered = _draw_deliveries(ax, send_idx, delivers, y_of)
     n_dropped = _draw_drops(ax, send_idx, drops, y_of)
-
     # Shading: partitions (whole height), crashes and slow nodes (per node line), other faults.
     _shade_network_states(ax, ev, y_of, t_end, faults)
+    _node_axis(ax, node_order, t_start, t_end)
 
+    counts = f"{n_delivered} delivered · {n_dropped} dropped"
+    subtitle = (
+        f"first {max_messages} of {n_total} messages shown: {counts}"
+        if truncated
+        else f"{n_total} messages sent: {counts}"
+    )
+    if n_total == 0 and len(drops) == 0:
+        _note(ax, "no messages in this event log")
+        subtitle = "0 messages"
+    return fig, ax, subtitle, n_delivered
+
+
+def _note(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#777777",
+            fontsize=10)  # fmt: skip
+
+
+def _shown_messages(ev: pd.DataFrame, max_messages: int):
+    """The first ``max_messages`` sends, their deliveries and drops, and how many were sent."""
+    kind = ev["kind"].astype(str)
+    sends = ev[kind == "send"]
+    delivers = ev[kind == "deliver"]
+    drops = ev[kind == "drop"]
+    n_total = int(sends["msg_id"].nunique()) if len(sends) else 0
+    shown_sends = sends.drop_duplicates("msg_id").iloc[:max_messages]
+    if n_total > max_messages:
+        shown_ids = set(shown_sends["msg_id"].tolist())
+        delivers = delivers[delivers["msg_id"].isin(shown_ids)]
+        drops = drops[drops["msg_id"].isin(shown_ids)]
+    return shown_sends, delivers, drops, n_total
+
+
+def _node_axis(ax, node_order: list, t_start: float, t_end: float) -> None:
+    """Time limits, and the nodes as y ticks, the first at the top."""
     ax.set_xlim(t_start, t_end if t_end > t_start else t_start + 1.0)
     if node_order:
         ax.set_ylim(len(node_order) - 0.5, -0.5)  # first node at the top
@@ -122,38 +164,6 @@ def message_sequence(
         ax.set_yticks([])
     ax.tick_params(axis="y", length=0, labelsize=10)
     ax.spines["left"].set_visible(False)
-
-    counts = f"{n_delivered} delivered · {n_dropped} dropped"
-    if n_total > max_messages:
-        subtitle = f"first {max_messages} of {n_total} messages shown: {counts}"
-    else:
-        subtitle = f"{n_total} messages sent: {counts}"
-    if n_total == 0 and len(drops) == 0:
-        ax.text(
-            0.5,
-            0.5,
-            "no messages in this event log",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            color="#777777",
-            fontsize=10,
-        )
-        subtitle = "0 messages"
-    handles = []
-    if n_delivered:
-        handles.append(
-            Line2D([], [], color=OUTCOME_COLORS["delivered"], linewidth=1.5, label="delivered")
-        )
-    return finish(
-        fig,
-        ax,
-        handles=handles,
-        title=title or "Message sequence",
-        xlabel="time (s)",
-        ylabel="node",
-        subtitle=subtitle,
-    )
 
 
 def _check_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -167,10 +177,7 @@ def _check_events(events: pd.DataFrame) -> pd.DataFrame:
 
 def _node_order(ev: pd.DataFrame, nodes: list[str] | None) -> list:
     if nodes is not None:
-        order = list(nodes)
-        if len(set(order)) != len(order):
-            raise ValueError(f"nodes={order!r} names a node twice")
-        return order
+        return nodes
     # Row order is time order, so this is the order of first appearance.
     stacked = pd.Series(ev[["node", "src", "dst"]].to_numpy().ravel())
     return list(stacked.dropna().unique())
@@ -204,7 +211,7 @@ def _draw_deliveries(ax, send_idx: pd.DataFrame, delivers: pd.DataFrame, y_of: d
     x0, x1, src, dst = x0[ok], x1[ok], src[ok], dst[ok]
     if len(x0) == 0:
         return 0
-    color = OUTCOME_COLORS["delivered"]
+    color = outcome_color(outcomes.DELIVERED)
     # Arrow heads sized in points, independent of the data range: lines + a quiver of unit
     # vectors would distort; a quiver in data units with scale=1 draws exact arrows.
     ax.quiver(
@@ -233,28 +240,13 @@ def _draw_drops(ax, send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> 
     reasons = drops["reason"].astype(str)
     for reason in list(dict.fromkeys(reasons)):
         rows = drops[reasons == reason]
-        color = DROP_COLORS.get(reason, OUTCOME_COLORS["dropped"])
+        color = DROP_COLORS.get(reason, outcome_color(outcomes.DROPPED))
         xs, ys, segments = [], [], []
         for row in rows.itertuples(index=False):
             t_drop = float(row.time)
-            msg = row.msg_id
-            if msg in send_idx.index:
-                sent = send_idx.loc[msg]
-                if isinstance(sent, pd.DataFrame):
-                    sent = sent.iloc[0]
-                t_send = float(sent["time"])
-                ys_src = y_of.get(sent["src"])
-                ys_dst = y_of.get(sent["dst"] if pd.notna(sent["dst"]) else row.dst)
-            else:
-                t_send = t_drop
-                ys_src = y_of.get(row.src) if pd.notna(row.src) else y_of.get(row.node)
-                ys_dst = y_of.get(row.dst) if pd.notna(row.dst) else None
-            if ys_src is None and ys_dst is None:
-                continue
+            t_send, ys_src, ys_dst = _drop_path(row, send_idx, y_of)
             if ys_src is None:
-                ys_src = ys_dst
-            if ys_dst is None:
-                ys_dst = ys_src
+                continue
             y = _drop_y(reason, t_send, t_drop, ys_src, ys_dst)
             xs.append(t_drop)
             ys.append(y)
@@ -286,6 +278,26 @@ def _draw_drops(ax, send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> 
             label=_DROP_LABELS.get(reason, f"dropped: {reason}"),
         )
     return n
+
+
+def _drop_path(row, send_idx: pd.DataFrame, y_of: dict):
+    """(send time, sender's y, receiver's y) of a dropped message; ys None if neither is drawn."""
+    if row.msg_id in send_idx.index:
+        sent = send_idx.loc[row.msg_id]
+        if isinstance(sent, pd.DataFrame):
+            sent = sent.iloc[0]
+        t_send = float(sent["time"])
+        ys_src = y_of.get(sent["src"])
+        ys_dst = y_of.get(sent["dst"] if pd.notna(sent["dst"]) else row.dst)
+    else:
+        t_send = float(row.time)
+        ys_src = y_of.get(row.src) if pd.notna(row.src) else y_of.get(row.node)
+        ys_dst = y_of.get(row.dst) if pd.notna(row.dst) else None
+    if ys_src is None:
+        ys_src = ys_dst
+    if ys_dst is None:
+        ys_dst = ys_src
+    return t_send, ys_src, ys_dst
 
 
 def _drop_y(reason: str, t_send: float, t_drop: float, y_src: float, y_dst: float) -> float:
@@ -325,36 +337,40 @@ def _shade_network_states(ax, ev: pd.DataFrame, y_of: dict, t_end: float, faults
         y_of,
         t_end,
         starts=lambda r: r.kind == "crash",
-        label="crashed",
+        state="crashed",
     )
     # Slow nodes: a slow row with factor 1 ends the slowness.
     _shade_per_node(
-        ax, ev[kind == "slow"], y_of, t_end, starts=lambda r: _factor(r.detail) != 1.0, label="slow"
+        ax, ev[kind == "slow"], y_of, t_end, starts=lambda r: _factor(r.detail) != 1.0, state="slow"
     )
 
-    # Other faults over the whole height.
-    if faults is not None:
-        bands = faults
-    else:
-        bands = _fault_bands(ev[kind.isin(["fault_start", "fault_end"])])
+    # Other faults over the whole height; partitions and crashes the network logged itself are
+    # drawn above already.
+    bands = (
+        faults if faults is not None else _fault_bands(ev[kind.isin(["fault_start", "fault_end"])])
+    )
     if bands is not None and len(bands):
-        fkind = bands["kind"] if "kind" in bands.columns else pd.Series([None] * len(bands))
-        fkind = fkind.astype(str).str.lower().reset_index(drop=True)
+        state = bands["state"].reset_index(drop=True)
         keep = np.ones(len(bands), dtype=bool)
         if has_partition_rows:
-            keep &= ~fkind.str.startswith("partition").to_numpy()
+            keep &= (state != "partitioned").to_numpy()
         if has_crash_rows:
-            keep &= ~fkind.str.startswith("crash").to_numpy()
+            keep &= (state != "crashed").to_numpy()
         shade_bands(ax, bands.reset_index(drop=True)[keep], until=t_end, alpha=0.12)
 
 
-def _bands(periods, label: str) -> pd.DataFrame:
+def _bands(periods, state: str) -> pd.DataFrame:
     return pd.DataFrame(
-        {"start": [p[0] for p in periods], "end": [p[1] for p in periods], "label": label}
+        {
+            "start": [p[0] for p in periods],
+            "end": [p[1] for p in periods],
+            "state": state,
+            "label": state,
+        }
     )
 
 
-def _shade_per_node(ax, rows: pd.DataFrame, y_of: dict, t_end: float, *, starts, label) -> None:
+def _shade_per_node(ax, rows: pd.DataFrame, y_of: dict, t_end: float, *, starts, state) -> None:
     open_at: dict = {}
     periods: dict = {}
     for row in rows.itertuples(index=False):
@@ -369,29 +385,29 @@ def _shade_per_node(ax, rows: pd.DataFrame, y_of: dict, t_end: float, *, starts,
     for node, spans in periods.items():
         y = y_of[node]
         shade_bands(
-            ax,
-            _bands(spans, label),
-            y=(y - 0.32, y + 0.32),
-            until=t_end,
-            alpha=0.3,
-            colors={label: STATE_COLORS[label]},
-            zorder=0.5,
+            ax, _bands(spans, state), y=(y - 0.32, y + 0.32), until=t_end, alpha=0.3, zorder=0.5
         )
 
 
 def _factor(detail) -> float:
+    """The factor of a network ``slow`` row (its detail is ``factor=<number>``)."""
     match = re.search(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?", str(detail))
     return float(match.group()) if match else math.nan
 
 
 def _fault_bands(rows: pd.DataFrame) -> pd.DataFrame | None:
-    """Pair fault_start/fault_end rows (same node and detail) into bands."""
+    """Pair fault_start/fault_end rows (same node, detail and state) into bands."""
     if len(rows) == 0:
         return None
+    if "state" not in rows.columns:
+        raise ValueError(
+            "events has fault_start/fault_end rows without a state column; log them with "
+            "FaultSchedule (it records each fault's band state) or pass faults= bands"
+        )
     open_at: dict = {}
     out = []
     for row in rows.itertuples(index=False):
-        key = (row.node if pd.notna(row.node) else None, str(row.detail))
+        key = (row.node if pd.notna(row.node) else None, str(row.detail), row.state)
         if row.kind == "fault_start":
             open_at.setdefault(key, []).append(float(row.time))
         elif open_at.get(key):
@@ -400,12 +416,11 @@ def _fault_bands(rows: pd.DataFrame) -> pd.DataFrame | None:
         out.extend((t, math.inf, key) for t in starts)
     if not out:
         return None
-    details = [k[1] for _, _, k in out]
     return pd.DataFrame(
         {
             "start": [o[0] for o in out],
             "end": [o[1] for o in out],
-            "kind": [re.split(r"[\s(:]", d, maxsplit=1)[0].lower() for d in details],
-            "label": details,
+            "state": [k[2] for _, _, k in out],
+            "label": [k[1] for _, _, k in out],
         }
     )

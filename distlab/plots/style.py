@@ -1,20 +1,22 @@
 """The shared look of every distlab figure: palette, outcome and state colours, bands, layout.
 
-One colour means one outcome in every notebook (Okabe-Ito, safe for colour-blind readers), and
-states such as a partition, a crashed node or an OPEN breaker are translucent bands behind the
-events. Figures are built with :class:`matplotlib.figure.Figure` directly, never with pyplot, so
+One colour means one outcome in every notebook (Okabe-Ito, safe for colour-blind readers; the
+words and colours are :mod:`distlab.outcomes`), and states such as a partition, a crashed node or
+an OPEN breaker are translucent bands behind the events. Colours are looked up by exact word: an
+outcome or a state that is not one of the project's words is a ``ValueError``, never a grey
+guess. Figures are built with :class:`matplotlib.figure.Figure` directly, never with pyplot, so
 nothing is kept in a global figure registry and no GUI backend is needed.
 
 >>> fig, ax = new_figure()
->>> ax.bar([0, 1], [3, 1], color=[outcome_color("ok"), outcome_color("timeout")])  # doctest: +SKIP
->>> finish(fig, ax, title="Two calls", xlabel="call", ylabel="count")  # doctest: +SKIP
+>>> outcome_color("timeout"), band_color("OPEN")
+('#E69F00', '#D55E00')
+>>> fig = finish(fig, ax, title="Two calls", xlabel="call", ylabel="count")
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import pandas as pd
 from matplotlib.artist import Artist
@@ -22,16 +24,22 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from distlab._validate import check_frame
+from distlab import outcomes
+from distlab._validate import check_bool, check_frame
 
 __all__ = [
     "DROP_COLORS",
     "OKABE_ITO",
     "OUTCOME_COLORS",
     "OUTCOME_ORDER",
+    "QUIET_STATES",
     "STATE_COLORS",
     "STRATEGY_STYLES",
     "band_color",
+    "check_figsize",
+    "check_names",
+    "check_result",
+    "check_title",
     "finish",
     "new_figure",
     "outcome_color",
@@ -40,40 +48,17 @@ __all__ = [
     "strategy_style",
 ]
 
-#: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision
-#: deficiency, plus a neutral grey for "other".
-OKABE_ITO: dict[str, str] = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-    "grey": "#999999",
-}
+#: The Okabe-Ito palette (:data:`distlab.outcomes.OKABE_ITO`), plus a neutral grey.
+OKABE_ITO: dict[str, str] = outcomes.OKABE_ITO
 
-#: Outcome -> colour, fixed for the whole project: the same colour means the same outcome in
-#: every figure of every notebook.
-OUTCOME_COLORS: dict[str, str] = {
-    "ok": OKABE_ITO["bluish_green"],
-    "success": OKABE_ITO["bluish_green"],
-    "delivered": OKABE_ITO["bluish_green"],
-    "error": OKABE_ITO["vermillion"],
-    "failure": OKABE_ITO["vermillion"],
-    "timeout": OKABE_ITO["orange"],
-    "rejected": OKABE_ITO["reddish_purple"],
-    "stale_read": OKABE_ITO["sky_blue"],
-    "lost_write": OKABE_ITO["yellow"],
-    "dropped": OKABE_ITO["black"],
-    "other": OKABE_ITO["grey"],
-}
+#: Outcome -> colour (:data:`distlab.outcomes.COLORS`): the same in every figure.
+OUTCOME_COLORS: dict[str, str] = outcomes.COLORS
 
 #: Legend order for outcomes: successes first, then the ways things go wrong.
-OUTCOME_ORDER: tuple[str, ...] = tuple(OUTCOME_COLORS)
+OUTCOME_ORDER: tuple[str, ...] = outcomes.ALL
 
-#: State -> colour for the shaded bands behind events (breaker states, network and node health).
+#: State -> colour for the shaded bands behind events (breaker states, service health, network
+#: faults). A band frame's ``state`` column holds exactly these keys.
 STATE_COLORS: dict[str, str] = {
     "CLOSED": OKABE_ITO["bluish_green"],
     "OPEN": OKABE_ITO["vermillion"],
@@ -85,14 +70,19 @@ STATE_COLORS: dict[str, str] = {
     "crashed": OKABE_ITO["vermillion"],
     "slow": OKABE_ITO["orange"],
     "flaky": OKABE_ITO["reddish_purple"],
+    "recovering": OKABE_ITO["sky_blue"],
     "loss_burst": OKABE_ITO["black"],
     "overloaded": OKABE_ITO["reddish_purple"],
 }
 
-#: Why a message was dropped -> colour of its X in a message-sequence diagram. A partition drop
-#: has the colour of the partition band, a crashed-node drop the colour of the crashed band.
+#: Band states that mean "nothing wrong": not shaded unless asked for.
+QUIET_STATES: frozenset[str] = frozenset({"up", "healed"})
+
+#: Why a message was dropped (the ``reason`` of a ``drop`` event) -> colour of its X in a
+#: message-sequence diagram. A partition drop has the colour of the partition band, a
+#: crashed-node drop the colour of the crashed band.
 DROP_COLORS: dict[str, str] = {
-    "loss": OUTCOME_COLORS["dropped"],
+    "loss": OUTCOME_COLORS[outcomes.DROPPED],
     "partition": STATE_COLORS["partitioned"],
     "crashed": STATE_COLORS["crashed"],
 }
@@ -119,96 +109,107 @@ def strategy_style(name: str) -> tuple[str, str]:
     return STRATEGY_STYLES.get(str(name), (OKABE_ITO["grey"], "."))
 
 
-# Other spellings a caller or a log may use for the same outcome or state.
-_OUTCOME_ALIASES = {
-    "success": "success",
-    "succeeded": "success",
-    "fail": "failure",
-    "failed": "failure",
-    "stale": "stale_read",
-    "lost": "lost_write",
-    "drop": "dropped",
-    "rejected_fast": "rejected",
-    "timed_out": "timeout",
-}
-_STATE_ALIASES = {
-    "closed": "CLOSED",
-    "open": "OPEN",
-    "half_open": "HALF_OPEN",
-    "halfopen": "HALF_OPEN",
-    "partition": "partitioned",
-    "crash": "crashed",
-    "dead": "down",
-    "slownode": "slow",
-    "slow_node": "slow",
-    "lossburst": "loss_burst",
-    "loss": "loss_burst",
-    "heal": "healed",
-}
-#: Band states that mean "nothing wrong": not shaded unless asked for.
-_QUIET_STATES = frozenset({"up", "healed"})
-
-
-def _key(name: object) -> str:
-    """Normalise 'Half-Open', 'stale read', 'Slow(factor=3)' to 'half_open', 'stale_read', 'slow'."""
-    text = str(name).strip()
-    text = re.split(r"[(:=]", text, maxsplit=1)[0].strip()
-    return re.sub(r"[\s\-]+", "_", text).lower()
-
-
-def outcome_color(name: object) -> str:
-    """Colour of an outcome ("ok", "error", "timeout", "rejected", ...); grey if unknown.
-
-    Case, spaces and hyphens do not matter, and common synonyms are understood.
+def outcome_color(word: str) -> str:
+    """The colour of an outcome word of :mod:`distlab.outcomes` (``ValueError`` for any other).
 
     >>> outcome_color("ok") == outcome_color("delivered") == "#009E73"
     True
-    >>> outcome_color("Stale read")
-    '#56B4E9'
-    >>> outcome_color("something else")
-    '#999999'
+    >>> outcome_color("success")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: outcome='success' must be one of 'ok', 'error', 'timeout', ...
     """
-    key = _key(name)
-    key = _OUTCOME_ALIASES.get(key, key)
-    return OUTCOME_COLORS.get(key, OUTCOME_COLORS["other"])
+    return outcomes.color(word)
 
 
-def _state_key(name: object) -> str | None:
-    """The STATE_COLORS key for a state/kind/label, or None when it names no known state."""
-    if name is None or (isinstance(name, float) and math.isnan(name)):
-        return None
-    key = _key(name)
-    if not key:
-        return None
-    key = _STATE_ALIASES.get(key, key)
-    if key.upper() in STATE_COLORS:
-        return key.upper()
-    if key in STATE_COLORS:
-        return key
-    first = key.split("_", 1)[0]  # "slow_b_x5" -> "slow"
-    first = _STATE_ALIASES.get(first, first)
-    return first if first in STATE_COLORS else None
+def band_color(state: str) -> str:
+    """The colour of a band in ``state``, an exact key of :data:`STATE_COLORS`.
 
-
-def band_color(*names: object) -> str:
-    """Colour for a band, from the first of ``names`` (state, kind, label) naming a known state.
-
-    >>> band_color("OPEN") == band_color("open") == STATE_COLORS["OPEN"]
+    >>> band_color("HALF_OPEN") == STATE_COLORS["HALF_OPEN"]
     True
-    >>> band_color(None, "partition", "partition {a} | {b}") == STATE_COLORS["partitioned"]
-    True
+    >>> band_color("open")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: state='open' must be one of 'CLOSED', 'OPEN', 'HALF_OPEN', 'up', ...
     """
+    if isinstance(state, str) and state in STATE_COLORS:
+        return STATE_COLORS[state]
+    allowed = ", ".join(repr(s) for s in STATE_COLORS)
+    raise ValueError(f"state={state!r} must be one of {allowed}")
+
+
+def check_result(name: str, value: object, fields: Iterable[str], *, what: str) -> object:
+    """Return ``value`` if it has every one of ``fields`` (an experiment's result), else raise a
+    ``TypeError`` naming ``name`` and ``what`` (the experiment whose result a figure draws).
+
+    Plots never import experiments (layers), so a figure checks the result by its fields.
+
+    >>> check_result("result", 42, ("frame", "summary"), what="clock_order()")
+    Traceback (most recent call last):
+    ...
+    TypeError: result=int must be the result of clock_order() (with frame, summary)
+    """
+    fields = tuple(fields)
+    if not all(hasattr(value, field) for field in fields):
+        raise TypeError(
+            f"{name}={type(value).__name__} must be the result of {what} (with {', '.join(fields)})"
+        )
+    return value
+
+
+def check_title(title: object, *, param: str = "title") -> str | None:
+    """Return ``title`` if it is a string or ``None``, else raise a ``TypeError`` naming it.
+
+    >>> check_title(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: title=3 must be a string or None
+    """
+    if title is None or isinstance(title, str):
+        return title
+    raise TypeError(f"{param}={title!r} must be a string or None")
+
+
+def check_names(param: str, names: object) -> list:
+    """``names`` (node or lane names: strings or ints, each once) as a list, else a named error.
+
+    >>> check_names("nodes", ["A", "B", "A"])
+    Traceback (most recent call last):
+    ...
+    ValueError: nodes=['A', 'B', 'A'] names one twice
+    """
+    if not isinstance(names, (list, tuple)):
+        raise TypeError(f"{param}={names!r} must be a list of names, or None")
     for name in names:
-        key = _state_key(name)
-        if key is not None:
-            return STATE_COLORS[key]
-    return OKABE_ITO["grey"]
+        if not isinstance(name, (str, int)) or isinstance(name, bool):
+            raise TypeError(f"{param}={names!r} must be a list of names (strings)")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{param}={list(names)!r} names one twice")
+    return list(names)
 
 
-def _is_quiet(*names: object) -> bool:
-    keys = [_state_key(n) for n in names]
-    known = [k for k in keys if k is not None]
-    return bool(known) and known[0] in _QUIET_STATES
+def check_figsize(figsize: object) -> tuple[float, float] | None:
+    """Return ``figsize`` as ``(width, height)`` in inches (each in (0, 50]), or ``None``.
+
+    >>> check_figsize((9, 4))
+    (9.0, 4.0)
+    >>> check_figsize((9, 1e308))
+    Traceback (most recent call last):
+    ...
+    ValueError: figsize=(9, 1e+308) must be (width, height) in inches, each in (0, 50]
+    """
+    if figsize is None:
+        return None
+    if not isinstance(figsize, (tuple, list)) or len(figsize) != 2:
+        raise TypeError(f"figsize={figsize!r} must be (width, height) in inches, or None")
+    for size in figsize:
+        if isinstance(size, bool) or not isinstance(size, (int, float)):
+            raise TypeError(f"figsize={figsize!r} must be (width, height) in inches, or None")
+        if not 0 < size <= 50:  # also refuses NaN
+            raise ValueError(
+                f"figsize={tuple(figsize)!r} must be (width, height) in inches, each in (0, 50]"
+            )
+    return float(figsize[0]), float(figsize[1])
 
 
 def shade_bands(
@@ -218,71 +219,92 @@ def shade_bands(
     y: tuple[float, float] | None = None,
     until: float | None = None,
     alpha: float = 0.16,
-    colors: Mapping[str, str] | None = None,
     show_quiet: bool = False,
     zorder: float = 0.0,
 ) -> list[Rectangle]:
     """Shade time spans ``[start, end)`` of ``ax`` as translucent bands with legend entries.
 
-    ``bands`` has columns ``start``, ``end`` (seconds) and ``label``, and optionally ``state`` or
-    ``kind`` naming the state for its colour (see :data:`STATE_COLORS`; ``colors`` maps a label to
-    a colour and wins). A missing or infinite ``end`` means "until ``until``" (default: the right
-    edge of the axes); with ``until``, bands are also cut there and those starting later are not
-    drawn (nor listed in the legend). Bands in a healthy state ("up", "healed") are skipped unless
-    ``show_quiet``. With ``y=(low, high)`` (data coordinates) a band covers only that height, e.g.
-    one node's line or one service's lane; otherwise the full height. Each label gets one legend
-    entry; :func:`finish` also merges repeats across calls.
+    ``bands`` has columns ``start``, ``end`` (seconds) and ``state`` (an exact key of
+    :data:`STATE_COLORS`, which gives the colour), and optionally ``label`` (the legend text;
+    default: the state). A missing or infinite ``end`` means "until ``until``" (default: the
+    right edge of the axes); with ``until``, bands are also cut there and those starting later
+    are not drawn (nor listed in the legend). Bands in a quiet state (:data:`QUIET_STATES`) are
+    skipped unless ``show_quiet``. With ``y=(low, high)`` (data coordinates) a band covers only
+    that height, e.g. one node's line or one service's lane; otherwise the full height. Each
+    label gets one legend entry; :func:`finish` also merges repeats across calls.
 
     >>> fig, ax = new_figure()
-    >>> bands = pd.DataFrame({"start": [1.0], "end": [2.5], "label": ["partitioned"]})
-    >>> patches = shade_bands(ax, bands)
+    >>> bands = pd.DataFrame({"start": [1.0], "end": [2.5], "state": ["partitioned"],
+    ...                       "label": ["partition {A} | {B, C}"]})
+    >>> [p.get_label() for p in shade_bands(ax, bands, until=3.0)]
+    ['partition {A} | {B, C}']
     """
-    if bands is None or len(bands) == 0:
+    show_quiet = check_bool("show_quiet", show_quiet)
+    if bands is None:
         return []
-    check_frame("bands", bands, ("start", "end"))
+    check_frame("bands", bands, ("start", "end", "state"))
+    if len(bands) == 0:
+        return []
     right = until if until is not None else ax.get_xlim()[1]
     left = ax.get_xlim()[0] if until is None else -math.inf
+    labels = bands["label"] if "label" in bands.columns else bands["state"]
     patches: list[Rectangle] = []
     labelled: set[str] = set()
-    for row in bands.itertuples(index=False):
-        state = getattr(row, "state", None)
-        kind = getattr(row, "kind", None)
-        label = getattr(row, "label", None)
-        if label is None or (isinstance(label, float) and math.isnan(label)):
-            label = state if state is not None else kind
-        label = str(label)
-        if not show_quiet and _is_quiet(state, kind, label):
+    for start, end, state, label in zip(bands["start"], bands["end"], bands["state"], labels):
+        color = band_color(state)  # refuse an unknown state before drawing anything of it
+        if not show_quiet and state in QUIET_STATES:
             continue
-        start = float(row.start)
-        end = float(row.end) if row.end is not None else math.nan
-        if math.isnan(end) or math.isinf(end):
-            end = max(right, start)
-        if until is not None:
-            end = min(end, until)
-        if end <= start or start >= right or end <= left:
+        label = (
+            state if label is None or (isinstance(label, float) and math.isnan(label)) else label
+        )
+        label = str(label)
+        span = _band_span(start, end, right=right, left=left, until=until)
+        if span is None:
             continue  # empty, or entirely outside the time shown
-        color = (colors or {}).get(label) or band_color(state, kind, label)
+        start, end = span
         legend_label = label if label not in labelled else "_nolegend_"
         labelled.add(label)
         common = dict(facecolor=color, alpha=alpha, linewidth=0, zorder=zorder, label=legend_label)
-        if y is None:  # full height: x in data, y in axes coordinates, as axvspan does
-            patch = Rectangle(
-                (start, 0.0), end - start, 1.0, transform=ax.get_xaxis_transform(), **common
-            )
-        else:
-            patch = Rectangle((start, y[0]), end - start, y[1] - y[0], **common)
-        # add_artist, then one data-limit update for all bands: add_patch/axvspan recompute the
-        # limits band by band, which made figures with many state changes slow to build.
-        ax.add_artist(patch)
-        patches.append(patch)
-    if patches:
-        xs = [p.get_x() for p in patches] + [p.get_x() + p.get_width() for p in patches]
-        if y is None:
-            ax.update_datalim([(x, 0.0) for x in xs], updatey=False)
-        else:
-            ax.update_datalim([(x, level) for x in xs for level in y])
-        ax.autoscale_view()
+        patches.append(_band_patch(ax, start, end, y, common))
+    _update_limits(ax, patches, y)
     return patches
+
+
+def _band_patch(ax: Axes, start: float, end: float, y, common: dict) -> Rectangle:
+    if y is None:  # full height: x in data, y in axes coordinates, as axvspan does
+        patch = Rectangle(
+            (start, 0.0), end - start, 1.0, transform=ax.get_xaxis_transform(), **common
+        )
+    else:
+        patch = Rectangle((start, y[0]), end - start, y[1] - y[0], **common)
+    # add_artist, then one data-limit update for all bands: add_patch/axvspan recompute the
+    # limits band by band, which made figures with many state changes slow to build.
+    ax.add_artist(patch)
+    return patch
+
+
+def _band_span(start, end, *, right: float, left: float, until: float | None):
+    """The drawn ``(start, end)`` of a band, or None when nothing of it shows."""
+    start = float(start)
+    end = math.nan if end is None else float(end)
+    if math.isnan(end) or math.isinf(end):
+        end = max(right, start)
+    if until is not None:
+        end = min(end, until)
+    if end <= start or start >= right or end <= left:
+        return None
+    return start, end
+
+
+def _update_limits(ax: Axes, patches: list[Rectangle], y: tuple[float, float] | None) -> None:
+    if not patches:
+        return
+    xs = [p.get_x() for p in patches] + [p.get_x() + p.get_width() for p in patches]
+    if y is None:
+        ax.update_datalim([(x, 0.0) for x in xs], updatey=False)
+    else:
+        ax.update_datalim([(x, level) for x in xs for level in y])
+    ax.autoscale_view()
 
 
 def new_figure(
@@ -368,6 +390,8 @@ def finish(
     >>> fig, ax = new_figure()
     >>> fig = finish(fig, ax, title="Calls to B", xlabel="time (s)", ylabel="call")
     """
+    if legend is not None and legend not in ("outside", "inside"):
+        raise ValueError(f"legend={legend!r} is not one of 'outside', 'inside', None")
     if title:
         ax.set_title(title, fontsize=11, loc="left", pad=17 if subtitle else 6)
     if subtitle:
@@ -385,12 +409,16 @@ def finish(
         ax.set_xlabel(xlabel)
     if ylabel is not None:
         ax.set_ylabel(ylabel)
-    if legend is not None and legend not in ("outside", "inside"):
-        raise ValueError(f"legend={legend!r} is not one of 'outside', 'inside', None")
     entries, labels = _unique_legend_entries(fig, list(handles)) if legend else ([], [])
     outside = bool(entries) and legend == "outside"
     legend_width = _legend_width_in(labels, legend_title) if outside else 0.0
     _set_margins(fig, right_in=legend_width, title=bool(title), subtitle=bool(subtitle))
+    _place_legend(fig, ax, entries, labels, outside=outside, width_in=legend_width,
+                  title=legend_title)  # fmt: skip
+    return fig
+
+
+def _place_legend(fig, ax, entries, labels, *, outside: bool, width_in: float, title) -> None:
     if outside:
         # Beside the plot area, level with its top: below the title, so a long title never
         # runs into the legend.
@@ -399,22 +427,14 @@ def finish(
             labels,
             loc="upper left",
             fontsize=8.5,
-            title=legend_title,
+            title=title,
             title_fontsize=9,
             frameon=False,
             alignment="left",
-            bbox_to_anchor=(1.0 - legend_width / fig.get_figwidth(), fig.subplotpars.top),
+            bbox_to_anchor=(1.0 - width_in / fig.get_figwidth(), fig.subplotpars.top),
         )
     elif entries:
-        ax.legend(
-            entries,
-            labels,
-            fontsize=8.5,
-            title=legend_title,
-            title_fontsize=9,
-            framealpha=0.9,
-        )
-    return fig
+        ax.legend(entries, labels, fontsize=8.5, title=title, title_fontsize=9, framealpha=0.9)
 
 
 # Approximate text metrics (DejaVu Sans): measuring real extents would need a draw, which is what

@@ -51,6 +51,8 @@ class Fault:
     """
 
     kind = "fault"
+    #: The band state while the fault holds (a key of ``distlab.plots.style.STATE_COLORS``).
+    state = "fault"
 
     def __init__(self, at: float, duration: float | None) -> None:
         self.at = check_number("at", at, minimum=0)
@@ -97,6 +99,7 @@ class Partition(Fault):
     """
 
     kind = "partition"
+    state = "partitioned"
 
     def __init__(self, at: float, duration: float | None, groups: Iterable[Iterable[str] | str]):
         super().__init__(at, duration)
@@ -128,6 +131,7 @@ class Crash(Fault):
     """
 
     kind = "crash"
+    state = "crashed"
 
     def __init__(self, at: float, duration: float | None, node: str) -> None:
         super().__init__(at, duration)
@@ -161,6 +165,7 @@ class SlowNode(Fault):
     """
 
     kind = "slow"
+    state = "slow"
 
     def __init__(self, at: float, duration: float | None, node: str, factor: float) -> None:
         super().__init__(at, duration)
@@ -199,6 +204,7 @@ class LossBurst(Fault):
     """
 
     kind = "loss"
+    state = "loss_burst"
 
     def __init__(self, at: float, duration: float | None, loss: float) -> None:
         super().__init__(at, duration)
@@ -346,7 +352,7 @@ class FaultSchedule:
             net.env.process(_run_fault(net, fault))
 
     def bands(self, until: float | None = None) -> pd.DataFrame:
-        """DataFrame(start, end, kind, label, node), one row per fault, for shading plots.
+        """DataFrame(start, end, kind, label, node, state), one row per fault, for shading plots.
 
         A fault without duration ends at ``until`` (``math.inf`` if ``until`` is None).
         """
@@ -354,9 +360,11 @@ class FaultSchedule:
 
         limit = float("inf") if until is None else check_number("until", until, minimum=0)
         rows = [
-            (f.at, min(f.end, limit), f.kind, f.label, f.node) for f in self.faults if f.at < limit
+            (f.at, min(f.end, limit), f.kind, f.label, f.node, f.state)
+            for f in self.faults
+            if f.at < limit
         ]
-        return pd.DataFrame(rows, columns=["start", "end", "kind", "label", "node"])
+        return pd.DataFrame(rows, columns=["start", "end", "kind", "label", "node", "state"])
 
 
 def _run_fault(net: Network, fault: Fault):
@@ -364,9 +372,13 @@ def _run_fault(net: Network, fault: Fault):
     if fault.at > env.now:
         yield env.timeout(fault.at - env.now)
     saved = fault._start(net)
-    net.world.log("fault_start", node=fault.node, detail=fault.label, fault=fault.kind)
+    net.world.log(
+        "fault_start", node=fault.node, detail=fault.label, fault=fault.kind, state=fault.state
+    )
     if fault.duration is None:
         return
     yield env.timeout(fault.duration)
     fault._end(net, saved)
-    net.world.log("fault_end", node=fault.node, detail=fault.label, fault=fault.kind)
+    net.world.log(
+        "fault_end", node=fault.node, detail=fault.label, fault=fault.kind, state=fault.state
+    )

@@ -6,16 +6,19 @@ to them, shows the figure, offers presets and turns an invalid combination of se
 readable message instead of a traceback.
 
 >>> import ipywidgets as w
+>>> from distlab.experiments.network import message_exchange
+>>> from distlab.plots import exchange_figure
 >>> ex = Explorer(
-...     experiment=lambda loss, seed: run_network(loss=loss, seed=seed),
-...     plot=lambda result, params: message_sequence(result, title=f"loss={params['loss']}"),
+...     experiment=lambda loss, seed: message_exchange(loss=loss, seed=seed),
+...     plot=lambda result, params: exchange_figure(result, title=f"loss={params['loss']}"),
 ...     controls={"loss": w.FloatSlider(value=0.1, min=0, max=0.5, step=0.05),
-...               "seed": w.IntText(value=1)},
+...               "seed": w.IntSlider(value=1, min=0, max=50)},
 ...     presets={"lossless": {"loss": 0.0}, "bad Wi-Fi": {"loss": 0.3}},
 ...     title="Lossy network",
-... )  # doctest: +SKIP
->>> ex  # in a notebook: shows the controls and the figure  # doctest: +SKIP
->>> ex.update(loss=0.2, seed=7)  # doctest: +SKIP
+... )
+>>> ex.update(loss=0.2, seed=7)  # in a notebook, ``ex`` shows the controls and the figure
+>>> ex.runs, ex.error
+(2, None)
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as widgets
+import traitlets
 from IPython import get_ipython
 from IPython.display import Image, clear_output, display
 from matplotlib.figure import Figure
@@ -65,6 +69,10 @@ class Explorer:
     title, description:
         Shown above the controls (description may contain HTML).
 
+    A number control (slider, bounded text box) refuses a value outside its range with a
+    ``ValueError`` naming the control, where ipywidgets alone would clamp it silently
+    (``controls["seed"].value = 1000`` would become the slider's maximum).
+
     Every run calls the experiment with the current values, then the plot, renders the figure to
     PNG and shows it. A ``ValueError``/``TypeError`` from the experiment or the plot is shown as a
     warning message (and kept in :attr:`error`) instead of a traceback; the next valid run clears
@@ -77,10 +85,21 @@ class Explorer:
     The explorer runs once when it is built.
 
     >>> import ipywidgets as w
-    >>> ex = Explorer(lambda x: x * 2, my_plot, {"x": w.IntSlider(value=1, max=10)})  # doctest: +SKIP
-    >>> ex.controls["x"].value = 3  # runs the experiment with x=3  # doctest: +SKIP
-    >>> ex.last_params  # doctest: +SKIP
-    {'x': 3}
+    >>> from distlab.experiments.challenges import clock_order
+    >>> from distlab.plots import clock_order_figure
+    >>> ex = Explorer(
+    ...     lambda skew_s, seed: clock_order(skew_s=skew_s, seed=seed),
+    ...     lambda result, params: clock_order_figure(result),
+    ...     {"skew_s": w.FloatSlider(value=0.005, min=0, max=0.05, step=0.001),
+    ...      "seed": w.IntSlider(value=0, min=0, max=50)},
+    ... )
+    >>> ex.controls["skew_s"].value = 0.01  # runs the experiment with skew_s=0.01
+    >>> ex.runs, ex.last_params
+    (2, {'skew_s': 0.01, 'seed': 0})
+    >>> ex.controls["seed"].value = 1000
+    Traceback (most recent call last):
+    ...
+    ValueError: controls['seed']: seed=1000 must be between 0 and 50 (the control's range)
     """
 
     def __init__(
@@ -97,16 +116,10 @@ class Explorer:
             raise TypeError(f"experiment={experiment!r} must be callable")
         if not callable(plot):
             raise TypeError(f"plot={plot!r} must be callable")
-        if not isinstance(controls, Mapping) or not controls:
-            raise ValueError("controls must be a non-empty dict of name -> ipywidgets control")
-        for name, control in controls.items():
-            if not isinstance(name, str) or not name.isidentifier():
-                raise ValueError(f"control name {name!r} must be a valid Python identifier")
-            if not isinstance(control, widgets.Widget) or not control.has_trait("value"):
-                raise TypeError(
-                    f"controls[{name!r}]={type(control).__name__} must be an ipywidgets control "
-                    "with a value (slider, dropdown, checkbox, text...)"
-                )
+        _check_controls(controls)
+        for name, text in (("title", title), ("description", description)):
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"{name}={text!r} must be a string or None")
         self.experiment = experiment
         self.plot = plot
         self.controls: dict[str, widgets.Widget] = dict(controls)
@@ -118,6 +131,8 @@ class Explorer:
                 raise TypeError(f"presets[{preset!r}] must be a dict of control name -> value")
             self._check_values(dict(values), where=f"preset {preset!r}")
             self.presets[str(preset)] = dict(values)
+        for name, control in self.controls.items():
+            _refuse_out_of_range(name, control)
 
         self.last_params: dict[str, Any] | None = None
         self.last_result: Any = None
@@ -127,11 +142,14 @@ class Explorer:
         self.error: str | None = None
         self.timings: dict[str, float] = {}
         self._held = False  # True while several controls are being set at once
+        self.widget = self._build_widget(title, description)
+        self._run()
 
+    def _build_widget(self, title: str | None, description: str | None) -> widgets.VBox:
+        """The header, preset dropdown, controls, message and output, wired to the controls."""
         for name, control in self.controls.items():
             if hasattr(control, "description") and not control.description:
                 control.description = name
-
         header = ""
         if title:
             header += f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"
@@ -152,21 +170,21 @@ class Explorer:
             list(self.controls.values()),
             layout=widgets.Layout(flex_flow="row wrap"),
         )
-        # interactive_output observes every control (and would run at once, before
-        # self.output exists: held, then run explicitly).
-        self._held = True
-        try:
-            self.output = widgets.interactive_output(self._on_change, self.controls)
-        finally:
-            self._held = False
+        # Every control is observed directly (ipywidgets' interactive_output would also clear
+        # the output around each run, which prints escape codes outside IPython).
+        self.output = widgets.Output()
+        for control in self.controls.values():
+            control.observe(self._on_control, names="value")
         children = [self.header] if header else []
         if self.preset_dropdown is not None:
             children.append(self.preset_dropdown)
         children += [self.controls_box, self.error_widget, self.output]
-        self.widget = widgets.VBox(children)
-        self._run()
+        return widgets.VBox(children)
 
     # -- running ---------------------------------------------------------------------------
+
+    def _on_control(self, change: dict) -> None:
+        self._on_change(**self._values())
 
     def _on_change(self, **params: Any) -> None:
         # The browser echoes a float slider's value back rounded to its step (0.03 returns as
@@ -318,15 +336,40 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _check_controls(controls: Any) -> None:
+    if not isinstance(controls, Mapping) or not controls:
+        raise ValueError(
+            f"controls={controls!r} must be a non-empty dict of name -> ipywidgets control"
+        )
+    for name, control in controls.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"control name {name!r} must be a valid Python identifier")
+        if not isinstance(control, widgets.Widget) or not control.has_trait("value"):
+            raise TypeError(
+                f"controls[{name!r}]={type(control).__name__} must be an ipywidgets control "
+                "with a value (slider, dropdown, checkbox, text...)"
+            )
+
+
+def _option_values(control: widgets.Widget) -> list | None:
+    """The values a selection control offers (its ``options``, labels dropped), or None."""
+    if not control.has_trait("options"):
+        return None
+    options = control.options
+    if isinstance(options, Mapping):
+        return list(options.values())
+    return [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in options]
+
+
 def _control_rejects(control: widgets.Widget, value: Any) -> str | None:
     """Why ``control`` cannot take ``value`` (sliders would clamp silently), or None."""
-    options = getattr(control, "_options_values", None)
+    options = _option_values(control)
     if options is not None:
-        if isinstance(control, widgets.widget_selection._MultipleSelection):
+        if isinstance(control, widgets.SelectMultiple):
             bad = [v for v in value if v not in options]
-            return f"has values not among the options {list(options)!r}" if bad else None
+            return f"has values not among the options {options!r}" if bad else None
         if value not in options:
-            return f"is not one of the options {list(options)!r}"
+            return f"is not one of the options {options!r}"
         return None
     low, high = getattr(control, "min", None), getattr(control, "max", None)
     if isinstance(low, numbers.Real) and isinstance(high, numbers.Real):
@@ -337,6 +380,28 @@ def _control_rejects(control: widgets.Widget, value: Any) -> str | None:
             if not low <= item <= high:
                 return f"must be between {low:g} and {high:g} (the control's range)"
     return None
+
+
+def _refuse_out_of_range(name: str, control: widgets.Widget) -> None:
+    """Make a bounded number control refuse, not clamp, a value outside [min, max].
+
+    Only single-number controls: a range slider's own validator (lower <= upper) stays.
+    """
+    if not (control.has_trait("min") and control.has_trait("max")):
+        return
+    if isinstance(control.value, bool) or not isinstance(control.value, numbers.Real):
+        return
+
+    def refuse(widget: widgets.Widget, proposal: Any) -> Any:
+        value = proposal["value"]
+        problem = _control_rejects(widget, value)
+        if problem:
+            raise ValueError(f"controls[{name!r}]: {name}={value!r} {problem}")
+        return value
+
+    # traitlets' add_traits gives this one control a subclass whose value validator refuses
+    # instead of clamping (ipywidgets' own add_traits expects traits to sync, not a validator).
+    traitlets.HasTraits.add_traits(control, _validate_value=traitlets.validate("value")(refuse))
 
 
 # -- registry ------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """The network explorer (notebooks 00 and 01): loss, latency and partitions, as a message diagram.
 
 >>> from distlab.widgets import network_explorer
->>> explorer = network_explorer()  # in a notebook; shown as the cell's result  # doctest: +SKIP
->>> explorer.update(loss=0.3)  # doctest: +SKIP
+>>> explorer = network_explorer()  # in a notebook, the cell's result shows it
+>>> explorer.update(loss=0.3)
+>>> explorer.error is None and explorer.last_params["loss"]
+0.3
 """
 
 from __future__ import annotations

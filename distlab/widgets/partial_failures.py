@@ -1,8 +1,10 @@
 """The partial-failure explorer (notebook 01): services A-D seen from a caller with a timeout.
 
 >>> from distlab.widgets import partial_failure_explorer
->>> explorer = partial_failure_explorer()  # in a notebook  # doctest: +SKIP
->>> explorer.apply_preset("D dead instead of slow")  # doctest: +SKIP
+>>> explorer = partial_failure_explorer()  # in a notebook, the cell's result shows it
+>>> explorer.apply_preset("D dead instead of slow")
+>>> explorer.last_params["d_state"]
+'down'
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ def partial_failure_explorer() -> Explorer:
         presets=PRESETS,
         title="Partial failure explorer",
         description=(
-            "Top: every request as a bar from its arrival to its answer, per service. Bottom: "
-            "how long users waited. Compare A and C when D is slow with when D is down."
+            "One lane per service: every request is a point at its arrival time, as high as "
+            "the user waited, coloured by outcome. Compare A and C when D is slow with when D "
+            "is down."
         ),
     )

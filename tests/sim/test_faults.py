@@ -137,12 +137,13 @@ def test_bands():
         ]
     )
     bands = sched.bands(until=6)
-    assert list(bands.columns) == ["start", "end", "kind", "label", "node"]
+    assert list(bands.columns) == ["start", "end", "kind", "label", "node", "state"]
     assert bands.astype(object).where(bands.notna(), None).values.tolist() == [
-        [1.0, 3.0, "partition", "partition {a} | {b}", None],
-        [2.0, 6.0, "crash", "crash c", "c"],
-        [0.0, 5.0, "slow", "slow b ×3", "b"],
+        [1.0, 3.0, "partition", "partition {a} | {b}", None, "partitioned"],
+        [2.0, 6.0, "crash", "crash c", "c", "crashed"],
+        [0.0, 5.0, "slow", "slow b ×3", "b", "slow"],
     ]
+    assert sched.bands()["state"].tolist()[-1] == "loss_burst"
     assert sched.bands()["end"].tolist() == [3.0, math.inf, 5.0, 9.0]
     assert len(sched) == 4
 

@@ -57,20 +57,3 @@ def test_every_preset_runs_once_with_its_values(name):
         assert explorer.runs <= runs + 1
         for key, value in values.items():
             assert explorer.last_params[key] == value
-
-
-def test_network_explorer_loss_reaches_the_experiment():
-    explorer = EXPLORERS["network"]()
-    explorer.update(loss=0.0, messages=100)
-    assert (explorer.last_result.messages["outcome"] == "delivered").all()
-    explorer.update(loss=0.6)
-    lost = (explorer.last_result.messages["outcome"] == "lost").mean()
-    assert 0.4 < lost < 0.8
-
-
-def test_partial_failure_explorer_d_state_reaches_the_experiment():
-    explorer = EXPLORERS["partial failures"]()
-    explorer.update(d_state="down")
-    assert set(explorer.last_result.calls.query("service == 'D'")["outcome"]) == {"error"}
-    explorer.apply_preset("course text: A up, B down, C up, D slow")
-    assert "timeout" in set(explorer.last_result.calls.query("service == 'D'")["outcome"])

@@ -209,3 +209,54 @@ def test_a_float_echoed_back_rounded_is_not_a_change_and_keeps_the_preset():
     ex.controls["rate"].value = 0.5  # a real change still runs
     assert ex.runs == runs + 1
     assert ex.preset_dropdown.value == "(custom)"
+
+
+@pytest.mark.parametrize(
+    "control, value, message",
+    [
+        (
+            w.IntSlider(value=3, min=0, max=50),
+            1000,
+            r"controls\['c'\]: c=1000 must be between 0 and 50",
+        ),
+        (w.IntSlider(value=3, min=0, max=50), -1, "c=-1 must be between 0 and 50"),
+        (w.FloatSlider(value=0.5, min=0.0, max=1.0), 1.5, "c=1.5 must be between 0 and 1"),
+        (w.BoundedIntText(value=3, min=1, max=9), 10, "c=10 must be between 1 and 9"),
+        (w.FloatLogSlider(value=10, min=0, max=3), 5000.0, "c=5000.0 must be between 0 and 3"),
+    ],
+)
+def test_a_value_outside_a_controls_range_is_refused_not_clamped(control, value, message):
+    # ipywidgets clamps silently: controls["seed"].value = 1000 used to run with seed=50.
+    ex = Explorer(lambda c: [c], fake_plot_of("c"), {"c": control})
+    before = control.value
+    with pytest.raises(ValueError, match=message):
+        control.value = value
+    assert control.value == before and ex.runs == 1
+    control.value = control.max  # the range itself is still accepted, and runs
+    assert ex.runs == 2 and ex.last_params == {"c": control.max}
+
+
+def test_range_sliders_keep_their_own_checks():
+    control = w.IntRangeSlider(value=(2, 4), min=0, max=10)
+    ex = Explorer(lambda c: list(c), fake_plot_of("c"), {"c": control})
+    control.value = (3, 5)
+    assert ex.last_params == {"c": (3, 5)}
+
+
+def test_an_overflow_from_an_experiment_is_a_bug_not_a_message():
+    """Only ValueError/TypeError become messages: experiments must raise those for bad input."""
+
+    def overflowing(x):
+        raise OverflowError("int too large to convert to float")
+
+    with pytest.raises(OverflowError):
+        Explorer(overflowing, fake_plot, {"x": w.IntSlider()})
+
+
+def fake_plot_of(name: str):
+    def plot(result, params) -> Figure:
+        fig, ax = new_figure(figsize=(2.0, 1.5), dpi=50)
+        ax.bar(range(len(result)), result)
+        return finish(fig, ax, title=f"{name}={params[name]}", legend=None)
+
+    return plot
