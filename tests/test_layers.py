@@ -157,8 +157,9 @@ def _defined_private_names(tree: ast.AST) -> set[str]:
 
 
 def _private_reaches(path: Path) -> list[str]:
-    """``obj._name`` where ``_name`` is not defined in this module: a reach into another
-    module's object (ours or a library's, such as SimPy's ``env._now``)."""
+    """``obj._name`` (``obj`` not ``self`` or ``cls``) where ``_name`` is not defined in this
+    module: a reach into another module's object (ours or a library's, such as SimPy's
+    ``env._now``)."""
     tree = ast.parse(path.read_text())
     own = _defined_private_names(tree)
     offences = []
@@ -168,6 +169,8 @@ def _private_reaches(path: Path) -> list[str]:
         attr = node.attr
         if not attr.startswith("_") or attr.startswith("__") or attr in own:
             continue
+        if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+            continue  # an object's own attributes, its base classes' included
         offences.append(f"line {node.lineno}: .{attr}")
     return offences
 
