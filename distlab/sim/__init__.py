@@ -17,6 +17,7 @@ from distlab.sim.breaking import (
     breaker_call,
     sim_clock,
 )
+from distlab.sim.conditions import FaultEffect
 from distlab.sim.distributions import (
     Constant,
     Distribution,
@@ -60,6 +61,7 @@ __all__ = [
     "Down",
     "Exponential",
     "Fault",
+    "FaultEffect",
     "FaultSchedule",
     "Flaky",
     "Health",

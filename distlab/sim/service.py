@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from distlab._validate import check_int, check_number, check_probability
-from distlab.sim.distributions import Distribution, as_distribution
-from distlab.sim.network import Message, Network, _Sampler
+from distlab._validate import check_bool, check_int, check_number, check_probability
+from distlab.sim.conditions import check_slow_factor
+from distlab.sim.distributions import MAX_SECONDS, Distribution, as_distribution, at_most
+from distlab.sim.network import Message, Network, Sampler
 from distlab.sim.rpc import Request, Response
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,7 +76,7 @@ class Down(Health):
 
 @dataclass(frozen=True, slots=True)
 class Slow(Health):
-    """Service time multiplied by ``factor`` (> 0).
+    """Service time multiplied by ``factor`` (in (0, 1e6]).
 
     >>> Slow(factor=4).factor
     4.0
@@ -85,8 +86,7 @@ class Slow(Health):
     state = "slow"
 
     def __post_init__(self) -> None:
-        value = check_number("factor", self.factor, minimum=0, min_inclusive=False)
-        object.__setattr__(self, "factor", value)
+        object.__setattr__(self, "factor", check_slow_factor("factor", self.factor))
 
     @property
     def label(self) -> str:
@@ -131,8 +131,7 @@ class Recovering(Health):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "capacity", check_int("capacity", self.capacity, 1))
-        value = check_number("factor", self.factor, minimum=0, min_inclusive=False)
-        object.__setattr__(self, "factor", value)
+        object.__setattr__(self, "factor", check_slow_factor("factor", self.factor))
 
     @property
     def label(self) -> str:
@@ -143,8 +142,8 @@ class Recovering(Health):
 class HealthSchedule:
     """Health over time: a list of ``(start_time, state)``; each state holds until the next one.
 
-    Start times are seconds, >= 0 and strictly increasing. Before the first start the service is
-    :class:`Up`.
+    Start times are seconds, in [0, 1e9] and strictly increasing. Before the first start the
+    service is :class:`Up`.
 
     >>> s = HealthSchedule([(0, Up()), (10, Down()), (20, Up())])
     >>> s.at(5), s.at(10), s.at(25)
@@ -163,7 +162,8 @@ class HealthSchedule:
         for i, item in enumerate(changes):
             if not isinstance(item, tuple | list) or len(item) != 2:
                 raise TypeError(f"changes[{i}]={item!r} must be a (start_time, state) pair")
-            start = check_number(f"changes[{i}] start_time", item[0], minimum=0)
+            name = f"changes[{i}] start_time"
+            start = at_most(name, check_number(name, item[0], minimum=0), MAX_SECONDS)
             if not isinstance(item[1], Health):
                 raise TypeError(
                     f"changes[{i}] state={item[1]!r} must be Up(), Down(), Slow(factor), "
@@ -203,8 +203,17 @@ class HealthSchedule:
         return list(zip(self._times, self._states))
 
     def at(self, t: float) -> Health:
-        """The state in force at time ``t``."""
-        i = bisect.bisect_right(self._times, t) - 1
+        """The state in force at time ``t`` (seconds; not NaN).
+
+        >>> HealthSchedule([(1, Down())]).at(float("nan"))
+        Traceback (most recent call last):
+        ValueError: t=nan must be a finite number
+        """
+        return self.state_at(check_number("t", t, allow_inf=True))
+
+    def state_at(self, now: float) -> Health:
+        """:meth:`at` without checking ``now``, for the simulation's own clock (a float)."""
+        i = bisect.bisect_right(self._times, now) - 1
         return self._states[i] if i >= 0 else Up()
 
     def bands(self, until: float, *, include_up: bool = False) -> pd.DataFrame:
@@ -215,6 +224,7 @@ class HealthSchedule:
         import pandas as pd
 
         until = check_number("until", until, minimum=0)
+        include_up = check_bool("include_up", include_up)
         rows = []
         bounds = self._times[1:] + [float("inf")]
         for start, end, state in zip(self._times, bounds, self._states):
@@ -292,7 +302,7 @@ class Service:
         self.name = name
         self._env = net.env
         self._world = net.world
-        self._sampler = _Sampler(self.service_time, net.world.rng)
+        self._sampler = Sampler(self.service_time, net.world.rng)
         if any(isinstance(state, Recovering) for _, state in self.health.changes):
             # The capacity follows the schedule: a resource whose capacity is read at each use.
             self._slots: simpy.Resource | None = _ScheduledSlots(
@@ -329,7 +339,7 @@ class Service:
             return
         now = self._env.now
         self._world.log("request_start", node=self.name, src=msg.src, request_id=request.request_id)
-        if isinstance(self.health.at(now), Down):
+        if isinstance(self.health.state_at(now), Down):
             self._finish(msg, now, False, None, "down")
             return
         slots = self._slots
@@ -352,7 +362,7 @@ class Service:
         try:
             if self.node.incarnation != incarnation:
                 return  # the host crashed while the request waited: it is gone
-            state = self.health.at(self._env.now)
+            state = self.health.state_at(self._env.now)
             if isinstance(state, Down):
                 self._finish(msg, arrived, False, None, "down")
                 return
@@ -420,7 +430,7 @@ class _ScheduledSlots(simpy.Resource):
 
     @property
     def capacity(self) -> float:  # type: ignore[override]
-        state = self._health.at(self._env.now)
+        state = self._health.state_at(self._env.now)
         if isinstance(state, Recovering):
             return min(self._base, state.capacity)
         return self._base

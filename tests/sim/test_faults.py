@@ -137,12 +137,13 @@ def test_bands():
         ]
     )
     bands = sched.bands(until=6)
-    assert list(bands.columns) == ["start", "end", "kind", "label", "node"]
+    assert list(bands.columns) == ["start", "end", "state", "label", "kind", "node"]
     assert bands.astype(object).where(bands.notna(), None).values.tolist() == [
-        [1.0, 3.0, "partition", "partition {a} | {b}", None],
-        [2.0, 6.0, "crash", "crash c", "c"],
-        [0.0, 5.0, "slow", "slow b ×3", "b"],
+        [1.0, 3.0, "partitioned", "partition {a} | {b}", "partition", None],
+        [2.0, 6.0, "crashed", "crash c", "crash", "c"],
+        [0.0, 5.0, "slow", "slow b ×3", "slow", "b"],
     ]
+    assert LossBurst(0, 1, 0.5).state == "loss_burst"
     assert sched.bands()["end"].tolist() == [3.0, math.inf, 5.0, 9.0]
     assert len(sched) == 4
 
