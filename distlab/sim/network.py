@@ -544,7 +544,8 @@ class Network(_Controls):
         return self._env
 
     def new_request_id(self) -> int:
-        """A fresh request id, unique in this network (0, 1, 2, ...), for request/response protocols.
+        """A fresh request id, unique in this network (0, 1, 2, ...), for request/response
+        protocols.
 
         >>> from distlab.sim import World, Network
         >>> net = Network(World())

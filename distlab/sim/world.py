@@ -81,7 +81,7 @@ class World:
 
     @property
     def log_messages(self) -> bool:
-        """Whether ``send`` / ``deliver`` / ``drop`` records are kept (set when the world is made)."""
+        """Whether ``send`` / ``deliver`` / ``drop`` records are kept (set with the world)."""
         return self._log_messages
 
     @property
