@@ -121,7 +121,7 @@ class Partition(Fault):
         super().__init__(at, duration)
         if isinstance(groups, str) or not isinstance(groups, Iterable):
             raise TypeError(f"groups={groups!r} must be a list of groups of node names")
-        self.groups = [(g,) if isinstance(g, str) else tuple(g) for g in groups]
+        self.groups = list(FaultEffect(groups=groups).groups or ())
         if not self.groups:
             raise ValueError("groups=[] is empty: a partition needs at least one group of nodes")
 
