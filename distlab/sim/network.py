@@ -619,8 +619,11 @@ class Network(_Controls):
         0
         """
         nodes = self._nodes
-        s = nodes.get(src) if src.__class__ is str else None
-        d = nodes.get(dst) if dst.__class__ is str else None
+        try:
+            s = nodes.get(src)
+            d = nodes.get(dst)
+        except TypeError:  # unhashable: not a node name; check_node says so below
+            s = d = None
         if s is None or d is None:
             self.check_node("src", src)
             self.check_node("dst", dst)

@@ -209,11 +209,9 @@ class HealthSchedule:
         Traceback (most recent call last):
         ValueError: t=nan must be a finite number
         """
-        return self.state_at(check_number("t", t, allow_inf=True))
-
-    def state_at(self, now: float) -> Health:
-        """:meth:`at` without checking ``now``, for the simulation's own clock (a float)."""
-        i = bisect.bisect_right(self._times, now) - 1
+        if t.__class__ is not float or t != t:  # the simulation's clock is a float: fast path
+            t = check_number("t", t, allow_inf=True)
+        i = bisect.bisect_right(self._times, t) - 1
         return self._states[i] if i >= 0 else Up()
 
     def bands(self, until: float, *, include_up: bool = False) -> pd.DataFrame:
@@ -339,7 +337,7 @@ class Service:
             return
         now = self._env.now
         self._world.log("request_start", node=self.name, src=msg.src, request_id=request.request_id)
-        if isinstance(self.health.state_at(now), Down):
+        if isinstance(self.health.at(now), Down):
             self._finish(msg, now, False, None, "down")
             return
         slots = self._slots
@@ -362,7 +360,7 @@ class Service:
         try:
             if self.node.incarnation != incarnation:
                 return  # the host crashed while the request waited: it is gone
-            state = self.health.state_at(self._env.now)
+            state = self.health.at(self._env.now)
             if isinstance(state, Down):
                 self._finish(msg, arrived, False, None, "down")
                 return
@@ -430,7 +428,7 @@ class _ScheduledSlots(simpy.Resource):
 
     @property
     def capacity(self) -> float:  # type: ignore[override]
-        state = self._health.state_at(self._env.now)
+        state = self._health.at(self._env.now)
         if isinstance(state, Recovering):
             return min(self._base, state.capacity)
         return self._base
