@@ -356,7 +356,7 @@ class Mixture(Distribution):
             mask = which == k
             count = int(mask.sum())
             if count:
-                out[mask] = dist._draw(rng, count)
+                out[mask] = dist.sample(rng, count)
         return out
 
     def _key(self) -> tuple[Any, ...]:

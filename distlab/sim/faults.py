@@ -92,6 +92,27 @@ class Fault:
         """What the fault changes while it holds (see :mod:`distlab.sim.conditions`)."""
         raise NotImplementedError(f"{type(self).__name__} must define effect()")
 
+    def run(self, net: Network):
+        """The SimPy process of the fault on ``net``: apply it at ``at``, undo it at its end, and
+        log both (``fault_start`` / ``fault_end``). :meth:`FaultSchedule.apply` starts it.
+
+        >>> from distlab.sim import World, Network
+        >>> world = World(); net = Network(world); _ = net.add_node("a")
+        >>> _ = world.env.process(Crash(at=1, duration=1, node="a").run(net))
+        >>> world.run(until=1.5); net.node("a").alive
+        False
+        """
+        env = net.env
+        if self.at > env.now:
+            yield env.timeout(self.at - env.now)
+        saved = self._start(net)
+        net.world.log("fault_start", node=self.node, detail=self.label, fault=self.kind)
+        if self.duration is None:
+            return
+        yield env.timeout(self.duration)
+        self._end(net, saved)
+        net.world.log("fault_end", node=self.node, detail=self.label, fault=self.kind)
+
     def _start(self, net: Network) -> Any:
         """Apply the fault; return what :meth:`_end` needs to undo it (the effect's handle)."""
         return net.apply_effect(self.effect())
@@ -269,7 +290,7 @@ class FaultSchedule:
                 )
             fault.check(net)
         for fault in self.faults:
-            net.env.process(_run_fault(net, fault))
+            net.env.process(fault.run(net))
 
     def bands(self, until: float | None = None) -> pd.DataFrame:
         """DataFrame(start, end, state, label, kind, node), one row per fault, for shading plots.
@@ -287,16 +308,3 @@ class FaultSchedule:
             if f.at < limit
         ]
         return pd.DataFrame(rows, columns=["start", "end", "state", "label", "kind", "node"])
-
-
-def _run_fault(net: Network, fault: Fault):
-    env = net.env
-    if fault.at > env.now:
-        yield env.timeout(fault.at - env.now)
-    saved = fault._start(net)
-    net.world.log("fault_start", node=fault.node, detail=fault.label, fault=fault.kind)
-    if fault.duration is None:
-        return
-    yield env.timeout(fault.duration)
-    fault._end(net, saved)
-    net.world.log("fault_end", node=fault.node, detail=fault.label, fault=fault.kind)

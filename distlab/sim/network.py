@@ -620,8 +620,7 @@ class Network(_Controls):
         """
         nodes = self._nodes
         try:
-            s = nodes.get(src)
-            d = nodes.get(dst)
+            s, d = nodes.get(src), nodes.get(dst)
         except TypeError:  # unhashable: not a node name; check_node says so below
             s = d = None
         if s is None or d is None:
@@ -636,14 +635,11 @@ class Network(_Controls):
         rec = self._rec
         if rec is not None:
             rec.append((now, "send", src, src, dst, mid, None, None, None))
-        if not s.alive:  # type: ignore[union-attr]
-            if rec is not None:
-                rec.append((now, "drop", src, src, dst, mid, "crashed", None, None))
-            return mid
         groups = self._groups
-        if groups is not None and groups.get(src, -1) != groups.get(dst, -1):
-            if rec is not None:
-                rec.append((now, "drop", src, src, dst, mid, "partition", None, None))
+        if not s.alive or (groups is not None and groups.get(src, -1) != groups.get(dst, -1)):
+            if rec is not None:  # dropped at the sender
+                why = "partition" if s.alive else "crashed"  # type: ignore[union-attr]
+                rec.append((now, "drop", src, src, dst, mid, why, None, None))
             return mid
         link = self._links.get((src, dst), self._default) if self._links else self._default
         sampler = link.sampler

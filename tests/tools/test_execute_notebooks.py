@@ -11,6 +11,8 @@ from queue import Empty
 
 import nbformat
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -236,3 +238,36 @@ def test_execute_writes_the_notebook_without_widget_views(tool, notebook, monkey
     nb = nbformat.read(notebook, as_version=4)
     assert nb.cells[1].outputs[0]["data"] == {"text/plain": "w"}
     assert "widgets" not in nb.metadata
+
+
+# -- property: whatever the kernel does, at most two runs, and a retry only for the channel -------
+OUTCOMES = ["ok", "cell timeout", "cell error", "kernel died", "no reply", "start failed"]
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(OUTCOMES), min_size=2, max_size=2))
+def test_runs_retry_only_channel_failures_and_at_most_once(tool, notebook, outcomes):
+    def failure(word):
+        return {
+            "ok": None,
+            "cell timeout": tool.CellTimedOut("cell 1 (`x = 1`): timed out after 120 s"),
+            "cell error": CellExecutionError("tb", "ValueError", "bad"),
+            "kernel died": tool.KernelChannelError("cell 1 (`x = 1`): the kernel died"),
+            "no reply": tool.KernelChannelError("cell 1 (`x = 1`): no reply within 120 s"),
+            "start failed": RuntimeError("kernel did not start"),
+        }[word]
+
+    channel = {"kernel died", "no reply", "start failed"}
+    made, log = [], []
+    factory = ScriptedClient([failure(w) for w in outcomes], made)
+    try:
+        _nb, _elapsed, runs = tool.run(notebook, client_factory=factory, log=log.append)
+        ran_ok = True
+    except tool.NotebookFailed as exc:
+        ran_ok, runs = False, len(made)
+        assert "cell 1" in str(exc) or "07_demo.ipynb" in str(exc)
+    expected_runs = 2 if outcomes[0] in channel else 1
+    assert runs == len(made) == expected_runs and len(log) == expected_runs - 1
+    assert ran_ok == (outcomes[expected_runs - 1] == "ok")
