@@ -256,7 +256,9 @@ class _Controls:
         Traceback (most recent call last):
         TypeError: groups[0] node=['b'] must be a node name (str)
         """
-        if not isinstance(groups, tuple | list) or not groups:
+        if not isinstance(groups, tuple | list):
+            raise TypeError(f"groups={groups!r} must be a tuple of groups of node names")
+        if not groups:
             raise ValueError("groups=() is empty: partition() needs at least one group of nodes")
         where: dict[str, int] = {}
         group_list: list[tuple[str, ...]] = []
