@@ -86,10 +86,20 @@ class Fault:
 
     def check(self, net: Network) -> None:
         """Raise ``ValueError`` if the fault cannot apply to ``net`` (unknown node...), before the
-        run; the network checks the effect again when it applies it."""
+        run. By default the network checks the fault's :meth:`effect`; subclasses may say more
+        (the network checks the effect again when it applies it)."""
+        try:
+            effect = self.effect()
+        except NotImplementedError:  # a fault that overrides _start/_end instead (older style)
+            return
+        net.check_effect(effect)
 
-    def effect(self) -> FaultEffect:  # pragma: no cover - overridden
-        """What the fault changes while it holds (see :mod:`distlab.sim.conditions`)."""
+    def effect(self) -> FaultEffect:
+        """What the fault changes while it holds (see :mod:`distlab.sim.conditions`).
+
+        >>> LossBurst(at=0, duration=1, loss=0.5).effect()
+        FaultEffect(crashed=(), slow=(), loss=0.5, groups=None, cut=())
+        """
         raise NotImplementedError(f"{type(self).__name__} must define effect()")
 
     def run(self, net: Network):

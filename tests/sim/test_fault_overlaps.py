@@ -144,6 +144,12 @@ def test_a_new_fault_kind_plugs_in_by_its_effect(world, net, message_fates):
     assert net.can_reach("a", "b")
 
 
+def test_a_new_fault_is_checked_before_the_run(world, net):
+    with pytest.raises(ValueError, match=r"src='zz' is not one of"):
+        FaultSchedule([Cut(1, 1, [("zz", "a")])]).apply(net)
+    assert world.events().empty
+
+
 def test_effect_errors(net):
     with pytest.raises(ValueError, match=r"handle=99 is not an active effect"):
         net.remove_effect(99)
