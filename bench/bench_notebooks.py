@@ -67,6 +67,7 @@ def run_notebook(path: Path, **options: Any) -> dict[str, Any]:
             on_cell_start=on_start,
             # The kernel's own stderr (ipykernel start-up warnings) would interleave with the table.
             kernel_options={"stderr": subprocess.DEVNULL},
+            label=path.name,
             **options,
         )
     except runner.NotebookFailed as exc:

@@ -317,7 +317,7 @@ def run_notebooks(args: argparse.Namespace) -> dict[str, Any]:
         cells = "-" if fig["cells_s"] is None else f"{fig['cells_s']:.1f}"
         rows.append([name, wall, cells, str(fig["code_cells"] or "-"), check])
         if fig["error"]:
-            errors.append(f"  {name}: {fig['error']}")
+            errors.append(f"  {fig['error']}")  # it names the notebook and the cell
         elif fig.get("retried"):
             errors.append(f"  {name}: ran twice ({fig['retried']})")
     print(
@@ -474,7 +474,7 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
         elif part == "notebooks":
             for name, fig in res["notebooks"].items():
                 if fig["error"]:
-                    lines.append(f"FAILED  notebook {name}: {fig['error']}")
+                    lines.append(f"FAILED  notebook {fig['error']}")
                 elif not fig["pass"]:
                     lines.append(
                         f"OVER  notebook {name}: {fig['wall_s']:.1f} s >= {NOTEBOOK_MAX_S:.0f} s"

@@ -125,14 +125,17 @@ def run_once(
     timeout_s: int | None = None,
     client_factory: Callable[..., Any] = CheckedClient,
     kernel_options: dict[str, Any] | None = None,
+    label: str | None = None,
     **client_options: Any,
 ) -> tuple[Any, float]:
     """Execute the notebook at ``path`` (read afresh) in a new kernel; return it and the seconds
     it took. Raises :class:`NotebookFailed` (or a subclass) on any failure.
 
     ``timeout_s`` overrides the per-cell timeout; ``kernel_options`` go to the kernel's start
-    (e.g. ``{"stderr": subprocess.DEVNULL}``); other options go to the client.
+    (e.g. ``{"stderr": subprocess.DEVNULL}``); ``label`` names the notebook in messages (default:
+    its path); other options go to the client.
     """
+    label = label or str(path)
     nb = nbformat.read(path, as_version=4)
     client = client_factory(
         nb,
@@ -142,17 +145,17 @@ def run_once(
         record_timing=False,
         **client_options,
     )
-    client.notebook_name = str(path)
+    client.notebook_name = label
     started = time.perf_counter()
     try:
         client.execute(**(kernel_options or {}))
     except CellExecutionError as exc:
         last = [ln for ln in str(exc).splitlines() if ln.strip()][-1:] or ["CellExecutionError"]
-        raise NotebookFailed(f"{path}: a cell raised {last[0]}") from exc
+        raise NotebookFailed(f"{label}: a cell raised {last[0]}") from exc
     except NotebookFailed:
         raise
     except Exception as exc:  # kernel start-up and the like: the channel, not a cell
-        raise KernelChannelError(f"{path}: {type(exc).__name__}: {exc}") from exc
+        raise KernelChannelError(f"{label}: {type(exc).__name__}: {exc}") from exc
     return nb, time.perf_counter() - started
 
 
@@ -172,7 +175,7 @@ def run(
         except KernelChannelError as exc:
             if attempt == attempts:
                 raise
-            log(f"{exc}; running {path} again in a new kernel")
+            log(f"{exc}; running {options.get('label') or path} again in a new kernel")
     raise AssertionError("unreachable")  # pragma: no cover
 
 
