@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.distlab-installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# Seconds a notebook cell may run under nbval: a hung kernel fails the test in minutes, not
+# nbval's 2,000 s (tools/execute_notebooks.py uses the same figure for make notebooks / bench).
+NBVAL_CELL_TIMEOUT_S := 120
 
 # With no display there is no browser to open: say so to Jupyter instead of letting it try.
 HEADLESS := $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--ServerApp.open_browser=False)
@@ -37,7 +40,7 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests distlab $(NOTEBOOKS) --doctest-modules --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT_S)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests distlab --doctest-modules -m "not browser"

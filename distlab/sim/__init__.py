@@ -18,6 +18,7 @@ from distlab.sim.breaking import (
     breaker_call_process,
     sim_clock,
 )
+from distlab.sim.conditions import FaultEffect
 from distlab.sim.distributions import (
     Constant,
     Distribution,
@@ -79,6 +80,7 @@ __all__ = [
     "Down",
     "Exponential",
     "Fault",
+    "FaultEffect",
     "FaultSchedule",
     "Flaky",
     "FragileRecovery",

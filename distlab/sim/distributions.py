@@ -2,8 +2,10 @@
 
 Each distribution has ``.sample(rng, size=None)`` (a float when ``size`` is None, an ndarray
 otherwise), a ``.mean`` (``math.inf`` where it is not finite) and a readable ``repr``. All of them
-only produce values >= 0, so they can be used as delays. A plain number means :class:`Constant`
-(see :func:`as_distribution`).
+only produce finite values >= 0, so they can be used as delays: parameters in seconds are at most
+:data:`MAX_SECONDS`, a log-normal's ``sigma`` at most 40 and a Pareto's ``alpha`` at least 0.1
+(beyond those, draws overflow to infinity). A plain number means :class:`Constant` (see
+:func:`as_distribution`).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -25,6 +27,9 @@ import numpy as np
 from distlab._validate import check_number
 
 __all__ = [
+    "at_most",
+    "MAX_SAMPLES",
+    "MAX_SECONDS",
     "Distribution",
     "Constant",
     "Uniform",
@@ -35,6 +40,29 @@ __all__ = [
     "Mixture",
     "as_distribution",
 ]
+
+
+#: The largest value any parameter in seconds may take (about 32 years).
+MAX_SECONDS = 1e9
+#: The most values one ``sample`` call may draw (80 MB of floats).
+MAX_SAMPLES = 10_000_000
+
+
+def at_most(name: str, value: float, maximum: float, why: str = "") -> float:
+    """Return ``value`` if it is at most ``maximum``, else raise a ``ValueError`` naming ``name``.
+
+    >>> at_most("size", 5, 3)
+    Traceback (most recent call last):
+    ValueError: size=5 must be at most 3
+    """
+    if value > maximum:
+        raise ValueError(f"{name}={value:g} must be at most {maximum:g}{why}")
+    return value
+
+
+def _seconds(name: str, value: Any, *, positive: bool = False) -> float:
+    checked = check_number(name, value, minimum=0, min_inclusive=not positive)
+    return at_most(name, checked, MAX_SECONDS, " s (MAX_SECONDS)")
 
 
 class Distribution:
@@ -56,8 +84,12 @@ class Distribution:
             raise TypeError(f"rng={rng!r} must be a numpy.random.Generator")
         if size is None:
             return float(self._draw(rng, 1)[0])
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+            raise TypeError(f"size={size!r} must be None or a non-negative integer")
+        if size < 0:
             raise ValueError(f"size={size!r} must be None or a non-negative integer")
+        if size > MAX_SAMPLES:
+            raise ValueError(f"size={size!r} must be at most {MAX_SAMPLES} values per call")
         return self._draw(rng, int(size))
 
     @property
@@ -80,7 +112,7 @@ class Distribution:
 
 
 class Constant(Distribution):
-    """Always the same value (seconds, >= 0).
+    """Always the same value (seconds, in [0, MAX_SECONDS]).
 
     >>> Constant(0.02).sample(np.random.default_rng(0))
     0.02
@@ -89,7 +121,7 @@ class Constant(Distribution):
     __slots__ = ("value",)
 
     def __init__(self, value: float) -> None:
-        self.value = check_number("value", value, minimum=0)
+        self.value = _seconds("value", value)
 
     @property
     def mean(self) -> float:
@@ -106,7 +138,7 @@ class Constant(Distribution):
 
 
 class Uniform(Distribution):
-    """Uniform between ``low`` and ``high`` (0 <= low <= high).
+    """Uniform between ``low`` and ``high`` (0 <= low <= high <= MAX_SECONDS).
 
     >>> Uniform(0.01, 0.03).mean
     0.02
@@ -115,8 +147,8 @@ class Uniform(Distribution):
     __slots__ = ("low", "high")
 
     def __init__(self, low: float, high: float) -> None:
-        self.low = check_number("low", low, minimum=0)
-        self.high = check_number("high", high)
+        self.low = _seconds("low", low)
+        self.high = at_most("high", check_number("high", high), MAX_SECONDS, " s (MAX_SECONDS)")
         if self.high < self.low:
             raise ValueError(f"high={self.high:g} must be at least low={self.low:g}")
 
@@ -135,7 +167,8 @@ class Uniform(Distribution):
 
 
 class Exponential(Distribution):
-    """Exponential with the given ``mean`` (> 0): memoryless, many short and a few long values.
+    """Exponential with the given ``mean`` (in (0, MAX_SECONDS]): memoryless, many short and a few
+    long values.
 
     >>> Exponential(mean=0.05).mean
     0.05
@@ -144,7 +177,7 @@ class Exponential(Distribution):
     __slots__ = ("_mean",)
 
     def __init__(self, mean: float) -> None:
-        self._mean = check_number("mean", mean, minimum=0, min_inclusive=False)
+        self._mean = _seconds("mean", mean, positive=True)
 
     @property
     def mean(self) -> float:
@@ -176,8 +209,8 @@ class Normal(Distribution):
     __slots__ = ("mu", "sd")
 
     def __init__(self, mean: float, sd: float) -> None:
-        self.mu = check_number("mean", mean, minimum=0)
-        self.sd = check_number("sd", sd, minimum=0)
+        self.mu = _seconds("mean", mean)
+        self.sd = _seconds("sd", sd)
 
     @property
     def mean(self) -> float:
@@ -199,9 +232,13 @@ class Normal(Distribution):
 
 
 class LogNormal(Distribution):
-    """Log-normal with the given ``median`` (> 0) and shape ``sigma`` (>= 0): a long right tail.
+    """Log-normal with the given ``median`` (in (0, MAX_SECONDS]) and shape ``sigma`` (in
+    [0, 40]): a long right tail.
 
-    ``mean = median * exp(sigma**2 / 2)``.
+    ``mean = median * exp(sigma**2 / 2)`` (``math.inf`` when that overflows a float).
+
+    >>> LogNormal(median=1, sigma=40).mean
+    inf
 
     >>> round(LogNormal(median=0.01, sigma=1.0).mean, 5)
     0.01649
@@ -210,12 +247,15 @@ class LogNormal(Distribution):
     __slots__ = ("median", "sigma")
 
     def __init__(self, median: float, sigma: float) -> None:
-        self.median = check_number("median", median, minimum=0, min_inclusive=False)
-        self.sigma = check_number("sigma", sigma, minimum=0)
+        self.median = _seconds("median", median, positive=True)
+        self.sigma = at_most("sigma", check_number("sigma", sigma, minimum=0), 40)
 
     @property
     def mean(self) -> float:
-        return self.median * math.exp(self.sigma**2 / 2)
+        try:
+            return self.median * math.exp(self.sigma**2 / 2)
+        except OverflowError:
+            return math.inf
 
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(math.log(self.median), self.sigma, size)
@@ -228,7 +268,8 @@ class LogNormal(Distribution):
 
 
 class Pareto(Distribution):
-    """Pareto (type I) with minimum ``scale`` (> 0) and tail index ``alpha`` (> 0): heavy tail.
+    """Pareto (type I) with minimum ``scale`` (in (0, MAX_SECONDS]) and tail index ``alpha``
+    (>= 0.1; smaller tails overflow to infinite draws): heavy tail.
 
     ``mean = alpha * scale / (alpha - 1)`` for ``alpha > 1``, otherwise ``math.inf``.
 
@@ -241,8 +282,13 @@ class Pareto(Distribution):
     __slots__ = ("scale", "alpha")
 
     def __init__(self, scale: float, alpha: float) -> None:
-        self.scale = check_number("scale", scale, minimum=0, min_inclusive=False)
+        self.scale = _seconds("scale", scale, positive=True)
         self.alpha = check_number("alpha", alpha, minimum=0, min_inclusive=False)
+        if self.alpha < 0.1:
+            raise ValueError(
+                f"alpha={self.alpha:g} must be at least 0.1 (a thinner tail index gives infinite "
+                "draws)"
+            )
 
     @property
     def mean(self) -> float:
@@ -292,6 +338,10 @@ class Mixture(Distribution):
         total = sum(weights)
         if total <= 0:
             raise ValueError(f"weights={weights} must have a positive sum")
+        if math.isinf(total):  # huge weights: scale them down first, or they would all become 0
+            top = max(weights)
+            weights = [w / top for w in weights]
+            total = sum(weights)
         self.weights: tuple[float, ...] = tuple(w / total for w in weights)
         self.components: tuple[Distribution, ...] = tuple(dists)
 
@@ -306,7 +356,7 @@ class Mixture(Distribution):
             mask = which == k
             count = int(mask.sum())
             if count:
-                out[mask] = dist._draw(rng, count)
+                out[mask] = dist.sample(rng, count)
         return out
 
     def _key(self) -> tuple[Any, ...]:
@@ -332,4 +382,4 @@ def as_distribution(value: Any, *, name: str = "latency") -> Distribution:
             f"{name}={value!r} must be a number of seconds or a distribution "
             "(Constant, Uniform, Exponential, Normal, LogNormal, Pareto, Mixture)"
         )
-    return Constant(check_number(name, value, minimum=0))
+    return Constant(_seconds(name, value))

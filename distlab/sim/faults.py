@@ -4,6 +4,13 @@ Each fault starts at ``at`` (seconds, absolute simulated time) and is undone at 
 (``duration=None``: it lasts until the end of the run). Both moments are logged as
 ``fault_start`` / ``fault_end`` with ``node`` (or ``None``) and a readable ``detail``.
 
+Faults may overlap, of one kind or several, on one target or several: each fault describes what it
+changes as a :class:`~distlab.sim.FaultEffect` (its :meth:`Fault.effect`); the network applies it
+on top of everything else at the start and takes exactly that effect away at the end, so the others
+still hold (two crashes of one node: it comes back when the last one ends; two slow-downs: the one
+started last holds while it lasts). :mod:`distlab.sim.conditions` gives the rules. A new kind of
+fault only has to say its effect: it never saves and restores state itself.
+
 >>> from distlab.sim import World, Network, FaultSchedule, Crash, Partition
 >>> world = World(seed=0); net = Network(world)
 >>> for n in ("a", "b", "c"):
@@ -27,6 +34,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from distlab._validate import check_number, check_probability
+from distlab.sim.conditions import FaultEffect, check_slow_factor
+from distlab.sim.distributions import MAX_SECONDS, at_most
 from distlab.sim.network import Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,20 +55,27 @@ __all__ = [
 class Fault:
     """Base class of the faults: a start time ``at`` and a ``duration`` (``None`` = forever).
 
+    A subclass sets ``kind`` (the word in the log and in :meth:`FaultSchedule.bands`), a
+    ``label`` and :meth:`effect`; :meth:`check` may refuse a network early (unknown node...).
+
     >>> Crash(at=1, duration=2, node="b").end
     3.0
     """
 
     kind = "fault"
-    #: The band state while the fault holds (a key of ``distlab.plots.style.STATE_COLORS``).
+    #: The band state for plots: a key of ``distlab.plots.style.STATE_COLORS``.
     state = "fault"
 
     def __init__(self, at: float, duration: float | None) -> None:
-        self.at = check_number("at", at, minimum=0)
+        self.at = at_most("at", check_number("at", at, minimum=0), MAX_SECONDS)
         self.duration = (
             None
             if duration is None
-            else check_number("duration", duration, minimum=0, min_inclusive=False)
+            else at_most(
+                "duration",
+                check_number("duration", duration, minimum=0, min_inclusive=False),
+                MAX_SECONDS,
+            )
         )
 
     @property
@@ -76,14 +92,56 @@ class Fault:
     def label(self) -> str:  # pragma: no cover - overridden
         return self.kind
 
-    def _check(self, net: Network) -> None:
-        """Raise if the fault cannot apply to ``net`` (unknown node...)."""
+    def check(self, net: Network) -> None:
+        """Raise ``ValueError`` if the fault cannot apply to ``net`` (unknown node...), before the
+        run. By default the network checks the fault's :meth:`effect`; subclasses may say more
+        (the network checks the effect again when it applies it)."""
+        try:
+            effect = self.effect()
+        except NotImplementedError:  # a fault that overrides _start/_end instead (older style)
+            return
+        net.check_effect(effect)
 
-    def _start(self, net: Network) -> Any:  # pragma: no cover - overridden
-        """Apply the fault; return what :meth:`_end` needs to undo it."""
+    def effect(self) -> FaultEffect:
+        """What the fault changes while it holds (see :mod:`distlab.sim.conditions`).
 
-    def _end(self, net: Network, saved: Any) -> None:  # pragma: no cover - overridden
-        """Undo the fault."""
+        >>> LossBurst(at=0, duration=1, loss=0.5).effect()
+        FaultEffect(crashed=(), slow=(), loss=0.5, groups=None, cut=())
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define effect()")
+
+    def run(self, net: Network):
+        """The SimPy process of the fault on ``net``: apply it at ``at``, undo it at its end, and
+        log both (``fault_start`` / ``fault_end``). :meth:`FaultSchedule.apply` starts it.
+
+        >>> from distlab.sim import World, Network
+        >>> world = World(); net = Network(world); _ = net.add_node("a")
+        >>> _ = world.env.process(Crash(at=1, duration=1, node="a").run(net))
+        >>> world.run(until=1.5); net.node("a").alive
+        False
+        """
+        env = net.env
+        if self.at > env.now:
+            yield env.timeout(self.at - env.now)
+        saved = self._start(net)
+        net.world.log(
+            "fault_start", node=self.node, detail=self.label, fault=self.kind, state=self.state
+        )
+        if self.duration is None:
+            return
+        yield env.timeout(self.duration)
+        self._end(net, saved)
+        net.world.log(
+            "fault_end", node=self.node, detail=self.label, fault=self.kind, state=self.state
+        )
+
+    def _start(self, net: Network) -> Any:
+        """Apply the fault; return what :meth:`_end` needs to undo it (the effect's handle)."""
+        return net.apply_effect(self.effect())
+
+    def _end(self, net: Network, saved: Any) -> None:
+        """Undo exactly this fault's effect."""
+        net.remove_effect(saved)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(at={self.at:g}, duration={self.duration}, {self.label!r})"
@@ -92,7 +150,8 @@ class Fault:
 class Partition(Fault):
     """Partition the network into ``groups`` (as for :meth:`Network.partition`); heal at the end.
 
-    Partitions do not stack: the end of any partition fault heals the network.
+    Overlapping partitions all hold at once: two nodes talk only if they are on the same side of
+    every active partition; each one's end lifts only its own cut.
 
     >>> Partition(at=5, duration=10, groups=[["a", "b"], ["c"]]).label
     'partition {a, b} | {c}'
@@ -105,7 +164,7 @@ class Partition(Fault):
         super().__init__(at, duration)
         if isinstance(groups, str) or not isinstance(groups, Iterable):
             raise TypeError(f"groups={groups!r} must be a list of groups of node names")
-        self.groups = [(g,) if isinstance(g, str) else tuple(g) for g in groups]
+        self.groups = list(FaultEffect(groups=groups).groups or ())
         if not self.groups:
             raise ValueError("groups=[] is empty: a partition needs at least one group of nodes")
 
@@ -113,18 +172,16 @@ class Partition(Fault):
     def label(self) -> str:
         return "partition " + " | ".join("{" + ", ".join(map(str, g)) + "}" for g in self.groups)
 
-    def _check(self, net: Network) -> None:
+    def check(self, net: Network) -> None:
         net.check_groups(tuple(self.groups))  # as Network.partition will, without applying it
 
-    def _start(self, net: Network) -> None:
-        net.partition(*self.groups)
-
-    def _end(self, net: Network, saved: Any) -> None:
-        net.heal()
+    def effect(self) -> FaultEffect:
+        return FaultEffect(groups=self.groups)
 
 
 class Crash(Fault):
-    """Crash ``node`` at ``at`` and restart it after ``duration`` (``None``: stays down).
+    """Crash ``node`` at ``at`` and restart it after ``duration`` (``None``: stays down). While
+    other crashes of the node (or :meth:`Network.crash`) hold, it stays down until they end too.
 
     >>> Crash(at=1, duration=None, node="db").label
     'crash db'
@@ -147,18 +204,17 @@ class Crash(Fault):
     def label(self) -> str:
         return f"crash {self._node}"
 
-    def _check(self, net: Network) -> None:
+    def check(self, net: Network) -> None:
         net.check_node("node", self._node)
 
-    def _start(self, net: Network) -> None:
-        net.crash(self._node)
-
-    def _end(self, net: Network, saved: Any) -> None:
-        net.restart(self._node)
+    def effect(self) -> FaultEffect:
+        return FaultEffect(crashed=(self._node,))
 
 
 class SlowNode(Fault):
-    """Multiply latencies to and from ``node`` by ``factor`` (> 0); restore the old factor after.
+    """Multiply latencies to and from ``node`` by ``factor`` (in (0, 1e6]) instead of its own
+    factor; at the end, the factor of the latest other slow-down still active applies, else the
+    node's own.
 
     >>> SlowNode(at=0, duration=3, node="b", factor=10).label
     'slow b ×10'
@@ -172,7 +228,7 @@ class SlowNode(Fault):
         if not isinstance(node, str):
             raise TypeError(f"node={node!r} must be a node name (str)")
         self._node = node
-        self.factor = check_number("factor", factor, minimum=0, min_inclusive=False)
+        self.factor = check_slow_factor("factor", factor)
 
     @property
     def node(self) -> str:
@@ -182,20 +238,16 @@ class SlowNode(Fault):
     def label(self) -> str:
         return f"slow {self._node} ×{self.factor:g}"
 
-    def _check(self, net: Network) -> None:
+    def check(self, net: Network) -> None:
         net.check_node("node", self._node)
 
-    def _start(self, net: Network) -> float:
-        before = net.node(self._node).slow_factor
-        net.slow(self._node, self.factor)
-        return before
-
-    def _end(self, net: Network, saved: Any) -> None:
-        net.slow(self._node, saved)
+    def effect(self) -> FaultEffect:
+        return FaultEffect(slow=((self._node, self.factor),))
 
 
 class LossBurst(Fault):
-    """Set the network's default loss probability to ``loss``; restore the old value after.
+    """Set the network's default loss probability to ``loss``; at the end, the loss of the latest
+    other burst still active applies, else the network's own.
 
     Links with their own ``loss`` (see :meth:`Network.set_link`) keep it.
 
@@ -214,19 +266,14 @@ class LossBurst(Fault):
     def label(self) -> str:
         return f"loss {self.loss:.0%}"
 
-    def _start(self, net: Network) -> float:
-        before = net.loss
-        net.set_loss(self.loss)
-        return before
-
-    def _end(self, net: Network, saved: Any) -> None:
-        net.set_loss(saved)
+    def effect(self) -> FaultEffect:
+        return FaultEffect(loss=self.loss)
 
 
 class BridgePartition(Fault):
     """A non-transitive cut: ``left`` and ``right`` cannot talk to each other, but every node of
     ``bridge`` still talks to both. Made by cutting each link between the two halves (loss 1);
-    the links are restored at the end.
+    the cut ends with the fault, whatever else holds then.
 
     Unlike :class:`Partition`, "can reach" is then not transitive: ``left`` reaches ``bridge``,
     ``bridge`` reaches ``right``, ``left`` does not reach ``right``.
@@ -244,6 +291,7 @@ class BridgePartition(Fault):
     """
 
     kind = "partition"
+    state = "partitioned"
 
     def __init__(
         self,
@@ -279,20 +327,14 @@ class BridgePartition(Fault):
             + "}"
         )
 
-    def _check(self, net: Network) -> None:
+    def check(self, net: Network) -> None:
         for param, names in (("left", self.left), ("bridge", self.bridge), ("right", self.right)):
             for name in names:
                 net.check_node(param, name)
 
-    def _start(self, net: Network) -> None:
-        for a in self.left:
-            for b in self.right:
-                net.set_link(a, b, loss=1.0)
-
-    def _end(self, net: Network, saved: Any) -> None:
-        for a in self.left:
-            for b in self.right:
-                net.set_link(a, b)
+    def effect(self) -> FaultEffect:
+        cut = [(a, b) for a in self.left for b in self.right]
+        return FaultEffect(cut=cut + [(b, a) for a, b in cut])
 
 
 def _node_list(param: str, names: Iterable[str]) -> list[str]:
@@ -312,8 +354,8 @@ class FaultSchedule:
 
     >>> from distlab.sim import World, Network, FaultSchedule, LossBurst
     >>> sched = FaultSchedule([LossBurst(at=1, duration=2, loss=0.3)])
-    >>> sched.bands()[["start", "end", "kind", "label"]].values.tolist()
-    [[1.0, 3.0, 'loss', 'loss 30%']]
+    >>> sched.bands()[["start", "end", "state", "label"]].values.tolist()
+    [[1.0, 3.0, 'loss_burst', 'loss 30%']]
     """
 
     def __init__(self, faults: Iterable[Fault]) -> None:
@@ -347,38 +389,23 @@ class FaultSchedule:
                 raise ValueError(
                     f"faults[{i}] at={fault.at:g} is in the past: the world is at time {now:g}"
                 )
-            fault._check(net)
+            fault.check(net)
         for fault in self.faults:
-            net.env.process(_run_fault(net, fault))
+            net.env.process(fault.run(net))
 
     def bands(self, until: float | None = None) -> pd.DataFrame:
-        """DataFrame(start, end, kind, label, node, state), one row per fault, for shading plots.
+        """DataFrame(start, end, state, label, kind, node), one row per fault, for shading plots.
 
-        A fault without duration ends at ``until`` (``math.inf`` if ``until`` is None).
+        ``state`` is the band's key in ``STATE_COLORS`` (``partitioned``, ``crashed``, ``slow``,
+        ``loss_burst``), ``kind`` the fault's word in the event log. A fault without duration
+        ends at ``until`` (``math.inf`` if ``until`` is None).
         """
         import pandas as pd
 
         limit = float("inf") if until is None else check_number("until", until, minimum=0)
         rows = [
-            (f.at, min(f.end, limit), f.kind, f.label, f.node, f.state)
+            (f.at, min(f.end, limit), f.state, f.label, f.kind, f.node)
             for f in self.faults
             if f.at < limit
         ]
-        return pd.DataFrame(rows, columns=["start", "end", "kind", "label", "node", "state"])
-
-
-def _run_fault(net: Network, fault: Fault):
-    env = net.env
-    if fault.at > env.now:
-        yield env.timeout(fault.at - env.now)
-    saved = fault._start(net)
-    net.world.log(
-        "fault_start", node=fault.node, detail=fault.label, fault=fault.kind, state=fault.state
-    )
-    if fault.duration is None:
-        return
-    yield env.timeout(fault.duration)
-    fault._end(net, saved)
-    net.world.log(
-        "fault_end", node=fault.node, detail=fault.label, fault=fault.kind, state=fault.state
-    )
+        return pd.DataFrame(rows, columns=["start", "end", "state", "label", "kind", "node"])

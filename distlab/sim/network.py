@@ -29,11 +29,12 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from distlab._validate import check_choice, check_number, check_probability
+from distlab._validate import check_bool, check_choice, check_probability
+from distlab.sim.conditions import Conditions, FaultEffect, check_slow_factor
 from distlab.sim.distributions import Constant, Distribution, as_distribution
 from distlab.sim.world import World
 
-__all__ = ["Message", "Node", "Network"]
+__all__ = ["Message", "Node", "Network", "Sampler"]
 
 
 @dataclass(slots=True)
@@ -58,8 +59,9 @@ class Node:
     ----------
     name: the node's name.
     inbox: a ``simpy.Store`` of delivered :class:`Message` objects (unless ``on_message`` is set).
-    alive: ``False`` while crashed.
-    slow_factor: every latency to or from this node is multiplied by it (1 = normal).
+    alive: ``False`` while crashed (by :meth:`Network.crash` or a fault); read it, do not set it.
+    slow_factor: every latency to or from this node is multiplied by it (1 = normal); set it with
+        :meth:`Network.slow`.
     state: a dict for the node's volatile state; cleared when the node crashes.
     on_message: optional ``callable(Message)`` called at delivery instead of putting the message
         into ``inbox`` (services use it).
@@ -103,8 +105,17 @@ class Node:
         return f"Node({self.name!r}, {status}{slow})"
 
 
-class _Sampler:
-    """Draws from one distribution in blocks, handing out Python floats one by one."""
+class Sampler:
+    """Draws from one distribution in blocks, handing out Python floats one by one.
+
+    Blocks start at 64 values and double up to 4096: short runs stay cheap, long runs amortise
+    the draw. The values are exactly those of ``dist.sample(rng, n)`` called block by block.
+
+    >>> from distlab.sim import Uniform
+    >>> s = Sampler(Uniform(1, 2), np.random.default_rng(0))
+    >>> 1 <= s.next() <= 2
+    True
+    """
 
     __slots__ = ("dist", "rng", "buf", "i", "const", "block")
 
@@ -114,16 +125,18 @@ class _Sampler:
         self.buf: list[float] = []
         self.i = 0
         self.const = dist.value if isinstance(dist, Constant) else None
-        self.block = 64  # grows to 4096: small runs stay cheap, long runs amortise the draw
+        self.block = 64
 
     def refill(self) -> list[float]:
-        self.buf = self.dist._draw(self.rng, self.block).tolist()
+        """Draw the next block; return it (``i`` is reset to 0)."""
+        self.buf = self.dist.sample(self.rng, self.block).tolist()
         self.i = 0
         if self.block < 4096:
             self.block *= 2
         return self.buf
 
     def next(self) -> float:
+        """The next value."""
         if self.const is not None:
             return self.const
         i = self.i
@@ -138,12 +151,279 @@ class _Sampler:
 class _Link:
     __slots__ = ("sampler", "loss")
 
-    def __init__(self, sampler: _Sampler, loss: float) -> None:
+    def __init__(self, sampler: Sampler, loss: float) -> None:
         self.sampler = sampler
         self.loss = loss
 
 
-class Network:
+class _Controls:
+    """The half of :class:`Network` that changes conditions: links, loss, partitions, crashes,
+    slow nodes and fault effects (it works on the attributes ``Network.__init__`` sets)."""
+
+    _nodes: dict[str, Node]
+    _cond: Conditions
+
+    # -- links and loss ------------------------------------------------------------------------
+    def set_link(
+        self,
+        src: str,
+        dst: str,
+        latency: float | Distribution | None = None,
+        loss: float | None = None,
+        symmetric: bool = True,
+    ) -> None:
+        """Override latency and/or loss on the link ``src -> dst`` (and back, if ``symmetric``).
+
+        ``None`` keeps following the network default for that property; both ``None`` resets the
+        link to the defaults. A link cut by an active fault loses everything until the fault ends.
+
+        >>> from distlab.sim import World, Network, Exponential
+        >>> net = Network(World(), latency=0.01)
+        >>> _ = net.add_node("eu"); _ = net.add_node("us")
+        >>> net.set_link("eu", "us", latency=Exponential(0.08), loss=0.01)
+        """
+        self.check_node("src", src)
+        self.check_node("dst", dst)
+        symmetric = check_bool("symmetric", symmetric)
+        sampler = None
+        if latency is not None:
+            sampler = Sampler(as_distribution(latency, name="latency"), self.world.rng)
+        if loss is not None:
+            loss = check_probability("loss", loss)
+        pairs = [(src, dst)] + ([(dst, src)] if symmetric and src != dst else [])
+        for pair in pairs:
+            if sampler is None and loss is None:
+                self._overrides.pop(pair, None)
+            else:
+                self._overrides[pair] = (sampler, loss)
+        self._rebuild_links()
+
+    def set_loss(self, loss: float) -> None:
+        """Set the default loss probability (links with their own ``loss`` keep it). While a
+        :class:`~distlab.sim.LossBurst` holds, the burst's loss applies until it ends.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); net.set_loss(0.2); net.loss
+        0.2
+        """
+        self._cond.loss = check_probability("loss", loss)
+        self._rebuild_links()
+
+    def _rebuild_links(self) -> None:
+        self._loss = self._default.loss = loss_now = self._cond.default_loss()
+        default_sampler = self._default.sampler
+        links = {
+            pair: _Link(
+                sampler if sampler is not None else default_sampler,
+                loss if loss is not None else loss_now,
+            )
+            for pair, (sampler, loss) in self._overrides.items()
+        }
+        for pair in self._cond.cut_links():
+            link = links.get(pair)
+            links[pair] = _Link(link.sampler if link else default_sampler, 1.0)
+        self._links = links
+
+    # -- partitions ----------------------------------------------------------------------------
+    def partition(self, *groups: str | Iterable[str]) -> None:
+        """Cut the network into groups: messages between different groups are dropped.
+
+        Each group is an iterable of node names (a bare string is a group of one). Nodes not named
+        form one more group together. A new partition replaces the previous one set here (a
+        fault's partition holds on top of it until the fault ends); messages already in flight
+        across the cut are dropped when they arrive.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World())
+        >>> for n in "abcd":
+        ...     _ = net.add_node(n)
+        >>> net.partition(["a", "b"], "c")
+        >>> net.groups
+        [['a', 'b'], ['c'], ['d']]
+        """
+        _, group_list = self.check_groups(groups)
+        self._cond.partition = tuple(group_list)
+        self._refresh_partition()
+
+    def check_groups(
+        self, groups: tuple[Iterable[str] | str, ...]
+    ) -> tuple[dict[str, int], list[tuple[str, ...]]]:
+        """Validate partition groups; return node -> group index and the groups as tuples.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a"); _ = net.add_node("b")
+        >>> net.check_groups((["a", ["b"]],))
+        Traceback (most recent call last):
+        TypeError: groups[0] node=['b'] must be a node name (str)
+        """
+        if not isinstance(groups, tuple | list):
+            raise TypeError(f"groups={groups!r} must be a tuple of groups of node names")
+        if not groups:
+            raise ValueError("groups=() is empty: partition() needs at least one group of nodes")
+        where: dict[str, int] = {}
+        group_list: list[tuple[str, ...]] = []
+        for gi, group in enumerate(groups):
+            if isinstance(group, str):
+                members: tuple[Any, ...] = (group,)
+            elif isinstance(group, Iterable):
+                members = tuple(group)
+            else:
+                raise TypeError(f"groups[{gi}]={group!r} must be a node name or a list of names")
+            if not members:
+                raise ValueError(f"groups[{gi}]=[] is empty: each group needs at least one node")
+            for name in members:
+                self.check_node(f"groups[{gi}] node", name)
+                if name in where:
+                    raise ValueError(
+                        f"groups: node={name!r} appears in groups[{where[name]}] and groups[{gi}]; "
+                        "each node may be in at most one group"
+                    )
+                where[name] = gi
+            group_list.append(members)
+        return where, group_list
+
+    def heal(self) -> None:
+        """Remove the partition set by :meth:`partition` (a fault's holds until it ends).
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.partition("a"); net.heal(); net.groups is None
+        True
+        """
+        if self._cond.partition is None:
+            return
+        self._cond.partition = None
+        self._refresh_partition()
+
+    def _refresh_partition(self) -> None:
+        was = self._groups
+        self._groups, self._group_list = self._cond.sides(self._nodes)
+        if self._groups is not None:
+            detail = " | ".join("{" + ", ".join(g) + "}" for g in (self.groups or []))
+            self.world.log("partition", detail=detail)
+        elif was is not None:
+            self.world.log("heal")
+
+    # -- crashes and slow nodes ----------------------------------------------------------------
+    def crash(self, name: str) -> None:
+        """Crash node ``name``: its inbox and ``state`` are lost, and it sends and receives nothing.
+
+        Messages to it are dropped when they arrive (reason ``crashed``), messages from it are
+        dropped when sent. Crashing a crashed node does nothing.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); node = net.add_node("a")
+        >>> node.state["counter"] = 3
+        >>> net.crash("a"); node.alive, node.state
+        (False, {})
+        """
+        self._cond.down.add(self.check_node("node", name))
+        self._refresh_alive(name)
+
+    def restart(self, name: str) -> None:
+        """Bring a node crashed by :meth:`crash` back, with an empty inbox and empty state (a node
+        an active :class:`~distlab.sim.Crash` fault holds down comes back when the fault ends).
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.crash("a"); net.restart("a"); net.node("a").alive
+        True
+        """
+        self._cond.down.discard(self.check_node("node", name))
+        self._refresh_alive(name)
+
+    def _refresh_alive(self, name: str) -> None:
+        node = self._nodes[name]
+        alive = not self._cond.is_down(name)
+        if alive == node.alive:
+            return
+        node.alive = alive
+        if alive:
+            self.world.log("restart", node=name)
+            return
+        node.incarnation += 1
+        node.state.clear()
+        node.inbox = simpy.Store(self._env)
+        self.world.log("crash", node=name)
+
+    def slow(self, name: str, factor: float) -> None:
+        """Multiply every latency to and from node ``name`` by ``factor`` (in (0, 1e6]; 1 restores
+        it). While a :class:`~distlab.sim.SlowNode` fault on it holds, the fault's factor applies.
+
+        >>> from distlab.sim import World, Network
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.slow("a", 10); net.node("a").slow_factor
+        10.0
+        """
+        self.check_node("node", name)
+        self._cond.slow[name] = check_slow_factor("factor", factor)
+        self._refresh_slow(name)
+
+    def _refresh_slow(self, name: str) -> None:
+        node = self._nodes[name]
+        node.slow_factor = self._cond.slow_factor(name)
+        self.world.log("slow", node=name, detail=f"factor={node.slow_factor:g}")
+
+    # -- fault effects -------------------------------------------------------------------------
+    def check_effect(self, effect: FaultEffect, *, param: str = "effect") -> FaultEffect:
+        """Return ``effect`` if it can apply to this network (its nodes exist), else raise.
+
+        >>> from distlab.sim import World, Network, FaultEffect
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.check_effect(FaultEffect(crashed=["b"]))
+        Traceback (most recent call last):
+        ValueError: node='b' is not one of 'a'
+        """
+        if not isinstance(effect, FaultEffect):
+            raise TypeError(f"{param}={effect!r} must be a distlab.sim.FaultEffect")
+        for name in effect.crashed:
+            self.check_node("node", name)
+        for name, _factor in effect.slow:
+            self.check_node("node", name)
+        for src, dst in effect.cut:
+            self.check_node("src", src)
+            self.check_node("dst", dst)
+        if effect.groups is not None:
+            self.check_groups(effect.groups)
+        return effect
+
+    def apply_effect(self, effect: FaultEffect) -> int:
+        """Apply a fault's ``effect`` on top of everything else; return a handle for
+        :meth:`remove_effect`. See :mod:`distlab.sim.conditions` for how effects compose.
+
+        >>> from distlab.sim import World, Network, FaultEffect
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> handle = net.apply_effect(FaultEffect(crashed=["a"]))
+        >>> net.node("a").alive
+        False
+        """
+        handle = self._cond.add(self.check_effect(effect))
+        self._refresh(effect)
+        return handle
+
+    def remove_effect(self, handle: int) -> None:
+        """Undo exactly the effect applied with ``handle``; the others stay.
+
+        >>> from distlab.sim import World, Network, FaultEffect
+        >>> net = Network(World()); _ = net.add_node("a")
+        >>> net.remove_effect(net.apply_effect(FaultEffect(crashed=["a"])))
+        >>> net.node("a").alive
+        True
+        """
+        self._refresh(self._cond.remove(handle))
+
+    def _refresh(self, effect: FaultEffect) -> None:
+        for name in effect.crashed:
+            self._refresh_alive(name)
+        for name, _factor in effect.slow:
+            self._refresh_slow(name)
+        if effect.loss is not None or effect.cut:
+            self._rebuild_links()
+        if effect.groups is not None:
+            self._refresh_partition()
+
+
+class Network(_Controls):
     """Named nodes joined by links with a latency distribution and a loss probability.
 
     Parameters
@@ -157,6 +437,9 @@ class Network:
     when it arrives (receiver crashed? partitioned in the meantime?); a lost message is logged as
     dropped, node = destination, at the time it would have arrived. Drops at send are logged at
     the sender.
+
+    Faults (:mod:`distlab.sim.faults`) act through :meth:`apply_effect` / :meth:`remove_effect`,
+    on top of what the methods below set; :mod:`distlab.sim.conditions` says how they compose.
 
     >>> from distlab.sim import World, Network
     >>> world = World(seed=3)
@@ -175,20 +458,24 @@ class Network:
             raise TypeError(f"world={world!r} must be a distlab.sim.World")
         self.world = world
         self._env = world.env
+        self._rec = world.records if world.log_messages else None
         self._latency = as_distribution(latency, name="latency")
         self._loss = check_probability("loss", loss)
+        self._cond = Conditions(self._loss)
         self._nodes: dict[str, Node] = {}
-        self._default = _Link(_Sampler(self._latency, world.rng), self._loss)
+        self._default = _Link(Sampler(self._latency, world.rng), self._loss)
         # (src, dst) -> (sampler or None, loss or None); None = follow the network default.
-        self._overrides: dict[tuple[str, str], tuple[_Sampler | None, float | None]] = {}
+        self._overrides: dict[tuple[str, str], tuple[Sampler | None, float | None]] = {}
         self._links: dict[tuple[str, str], _Link] = {}
-        self._groups: dict[str, int] | None = None
+        self._groups: dict[str, Any] | None = None
         self._group_list: list[tuple[str, ...]] = []
         self._next_id = 0
         self._next_request_id = 0
         self._hooks: dict[int, Callable[[Message], Any]] = {}
         self._uniform_buf: list[float] = []
         self._uniform_i = 0
+        self._arrive_cb = self._arrive  # bound once: the hot path appends them to every message
+        self._lost_cb = self._lost
 
     # -- nodes ---------------------------------------------------------------------------------
     def add_node(self, name: str) -> Node:
@@ -222,7 +509,7 @@ class Network:
         return list(self._nodes)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._nodes
+        return isinstance(name, str) and name in self._nodes
 
     def __repr__(self) -> str:
         return (
@@ -237,12 +524,16 @@ class Network:
 
     @property
     def loss(self) -> float:
-        """The default loss probability (links without an override use it)."""
+        """The default loss probability now (links without an override use it); while a
+        :class:`~distlab.sim.LossBurst` holds, the burst's."""
         return self._loss
 
     @property
     def groups(self) -> list[list[str]] | None:
-        """The current partition as lists of node names (unnamed nodes last), or ``None``."""
+        """The current partition as lists of node names (unnamed nodes last), or ``None``.
+
+        While several partitions hold at once (a fault's and another's), their intersection.
+        """
         if self._groups is None:
             return None
         named = [list(g) for g in self._group_list]
@@ -255,7 +546,8 @@ class Network:
         return self._env
 
     def new_request_id(self) -> int:
-        """A fresh request id, unique in this network (0, 1, 2, ...), for request/response protocols.
+        """A fresh request id, unique in this network (0, 1, 2, ...), for request/response
+        protocols.
 
         >>> from distlab.sim import World, Network
         >>> net = Network(World())
@@ -268,7 +560,7 @@ class Network:
 
     def check_node(self, param: str, name: Any) -> str:
         """Return ``name`` if it is a node of this network, else raise a ``ValueError`` that names
-        ``param`` and the nodes allowed.
+        ``param`` and the nodes allowed (``TypeError`` if it is not a string).
 
         >>> from distlab.sim import World, Network
         >>> net = Network(World()); _ = net.add_node("a")
@@ -277,6 +569,8 @@ class Network:
         ...
         ValueError: dst='b' is not one of 'a'
         """
+        if not isinstance(name, str):
+            raise TypeError(f"{param}={name!r} must be a node name (str)")
         if name in self._nodes:
             return name
         if not self._nodes:
@@ -327,8 +621,10 @@ class Network:
         0
         """
         nodes = self._nodes
-        s = nodes.get(src)
-        d = nodes.get(dst)
+        try:
+            s, d = nodes.get(src), nodes.get(dst)
+        except TypeError:  # unhashable: not a node name; check_node says so below
+            s = d = None
         if s is None or d is None:
             self.check_node("src", src)
             self.check_node("dst", dst)
@@ -338,16 +634,14 @@ class Network:
         self._next_id = mid + 1
         env = self._env
         now = env.now
-        world = self.world
-        rec = world._records if world.log_messages else None
+        rec = self._rec
         if rec is not None:
             rec.append((now, "send", src, src, dst, mid, None, None, None))
-        if not s.alive:  # type: ignore[union-attr]
-            self._drop_at_send(rec, now, src, dst, mid, "crashed")
-            return mid
         groups = self._groups
-        if groups is not None and groups.get(src, -1) != groups.get(dst, -1):
-            self._drop_at_send(rec, now, src, dst, mid, "partition")
+        if not s.alive or (groups is not None and groups.get(src, -1) != groups.get(dst, -1)):
+            if rec is not None:  # dropped at the sender
+                why = "partition" if s.alive else "crashed"  # type: ignore[union-attr]
+                rec.append((now, "drop", src, src, dst, mid, why, None, None))
             return mid
         link = self._links.get((src, dst), self._default) if self._links else self._default
         sampler = link.sampler
@@ -364,9 +658,9 @@ class Network:
         timeout = Timeout(env, delay, Message(mid, src, dst, payload, now))
         loss = link.loss
         if loss and self._uniform() < loss:
-            timeout.callbacks.append(self._lost)
+            timeout.callbacks.append(self._lost_cb)
         else:
-            timeout.callbacks.append(self._arrive)
+            timeout.callbacks.append(self._arrive_cb)
         if on_delivery is not None:
             self._hooks[mid] = on_delivery
         return mid
@@ -380,23 +674,18 @@ class Network:
         self._uniform_i = i + 1
         return buf[i]
 
-    def _drop_at_send(self, rec: list | None, now: float, src: str, dst: str, mid: int, why: str):
-        if rec is not None:
-            rec.append((now, "drop", src, src, dst, mid, why, None, None))
-
     def _arrive(self, event: simpy.events.Event) -> None:
         msg: Message = event.value
         dst = msg.dst
         d = self._nodes[dst]
-        world = self.world
-        rec = world._records if world.log_messages else None
         if not d.alive:
-            self._drop_at_arrival(rec, msg, "crashed")
+            self._drop_at_arrival(msg, "crashed")
             return
         groups = self._groups
         if groups is not None and groups.get(msg.src, -1) != groups.get(dst, -1):
-            self._drop_at_arrival(rec, msg, "partition")
+            self._drop_at_arrival(msg, "partition")
             return
+        rec = self._rec
         if rec is not None:
             rec.append((self._env.now, "deliver", dst, msg.src, dst, msg.msg_id, None, None, None))
         if self._hooks:
@@ -411,178 +700,12 @@ class Network:
             handler(msg)
 
     def _lost(self, event: simpy.events.Event) -> None:
-        msg: Message = event.value
-        world = self.world
-        self._drop_at_arrival(world._records if world.log_messages else None, msg, "loss")
+        self._drop_at_arrival(event.value, "loss")
 
-    def _drop_at_arrival(self, rec: list | None, msg: Message, why: str) -> None:
+    def _drop_at_arrival(self, msg: Message, why: str) -> None:
         if self._hooks:
             self._hooks.pop(msg.msg_id, None)
+        rec = self._rec
         if rec is not None:
             dst = msg.dst
             rec.append((self._env.now, "drop", dst, msg.src, dst, msg.msg_id, why, None, None))
-
-    # -- links ---------------------------------------------------------------------------------
-    def set_link(
-        self,
-        src: str,
-        dst: str,
-        latency: float | Distribution | None = None,
-        loss: float | None = None,
-        symmetric: bool = True,
-    ) -> None:
-        """Override latency and/or loss on the link ``src -> dst`` (and back, if ``symmetric``).
-
-        ``None`` keeps following the network default for that property; both ``None`` resets the
-        link to the defaults.
-
-        >>> from distlab.sim import World, Network, Exponential
-        >>> net = Network(World(), latency=0.01)
-        >>> _ = net.add_node("eu"); _ = net.add_node("us")
-        >>> net.set_link("eu", "us", latency=Exponential(0.08), loss=0.01)
-        """
-        self.check_node("src", src)
-        self.check_node("dst", dst)
-        sampler = None
-        if latency is not None:
-            sampler = _Sampler(as_distribution(latency, name="latency"), self.world.rng)
-        if loss is not None:
-            loss = check_probability("loss", loss)
-        pairs = [(src, dst)] + ([(dst, src)] if symmetric and src != dst else [])
-        for pair in pairs:
-            if sampler is None and loss is None:
-                self._overrides.pop(pair, None)
-            else:
-                self._overrides[pair] = (sampler, loss)
-        self._rebuild_links()
-
-    def set_loss(self, loss: float) -> None:
-        """Set the default loss probability (links with their own ``loss`` keep it).
-
-        >>> from distlab.sim import World, Network
-        >>> net = Network(World()); net.set_loss(0.2); net.loss
-        0.2
-        """
-        self._loss = check_probability("loss", loss)
-        self._default.loss = self._loss
-        self._rebuild_links()
-
-    def _rebuild_links(self) -> None:
-        self._links = {
-            pair: _Link(
-                sampler if sampler is not None else self._default.sampler,
-                loss if loss is not None else self._loss,
-            )
-            for pair, (sampler, loss) in self._overrides.items()
-        }
-
-    # -- faults --------------------------------------------------------------------------------
-    def partition(self, *groups: str | Iterable[str]) -> None:
-        """Cut the network into groups: messages between different groups are dropped.
-
-        Each group is an iterable of node names (a bare string is a group of one). Nodes not named
-        form one more group together. A new partition replaces the previous one; messages already
-        in flight across the cut are dropped when they arrive.
-
-        >>> from distlab.sim import World, Network
-        >>> net = Network(World())
-        >>> for n in "abcd":
-        ...     _ = net.add_node(n)
-        >>> net.partition(["a", "b"], "c")
-        >>> net.groups
-        [['a', 'b'], ['c'], ['d']]
-        """
-        where, group_list = self.check_groups(groups)
-        self._groups = where
-        self._group_list = group_list
-        detail = " | ".join("{" + ", ".join(g) + "}" for g in (self.groups or []))
-        self.world.log("partition", detail=detail)
-
-    def check_groups(
-        self, groups: tuple[Iterable[str] | str, ...]
-    ) -> tuple[dict[str, int], list[tuple[str, ...]]]:
-        """Validate partition groups; return node -> group index and the groups as tuples."""
-        if not groups:
-            raise ValueError("groups=() is empty: partition() needs at least one group of nodes")
-        where: dict[str, int] = {}
-        group_list: list[tuple[str, ...]] = []
-        for gi, group in enumerate(groups):
-            if isinstance(group, str):
-                members: tuple[Any, ...] = (group,)
-            elif isinstance(group, Iterable):
-                members = tuple(group)
-            else:
-                raise TypeError(f"groups[{gi}]={group!r} must be a node name or a list of names")
-            if not members:
-                raise ValueError(f"groups[{gi}]=[] is empty: each group needs at least one node")
-            for name in members:
-                self.check_node(f"groups[{gi}] node", name)
-                if name in where:
-                    raise ValueError(
-                        f"groups: node={name!r} appears in groups[{where[name]}] and groups[{gi}]; "
-                        "each node may be in at most one group"
-                    )
-                where[name] = gi
-            group_list.append(members)
-        return where, group_list
-
-    def heal(self) -> None:
-        """Remove the partition: every node can reach every other one again.
-
-        >>> from distlab.sim import World, Network
-        >>> net = Network(World()); _ = net.add_node("a")
-        >>> net.partition("a"); net.heal(); net.groups is None
-        True
-        """
-        if self._groups is None:
-            return
-        self._groups = None
-        self._group_list = []
-        self.world.log("heal")
-
-    def crash(self, name: str) -> None:
-        """Crash node ``name``: its inbox and ``state`` are lost, and it sends and receives nothing.
-
-        Messages to it are dropped when they arrive (reason ``crashed``), messages from it are
-        dropped when sent. Crashing a crashed node does nothing.
-
-        >>> from distlab.sim import World, Network
-        >>> net = Network(World()); node = net.add_node("a")
-        >>> node.state["counter"] = 3
-        >>> net.crash("a"); node.alive, node.state
-        (False, {})
-        """
-        node = self.node(name)
-        if not node.alive:
-            return
-        node.alive = False
-        node.incarnation += 1
-        node.state.clear()
-        node.inbox = simpy.Store(self._env)
-        self.world.log("crash", node=name)
-
-    def restart(self, name: str) -> None:
-        """Bring a crashed node back, with an empty inbox and empty state.
-
-        >>> from distlab.sim import World, Network
-        >>> net = Network(World()); _ = net.add_node("a")
-        >>> net.crash("a"); net.restart("a"); net.node("a").alive
-        True
-        """
-        node = self.node(name)
-        if node.alive:
-            return
-        node.alive = True
-        self.world.log("restart", node=name)
-
-    def slow(self, name: str, factor: float) -> None:
-        """Multiply every latency to and from node ``name`` by ``factor`` (> 0; 1 restores it).
-
-        >>> from distlab.sim import World, Network
-        >>> net = Network(World()); _ = net.add_node("a")
-        >>> net.slow("a", 10); net.node("a").slow_factor
-        10.0
-        """
-        node = self.node(name)
-        node.slow_factor = check_number("factor", factor, minimum=0, min_inclusive=False)
-        self.world.log("slow", node=name, detail=f"factor={node.slow_factor:g}")

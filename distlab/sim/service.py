@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from distlab._validate import check_int, check_number, check_probability
-from distlab.sim.distributions import Distribution, as_distribution
-from distlab.sim.network import Message, Network, _Sampler
+from distlab._validate import check_bool, check_int, check_number, check_probability
+from distlab.sim.conditions import check_slow_factor
+from distlab.sim.distributions import MAX_SECONDS, Distribution, as_distribution, at_most
+from distlab.sim.network import Message, Network, Sampler
 from distlab.sim.rpc import Request, Response
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,7 +87,7 @@ class Down(Health):
 
 @dataclass(frozen=True, slots=True)
 class Slow(Health):
-    """Service time multiplied by ``factor`` (> 0).
+    """Service time multiplied by ``factor`` (in (0, 1e6]).
 
     >>> Slow(factor=4).factor
     4.0
@@ -96,8 +97,7 @@ class Slow(Health):
     state = "slow"
 
     def __post_init__(self) -> None:
-        value = check_number("factor", self.factor, minimum=0, min_inclusive=False)
-        object.__setattr__(self, "factor", value)
+        object.__setattr__(self, "factor", check_slow_factor("factor", self.factor))
 
     @property
     def label(self) -> str:
@@ -142,8 +142,7 @@ class Recovering(Health):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "capacity", check_int("capacity", self.capacity, 1))
-        value = check_number("factor", self.factor, minimum=0, min_inclusive=False)
-        object.__setattr__(self, "factor", value)
+        object.__setattr__(self, "factor", check_slow_factor("factor", self.factor))
 
     @property
     def label(self) -> str:
@@ -154,8 +153,8 @@ class Recovering(Health):
 class HealthSchedule:
     """Health over time: a list of ``(start_time, state)``; each state holds until the next one.
 
-    Start times are seconds, >= 0 and strictly increasing. Before the first start the service is
-    :class:`Up`.
+    Start times are seconds, in [0, 1e9] and strictly increasing. Before the first start the
+    service is :class:`Up`.
 
     >>> s = HealthSchedule([(0, Up()), (10, Down()), (20, Up())])
     >>> s.at(5), s.at(10), s.at(25)
@@ -174,7 +173,8 @@ class HealthSchedule:
         for i, item in enumerate(changes):
             if not isinstance(item, tuple | list) or len(item) != 2:
                 raise TypeError(f"changes[{i}]={item!r} must be a (start_time, state) pair")
-            start = check_number(f"changes[{i}] start_time", item[0], minimum=0)
+            name = f"changes[{i}] start_time"
+            start = at_most(name, check_number(name, item[0], minimum=0), MAX_SECONDS)
             if not isinstance(item[1], Health):
                 raise TypeError(
                     f"changes[{i}] state={item[1]!r} must be Up(), Down(), Slow(factor), "
@@ -214,7 +214,14 @@ class HealthSchedule:
         return list(zip(self._times, self._states))
 
     def at(self, t: float) -> Health:
-        """The state in force at time ``t``."""
+        """The state in force at time ``t`` (seconds; not NaN).
+
+        >>> HealthSchedule([(1, Down())]).at(float("nan"))
+        Traceback (most recent call last):
+        ValueError: t=nan must be a finite number
+        """
+        if t.__class__ is not float or t != t:  # the simulation's clock is a float: fast path
+            t = check_number("t", t, allow_inf=True)
         i = bisect.bisect_right(self._times, t) - 1
         return self._states[i] if i >= 0 else Up()
 
@@ -226,6 +233,7 @@ class HealthSchedule:
         import pandas as pd
 
         until = check_number("until", until, minimum=0)
+        include_up = check_bool("include_up", include_up)
         rows = []
         bounds = self._times[1:] + [float("inf")]
         for start, end, state in zip(self._times, bounds, self._states):
@@ -412,7 +420,7 @@ class Service:
         self.name = name
         self._env = net.env
         self._world = net.world
-        self._sampler = _Sampler(self.service_time, net.world.rng)
+        self._sampler = Sampler(self.service_time, net.world.rng)
         if any(isinstance(state, Recovering) for _, state in self.health.changes):
             # The capacity follows the schedule: a resource whose capacity is read at each use.
             self._slots: simpy.Resource | None = _ScheduledSlots(

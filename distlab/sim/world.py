@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from distlab._validate import check_number, check_seed
+from distlab._validate import check_bool, check_number, check_seed
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -69,13 +69,20 @@ class World:
         self.seed: int = check_seed(seed)
         self.env: simpy.Environment = simpy.Environment()
         self.rng: np.random.Generator = np.random.default_rng(self.seed)
-        self.log_messages: bool = bool(log_messages)
-        # One tuple per record: the 8 fixed columns, then a dict of extra fields (or None).
-        # Converted to a DataFrame only in events(), so logging costs one list append.
-        self._records: list[tuple[Any, ...]] = []
+        self._log_messages = check_bool("log_messages", log_messages)
+        #: The raw event log: one tuple per record, the 8 :data:`EVENT_COLUMNS` then a dict of
+        #: extra fields (or ``None``). Append-only; it becomes a DataFrame only in
+        #: :meth:`events`, so logging costs one list append. :meth:`log` is the way to add to
+        #: it; the network's hot path appends its message records directly.
+        self.records: list[tuple[Any, ...]] = []
 
     def __repr__(self) -> str:
-        return f"World(seed={self.seed}, now={self.now:g}, records={len(self._records)})"
+        return f"World(seed={self.seed}, now={self.now:g}, records={len(self.records)})"
+
+    @property
+    def log_messages(self) -> bool:
+        """Whether ``send`` / ``deliver`` / ``drop`` records are kept (set with the world)."""
+        return self._log_messages
 
     @property
     def now(self) -> float:
@@ -115,7 +122,7 @@ class World:
         extra = None
         if fields.keys() - _FIXED:
             extra = {k: v for k, v in fields.items() if k not in _FIXED}
-        self._records.append(
+        self.records.append(
             (
                 self.env.now,
                 kind,
@@ -142,7 +149,7 @@ class World:
         """
         import pandas as pd
 
-        records = self._records
+        records = self.records
         n = len(records)
         if n:
             cols = list(zip(*records))

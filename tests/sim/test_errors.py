@@ -276,3 +276,88 @@ def test_bad_fault_schedule_apply(world, net):
     with raises(ValueError, "faults[0] at=1 is in the past: the world is at time 5"):
         FaultSchedule([Crash(1, 1, "a")]).apply(net)
     assert "fault_start" not in world.events()["kind"].tolist()
+
+
+# -- reliability: extreme values, flags, NaN times, unbounded work (each failed before its fix) --
+def test_every_distribution_draws_finite_values_or_refuses_its_parameters():
+    rng = np.random.default_rng(0)
+    with raises(ValueError, "alpha=4.94066e-324 must be at least 0.1"):
+        Pareto(0.1, 5e-324)  # its draws were inf
+    assert np.isfinite(Pareto(1e9, 0.1).sample(rng, 100_000)).all()
+    assert np.isfinite(LogNormal(1e9, 40).sample(rng, 100_000)).all()
+    with raises(ValueError, "sigma=41 must be at most 40"):
+        LogNormal(1, 41)
+    with raises(ValueError, "mean=1e+308 must be at most 1e+09 s (MAX_SECONDS)"):
+        Exponential(1e308)  # its draws overflowed
+    with raises(ValueError, "sd=1e+308 must be at most 1e+09"):
+        Normal(0, 1e308)
+    with raises(ValueError, "value=1e+10 must be at most 1e+09"):
+        Constant(1e10)
+    with raises(ValueError, "latency=1e+300 must be at most 1e+09"):
+        as_distribution(1e300)
+
+
+def test_mixture_of_huge_weights_keeps_its_proportions():
+    mix = Mixture([(1e308, 0.1), (1e308, 0.2)])  # the sum overflowed: both weights became 0
+    assert mix.weights == (0.5, 0.5)
+    assert set(mix.sample(np.random.default_rng(0), 100).tolist()) == {0.1, 0.2}
+    assert Mixture([(1e308, 0.1), (5e-324, 0.2)]).weights == (1.0, 0.0)
+
+
+def test_lognormal_mean_is_inf_where_it_overflows():
+    assert LogNormal(1, 40).mean == float("inf")  # raised "math range error"
+    assert LogNormal(1e9, 37).mean < float("inf")
+
+
+def test_sample_size_is_bounded():
+    rng = np.random.default_rng(0)
+    with raises(ValueError, "size=1000000000000 must be at most 10000000 values per call"):
+        Constant(1).sample(rng, size=10**12)
+    with raises(TypeError, "size=2.0 must be None or a non-negative integer"):
+        Constant(1).sample(rng, size=2.0)
+
+
+def test_flags_are_not_coerced():
+    with raises(TypeError, "log_messages='no' must be True or False"):
+        World(log_messages="no")  # was truthy: messages were logged
+    net = Network(World())
+    net.add_node("a")
+    net.add_node("b")
+    with raises(TypeError, "symmetric='no' must be True or False"):
+        net.set_link("a", "b", latency=1, symmetric="no")
+    with raises(TypeError, "include_up=1 must be True or False"):
+        HealthSchedule(Up()).bands(until=1, include_up=1)
+
+
+def test_nan_times_are_refused():
+    schedule = HealthSchedule([(0, Up()), (5, Down())])
+    with raises(ValueError, "t=nan must be a finite number"):
+        schedule.at(float("nan"))  # was Down()
+    assert schedule.at(float("inf")) == Down()
+    with raises(ValueError, "at=nan must be a finite number"):
+        Crash(float("nan"), 1, "a")
+    with raises(ValueError, "until=nan must be a finite number"):
+        FaultSchedule([]).bands(until=float("nan"))
+
+
+def test_partition_group_of_lists_names_the_group(net):
+    with raises(TypeError, "groups[0] node=['b'] must be a node name (str)"):
+        net.partition(["a", ["b"]])  # was "unhashable type: 'list'"
+    with raises(TypeError, "node=['a'] must be a node name (str)"):
+        net.crash(["a"])
+    assert net.groups is None and ["a"] not in net
+
+
+def test_factors_and_times_that_would_overflow_are_refused(net):
+    with raises(ValueError, "factor=1e+308 must be at most 1e+06"):
+        net.slow("a", 1e308)  # a latency of inf
+    with raises(ValueError, "factor=1e+07 must be at most 1e+06"):
+        SlowNode(0, 1, "a", 1e7)
+    with raises(ValueError, "factor=1e+308 must be at most 1e+06"):
+        Slow(1e308)
+    with raises(ValueError, "at=1e+308 must be at most 1e+09"):
+        Crash(1e308, 1e308, "a")  # ended at inf
+    with raises(ValueError, "duration=1e+308 must be at most 1e+09"):
+        LossBurst(0, 1e308, 0.5)
+    with raises(ValueError, "changes[0] start_time=1e+12 must be at most 1e+09"):
+        HealthSchedule([(1e12, Down())])

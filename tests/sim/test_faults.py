@@ -137,13 +137,13 @@ def test_bands():
         ]
     )
     bands = sched.bands(until=6)
-    assert list(bands.columns) == ["start", "end", "kind", "label", "node", "state"]
+    assert list(bands.columns) == ["start", "end", "state", "label", "kind", "node"]
     assert bands.astype(object).where(bands.notna(), None).values.tolist() == [
-        [1.0, 3.0, "partition", "partition {a} | {b}", None, "partitioned"],
-        [2.0, 6.0, "crash", "crash c", "c", "crashed"],
-        [0.0, 5.0, "slow", "slow b ×3", "b", "slow"],
+        [1.0, 3.0, "partitioned", "partition {a} | {b}", "partition", None],
+        [2.0, 6.0, "crashed", "crash c", "crash", "c"],
+        [0.0, 5.0, "slow", "slow b ×3", "slow", "b"],
     ]
-    assert sched.bands()["state"].tolist()[-1] == "loss_burst"
+    assert LossBurst(0, 1, 0.5).state == "loss_burst"
     assert sched.bands()["end"].tolist() == [3.0, math.inf, 5.0, 9.0]
     assert len(sched) == 4
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from distlab.sim import EVENT_COLUMNS, Network, World
 
@@ -76,3 +77,12 @@ def test_log_messages_off_keeps_other_kinds():
     net.crash("b")
     world.run()
     assert world.events()["kind"].tolist() == ["crash"]
+
+
+def test_records_are_the_raw_log_and_log_messages_is_fixed_at_creation():
+    world = World(log_messages=False)
+    world.log("hello", node="a")
+    assert world.records == [(0, "hello", "a", None, None, None, None, None, None)]
+    with pytest.raises(AttributeError):
+        world.log_messages = True  # the network reads it once, when it is made
+    assert world.log_messages is False
