@@ -249,6 +249,11 @@ class HealthSchedule:
         return f"HealthSchedule([{inner}])"
 
 
+def _fragile_seconds(name: str, value: Any) -> float:
+    checked = check_number(name, value, 0.0, min_inclusive=False)
+    return at_most(name, checked, MAX_SECONDS, " s (MAX_SECONDS)")
+
+
 class FragileRecovery(HealthSchedule):
     """A service that recovers only if it is not hammered while it recovers.
 
@@ -279,8 +284,10 @@ class FragileRecovery(HealthSchedule):
         overload: int = 5,
         restart_s: float = 10.0,
     ) -> None:
-        outage_at_s = check_number("outage_at_s", outage_at_s, 0.0, min_inclusive=False)
-        down_s = check_number("down_s", down_s, 0.0, min_inclusive=False)
+        outage_at_s = _fragile_seconds("outage_at_s", outage_at_s)
+        down_s = _fragile_seconds("down_s", down_s)
+        recover_s = _fragile_seconds("recover_s", recover_s)
+        restart_s = _fragile_seconds("restart_s", restart_s)
         if not outage_at_s + down_s > outage_at_s:
             raise ValueError(
                 f"down_s={down_s:g} is too short to end after outage_at_s={outage_at_s:g} "
@@ -290,9 +297,9 @@ class FragileRecovery(HealthSchedule):
         super().__init__(
             [(0.0, Up()), (outage_at_s, Down()), (outage_at_s + down_s, self._recovering)]
         )
-        self._recover_s = check_number("recover_s", recover_s, 0.0, min_inclusive=False)
+        self._recover_s = recover_s
         self._overload = check_int("overload", overload, 0)
-        self._restart_s = check_number("restart_s", restart_s, 0.0, min_inclusive=False)
+        self._restart_s = restart_s
         self._service: Service | None = None
         self._phase: tuple[Health, float, str] = (Up(), outage_at_s, "up")  # state, until, label
         #: ``(start, state, label)`` of every phase so far, oldest first.
@@ -315,7 +322,14 @@ class FragileRecovery(HealthSchedule):
         self.history.append((t, state, label))
 
     def at(self, t: float) -> Health:
-        """The state at time ``t`` (reading it at a recovering time may knock it over)."""
+        """The state at time ``t`` (reading it at a recovering time may knock it over).
+
+        >>> FragileRecovery(outage_at_s=1, down_s=1, recover_s=1).at(float("nan"))
+        Traceback (most recent call last):
+        ValueError: t=nan must be a finite number
+        """
+        if t.__class__ is not float or t != t:  # the simulation's clock is a float: fast path
+            t = check_number("t", t, allow_inf=True)
         state, until, label = self._phase
         while t >= until:
             if self._pending:
