@@ -13,11 +13,12 @@ HEADLESS := $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell unam
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 AS_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help setup lab test test-fast notebooks bench lock clean
+.PHONY: help setup lab lint test test-fast notebooks bench lock clean
 
 help:
 	@echo "make lab        set up .venv and open the course in JupyterLab (honours JUPYTER_PORT, JUPYTER_TOKEN)"
-	@echo "make test       set up .venv and run every test: unit, property, explorer, notebooks (nbval), browser"
+	@echo "make lint       ruff: lint and format check (the house style, CONTRIBUTING.md)"
+	@echo "make test       set up .venv, lint, and run every test: unit, property, explorer, notebooks (nbval), browser"
 	@echo "make test-fast  the same without the notebooks and the browser"
 	@echo "make notebooks  re-execute every notebook in place, deterministically"
 	@echo "make bench      run the benchmarks and print their figures"
@@ -38,7 +39,11 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb --ServerApp.root_dir=$(CURDIR) \
 		--ServerApp.port=$${JUPYTER_PORT:-8888} $(HEADLESS) $(AS_ROOT)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) lint
 	$(BIN)/python -m pytest tests distlab $(NOTEBOOKS) --doctest-modules --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT_S)
 

@@ -91,7 +91,8 @@ def check_bool(name: str, value: Any) -> bool:
     """
     if isinstance(value, bool):
         return value
-    if type(value).__name__ == "bool_":  # numpy.bool_, without importing numpy here
+    kind = type(value)
+    if kind.__module__ == "numpy" and kind.__name__ in ("bool_", "bool"):  # numpy 1 and 2
         return bool(value)
     raise TypeError(f"{name}={value!r} must be True or False")
 
@@ -116,7 +117,8 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
 
 
 def check_seed(value: Any) -> int:
-    """Return ``value`` as an ``int`` seed (``numpy.random.default_rng`` needs a whole number >= 0)."""
+    """Return ``value`` as an ``int`` seed (``numpy.random.default_rng`` needs a whole number
+    >= 0)."""
     if not _is_int(value):
         raise TypeError(f"seed={value!r} must be an int (got {type(value).__name__})")
     if value < 0:

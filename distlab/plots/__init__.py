@@ -10,7 +10,7 @@ as bands, a title, axis labels with units and a legend.
 >>> fig.savefig("sequence.png")  # doctest: +SKIP
 """
 
-from distlab.plots import breakers
+from distlab.plots import breakers  # noqa: F401 - plots.breakers.<figure>, as the notebooks write
 from distlab.plots.breakers import (
     breaker_retry_figure,
     breaker_timeline,
