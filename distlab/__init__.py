@@ -63,6 +63,12 @@ _LAZY: dict[str, str] = {
     "Operation": "distlab.history",
     "check_linearizable": "distlab.linearizability",
     "LinearizabilityResult": "distlab.linearizability",
+    "Saga": "distlab.saga",
+    "SagaOrchestrator": "distlab.saga",
+    "AsyncSagaOrchestrator": "distlab.saga",
+    "SagaRun": "distlab.saga",
+    "SagaResult": "distlab.saga",
+    "IdempotencyStore": "distlab.saga",
 }
 
 _SUBMODULES = {
@@ -75,6 +81,7 @@ _SUBMODULES = {
     "outcomes",
     "plots",
     "retry",
+    "saga",
     "sim",
     "widgets",
 }
