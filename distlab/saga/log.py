@@ -83,10 +83,18 @@ class SagaRow:
 
 
 def check_batch(records: Sequence[rec.LogRecord], expected_seq: int) -> str:
-    """Check that ``records`` are one saga's, numbered from ``expected_seq``; return its id."""
+    """Check that ``records`` are one saga's, numbered from ``expected_seq``; return its id.
+
+    Records older than the log's (another orchestrator wrote meanwhile) raise
+    :class:`LeaseLost`; any other mismatch is a ``ValueError``."""
     if not records:
         raise ValueError("records=[] must hold at least one LogRecord")
     saga_id = records[0].saga_id
+    if 0 < records[0].seq < expected_seq:
+        raise LeaseLost(
+            f"saga {saga_id!r} has {expected_seq} records, this orchestrator's next is "
+            f"seq={records[0].seq}: another orchestrator has driven it meanwhile"
+        )
     for offset, record in enumerate(records):
         if not isinstance(record, rec.LogRecord):
             raise TypeError(f"records[{offset}]={record!r} must be a LogRecord")

@@ -1,0 +1,81 @@
+"""A real orchestrator process, killed with SIGKILL between two log writes (or inside a step),
+and a new process that recovers from the SQLite file: the saga ends as an uninterrupted run
+would, every effect taken once, every compensation run once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from saga_child import OWNER, Participant, make_saga
+
+from distlab.saga import SagaOrchestrator, SQLiteLog
+from distlab.saga import records as rec
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+
+ROOT = Path(__file__).resolve().parents[2]
+CHILD = Path(__file__).with_name("saga_child.py")
+EXPECTED = {
+    "completes": ["job/T1", "job/T2", "job/T3", "job/T4"],
+    "compensates": ["job/T1", "job/T2", "job/T3", "undo:job/T3", "undo:job/T2", "undo:job/T1"],
+}
+# every write of the saga that compensates (but its last, which ends it); a few of the other
+KILL_POINTS = {"completes": [0, 3, 6, 8], "compensates": list(range(13))}
+
+
+def _child(tmp_path, mode, kill_at, **kwargs):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(CHILD.parent)])}
+    args = [sys.executable, str(CHILD), str(tmp_path / "log.db"), str(tmp_path / "p.db")]
+    return subprocess.Popen(
+        [*args, mode, str(kill_at)], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, **kwargs
+    )
+
+
+def _recover(tmp_path, mode, *, owner=OWNER, clock=None):
+    participant = Participant(str(tmp_path / "p.db"))
+    saga = make_saga(participant, mode)
+    orchestrator = SagaOrchestrator(
+        SQLiteLog(tmp_path / "log.db"), [saga], owner=owner, clock=clock
+    )
+    return orchestrator.recover(), participant.effects()
+
+
+@pytest.mark.parametrize("mode", ["completes", "compensates"])
+def test_sigkill_after_every_log_write_then_recover(tmp_path, mode):
+    for kill_at in KILL_POINTS[mode]:
+        where = tmp_path / f"{mode}-{kill_at}"
+        where.mkdir()
+        child = _child(where, mode, kill_at)
+        child.communicate(timeout=60)
+        assert child.returncode == -signal.SIGKILL, f"kill_at={kill_at}"
+        results, effects = _recover(where, mode)
+        assert [r.status for r in results] == [
+            rec.COMPLETED if mode == "completes" else rec.COMPENSATED
+        ], f"kill_at={kill_at}"
+        assert effects == EXPECTED[mode], f"kill_at={kill_at}"
+
+
+def test_sigkill_inside_a_step_then_another_node_recovers(tmp_path):
+    """The parent kills the child while T2's action has taken effect but not returned; another
+    orchestrator (a different owner) takes over once the dead one's lease has expired."""
+    child = _child(tmp_path, "compensates", -1)
+    assert child.stdout.readline().strip() == "ready"
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    results, effects = _recover(tmp_path, "compensates", owner="node-2")
+    assert results == []  # node-1's lease (30 s) still runs
+    later = lambda: time.time() + 60.0
+    results, effects = _recover(tmp_path, "compensates", owner="node-2", clock=later)
+    assert [r.status for r in results] == [rec.COMPENSATED]
+    assert effects == EXPECTED["compensates"]
+    records = SQLiteLog(tmp_path / "log.db").read("job")
+    t2 = [(r.kind, r.attempt) for r in records if r.step == "T2" and r.kind.startswith("action")]
+    # the attempt cut by the kill is run again as itself (same attempt, same key): one effect
+    assert t2 == [(rec.ACTION_STARTED, 1), (rec.ACTION_ENDED, 1)]
