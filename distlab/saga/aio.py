@@ -107,7 +107,6 @@ class AsyncSagaOrchestrator(OrchestratorBase):
                 cancelled = True
                 if not run.cancel(clock(), "cancelled"):
                     raise  # past the pivot: left unfinished in the log for recover()
-                journal.write(run, clock())
         if command.result.status == STUCK:
             journal.release(run)
         if cancelled:

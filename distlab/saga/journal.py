@@ -12,8 +12,10 @@ use one too, with the simulation's clock.
 >>> seen = []
 >>> unsubscribe = journal.subscribe(seen.append)
 >>> run = journal.begin(Saga("one", [Step("a", action=str)]), saga_id="s1", data=None, now=0.0)
+>>> command = run.next(now=0.0)  # run step "a": first, log what was decided
+>>> journal.write(run, now=0.0)
 >>> [e.kind for e in seen], journal.metrics().started
-(['saga_started'], 1)
+(['saga_started', 'action_started'], 1)
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ class Journal:
     def begin(
         self, saga: Saga, *, saga_id: str | None, data: Any, now: float, rng: Any = None
     ) -> SagaRun:
-        """Start a new saga and log its first record."""
+        """Start a new saga (its first record is written with the driver's first write)."""
         self.register(saga)
         saga_id = uuid.uuid4().hex if saga_id is None else saga_id
         if not isinstance(saga_id, str) or not saga_id:
@@ -142,12 +144,15 @@ class Journal:
                 f"saga_id={saga_id!r} is already in the log ({status}); a saga id names one "
                 "saga (use recover() or resume() to carry an existing one on)"
             )
-        run = SagaRun.start(saga, saga_id, data=data, now=now, rng=rng)
-        self.write(run, now)
-        return run
+        return SagaRun.start(saga, saga_id, data=data, now=now, rng=rng)
 
     def write(self, run: SagaRun, now: float) -> None:
-        """Append the run's new records (before the driver acts on them) and report them."""
+        """Append the run's new records, all in one transaction, and report them.
+
+        A driver writes after each decision, before acting on it (a step's start), and after
+        each outcome, before deciding anything else (its result, with the abort or stuck it
+        causes): the log then tells a crash inside a step (started, no result) from a crash
+        between steps, as Garcia-Molina and Salem's recovery needs."""
         records = run.drain()
         if not records:
             return
@@ -184,7 +189,6 @@ class Journal:
         with self._lock:
             self._counts["recovered"] += 1
         run.recover(now)
-        self.write(run, now)
         return run
 
     # -- observing -------------------------------------------------------------------------

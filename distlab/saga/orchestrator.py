@@ -174,4 +174,4 @@ class SagaOrchestrator(OrchestratorBase):
                     run.compensation_ended(clock(), error=exc)
                 else:
                     run.compensation_ended(clock())
-            journal.write(run, clock())
+            journal.write(run, clock())  # the outcome is durable before the next decision

@@ -223,7 +223,7 @@ def test_recover_and_resume_on_sqlite(tmp_path):
         )
         log = SQLiteLog(tmp_path / "s.db")
         with pytest.raises(Crash):
-            await AsyncSagaOrchestrator(CrashingLog(log, 3), owner="n").run(saga, saga_id="s1")
+            await AsyncSagaOrchestrator(CrashingLog(log, 1), owner="n").run(saga, saga_id="s1")
         orch = AsyncSagaOrchestrator(log, [saga], owner="n")
         stuck = await orch.recover()
         resumed = await orch.resume("s1")

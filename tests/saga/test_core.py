@@ -48,9 +48,10 @@ def test_paper_save_point_example():
     another after T5."""
     executed: list[str] = []
     saga = paper_saga(executed, save_points=("T1", "T3"))
-    # incarnation 1 writes: started, T1 s/e, T2 s/e -> dies right after write 4 (T2 ended);
-    # incarnation 2: rollback, C2 s/e, T2 s/e, T3 s/e, T4 s/e, T5 s/e -> dies after write 10.
-    result, hit = run_with_crashes(saga, [(4, True), (10, True)], saga_id="p")
+    # Incarnation 1 writes [started, T1 s], [T1 e], [T2 s], [T2 e] and dies right after
+    # write 3; incarnation 2 writes [rollback, C2 s], [C2 e], [T2 s], [T2 e], [T3 s], [T3 e],
+    # [T4 s], [T4 e], [T5 s], [T5 e] and dies right after write 9.
+    result, hit = run_with_crashes(saga, [(3, True), (9, True)], saga_id="p")
     assert hit == 2
     assert " ".join(executed) == "T1 T2 C2 T2 T3 T4 T5 C5 C4 T4 T5 T6"
     assert result.status == rec.COMPLETED
@@ -61,7 +62,7 @@ def test_paper_example_keys_change_per_round():
     executed: list[str] = []
     saga = paper_saga(executed, save_points=("T1", "T3"))
     log = InMemoryLog()
-    run_with_crashes(saga, [(4, True), (10, True)], log=log, saga_id="p")
+    run_with_crashes(saga, [(3, True), (9, True)], log=log, saga_id="p")
     started = [(r.step, r.key) for r in log.read("p") if r.kind == rec.ACTION_STARTED]
     assert started[:3] == [("T1", "p/T1"), ("T2", "p/T2"), ("T2", "p/T2/1")]
     assert started[-3:] == [("T4", "p/T4/2"), ("T5", "p/T5/2"), ("T6", "p/T6/2")]
@@ -72,7 +73,7 @@ def test_paper_example_keys_change_per_round():
 def test_every_save_point_resumes_where_it_stopped():
     executed: list[str] = []
     saga = paper_saga(executed, save_points="every")
-    result, hit = run_with_crashes(saga, [(4, True), (6, True)], saga_id="p")
+    result, hit = run_with_crashes(saga, [(3, True), (4, False)], saga_id="p")
     assert hit == 2 and result.status == rec.COMPLETED
     assert executed == [f"T{i}" for i in range(1, 7)]
 
@@ -80,7 +81,7 @@ def test_every_save_point_resumes_where_it_stopped():
 def test_no_save_point_means_backward_recovery_after_a_crash():
     executed: list[str] = []
     saga = paper_saga(executed, save_points=())
-    result, _ = run_with_crashes(saga, [(4, True)], saga_id="p")
+    result, _ = run_with_crashes(saga, [(3, False)], saga_id="p")  # T2 ran, unlogged
     assert executed == ["T1", "T2", "C2", "C1"]
     assert result.status == rec.COMPENSATED
     assert result.cause[1] == "recovered after a crash, no save-point to resume from"
@@ -89,7 +90,7 @@ def test_no_save_point_means_backward_recovery_after_a_crash():
 def test_a_crash_mid_step_reruns_the_action_with_the_same_key(ledger):
     """The orchestrator dies after the action took effect but before its end was logged."""
     saga = build_saga(["compensatable", "compensatable"], Plan(), ledger)
-    result, _ = run_with_crashes(saga, [(4, False)])  # write 4 = T2 ended
+    result, _ = run_with_crashes(saga, [(3, False)])  # write 3 = T2 ended
     assert result.status == rec.COMPLETED
     assert ledger.effects == [("T", "x/T1"), ("T", "x/T2")]
     assert ledger.store.metrics().duplicates == 1  # the re-run was answered from the record

@@ -63,7 +63,7 @@ def test_an_in_memory_log_that_is_lost_forgets_the_saga(ledger):
     """Why the log must be durable: after the crash nobody knows T1 must be undone."""
     log = InMemoryLog(lost_on_crash=True)
     saga = build_saga(["compensatable", "compensatable"], Plan(), ledger)
-    orch = SagaOrchestrator(CrashingLog(log, 3, after=True), owner="n")
+    orch = SagaOrchestrator(CrashingLog(log, 1, after=True), owner="n")
     with pytest.raises(Crash):
         orch.run(saga, saga_id="x")
     log.crash()
@@ -132,7 +132,7 @@ def test_history_marks_an_attempt_cut_by_a_crash_as_timeout():
     log = InMemoryLog()
     saga = build_saga(["compensatable"], Plan(), Ledger())
     with pytest.raises(Crash):
-        SagaOrchestrator(CrashingLog(log, 2), owner="n").run(saga, saga_id="x")
+        SagaOrchestrator(CrashingLog(log, 1), owner="n").run(saga, saga_id="x")
     frame = SagaOrchestrator(log).to_frame("x")
     assert frame["outcome"].tolist() == [outcomes.TIMEOUT]
     assert frame["end"].isna().all()
@@ -231,9 +231,9 @@ def test_concurrent_orchestrators_never_drive_a_saga_twice(tmp_path):
 
     saga = Saga("s", [Step("a", action=act), Step("p", action=act, kind=PIVOT)])
     setup = SQLiteLog(path)
-    for i in range(60):  # 60 sagas that died after saga_started
+    for i in range(60):  # 60 sagas that died right after logging their start
         with pytest.raises(Crash):
-            SagaOrchestrator(CrashingLog(setup, 1), owner="dead", lease=0.001).run(
+            SagaOrchestrator(CrashingLog(setup, 0, after=True), owner="dead", lease=0.001).run(
                 saga, saga_id=f"s{i}"
             )
     results: list = []
