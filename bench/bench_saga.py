@@ -31,9 +31,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from distlab.saga import InMemoryLog, Saga, SagaOrchestrator, SQLiteLog, Step  # noqa: E402
-from distlab.saga import records as rec  # noqa: E402
-from distlab.saga.records import LogRecord  # noqa: E402
+from distlab.saga import InMemoryLog, Saga, SagaOrchestrator, SQLiteLog, Step
+from distlab.saga import records as rec
+from distlab.saga.records import LogRecord
 
 MAX_STEP_OVERHEAD_S = 0.001
 MAX_RECOVERY_S = 1.0
@@ -97,9 +97,7 @@ def _interrupted(path: Path, saga: Saga, count: int) -> None:
     log = SQLiteLog(path)
     for i in range(count):
         sid = f"job-{i}"
-        records = [
-            LogRecord(sid, 0, rec.SAGA_STARTED, 0.0, payload={"saga": saga.name, "data": i})
-        ]
+        records = [LogRecord(sid, 0, rec.SAGA_STARTED, 0.0, payload={"saga": saga.name, "data": i})]
         for n, step in enumerate(saga.steps[:2]):
             key = f"{sid}/{step.name}"
             seq = 1 + 2 * n

@@ -274,6 +274,7 @@ class SagaRun(SagaState):
         common = dict(step=step.name, round=ex.round, attempt=ex.action.in_flight, key=ex.key)
         if error is None:
             self.emit(now, rec.ACTION_ENDED, outcome=outcomes.OK, payload=result, **common)
+            self._end_if_done(now)
             return
         text = describe_error(error)
         retry_in = self._retry_in(self.saga.action_retry(ex.index), ex.action, now, error)
@@ -287,6 +288,7 @@ class SagaRun(SagaState):
             self.emit(now, rec.STUCK, step=step.name, round=ex.round, error=text)
         else:
             self.emit(now, rec.ABORTING, step=step.name, round=ex.round, error=text)
+            self._end_if_done(now)
 
     def compensation_ended(self, now: float, *, error: BaseException | None = None) -> None:
         """The compensation in flight returned (``error`` ``None``) or raised ``error``."""
@@ -295,6 +297,7 @@ class SagaRun(SagaState):
         common = dict(step=step.name, round=ex.round, attempt=ex.compensation.in_flight, key=ex.key)
         if error is None:
             self.emit(now, rec.COMPENSATION_ENDED, outcome=outcomes.OK, **common)
+            self._end_if_done(now)
             return
         text = describe_error(error)
         policy = self.saga.compensation_policy(ex.index)
@@ -306,6 +309,13 @@ class SagaRun(SagaState):
         )  # fmt: skip
         if retry_in is None:
             self.emit(now, rec.STUCK, step=step.name, round=ex.round, error=text)
+
+    def _end_if_done(self, now: float) -> None:
+        """End the saga with the outcome that completes it (one write instead of two)."""
+        if self.status == rec.RUNNING and self.position == len(self.saga.steps):
+            self.emit(now, rec.SAGA_ENDED, outcome=rec.COMPLETED)
+        elif self.status == rec.COMPENSATING and self.to_compensate() is None:
+            self.emit(now, rec.SAGA_ENDED, outcome=rec.COMPENSATED)
 
     # -- recovery, cancellation, operators -------------------------------------------------
 
