@@ -27,7 +27,7 @@ from typing import Any
 
 from distlab.saga.core import Finished, RunAction, RunCompensation, SagaResult, SagaRun, Wait
 from distlab.saga.definition import Saga, is_async_callable
-from distlab.saga.log import SagaLog
+from distlab.saga.log import LeaseLost, SagaLog
 from distlab.saga.orchestrator import OrchestratorBase, check_callable
 from distlab.saga.records import STUCK
 
@@ -68,12 +68,17 @@ class AsyncSagaOrchestrator(OrchestratorBase):
         return await self._drive(run)
 
     async def recover(self) -> list[SagaResult]:
-        """Carry on every unfinished saga of the log that no other orchestrator holds."""
+        """Carry on every unfinished saga of the log that no other orchestrator holds (see
+        :meth:`SagaOrchestrator.recover`)."""
         results = []
         for saga_id in self.journal.log.unfinished():
             run = self.journal.claim(saga_id, self.clock())
-            if run is not None:
+            if run is None:
+                continue
+            try:
                 results.append(await self._drive(run))
+            except LeaseLost:
+                continue
         return results
 
     async def resume(self, saga_id: str) -> SagaResult:

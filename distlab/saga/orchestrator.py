@@ -31,7 +31,7 @@ from distlab.saga import frame
 from distlab.saga.core import Finished, RunAction, SagaResult, SagaRun, Wait
 from distlab.saga.definition import Saga
 from distlab.saga.journal import Journal, SagaEvent, SagaMetrics
-from distlab.saga.log import SagaLog
+from distlab.saga.log import LeaseLost, SagaLog
 from distlab.saga.records import LogRecord
 
 __all__ = ["OrchestratorBase", "SagaOrchestrator", "check_callable"]
@@ -127,12 +127,17 @@ class SagaOrchestrator(OrchestratorBase):
 
     def recover(self) -> list[SagaResult]:
         """Carry on every unfinished saga of the log that no other orchestrator holds (after a
-        crash, at start-up). Stuck sagas wait for :meth:`resume`."""
+        crash, at start-up), one after the other; return how each ended. Stuck sagas wait for
+        :meth:`resume`; a saga another orchestrator takes over meanwhile is left to it."""
         results = []
         for saga_id in self.journal.log.unfinished():
             run = self.journal.claim(saga_id, self.clock())
-            if run is not None:
+            if run is None:
+                continue
+            try:
                 results.append(self._drive(run))
+            except LeaseLost:
+                continue
         return results
 
     def resume(self, saga_id: str) -> SagaResult:

@@ -4,10 +4,12 @@
 
 MODE ``completes`` or ``compensates`` (the pivot refuses); the process SIGKILLs itself right
 after its KILL_AT-th log write (0-based), or, with KILL_AT = -1, prints ``ready`` inside step
-T2's action (after its effect) and blocks until its parent kills it.
+T2's action (after its effect) and blocks until its parent kills it. MODE ``recover`` runs
+``recover()`` on the log (a ``completes`` saga) once a line arrives on its stdin, and prints how
+many sagas it finished.
 
 The participant is a real SQLite table: an action inserts its key once (``INSERT OR IGNORE``:
-idempotent), a compensation inserts ``undo:<key>`` once.
+idempotent), a compensation inserts ``undo:<key>`` once; every call is also counted in ``calls``.
 """
 
 from __future__ import annotations
@@ -27,12 +29,18 @@ class Participant:
     def __init__(self, path: str) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA busy_timeout=10000")
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS effects (n INTEGER PRIMARY KEY, key TEXT UNIQUE)"
         )
+        self.conn.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT, pid INTEGER)")
 
     def apply(self, key: str) -> None:
+        self.conn.execute("INSERT INTO calls VALUES (?, ?)", (key, os.getpid()))
         self.conn.execute("INSERT OR IGNORE INTO effects (key) VALUES (?)", (key,))
+
+    def calls(self) -> list[tuple[str, int]]:
+        return list(self.conn.execute("SELECT key, pid FROM calls"))
 
     def effects(self) -> list[str]:
         return [row[0] for row in self.conn.execute("SELECT key FROM effects ORDER BY n")]
@@ -79,6 +87,14 @@ class KillingLog(SQLiteLog):
 def main() -> None:
     log_path, participant_path, mode, kill_at = sys.argv[1:5]
     participant = Participant(participant_path)
+    if mode == "recover":
+        orchestrator = SagaOrchestrator(
+            SQLiteLog(log_path), [make_saga(participant, "completes")], owner=f"p{os.getpid()}"
+        )
+        print("ready", flush=True)
+        sys.stdin.readline()  # "go": both recovering processes start together
+        print(len(orchestrator.recover()), flush=True)
+        return
 
     def block():
         print("ready", flush=True)

@@ -249,3 +249,31 @@ def test_concurrent_orchestrators_never_drive_a_saga_twice(tmp_path):
         t.join()
     assert len(results) == 60 and all(r.ok for r in results)
     assert set(executions.values()) == {1} and len(executions) == 120
+
+
+def test_recover_leaves_a_saga_taken_over_meanwhile_and_goes_on(tmp_path):
+    """While A recovers saga one, B takes it over (A's lease has expired) and recovers both:
+    A's next write is refused, A leaves saga one to B and finds saga two done."""
+    path = tmp_path / "sagas.db"
+    time = FakeTime()
+    holder = {}
+
+    def slow(ctx):
+        if ctx.saga_id == "one" and "b" not in holder:
+            time.now += 60.0
+            holder["b"] = SagaOrchestrator(SQLiteLog(path), [saga], owner="B", clock=time.clock)
+            holder["b_results"] = holder["b"].recover()
+        return 1
+
+    saga = Saga("s", [Step("a", action=slow)])
+    setup = SQLiteLog(path)
+    for saga_id in ("one", "two"):
+        with pytest.raises(Crash):
+            SagaOrchestrator(CrashingLog(setup, 0, after=True), owner="dead", clock=time.clock).run(
+                saga, saga_id=saga_id
+            )
+    time.now += 60.0
+    a = SagaOrchestrator(SQLiteLog(path), [saga], owner="A", lease=30.0, clock=time.clock)
+    assert a.recover() == []
+    assert [r.saga_id for r in holder["b_results"]] == ["one", "two"]
+    assert setup.unfinished() == []

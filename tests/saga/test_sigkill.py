@@ -9,12 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from saga_child import OWNER, Participant, make_saga
 
-from distlab.saga import SagaOrchestrator, SQLiteLog
+from distlab.saga import SagaOrchestrator, SagaRun, SQLiteLog
 from distlab.saga import records as rec
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
@@ -79,3 +80,30 @@ def test_sigkill_inside_a_step_then_another_node_recovers(tmp_path):
     t2 = [(r.kind, r.attempt) for r in records if r.step == "T2" and r.kind.startswith("action")]
     # the attempt cut by the kill is run again as itself (same attempt, same key): one effect
     assert t2 == [(rec.ACTION_STARTED, 1), (rec.ACTION_ENDED, 1)]
+
+
+def test_two_processes_recovering_one_file_never_run_a_saga_twice(tmp_path):
+    """300 sagas left unfinished by a dead orchestrator; two processes recover the same file at
+    once. Each saga is claimed by one of them (BEGIN IMMEDIATE on its lease row) and every
+    action is called exactly once."""
+    participant = Participant(str(tmp_path / "p.db"))
+    saga = make_saga(participant, "completes")
+    log = SQLiteLog(tmp_path / "log.db")
+    sagas = 300
+    for i in range(sagas):
+        run = SagaRun.start(saga, f"job{i}", now=0.0)
+        run.next(0.0)  # T1 started, never ran
+        log.append(run.drain(), owner="dead", now=0.0, lease=1.0)
+    children = [_child(tmp_path, "recover", 0, stdin=subprocess.PIPE) for _ in range(2)]
+    assert [child.stdout.readline().strip() for child in children] == ["ready", "ready"]
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    finished = [int(child.communicate(timeout=120)[0]) for child in children]
+    assert [child.returncode for child in children] == [0, 0]
+    assert sum(finished) == sagas, finished
+    assert min(finished) > 0, f"one process did everything: {finished}"
+    assert log.unfinished() == []
+    assert {log.status(f"job{i}") for i in range(sagas)} == {"completed"}
+    calls = Counter(key for key, _ in participant.calls())
+    assert len(calls) == 4 * sagas and set(calls.values()) == {1}
