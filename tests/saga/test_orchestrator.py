@@ -7,7 +7,16 @@ import threading
 from collections import Counter
 
 import pytest
-from saga_fakes import Crash, CrashingLog, FakeTime, Ledger, Plan, build_saga, run_with_crashes
+from saga_fakes import (
+    Boom,
+    Crash,
+    CrashingLog,
+    FakeTime,
+    Ledger,
+    Plan,
+    build_saga,
+    run_with_crashes,
+)
 
 from distlab import outcomes
 from distlab.saga import (
@@ -277,3 +286,40 @@ def test_recover_leaves_a_saga_taken_over_meanwhile_and_goes_on(tmp_path):
     assert a.recover() == []
     assert [r.saga_id for r in holder["b_results"]] == ["one", "two"]
     assert setup.unfinished() == []
+
+
+def test_threads_share_one_orchestrator_and_one_sqlite_log(tmp_path):
+    log = SQLiteLog(tmp_path / "sagas.db")
+    orch = SagaOrchestrator(log, name="shared")
+    calls = Counter()
+    lock = threading.Lock()
+
+    def act(ctx):
+        with lock:
+            calls[ctx.key] += 1
+        if ctx.step == "p" and ctx.data % 3 == 0:
+            raise Boom("refused")
+        return ctx.data
+
+    saga = Saga(
+        "s",
+        [Step("a", action=act, compensation=lambda ctx: None), Step("p", action=act, kind=PIVOT)],
+    )
+    results: list = []
+
+    def worker(first):
+        for i in range(first, first + 10):
+            results.append(orch.run(saga, i, saga_id=f"s{i}"))
+
+    threads = [threading.Thread(target=worker, args=(10 * t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = Counter(r.status for r in results)
+    assert statuses == {rec.COMPLETED: 26, rec.COMPENSATED: 14}
+    assert set(calls.values()) == {1} and len(calls) == 80
+    m = orch.metrics()
+    assert (m.started, m.completed, m.compensated, m.actions) == (40, 26, 14, 80)
+    assert len(orch.history()) == sum(len(log.read(f"s{i}")) for i in range(40))
+    assert "owner=" in repr(orch)
