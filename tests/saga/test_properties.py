@@ -11,11 +11,30 @@ and late requests, compensation failures and orchestrator crashes at any log wri
 
 from __future__ import annotations
 
+import asyncio
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from saga_fakes import Ledger, Plan, build_saga, deliver_late, net_applied_steps, run_with_crashes
+from saga_fakes import (
+    Crash,
+    CrashingLog,
+    FakeTime,
+    Ledger,
+    Plan,
+    build_saga,
+    deliver_late,
+    net_applied_steps,
+    run_with_crashes,
+)
 
-from distlab.saga import COMPENSATABLE, PIVOT, RETRIABLE, InMemoryLog
+from distlab.saga import (
+    COMPENSATABLE,
+    PIVOT,
+    RETRIABLE,
+    AsyncSagaOrchestrator,
+    InMemoryLog,
+    SagaRun,
+)
 from distlab.saga import records as rec
 
 BEHAVIOURS = st.sampled_from(["ok", "ok", "ok", "fail", "lost", "dup", "late"])
@@ -124,3 +143,41 @@ def test_save_points_keep_the_guarantee_on_net_effects(saga_plan, crashes, data)
     if not crashes:
         base, base_ledger, _, _ = _run(kinds, plan, [], save_points="every")
         assert (result.status, ledger.effects) == (base.status, base_ledger.effects)
+
+
+async def _run_async(saga, crashes, log, time):
+    pending = list(crashes)
+    while True:
+        crash_at, after = pending.pop(0) if pending else (None, False)
+        orchestrator = AsyncSagaOrchestrator(
+            CrashingLog(log, crash_at, after=after),
+            [saga],
+            owner="node",
+            clock=time.clock,
+            async_sleep=time.async_sleep,
+        )
+        try:
+            if log.status("x") is None:
+                await orchestrator.run(saga, saga_id="x")
+            else:
+                await orchestrator.recover()
+        except Crash:
+            continue
+        if not log.unfinished():
+            return SagaRun.from_log(saga, log.read("x")).result()
+
+
+@settings(max_examples=100)
+@given(sagas(), CRASHES)
+def test_the_asyncio_driver_reaches_the_same_end_state(saga_plan, crashes):
+    kinds, plan = saga_plan
+    base, base_ledger, _, _ = _run(kinds, plan, [])
+    ledger = Ledger()
+    saga = build_saga(kinds, plan, ledger, late=[])
+    result = asyncio.run(_run_async(saga, crashes, InMemoryLog(), FakeTime()))
+    assert (result.status, result.cause, result.results) == (
+        base.status,
+        base.cause,
+        base.results,
+    )
+    assert ledger.effects == base_ledger.effects and not ledger.doubles
