@@ -44,7 +44,7 @@ from distlab.saga.definition import (
     temporal_retry,
 )
 from distlab.saga.frame import history_rows, to_frame
-from distlab.saga.idempotency import IdempotencyStore, Tombstoned
+from distlab.saga.idempotency import IdempotencyStore, SQLiteIdempotencyStore, Tombstoned
 from distlab.saga.journal import Journal, SagaEvent, SagaMetrics
 from distlab.saga.log import InMemoryLog, LeaseLost, SagaLog
 from distlab.saga.orchestrator import SagaOrchestrator
@@ -64,6 +64,7 @@ __all__ = [
     "LogRecord",
     "RunAction",
     "RunCompensation",
+    "SQLiteIdempotencyStore",
     "SQLiteLog",
     "Saga",
     "SagaEvent",

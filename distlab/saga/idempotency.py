@@ -29,15 +29,24 @@ distlab.saga.idempotency.Tombstoned: key 's2/debit' was compensated before its a
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from distlab.observe import Event, Listeners
 
-__all__ = ["IdempotencyEvent", "IdempotencyMetrics", "IdempotencyStore", "Tombstoned"]
+__all__ = [
+    "IdempotencyEvent",
+    "IdempotencyMetrics",
+    "IdempotencyStore",
+    "SQLiteIdempotencyStore",
+    "Tombstoned",
+]
 
 
 class Tombstoned(RuntimeError):
@@ -131,11 +140,29 @@ class IdempotencyStore:
         self._listeners.emit(IdempotencyEvent(self._clock(), kind, self.name, key))
         self._listeners.deliver()
 
+    # -- where the records live (SQLiteIdempotencyStore overrides these) ------------------
+
+    @contextlib.contextmanager
+    def _transaction(self, key: str) -> Iterator[None]:
+        with self._key_lock(key):
+            yield
+
+    def _get(self, key: str) -> _Entry | None:
+        return self._entries.get(key)
+
+    def _put(self, key: str, entry: _Entry) -> None:
+        self._entries[key] = entry
+
+    def _invoke(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    # -- the rules --------------------------------------------------------------------------
+
     def run(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` once per ``key``: a later request with the key gets the
         recorded answer; a key already compensated raises :class:`Tombstoned`."""
-        with self._key_lock(key):
-            entry = self._entries.get(key)
+        with self._transaction(key):
+            entry = self._get(key)
             if entry is not None:
                 if entry.state in (_TOMBSTONE, _UNDONE):
                     self._note("late_action", key, "late_actions")
@@ -150,12 +177,12 @@ class IdempotencyStore:
                     raise entry.value
                 return entry.value
             try:
-                result = fn(*args, **kwargs)
+                result = self._invoke(fn, *args, **kwargs)
             except self.remember_errors as exc:
-                self._entries[key] = _Entry(_FAILED, exc)
+                self._put(key, _Entry(_FAILED, exc))
                 self._note("executed", key, "executed")
                 raise
-            self._entries[key] = _Entry(_DONE, result)
+            self._put(key, _Entry(_DONE, result))
             self._note("executed", key, "executed")
             return result
 
@@ -164,24 +191,25 @@ class IdempotencyStore:
         recorded result, once. True if it ran; False if there was nothing to undo (the action
         never ran, and a tombstone now refuses it; it failed; or it was already undone).
         If ``fn`` raises, nothing is recorded and the compensation can be retried."""
-        with self._key_lock(key):
-            entry = self._entries.get(key)
+        with self._transaction(key):
+            entry = self._get(key)
             if entry is None:
-                self._entries[key] = _Entry(_TOMBSTONE)
+                self._put(key, _Entry(_TOMBSTONE))
                 self._note("tombstone", key, "tombstones")
                 return False
             if entry.state != _DONE:
                 self._note("duplicate_compensation", key, "duplicate_compensations")
                 return False
-            fn(entry.value, *args, **kwargs)
-            self._entries[key] = _Entry(_UNDONE, entry.value)
+            self._invoke(fn, entry.value, *args, **kwargs)
+            self._put(key, _Entry(_UNDONE, entry.value))
             self._note("compensated", key, "compensated")
             return True
 
     def state(self, key: str) -> str | None:
         """``None`` (never seen), ``"done"``, ``"failed"`` (a remembered error),
         ``"undone"`` (compensated) or ``"tombstone"``."""
-        entry = self._entries.get(key)
+        with self._transaction(key):
+            entry = self._get(key)
         return None if entry is None else entry.state
 
     def subscribe(self, listener: Callable[[IdempotencyEvent], Any]) -> Callable[[], None]:
@@ -196,3 +224,91 @@ class IdempotencyStore:
         """A snapshot of the counters."""
         with self._lock:
             return IdempotencyMetrics(**self._counts)
+
+
+class SQLiteIdempotencyStore(IdempotencyStore):
+    """The same rules, with the records in an SQLite table of the participant's own database,
+    written in the same transaction as the effect: the effect and its key commit together or
+    not at all, even if the process is killed in between.
+
+    ``fn`` gets the connection first (``fn(conn, *args)``; a compensation ``fn(conn, result,
+    *args)``) and makes its changes on it, inside the store's ``BEGIN IMMEDIATE`` transaction;
+    if it raises, the transaction rolls back, effect included. Results must be JSON values.
+
+    Args:
+        conn: an ``sqlite3.Connection`` opened with ``isolation_level=None`` (the store runs the
+            transactions).
+        table: the name of the table of keys (created if missing).
+        name, clock, max_events: as :class:`IdempotencyStore`.
+
+    >>> conn = sqlite3.connect(":memory:", isolation_level=None)
+    >>> _ = conn.execute("CREATE TABLE account (name TEXT PRIMARY KEY, balance INTEGER)")
+    >>> _ = conn.execute("INSERT INTO account VALUES ('ada', 100)")
+    >>> store = SQLiteIdempotencyStore(conn, clock=lambda: 0.0)
+    >>> def debit(conn, amount):
+    ...     conn.execute("UPDATE account SET balance = balance - ?", (amount,))
+    ...     return conn.execute("SELECT balance FROM account").fetchone()[0]
+    >>> store.run("s1/debit", debit, 30), store.run("s1/debit", debit, 30)
+    (70, 70)
+    >>> store.compensate("s1/debit", lambda conn, balance: conn.execute(
+    ...     "UPDATE account SET balance = balance + 30"))
+    True
+    >>> conn.execute("SELECT balance FROM account").fetchone()[0], store.state("s1/debit")
+    (100, 'undone')
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        table: str = "idempotency_keys",
+        name: str | None = None,
+        clock: Callable[[], float] | None = None,
+        max_events: int = 1000,
+    ) -> None:
+        if not isinstance(conn, sqlite3.Connection):
+            raise TypeError(f"conn={conn!r} must be an sqlite3.Connection")
+        if conn.isolation_level is not None:
+            raise ValueError(
+                f"conn.isolation_level={conn.isolation_level!r} must be None (autocommit): "
+                "the store begins and commits the transactions itself"
+            )
+        if not isinstance(table, str) or not table.isidentifier():
+            raise ValueError(f"table={table!r} must be a plain SQL identifier")
+        super().__init__(name=name, clock=clock, max_events=max_events)
+        self.conn = conn
+        self.table = table
+        self._conn_guard = threading.Lock()  # one transaction at a time on the connection
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} "
+            "(key TEXT PRIMARY KEY, state TEXT NOT NULL, value TEXT)"
+        )
+
+    @contextlib.contextmanager
+    def _transaction(self, key: str) -> Iterator[None]:
+        with self._key_lock(key), self._conn_guard:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _get(self, key: str) -> _Entry | None:
+        row = self.conn.execute(
+            f"SELECT state, value FROM {self.table} WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        return _Entry(row[0], None if row[1] is None else json.loads(row[1]))
+
+    def _put(self, key: str, entry: _Entry) -> None:
+        value = None if entry.value is None else json.dumps(entry.value)
+        self.conn.execute(
+            f"INSERT OR REPLACE INTO {self.table} (key, state, value) VALUES (?, ?, ?)",
+            (key, entry.state, value),
+        )
+
+    def _invoke(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return fn(self.conn, *args, **kwargs)

@@ -8,8 +8,9 @@ T2's action (after its effect) and blocks until its parent kills it. MODE ``reco
 ``recover()`` on the log (a ``completes`` saga) once a line arrives on its stdin, and prints how
 many sagas it finished.
 
-The participant is a real SQLite table: an action inserts its key once (``INSERT OR IGNORE``:
-idempotent), a compensation inserts ``undo:<key>`` once; every call is also counted in ``calls``.
+The participant is a real SQLite database with the library's SQLiteIdempotencyStore: an action
+inserts its key into ``effects`` once, a compensation ``undo:<key>`` once (a compensation that
+arrives first leaves a tombstone), and every request is counted in ``calls``.
 """
 
 from __future__ import annotations
@@ -20,43 +21,65 @@ import sqlite3
 import sys
 import threading
 
-from distlab.saga import PIVOT, RETRIABLE, Saga, SagaOrchestrator, SQLiteLog, Step
+from distlab.saga import (
+    PIVOT,
+    RETRIABLE,
+    Saga,
+    SagaOrchestrator,
+    SQLiteIdempotencyStore,
+    SQLiteLog,
+    Step,
+)
 
 OWNER = "node-1"
 
 
 class Participant:
+    """A service with its own SQLite database: each effect is a row of ``effects`` written in
+    the same transaction as its idempotency key (SQLiteIdempotencyStore); every request is
+    also counted in ``calls``."""
+
     def __init__(self, path: str) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA busy_timeout=10000")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS effects (n INTEGER PRIMARY KEY, key TEXT UNIQUE)"
+        self.conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=10.0
         )
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS effects (n INTEGER PRIMARY KEY, key TEXT)")
         self.conn.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT, pid INTEGER)")
+        self.store = SQLiteIdempotencyStore(self.conn)
 
-    def apply(self, key: str) -> None:
+    def _effect(self, key: str, refuse: bool = False):
+        def effect(conn, *result):
+            conn.execute("INSERT INTO effects (key) VALUES (?)", (key,))
+            if refuse:  # a business refusal: the transaction, effect included, rolls back
+                raise RuntimeError("payment refused")
+            return key
+
+        return effect
+
+    def apply(self, key: str, refuse: bool = False) -> str:
         self.conn.execute("INSERT INTO calls VALUES (?, ?)", (key, os.getpid()))
-        self.conn.execute("INSERT OR IGNORE INTO effects (key) VALUES (?)", (key,))
+        return self.store.run(key, self._effect(key, refuse))
 
-    def calls(self) -> list[tuple[str, int]]:
-        return list(self.conn.execute("SELECT key, pid FROM calls"))
+    def undo(self, key: str) -> bool:
+        return self.store.compensate(key, self._effect("undo:" + key))
 
     def effects(self) -> list[str]:
         return [row[0] for row in self.conn.execute("SELECT key FROM effects ORDER BY n")]
 
+    def calls(self) -> list[tuple[str, int]]:
+        return list(self.conn.execute("SELECT key, pid FROM calls"))
+
 
 def make_saga(participant: Participant, mode: str, on_t2=None) -> Saga:
     def action(ctx):
-        participant.apply(ctx.key)
+        result = participant.apply(ctx.key, refuse=ctx.step == "T3" and mode == "compensates")
         if ctx.step == "T2" and on_t2 is not None:
-            on_t2()
-        if ctx.step == "T3" and mode == "compensates":
-            raise RuntimeError("payment refused")
-        return ctx.step
+            on_t2()  # the effect is committed; the reply is not sent yet
+        return result
 
     def compensation(ctx):
-        participant.apply("undo:" + ctx.key)
+        participant.undo(ctx.key)
 
     return Saga(
         "child",

@@ -3,11 +3,12 @@ tombstones for compensations that arrive first, and thread safety."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
 
-from distlab.saga import IdempotencyStore, Tombstoned
+from distlab.saga import IdempotencyStore, SQLiteIdempotencyStore, Tombstoned
 
 
 class Refused(Exception):
@@ -116,3 +117,62 @@ def test_subscribe_and_bad_arguments():
         IdempotencyStore(remember_errors=ValueError)
     with pytest.raises(TypeError, match="clock=0 must be callable"):
         IdempotencyStore(clock=0)
+
+
+def _bank(path):
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("CREATE TABLE IF NOT EXISTS account (name TEXT PRIMARY KEY, balance INTEGER)")
+    conn.execute("INSERT OR IGNORE INTO account VALUES ('ada', 100)")
+    return conn, SQLiteIdempotencyStore(conn, clock=lambda: 0.0)
+
+
+def _balance(conn):
+    return conn.execute("SELECT balance FROM account").fetchone()[0]
+
+
+def _debit(conn, amount, fail=False):
+    conn.execute("UPDATE account SET balance = balance - ?", (amount,))
+    if fail:
+        raise ConnectionError("lost the reply")
+    return {"balance": _balance(conn)}
+
+
+def test_sqlite_store_commits_the_effect_and_its_key_together(tmp_path):
+    conn, store = _bank(tmp_path / "bank.db")
+    with pytest.raises(ConnectionError):
+        store.run("s1/debit", _debit, 30, fail=True)
+    assert _balance(conn) == 100 and store.state("s1/debit") is None  # rolled back, both
+    assert store.run("s1/debit", _debit, 30) == {"balance": 70}
+    assert store.run("s1/debit", _debit, 30) == {"balance": 70}  # from the record
+    assert _balance(conn) == 70
+    assert store.metrics().executed == 1 and store.metrics().duplicates == 1
+
+
+def test_sqlite_store_records_survive_the_connection(tmp_path):
+    path = tmp_path / "bank.db"
+    conn, store = _bank(path)
+    store.run("a", _debit, 10)
+    assert store.compensate("b", lambda conn, result: None) is False  # tombstone first
+    conn.close()
+    conn, again = _bank(path)
+    assert again.state("a") == "done" and again.state("b") == "tombstone"
+    with pytest.raises(Tombstoned):
+        again.run("b", _debit, 10)
+    refunds = []
+    assert again.compensate("a", lambda conn, result: refunds.append(result)) is True
+    assert refunds == [{"balance": 90}] and again.state("a") == "undone"
+    assert _balance(conn) == 90  # the late b never took effect
+
+
+def test_sqlite_store_refuses_what_it_cannot_handle(tmp_path):
+    with pytest.raises(TypeError, match="conn='x' must be an sqlite3.Connection"):
+        SQLiteIdempotencyStore("x")
+    with pytest.raises(ValueError, match="conn.isolation_level='' must be None"):
+        SQLiteIdempotencyStore(sqlite3.connect(":memory:"))
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    with pytest.raises(ValueError, match="table='keys; DROP' must be a plain SQL identifier"):
+        SQLiteIdempotencyStore(conn, table="keys; DROP")
+    store = SQLiteIdempotencyStore(conn, table="my_keys")
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        store.run("k", lambda conn: object())
+    assert store.state("k") is None
