@@ -88,7 +88,11 @@ class AsyncSagaOrchestrator(OrchestratorBase):
             raise ValueError(
                 f"saga_id={saga_id!r} is unknown, ended or held by another orchestrator"
             )
-        run.resume(self.clock())
+        try:
+            run.resume(self.clock())
+        except ValueError:
+            self.journal.release(run)
+            raise
         return await self._drive(run)
 
     async def _drive(self, run: SagaRun) -> SagaResult:

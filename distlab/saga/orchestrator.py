@@ -32,7 +32,7 @@ from distlab.saga.core import Finished, RunAction, SagaResult, SagaRun, Wait
 from distlab.saga.definition import Saga
 from distlab.saga.journal import Journal, SagaEvent, SagaMetrics
 from distlab.saga.log import LeaseLost, SagaLog
-from distlab.saga.records import LogRecord
+from distlab.saga.records import STUCK, LogRecord
 
 __all__ = ["OrchestratorBase", "SagaOrchestrator", "check_callable"]
 
@@ -96,6 +96,16 @@ class OrchestratorBase:
         """A snapshot of the counters."""
         return self.journal.metrics()
 
+    def stuck(self) -> dict[str, tuple[str | None, str | None]]:
+        """The sagas waiting for an operator: saga id -> (step, error) that made it stuck."""
+        log = self.journal.log
+        found = {}
+        for saga_id in log.saga_ids():
+            if log.status(saga_id) == STUCK:
+                last = [r for r in log.read(saga_id) if r.kind == STUCK][-1]
+                found[saga_id] = (last.step, last.error)
+        return found
+
     def history(self, saga_id: str | None = None) -> list[LogRecord]:
         """The log's records of one saga, or of every saga."""
         log = self.journal.log
@@ -147,7 +157,11 @@ class SagaOrchestrator(OrchestratorBase):
             raise ValueError(
                 f"saga_id={saga_id!r} is unknown, ended or held by another orchestrator"
             )
-        run.resume(self.clock())
+        try:
+            run.resume(self.clock())
+        except ValueError:
+            self.journal.release(run)
+            raise
         return self._drive(run)
 
     def _drive(self, run: SagaRun) -> SagaResult:
@@ -157,7 +171,7 @@ class SagaOrchestrator(OrchestratorBase):
             command = run.next(now)
             journal.write(run, now)  # the decision is durable before it is acted on
             if isinstance(command, Finished):
-                if not command.result.ok and command.result.status == "stuck":
+                if command.result.status == STUCK:
                     journal.release(run)  # an operator may resume it from anywhere
                 return command.result
             if isinstance(command, Wait):

@@ -188,10 +188,14 @@ def test_failing_compensation_is_retried_then_stuck_then_resumed(ledger):
     assert result.cause == ("T2", "Boom: C2 attempt 3")
     assert ledger.applied == {"x/T1", "x/T2"}  # visibly stuck, not silently half-undone
     assert orch.journal.log.status("x") == rec.STUCK
+    assert orch.stuck() == {"x": ("T2", "Boom: C2 attempt 3")}
     result = orch.resume("x")  # attempts 4 to 6 fail too: the policy allows 3 per resume
     assert result.status == rec.STUCK and result.cause == ("T2", "Boom: C2 attempt 6")
     result = orch.resume("x")
     assert result.status == rec.COMPENSATED and ledger.applied == set()
+    assert orch.stuck() == {}
+    with pytest.raises(ValueError, match="saga_id='x' is unknown, ended or held"):
+        orch.resume("x")
 
 
 def test_compensation_retries_wait_as_the_policy_says():

@@ -323,3 +323,16 @@ def test_threads_share_one_orchestrator_and_one_sqlite_log(tmp_path):
     assert (m.started, m.completed, m.compensated, m.actions) == (40, 26, 14, 80)
     assert len(orch.history()) == sum(len(log.read(f"s{i}")) for i in range(40))
     assert "owner=" in repr(orch)
+
+
+def test_resume_refuses_a_saga_that_is_not_stuck_and_lets_it_go(tmp_path):
+    log = InMemoryLog()
+    saga = Saga("s", [Step("a", action=str), Step("b", action=str)])
+    with pytest.raises(Crash):
+        SagaOrchestrator(CrashingLog(log, 1), owner="dead", lease=1.0).run(saga, saga_id="r")
+    time = FakeTime(start=2e9)
+    orch = SagaOrchestrator(log, [saga], owner="op", clock=time.clock)
+    with pytest.raises(ValueError, match="saga 'r' is running, not stuck: nothing to resume"):
+        orch.resume("r")
+    other = SagaOrchestrator(log, [saga], owner="other", clock=time.clock)
+    assert [r.status for r in other.recover()] == [rec.COMPLETED]  # not held by "op"
