@@ -10,7 +10,8 @@
 2. **Recovery.** ``interrupted`` sagas of four steps whose orchestrator died after step 2 (their
    records written, their leases expired) wait in a fresh SQLite file; a new orchestrator's
    ``recover()`` claims each one, rebuilds it from its log and runs it to its end (steps 3 and
-   4). The figure is the wall time of that ``recover()`` call, median of ``repeats`` files.
+   4). The figure is the wall time of that ``recover()`` call, median of ``repeats`` files
+   (with its CPU time: on a busy machine the wall time is mostly waiting for a core).
 
     python bench/bench_saga.py            # prints the figures
 
@@ -115,19 +116,24 @@ def _interrupted(path: Path, saga: Saga, count: int) -> None:
 def recovery(interrupted: int = 1000, repeats: int = 3) -> dict[str, float]:
     """Wall time of one ``recover()`` over ``interrupted`` sagas, median of ``repeats``."""
     saga = _saga("order", 4)
-    times = []
+    times, cpu = [], []
     for r in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "recover.db"
             _interrupted(path, saga, interrupted)
             log = SQLiteLog(path)
             orch = SagaOrchestrator(log, [saga], owner=f"new-{r}")
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             results = orch.recover()
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             assert len(results) == interrupted and all(x.ok for x in results)
             log.close()
-    return {"recover_s": statistics.median(times), "recover_max_s": max(times)}
+    return {
+        "recover_s": statistics.median(times),
+        "recover_max_s": max(times),
+        "recover_cpu_s": statistics.median(cpu),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -153,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(
         f"recover() of {args.interrupted} interrupted sagas (2 steps left each): "
         f"median {figures['recover_s']:.3f} s, max {figures['recover_max_s']:.3f} s "
-        f"(target < {MAX_RECOVERY_S:g} s)  {verdict}"
+        f"(target < {MAX_RECOVERY_S:g} s)  {verdict}; CPU time {figures['recover_cpu_s']:.3f} s"
     )
     return figures
 

@@ -101,6 +101,7 @@ class SQLiteLog:
             self.path, isolation_level=None, check_same_thread=False, timeout=busy
         )
         self._lock = threading.Lock()
+        self._known: dict[str, tuple[str | None, int]] = {}  # saga -> (status, count)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(f"PRAGMA synchronous={'FULL' if durable_commits else 'NORMAL'}")
         with self._lock, self._transaction():
@@ -125,6 +126,9 @@ class SQLiteLog:
         records = list(records)
         rows = [_row(r) for r in records]  # JSON first: a bad payload writes nothing
         saga_id = records[0].saga_id if records else ""
+        known = self._known.get(saga_id)
+        if known is not None and self._append_known(records, rows, known, owner, now, lease):
+            return
         with self._lock, self._transaction() as conn:
             found = conn.execute(
                 "SELECT status, count, owner, lease_until FROM saga WHERE saga_id = ?",
@@ -153,6 +157,49 @@ class SQLiteLog:
                     "WHERE saga_id = ?",
                     (status, count + len(records), lease_owner, lease_until, saga_id),
                 )
+        self._remember(saga_id, status, count + len(records))
+
+    def _remember(self, saga_id: str, status: str | None, count: int) -> None:
+        """What this connection last wrote (or read) of a saga, for the next append's fast
+        path; an ended saga is forgotten (nothing more may be written to it)."""
+        if status in rec.ENDED:
+            self._known.pop(saga_id, None)
+        else:
+            self._known[saga_id] = (status, count)
+
+    def _append_known(
+        self,
+        records: list[rec.LogRecord],
+        rows: list[tuple[Any, ...]],
+        known: tuple[str | None, int],
+        owner: str,
+        now: float,
+        lease: float,
+    ) -> bool:
+        """Append without reading the saga's row first: one UPDATE that succeeds only if the
+        row still has the count this connection knows and the lease is ``owner``'s or free,
+        the very conditions the full path checks. False (nothing written) sends the append
+        down the full path, which says what went wrong."""
+        previous, count = known
+        if records[0].seq != count:
+            return False
+        check_batch(records, count)
+        status = status_of(records, previous)
+        ended = status in rec.ENDED
+        lease_owner, lease_until = (None, None) if ended else (owner, now + lease)
+        with self._lock, self._transaction() as conn:
+            updated = conn.execute(
+                "UPDATE saga SET status = ?, count = ?, owner = ?, lease_until = ? "
+                "WHERE saga_id = ? AND count = ? "
+                "AND (owner IS NULL OR owner = ? OR lease_until <= ?)",
+                (status, count + len(records), lease_owner, lease_until, records[0].saga_id,
+                 count, owner, now),
+            ).rowcount  # fmt: skip
+            if updated == 1:
+                conn.executemany(_INSERT, rows)
+        if updated == 1:
+            self._remember(records[0].saga_id, status, count + len(records))
+        return updated == 1
 
     def claim(self, saga_id: str, *, owner: str, now: float, lease: float) -> bool:
         with self._lock, self._transaction() as conn:
@@ -175,7 +222,10 @@ class SQLiteLog:
             rows = self._conn.execute(
                 f"SELECT {_COLUMNS} FROM saga_log WHERE saga_id = ? ORDER BY seq", (saga_id,)
             ).fetchall()
-        return [_record(row) for row in rows]
+        records = [_record(row) for row in rows]
+        if records:
+            self._remember(saga_id, status_of(records, None), len(records))
+        return records
 
     def unfinished(self) -> list[str]:
         marks = ", ".join("?" * len(UNFINISHED))
