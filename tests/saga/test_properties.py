@@ -12,6 +12,8 @@ and late requests, compensation failures and orchestrator crashes at any log wri
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,6 +36,7 @@ from distlab.saga import (
     AsyncSagaOrchestrator,
     InMemoryLog,
     SagaRun,
+    SQLiteLog,
 )
 from distlab.saga import records as rec
 
@@ -175,6 +178,25 @@ def test_the_asyncio_driver_reaches_the_same_end_state(saga_plan, crashes):
     ledger = Ledger()
     saga = build_saga(kinds, plan, ledger, late=[])
     result = asyncio.run(_run_async(saga, crashes, InMemoryLog(), FakeTime()))
+    assert (result.status, result.cause, result.results) == (
+        base.status,
+        base.cause,
+        base.results,
+    )
+    assert ledger.effects == base_ledger.effects and not ledger.doubles
+
+
+@settings(max_examples=40)
+@given(sagas(), CRASHES)
+def test_the_sqlite_log_reaches_the_same_end_state(saga_plan, crashes):
+    kinds, plan = saga_plan
+    base, base_ledger, _, _ = _run(kinds, plan, [])
+    ledger = Ledger()
+    saga = build_saga(kinds, plan, ledger, late=[])
+    with tempfile.TemporaryDirectory() as tmp:
+        log = SQLiteLog(os.path.join(tmp, "sagas.db"))
+        result, _ = run_with_crashes(saga, crashes, log=log)
+        log.close()
     assert (result.status, result.cause, result.results) == (
         base.status,
         base.cause,
