@@ -106,7 +106,7 @@ class AsyncSagaOrchestrator(OrchestratorBase):
                 break
             try:
                 if isinstance(command, Wait):
-                    journal.renew(run, now)
+                    journal.renew(run, now, wait=command.delay)
                     await self.async_sleep(command.delay)
                 elif isinstance(command, RunAction):
                     await self._act(run, command)

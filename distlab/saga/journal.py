@@ -159,9 +159,11 @@ class Journal:
         self.log.append(records, owner=self.owner, now=now, lease=self.lease)
         self._observe(records)
 
-    def renew(self, run: SagaRun, now: float) -> None:
-        """Extend this orchestrator's lease on ``run`` (before a long wait)."""
-        if not self.log.claim(run.saga_id, owner=self.owner, now=now, lease=self.lease):
+    def renew(self, run: SagaRun, now: float, *, wait: float = 0.0) -> None:
+        """Extend this orchestrator's lease on ``run`` to cover a ``wait`` (a retry's backoff,
+        which may be longer than the lease) and then ``lease`` seconds more."""
+        lease = self.lease + check_number("wait", wait, 0.0)
+        if not self.log.claim(run.saga_id, owner=self.owner, now=now, lease=lease):
             raise LeaseLost(f"saga {run.saga_id!r} was taken over by another orchestrator")
 
     def release(self, run: SagaRun) -> None:

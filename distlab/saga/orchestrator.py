@@ -128,7 +128,9 @@ class SagaOrchestrator(OrchestratorBase):
 
         ``data`` is the saga's input (``ctx.data``; JSON for an SQLite log); ``saga_id``
         defaults to a random one. A step's exception never escapes: it is retried,
-        compensated, or makes the saga stuck, as the result says.
+        compensated, or makes the saga stuck, as the result says. ``LeaseLost`` means another
+        orchestrator took the saga over (this one's lease ran out during a step, longer than
+        ``lease``): that one carries it on.
         """
         if isinstance(saga, Saga) and saga.is_async:
             raise TypeError(f"saga={saga!r} has coroutine steps; run it with AsyncSagaOrchestrator")
@@ -175,7 +177,7 @@ class SagaOrchestrator(OrchestratorBase):
                     journal.release(run)  # an operator may resume it from anywhere
                 return command.result
             if isinstance(command, Wait):
-                journal.renew(run, now)
+                journal.renew(run, now, wait=command.delay)
                 self.sleep(command.delay)
                 continue
             context = command.context

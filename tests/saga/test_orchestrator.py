@@ -19,6 +19,7 @@ from saga_fakes import (
 )
 
 from distlab import outcomes
+from distlab.retry import ConstantBackoff, RetryPolicy
 from distlab.saga import (
     PIVOT,
     InMemoryLog,
@@ -336,3 +337,31 @@ def test_resume_refuses_a_saga_that_is_not_stuck_and_lets_it_go(tmp_path):
         orch.resume("r")
     other = SagaOrchestrator(log, [saga], owner="other", clock=time.clock)
     assert [r.status for r in other.recover()] == [rec.COMPLETED]  # not held by "op"
+
+
+def test_a_long_backoff_keeps_the_lease(tmp_path):
+    """A retry waits 100 s, longer than the 30 s lease: the lease is extended over the wait,
+    so another orchestrator recovering meanwhile leaves the saga alone."""
+    path = tmp_path / "sagas.db"
+    time = FakeTime()
+    seen = {}
+
+    def sleep(delay):
+        time.sleep(delay - 1.0)  # one second before waking up, another node looks
+        other = SagaOrchestrator(SQLiteLog(path), [saga], clock=time.clock, sleep=time.sleep)
+        seen["other"] = other.recover()
+        time.sleep(1.0)
+
+    retry = RetryPolicy(max_attempts=2, backoff=ConstantBackoff(100.0))
+    flaky = iter([Boom("busy"), None])
+
+    def mail(ctx):
+        error = next(flaky)
+        if error:
+            raise error
+        return "sent"
+
+    saga = Saga("m", [Step("mail", action=mail, kind="retriable", retry=retry)])
+    orch = SagaOrchestrator(SQLiteLog(path), owner="A", lease=30.0, clock=time.clock, sleep=sleep)
+    assert orch.run(saga, saga_id="m1").ok
+    assert seen["other"] == []
