@@ -75,6 +75,12 @@ _LAZY: dict[str, str] = {
     "TrueTime": "distlab.clocks",
     "stale_read_probability": "distlab.pbs",
     "t_visibility": "distlab.pbs",
+    "Saga": "distlab.saga",
+    "SagaOrchestrator": "distlab.saga",
+    "AsyncSagaOrchestrator": "distlab.saga",
+    "SagaRun": "distlab.saga",
+    "SagaResult": "distlab.saga",
+    "IdempotencyStore": "distlab.saga",
 }
 
 _SUBMODULES = {
@@ -89,6 +95,7 @@ _SUBMODULES = {
     "pbs",
     "plots",
     "retry",
+    "saga",
     "sim",
     "widgets",
 }
