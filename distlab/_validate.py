@@ -18,6 +18,7 @@ from typing import Any
 __all__ = [
     "check_bool",
     "check_choice",
+    "check_choices",
     "check_frame",
     "check_int",
     "check_number",
@@ -114,6 +115,32 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
         options = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"{name}={value!r} is not one of {options}")
     return value
+
+
+def check_choices(param: str, value: Any, allowed: tuple[Any, ...], *, noun: str = "one") -> tuple:
+    """Return ``value`` as a tuple of names, each one of ``allowed`` and each once.
+
+    One name (a string) is a list of one. ``noun`` says what an item is in the message for a
+    repeat (``noun="a variant"``: "names a variant twice").
+
+    >>> check_choices("variants", "a", ("a", "b"))
+    ('a',)
+    >>> check_choices("variants", ["a", "a"], ("a", "b"), noun="a variant")
+    Traceback (most recent call last):
+    ValueError: variants=('a', 'a') names a variant twice
+    """
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        raise TypeError(f"{param}={value!r} must be a list of names from {allowed}")
+    names = tuple(value)
+    if not names:
+        raise ValueError(f"{param}=() is empty: give at least one of {allowed}")
+    for name in names:
+        check_choice(f"{param} item", name, allowed)
+    if len(set(names)) != len(names):
+        raise ValueError(f"{param}={names!r} names {noun} twice")
+    return names
 
 
 def check_seed(value: Any) -> int:

@@ -1,8 +1,9 @@
 """Shared plumbing of the clock objects: a lock, counters and the observation API.
 
 Every clock (:class:`~distlab.clocks.LamportClock`, :class:`~distlab.clocks.VectorClock`,
-:class:`~distlab.clocks.HybridLogicalClock`) holds one :class:`ClockObserver` and offers
-``subscribe(listener)``, ``events()`` and ``metrics()`` through it. The names here are public
+:class:`~distlab.clocks.HybridLogicalClock`) is an :class:`ObservedClock`: it holds one
+:class:`ClockObserver` and offers ``subscribe(listener)``, ``events()`` and ``metrics()``
+through it. The names here are public
 within :mod:`distlab.clocks` (this module is private to the package, not to its neighbours).
 
 >>> observer = ClockObserver("n1", max_events=10)
@@ -25,7 +26,7 @@ from typing import Any
 from distlab._validate import check_int
 from distlab.observe import Event, Listeners
 
-__all__ = ["KINDS", "ClockEvent", "ClockMetrics", "ClockObserver"]
+__all__ = ["KINDS", "ClockEvent", "ClockMetrics", "ClockObserver", "ObservedClock"]
 
 #: What a clock does: stamp a local event, stamp an outgoing message, take in a received one,
 #: or refuse a received timestamp (a hybrid clock with ``max_offset``).
@@ -96,3 +97,38 @@ class ClockObserver:
     def metrics(self, timestamp: Any) -> ClockMetrics:
         """The counters and ``timestamp`` as a frozen snapshot (call with ``lock`` held)."""
         return ClockMetrics(timestamp=timestamp, **self.tally)
+
+
+class ObservedClock:
+    """The observation API of a clock, served by its :class:`ClockObserver` (``_observer``).
+
+    A clock calls ``super().__init__(name, max_events)`` and defines ``_stamp()``, its current
+    timestamp (called with the lock held, for :meth:`metrics`).
+
+    >>> class Ticker(ObservedClock):
+    ...     def __init__(self):
+    ...         super().__init__("n1", max_events=10)
+    ...     def _stamp(self):
+    ...         return 0
+    >>> Ticker().metrics()
+    ClockMetrics(local=0, send=0, receive=0, rejected=0, timestamp=0)
+    """
+
+    def __init__(self, name: str | None, max_events: int) -> None:
+        self._observer = ClockObserver(name, max_events)
+
+    def _stamp(self) -> Any:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def subscribe(self, listener: Callable[[ClockEvent], Any]) -> Callable[[], None]:
+        """Call ``listener(event)`` on every later step; return a function that unsubscribes."""
+        return self._observer.subscribe(listener)
+
+    def events(self) -> list[ClockEvent]:
+        """The recent steps, oldest first (``time`` is the ``now`` the caller gave)."""
+        return self._observer.events()
+
+    def metrics(self) -> ClockMetrics:
+        """Counts of local, send and receive steps and the current timestamp."""
+        with self._observer.lock:
+            return self._observer.metrics(self._stamp())

@@ -38,12 +38,11 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from distlab._validate import check_int
-from distlab.clocks._observed import ClockEvent, ClockObserver
+from distlab.clocks._observed import ObservedClock
 from distlab.clocks.codec import load_json_object, parsed, require_bytes
 
 __all__ = [
@@ -132,7 +131,7 @@ def _check_now(now: Any) -> int:
     return check_int("now", now, 0, _MAX_L)
 
 
-class _HybridBase:
+class _HybridBase(ObservedClock):
     """The observation plumbing and the checks both hybrid clocks share."""
 
     def __init__(self, name: str | None, max_offset: int | None, max_events: int) -> None:
@@ -142,7 +141,7 @@ class _HybridBase:
         self._c = 0
         self._max_ahead = 0
         self._max_counter = 0
-        self._observer = ClockObserver(name, max_events)
+        super().__init__(name, max_events)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, l={self._l}, c={self._c})"
@@ -194,19 +193,14 @@ class _HybridBase:
             )
         return stamp
 
-    def subscribe(self, listener: Callable[[ClockEvent], Any]) -> Callable[[], None]:
-        """Call ``listener(event)`` on every later step; return a function that unsubscribes."""
-        return self._observer.subscribe(listener)
-
-    def events(self) -> list[ClockEvent]:
-        """The recent steps, oldest first (``time`` is the ``now`` given, in ticks)."""
-        return self._observer.events()
+    def _stamp(self) -> HLCTimestamp:
+        return HLCTimestamp(max(self._l, 0), self._c)
 
     def metrics(self) -> HLCMetrics:
         """Step counts, the current timestamp, the largest ``l - now`` and ``c`` seen."""
         with self._observer.lock:
             return HLCMetrics(
-                timestamp=HLCTimestamp(max(self._l, 0), self._c),
+                timestamp=self._stamp(),
                 max_ahead=self._max_ahead,
                 max_counter=self._max_counter,
                 **self._observer.tally,

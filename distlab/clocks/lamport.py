@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from distlab._validate import check_int
-from distlab.clocks._observed import ClockEvent, ClockMetrics, ClockObserver
+from distlab.clocks._observed import ObservedClock
 from distlab.clocks.codec import check_process, load_json_object, parsed, require_bytes
 
 __all__ = ["LamportClock", "LamportTimestamp"]
@@ -87,7 +86,7 @@ def _trusted(time: int, process: str) -> LamportTimestamp:
     return stamp
 
 
-class LamportClock:
+class LamportClock(ObservedClock):
     """One process's Lamport clock. Thread-safe; told nothing but what it receives.
 
     Args:
@@ -99,7 +98,7 @@ class LamportClock:
     def __init__(self, process: str, *, start: int = 0, max_events: int = 1000) -> None:
         self.process = check_process("process", process)
         self._time = check_int("start", start, 0, 2**64 - 2)
-        self._observer = ClockObserver(self.process, max_events)
+        super().__init__(self.process, max_events)
 
     def __repr__(self) -> str:
         return f"LamportClock({self.process!r}, time={self._time})"
@@ -136,15 +135,5 @@ class LamportClock:
         observer.deliver()
         return stamp
 
-    def subscribe(self, listener: Callable[[ClockEvent], Any]) -> Callable[[], None]:
-        """Call ``listener(event)`` on every later step; return a function that unsubscribes."""
-        return self._observer.subscribe(listener)
-
-    def events(self) -> list[ClockEvent]:
-        """The recent steps, oldest first."""
-        return self._observer.events()
-
-    def metrics(self) -> ClockMetrics:
-        """Counts of local, send and receive steps and the current timestamp."""
-        with self._observer.lock:
-            return self._observer.metrics(LamportTimestamp(self._time, self.process))
+    def _stamp(self) -> LamportTimestamp:
+        return LamportTimestamp(self._time, self.process)

@@ -29,12 +29,12 @@ different use of the same comparison: see :mod:`distlab.clocks.pruning`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from distlab._validate import check_int
-from distlab.clocks._observed import ClockEvent, ClockMetrics, ClockObserver
+from distlab.clocks._observed import ObservedClock
 from distlab.clocks.codec import check_process, load_json_object, parsed, require_bytes
 from distlab.clocks.order import Order
 
@@ -186,7 +186,7 @@ def _trusted(processes: tuple[str, ...], counts: tuple[int, ...]) -> VectorTimes
     return stamp
 
 
-class VectorClock:
+class VectorClock(ObservedClock):
     """One process's vector clock in a cluster of ``processes``. Thread-safe.
 
     Args:
@@ -202,7 +202,7 @@ class VectorClock:
             raise ValueError(f"process={process!r} is not one of processes={self.processes!r}")
         self._index = self.processes.index(process)
         self._counts = [0] * len(self.processes)
-        self._observer = ClockObserver(self.process, max_events)
+        super().__init__(self.process, max_events)
 
     def __repr__(self) -> str:
         return f"VectorClock({self.process!r}, {self.time.as_dict()})"
@@ -244,16 +244,5 @@ class VectorClock:
         observer.deliver()
         return stamp
 
-    def subscribe(self, listener: Callable[[ClockEvent], Any]) -> Callable[[], None]:
-        """Call ``listener(event)`` on every later step; return a function that unsubscribes."""
-        return self._observer.subscribe(listener)
-
-    def events(self) -> list[ClockEvent]:
-        """The recent steps, oldest first."""
-        return self._observer.events()
-
-    def metrics(self) -> ClockMetrics:
-        """Counts of local, send and receive steps and the current timestamp."""
-        with self._observer.lock:
-            stamp = VectorTimestamp(self.processes, tuple(self._counts))
-            return self._observer.metrics(stamp)
+    def _stamp(self) -> VectorTimestamp:
+        return VectorTimestamp(self.processes, tuple(self._counts))

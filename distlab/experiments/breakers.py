@@ -39,6 +39,7 @@ import pandas as pd
 from distlab import outcomes
 from distlab._validate import (
     check_choice,
+    check_choices,
     check_int,
     check_number,
     check_probability,
@@ -251,21 +252,6 @@ def _variants(breakers: Any, name: str) -> list[tuple[str, Any]]:
     if len(set(labels)) != len(labels):
         raise ValueError(f"{name}={labels!r} names a variant twice")
     return pairs
-
-
-def _named_variants(variants: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
-    if isinstance(variants, str):
-        variants = (variants,)
-    if not isinstance(variants, Iterable):
-        raise TypeError(f"variants={variants!r} must be a list of {allowed}")
-    names = tuple(variants)
-    if not names:
-        raise ValueError(f"variants=() is empty: give at least one of {allowed}")
-    for name in names:
-        check_choice("variants item", name, allowed)
-    if len(set(names)) != len(names):
-        raise ValueError(f"variants={names!r} names a variant twice")
-    return names
 
 
 # -- schedules --------------------------------------------------------------------------------
@@ -735,7 +721,7 @@ def with_and_without(
     ...      < s.loc["without breaker", "mean_failed_latency_s"])
     True
     """
-    names = _named_variants(variants, WITH_WITHOUT_VARIANTS)
+    names = check_choices("variants", variants, WITH_WITHOUT_VARIANTS, noun="a variant")
     p = _check_stall(
         breaker, rate_per_s, capacity_per_s, concurrency, queue_limit, stall_at_s, stall_s,
         slow_factor, timeout_s, duration_s, bin_s, seed,
@@ -747,16 +733,8 @@ def with_and_without(
         _stall_variant(v, None if v == "without breaker" else breaker, health, p, stall_end_s)
         for v in names
     ]
-    calls = pd.concat([q["calls"] for q in parts], ignore_index=True)
-    until = _end_of(calls, p["duration_s"])
     return WithAndWithoutResult(
-        frame=calls,
-        summary=_summary([q["summary"] for q in parts]),
-        params=plain_params(variants=names, **p),
-        load=_stacked(parts, "load"),
-        transitions=_stacked(parts, "transitions"),
-        states=_stacked(parts, "states"),
-        health=health.bands(until, include_up=True).reset_index(drop=True),
+        params=plain_params(variants=names, **p), **_compared(parts, health, p["duration_s"])
     )
 
 
@@ -782,6 +760,21 @@ def _check_stall(
         "duration_s": duration_s,
         "bin_s": _check_bins(bin_s, duration_s, timeout_s),
         "seed": seed,
+    }
+
+
+def _compared(parts: list[dict[str, Any]], health, duration_s: float) -> dict[str, Any]:
+    """The tables of a comparison of breaker variants: ``frame``, ``summary``, ``load``,
+    ``transitions``, ``states`` and the ``health`` bands up to the last call's end."""
+    calls = pd.concat([q["calls"] for q in parts], ignore_index=True)
+    until = _end_of(calls, duration_s)
+    return {
+        "frame": calls,
+        "summary": _summary([q["summary"] for q in parts]),
+        "load": _stacked(parts, "load"),
+        "transitions": _stacked(parts, "transitions"),
+        "states": _stacked(parts, "states"),
+        "health": health.bands(until, include_up=True).reset_index(drop=True),
     }
 
 
@@ -1149,7 +1142,7 @@ def breaker_and_retry(
     ...      < s.loc["retry outside", "sent_during_failure"])
     True
     """
-    names = _named_variants(variants, RETRY_VARIANTS)
+    names = check_choices("variants", variants, RETRY_VARIANTS, noun="a variant")
     p = _check_retry(
         breaker, max_attempts, base_s, cap_s, rate_per_s, flaky, failure_at_s, failure_s,
         timeout_s, duration_s, bin_s, seed,
@@ -1159,17 +1152,10 @@ def breaker_and_retry(
         p["failure_at_s"], p["failure_s"], ("failure_at_s", "failure_s"), Down(), normal
     )
     parts = [_retry_variant(variant, breaker, health, p, failure_end_s) for variant in names]
-    calls = pd.concat([q["calls"] for q in parts], ignore_index=True)
-    until = _end_of(calls, p["duration_s"])
     return BreakerAndRetryResult(
-        frame=calls,
-        summary=_summary([q["summary"] for q in parts]),
         params=plain_params(variants=names, **p),
         attempts=pd.concat([q["attempts"] for q in parts], ignore_index=True),
-        load=_stacked(parts, "load"),
-        transitions=_stacked(parts, "transitions"),
-        states=_stacked(parts, "states"),
-        health=health.bands(until, include_up=True).reset_index(drop=True),
+        **_compared(parts, health, p["duration_s"]),
     )
 
 

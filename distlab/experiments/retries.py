@@ -33,7 +33,14 @@ import numpy as np
 import pandas as pd
 
 from distlab import outcomes
-from distlab._validate import check_bool, check_choice, check_int, check_number, check_seed
+from distlab._validate import (
+    check_bool,
+    check_choice,
+    check_choices,
+    check_int,
+    check_number,
+    check_seed,
+)
 from distlab.experiments.result import Result, plain_params, summary_row
 from distlab.experiments.scenario import MAX_BINS, binned, check_work
 from distlab.retry import (
@@ -169,37 +176,6 @@ def _check_calls(calls: float, limit: int, asked_by: str) -> None:
     check_work("calls", calls, limit, asked_by)
 
 
-def _check_strategies(strategies: Iterable[str] | str) -> tuple[str, ...]:
-    if isinstance(strategies, str):
-        strategies = (strategies,)
-    if not isinstance(strategies, Iterable):
-        raise TypeError(f"strategies={strategies!r} must be a list of names from {STRATEGIES}")
-    names = tuple(strategies)
-    if not names:
-        raise ValueError(f"strategies=() is empty: give at least one of {STRATEGIES}")
-    for name in names:
-        check_choice("strategies item", name, STRATEGIES)
-    if len(set(names)) != len(names):
-        raise ValueError(f"strategies={names!r} names a strategy twice")
-    return names
-
-
-def _names(param: str, value: object, allowed: tuple[str, ...]) -> tuple[str, ...]:
-    """``value`` as a tuple of names (one name is a list of one), each one of ``allowed``."""
-    if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, Iterable):
-        raise TypeError(f"{param}={value!r} must be a list of names from {allowed}")
-    names = tuple(value)
-    if not names:
-        raise ValueError(f"{param}=() is empty: give at least one of {allowed}")
-    for name in names:
-        check_choice(f"{param} item", name, allowed)
-    if len(set(names)) != len(names):
-        raise ValueError(f"{param}={names!r} names one twice")
-    return names
-
-
 def _latency(latency_s: float):
     return Normal(latency_s, latency_s / 5) if latency_s > 0 else Constant(0.0)
 
@@ -307,7 +283,7 @@ def backoff_samples(
     >>> backoff_samples(("exponential",), retries=3, samples=2).frame["delay_s"].tolist()
     [1.0, 2.0, 4.0, 1.0, 2.0, 4.0]
     """
-    names = _check_strategies(strategies)
+    names = check_choices("strategies", strategies, STRATEGIES, noun="a strategy")
     base_s, cap_s = _check_backoff(base_s, cap_s)
     retries = check_int("retries", retries, 1, 60)
     samples = check_int("samples", samples, 1, 100_000)
@@ -614,7 +590,9 @@ def storm(
 
 def _check_storm(args: dict) -> dict:
     p = {
-        "strategies": _check_strategies(args["strategies"]),
+        "strategies": check_choices(
+            "strategies", args["strategies"], STRATEGIES, noun="a strategy"
+        ),
         "clients": check_int("clients", args["clients"], 1, 2000),
         "max_attempts": check_int("max_attempts", args["max_attempts"], 1, 50),
     }
@@ -941,7 +919,7 @@ def _stall_health(start_s: float, end_s: float, slow_factor: float) -> HealthSch
 
 
 def _check_budget_effect(args: dict) -> dict:
-    names = _names("variants", args["variants"], BUDGET_VARIANTS)
+    names = check_choices("variants", args["variants"], BUDGET_VARIANTS)
     p = {"variants": names}
     p["rate_per_s"] = check_number("rate_per_s", args["rate_per_s"], 0.0, 10_000.0,
                                    min_inclusive=False)  # fmt: skip

@@ -38,12 +38,12 @@ from typing import Any
 import simpy
 
 from distlab import outcomes
-from distlab._validate import check_choice, check_number
+from distlab._validate import check_choice
 from distlab.breaker import BreakerEvent, CircuitBreaker
 from distlab.retry import RetryPolicy
 from distlab.sim.network import Network
 from distlab.sim.retrying import CallFailed, run_retries
-from distlab.sim.rpc import CallResult, call_process
+from distlab.sim.rpc import CallResult, call_process, check_call
 from distlab.sim.world import World
 
 __all__ = [
@@ -213,11 +213,7 @@ def breaker_call_process(
 
 
 def _check_call(net, src, dst, timeout_s, breaker, retry, retry_placement) -> float:
-    if not isinstance(net, Network):
-        raise TypeError(f"net={net!r} must be a distlab.sim.Network")
-    net.check_node("src", src)
-    net.check_node("dst", dst)
-    timeout_s = check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
+    timeout_s = check_call(net, src, dst, timeout_s=timeout_s)
     if not isinstance(breaker, CircuitBreaker):
         raise TypeError(f"breaker={breaker!r} must be a distlab.breaker.CircuitBreaker")
     if retry is not None and not isinstance(retry, RetryPolicy):

@@ -30,10 +30,9 @@ from typing import Any
 import simpy
 
 from distlab import outcomes
-from distlab._validate import check_number
 from distlab.retry import RetryPolicy
 from distlab.sim.network import Network
-from distlab.sim.rpc import CallResult, call_process
+from distlab.sim.rpc import CallResult, call_process, check_call
 
 __all__ = ["CallError", "CallFailed", "CallRejected", "CallTimeout", "retry_call", "run_retries"]
 
@@ -116,11 +115,7 @@ AttemptCall = Callable[[Network, str, str, Any, float], Generator[Any, Any, Call
 
 
 def _check(net: Any, src: Any, dst: Any, timeout_s: Any, retry: Any, name: str) -> float:
-    if not isinstance(net, Network):
-        raise TypeError(f"net={net!r} must be a distlab.sim.Network")
-    net.check_node("src", src)
-    net.check_node("dst", dst)
-    timeout_s = check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
+    timeout_s = check_call(net, src, dst, timeout_s=timeout_s)
     if not isinstance(retry, RetryPolicy):
         raise TypeError(f"{name}={retry!r} must be a distlab.retry.RetryPolicy")
     return timeout_s

@@ -27,7 +27,7 @@ import simpy
 from distlab._validate import check_number
 from distlab.sim.network import Message, Network
 
-__all__ = ["Request", "Response", "CallResult", "call", "call_process", "respond"]
+__all__ = ["Request", "Response", "CallResult", "call", "call_process", "check_call", "respond"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -109,12 +109,25 @@ def call(
     >>> world.events().query("kind == 'seen'")["detail"].tolist()
     ['error']
     """
+    timeout_s = check_call(net, src, dst, timeout_s=timeout_s)
+    return net.env.process(call_process(net, src, dst, request, timeout_s))
+
+
+def check_call(net: Any, src: Any, dst: Any, *, timeout_s: Any) -> float:
+    """Check what every simulated call takes (a :class:`Network`, two of its nodes, a timeout
+    in (0, inf]) and return ``timeout_s`` as a float; raise naming the bad argument.
+
+    >>> from distlab.sim import World, Network
+    >>> net = Network(World()); _ = net.add_node("c")
+    >>> check_call(net, "c", "c", timeout_s=0)
+    Traceback (most recent call last):
+    ValueError: timeout_s=0 must be greater than 0
+    """
     if not isinstance(net, Network):
         raise TypeError(f"net={net!r} must be a distlab.sim.Network")
     net.check_node("src", src)
     net.check_node("dst", dst)
-    timeout_s = check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
-    return net.env.process(call_process(net, src, dst, request, timeout_s))
+    return check_number("timeout_s", timeout_s, minimum=0, min_inclusive=False, allow_inf=True)
 
 
 def call_process(net: Network, src: str, dst: str, request: Any, timeout_s: float):
