@@ -1,4 +1,4 @@
-"""How fast each explorer reacts to a control change: simulation + figure + PNG, at default settings.
+"""How fast each explorer reacts to a control change (simulation + figure + PNG), default settings.
 
 Every explorer registered in :func:`distlab.widgets.all_explorers` is built (which runs it once,
 untimed: imports and caches warm up), then one of its controls is changed ``changes`` times through

@@ -3,7 +3,9 @@
 Used by the per-call overhead benchmarks (retry against tenacity, breaker against pybreaker and
 circuitbreaker) so that every contender sees the same machine conditions in the same run.
 
->>> medians = interleaved_medians({"bare": abs, "twice": lambda x: abs(abs(x))}, calls=100, repeats=3)
+>>> medians = interleaved_medians(
+...     {"bare": abs, "twice": lambda x: abs(abs(x))}, calls=100, repeats=3
+... )
 >>> sorted(medians)
 ['bare', 'twice']
 """

@@ -5,11 +5,12 @@
     python bench/run.py --json bench.json        # also save every figure as JSON
 
 Parts: ``network`` (messages per second through ``distlab.sim.Network`` vs bare SimPy, from
-bench_network.py), ``retry`` (the retry decorator's overhead per successful call against tenacity's,
-from bench_retry.py), ``breaker`` (the circuit breaker's overhead per successful call on the closed path
-against pybreaker's and circuitbreaker's, from bench_breaker.py), ``explorers`` (each explorer's update latency over 20 control changes, from
-bench_explorers.py), ``contention`` (the AWS contention sweep notebook 02 runs, from
-bench_contention.py), ``linearizability`` (the linearizability checker on the 108 fixture histories, from
+bench_network.py), ``retry`` (the retry decorator's overhead per successful call against
+tenacity's, from bench_retry.py), ``breaker`` (the circuit breaker's overhead per successful call
+on the closed path against pybreaker's and circuitbreaker's, from bench_breaker.py), ``explorers``
+(each explorer's update latency over 20 control changes, from bench_explorers.py),
+``contention`` (the AWS contention sweep notebook 02 runs, from bench_contention.py),
+``linearizability`` (the linearizability checker on the 108 fixture histories, from
 bench_linearizability.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (1 when a notebook failed to execute or timed out, 2
@@ -116,13 +117,14 @@ def run_network(args: argparse.Namespace) -> dict[str, Any]:
     ]
     print(table(["", "rate", "budget", "check"], rows, right={1}))
     print(f"  ({elapsed:.1f} s)")
-    return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_min_ratio": NETWORK_MIN_RATIO,
-            "pass": ok, "seconds": elapsed}  # fmt: skip
+    return {"status": "ok", **{k: float(v) for k, v in fig.items()},
+            "budget_min_ratio": NETWORK_MIN_RATIO, "pass": ok, "seconds": elapsed}  # fmt: skip
 
 
 def run_retry(args: argparse.Namespace) -> dict[str, Any]:
     print(
-        "\nRetry decorator: overhead per successful call, distlab.retry.RetryPolicy vs tenacity.retry (medians)"
+        "\nRetry decorator: overhead per successful call, "
+        "distlab.retry.RetryPolicy vs tenacity.retry (medians)"
     )
     mod = _import("bench_retry", "retry")
     if isinstance(mod, dict):
@@ -150,15 +152,17 @@ def run_retry(args: argparse.Namespace) -> dict[str, Any]:
     ]
     print(table(["", "time", "budget", "check"], rows, right={1}))
     print(
-        f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, interleaved; {elapsed:.1f} s)"
+        f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, "
+        f"interleaved; {elapsed:.1f} s)"
     )
-    return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_max_ratio": RETRY_MAX_RATIO,
-            "pass": ok, "seconds": elapsed}  # fmt: skip
+    return {"status": "ok", **{k: float(v) for k, v in fig.items()},
+            "budget_max_ratio": RETRY_MAX_RATIO, "pass": ok, "seconds": elapsed}  # fmt: skip
 
 
 def run_breaker(args: argparse.Namespace) -> dict[str, Any]:
     print(
-        "\nCircuit breaker: overhead per successful call (CLOSED), distlab.breaker vs pybreaker and circuitbreaker (medians)"
+        "\nCircuit breaker: overhead per successful call (CLOSED), "
+        "distlab.breaker vs pybreaker and circuitbreaker (medians)"
     )
     mod = _import("bench_breaker", "breaker")
     if isinstance(mod, dict):
@@ -214,15 +218,17 @@ def run_breaker(args: argparse.Namespace) -> dict[str, Any]:
     ]
     print(table(["", "time", "budget", "check"], rows, right={1}))
     print(
-        f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, interleaved; {elapsed:.1f} s)"
+        f"  ({fig['calls']:,} calls x {fig['repeats']} repeats of each, "
+        f"interleaved; {elapsed:.1f} s)"
     )
-    return {"status": "ok", **{k: float(v) for k, v in fig.items()}, "budget_max_ratio": BREAKER_MAX_RATIO,
-            "pass": ok, "seconds": elapsed}  # fmt: skip
+    return {"status": "ok", **{k: float(v) for k, v in fig.items()},
+            "budget_max_ratio": BREAKER_MAX_RATIO, "pass": ok, "seconds": elapsed}  # fmt: skip
 
 
 def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
     print(
-        f"\nExplorers: update latency over {args.changes} control changes at default settings (median)"
+        f"\nExplorers: update latency over {args.changes} control changes "
+        "at default settings (median)"
     )
     mod = _import("bench_explorers", "explorers")
     if isinstance(mod, dict):
@@ -272,8 +278,8 @@ def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
             verdict(fig["pass_sim_vs_draw"]),
         ])  # fmt: skip
         if fig["errors"]:
-            errors.append(f"  {name}: {len(fig['errors'])} of {fig['changes']} changes showed an error, "
-                          f"e.g. {fig['errors'][0]}")  # fmt: skip
+            errors.append(f"  {name}: {len(fig['errors'])} of {fig['changes']} changes "
+                          f"showed an error, e.g. {fig['errors'][0]}")  # fmt: skip
     headers = ["explorer", "control moved", "total ms", "simulation ms", "drawing ms",
                f"total<={EXPLORER_MAX_MEDIAN_S * 1000:.0f}ms", "sim<=draw"]  # fmt: skip
     print(table(headers, rows, right={2, 3, 4}))
@@ -341,7 +347,8 @@ def run_notebooks(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_contention(args: argparse.Namespace) -> dict[str, Any]:
     print(
-        "\nContention: the AWS experiment (distlab.experiments.contention), notebook 02's sweep and single runs"
+        "\nContention: the AWS experiment (distlab.experiments.contention), "
+        "notebook 02's sweep and single runs"
     )
     mod = _import("bench_contention", "contention")
     if isinstance(mod, dict):
@@ -354,7 +361,8 @@ def run_contention(args: argparse.Namespace) -> dict[str, Any]:
         return _failed("contention", exc)
     ok = fig["sweep_s"] <= CONTENTION_SWEEP_MAX_S
     rows = [[f"notebook sweep ({fig['sweep_runs']} runs)", f"{fig['sweep_s']:.2f} s",
-             f"<= {CONTENTION_SWEEP_MAX_S:.0f} s (of the notebook's {NOTEBOOK_MAX_S:.0f} s)", verdict(ok)]]  # fmt: skip
+             f"<= {CONTENTION_SWEEP_MAX_S:.0f} s (of the notebook's {NOTEBOOK_MAX_S:.0f} s)",
+             verdict(ok)]]  # fmt: skip
     for strategy, ms in fig["run_ms"].items():
         rows.append([f"contention({strategy!r}, clients=100)", f"{ms:.1f} ms", "", ""])
     rows.append(["all five at 100, sweep's loop", f"{fig['fast_run_ms']:.1f} ms", "", ""])
@@ -372,7 +380,8 @@ def run_contention(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_linearizability(args: argparse.Namespace) -> dict[str, Any]:
     print(
-        "\nLinearizability checker: every fixture history (../shared/data/histories), checked in-process"
+        "\nLinearizability checker: every fixture history (../shared/data/histories), "
+        "checked in-process"
     )
     mod = _import("bench_linearizability", "linearizability")
     if isinstance(mod, dict):
@@ -391,10 +400,10 @@ def run_linearizability(args: argparse.Namespace) -> dict[str, Any]:
     ok_verdicts = not fig["wrong"]
     ranked = sorted(fig["times"].items(), key=lambda kv: -kv[1])
     rows = [
-        [f"all {fig['fixtures']} fixtures", f"{fig['total_s']:.2f} s", f"< {LINEARIZABILITY_TOTAL_MAX_S:.0f} s",
-         verdict(ok_total)],
-        [f"slowest: {fig['slowest']}", f"{fig['slowest_s']:.2f} s", f"< {LINEARIZABILITY_EACH_MAX_S:.0f} s",
-         verdict(ok_each)],
+        [f"all {fig['fixtures']} fixtures", f"{fig['total_s']:.2f} s",
+         f"< {LINEARIZABILITY_TOTAL_MAX_S:.0f} s", verdict(ok_total)],
+        [f"slowest: {fig['slowest']}", f"{fig['slowest_s']:.2f} s",
+         f"< {LINEARIZABILITY_EACH_MAX_S:.0f} s", verdict(ok_each)],
         *([f"  then {name}", f"{s:.2f} s", "", ""] for name, s in ranked[1:5]),
         ["wrong verdicts", str(len(fig["wrong"])), "0", "PASS" if ok_verdicts else "WRONG"],
     ]  # fmt: skip
@@ -403,8 +412,8 @@ def run_linearizability(args: argparse.Namespace) -> dict[str, Any]:
         print(f"  {name}: {why}")
     print(f"  (parsing not timed; {elapsed:.1f} s in all)")
     return {"status": "ok", **fig, "budget_total_s": LINEARIZABILITY_TOTAL_MAX_S,
-            "budget_each_s": LINEARIZABILITY_EACH_MAX_S, "pass": ok_total and ok_each and ok_verdicts,
-            "seconds": elapsed}  # fmt: skip
+            "budget_each_s": LINEARIZABILITY_EACH_MAX_S,
+            "pass": ok_total and ok_each and ok_verdicts, "seconds": elapsed}  # fmt: skip
 
 
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
@@ -451,10 +460,12 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                     lines.append(f"{unmeasured}  explorer {name}: failed ({fig['error']})")
                     continue
                 if not fig["pass_total"]:
-                    lines.append(f"OVER  explorer {name}: median update {_ms(fig['median_total_s'])} ms > "
+                    lines.append(f"OVER  explorer {name}: median update "
+                                 f"{_ms(fig['median_total_s'])} ms > "
                                  f"{EXPLORER_MAX_MEDIAN_S * 1000:.0f} ms")  # fmt: skip
                 if not fig["pass_sim_vs_draw"]:
-                    lines.append(f"OVER  explorer {name}: simulation {_ms(fig['median_experiment_s'])} ms > "
+                    lines.append(f"OVER  explorer {name}: simulation "
+                                 f"{_ms(fig['median_experiment_s'])} ms > "
                                  f"drawing {_ms(fig['median_drawing_s'])} ms")  # fmt: skip
         elif part == "linearizability" and not res["pass"]:
             if res["wrong"]:
@@ -465,11 +476,13 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                 lines.append(f"OVER  linearizability: {res['total_s']:.1f} s for every fixture >= "
                              f"{LINEARIZABILITY_TOTAL_MAX_S:.0f} s")  # fmt: skip
             if res["slowest_s"] >= LINEARIZABILITY_EACH_MAX_S:
-                lines.append(f"OVER  linearizability: {res['slowest']} took {res['slowest_s']:.1f} s >= "
+                lines.append(f"OVER  linearizability: {res['slowest']} took "
+                             f"{res['slowest_s']:.1f} s >= "
                              f"{LINEARIZABILITY_EACH_MAX_S:.0f} s")  # fmt: skip
         elif part == "contention" and not res["pass"]:
             lines.append(
-                f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > {CONTENTION_SWEEP_MAX_S:.0f} s"
+                f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > "
+                f"{CONTENTION_SWEEP_MAX_S:.0f} s"
             )
         elif part == "notebooks":
             for name, fig in res["notebooks"].items():
@@ -493,10 +506,13 @@ def _parts(values: list[str] | None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--only", action="append", metavar="PART",
-                        help=f"run only these parts ({'|'.join(PARTS)}); repeat or comma-separate")  # fmt: skip
+                        help=f"run only these parts ({'|'.join(PARTS)}); "
+                             "repeat or comma-separate")  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="also write every figure to PATH as JSON")
     parser.add_argument(
         "--changes", type=int, default=20, help="control changes per explorer (default 20)"
@@ -510,9 +526,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", default=str(REPO / "notebooks"), metavar="DIR",
                         help="folder of notebooks (default: notebooks/)")  # fmt: skip
     parser.add_argument("--messages", type=int, default=None,
-                        help="messages for the network benchmark (default: bench_network's own)")  # fmt: skip
+                        help="messages for the network benchmark "
+                             "(default: bench_network's own)")  # fmt: skip
     parser.add_argument("--calls", type=int, default=None,
-                        help="calls per repeat for the retry and breaker benchmarks (default: their own)")  # fmt: skip
+                        help="calls per repeat for the retry and breaker benchmarks "
+                             "(default: their own)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
         parts = _parts(args.only)
@@ -530,7 +548,8 @@ def main(argv: list[str] | None = None) -> int:
         "parts": parts,
     }
     print(
-        f"distlab bench  {meta['when']}  Python {meta['python']}  {meta['machine']}  {meta['cpus']} CPUs"
+        f"distlab bench  {meta['when']}  Python {meta['python']}  "
+        f"{meta['machine']}  {meta['cpus']} CPUs"
     )
     runners: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
         "network": run_network,

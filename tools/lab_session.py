@@ -1,22 +1,24 @@
-"""Drive a real JupyterLab in Debian's Chromium: the code shared by the browser test and the screenshot tool.
+"""Drive a real JupyterLab in Debian's Chromium: code shared by the browser test and screenshots.
 
-Used by ``tests/browser/test_lab_browser.py`` (every notebook run, an explorer control moved, the plot
-seen to change) and ``tools/screenshot_explorer.py`` (the README's ``docs/explorer.png``).
+Used by ``tests/browser/test_lab_browser.py`` (every notebook run, an explorer control moved, the
+plot seen to change) and ``tools/screenshot_explorer.py`` (the README's ``docs/explorer.png``).
 
 * :class:`LabServer` starts JupyterLab on 127.0.0.1 (a free port, a random token, temporary config,
   runtime, settings, workspace and IPython folders, ``--allow-root`` when run as root) serving a
-  temporary *copy* of the notebooks, so the repository's ``notebooks/`` is never written to; it waits
-  for ``/api/status``, and :meth:`LabServer.stop` shuts the kernels down, kills the server's process
-  group and removes the temporary folder. :func:`lab_server` wraps both in a ``with`` block.
-* :func:`chromium` launches Chromium through Playwright's sync API with ``executable_path`` (Playwright
-  never downloads a browser of its own) and the flags a container needs.
+  temporary *copy* of the notebooks, so the repository's ``notebooks/`` is never written to; it
+  waits for ``/api/status``, and :meth:`LabServer.stop` shuts the kernels down, kills the server's
+  process group and removes the temporary folder. :func:`lab_server` wraps both in a ``with``
+  block.
+* :func:`chromium` launches Chromium through Playwright's sync API with ``executable_path``
+  (Playwright never downloads a browser of its own) and the flags a container needs.
 * :class:`NotebookPage` drives one notebook through ``window.jupyterapp`` (exposed by
-  ``--LabApp.expose_app_in_browser``): run all cells (retrying a dropped Run All once), wait for the
-  kernel to be idle with every code cell run and no error output, find an explorer and its plot image,
-  move a control, wait for the plot to change and settle.
+  ``--LabApp.expose_app_in_browser``): run all cells (retrying a dropped Run All once), wait for
+  the kernel to be idle with every code cell run and no error output, find an explorer and its plot
+  image, move a control, wait for the plot to change and settle.
 
 Nothing here imports pytest; failures are :class:`LabError` (server) or ``AssertionError`` (page).
-Playwright is imported only by :func:`chromium`, so callers can decide what a missing Playwright means.
+Playwright is imported only by :func:`chromium`, so callers can decide what a missing Playwright
+means.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class LabError(RuntimeError):
 def wait_for(
     what: str, predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.25
 ) -> Any:
-    """Poll `predicate` until it returns something truthy and return that; AssertionError on timeout."""
+    """Poll `predicate` until it returns a truthy value, return that; AssertionError on timeout."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = predicate()
@@ -98,7 +100,7 @@ def _kill_group(proc: subprocess.Popen, sig: int) -> None:
 
 
 def _write_lab_settings(settings_dir: Path) -> None:
-    """User settings for a quiet, deterministic Lab: every cell kept in the DOM, no network checks."""
+    """Settings for a quiet, deterministic Lab: every cell kept in the DOM, no network checks."""
     files = {
         "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
         "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
@@ -113,7 +115,7 @@ def _write_lab_settings(settings_dir: Path) -> None:
 
 
 class LabServer:
-    """A JupyterLab server process serving a temporary copy of the notebooks, and a tiny REST client."""
+    """A JupyterLab server process serving a temporary copy of the notebooks; a tiny REST client."""
 
     def __init__(self, work: Path, port: int, token: str, proc: subprocess.Popen, log: Path):
         self.work, self.root = work, work / "notebooks"
@@ -167,7 +169,8 @@ class LabServer:
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
-            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: commands, kernel status, cell models
+            # window.jupyterapp: commands, kernel status, cell models
+            "--LabApp.expose_app_in_browser=True",
             "--LabApp.news_url=",
         ]  # fmt: skip
         if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -202,7 +205,8 @@ class LabServer:
             except (OSError, ValueError):
                 if time.monotonic() > deadline:
                     raise LabError(
-                        f"JupyterLab did not answer /api/status in {timeout_s:.0f} s:\n{self.log_tail()}"
+                        f"JupyterLab did not answer /api/status in {timeout_s:.0f} s:\n"
+                        f"{self.log_tail()}"
                     ) from None
                 time.sleep(0.25)
 
@@ -241,7 +245,7 @@ class LabServer:
                     pass
 
     def stop(self) -> None:
-        """Shut the kernels down, kill the server's process group and remove the temporary folder."""
+        """Shut the kernels down, kill the server's process group, remove the temporary folder."""
         try:
             if self.proc.poll() is None:
                 self.shutdown_kernels()
@@ -263,7 +267,7 @@ class LabServer:
 def lab_server(
     notebooks: Path, log: Path | None = None, prefix: str = "distlab-lab-"
 ) -> Iterator[LabServer]:
-    """LabServer.start(...) for the length of a ``with`` block, stopped even when the block fails."""
+    """LabServer.start(...) for the length of a ``with`` block, stopped even if the block fails."""
     server = LabServer.start(notebooks, log=log, prefix=prefix)
     try:
         yield server
@@ -325,7 +329,9 @@ _JS_STATE = """
   // Tracebacks rendered anywhere, including inside ipywidgets Output widgets (not in cell models).
   for (const el of document.querySelectorAll(
       '.jp-Notebook .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]')) {
-    if (el.textContent.includes('Traceback')) errors.push('rendered: ' + el.textContent.slice(0, 500));
+    if (el.textContent.includes('Traceback')) {
+      errors.push('rendered: ' + el.textContent.slice(0, 500));
+    }
   }
   const busyPrompts = [...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')]
       .filter(p => p.textContent.includes('[*]')).length;
@@ -349,7 +355,9 @@ _JS_STATE = """
 # tagged too.
 _JS_FIND_EXPLORER = """
 (title) => {
-  for (const el of document.querySelectorAll('[data-distlab-test]')) el.removeAttribute('data-distlab-test');
+  for (const el of document.querySelectorAll('[data-distlab-test]')) {
+    el.removeAttribute('data-distlab-test');
+  }
   const inPlot = el => !!el.closest('.widget-output');
   const label = e => {
     const box = e.closest('.widget-dropdown');
@@ -357,7 +365,8 @@ _JS_FIND_EXPLORER = """
     return l ? l.textContent.trim() : '';
   };
   const controlsOf = root => {
-    const sliders = [...root.querySelectorAll('.widget-slider .noUi-handle')].filter(e => !inPlot(e));
+    const sliders = [...root.querySelectorAll('.widget-slider .noUi-handle')]
+        .filter(e => !inPlot(e));
     const drops = [...root.querySelectorAll('.widget-dropdown select')].filter(e => !inPlot(e));
     const dropdowns = drops.filter(d => !/preset/i.test(label(d))).concat(
         drops.filter(d => /preset/i.test(label(d))));
@@ -416,13 +425,16 @@ PRESET = '[data-distlab-test="preset"]'
 
 
 class NotebookPage:
-    """One notebook open in JupyterLab, driven through ``window.jupyterapp``; failures raise AssertionError."""
+    """One notebook open in JupyterLab, driven through ``window.jupyterapp``.
+
+    Failures raise AssertionError.
+    """
 
     def __init__(self, page: Any, name: str, run_all_s: float = RUN_ALL_S):
         self.page, self.name, self.run_all_s = page, name, run_all_s
 
     def open(self, url: str, timeout_s: float = PAGE_READY_S) -> dict:
-        """Go to `url`, wait for the notebook and an idle kernel; check the right notebook opened."""
+        """Go to `url`, wait for the notebook and an idle kernel; check it is the right notebook."""
         self.page.goto(url, timeout=timeout_s * 1000)
         self.page.wait_for_selector(".jp-NotebookPanel .jp-Notebook", timeout=timeout_s * 1000)
         state = self.wait_kernel_idle(timeout_s)
@@ -449,7 +461,10 @@ class NotebookPage:
         self.page.evaluate("name => window.jupyterapp.commands.execute(name)", name)
 
     def run_all(self) -> dict:
-        """Clear outputs, Run All, verify every code cell ran with no error (retry a dropped Run All once)."""
+        """Clear outputs, Run All, verify every code cell ran with no error.
+
+        A dropped Run All is retried once.
+        """
         self.command("notebook:clear-all-cell-outputs")
         wait_for(
             f"{self.name}: outputs cleared",
@@ -526,8 +541,8 @@ class NotebookPage:
         return self.page.evaluate(_JS_PLOT_SRC)
 
     def wait_plot_settled(self, differs_from: str | None, timeout_s: float = PLOT_CHANGE_S) -> str:
-        """Wait until the plot's src differs from `differs_from`, stays the same for SETTLE_S with the
-        kernel idle (no ``[*]`` prompt); fail at once on error output."""
+        """Wait until the plot's src differs from `differs_from`, stays the same for SETTLE_S with
+        the kernel idle (no ``[*]`` prompt); fail at once on error output."""
         deadline = time.monotonic() + timeout_s
         last, since = None, time.monotonic()
         while True:
@@ -556,7 +571,10 @@ class NotebookPage:
             time.sleep(0.2)
 
     def move_control(self, kind: str) -> str:
-        """Move the tagged control one step (slider: arrow key; dropdown: another option); describe the move."""
+        """Move the tagged control one step and describe the move.
+
+        Slider: an arrow key; dropdown: another option.
+        """
         control = self.page.locator(CONTROL)
         control.scroll_into_view_if_needed()
         if kind == "slider":

@@ -35,7 +35,7 @@ PLOT_S = 60
 
 
 def screenshot(lab: lab_session.LabServer, out: Path) -> None:
-    """Open the notebook, run it, pick PRESET in the network explorer and save the explorer as `out`."""
+    """Open and run the notebook, set PRESET in the network explorer, save the explorer as `out`."""
     with chromium(CHROMIUM) as browser:
         page = browser.new_page(viewport=lab_session.VIEWPORT)
         page.set_default_timeout(30_000)

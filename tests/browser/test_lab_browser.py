@@ -1,4 +1,4 @@
-"""Real-browser test: every notebook run in JupyterLab, one explorer control moved, the plot seen to change.
+"""Real-browser test: every notebook run in JupyterLab, an explorer control moved, its plot changes.
 
 JupyterLab is started on 127.0.0.1 with a random token and a fresh port, serving a temporary copy of
 the notebooks (the committed ones are never modified), and Debian's Chromium is driven through
@@ -7,9 +7,11 @@ Playwright's sync API (never a downloaded browser). For each ``notebooks/*.ipynb
 1. opens it at ``/lab/tree/<nb>?token=...`` and waits for its kernel to be idle;
 2. clears the saved outputs, runs all cells, and checks that every non-empty code cell got an
    execution count (a "Run All" can be silently dropped: it is retried once);
-3. waits for the kernel to be idle with no ``[*]`` prompt left, and checks there is no error output;
-4. finds the first explorer (a cell output holding a plot image inside an ipywidgets ``Output`` and a
-   slider or dropdown beside it), moves the control and checks that the plot image changed and settled.
+3. waits for the kernel to be idle with no ``[*]`` prompt left, and checks there is no error
+   output;
+4. finds the first explorer (a cell output holding a plot image inside an ipywidgets ``Output``
+   and a slider or dropdown beside it), moves the control and checks that the plot image changed
+   and settled.
 
 At least one notebook must contain an explorer. Run it alone with::
 
@@ -74,7 +76,7 @@ def artifacts_dir() -> Path:
 # it is open, and every test after this module that calls asyncio.run() would fail.
 @pytest.fixture(scope="module")
 def lab(artifacts_dir: Path) -> Iterator[LabServer]:
-    """JupyterLab on 127.0.0.1 serving a temporary copy of the notebooks (stopped and removed afterwards)."""
+    """JupyterLab on 127.0.0.1 serving a temporary copy of the notebooks (stopped, then removed)."""
     try:
         server = LabServer.start(NOTEBOOKS, log=artifacts_dir / "jupyterlab.log")
     except LabError as exc:
@@ -128,7 +130,8 @@ def test_notebook_runs_and_explorer_reacts(
 
         found = nb.find_explorer()
         if found is None:
-            return  # a notebook without an explorer; test_some_notebook_has_an_explorer checks the set
+            # A notebook without an explorer; test_some_notebook_has_an_explorer checks the set.
+            return
 
         before = nb.wait_plot_settled(differs_from=None)
         moved = nb.move_control(found["kind"])
@@ -152,11 +155,12 @@ def test_notebook_runs_and_explorer_reacts(
 
 
 def test_some_notebook_has_an_explorer() -> None:
-    """Runs after the per-notebook tests (definition order): at least one explorer must have reacted."""
+    """Runs after the notebook tests (definition order): at least one explorer must have reacted."""
     if not _NOTEBOOKS_CHECKED:
         pytest.fail("no notebook was run to completion in the browser, so no explorer was checked")
     assert _EXPLORERS_SEEN, (
-        f"none of the notebooks run ({', '.join(_NOTEBOOKS_CHECKED)}) has an explorer the test could find: "
+        f"none of the notebooks run ({', '.join(_NOTEBOOKS_CHECKED)}) has an explorer "
+        "the test could find: "
         "a cell output with a slider or dropdown and a plot image inside an ipywidgets Output"
     )
     print("explorers that reacted:", _EXPLORERS_SEEN)
