@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from distlab import outcomes
@@ -551,12 +552,15 @@ def _availability(
 ) -> pd.DataFrame:
     """Per side: operations invoked during the partition, those completed before the heal, and
     how many of those got an answer (see :attr:`CapResult.availability`)."""
-    during = ops["during_partition"] if partitioned else pd.Series(True, ops.index)
-    completed = during & (ops["end"] <= heal_at) if partitioned else during
-    answered = completed & ops["outcome"].isin(_ANSWERED)
+    # numpy, not pandas: a run has a few hundred operations and the explorers rerun it per move
+    n = len(ops)
+    during = ops["during_partition"].to_numpy(bool) if partitioned else np.ones(n, bool)
+    completed = during & (ops["end"].to_numpy() <= heal_at) if partitioned else during
+    answered = completed & np.isin(ops["outcome"].to_numpy(object), _ANSWERED)
+    side_of = ops["side"].to_numpy(object)
     rows = []
     for side in sides:
-        mine = ops["side"] == side
+        mine = side_of == side
         n_done, n_answered = int((completed & mine).sum()), int((answered & mine).sum())
         share = n_answered / n_done if n_done else math.nan
         rows.append((side, int((during & mine).sum()), n_done, n_answered, share))
@@ -567,23 +571,30 @@ def _availability(
 def _summary(
     ops: pd.DataFrame, availability: pd.DataFrame, sim: _Simulation, partitioned: bool
 ) -> dict[str, Any]:
-    counts = ops["outcome"].value_counts()
+    outcome = ops["outcome"].to_numpy(object)
+    conflicting = ops["conflicting"].to_numpy(object)
+    side_of = ops["side"].to_numpy(object)
     out: dict[str, Any] = {"operations": len(ops)}
-    for outcome in (outcomes.OK, outcomes.UNAVAILABLE, outcomes.TIMEOUT):
-        out[outcome] = int(counts.get(outcome, 0))
-    out["stale_reads"] = int(counts.get(outcomes.STALE_READ, 0))
-    out["lost_writes"] = int(counts.get(outcomes.LOST_WRITE, 0))
-    out["conflicting_writes"] = int((ops["conflicting"] != "").sum())
-    during = ops["during_partition"] if partitioned else pd.Series(True, ops.index)
-    out["split_brain"] = bool(partitioned and ((ops["conflicting"] == "other side") & during).any())
+    for word in (outcomes.OK, outcomes.UNAVAILABLE, outcomes.TIMEOUT):
+        out[word] = int((outcome == word).sum())
+    out["stale_reads"] = int((outcome == outcomes.STALE_READ).sum())
+    out["lost_writes"] = int((outcome == outcomes.LOST_WRITE).sum())
+    out["conflicting_writes"] = int((conflicting != "").sum())
+    during = ops["during_partition"].to_numpy(bool) if partitioned else np.ones(len(ops), bool)
+    out["split_brain"] = bool(partitioned and ((conflicting == "other side") & during).any())
     done = int(availability["completed"].sum())
     out["availability"] = int(availability["answered"].sum()) / done if done else math.nan
     for row in availability.itertuples(index=False):
         out[f"availability_{row.side}"] = float(row.availability)
-    writes_ok = (ops["f"] != "read") & (ops["type"] == "ok") & during & (ops["end"] <= sim.heal_at)
+    writes_ok = (
+        (ops["f"].to_numpy(object) != "read")
+        & (ops["type"].to_numpy(object) == "ok")
+        & during
+        & (ops["end"].to_numpy() <= sim.heal_at)
+    )
     minority_writes = 0
     for label, _ in sim.sides:
-        out[f"writes_ok_{label}"] = int((writes_ok & (ops["side"] == label)).sum())
+        out[f"writes_ok_{label}"] = int((writes_ok & (side_of == label)).sum())
         if label == "minority":
             minority_writes += out[f"writes_ok_{label}"]
     out["minority_writes_ok"] = minority_writes
