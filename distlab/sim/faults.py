@@ -96,11 +96,7 @@ class Fault:
         """Raise ``ValueError`` if the fault cannot apply to ``net`` (unknown node...), before the
         run. By default the network checks the fault's :meth:`effect`; subclasses may say more
         (the network checks the effect again when it applies it)."""
-        try:
-            effect = self.effect()
-        except NotImplementedError:  # a fault that overrides _start/_end instead (older style)
-            return
-        net.check_effect(effect)
+        net.check_effect(self.effect())
 
     def effect(self) -> FaultEffect:
         """What the fault changes while it holds (see :mod:`distlab.sim.conditions`).
