@@ -192,7 +192,8 @@ def clock_order_figure(result, *, title: str | None = None, show: int = 24) -> F
     segments = [[(t, 1.0), (s, 0.0)] for t, s in zip(true_ms, stamp_ms)]
     colors = [outcome_color("error") if w else "#bbbbbb" for w in wrong]
     ax.add_collection(LineCollection(segments, colors=colors, linewidths=1.4, zorder=2))
-    for server, color in ((1, OKABE_ITO["blue"]), (2, OKABE_ITO["sky_blue"])):
+    # Two hues far apart (blue and sky blue were hard to tell apart), neither the error colour.
+    for server, color in ((1, OKABE_ITO["blue"]), (2, OKABE_ITO["reddish_purple"])):
         mine = (head["server"] == server).to_numpy()
         ax.scatter(
             true_ms[mine],

@@ -85,3 +85,18 @@ def test_write_race_and_clock_figures_put_the_share_in_the_title():
 def test_bad_input_is_refused_clearly(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_clock_figure_tells_the_two_servers_apart_by_clearly_different_colours():
+    fig = plots.clock_order_figure(challenges.clock_order(events=40, seed=0))
+    ax = fig.axes[0]
+    by_server = {}
+    for collection in ax.collections:
+        label = collection.get_label()
+        if label.startswith("server"):
+            by_server[label] = mcolors.to_rgb(collection.get_facecolor()[0])
+    assert set(by_server) == {"server 1", "server 2"}
+    one, two = by_server["server 1"], by_server["server 2"]
+    # Blue and sky blue (distance about 0.47) were too close to tell apart at a glance.
+    distance = sum((a - b) ** 2 for a, b in zip(one, two)) ** 0.5
+    assert distance > 0.6
