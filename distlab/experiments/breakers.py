@@ -11,7 +11,7 @@ its figures need).
   what the callers wait, how soon the dependency recovers.
 - :func:`half_open_probing`: the course's unlimited half-open against a few probes, on a
   dependency that falls over again if it is hammered while it recovers.
-- :func:`breaker_and_retry`: retries inside versus outside the breaker.
+- :func:`breaker_and_retry`: the retry around the breaker versus the breaker around the retry.
 
 Breakers are named by preset (:data:`PRESETS`): ``"course"`` is the course text's breaker,
 ``CircuitBreaker.consecutive(5, 60)``; ``"recommended"`` is :data:`RECOMMENDED`. A dict of
@@ -122,7 +122,7 @@ WITH_WITHOUT_VARIANTS = ("without breaker", "with breaker")
 #: The variants of :func:`half_open_probing`: the course's breaker and the recommended one.
 PROBING_VARIANTS = ("course", "recommended")
 #: The variants of :func:`breaker_and_retry`.
-RETRY_VARIANTS = ("no retry", "retry inside", "retry outside")
+RETRY_VARIANTS = ("no retry", "retry around breaker", "breaker around retry")
 
 #: The most calls one variant of an experiment simulates.
 MAX_CALLS = 50_000
@@ -445,8 +445,15 @@ def _latency_stats(calls: pd.DataFrame) -> dict[str, float]:
     }
 
 
+def _opened(trans: pd.DataFrame) -> pd.DataFrame:
+    """The transitions that opened the breaker: into OPEN from another state. The course's
+    breaker also moves OPEN -> OPEN when a late failure restarts its wait; that is no opening."""
+    return trans[(trans["state"] == "OPEN") & (trans["from_state"] != "OPEN")]
+
+
 def _first_open(trans: pd.DataFrame, after: float) -> float:
-    opened = trans[(trans["state"] == "OPEN") & (trans["time"] >= after)]
+    opened = _opened(trans)
+    opened = opened[opened["time"] >= after]
     return float(opened["time"].iloc[0]) if len(opened) else math.nan
 
 
@@ -488,9 +495,11 @@ class TransitionsResult(Result):
             ``OPEN``, ``HALF_OPEN``).
         summary: one row, indexed by the breaker's label (``"course"``, ``"recommended"``,
             ``"custom"``): ``calls``, the count of each outcome, ``ok_share``, ``slow``,
-            ``admitted`` (calls that reached the dependency), ``openings`` (transitions to
-            OPEN), ``first_open_s``, ``time_open_s``, ``time_half_open_s``, ``time_closed_s``,
-            and one column per kind of transition taken, e.g. ``"CLOSED->OPEN"``.
+            ``admitted`` (calls that reached the dependency), ``openings`` (changes into
+            OPEN from another state; a late failure that restarts the course breaker's wait is
+            the ``"OPEN->OPEN"`` column, not an opening), ``first_open_s``, ``time_open_s``,
+            ``time_half_open_s``, ``time_closed_s``, and one column per kind of transition
+            taken, e.g. ``"CLOSED->OPEN"``.
         params: the parameters (the breaker and the schedule by label).
         transitions: one row per transition: ``time, from_state, state, failure_rate,
             slow_call_rate`` (the rates, in percent, that decided it; NaN when none applied,
@@ -633,7 +642,7 @@ def _transitions_summary(label, calls, trans, bands) -> pd.DataFrame:
     out = _outcome_counts(calls)
     out["slow"] = int(calls["slow"].sum())
     out["admitted"] = len(calls) - out[outcomes.REJECTED]
-    opened = trans[trans["state"] == "OPEN"]
+    opened = _opened(trans)
     out["openings"] = len(opened)
     out["first_open_s"] = float(opened["time"].iloc[0]) if len(opened) else math.nan
     for state in ("OPEN", "HALF_OPEN", "CLOSED"):
@@ -881,8 +890,9 @@ class HalfOpenProbingResult(Result):
             ``rejected``), ``state`` (the breaker's state when admitted or rejected).
         summary: per variant: ``calls``, each outcome's count, ``ok_share``, ``knockovers``
             (times the dependency was knocked over while recovering), ``recovered_at_s`` (when
-            it was finally up; NaN if never within the run), ``openings`` (transitions to OPEN),
-            ``half_opens``, ``max_half_open_admitted`` (most calls one HALF_OPEN let through),
+            it was finally up; NaN if never within the run), ``openings`` (changes into OPEN
+            from another state), ``half_opens``, ``max_half_open_admitted`` (most calls one
+            HALF_OPEN let through),
             ``closed_at_s`` (when the breaker closed for good after the outage; NaN if it did
             not).
         params: the parameters (the breakers by label).
@@ -1043,7 +1053,7 @@ def _probing_row(label, calls, trans, bands, health, outage_at_s) -> dict[str, A
     row["knockovers"] = int((health["label"] == "down (knocked over)").sum())
     up = health[(health["state"] == "up") & (health["start"] > 0)]
     row["recovered_at_s"] = float(up["start"].iloc[0]) if len(up) else math.nan
-    row["openings"] = int((trans["state"] == "OPEN").sum())
+    row["openings"] = len(_opened(trans))
     row["half_opens"] = int((trans["state"] == "HALF_OPEN").sum())
     half = calls[(calls["state"] == "HALF_OPEN") & (calls["outcome"] != outcomes.REJECTED)]
     most = 0
@@ -1070,12 +1080,12 @@ class BreakerAndRetryResult(Result):
     """What :func:`breaker_and_retry` returns.
 
     Attributes:
-        frame: one row per caller call: ``variant`` ("no retry", "retry inside", "retry
-            outside"), ``call``, ``start``, ``end``, ``latency_s`` (what the caller waited, all
-            attempts and backoff included), ``outcome`` (``ok``, ``error``, ``timeout``,
-            ``rejected``: the caller's final answer), ``attempts`` (attempts the retry policy
-            made, rejected ones included), ``state`` (breaker state at the last admission or
-            rejection).
+        frame: one row per caller call: ``variant`` ("no retry", "retry around breaker",
+            "breaker around retry"), ``call``, ``start``, ``end``, ``latency_s`` (what the
+            caller waited, all attempts and backoff included), ``outcome`` (``ok``,
+            ``error``, ``timeout``, ``rejected``: the caller's final answer), ``attempts``
+            (attempts the retry policy made, rejected ones included), ``state`` (breaker state
+            at the last admission or rejection).
         summary: per variant: ``calls``, each final outcome's count, ``ok_share``, ``sent``
             (requests that reached the dependency), ``sent_during_failure`` (of which while it
             was failing), ``sent_per_call``, ``time_to_open_s`` (from the start of the failure
@@ -1093,7 +1103,8 @@ class BreakerAndRetryResult(Result):
         health: the dependency's health bands (``start, end, state, label``).
 
     >>> s = breaker_and_retry(seed=0).summary
-    >>> bool(s.loc["retry inside", "time_to_open_s"] < s.loc["retry outside", "time_to_open_s"])
+    >>> around_breaker, around_retry = s.loc["retry around breaker"], s.loc["breaker around retry"]
+    >>> bool(around_breaker["time_to_open_s"] < around_retry["time_to_open_s"])
     True
     """
 
@@ -1120,7 +1131,8 @@ def breaker_and_retry(
     bin_s: float = 0.5,
     seed: int = 0,
 ) -> BreakerAndRetryResult:
-    """Retries inside versus outside the breaker, on a dependency that is down for a while.
+    """A retry around the breaker versus a breaker around the retry, on a dependency that is
+    down for a while.
 
     Calls arrive at ``rate_per_s`` (Poisson, open loop) for ``duration_s`` seconds. The
     dependency answers in Exponential(0.02) s and fails a share ``flaky`` of its requests at
@@ -1130,16 +1142,17 @@ def breaker_and_retry(
     ExponentialBackoff(base_s, cap_s, jitter="full"), retry_on=CallFailed)``: failed and
     timed-out requests are retried, a rejection is not.
 
-    - ``"retry inside"``: every attempt passes through the breaker (resilience4j's
+    - ``"retry around breaker"``: every attempt passes through the breaker (resilience4j's
       ``Retry(CircuitBreaker(call))``): the breaker sees every failed attempt and opens after
       a few calls; then the first attempt is rejected and the call fails fast.
-    - ``"retry outside"``: the whole retried call passes once (``CircuitBreaker(Retry(call))``):
+    - ``"breaker around retry"``: the whole retried call passes once
+      (``CircuitBreaker(Retry(call))``):
       one failure per ``max_attempts`` requests, so it opens later; each half-open probe sends
       up to ``max_attempts`` requests, and callers wait for every attempt and backoff.
 
     >>> s = breaker_and_retry(seed=0).summary
-    >>> bool(s.loc["retry inside", "sent_during_failure"]
-    ...      < s.loc["retry outside", "sent_during_failure"])
+    >>> bool(s.loc["retry around breaker", "sent_during_failure"]
+    ...      < s.loc["breaker around retry", "sent_during_failure"])
     True
     """
     names = check_choices("variants", variants, RETRY_VARIANTS, noun="a variant")
@@ -1197,7 +1210,7 @@ def _retry_variant(variant, spec, health, p: dict[str, Any], failure_end_s: floa
     if variant != "no retry":
         backoff = ExponentialBackoff(p["base_s"], p["cap_s"], jitter="full")
         policy = RetryPolicy(p["max_attempts"], backoff, retry_on=CallFailed)
-    placement = "outside" if variant == "retry outside" else "inside"
+    placement = "outside" if variant == "breaker around retry" else "inside"
     rows: list[tuple] = []
     att_rows: list[tuple] = []
     starts = poisson_arrivals(run.world.rng, p["rate_per_s"], p["duration_s"])
@@ -1237,5 +1250,5 @@ def _retry_row(variant, calls, att, trans, failure_at_s, failure_end_s) -> dict[
     row["time_to_open_s"] = opened - failure_at_s
     row["sent_before_open"] = int(((att["start"] >= failure_at_s) & (att["start"] < opened)).sum())
     row.update(_latency_stats(calls))
-    row["openings"] = int((trans["state"] == "OPEN").sum())
+    row["openings"] = len(_opened(trans))
     return row

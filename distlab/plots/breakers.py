@@ -21,6 +21,7 @@ from distlab._validate import check_frame
 from distlab.plots.style import (
     OKABE_ITO,
     STATE_COLORS,
+    band_color,
     finish,
     new_figure,
     outcome_color,
@@ -43,8 +44,8 @@ _VARIANT_COLORS = {
     "course": OKABE_ITO["vermillion"],
     "recommended": OKABE_ITO["bluish_green"],
     "no retry": OKABE_ITO["grey"],
-    "retry inside": OKABE_ITO["bluish_green"],
-    "retry outside": OKABE_ITO["orange"],
+    "retry around breaker": OKABE_ITO["bluish_green"],
+    "breaker around retry": OKABE_ITO["orange"],
 }
 _OTHER_COLORS = (
     OKABE_ITO["blue"],
@@ -62,22 +63,28 @@ def _variant_colors(variants) -> dict[str, str]:
 _CALL_OUTCOMES = (outcomes.OK, outcomes.ERROR, outcomes.TIMEOUT, outcomes.REJECTED)
 
 
-def breaker_timeline(result, *, title: str | None = None) -> Figure:
+def breaker_timeline(result, *, title: str | None = None, compact: bool = False) -> Figure:
     """A breaker at work. Top: every call at its start time and latency, coloured by outcome
     (slow calls hollow, rejected calls at zero), the breaker's OPEN and HALF_OPEN periods shaded
-    (CLOSED is left clear), each transition a triangle in the colour of the state entered, and
-    the dependency's health as a strip along the top. Bottom: the failure and slow-call rates the
-    breaker saw, with its thresholds.
+    (CLOSED is left clear), each change of state a triangle in the colour of the state entered,
+    and the dependency's health as a strip along the top. Bottom: the failure and slow-call
+    rates the breaker saw, with its thresholds; a breaker that keeps no rates (the course's,
+    which counts failures in a row) gets no bottom panel, and the subtitle says so.
 
-    Drawn with few artists (one scatter per outcome, one for all transitions) because the
-    breaker explorer redraws it on every move of a control.
+    ``compact`` draws it smaller, at 80 dpi, with few artists (one scatter per outcome, one for
+    all transitions): the breaker explorer redraws it on every move of a control.
     ``result`` is a :class:`~distlab.experiments.breakers.TransitionsResult`.
     """
     calls = check_frame("result.frame", result.frame, ("start", "latency_s", "outcome", "slow"))
-    # 80 dpi: a little smaller than the other figures, to stay within the explorer budget.
-    fig, (top, bottom) = new_figure(
-        2, 1, sharex=True, figsize=(8.6, 4.6), dpi=80, height_ratios=(2.6, 1.2)
-    )
+    keeps_rates = len(result.rates) > 0 and not result.rates["failure_rate"].isna().all()
+    size, dpi, marks = ((8.6, 4.6), 80, 1.0) if compact else ((11.0, 5.8), 100, 0.8)
+    if keeps_rates:
+        fig, (top, bottom) = new_figure(
+            2, 1, sharex=True, figsize=size, dpi=dpi, height_ratios=(2.6, 1.2)
+        )
+    else:
+        fig, top = new_figure(figsize=(size[0], size[1] * 0.72), dpi=dpi)
+        bottom = top
     end = max(
         float(calls["start"].max()) if len(calls) else 1.0,
         float(result.states["end"].max()) if len(result.states) else 1.0,
@@ -86,14 +93,14 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
     states = result.states[result.states["state"] != "CLOSED"]
     shade_bands(top, states, until=end, alpha=0.16)
     _health_strip(top, result.health, end, high)
-    _call_marks(top, calls)
+    _call_marks(top, calls, scale=marks)
     moves = result.transitions[result.transitions["from_state"] != result.transitions["state"]]
     if len(moves):
         top.scatter(
             moves["time"],
             np.full(len(moves), high * 0.89),
             marker="v",
-            s=30,
+            s=30 * marks,
             color=[STATE_COLORS.get(state, "#999999") for state in moves["state"]],
             edgecolors="#333333",
             linewidths=0.5,
@@ -102,17 +109,20 @@ def breaker_timeline(result, *, title: str | None = None) -> Figure:
         )
     top.set_ylim(0, high)
     top.set_ylabel("latency (s)")
-    _rate_lines(bottom, result.rates, getattr(result, "thresholds", {}) or {})
+    if keeps_rates:
+        _rate_lines(bottom, result.rates, getattr(result, "thresholds", {}) or {})
     # Few ticks: each is several artists, and this figure is redrawn on every control change.
     top.yaxis.set_major_locator(MaxNLocator(4))
-    bottom.xaxis.set_major_locator(MaxNLocator(6))
+    bottom.xaxis.set_major_locator(MaxNLocator(12 if not compact else 6))
     bottom.set_xlabel("time (s)")
     bottom.set_xlim(0, end)
     counts = calls["outcome"].value_counts()
     subtitle = (
         ", ".join(f"{int(counts.get(o, 0))} {o}" for o in _CALL_OUTCOMES)
-        + f"; {len(moves)} transitions; hollow marks: slow calls"
+        + f"; {len(moves)} changes of state; hollow marks: slow calls"
     )
+    if not keeps_rates:
+        subtitle += "; no panel of rates: this breaker counts failures in a row"
     return finish(fig, top, title=title or "A circuit breaker at work", subtitle=subtitle)
 
 
@@ -135,7 +145,7 @@ def _health_strip(ax, health: pd.DataFrame, end: float, high: float) -> None:
             )
 
 
-def _call_marks(ax, calls: pd.DataFrame) -> None:
+def _call_marks(ax, calls: pd.DataFrame, *, scale: float = 1.0) -> None:
     """One scatter per outcome: each call at its start and latency, slow calls hollow."""
     for outcome in _CALL_OUTCOMES:
         rows = calls[calls["outcome"] == outcome]
@@ -146,7 +156,7 @@ def _call_marks(ax, calls: pd.DataFrame) -> None:
         ax.scatter(
             rows["start"],
             rows["latency_s"],
-            s=np.where(slow, 16, 9),
+            s=np.where(slow, 16, 9) * scale,
             facecolors=[(0, 0, 0, 0) if is_slow else color for is_slow in slow],
             edgecolors=color,
             linewidths=np.where(slow, 0.9, 0.0),
@@ -318,6 +328,9 @@ def with_and_without_figure(result, *, title: str | None = None) -> Figure:
     )
 
 
+_KNOCKED_OVER = "down (knocked over)"
+
+
 def half_open_figure(result, *, title: str | None = None) -> Figure:
     """One panel per breaker: successful calls per second, the dependency's health behind
     (``down (knocked over)`` when probing overloaded it) and the breaker's state along the top.
@@ -336,7 +349,15 @@ def half_open_figure(result, *, title: str | None = None) -> Figure:
     for ax, variant in zip(axes, variants):
         rows = load[load["variant"] == variant]
         health = result.health[result.health["variant"] == variant]
-        shade_bands(ax, health, until=end, alpha=0.22)
+        knocked_over = health["label"] == _KNOCKED_OVER
+        shade_bands(ax, health[~knocked_over], until=end, alpha=0.22)
+        for band in health[knocked_over].itertuples(index=False):
+            # the same state as "down", told apart by a hatch in a stronger colour
+            ax.axvspan(
+                band.start, min(band.end, end), facecolor=band_color("down"), alpha=0.35,
+                hatch="///", edgecolor=OKABE_ITO["vermillion"], linewidth=0, label=_KNOCKED_OVER,
+                zorder=0,
+            )  # fmt: skip
         states = result.states[
             (result.states["variant"] == variant) & (result.states["state"] != "CLOSED")
         ]

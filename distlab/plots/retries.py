@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
 
 from distlab import outcomes
 from distlab._validate import check_frame
@@ -161,8 +162,8 @@ def _draw_load(ax, load: pd.DataFrame | None) -> None:
 
 
 def contention_figure(curves: pd.DataFrame, *, title: str | None = None) -> Figure:
-    """The two figures of the AWS post side by side: total calls and completion time against the
-    number of clients, one line per strategy.
+    """The two figures of the AWS post side by side: total calls and completion time (on a log
+    scale) against the number of clients, one line per strategy.
 
     ``curves`` has columns ``strategy, clients, calls, completion_s`` (means over seeds, e.g.
     :func:`~distlab.experiments.contention.contention_curves`).
@@ -177,10 +178,13 @@ def contention_figure(curves: pd.DataFrame, *, title: str | None = None) -> Figu
         right.plot(rows["clients"], rows["completion_s"], **style)
     right.set_xlabel("clients")
     left.set_ylabel("work: write attempts (calls)")
-    right.set_ylabel("time until the last success (s)")
+    # log scale: no jitter takes ten times longer and would squash the other curves flat
+    right.set_yscale("log")
+    right.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))  # 10, not 10^1
+    right.set_ylabel("time until the last success (s, log)")
+    left.set_ylim(bottom=0)
     for ax in (left, right):
-        ax.set_ylim(bottom=0)
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.grid(axis="y", which="both", color="#dddddd", linewidth=0.6)
     return finish(
         fig,
         left,

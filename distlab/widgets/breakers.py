@@ -63,7 +63,7 @@ def _controls() -> dict[str, w.Widget]:
         "minimum_calls": slider(w.IntSlider, 10, 1, 100, 1, "minimum calls"),
         "wait_in_open_s": slider(w.FloatSlider, 5.0, 1.0, 60.0, 1.0, "wait in open (s)", ".0f"),
         "growing_wait": w.Checkbox(
-            True, description="double the wait each opening in a row", style=_STYLE, layout=_LAYOUT
+            True, description="wait ×2 per opening in a row", style=_STYLE, layout=_LAYOUT
         ),
         "permitted_calls_in_half_open": slider(w.IntSlider, 3, 1, 20, 1, "half-open probes"),
         "rate_per_s": slider(w.FloatSlider, 2.0, 0.5, 10.0, 0.5, "calls per second", ".1f"),
@@ -145,7 +145,7 @@ def _plot(result, params):
             f"{params['slow_call_rate_threshold']:g}% slow, "
             f"{params['permitted_calls_in_half_open']} half-open probes"
         )
-    return breaker_timeline(result, title=title)
+    return breaker_timeline(result, title=title, compact=True)
 
 
 @register("circuit breaker")
@@ -162,6 +162,7 @@ def breaker_explorer() -> Explorer:
             "default). Top: each call (latency against "
             "time; rejected calls at zero), the breaker's OPEN and HALF_OPEN periods shaded, "
             "transitions as triangles, the dependency's health along the top. Bottom: the "
-            "failure and slow-call rates the breaker saw."
+            "failure and slow-call rates the breaker saw (none for the course's breaker, which "
+            "counts failures in a row)."
         ),
     )

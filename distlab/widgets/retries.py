@@ -18,7 +18,10 @@ __all__ = ["contention_explorer", "retry_timeline_explorer"]
 
 _STYLE = {"description_width": "150px"}
 _LAYOUT = w.Layout(width="420px")
-_CAPS = [("no cap", None), ("1 s", 1.0), ("2 s", 2.0), ("4 s", 4.0), ("8 s", 8.0)]
+#: The cap dropdown's "no cap" is 0 and not None: a Dropdown whose value is None shows no
+#: selection at all, so the control looked empty. :func:`_timeline_run` passes it on as None.
+NO_CAP = 0.0
+_CAPS = [("no cap", NO_CAP), ("1 s", 1.0), ("2 s", 2.0), ("4 s", 4.0), ("8 s", 8.0)]
 
 
 def _timeline_controls() -> dict[str, w.Widget]:
@@ -41,7 +44,7 @@ def _timeline_controls() -> dict[str, w.Widget]:
             layout=_LAYOUT,
         ),
         "cap_s": w.Dropdown(
-            options=_CAPS, value=None, description="cap", style=_STYLE, layout=_LAYOUT
+            options=_CAPS, value=NO_CAP, description="cap", style=_STYLE, layout=_LAYOUT
         ),
         "max_attempts": w.IntSlider(
             3, min=1, max=8, description="attempts (in all)", style=_STYLE, layout=_LAYOUT
@@ -60,7 +63,7 @@ def _timeline_controls() -> dict[str, w.Widget]:
             layout=_LAYOUT,
         ),
         "budget": w.Checkbox(
-            False, description="shared retry budget (10 tokens, 0.1)", style=_STYLE, layout=_LAYOUT
+            False, description="retry budget (10 tokens, 0.1)", style=_STYLE, layout=_LAYOUT
         ),
         "seed": w.IntSlider(0, min=0, max=50, description="seed", style=_STYLE, layout=_LAYOUT),
     }
@@ -70,7 +73,7 @@ TIMELINE_PRESETS = {
     "course text: 3 attempts, 1 s, no jitter": {
         "strategy": "exponential",
         "base_s": 1.0,
-        "cap_s": None,
+        "cap_s": NO_CAP,
         "max_attempts": 3,
         "budget": False,
     },
@@ -91,15 +94,19 @@ TIMELINE_PRESETS = {
     "no backoff: retry at once": {
         "strategy": "none",
         "base_s": 1.0,
-        "cap_s": None,
+        "cap_s": NO_CAP,
         "max_attempts": 6,
         "budget": False,
     },
 }
 
 
+def _timeline_run(*, cap_s, **params):
+    return timeline(cap_s=None if cap_s == NO_CAP else cap_s, **params)
+
+
 def _timeline_plot(result, params):
-    cap = "no cap" if params["cap_s"] is None else f"cap {params['cap_s']:g} s"
+    cap = "no cap" if params["cap_s"] in (None, NO_CAP) else f"cap {params['cap_s']:g} s"
     budget = ", budget" if params["budget"] else ""
     title = (
         f"{params['clients']} clients, {params['strategy']} backoff from "
@@ -113,7 +120,7 @@ def _timeline_plot(result, params):
 def retry_timeline_explorer() -> Explorer:
     """Clients retrying against a service that is down for a while: attempts, waits and load."""
     return Explorer(
-        timeline,
+        _timeline_run,
         _timeline_plot,
         _timeline_controls(),
         presets=TIMELINE_PRESETS,

@@ -168,6 +168,33 @@ def test_transitions_summary(runs):
     assert 10 < s["first_open_s"] < 20
 
 
+def _real_openings(trans) -> int:
+    """Changes into OPEN from another state, counted from the transitions table."""
+    return int(((trans["state"] == "OPEN") & (trans["from_state"] != "OPEN")).sum())
+
+
+def test_openings_count_state_changes_not_restarts_of_the_wait(runs):
+    # The course's breaker restarts its wait when a late failure (from a call admitted before
+    # it opened) arrives while it is OPEN: an OPEN -> OPEN event, which is not an opening.
+    course = runs["course"][0]
+    s = course.summary.loc["course"]
+    assert s["OPEN->OPEN"] > 0  # this run does contain restarts of the wait ...
+    assert s["openings"] == s["CLOSED->OPEN"] + s.get("HALF_OPEN->OPEN", 0)  # ... not counted
+    assert s["openings"] == _real_openings(course.transitions)
+    # the same counting in the experiments that compare variants
+    for name in ("probing", "retry"):
+        r = runs[name][0]
+        for variant, trans in r.transitions.groupby("variant"):
+            assert r.summary.loc[variant, "openings"] == _real_openings(trans), (name, variant)
+
+
+def test_the_course_run_shows_both_defects_of_the_course_breaker(runs):
+    # late failures restart the OPEN wait, and a late success closes it straight from OPEN
+    moves = runs["course"][0].transitions
+    pairs = set(zip(moves["from_state"], moves["state"]))
+    assert ("OPEN", "OPEN") in pairs and ("OPEN", "CLOSED") in pairs
+
+
 def test_transitions_determinism_and_seeds():
     a = breakers.transitions(seed=5, duration_s=60)
     b = breakers.transitions(seed=5, duration_s=60)
@@ -337,10 +364,10 @@ def test_retry_inside_opens_sooner_and_spares_the_dependency(runs, seed):
     # retries are for transient errors: both retrying variants beat no retry outside the outage
     calm = r.frame[(r.frame["start"] < 5) & (r.frame["end"] < 5)]
     share = calm.groupby("variant")["outcome"].apply(lambda o: (o == "ok").mean())
-    assert share["retry inside"] > share["no retry"]
-    assert share["retry outside"] > share["no retry"]
+    assert share["retry around breaker"] > share["no retry"]
+    assert share["breaker around retry"] > share["no retry"]
     # outside: a rejected call sent nothing (the breaker refused the whole retried call)
-    calls = r.frame[r.frame["variant"] == "retry outside"]
+    calls = r.frame[r.frame["variant"] == "breaker around retry"]
     assert (calls.loc[calls["outcome"] == "rejected", "attempts"] == 1).all()
 
 
@@ -360,16 +387,16 @@ def test_breaker_and_retry_frames(runs):
     assert "rejected" not in set(r.attempts["outcome"])
     assert r.attempts.groupby("variant")["attempt"].max().to_dict() == {
         "no retry": 1,
-        "retry inside": 3,
-        "retry outside": 3,
+        "retry around breaker": 3,
+        "breaker around retry": 3,
     }
     assert r.health["state"].tolist() == ["flaky", "down", "flaky"]
 
 
 def test_breaker_and_retry_determinism_and_bad_input():
-    a = breakers.breaker_and_retry("retry inside", seed=1, duration_s=15)
-    b = breakers.breaker_and_retry("retry inside", seed=1, duration_s=15)
-    c = breakers.breaker_and_retry("retry inside", seed=2, duration_s=15)
+    a = breakers.breaker_and_retry("retry around breaker", seed=1, duration_s=15)
+    b = breakers.breaker_and_retry("retry around breaker", seed=1, duration_s=15)
+    c = breakers.breaker_and_retry("retry around breaker", seed=2, duration_s=15)
     pd.testing.assert_frame_equal(a.frame, b.frame)
     pd.testing.assert_frame_equal(a.attempts, b.attempts)
     assert not a.frame.equals(c.frame)

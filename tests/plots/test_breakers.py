@@ -33,14 +33,18 @@ def test_breaker_figures_draw_states_calls_and_variants():
     marks = [c for c in top.collections if c.get_label() == "transition"][0]
     assert len(marks.get_offsets()) == len(moves)
     assert {"open", "half-open", "ok", "rejected", "transition"} <= set(_legend_labels(fig))
-    assert f"{len(moves)} transitions" in " ".join(t.get_text() for t in top.texts)
+    assert f"{len(moves)} changes of state" in " ".join(t.get_text() for t in top.texts)
     assert [line.get_ydata()[0] for line in bottom.get_lines() if line.get_linestyle() == "--"] == [
         50.0,
         80.0,
     ]
 
+    # the course's breaker keeps no rates: no empty panel, and the subtitle says why
     course = plots.breakers.breaker_timeline(breakers.transitions(breaker="course", seed=0))
-    assert "keeps no rates" in " ".join(t.get_text() for t in course.axes[1].texts)
+    assert len(course.axes) == 1
+    assert "counts failures in a row" in " ".join(t.get_text() for t in course.axes[0].texts)
+    compact = plots.breakers.breaker_timeline(result, compact=True)
+    assert compact.dpi == 80 and len(compact.axes) == 2
 
     fig = plots.breakers.state_diagram(result.transitions)
     labels = [t.get_text() for t in fig.axes[0].texts]

@@ -85,3 +85,13 @@ def test_the_three_jitters_preset(contention_results):
     assert list(result.summary.index) == ["full", "equal", "decorrelated"]
     done = result.frame[result.frame["outcome"] == "ok"].groupby("strategy").size()
     assert (done == 100).all()
+
+
+def test_the_cap_dropdown_shows_no_cap_and_passes_none():
+    # a Dropdown whose value is None shows an empty box: "no cap" must be a real option value
+    explorer = retry_timeline_explorer()
+    explorer.apply_preset("course text: 3 attempts, 1 s, no jitter")
+    assert explorer.controls["cap_s"].label == "no cap"
+    assert explorer.last_result.params["cap_s"] is None
+    explorer.update(cap_s=2.0)
+    assert explorer.last_result.params["cap_s"] == 2.0
