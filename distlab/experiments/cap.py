@@ -707,10 +707,13 @@ USE_CASES: dict[str, UseCase] = {
             "cp",
             "two orders accepted for the last item: an item oversold",
             {"read_share": 0.4},
+            # The workload writes values; it does not model sales. A lost or conflicting
+            # stock update is how overselling starts, but a linearizable store alone does not
+            # prevent it (two read-then-write decrements still sell one item twice).
             _terms(
-                "stock decrements lost (items oversold)",
-                "orders accepted on both sides for the same stock (oversold items)",
-                "stock levels shown wrong",
+                "stock updates lost",
+                "stock updates made without seeing an earlier one",
+                "stock levels shown out of date",
                 "orders rejected",
             ),
             _ANOMALIES,
