@@ -114,8 +114,8 @@ _TRADEOFF_COLUMNS = (
 
 
 def tradeoff_figure(summaries: pd.DataFrame, *, title: str | None = None) -> Figure:
-    """Stores side by side: the share of operations answered on each side of the partition
-    (left) and the anomalies each let through (right), with the checker's verdict.
+    """Stores side by side: the share of operations given a non-error answer on each side of
+    the partition (left) and the anomalies each let through (right), with the checker's verdict.
 
     ``summaries`` has one row per store, indexed by its name: the runs' summaries stacked,
     ``pd.concat([r.summary for r in runs])`` (columns ``availability_majority``,
