@@ -195,10 +195,10 @@ class CapResult(Result):
         params: the parameters used (:func:`run`'s, after validation), ``seed`` included.
         availability: per side, during the partition: ``side``, ``requests`` (operations
             invoked while it lasted), ``completed`` (of those, answered or given up before the
-            heal), ``answered`` (of the completed, the ones that got an answer: ok, stale read
-            or lost write) and ``availability`` (answered / completed; NaN if none completed).
-            An operation still waiting at the heal says nothing about the partition and is left
-            out. Without a partition every operation counts.
+            heal), ``answered`` (of the completed, the ones that got a non-error answer: ok,
+            stale read or lost write; "unavailable" and timeouts are not) and ``availability``
+            (answered / completed; NaN if none completed). An operation still waiting at the
+            heal is left out of both. Without a partition every operation counts.
         events: the world's event log (see :meth:`distlab.sim.World.events`).
         history: a :class:`distlab.History` of the operations; keys are ``None`` when there is
             one key (register models).
@@ -707,10 +707,13 @@ USE_CASES: dict[str, UseCase] = {
             "cp",
             "two orders accepted for the last item: an item oversold",
             {"read_share": 0.4},
+            # The workload writes values; it does not model sales. A lost or conflicting
+            # stock update is how overselling starts, but a linearizable store alone does not
+            # prevent it (two read-then-write decrements still sell one item twice).
             _terms(
-                "stock decrements lost (items oversold)",
-                "orders accepted on both sides for the same stock (oversold items)",
-                "stock levels shown wrong",
+                "stock updates lost",
+                "stock updates made without seeing an earlier one",
+                "stock levels shown out of date",
                 "orders rejected",
             ),
             _ANOMALIES,

@@ -11,18 +11,24 @@ drawn as intervals (the picture behind linearizability).
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
 from distlab._validate import check_frame
 from distlab.plots.style import OKABE_ITO, finish, new_figure, shade_bands
 
 __all__ = ["cap_timeline", "history_intervals", "tradeoff_figure", "use_case_figure"]
+
+#: Characters per line of a figure-wide title on a 9-inch figure (11 pt, with room to spare).
+_TITLE_CHARS = 95
 
 
 def _bars(ax, starts, ends, ys, colors, height: float, minimum: float) -> None:
@@ -108,8 +114,8 @@ _TRADEOFF_COLUMNS = (
 
 
 def tradeoff_figure(summaries: pd.DataFrame, *, title: str | None = None) -> Figure:
-    """Stores side by side: the share of operations answered on each side of the partition
-    (left) and the anomalies each let through (right), with the checker's verdict.
+    """Stores side by side: the share of operations given a non-error answer on each side of
+    the partition (left) and the anomalies each let through (right), with the checker's verdict.
 
     ``summaries`` has one row per store, indexed by its name: the runs' summaries stacked,
     ``pd.concat([r.summary for r in runs])`` (columns ``availability_majority``,
@@ -133,7 +139,7 @@ def tradeoff_figure(summaries: pd.DataFrame, *, title: str | None = None) -> Fig
         left.bar_label(bars, fmt="%.0f%%", fontsize=7.5, padding=1)
     left.set_xticks(x, names, fontsize=8.5)
     left.set_ylim(0, 118)
-    left.set_ylabel("operations answered during\nthe partition (%)", fontsize=9)
+    left.set_ylabel("non-error answers during\nthe partition (%)", fontsize=9)
     anomalies = (
         ("stale_reads", "stale reads", "stale_read"),
         ("lost_writes", "lost writes", "lost_write"),
@@ -187,14 +193,16 @@ def _type_color(kind: str) -> str:
     return outcomes.color(outcomes.HISTORY_OUTCOME[kind])
 
 
-def history_intervals(history, *, title: str | None = None) -> Figure:
+def history_intervals(history, *, title: str | None = None, xlabel: str = "time (s)") -> Figure:
     """A history as intervals: one lane per process, each operation a bar from its invocation to
     its completion, labelled (``w(1)``, ``r() → 1``, ``cas(1→2)``) and coloured by type (ok,
     fail, info, in the colours of the outcomes :data:`distlab.outcomes.HISTORY_OUTCOME` maps them
     to: an info operation's bar runs to the right edge, dashed: it may take effect any time after
     its invocation).
 
-    ``history`` is a :class:`~distlab.history.History` or its ``to_frame()`` DataFrame.
+    ``history`` is a :class:`~distlab.history.History` or its ``to_frame()`` DataFrame;
+    ``xlabel`` names the time axis and its unit (a history read from a log whose times are not
+    seconds, e.g. line numbers, says so here).
     """
     ops = history if isinstance(history, pd.DataFrame) else history.to_frame()
     check_frame("history", ops, ("process", "f", "value", "result", "type", "invoke", "complete"))
@@ -241,67 +249,68 @@ def history_intervals(history, *, title: str | None = None) -> Figure:
         fig,
         ax,
         title=title or "A history: each operation from invocation to completion",
-        xlabel="time",
+        xlabel=xlabel,
         legend_title="operation",
     )
 
 
 def use_case_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
-    """A use case's consequences on each store: one group of bars per consequence, one bar per
-    store, harmful consequences in the error colour and tolerable ones in grey; each store's
-    verdict in the legend.
+    """A use case's consequences, one panel per store (its name and the checker's verdict on top),
+    one bar per consequence: harmful for the use case in the error colour, tolerable in grey (the
+    legend says which is which). Long consequence names and titles are wrapped, never cut.
 
     ``table`` is the ``frame`` of :func:`~distlab.experiments.cap.compare_use_case`'s result.
     """
     check_frame("table", table, ("store", "consequence", "count", "harmful"))
     stores = list(dict.fromkeys(table["store"]))
     consequences = list(dict.fromkeys(table["consequence"]))
-    fig, ax = new_figure(figsize=(9.0, 1.4 + 0.55 * len(consequences) * max(1, len(stores) / 2)))
-    height = 0.8 / len(stores)
-    for i, store in enumerate(stores):
+    names = [textwrap.fill(c, 30) for c in consequences]
+    lines = sum(name.count("\n") + 1 for name in names)
+    title = title or "What the partition means for this use case"
+    width = 9.0 + 1.4 * max(0, len(stores) - 2)  # room for each panel's title
+    title_lines = textwrap.wrap(title, int(_TITLE_CHARS * width / 9.0))
+    height = 1.75 + 0.2 * len(title_lines) + 0.24 * lines + 0.25 * len(consequences)
+    fig, axes = new_figure(1, len(stores), figsize=(width, height), sharey=True)
+    axes = axes if isinstance(axes, list) else [axes]
+    top = max(float(table["count"].max()), 1.0) * 1.3
+    harmful_color, tolerable_color = outcomes.color(outcomes.ERROR), OKABE_ITO["grey"]
+    y = np.arange(len(consequences))
+    for ax, store in zip(axes, stores):
         rows = table[table["store"] == store].set_index("consequence").reindex(consequences)
-        y = np.arange(len(consequences)) + (i - (len(stores) - 1) / 2) * height
+        counts = rows["count"].fillna(0)
         colors = [
-            outcomes.color(outcomes.ERROR) if harmful else OKABE_ITO["grey"]
+            harmful_color if harmful else tolerable_color
             for harmful in rows["harmful"].fillna(False)
         ]
+        bars = ax.barh(y, counts, height=0.6, color=colors, edgecolor="white", linewidth=0.5)
+        ax.bar_label(bars, labels=[f"{int(c)}" for c in counts], fontsize=8.5, padding=2)
+        ax.set_xlim(0, top)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts
+        ax.set_xlabel("count in the run")
         verdict = rows["verdict"].iloc[0] if "verdict" in rows else ""
-        # Stores are told apart by their labels on the bars (hatching is slow to draw).
-        bars = ax.barh(
-            y,
-            rows["count"].fillna(0),
-            height=height * 0.92,
-            color=colors,
-            alpha=1.0 - 0.3 * i / max(len(stores) - 1, 1),
-            edgecolor="white",
-            linewidth=0.5,
-            label=f"{store}" + (f" ({verdict})" if verdict else ""),
-        )
-        ax.bar_label(
-            bars,
-            labels=[f"{store}: {int(c)}" for c in rows["count"].fillna(0)],
-            fontsize=7.5,
-            padding=2,
-        )
-    ax.set_yticks(
-        range(len(consequences)),
-        [c if len(c) < 48 else c[:46] + "…" for c in consequences],
-        fontsize=8.5,
+        ax.set_title(store, loc="left", fontsize=10.5, fontweight="bold", pad=17)
+        ax.text(0.0, 1.015, verdict, transform=ax.transAxes, fontsize=8.5, va="bottom")
+    axes[0].set_yticks(y, names, fontsize=8.5)
+    axes[0].set_ylim(len(consequences) - 0.5, -0.5)
+    for ax in axes[1:]:
+        ax.tick_params(labelleft=False)
+    key = [
+        Patch(color=harmful_color, label="harmful for this use case"),
+        Patch(color=tolerable_color, label="tolerable for it"),
+    ]
+    finish(fig, axes[0], handles=key)
+    # The title spans the figure from its left edge, wrapped, above the panels' own titles.
+    top_in = 0.12 + 0.24 * len(title_lines) + 0.6
+    fig.subplots_adjust(top=1.0 - top_in / height, wspace=0.2)
+    fig.text(
+        0.01,
+        1.0 - 0.1 / height,
+        "\n".join(title_lines),
+        fontsize=11,
+        ha="left",
+        va="top",
     )
-    ax.invert_yaxis()
-    ax.set_xlim(0, max(float(table["count"].max()), 1.0) * 1.3)
-    verdicts = (
-        "; ".join(
-            f"{store}: {table.loc[table['store'] == store, 'verdict'].iloc[0]}" for store in stores
-        )
-        if "verdict" in table
-        else ""
-    )
-    return finish(
-        fig,
-        ax,
-        title=title or "What the partition means for this use case",
-        subtitle="red: harmful for the use case, grey: tolerable. " + verdicts,
-        xlabel="count in the run",
-        legend=None,
-    )
+    for legend in fig.legends:
+        x, _ = legend.get_bbox_to_anchor().transformed(fig.transFigure.inverted()).p0
+        legend.set_bbox_to_anchor((x, fig.subplotpars.top), transform=fig.transFigure)
+    return fig

@@ -440,7 +440,8 @@ def _place_legend(fig, ax, entries, labels, *, outside: bool, width_in: float, t
 # Approximate text metrics (DejaVu Sans): measuring real extents would need a draw, which is what
 # makes constrained layout slow; these estimates err on the generous side.
 def _text_width_in(text: str, fontsize: float) -> float:
-    return len(text) * 0.56 * fontsize / 72
+    # the longest line of a wrapped text sets its width
+    return max(len(line) for line in text.split("\n")) * 0.56 * fontsize / 72
 
 
 def _legend_width_in(labels: list[str], title: str | None) -> float:

@@ -108,7 +108,8 @@ def _partition_plot(result, params):
         f"{summary['verdict']}"
     )
     if "availability_minority" in summary:
-        title += f"; minority side answered {summary['availability_minority']:.0%}"
+        share = summary["availability_minority"]
+        title += f"; minority side: {share:.0%} non-error answers"
     return cap_timeline(result, title=title)
 
 

@@ -4,7 +4,9 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
+from matplotlib.text import Text
 
 from distlab import outcomes, plots
 from distlab.experiments import cap
@@ -67,14 +69,50 @@ def test_history_intervals_of_an_empty_history():
     assert fig.axes[0].get_xlim() == (0.0, 1.0) and not fig.axes[0].texts
 
 
-def test_use_case_figure():
+def test_use_case_figure_one_panel_per_store_with_its_verdict():
     table = cap.compare_use_case("e-commerce inventory", ("cp", "ap"), seed=0).frame
     fig = plots.use_case_figure(table)
-    labels = [t.get_text() for t in fig.axes[0].texts]
-    assert any(label.startswith("cp: ") for label in labels)
-    assert "cp: linearizable" in " ".join(
-        t.get_text() for t in fig.axes[0].texts + [fig.axes[0].title]
+    cp, ap = fig.axes
+    assert (cp.get_title(loc="left"), ap.get_title(loc="left")) == ("cp", "ap")
+    assert [t.get_text() for t in cp.texts][-1] == "linearizable"  # after the bar labels
+    assert [t.get_text() for t in ap.texts][-1] == "not-linearizable"
+    counts = table.set_index(["store", "consequence"])["count"]
+    consequences = list(dict.fromkeys(table["consequence"]))
+    for ax, store in ((cp, "cp"), (ap, "ap")):
+        assert [p.get_width() for p in ax.patches] == [counts[store, c] for c in consequences]
+    # the colour key is a legend that names what the colours mean, not a colour word
+    assert set(_legend_labels(fig)) == {"harmful for this use case", "tolerable for it"}
+    words = " ".join(t.get_text() for t in fig.findobj(Text))
+    assert "red" not in words.split() and "orange" not in words.split()
+
+
+def test_use_case_figure_cuts_no_label_and_no_title():
+    # The explorer's title is long and two consequences are long: wrapped, never cut or clipped.
+    table = cap.compare_use_case("banking", ("cp", "course-quorum", "ap"), seed=0).frame
+    title = (
+        "banking: the course picks CP (consistency critical); majority-minority partition; "
+        "a title longer than the figure is wide"
     )
+    fig = plots.use_case_figure(table, title=title)
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    inside = fig.bbox.padded(1)
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1), text
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert all("…" not in t for t in ticks)
+    assert [t.replace("\n", " ") for t in ticks] == list(dict.fromkeys(table["consequence"]))
+    shown = " ".join(t.get_text().replace("\n", " ") for t in texts)
+    assert title in shown
+
+
+def test_history_intervals_says_the_unit_of_time():
+    history = History([Operation(0, 0, "write", None, 1, None, "ok", 0.0, 1.0)])
+    assert plots.history_intervals(history).axes[0].get_xlabel() == "time (s)"
+    lines = plots.history_intervals(history, xlabel="log line")
+    assert lines.axes[0].get_xlabel() == "log line"
 
 
 def test_cap_figures_refuse_bad_input():
