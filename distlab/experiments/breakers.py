@@ -56,6 +56,7 @@ from distlab.experiments.scenario import (
 )
 from distlab.retry import ExponentialBackoff, RetryPolicy
 from distlab.sim import (
+    NESTINGS,
     CallFailed,
     Down,
     Exponential,
@@ -1210,7 +1211,6 @@ def _retry_variant(variant, spec, health, p: dict[str, Any], failure_end_s: floa
     if variant != "no retry":
         backoff = ExponentialBackoff(p["base_s"], p["cap_s"], jitter="full")
         policy = RetryPolicy(p["max_attempts"], backoff, retry_on=CallFailed)
-    placement = "outside" if variant == "breaker around retry" else "inside"
     rows: list[tuple] = []
     att_rows: list[tuple] = []
     starts = poisson_arrivals(run.world.rng, p["rate_per_s"], p["duration_s"])
@@ -1218,7 +1218,7 @@ def _retry_variant(variant, spec, health, p: dict[str, Any], failure_end_s: floa
     def one_call(i: int):
         r = yield from breaker_call_process(
             run.net, _CALLER, _DEPENDENCY, i, timeout_s=p["timeout_s"], breaker=run.breaker,
-            retry=policy, retry_placement=placement,
+            retry=policy, nesting=variant if variant in NESTINGS else NESTINGS[0],
         )  # fmt: skip
         for n, a in enumerate(r.attempt_results, start=1):
             if a.outcome != outcomes.REJECTED:

@@ -12,7 +12,7 @@ True
 """
 
 from distlab.sim.breaking import (
-    RETRY_PLACEMENTS,
+    NESTINGS,
     BreakerCallResult,
     breaker_call,
     breaker_call_process,
@@ -65,7 +65,7 @@ from distlab.sim.world import EVENT_COLUMNS, World
 
 __all__ = [
     "EVENT_COLUMNS",
-    "RETRY_PLACEMENTS",
+    "NESTINGS",
     "STORE_KINDS",
     "BreakerCallResult",
     "BridgePartition",

@@ -48,7 +48,7 @@ from distlab.sim.world import World
 
 __all__ = [
     "BreakerCallResult",
-    "RETRY_PLACEMENTS",
+    "NESTINGS",
     "breaker_call",
     "breaker_call_process",
     "sim_clock",
@@ -56,7 +56,8 @@ __all__ = [
 
 #: Where :func:`breaker_call` puts a retry policy: ``"inside"`` the breaker (every attempt goes
 #: through it) or ``"outside"`` (the whole retried call is one call through the breaker).
-RETRY_PLACEMENTS = ("inside", "outside")
+#: How a retry policy and a breaker nest: which one wraps the other.
+NESTINGS = ("retry around breaker", "breaker around retry")
 
 
 def sim_clock(world: World | Network) -> Callable[[], float]:
@@ -86,7 +87,7 @@ class BreakerCallResult(CallResult):
     ``request_id`` is ``None``, ``latency`` 0 unless retries came before). ``breaker_state`` is
     the breaker's state when the (last) call was admitted or rejected (``"CLOSED"``,
     ``"HALF_OPEN"``, ``"OPEN"``...); ``attempts`` counts the retry policy's attempts (1 without
-    one; with ``retry_placement="inside"`` rejected attempts count too) and
+    one; with ``nesting="retry around breaker"`` rejected attempts count too) and
     ``attempt_results`` holds each attempt's own result, in order. With a retry policy,
     ``started`` is when the first attempt began and ``latency`` spans all attempts and waits.
 
@@ -136,19 +137,20 @@ def breaker_call(
     timeout_s: float,
     breaker: CircuitBreaker,
     retry: RetryPolicy | None = None,
-    retry_placement: str = "inside",
+    nesting: str = "retry around breaker",
 ) -> simpy.Process:
     """Call ``dst`` from ``src`` through ``breaker``, in simulated time (see the module).
 
     Returns a SimPy process whose value is a :class:`BreakerCallResult` (to ``yield from``
     inside a process instead, use :func:`breaker_call_process`). With a ``retry`` policy,
-    ``retry_placement`` says how the two compose:
+    ``nesting`` says which wraps which:
 
-    - ``"inside"``: every attempt goes through the breaker (resilience4j's
-      ``Retry(CircuitBreaker(call))``): the breaker sees every failed attempt, so it opens
+    - ``"retry around breaker"``: ``Retry(CircuitBreaker(call))``, as resilience4j composes
+      them: every attempt goes through the breaker, which sees every failed attempt and opens
       sooner; a rejected attempt is shown to the policy as a ``CallRejected``, which
       ``retry_on=CallFailed`` does not retry (fail fast);
-    - ``"outside"``: the breaker admits the whole retried call once and is told one outcome,
+    - ``"breaker around retry"``: ``CircuitBreaker(Retry(call))``: the breaker admits the whole
+      retried call once and is told one outcome,
       the last attempt's, with the duration of all the attempts and waits.
 
     The policy's waits are drawn from the world's generator. Logs ``breaker_rejected`` (node =
@@ -175,7 +177,7 @@ def breaker_call(
     """
     process = breaker_call_process(
         net, src, dst, request, timeout_s=timeout_s, breaker=breaker, retry=retry,
-        retry_placement=retry_placement,
+        nesting=nesting,
     )  # fmt: skip
     return net.env.process(process)
 
@@ -189,7 +191,7 @@ def breaker_call_process(
     timeout_s: float,
     breaker: CircuitBreaker,
     retry: RetryPolicy | None = None,
-    retry_placement: str = "inside",
+    nesting: str = "retry around breaker",
 ) -> Generator[Any, Any, BreakerCallResult]:
     """The generator behind :func:`breaker_call`, to ``yield from`` inside a SimPy process (no
     process of its own); its value is the :class:`BreakerCallResult`. Checks its arguments at
@@ -208,28 +210,28 @@ def breaker_call_process(
     >>> world.events().query("kind == 'seen'")["detail"].tolist()
     ['ok']
     """
-    timeout_s = _check_call(net, src, dst, timeout_s, breaker, retry, retry_placement)
-    return _run(net, src, dst, request, timeout_s, breaker, retry, retry_placement)
+    timeout_s = _check_call(net, src, dst, timeout_s, breaker, retry, nesting)
+    return _run(net, src, dst, request, timeout_s, breaker, retry, nesting)
 
 
-def _check_call(net, src, dst, timeout_s, breaker, retry, retry_placement) -> float:
+def _check_call(net, src, dst, timeout_s, breaker, retry, nesting) -> float:
     timeout_s = check_call(net, src, dst, timeout_s=timeout_s)
     if not isinstance(breaker, CircuitBreaker):
         raise TypeError(f"breaker={breaker!r} must be a distlab.breaker.CircuitBreaker")
     if retry is not None and not isinstance(retry, RetryPolicy):
         raise TypeError(f"retry={retry!r} must be a distlab.retry.RetryPolicy or None")
-    check_choice("retry_placement", retry_placement, RETRY_PLACEMENTS)
+    check_choice("nesting", nesting, NESTINGS)
     return timeout_s
 
 
-def _run(net, src, dst, request, timeout_s, breaker, retry, placement):
+def _run(net, src, dst, request, timeout_s, breaker, retry, nesting):
     _watch(breaker, net.world)
     if retry is None:
         result = yield from _guarded(net, src, dst, request, timeout_s, breaker)
         return _with_attempts(result, result.started, result.ended, result.breaker_state, (result,))
     tries: list[CallResult] = []
     started = net.env.now
-    if placement == "inside":
+    if nesting == "retry around breaker":
 
         def attempt(net, src, dst, request, timeout_s):
             result = yield from _guarded(net, src, dst, request, timeout_s, breaker)

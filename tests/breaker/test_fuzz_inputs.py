@@ -116,7 +116,7 @@ def test_fragile_recovery(name, value):
 
 
 @FAST
-@given(name=st.sampled_from(["request", "timeout_s", "retry", "retry_placement"]), value=VALUES)
+@given(name=st.sampled_from(["request", "timeout_s", "retry", "nesting"]), value=VALUES)
 def test_breaker_call(name, value):
     world = World(seed=0)
     net = Network(world, latency=0.01)

@@ -187,7 +187,7 @@ def test_bad_arguments_name_the_parameter():
         breaker_call(net, "client", "nowhere", timeout_s=1.0, breaker=breaker)
     with pytest.raises(TypeError, match="retry="):
         breaker_call(net, "client", "api", timeout_s=1.0, breaker=breaker, retry=3)
-    with pytest.raises(ValueError, match="retry_placement='around'"):
+    with pytest.raises(ValueError, match="nesting='around'"):
         breaker_call(
             net,
             "client",
@@ -195,7 +195,7 @@ def test_bad_arguments_name_the_parameter():
             timeout_s=1.0,
             breaker=breaker,
             retry=RetryPolicy(),
-            retry_placement="around",
+            nesting="around",
         )
     with pytest.raises(TypeError, match="on_attempt"):  # no callbacks: the result says it all
         breaker_call(net, "client", "api", timeout_s=1.0, breaker=breaker, on_attempt=1)
@@ -203,15 +203,13 @@ def test_bad_arguments_name_the_parameter():
         breaker_call("net", "client", "api", timeout_s=1.0, breaker=breaker)
 
 
-def _retry_run(placement, seed=0):
+def _retry_run(nesting, seed=0):
     world, net = _setup(Down(), seed=seed)
     breaker = CircuitBreaker(
         minimum_calls=4, window_size=4, wait_in_open=100, clock=sim_clock(world)
     )
     policy = RetryPolicy(3, ConstantBackoff(0.1), retry_on=CallFailed)
-    results = _calls_at(
-        world, net, breaker, [0, 1, 2, 3, 4, 5], retry=policy, retry_placement=placement
-    )
+    results = _calls_at(world, net, breaker, [0, 1, 2, 3, 4, 5], retry=policy, nesting=nesting)
     world.run()
     seen = [
         (n, attempt.outcome)
@@ -221,8 +219,8 @@ def _retry_run(placement, seed=0):
     return world, breaker, results, seen
 
 
-def test_retry_inside_every_attempt_goes_through_the_breaker():
-    world, breaker, results, seen = _retry_run("inside")
+def test_retry_around_breaker_every_attempt_goes_through_the_breaker():
+    world, breaker, results, seen = _retry_run("retry around breaker")
     # Call 1's 3 failed attempts and call 2's first open it (4 of 4); call 2's second attempt
     # is rejected and a rejection is not retried (retry_on=CallFailed): it fails fast.
     assert [r.outcome for r in results] == ["error", "rejected"] + ["rejected"] * 4
@@ -235,8 +233,8 @@ def test_retry_inside_every_attempt_goes_through_the_breaker():
     assert results[0].latency == pytest.approx(3 * 0.02 + 2 * 0.1)  # attempts and waits
 
 
-def test_retry_outside_the_breaker_sees_one_outcome_per_call():
-    world, breaker, results, seen = _retry_run("outside")
+def test_breaker_around_retry_sees_one_outcome_per_call():
+    world, breaker, results, seen = _retry_run("breaker around retry")
     assert [r.outcome for r in results] == ["error"] * 4 + ["rejected"] * 2
     assert [r.attempts for r in results] == [3, 3, 3, 3, 1, 1]
     assert (world.events()["kind"] == "call_start").sum() == 12
@@ -248,7 +246,7 @@ def test_retry_outside_the_breaker_sees_one_outcome_per_call():
     assert len(seen) == 12 and {outcome for _, outcome in seen} == {"error"}
 
 
-def test_retry_inside_may_retry_a_rejection_when_the_policy_says_so():
+def test_retry_around_breaker_may_retry_a_rejection_when_the_policy_says_so():
     world, net = _setup(HealthSchedule([(0, Down()), (0.5, Up())]))
     breaker = CircuitBreaker.consecutive(1, wait_in_open=0.25, clock=sim_clock(world))
     policy = RetryPolicy(5, ConstantBackoff(0.2))  # retries anything, a rejection too
