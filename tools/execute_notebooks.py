@@ -193,8 +193,37 @@ def execute(path: Path, **options: Any) -> float:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(WIDGET_VIEW, None)
+        if "outputs" in cell:
+            cell.outputs = coalesce_streams(cell.outputs)
     nbformat.write(nb, path)
     return elapsed
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive outputs of one stream (stdout, stderr) into one.
+
+    How a kernel's prints are cut into messages depends on timing; merged, a re-run on an
+    unchanged package gives the same file.
+
+    >>> from nbformat.v4 import new_output
+    >>> outs = [new_output("stream", name="stdout", text="a\n"),
+    ...         new_output("stream", name="stdout", text="b\n")]
+    >>> [o.text for o in coalesce_streams(outs)]
+    ['a\nb\n']
+    """
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and last is not None
+            and last.get("output_type") == "stream"
+            and last.get("name") == output.get("name")
+        ):
+            last["text"] = last["text"] + output["text"]
+        else:
+            merged.append(output)
+    return merged
 
 
 def main(argv: list[str], *, execute_one: Callable[[Path], float] = execute) -> int:

@@ -271,3 +271,20 @@ def test_runs_retry_only_channel_failures_and_at_most_once(tool, notebook, outco
     expected_runs = 2 if outcomes[0] in channel else 1
     assert runs == len(made) == expected_runs and len(log) == expected_runs - 1
     assert ran_ok == (outcomes[expected_runs - 1] == "ok")
+
+
+def test_consecutive_prints_are_one_stream_output_whatever_the_kernel_sent(tool):
+    from nbformat.v4 import new_output
+
+    outs = [
+        new_output("stream", name="stdout", text="a\n"),
+        new_output("stream", name="stdout", text="b\n"),
+        new_output("stream", name="stderr", text="warn\n"),
+        new_output("stream", name="stdout", text="c\n"),
+    ]
+    merged = tool.coalesce_streams(outs)
+    assert [(o.name, o.text) for o in merged] == [
+        ("stdout", "a\nb\n"),
+        ("stderr", "warn\n"),
+        ("stdout", "c\n"),
+    ]
