@@ -786,9 +786,9 @@ def check_history_verdict(history, answer: str | None) -> Check:
         return Check(True, f"the checker says {result.verdict}. {result.explanation}")
     if result.verdict == "linearizable":
         hint = (
-            "there is an order that works: put one point in each bar (a dashed, unknown bar "
-            "may take effect anywhere after its start, or never) so each read returns the "
-            "latest write before it."
+            "there is an order that works: put one point in each bar (an info bar, outcome "
+            "unknown, may take effect anywhere after its start, or never) so each read returns "
+            "the latest write before it."
         )
     else:
         hint = (
