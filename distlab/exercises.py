@@ -792,7 +792,8 @@ def check_history_verdict(history, answer: str | None) -> Check:
         )
     else:
         hint = (
-            "try to place the points: some read must come after a write that completed before "
-            "it started, yet returns another value; a failed write never took effect."
+            "try to place one point in each bar, in every order real time allows: some read "
+            "finds no place where the register holds the value it returned (a failed write "
+            "never takes effect; a read returns the latest write placed before it)."
         )
     return Check(False, hint)

@@ -254,7 +254,7 @@ def test_check_history_verdict():
     assert right.passed is True and "cannot be placed" in right.message
     assert ex.check_history_verdict(stale, "Not linearizable").passed is True
     wrong = ex.check_history_verdict(stale, "linearizable")
-    assert wrong.passed is False and "completed before" in wrong.message
+    assert wrong.passed is False and "finds no place" in wrong.message
     ok = ex.check_history_verdict(late, "linearizable")
     assert ok.passed is True and "unknown outcome" in ok.message
     assert "outcome unknown" in ex.check_history_verdict(late, "not-linearizable").message
