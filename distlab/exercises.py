@@ -33,6 +33,10 @@ __all__ = [
     "check_timeout_meaning",
     "check_timeout_for_target",
     "check_workers_for_slow_dependency",
+    # notebook 06
+    "check_history_verdict",
+    "check_quorum_sizes",
+    "check_sides_accepting",
 ]
 
 
@@ -564,7 +568,8 @@ def check_majority(nodes: int, answer: int | None) -> Check:
     nodes = check_int("nodes", nodes, 1)
     if answer is None:
         return _unanswered("Hint: two quorums must always share a node.")
-    answer = check_int("answer", answer, 1)
+    if isinstance(answer, bool) or not isinstance(answer, int) or answer < 1:
+        return Check(False, f"answer with a whole number of nodes, at least 1 (not {answer!r}).")
     expected = nodes // 2 + 1
     if answer > nodes:
         return Check(
@@ -642,3 +647,153 @@ def check_ca_choice(answer: str | None) -> Check:
             "availability (CP).",
         )
     return Check(False, f"{answer} is a real choice: it says what to give up during a partition.")
+
+
+# -- notebook 06 (CAP): sides that accept writes, quorum sizes, reading a history --------------
+
+_VERDICTS = ("linearizable", "not-linearizable")
+
+
+def _count_or_none(answer: object) -> int | None:
+    """``answer`` as a non-negative count, or ``None`` when it is not one (no exception)."""
+    if isinstance(answer, bool) or not isinstance(answer, int) or answer < 0:
+        return None
+    return answer
+
+
+def check_sides_accepting(sides: list[int], answer: tuple[int, int] | None) -> Check:
+    """A cluster is cut into groups of ``sides`` nodes (e.g. ``[3, 2, 2]`` for 7 nodes). How many
+    groups accept writes ``(with the course's CPDatabase, with majority quorums of the whole
+    cluster)``? The answer is a pair of counts.
+
+    >>> check_sides_accepting([3, 2, 2], (3, 0))  # doctest: +ELLIPSIS
+    ✅ Right: the course's store counts its quorum over the nodes each group can reach, ...
+    >>> check_sides_accepting([3, 2, 2], 3)  # doctest: +ELLIPSIS
+    ❌ Not yet: answer with a pair of counts, (course, majority), e.g. (1, 1).
+    """
+    if isinstance(sides, (str, bytes)) or not isinstance(sides, (list, tuple)) or not sides:
+        raise TypeError(f"sides={sides!r} must be a list of group sizes, e.g. [3, 2, 2]")
+    sizes = [check_int(f"sides[{i}]", s, 1, 15) for i, s in enumerate(sides)]
+    nodes = sum(sizes)
+    if answer is None:
+        return _unanswered("Give a pair (course, majority): two counts of groups.")
+    pair = tuple(answer) if isinstance(answer, (tuple, list)) else None
+    counts = None if pair is None else [_count_or_none(a) for a in pair]
+    if counts is None or len(counts) != 2 or None in counts:
+        return Check(False, "answer with a pair of counts, (course, majority), e.g. (1, 1).")
+    majority = nodes // 2 + 1
+    course = sum(1 for s in sizes if s >= s // 2 + 1)  # every group: the bug
+    strict = sum(1 for s in sizes if s >= majority)
+    if tuple(counts) == (course, strict):
+        none = (
+            " No group holds one, so nothing is written anywhere until the network heals."
+            if (strict == 0)
+            else ""
+        )
+        return Check(
+            True,
+            "the course's store counts its quorum over the nodes each group can reach, "
+            f"floor(s / 2) + 1 of s, which every group reaches: {course} groups accept writes "
+            f"that do not see each other. A majority of the whole cluster is {majority} of "
+            f"{nodes}: {strict} group(s) hold one.{none}",
+        )
+    hints = []
+    if counts[0] != course:
+        hints.append(
+            "for the course's store, compute floor(s / 2) + 1 for a group of s nodes and "
+            "compare it with s"
+        )
+    if counts[1] != strict:
+        hints.append(f"for majority quorums, a group needs {majority} of all {nodes} nodes")
+    return Check(False, "; ".join(hints) + ".")
+
+
+def check_quorum_sizes(
+    nodes: int, unreachable: int, read_quorum: int | None, write_quorum: int | None
+) -> Check:
+    """Choose ``read_quorum`` (R) and ``write_quorum`` (W) for ``nodes`` replicas so that every
+    read quorum shares a node with every write quorum, writes still succeed while
+    ``unreachable`` nodes cannot be reached, and reads ask as few nodes as possible.
+
+    >>> check_quorum_sizes(5, 1, 2, 4)  # doctest: +ELLIPSIS
+    ✅ Right: W = 4 = 5 - 1 still forms with 1 node(s) unreachable, and R = 2 is the smallest ...
+    """
+    nodes = check_int("nodes", nodes, 1, 15)
+    unreachable = check_int("unreachable", unreachable, 0, nodes - 1)
+    if read_quorum is None or write_quorum is None:
+        return _unanswered("Set both read_quorum and write_quorum to whole numbers of nodes.")
+    r, w = _count_or_none(read_quorum), _count_or_none(write_quorum)
+    if r is None or w is None or not (1 <= r <= nodes and 1 <= w <= nodes):
+        return Check(
+            False,
+            f"read_quorum and write_quorum are whole numbers of nodes, from 1 to {nodes} "
+            f"(got {read_quorum!r} and {write_quorum!r}).",
+        )
+    if r + w <= nodes:
+        return Check(
+            False,
+            f"R + W = {r + w} is not more than {nodes}: a read can ask {r} nodes that are all "
+            f"outside a write's {w}, and miss it entirely.",
+        )
+    if w > nodes - unreachable:
+        return Check(
+            False,
+            f"with {unreachable} node(s) unreachable only {nodes - unreachable} answer, fewer "
+            f"than W = {w}: writes stop. (W = {nodes}, every node, is the course's banking "
+            "store.)",
+        )
+    best_r = nodes - (nodes - unreachable) + 1
+    if r > best_r:
+        return Check(
+            False,
+            f"R = {r} and W = {w} meet both targets, but reads can ask fewer nodes: raise W "
+            "as far as the unreachable nodes allow, then R only needs to make R + W exceed "
+            f"{nodes}.",
+        )
+    return Check(
+        True,
+        f"W = {w} = {nodes} - {unreachable} still forms with {unreachable} node(s) "
+        f"unreachable, and R = {r} is the smallest with R + W > {nodes}. Overlap makes a read "
+        "see the latest write; for linearizable reads it must also write back what it read "
+        "(ABD).",
+    )
+
+
+def check_history_verdict(history, answer: str | None) -> Check:
+    """Is ``history`` (a :class:`distlab.history.History` of a single register) linearizable?
+    ``"linearizable"`` or ``"not-linearizable"``; the package's checker decides, and its order
+    or explanation is the feedback.
+
+    >>> from distlab.history import History, Operation
+    >>> h = History([Operation(0, 0, "write", None, 1, None, "ok", 0.0, 1.0),
+    ...              Operation(1, 1, "read", None, None, None, "ok", 1.5, 2.0)])
+    >>> check_history_verdict(h, "not-linearizable")  # doctest: +ELLIPSIS
+    ✅ Right: the checker says not-linearizable. Not linearizable: #1 process 1: read ...
+    """
+    from distlab.history import History
+    from distlab.linearizability import check_linearizable
+
+    if not isinstance(history, History):
+        raise TypeError(f"history={history!r} must be a distlab.history.History")
+    allowed = " or ".join(repr(v) for v in _VERDICTS)
+    if answer is None:
+        return _unanswered(f"Answer {allowed}.")
+    if not isinstance(answer, str) or answer.strip().lower().replace(" ", "-") not in _VERDICTS:
+        return Check(False, f"answer {allowed} (a string), not {answer!r}.")
+    answer = answer.strip().lower().replace(" ", "-")
+    result = check_linearizable(history, model="register")
+    if answer == result.verdict:
+        return Check(True, f"the checker says {result.verdict}. {result.explanation}")
+    if result.verdict == "linearizable":
+        hint = (
+            "there is an order that works: put one point in each bar (an info bar, outcome "
+            "unknown, may take effect anywhere after its start, or never) so each read returns "
+            "the latest write before it."
+        )
+    else:
+        hint = (
+            "try to place one point in each bar, in every order real time allows: some read "
+            "finds no place where the register holds the value it returned (a failed write "
+            "never takes effect; a read returns the latest write placed before it)."
+        )
+    return Check(False, hint)

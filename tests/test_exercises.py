@@ -176,8 +176,8 @@ def test_cap_checks():
     assert ex.check_majority(5, 4).passed is False
     too_many = ex.check_majority(5, 6)  # used to say "6 works but is more than needed"
     assert too_many.passed is False and "can never form" in too_many.message
-    with pytest.raises(ValueError, match="answer=0 must be at least 1"):
-        ex.check_majority(5, 0)
+    for near_miss in (0, "3", 3.0, True):  # feedback, never a traceback
+        assert "whole number of nodes" in ex.check_majority(5, near_miss).message
     assert ex.check_course_quorum(5, 2, "yes").passed is True
     assert "split brain" in ex.check_course_quorum(5, 2, "yes").message
     assert ex.check_course_quorum(5, 2, "no").passed is False
@@ -188,3 +188,79 @@ def test_cap_checks():
         ex.check_ca_choice("PA")
     with pytest.raises(ValueError, match="reachable=6 must be between 1 and 5"):
         ex.check_course_quorum(5, 6, "yes")
+
+
+# -- notebook 06 (CAP): sides that accept writes, quorum sizes, reading a history --------------
+
+
+def test_check_sides_accepting():
+    right = ex.check_sides_accepting([3, 2, 2], (3, 0))
+    assert right.passed is True and "no group holds one" in right.message.lower()
+    assert ex.check_sides_accepting([4, 2, 1], (3, 1)).passed is True
+    course_wrong = ex.check_sides_accepting([3, 2, 2], (1, 0))
+    assert course_wrong.passed is False and "floor(s / 2) + 1" in course_wrong.message
+    majority_wrong = ex.check_sides_accepting([3, 2, 2], (3, 1))
+    assert majority_wrong.passed is False and "4 of all 7" in majority_wrong.message
+    assert ex.check_sides_accepting([3, 2, 2], None).passed is None
+    for near_miss in (3, "3, 0", (3,), (3, "0"), (3, -1), (True, 0), [3, 0, 0]):
+        check = ex.check_sides_accepting([3, 2, 2], near_miss)
+        assert check.passed is False and "pair of counts" in check.message
+    assert ex.check_sides_accepting([3, 2, 2], [3, 0]).passed is True
+    with pytest.raises(TypeError, match="sides='322' must be a list of group sizes"):
+        ex.check_sides_accepting("322", (3, 0))
+    with pytest.raises(ValueError, match=r"sides\[1\]=0 must be between 1 and 15"):
+        ex.check_sides_accepting([3, 0], (1, 1))
+
+
+def test_check_quorum_sizes():
+    assert ex.check_quorum_sizes(5, 1, 2, 4).passed is True
+    assert ex.check_quorum_sizes(5, 2, 3, 3).passed is True
+    no_overlap = ex.check_quorum_sizes(5, 1, 1, 4)
+    assert no_overlap.passed is False and "miss it" in no_overlap.message
+    all_nodes = ex.check_quorum_sizes(5, 1, 1, 5)
+    assert all_nodes.passed is False and "writes stop" in all_nodes.message
+    not_minimal = ex.check_quorum_sizes(5, 1, 3, 3)
+    assert not_minimal.passed is False and "fewer" in not_minimal.message
+    assert ex.check_quorum_sizes(5, 1, None, 4).passed is None
+    for r, w in (("2", 4), (2.0, 4), (0, 5), (2, 6), (True, 4)):
+        check = ex.check_quorum_sizes(5, 1, r, w)
+        assert check.passed is False and "whole numbers of nodes" in check.message
+    with pytest.raises(ValueError, match="unreachable=5 must be between 0 and 4"):
+        ex.check_quorum_sizes(5, 5, 1, 1)
+
+
+def _history(*rows):
+    import math
+
+    from distlab.history import History, Operation
+
+    ops = []
+    for i, (process, f, value, start, end, kind) in enumerate(rows):
+        written, returned = (value, None) if f == "write" else (None, value)
+        end = math.inf if end is None else end
+        ops.append(Operation(i, process, f, None, written, returned, kind, start, end))
+    return History(ops)
+
+
+def test_check_history_verdict():
+    stale = _history((0, "write", 1, 0.0, 1.0, "ok"), (1, "read", None, 1.5, 2.0, "ok"))
+    late = _history(
+        (0, "write", 1, 0.0, 0.8, "ok"),
+        (1, "write", 2, 0.3, None, "info"),
+        (2, "read", 1, 1.0, 1.4, "ok"),
+        (2, "read", 2, 2.5, 2.8, "ok"),
+    )
+    right = ex.check_history_verdict(stale, "not-linearizable")
+    assert right.passed is True and "cannot be placed" in right.message
+    assert ex.check_history_verdict(stale, "Not linearizable").passed is True
+    wrong = ex.check_history_verdict(stale, "linearizable")
+    assert wrong.passed is False and "finds no place" in wrong.message
+    ok = ex.check_history_verdict(late, "linearizable")
+    assert ok.passed is True and "unknown outcome" in ok.message
+    assert "outcome unknown" in ex.check_history_verdict(late, "not-linearizable").message
+    assert ex.check_history_verdict(late, None).passed is None
+    for near_miss in ("yes", True, "unknown", 1, "linearisable"):
+        check = ex.check_history_verdict(late, near_miss)
+        assert check.passed is False and "'not-linearizable'" in check.message
+    with pytest.raises(TypeError, match="must be a distlab.history.History"):
+        ex.check_history_verdict([], "linearizable")

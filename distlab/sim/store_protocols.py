@@ -6,6 +6,8 @@ replica answers).
   cluster, with the read's write-back: linearizable.
 - :class:`ABDWithoutWriteBack` (``"cp-no-writeback"``): the same without the write-back:
   quorums overlap, yet reads are not linearizable.
+- :class:`AllNodes` (``"all-nodes"``): ABD whose phases wait for every node, as the course
+  text's banking example does: linearizable, but one unreachable node stops every operation.
 - :class:`CourseQuorum` (``"course-quorum"``): the course text's ``CPDatabase``: a quorum of the
   nodes that look healthy (split brain under a partition).
 - :class:`LastWriterWins` (``"ap"``): local reads and writes, background replication,
@@ -16,7 +18,7 @@ A protocol's :meth:`~StoreProtocol.coordinate` is a SimPy generator that returns
 :class:`~distlab.sim.store_messages.Unavailable`; the store sends it back to the client.
 
 >>> sorted(PROTOCOLS)
-['ap', 'course-quorum', 'cp', 'cp-no-writeback']
+['all-nodes', 'ap', 'course-quorum', 'cp', 'cp-no-writeback']
 >>> PROTOCOLS["cp"].supports_cas, PROTOCOLS["ap"].supports_cas
 (False, True)
 """
@@ -47,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ABD",
     "INITIAL_STAMP",
+    "AllNodes",
     "PROTOCOLS",
     "ABDWithoutWriteBack",
     "CourseQuorum",
@@ -184,9 +187,13 @@ class ABD(StoreProtocol):
     kind = "cp"
     write_back = True
 
+    def quorum(self) -> int:
+        """How many replies each phase waits for: a majority of the whole cluster."""
+        return self.store.majority
+
     def coordinate(self, node: str, request: StoreRequest) -> Coordination:
         store = self.store
-        everyone, majority, key = store.names, store.majority, request.key
+        everyone, majority, key = store.names, self.quorum(), request.key
         replies = yield from self.query(node, everyone, majority, key)
         if len(replies) < majority:
             return Unavailable()
@@ -212,6 +219,18 @@ class ABDWithoutWriteBack(ABD):
 
     kind = "cp-no-writeback"
     write_back = False
+
+
+class AllNodes(ABD):
+    """ABD whose phases wait for every node of the cluster (``"all-nodes"``): the course text's
+    banking example, which refuses a transfer unless all nodes are reachable. Linearizable like
+    ``"cp"``, but a single unreachable or crashed node makes every operation, on every side,
+    ``"unavailable"``; a majority quorum gives the same consistency with fewer nodes."""
+
+    kind = "all-nodes"
+
+    def quorum(self) -> int:
+        return len(self.store.names)
 
 
 class CourseQuorum(StoreProtocol):
@@ -287,5 +306,5 @@ class LastWriterWins(StoreProtocol):
 
 #: Store kind -> its protocol class.
 PROTOCOLS: dict[str, type[StoreProtocol]] = {
-    p.kind: p for p in (ABD, ABDWithoutWriteBack, CourseQuorum, LastWriterWins)
+    p.kind: p for p in (ABD, ABDWithoutWriteBack, AllNodes, CourseQuorum, LastWriterWins)
 }

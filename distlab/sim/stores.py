@@ -17,6 +17,8 @@ Kinds (:data:`STORE_KINDS`):
   (Paxos, CASPaxos), so the CP kinds refuse ``cas`` requests with a ``ValueError``.
 - ``"cp-no-writeback"``: the same without the read's write-back: quorums still overlap
   (R + W > N), yet two reads during one write can see new then old: not linearizable.
+- ``"all-nodes"``: ABD whose phases wait for **every** node, as the course text's banking
+  example does: linearizable, but one unreachable node makes every operation ``"unavailable"``.
 - ``"course-quorum"``: the course text's ``CPDatabase``, faithfully: the quorum is
   ``floor(healthy / 2) + 1`` over the nodes the coordinator can currently reach, a write goes to
   all of them, and a write that misses its quorum stays where it landed (a "failed" write can be
@@ -85,7 +87,7 @@ __all__ = [
 ]
 
 #: The kinds of store :class:`ReplicatedStore` builds.
-STORE_KINDS = ("cp", "cp-no-writeback", "course-quorum", "ap")
+STORE_KINDS = ("cp", "cp-no-writeback", "all-nodes", "course-quorum", "ap")
 _FUNCTIONS = ("read", "write", "cas")
 #: The shortest anti-entropy period (seconds): shorter ones would flood the event queue.
 MIN_ANTI_ENTROPY_S = 1e-3
@@ -159,7 +161,7 @@ class ReplicatedStore:
     Parameters
     ----------
     net: the network; the store adds its nodes to it (``n1``, ``n2``... or the names given).
-    kind: ``"cp"``, ``"cp-no-writeback"``, ``"course-quorum"`` or ``"ap"``.
+    kind: ``"cp"``, ``"cp-no-writeback"``, ``"all-nodes"``, ``"course-quorum"`` or ``"ap"``.
     nodes: how many replicas (1-15) or their names.
     phase_timeout_s: how long a coordinator waits for a quorum before answering
         ``"unavailable"`` (CP kinds and course-quorum).

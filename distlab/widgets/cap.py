@@ -142,7 +142,7 @@ def _use_case_controls() -> dict[str, w.Widget]:
         "stores": w.SelectMultiple(
             options=STORES,
             value=("cp", "ap"),
-            rows=4,
+            rows=5,
             description="stores",
             style=_STYLE,
             layout=_LAYOUT,
@@ -162,6 +162,11 @@ USE_CASE_PRESETS = {
     "inventory: CP against AP": {"use_case": "e-commerce inventory", "stores": ("cp", "ap")},
     "social media: CP against AP": {"use_case": "social media", "stores": ("cp", "ap")},
     "banking: the course's CPDatabase": {"use_case": "banking", "stores": ("cp", "course-quorum")},
+    "banking: all nodes against a majority": {
+        "use_case": "banking",
+        "stores": ("all-nodes", "cp"),
+        "partition": "isolate-one",
+    },
 }
 
 

@@ -20,7 +20,7 @@ def _do(world, store, client, f, value=None, key="x"):
     return proc.value
 
 
-@pytest.mark.parametrize("kind", ["cp", "cp-no-writeback", "course-quorum", "ap"])
+@pytest.mark.parametrize("kind", ["cp", "cp-no-writeback", "all-nodes", "course-quorum", "ap"])
 def test_write_then_read_everywhere(kind):
     world, _, store = _store(kind)
     assert _do(world, store, "c1", "write", 5).outcome == "ok"
@@ -182,7 +182,7 @@ def test_each_kind_is_one_protocol_class():
     from distlab.sim.store_protocols import PROTOCOLS
 
     net = Network(World())
-    for kind in ("cp", "cp-no-writeback", "course-quorum", "ap"):
+    for kind in ("cp", "cp-no-writeback", "all-nodes", "course-quorum", "ap"):
         store = ReplicatedStore(net, kind, [f"{kind}-{i}" for i in range(3)])
         assert type(store.protocol) is PROTOCOLS[kind] and store.protocol.kind == kind
 
@@ -190,3 +190,26 @@ def test_each_kind_is_one_protocol_class():
 def test_node_names_are_checked_under_their_name():
     with pytest.raises(ValueError, match=r"nodes=\[\] must name between 1 and 15 replicas"):
         ReplicatedStore(Network(World()), "ap", ())
+
+
+def test_all_nodes_store_waits_for_every_node():
+    world, net, store = _store("all-nodes", nodes=5)
+    assert _do(world, store, "c1", "write", 1).outcome == "ok"
+    assert store.values("x") == {f"n{i}": 1 for i in range(1, 6)}
+    net.partition(["n1", "n2", "n3", "n4", "c1", "c2", "c3", "c4"], ["n5", "c5"])
+    for client in ("c1", "c5"):  # one node cut off stops both sides
+        assert _do(world, store, client, "read").outcome == "unavailable"
+    r = _do(world, store, "c1", "write", 2)
+    assert (r.outcome, r.type) == ("unavailable", "fail")  # refused before storing anything
+    net.heal()
+    assert _do(world, store, "c5", "read").result == 1
+    with pytest.raises(ValueError, match="f='cas' is not supported by kind='all-nodes'"):
+        store.request("c1", "cas", value=(1, 3))
+
+
+def test_all_nodes_is_abd_with_every_node_as_its_quorum():
+    from distlab.sim.store_protocols import ABD, PROTOCOLS
+
+    store = ReplicatedStore(Network(World()), "all-nodes", nodes=5)
+    assert issubclass(PROTOCOLS["all-nodes"], ABD)
+    assert store.protocol.quorum() == 5 and store.majority == 3

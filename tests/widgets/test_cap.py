@@ -92,6 +92,17 @@ def test_use_case_preset_banking_course_cpdatabase_loses_money(use_case):
     assert verdicts["course-quorum"] == "not-linearizable" and verdicts["cp"] == "linearizable"
 
 
+def test_use_case_preset_banking_all_nodes_refuses_what_a_majority_serves(use_case):
+    use_case.apply_preset("banking: all nodes against a majority")
+    table = use_case.last_result.frame.set_index(["store", "consequence"])["count"]
+    assert table[("all-nodes", "transactions rejected")] > table[("cp", "transactions rejected")]
+    verdicts = use_case.last_result.frame.groupby("store")["verdict"].first()
+    assert (verdicts == "linearizable").all()
+    summary = use_case.last_result.summary
+    assert summary.loc["all-nodes", "availability_majority"] == 0.0
+    assert summary.loc["cp", "availability_majority"] == 1.0
+
+
 def test_every_preset_has_a_lesson_test():
     tested = {
         "course text's CPDatabase",
@@ -101,5 +112,6 @@ def test_every_preset_has_a_lesson_test():
         "inventory: CP against AP",
         "social media: CP against AP",
         "banking: the course's CPDatabase",
+        "banking: all nodes against a majority",
     }
     assert set(PARTITION_PRESETS) | set(USE_CASE_PRESETS) == tested
