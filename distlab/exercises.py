@@ -19,8 +19,6 @@ __all__ = [
     "Check",
     "check_alternating_failures",
     "check_breaker_settings",
-    "check_ca_choice",
-    "check_course_quorum",
     "check_majority",
     "check_failures_to_open",
     "check_growing_wait",
@@ -592,61 +590,6 @@ def check_majority(nodes: int, answer: int | None) -> Check:
     return Check(
         False, f"{answer} works but is more than needed: it loses availability for nothing."
     )
-
-
-def check_course_quorum(nodes: int, reachable: int, answer: str | None) -> Check:
-    """The course's ``CPDatabase`` computes its quorum as floor(healthy / 2) + 1 over the nodes it
-    can currently reach. On the side of a partition that reaches ``reachable`` of ``nodes``
-    nodes, does a write reach "quorum"? ``"yes"`` or ``"no"``.
-
-    >>> check_course_quorum(5, 2, "yes")  # doctest: +ELLIPSIS
-    ✅ Right: it sees 2 healthy nodes, so its "quorum" is floor(2 / 2) + 1 = 2, ...: split brain.
-    """
-    nodes = check_int("nodes", nodes, 1)
-    reachable = check_int("reachable", reachable, 1, nodes)
-    if answer is None:
-        return _unanswered('Answer "yes" or "no".')
-    check_choice("answer", answer, ("yes", "no"))
-    course_quorum = reachable // 2 + 1
-    majority = nodes // 2 + 1
-    reaches = reachable >= course_quorum  # always true: that is the bug
-    if answer == ("yes" if reaches else "no"):
-        split = " Both sides accept writes: split brain." if reachable < majority else ""
-        return Check(
-            True,
-            f'it sees {reachable} healthy nodes, so its "quorum" is '
-            f"floor({reachable} / 2) + 1 = {course_quorum}, which it reaches; a "
-            f"true majority of the cluster is {majority}.{split}",
-        )
-    return Check(
-        False,
-        "count the quorum the way the course's code does: over the nodes it can "
-        "reach, not over the whole cluster.",
-    )
-
-
-_CAP_CHOICES = ("CP", "AP", "CA")
-
-
-def check_ca_choice(answer: str | None) -> Check:
-    """The course's triangle offers "CA: consistency and availability, no partition tolerance".
-    Which of ``"CP"``, ``"AP"``, ``"CA"`` can a system that runs on more than one machine NOT
-    choose?
-
-    >>> check_ca_choice("CA")  # doctest: +ELLIPSIS
-    ✅ Right: partitions happen whether a system tolerates them or not; the only choice is ...
-    """
-    if answer is None:
-        return _unanswered(f"Choose one of {', '.join(repr(c) for c in _CAP_CHOICES)}.")
-    check_choice("answer", answer, _CAP_CHOICES)
-    if answer == "CA":
-        return Check(
-            True,
-            "partitions happen whether a system tolerates them or not; the only "
-            "choice is what to give up while one lasts: consistency (AP) or "
-            "availability (CP).",
-        )
-    return Check(False, f"{answer} is a real choice: it says what to give up during a partition.")
 
 
 # -- notebook 06 (CAP): sides that accept writes, quorum sizes, reading a history --------------
