@@ -650,13 +650,11 @@ def _cancel_order_saga(state: SharedState, m: Measures, me: str, order: str, kit
 
 
 def _isolation_run(
-    m: Measures, rng: np.random.Generator, *, credit: float, cancel_fails: float,
-    max_cancel_attempts: int,
+    m: Measures, rng: np.random.Generator, *, amounts: dict[str, float], kitchen: bool,
+    credit: float, max_cancel_attempts: int,
 ) -> dict[str, Any]:  # fmt: skip
-    """One run: Create Order for ``o1`` and ``o2`` and Cancel Order for ``o1`` (retried while a
-    semantic lock rejects it), interleaved move by move by ``rng``."""
-    amounts = {"o1": float(rng.integers(10, 60)), "o2": float(rng.integers(10, 60))}
-    kitchen = bool(rng.random() < cancel_fails)
+    """One run: Create Order for ``o1`` and ``o2`` (``amounts``) and Cancel Order for ``o1``
+    (retried while a semantic lock rejects it), interleaved move by move by ``rng``."""
     state = SharedState(credit=credit, o1="NONE", o2="NONE", o1_reserved=0.0, o2_reserved=0.0)
     log = InMemoryLog()
     creates = [
@@ -666,8 +664,9 @@ def _isolation_run(
     runs, cancels, schedule = list(creates), [], []
     while runs:
         pick = runs[int(rng.integers(len(runs)))]
-        drive_step(pick, log, 0.0, 0.0)
-        schedule.append(pick.saga_id[0 if pick in cancels else -1])
+        command, _ = drive_step(pick, log, 0.0, 0.0)
+        if not isinstance(command, Finished | Wait):
+            schedule.append(pick.saga_id[0 if pick in cancels else -1])
         if pick.finished:
             runs.remove(pick)
         if _start_cancel(creates[0], cancels, max_cancel_attempts):
@@ -759,7 +758,9 @@ def saga_isolation(
     (Create Order: create PENDING, check credit, reserve credit, approve) and cancels o1 as
     soon as it exists (Cancel Order: cancel, release its credit, tell the kitchen, which
     refuses with probability ``cancel_fails``). A seeded scheduler picks which saga makes the
-    next move (a step or a compensation, each one local transaction). Amounts are 10..59.
+    next move (a step or a compensation, each one local transaction), from a generator of its
+    own per run, so every variant sees the same orders and starts from the same schedule.
+    Amounts are 10..59.
 
     Variants: ``"none"``; ``"semantic lock"`` (``APPROVAL_PENDING``/``CANCEL_PENDING``: Cancel
     Order is rejected while the order is pending and retried, at most
@@ -778,12 +779,16 @@ def saga_isolation(
     cancel_fails = check_probability("cancel_fails", cancel_fails)
     max_cancel_attempts = check_int("max_cancel_attempts", max_cancel_attempts, 1, 100)
     seed = check_seed(seed)
+    rng = np.random.default_rng(seed)
+    amounts = rng.integers(10, 60, size=(runs, 2)).astype(float)
+    kitchen = rng.random(runs) < cancel_fails
     rows = []
     for variant in variants:
-        rng = np.random.default_rng(seed)
         for run in range(runs):
             row = _isolation_run(
-                Measures.of(variant), rng, credit=credit, cancel_fails=cancel_fails,
+                Measures.of(variant), np.random.default_rng([seed, run]),
+                amounts={"o1": amounts[run, 0], "o2": amounts[run, 1]},
+                kitchen=bool(kitchen[run]), credit=credit,
                 max_cancel_attempts=max_cancel_attempts,
             )  # fmt: skip
             rows.append({"variant": variant, "run": run, **row})
@@ -832,9 +837,10 @@ class MoneyInTransitResult(Result):
     ``frame``: one row per transfer (each audited once, at a random moment while it runs) and
     variant: ``variant``, ``transfer``, ``amount``, ``credited`` (False: the payee's account was
     closed and the debit was refunded), ``audit_s`` (when the audit ran, simulated seconds from
-    the transfer's start, drawn over its run plus ``step_time_s``), ``phase`` at the audit (``before debit``, ``in transit``,
-    ``settled``), ``audited_total`` (what the audit summed), ``missing`` (the true total minus
-    that), ``outcome`` (``ok`` if the audit balanced, ``error`` if money was missing).
+    the transfer's start, drawn over its run plus ``step_time_s``), ``phase`` at the audit
+    (``before debit``, ``in transit``, ``settled``), ``audited_total`` (what the audit
+    summed), ``missing`` (the true total minus that), ``outcome`` (``ok`` if the audit
+    balanced, ``error`` if money was missing).
 
     ``summary``: per variant: ``audits``, ``in_transit`` (audits that ran between the debit
     and the credit or the refund), ``missing_per_1000`` (audits that found money missing),
