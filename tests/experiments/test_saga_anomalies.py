@@ -242,3 +242,31 @@ def test_sweep_stacks_the_summaries():
 def test_bad_input_names_the_parameter(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+ODD = [0, -1, 1, 2**31, 2**63, 0.0, -1.5, 0.5, 5e-324, 1e308, float("inf"), float("nan"), True,
+       "1", None, [1]]  # fmt: skip
+FUZZED = [
+    (failing_compensation, {"orders": 5}, ["orders", "decline", "compensation_bug",
+     "compensation_attempts", "retry_delay_s", "seed"]),
+    (save_point_recovery, {}, ["steps", "step_time_s", "seed"]),
+    (saga_isolation, {"runs": 3}, ["runs", "credit", "cancel_fails", "max_cancel_attempts",
+     "seed"]),
+    (money_in_transit, {"transfers": 3}, ["transfers", "balance", "step_time_s", "transit_s",
+     "credit_fails", "seed"]),
+]  # fmt: skip
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("experiment, small, names", FUZZED)
+def test_odd_values_give_finite_results_or_a_named_error(experiment, small, names):
+    for name in names:
+        for value in ODD:
+            kwargs = {**small, name: value}
+            try:
+                result = experiment(**kwargs)
+            except (ValueError, TypeError) as exc:
+                assert name in str(exc), (name, value, exc)
+                continue
+            numbers = result.summary.select_dtypes("number").to_numpy(dtype=float)
+            assert numbers.size and (abs(numbers) < float("inf")).all(), (name, value)
