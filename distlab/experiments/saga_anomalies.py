@@ -54,6 +54,7 @@ from distlab.saga import (
     SagaRun,
     Step,
     Wait,
+    to_frame,
 )
 
 __all__ = [
@@ -198,8 +199,8 @@ class FailingCompensationResult(Result):
     ``swallowed_errors``.
 
     ``stuck``: what the operator's ``stuck()`` showed in ``"stop"`` (``saga_id``, ``step``,
-    ``error``); ``history``: the first stuck saga's history (``to_frame``), before and after its
-    resume (``when``: ``before fix`` / ``after resume``).
+    ``error``); ``history``: the first stuck saga's history (``to_frame``), to the end of its
+    resume, each attempt marked ``when``: ``before fix`` or ``after resume``.
     """
 
     stuck: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -275,14 +276,14 @@ def _run_orders(saga: Saga, shops: dict[str, Shop]) -> dict[str, Any]:
         columns=["saga_id", "step", "error"],
     )
     first = next(iter(seen), None)
-    history = orchestrator.to_frame(first).assign(when="before fix") if first else pd.DataFrame()
+    rows_before = len(orchestrator.to_frame(first)) if first else 0
     for shop in shops.values():
         shop.fixed = True  # the operator's fix: the refund works again
     after = dict(before)
     for saga_id in seen:
         after[saga_id] = orchestrator.resume(saga_id).status
-    if first:
-        history = pd.concat([history, orchestrator.to_frame(first).assign(when="after resume")])
+    history = orchestrator.to_frame(first) if first else to_frame([])
+    history["when"] = ["before fix"] * rows_before + ["after resume"] * (len(history) - rows_before)
     rows = [
         {
             "order": oid, "declined": shop.declined, "buggy": shop.buggy,
