@@ -225,6 +225,11 @@ def failing_compensation(
     retried ``compensation_attempts`` times, ``retry_delay_s`` apart. Then the bug is fixed and
     the operator resumes every saga ``stuck()`` lists. The draws are the same for both variants.
 
+    ``"stop"`` is the saga core's rule: a compensation that exhausts its retries leaves the
+    saga ``stuck``, and the compensations before it wait. ``"continue"`` catches the error in the
+    compensation, logs it (``swallowed_errors``) and lets the others run, as code does that
+    treats compensations as best effort.
+
     >>> s = failing_compensation(orders=100, seed=1).summary
     >>> s[["operator_sees", "inconsistent_before", "inconsistent_after"]].to_dict("index")
     {'stop': {'operator_sees': 3, 'inconsistent_before': 3, 'inconsistent_after': 0}, \
