@@ -743,7 +743,9 @@ class IsolationResult(Result):
     saga (``create_o1``, ``create_o2``, ``cancel_o1``: ``ok``, ``error`` or ``rejected``),
     ``cancel_attempts``, the end state (``o1``, ``o2``, ``credit``), the anomalies
     (``lost_updates_order``, ``lost_updates_credit``, ``dirty_reads``), ``consistent`` (an end
-    state some serial order gives), ``over_limit`` (credit below zero), ``reads``,
+    state some serial order gives), ``over_limit`` (credit below zero: mostly both Create Orders
+    checked the credit before either reserved it, a stale read only ``"reread value"``
+    catches), ``reads``,
     ``extra_reads`` (rereads a countermeasure added).
 
     ``summary``: per variant, per 1,000 runs: runs with a lost update of the order

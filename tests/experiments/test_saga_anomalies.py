@@ -123,8 +123,9 @@ def test_anomalies_without_countermeasures_and_what_each_removes():
         both = s.loc["semantic lock + commutative updates"]
         assert both["lost_order_per_1000"] == both["lost_credit_per_1000"] == 0
         assert both["inconsistent_per_1000"] == 0
-        # Dirty reads remain: Create Order o2 checks credit that a Cancel Order released and then
-        # took back (its kitchen refused), so the customer can go over the limit.
+        # Left: dirty reads (Create Order o2 checks credit a Cancel Order released, then took
+        # back when its kitchen refused), and going over the limit when both Create Orders check
+        # the credit before either reserves it (the check is a read in an earlier step).
         assert both["dirty_read_per_1000"] > 0 and both["over_limit_per_1000"] > 0
         assert none["extra_reads_per_run"] == lock["extra_reads_per_run"] == 0
 
