@@ -850,3 +850,34 @@ def check_timed_out_that_ran(timeout_s: float, answer: float | None, *, seed: in
         f"{answer:g} is too high. A request lost on the way (10 % of all requests) times out "
         "without running; what share of all the timeouts is that?",
     )
+
+
+def compare_prediction(
+    guess: float | None, measured: float, *, what: str, tolerance: float = 0.1
+) -> Check:
+    """Show the learner's ``guess``, written down before a run, beside what the run ``measured``.
+
+    A guess within ``tolerance`` (relative) of the measured value counts as right; ``None`` says
+    no guess was written and still shows the result.
+
+    >>> compare_prediction(800, 633, what="calls that got their answer")
+    ❌ Not yet: you guessed 800 calls that got their answer; the run shows 633 (26 % off).
+    """
+    measured = check_number("measured", measured)
+    tolerance = check_number("tolerance", tolerance, 0.0, 1.0)
+    if guess is None:
+        return Check(
+            None,
+            f"no guess written (the run shows {measured:g} {what}); next time, write your guess "
+            "before you run the cell.",
+        )
+    problem = _not_a_number(guess, example="500")
+    if problem is not None:
+        return problem
+    guess = float(guess)
+    off = abs(guess - measured) / abs(measured) if measured else abs(guess)
+    verdict = f"you guessed {guess:g} {what}; the run shows {measured:g} ({off * 100:.0f} % off)."
+    return Check(off <= tolerance, verdict)
+
+
+__all__ += ["compare_prediction"]

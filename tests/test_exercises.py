@@ -255,3 +255,13 @@ def test_check_timed_out_that_ran_measures_the_share():
     assert "too low" in ex.check_timed_out_that_ran(2.0, 0.0).message
     assert "too high" in ex.check_timed_out_that_ran(2.0, 1.0).message
     assert ex.check_timed_out_that_ran(2.0, None).passed is None
+
+
+def test_compare_prediction_shows_the_guess_beside_the_result():
+    assert ex.compare_prediction(640, 633, what="calls").passed is True
+    far = ex.compare_prediction(800, 633, what="calls")
+    assert far.passed is False and "you guessed 800 calls; the run shows 633" in far.message
+    unwritten = ex.compare_prediction(None, 633, what="calls")
+    assert unwritten.passed is None and "633" in unwritten.message
+    assert "without quotes" in ex.compare_prediction("640", 633, what="calls").message
+    assert ex.compare_prediction(True, 633, what="calls").passed is False
