@@ -822,10 +822,11 @@ def check_timed_out_that_ran(timeout_s: float, answer: float | None, *, seed: in
     answer = _lenient_share(answer, example="0.3")
     if isinstance(answer, Check):
         return answer
+    from distlab import outcomes
     from distlab.experiments.challenges import timeout_ambiguity
 
     frame = timeout_ambiguity(requests=5000, timeout_s=timeout_s, seed=seed).frame
-    timed_out = frame[frame["outcome"] == "timeout"]
+    timed_out = frame[frame["outcome"] == outcomes.TIMEOUT]
     ran = int(timed_out["executed"].sum())
     measured = ran / len(timed_out)
     shown = (
