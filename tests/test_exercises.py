@@ -188,3 +188,89 @@ def test_cap_checks():
         ex.check_ca_choice("PA")
     with pytest.raises(ValueError, match="reachable=6 must be between 1 and 5"):
         ex.check_course_quorum(5, 6, "yes")
+
+
+# -- Notebooks 02 and 03: exercises answered by code the check runs, or by a prediction --
+
+
+def _full_jitter(n, base, cap, rng):
+    return rng.uniform(0, min(cap, base * 2 ** (n - 1)))
+
+
+def test_check_full_jitter_runs_the_learners_function():
+    assert ex.check_full_jitter(_full_jitter).passed is True
+    assert ex.check_full_jitter(None).passed is None
+    off_by_one = ex.check_full_jitter(lambda n, b, c, r: r.uniform(0, min(c, b * 2**n)))
+    assert off_by_one.passed is False and "n - 1" in off_by_one.message
+    no_jitter = ex.check_full_jitter(lambda n, b, c, r: min(c, b * 2 ** (n - 1)))
+    assert no_jitter.passed is False and "no jitter" in no_jitter.message
+    uncapped = ex.check_full_jitter(lambda n, b, c, r: r.uniform(0, b * 2 ** (n - 1)))
+    assert uncapped.passed is False and "cap" in uncapped.message
+    equal = ex.check_full_jitter(
+        lambda n, b, c, r: min(c, b * 2 ** (n - 1)) / 2 + r.uniform(0, min(c, b * 2 ** (n - 1)) / 2)
+    )
+    assert equal.passed is False and "equal jitter" in equal.message
+
+
+def test_check_full_jitter_answers_near_misses_with_feedback():
+    for answer in ("Unknown", "No", True, 0.5):
+        check = ex.check_full_jitter(answer)
+        assert check.passed is False and "not a function" in check.message
+    wrong_arity = ex.check_full_jitter(lambda n, base, cap: 1.0)
+    assert wrong_arity.passed is False and "raised TypeError" in wrong_arity.message
+    not_a_number = ex.check_full_jitter(lambda n, b, c, r: "1 s")
+    assert not_a_number.passed is False and "a float" in not_a_number.message
+    nan = ex.check_full_jitter(lambda n, b, c, r: float("nan"))
+    assert nan.passed is False
+
+
+def test_check_budget_pattern_replays_a_real_budget():
+    assert ex.check_budget_pattern(10, 0.8, "ffs", 8).passed is True
+    only_failures = ex.check_budget_pattern(10, 0.8, "ffs", 5)
+    assert only_failures.passed is False and "failures alone" in only_failures.message
+    assert ex.check_budget_pattern(10, 0.1, "f", 5).passed is True
+    assert ex.check_budget_pattern(10, 0.8, "ffs", None).passed is None
+    for answer in ("8", True, 8.0, "Unknown"):
+        check = ex.check_budget_pattern(10, 0.8, "ffs", answer)
+        assert check.passed is False and "whole number" in check.message
+    never = ex.check_budget_pattern(10, 1.0, "fs", 0)
+    assert never.passed is True and "never" in never.message
+    with pytest.raises(ValueError, match="pattern='fx'"):
+        ex.check_budget_pattern(10, 0.8, "fx", 3)
+
+
+def _half_open_rule(outcomes, permitted, threshold):
+    if len(outcomes) < permitted:
+        return "HALF_OPEN"
+    return "OPEN" if 100 * outcomes.count("error") / permitted >= threshold else "CLOSED"
+
+
+def test_check_half_open_rule_compares_with_the_real_breaker():
+    assert ex.check_half_open_rule(_half_open_rule).passed is True
+    lower = ex.check_half_open_rule(lambda o, p, t: _half_open_rule(o, p, t).lower())
+    assert lower.passed is True
+
+    def course(outcomes, permitted, threshold):
+        if not outcomes:
+            return "HALF_OPEN"
+        return "CLOSED" if outcomes[0] == "ok" else "OPEN"
+
+    check = ex.check_half_open_rule(course)
+    assert check.passed is False and "course's rule" in check.message
+
+    def strictly_above(outcomes, permitted, threshold):
+        if len(outcomes) < permitted:
+            return "HALF_OPEN"
+        return "OPEN" if 100 * outcomes.count("error") / permitted > threshold else "CLOSED"
+
+    check = ex.check_half_open_rule(strictly_above)
+    assert check.passed is False and "at or above" in check.message
+
+
+def test_check_half_open_rule_answers_near_misses_with_feedback():
+    assert ex.check_half_open_rule(None).passed is None
+    for answer in ("Unknown", "No", True, "ca"):
+        check = ex.check_half_open_rule(answer)
+        assert check.passed is False and "not a function" in check.message
+    assert "return one of" in ex.check_half_open_rule(lambda o, p, t: True).message
+    assert "raised ZeroDivisionError" in ex.check_half_open_rule(lambda o, p, t: 1 / 0).message
