@@ -744,37 +744,41 @@ def check_budget_pattern(
     """
     from distlab.retry import RetryBudget
 
-    budget = RetryBudget(max_tokens, token_ratio)  # checks both, and bounds max_tokens
+    max_tokens = check_number("max_tokens", max_tokens, 0.0, 100.0, min_inclusive=False)
+    budget = RetryBudget(max_tokens, token_ratio)  # checks token_ratio
     if (
         not isinstance(pattern, str)
-        or not pattern
+        or not 0 < len(pattern) <= 20
         or set(pattern) - {"f", "s"}
         or "f" not in pattern
     ):
         raise ValueError(
-            f"pattern={pattern!r} must be a string of 'f' and 's' with at least one 'f'"
+            f"pattern={pattern!r} must be a string of up to 20 'f' and 's' with at least one 'f'"
         )
     if answer is None:
         return _unanswered("Hint: follow the tokens: -1 per failure, +token_ratio per success.")
     if isinstance(answer, bool) or not isinstance(answer, int):
         return Check(False, f"{answer!r} is not a count; answer a whole number of failed attempts.")
-    failures, trace = 0, []
-    limit = 20 * len(pattern) * (int(budget.max_tokens) + 1)
-    for step in range(limit):
-        if pattern[step % len(pattern)] == "s":
-            budget.on_success()
-            continue
-        budget.on_failure()
-        failures += 1
-        trace.append(f"{budget.tokens:g}")
-        if not budget.allows_retry():
-            break
-    else:
-        return Check(
-            answer == 0,
-            "with this pattern the successes refill the budget faster than failures drain it: "
-            "it never refuses (answer 0 for never).",
-        )
+    failures, trace, refused = 0, [], False
+    while not refused:
+        for outcome in pattern:
+            if outcome == "s":
+                budget.on_success()
+                continue
+            budget.on_failure()
+            failures += 1
+            trace.append(f"{budget.tokens:g}")
+            if not budget.allows_retry():
+                refused = True
+                break
+        # A cycle that ends full again repeats forever; otherwise each cycle drains at least a
+        # thousandth of a token (the budget's unit), so the loop ends.
+        if not refused and budget.tokens >= budget.max_tokens:
+            return Check(
+                answer == 0,
+                "with this pattern the successes refill the budget as fast as failures drain "
+                "it: it never refuses (answer 0 for never).",
+            )
     drain_only = math.ceil(budget.max_tokens / 2)
     path = ", ".join(trace[:12]) + (" ..." if len(trace) > 12 else "")
     if answer == failures:

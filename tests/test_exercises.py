@@ -274,3 +274,13 @@ def test_check_half_open_rule_answers_near_misses_with_feedback():
         assert check.passed is False and "not a function" in check.message
     assert "return one of" in ex.check_half_open_rule(lambda o, p, t: True).message
     assert "raised ZeroDivisionError" in ex.check_half_open_rule(lambda o, p, t: 1 / 0).message
+
+
+def test_check_budget_pattern_bounds_its_work():
+    # the slowest drain the bounds allow still ends, and a refilling pattern answers "never"
+    assert ex.check_budget_pattern(100, 0.999, "fs", 3).passed is False
+    assert ex.check_budget_pattern(10, 1.0, "fs", 0).passed is True
+    with pytest.raises(ValueError, match="max_tokens=1000 must be"):
+        ex.check_budget_pattern(1000, 0.5, "fs", 3)
+    with pytest.raises(ValueError, match="up to 20"):
+        ex.check_budget_pattern(10, 0.5, "f" * 21, 3)

@@ -108,6 +108,12 @@ CASES = {
         ["max_tokens", "token_ratio", "answer"],
     ),
     "check_course_waits": (exercises.check_course_waits, _small(answer=[1, 2]), ["answer"]),
+    "check_budget_pattern": (
+        exercises.check_budget_pattern,
+        _small(max_tokens=10, token_ratio=0.8, pattern="ffs", answer=8),
+        ["max_tokens", "token_ratio", "pattern", "answer"],
+    ),
+    "check_full_jitter": (exercises.check_full_jitter, {"function": None}, ["function"]),
 }  # fmt: skip
 
 
