@@ -13,18 +13,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from distlab._validate import check_choice, check_int, check_number, check_probability, check_seed
+from distlab._validate import check_int, check_number, check_probability, check_seed
 
 __all__ = [
     "Check",
-    "check_alternating_failures",
     "check_amplification",
     "check_breaker_settings",
-    "check_budget_stops_after",
+    "check_budget_pattern",
     "check_call_success",
-    "check_course_waits",
     "check_failures_to_open",
+    "check_full_jitter",
     "check_growing_wait",
+    "check_half_open_rule",
     "check_history_verdict",
     "check_loss_for_target",
     "check_majority",
@@ -201,30 +201,6 @@ def check_workers_for_slow_dependency(answer: int | None, *, seed: int = 0) -> C
     )
 
 
-def check_course_waits(answer: list[float] | None) -> Check:
-    """Which waits (in seconds) does the course text's retry (3 attempts, 1 s doubling) sleep?
-
-    >>> check_course_waits([1, 2])
-    ✅ Right: 3 attempts leave room for 2 waits, 1 s then 2 s; the comment's "4 s" never happens.
-    """
-    if answer is None:
-        return _unanswered("Hint: list(RetryPolicy(max_attempts=3).delays()).")
-    try:
-        waits = [check_number("answer", w, 0.0) for w in answer]
-    except TypeError:
-        raise TypeError(f"answer={answer!r} must be a list of waits in seconds") from None
-    if waits == [1.0, 2.0]:
-        return Check(
-            True,
-            '3 attempts leave room for 2 waits, 1 s then 2 s; the comment\'s "4 s" never happens.',
-        )
-    if waits == [1.0, 2.0, 4.0]:
-        return Check(
-            False, "that is what the comment promises; count the waits between 3 attempts."
-        )
-    return Check(False, f"{waits} is not it; the first retry waits base = 1 s, then it doubles.")
-
-
 def check_amplification(max_attempts: int, layers: int, answer: int | None) -> Check:
     """Every one of ``layers`` layers makes up to ``max_attempts`` attempts at the layer below;
     the bottom always fails. How many requests reach the bottom for one user request?
@@ -249,34 +225,6 @@ def check_amplification(max_attempts: int, layers: int, answer: int | None) -> C
     return Check(
         False,
         f"{answer} is not it; try it with amplification(layers={layers}, max_attempts={attempts}).",
-    )
-
-
-def check_budget_stops_after(max_tokens: float, token_ratio: float, answer: int | None) -> Check:
-    """A full :class:`~distlab.retry.RetryBudget` meets only failures: after how many failed
-    attempts does it stop allowing retries?
-
-    >>> check_budget_stops_after(10, 0.1, 5)
-    ✅ Right: 10 tokens, 1 per failure, retries only above 5: after 5 failures the budget is dry.
-    """
-    from distlab.retry import RetryBudget
-
-    budget = RetryBudget(max_tokens, token_ratio)  # checks both, and bounds max_tokens
-    if answer is None:
-        return _unanswered("Hint: retries are allowed only while tokens > max_tokens / 2.")
-    answer = check_int("answer", answer, 0)
-    # Retries are allowed while tokens > max_tokens / 2; each failure takes one token, so the
-    # budget allows ceil(max_tokens / 2) failures (counted, not simulated one by one: a huge
-    # budget must not loop). Exact: the budget counts whole thousandths of a token.
-    failures = math.ceil(budget.max_tokens / 2)
-    if answer == failures:
-        return Check(
-            True,
-            f"{budget.max_tokens:g} tokens, 1 per failure, retries only above "
-            f"{budget.max_tokens / 2:g}: after {failures} failures the budget is dry.",
-        )
-    return Check(
-        False, f"{answer} is not it; start from {budget.max_tokens:g} tokens and count down."
     )
 
 
@@ -327,44 +275,6 @@ def check_retry_settings(
         True,
         f"no call gave up and the longest took {longest:.1f} s, with jittered "
         "waits that keep the clients apart.",
-    )
-
-
-def check_alternating_failures(answer: str | None) -> Check:
-    """A dependency fails every other call: error, success, error, success... for 200 calls.
-    Does the course text's breaker (5 failures in a row) ever open? ``"yes"`` or ``"no"``.
-    The check runs both the course's breaker and a 50 % failure-rate window to show why.
-
-    >>> check_alternating_failures("no")  # doctest: +ELLIPSIS
-    ✅ Right: the course's breaker never opens (each success resets its count), while a 50 % ...
-    """
-    from distlab.breaker import BreakerState, CircuitBreaker
-
-    if answer is None:
-        return _unanswered('Answer "yes" or "no".')
-    check_choice("answer", answer, ("yes", "no"))
-    course = CircuitBreaker.consecutive(failures=5, wait_in_open=60)
-    window = CircuitBreaker(
-        failure_rate_threshold=50, minimum_calls=10, window_size=20, wait_in_open=60
-    )
-    course_opened, window_opened_at = False, None
-    for i in range(200):
-        now = float(i)
-        for breaker in (course, window):
-            if breaker.try_acquire(now):
-                (breaker.on_error if i % 2 == 0 else breaker.on_success)(now, 0.01)
-        course_opened |= course.state_at(now) is BreakerState.OPEN
-        if window_opened_at is None and window.state_at(now) is BreakerState.OPEN:
-            window_opened_at = i + 1
-    if answer == ("yes" if course_opened else "no"):
-        return Check(
-            True,
-            f"the course's breaker {'opens' if course_opened else 'never opens'} "
-            f"(each success resets its count), while a 50 % failure-rate window "
-            f"opens after {window_opened_at} calls.",
-        )
-    return Check(
-        False, "count the failures in a row: a success between two failures starts the count again."
     )
 
 
@@ -954,3 +864,250 @@ def compare_prediction(
     off = abs(guess - measured) / abs(measured) if measured else abs(guess)
     verdict = f"you guessed {guess:g} {what}; the run shows {measured:g} ({off * 100:.0f} % off)."
     return Check(off <= tolerance, verdict)
+
+
+# -- Notebooks 02 (retries) and 03 (circuit breakers): exercises answered by code or a prediction --
+
+
+_JITTER_SAMPLES = 400
+
+
+def _call_learner(function, *args):
+    """Run the learner's function; return ``(value, None)`` or ``(None, feedback)``."""
+    try:
+        return function(*args), None
+    except Exception as exc:  # the learner's code: report, never raise
+        return None, f"your function raised {type(exc).__name__}: {exc}"
+
+
+def _jitter_problem(function, n: int, base: float, cap: float, rng) -> str | None:
+    ceiling = min(cap, base * 2 ** (n - 1))
+    waits = []
+    for _ in range(_JITTER_SAMPLES):
+        wait, problem = _call_learner(function, n, base, cap, rng)
+        if problem:
+            return f"{problem} (for n={n}, base={base:g}, cap={cap:g})."
+        if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not math.isfinite(wait):
+            return f"for n={n} your function returned {wait!r}; return a wait in seconds (a float)."
+        waits.append(float(wait))
+    low, high, mean = min(waits), max(waits), sum(waits) / len(waits)
+    where = (
+        f"for retry n={n} (base={base:g}, cap={cap:g}, "
+        f"ceiling min(cap, base·2^(n-1)) = {ceiling:g})"
+    )
+    if high - low < 1e-9:
+        return f"{where} every wait was {low:g}: that is no jitter; draw it with rng.uniform(a, b)."
+    if low < -1e-12 or high > ceiling + 1e-9:
+        doubled = min(cap, base * 2**n)
+        if high > cap + 1e-9:
+            hint = " Apply the cap: no wait may exceed it."
+        elif high <= doubled + 1e-9 and high > ceiling:
+            hint = " Your waits reach base·2^n: the first retry waits up to base, so use n - 1."
+        else:
+            hint = ""
+        return (
+            f"{where} your waits ran from {low:.3g} to {high:.3g}, outside [0, {ceiling:g}].{hint}"
+        )
+    if mean > 0.65 * ceiling:
+        return (
+            f"{where} your waits averaged {mean:.3g}, but full jitter draws uniformly from "
+            f"[0, {ceiling:g}], so they should average about {ceiling / 2:.3g} (that is equal "
+            "jitter, or a narrower range)."
+        )
+    if mean < 0.35 * ceiling or high < 0.8 * ceiling:
+        return (
+            f"{where} your waits averaged {mean:.3g} and never passed {high:.3g}; full jitter "
+            f"uses the whole range [0, {ceiling:g}]."
+        )
+    return None
+
+
+def check_full_jitter(function) -> Check:
+    """Write ``full_jitter(n, base, cap, rng)``: the wait before retry ``n`` (1, 2, ...) with full
+    jitter, drawn with ``rng.uniform(low, high)``. The check calls it many times for several
+    retries, bases and caps, and compares the waits with U(0, min(cap, base·2^(n-1))).
+
+    >>> check_full_jitter(lambda n, base, cap, rng: rng.uniform(0, min(cap, base * 2 ** (n - 1))))
+    ... # doctest: +ELLIPSIS
+    ✅ Right: ...
+    """
+    import numpy as np
+
+    if function is None:
+        return _unanswered("Write the function, then pass it: check_full_jitter(full_jitter).")
+    if not callable(function):
+        return Check(
+            False,
+            f"{function!r} is not a function; pass the function itself "
+            "(check_full_jitter(full_jitter), no parentheses after its name).",
+        )
+    rng = np.random.default_rng(2015)
+    for n, base, cap in ((1, 1.0, 20.0), (3, 1.0, 20.0), (4, 0.5, 2.0), (7, 1.0, 20.0)):
+        problem = _jitter_problem(function, n, base, cap, rng)
+        if problem:
+            return Check(False, problem)
+    return Check(
+        True,
+        "your waits are uniform between 0 and min(cap, base·2^(n-1)) for every retry tried: "
+        "clients that failed together now retry at different instants.",
+    )
+
+
+def check_budget_pattern(
+    max_tokens: float, token_ratio: float, pattern: str, answer: int | None
+) -> Check:
+    """A full :class:`~distlab.retry.RetryBudget` sees attempts in a repeating ``pattern`` of
+    ``"f"`` (failed) and ``"s"`` (succeeded). After how many failed attempts does it first refuse
+    a retry? The check replays the pattern on a real ``RetryBudget``.
+
+    >>> check_budget_pattern(10, 0.8, "ffs", 8)  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    """
+    from distlab.retry import RetryBudget
+
+    max_tokens = check_number("max_tokens", max_tokens, 0.0, 100.0, min_inclusive=False)
+    budget = RetryBudget(max_tokens, token_ratio)  # checks token_ratio
+    if (
+        not isinstance(pattern, str)
+        or not 0 < len(pattern) <= 20
+        or set(pattern) - {"f", "s"}
+        or "f" not in pattern
+    ):
+        raise ValueError(
+            f"pattern={pattern!r} must be a string of up to 20 'f' and 's' with at least one 'f'"
+        )
+    if answer is None:
+        return _unanswered("Hint: follow the tokens: -1 per failure, +token_ratio per success.")
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        return Check(False, f"{answer!r} is not a count; answer a whole number of failed attempts.")
+    failures, trace, refused = 0, [], False
+    while not refused:
+        for outcome in pattern:
+            if outcome == "s":
+                budget.on_success()
+                continue
+            budget.on_failure()
+            failures += 1
+            trace.append(f"{budget.tokens:g}")
+            if not budget.allows_retry():
+                refused = True
+                break
+        # A cycle that ends full again repeats forever; otherwise each cycle drains at least a
+        # thousandth of a token (the budget's unit), so the loop ends.
+        if not refused and budget.tokens >= budget.max_tokens:
+            return Check(
+                answer == 0,
+                "with this pattern the successes refill the budget as fast as failures drain "
+                "it: it never refuses (answer 0 for never).",
+            )
+    drain_only = math.ceil(budget.max_tokens / 2)
+    path = ", ".join(trace[:12]) + (" ..." if len(trace) > 12 else "")
+    if answer == failures:
+        return Check(
+            True,
+            f"the tokens after each failure run {path}; after failure {failures} they are at or "
+            f"below {budget.max_tokens / 2:g}, so the next retry is refused.",
+        )
+    if answer == drain_only and drain_only != failures:
+        return Check(
+            False,
+            f"{answer} is what failures alone would give; each success gives back "
+            f"{budget.token_ratio:g} of a token, so it lasts longer.",
+        )
+    return Check(False, f"{answer} is not it; track the tokens step by step from {max_tokens:g}.")
+
+
+_STATE_WORDS = ("CLOSED", "OPEN", "HALF_OPEN")
+
+
+def _half_open_cases():
+    """(permitted, threshold, probe outcomes so far), every outcome sequence up to the limit."""
+    from itertools import product
+
+    for permitted, threshold in ((1, 50.0), (3, 50.0), (4, 50.0), (3, 30.0), (5, 60.0)):
+        for length in range(permitted + 1):
+            for outcomes in product(("ok", "error"), repeat=length):
+                yield permitted, threshold, list(outcomes)
+
+
+def _breaker_verdict(permitted: int, threshold: float, outcomes: list[str]) -> str:
+    """What distlab's CircuitBreaker does: open it, reach HALF_OPEN, feed the probes."""
+    from distlab.breaker import CircuitBreaker
+
+    breaker = CircuitBreaker(
+        failure_rate_threshold=threshold,
+        minimum_calls=1,
+        window_size=1,
+        wait_in_open=1.0,
+        permitted_calls_in_half_open=permitted,
+    )
+    breaker.try_acquire(0.0)
+    breaker.on_error(0.0, 0.0)
+    for _ in range(permitted):  # every permitted probe is admitted; some may not be back yet
+        breaker.try_acquire(2.0)
+    for outcome in outcomes:
+        (breaker.on_success if outcome == "ok" else breaker.on_error)(2.0, 0.0)
+    return breaker.state_at(2.0).value
+
+
+def check_half_open_rule(function) -> Check:
+    """Write ``half_open_rule(outcomes, permitted, threshold)``: a breaker in HALF_OPEN admitted
+    ``permitted`` probes; ``outcomes`` lists those that came back so far (``"ok"`` or
+    ``"error"``). Return the state it should be in: ``"HALF_OPEN"``, ``"OPEN"`` or ``"CLOSED"``.
+    The check compares your function with distlab's ``CircuitBreaker`` on every sequence of
+    outcomes for several ``permitted`` and ``threshold`` (percent) values.
+
+    >>> def rule(outcomes, permitted, threshold):
+    ...     if len(outcomes) < permitted:
+    ...         return "HALF_OPEN"
+    ...     rate = 100 * outcomes.count("error") / permitted
+    ...     return "OPEN" if rate >= threshold else "CLOSED"
+    >>> check_half_open_rule(rule)  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    """
+    if function is None:
+        return _unanswered(
+            "Write the function, then pass it: check_half_open_rule(half_open_rule)."
+        )
+    if not callable(function):
+        return Check(
+            False,
+            f"{function!r} is not a function; pass the function itself "
+            "(check_half_open_rule(half_open_rule), no parentheses after its name).",
+        )
+    tried = 0
+    for permitted, threshold, outcomes in _half_open_cases():
+        mine, problem = _call_learner(function, list(outcomes), permitted, threshold)
+        case = f"with permitted={permitted}, threshold={threshold:g} and outcomes={outcomes}"
+        if problem:
+            return Check(False, f"{problem} {case}.")
+        word = getattr(mine, "value", mine)
+        if not isinstance(word, str) or word.upper() not in _STATE_WORDS:
+            return Check(
+                False,
+                f"{case} your function returned {mine!r}; return one of "
+                + ", ".join(repr(w) for w in _STATE_WORDS)
+                + ".",
+            )
+        expected = _breaker_verdict(permitted, threshold, outcomes)
+        tried += 1
+        if word.upper() == expected:
+            continue
+        if len(outcomes) < permitted and word.upper() != "HALF_OPEN":
+            why = (
+                "only some probes are back: the breaker waits for all of them before it decides "
+                "(one early success closing it is the course's rule, and lets every caller in)."
+            )
+        else:
+            errors = outcomes.count("error")
+            why = (
+                f"all {permitted} probes are back, {errors} failed: a failure rate of "
+                f"{100 * errors / permitted:g} %, and the breaker opens at or above the threshold."
+            )
+        return Check(False, f"{case} your rule says {word.upper()}, the breaker {expected}: {why}")
+    return Check(
+        True,
+        f"your rule agrees with distlab's CircuitBreaker on all {tried} cases: it waits for every "
+        "permitted probe, then opens if their failure rate is at or above the threshold and "
+        "closes otherwise.",
+    )

@@ -61,43 +61,12 @@ def test_check_workers_for_slow_dependency_accepts_only_the_minimum():
     assert ex.check_workers_for_slow_dependency(None).passed is None
 
 
-def test_check_course_waits():
-    assert ex.check_course_waits([1, 2]).passed is True
-    assert ex.check_course_waits([1.0, 2.0, 4.0]).passed is False
-    assert "comment promises" in ex.check_course_waits([1, 2, 4]).message
-    assert ex.check_course_waits([2, 4]).passed is False
-    assert ex.check_course_waits(None).passed is None
-    with pytest.raises(TypeError, match="must be a list of waits"):
-        ex.check_course_waits(3)
-
-
 def test_check_amplification():
     assert ex.check_amplification(3, 5, 243).passed is True
     assert ex.check_amplification(4, 3, 64).passed is True
     added = ex.check_amplification(3, 5, 15)
     assert added.passed is False and "multiply" in added.message
     assert ex.check_amplification(3, 5, 100).passed is False
-
-
-def test_check_budget_stops_after():
-    assert ex.check_budget_stops_after(10, 0.1, 5).passed is True
-    assert ex.check_budget_stops_after(10, 0.1, 10).passed is False
-    assert ex.check_budget_stops_after(3, 0.5, 2).passed is True  # 3 -> 2 -> 1.0: 1.5 is the bar
-    with pytest.raises(ValueError, match="token_ratio=2 must be in"):
-        ex.check_budget_stops_after(10, 2, 5)
-
-
-def test_check_budget_stops_after_counts_instead_of_looping():
-    # regression: a huge budget used to loop once per token (1e17 of them)
-    with pytest.raises(ValueError, match="max_tokens=1e\\+17 must be at most"):
-        ex.check_budget_stops_after(1e17, 0.1, 5)
-    assert ex.check_budget_stops_after(1e12, 0.1, 5 * 10**11).passed is True
-    assert ex.check_budget_stops_after(7, 0.1, 4).passed is True  # 7 -> 6 -> 5 -> 4 -> 3
-    assert ex.check_budget_stops_after(0.5, 0.1, 1).passed is True
-    with pytest.raises(ValueError, match="max_attempts=0"):
-        ex.check_amplification(0, 3, 1)
-    with pytest.raises(ValueError, match="layers=1000 must be between 1 and 100"):
-        ex.check_amplification(3, 1000, 1)
 
 
 def test_check_retry_settings_runs_the_timeline():
@@ -111,14 +80,6 @@ def test_check_retry_settings_runs_the_timeline():
     assert ex.check_retry_settings(None, None, None, None).passed is None
     with pytest.raises(ValueError, match="strategy='gentle' is not one of"):
         ex.check_retry_settings("gentle", 3, 1.0, None)
-
-
-def test_check_alternating_failures():
-    assert ex.check_alternating_failures("no").passed is True
-    assert ex.check_alternating_failures("yes").passed is False
-    assert "10 calls" in ex.check_alternating_failures("no").message
-    with pytest.raises(ValueError, match="answer='maybe' is not one of 'yes', 'no'"):
-        ex.check_alternating_failures("maybe")
 
 
 def test_check_failures_to_open_runs_a_real_breaker():
@@ -319,3 +280,99 @@ def test_compare_prediction_shows_the_guess_beside_the_result():
     assert unwritten.passed is None and "633" in unwritten.message
     assert "without quotes" in ex.compare_prediction("640", 633, what="calls").message
     assert ex.compare_prediction(True, 633, what="calls").passed is False
+
+
+# -- Notebooks 02 and 03: exercises answered by code the check runs, or by a prediction --
+
+
+def _full_jitter(n, base, cap, rng):
+    return rng.uniform(0, min(cap, base * 2 ** (n - 1)))
+
+
+def test_check_full_jitter_runs_the_learners_function():
+    assert ex.check_full_jitter(_full_jitter).passed is True
+    assert ex.check_full_jitter(None).passed is None
+    off_by_one = ex.check_full_jitter(lambda n, b, c, r: r.uniform(0, min(c, b * 2**n)))
+    assert off_by_one.passed is False and "n - 1" in off_by_one.message
+    no_jitter = ex.check_full_jitter(lambda n, b, c, r: min(c, b * 2 ** (n - 1)))
+    assert no_jitter.passed is False and "no jitter" in no_jitter.message
+    uncapped = ex.check_full_jitter(lambda n, b, c, r: r.uniform(0, b * 2 ** (n - 1)))
+    assert uncapped.passed is False and "cap" in uncapped.message
+    equal = ex.check_full_jitter(
+        lambda n, b, c, r: min(c, b * 2 ** (n - 1)) / 2 + r.uniform(0, min(c, b * 2 ** (n - 1)) / 2)
+    )
+    assert equal.passed is False and "equal jitter" in equal.message
+
+
+def test_check_full_jitter_answers_near_misses_with_feedback():
+    for answer in ("Unknown", "No", True, 0.5):
+        check = ex.check_full_jitter(answer)
+        assert check.passed is False and "not a function" in check.message
+    wrong_arity = ex.check_full_jitter(lambda n, base, cap: 1.0)
+    assert wrong_arity.passed is False and "raised TypeError" in wrong_arity.message
+    not_a_number = ex.check_full_jitter(lambda n, b, c, r: "1 s")
+    assert not_a_number.passed is False and "a float" in not_a_number.message
+    nan = ex.check_full_jitter(lambda n, b, c, r: float("nan"))
+    assert nan.passed is False
+
+
+def test_check_budget_pattern_replays_a_real_budget():
+    assert ex.check_budget_pattern(10, 0.8, "ffs", 8).passed is True
+    only_failures = ex.check_budget_pattern(10, 0.8, "ffs", 5)
+    assert only_failures.passed is False and "failures alone" in only_failures.message
+    assert ex.check_budget_pattern(10, 0.1, "f", 5).passed is True
+    assert ex.check_budget_pattern(10, 0.8, "ffs", None).passed is None
+    for answer in ("8", True, 8.0, "Unknown"):
+        check = ex.check_budget_pattern(10, 0.8, "ffs", answer)
+        assert check.passed is False and "whole number" in check.message
+    never = ex.check_budget_pattern(10, 1.0, "fs", 0)
+    assert never.passed is True and "never" in never.message
+    with pytest.raises(ValueError, match="pattern='fx'"):
+        ex.check_budget_pattern(10, 0.8, "fx", 3)
+
+
+def _half_open_rule(outcomes, permitted, threshold):
+    if len(outcomes) < permitted:
+        return "HALF_OPEN"
+    return "OPEN" if 100 * outcomes.count("error") / permitted >= threshold else "CLOSED"
+
+
+def test_check_half_open_rule_compares_with_the_real_breaker():
+    assert ex.check_half_open_rule(_half_open_rule).passed is True
+    lower = ex.check_half_open_rule(lambda o, p, t: _half_open_rule(o, p, t).lower())
+    assert lower.passed is True
+
+    def course(outcomes, permitted, threshold):
+        if not outcomes:
+            return "HALF_OPEN"
+        return "CLOSED" if outcomes[0] == "ok" else "OPEN"
+
+    check = ex.check_half_open_rule(course)
+    assert check.passed is False and "course's rule" in check.message
+
+    def strictly_above(outcomes, permitted, threshold):
+        if len(outcomes) < permitted:
+            return "HALF_OPEN"
+        return "OPEN" if 100 * outcomes.count("error") / permitted > threshold else "CLOSED"
+
+    check = ex.check_half_open_rule(strictly_above)
+    assert check.passed is False and "at or above" in check.message
+
+
+def test_check_half_open_rule_answers_near_misses_with_feedback():
+    assert ex.check_half_open_rule(None).passed is None
+    for answer in ("Unknown", "No", True, "ca"):
+        check = ex.check_half_open_rule(answer)
+        assert check.passed is False and "not a function" in check.message
+    assert "return one of" in ex.check_half_open_rule(lambda o, p, t: True).message
+    assert "raised ZeroDivisionError" in ex.check_half_open_rule(lambda o, p, t: 1 / 0).message
+
+
+def test_check_budget_pattern_bounds_its_work():
+    # the slowest drain the bounds allow still ends, and a refilling pattern answers "never"
+    assert ex.check_budget_pattern(100, 0.999, "fs", 3).passed is False
+    assert ex.check_budget_pattern(10, 1.0, "fs", 0).passed is True
+    with pytest.raises(ValueError, match="max_tokens=1000 must be"):
+        ex.check_budget_pattern(1000, 0.5, "fs", 3)
+    with pytest.raises(ValueError, match="up to 20"):
+        ex.check_budget_pattern(10, 0.5, "f" * 21, 3)

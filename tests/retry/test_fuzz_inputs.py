@@ -102,12 +102,12 @@ CASES = {
         _small(max_attempts=3, layers=5, answer=243),
         ["max_attempts", "layers", "answer"],
     ),
-    "check_budget_stops_after": (
-        exercises.check_budget_stops_after,
-        _small(max_tokens=10, token_ratio=0.1, answer=5),
-        ["max_tokens", "token_ratio", "answer"],
+    "check_budget_pattern": (
+        exercises.check_budget_pattern,
+        _small(max_tokens=10, token_ratio=0.8, pattern="ffs", answer=8),
+        ["max_tokens", "token_ratio", "pattern", "answer"],
     ),
-    "check_course_waits": (exercises.check_course_waits, _small(answer=[1, 2]), ["answer"]),
+    "check_full_jitter": (exercises.check_full_jitter, {"function": None}, ["function"]),
 }  # fmt: skip
 
 
