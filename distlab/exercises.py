@@ -705,17 +705,6 @@ def _lenient_seconds(answer: object, example: str = "0.3") -> float | Check:
     return value
 
 
-def _lenient_choice(answer: object, choices: tuple[str, ...]) -> str | Check:
-    """``answer`` as one of ``choices`` (case and outer spaces ignored), or a Check naming them."""
-    allowed = ", ".join(repr(c) for c in choices)
-    if isinstance(answer, str):
-        wanted = " ".join(answer.split()).casefold()
-        for choice in choices:
-            if wanted == choice.casefold():
-                return choice
-    return Check(False, f"{answer!r} is not one of the answers; choose one of {allowed}.")
-
-
 def check_call_success(messages: int, loss: float, answer: float | None) -> Check:
     """A call needs ``messages`` messages to arrive (4 through a gateway: request in, request on,
     answer back, answer out), each lost with ``loss``. What share of calls succeed?
