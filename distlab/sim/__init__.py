@@ -49,6 +49,14 @@ from distlab.sim.retrying import (
     run_retries,
 )
 from distlab.sim.rpc import CallResult, Request, Response, call, call_process, respond
+from distlab.sim.sagas import (
+    CourseSagaNode,
+    Participant,
+    SagaNode,
+    SagaSimRun,
+    order_saga,
+    simulate_order_sagas,
+)
 from distlab.sim.service import (
     Down,
     Flaky,
@@ -74,6 +82,7 @@ __all__ = [
     "CallRejected",
     "CallResult",
     "CallTimeout",
+    "CourseSagaNode",
     "Constant",
     "Crash",
     "Distribution",
@@ -94,11 +103,14 @@ __all__ = [
     "Node",
     "Normal",
     "Pareto",
+    "Participant",
     "Partition",
     "Recovering",
     "ReplicatedStore",
     "Request",
     "Response",
+    "SagaNode",
+    "SagaSimRun",
     "Service",
     "Slow",
     "SlowNode",
@@ -111,8 +123,10 @@ __all__ = [
     "breaker_call_process",
     "call",
     "call_process",
+    "order_saga",
     "respond",
     "retry_call",
     "run_retries",
     "sim_clock",
+    "simulate_order_sagas",
 ]

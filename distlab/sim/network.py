@@ -231,6 +231,28 @@ class _Controls:
             links[pair] = _Link(link.sampler if link else default_sampler, 1.0)
         self._links = links
 
+    # -- duplication ---------------------------------------------------------------------------
+    @property
+    def duplicate(self) -> float:
+        """The default probability that a message is delivered twice."""
+        return self._default.duplicate
+
+    def _send_copy(
+        self, link: _Link, s: Node, d: Node, payload: Any, on_delivery: Callable | None
+    ) -> None:
+        """The second delivery of a duplicated message: a new id, its own latency and loss."""
+        mid = self._next_id
+        self._next_id = mid + 1
+        now = self._env.now
+        if self._rec is not None:
+            self._rec.append((now, "send", s.name, s.name, d.name, mid, "duplicate", None, None))
+        delay = link.sampler.next() * s.slow_factor * d.slow_factor
+        timeout = Timeout(self._env, delay, Message(mid, s.name, d.name, payload, now))
+        lost = link.loss and self._uniform() < link.loss
+        timeout.callbacks.append(self._lost_cb if lost else self._arrive_cb)
+        if on_delivery is not None:
+            self._hooks[mid] = on_delivery
+
     # -- partitions ----------------------------------------------------------------------------
     def partition(self, *groups: str | Iterable[str]) -> None:
         """Cut the network into groups: messages between different groups are dropped.
@@ -479,11 +501,8 @@ class Network(_Controls):
         self._loss = check_probability("loss", loss)
         self._cond = Conditions(self._loss)
         self._nodes: dict[str, Node] = {}
-        self._default = _Link(
-            Sampler(self._latency, world.rng),
-            self._loss,
-            check_probability("duplicate", duplicate),
-        )
+        dup = check_probability("duplicate", duplicate)
+        self._default = _Link(Sampler(self._latency, world.rng), self._loss, dup)
         # (src, dst) -> (sampler, loss, duplicate), each None to follow the network default.
         self._overrides: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
         self._links: dict[tuple[str, str], _Link] = {}
@@ -548,11 +567,6 @@ class Network(_Controls):
         """The default loss probability now (links without an override use it); while a
         :class:`~distlab.sim.LossBurst` holds, the burst's."""
         return self._loss
-
-    @property
-    def duplicate(self) -> float:
-        """The default probability that a message is delivered twice."""
-        return self._default.duplicate
 
     @property
     def groups(self) -> list[list[str]] | None:
@@ -692,22 +706,6 @@ class Network(_Controls):
         if link.duplicate and self._uniform() < link.duplicate:
             self._send_copy(link, s, d, payload, on_delivery)
         return mid
-
-    def _send_copy(
-        self, link: _Link, s: Node, d: Node, payload: Any, on_delivery: Callable | None
-    ) -> None:
-        """The second delivery of a duplicated message: a new id, its own latency and loss."""
-        mid = self._next_id
-        self._next_id = mid + 1
-        now = self._env.now
-        if self._rec is not None:
-            self._rec.append((now, "send", s.name, s.name, d.name, mid, "duplicate", None, None))
-        delay = link.sampler.next() * s.slow_factor * d.slow_factor
-        timeout = Timeout(self._env, delay, Message(mid, s.name, d.name, payload, now))
-        lost = link.loss and self._uniform() < link.loss
-        timeout.callbacks.append(self._lost_cb if lost else self._arrive_cb)
-        if on_delivery is not None:
-            self._hooks[mid] = on_delivery
 
     def _uniform(self) -> float:
         i = self._uniform_i
