@@ -157,7 +157,58 @@ class _Link:
         self.duplicate = duplicate
 
 
-class _Controls:
+class _Duplicates:
+    """The part of :class:`Network` that duplicates messages (only installed when asked for)."""
+
+    _default: _Link
+    _links: dict[tuple[str, str], _Link]
+    _nodes: dict[str, Node]
+
+    @property
+    def duplicate(self) -> float:
+        """The default probability that a message is delivered twice."""
+        return self._default.duplicate
+
+    def _install_send(self) -> None:
+        """With any duplication configured, ``send`` also sends copies; without, the plain
+        :meth:`Network.send` runs, untouched (the hot path pays nothing for duplicates)."""
+        links = [self._default, *self._links.values()]
+        if any(link.duplicate for link in links):
+            self.send = self._send_duplicating  # type: ignore[method-assign]
+        else:
+            self.__dict__.pop("send", None)
+
+    def _send_duplicating(
+        self, src: str, dst: str, payload: Any = None, *, on_delivery: Callable | None = None
+    ) -> int:
+        mid = type(self).send(self, src, dst, payload, on_delivery=on_delivery)  # type: ignore[attr-defined]
+        s, d = self._nodes[src], self._nodes[dst]
+        groups = self._groups
+        if not s.alive or (groups is not None and groups.get(src, -1) != groups.get(dst, -1)):
+            return mid  # dropped at the sender: no copy either
+        link = self._links.get((src, dst), self._default)
+        if link.duplicate and self._uniform() < link.duplicate:
+            self._send_copy(link, s, d, payload, on_delivery)
+        return mid
+
+    def _send_copy(
+        self, link: _Link, s: Node, d: Node, payload: Any, on_delivery: Callable | None
+    ) -> None:
+        """The second delivery of a duplicated message: a new id, its own latency and loss."""
+        mid = self._next_id
+        self._next_id = mid + 1
+        now = self._env.now
+        if self._rec is not None:
+            self._rec.append((now, "send", s.name, s.name, d.name, mid, "duplicate", None, None))
+        delay = link.sampler.next() * s.slow_factor * d.slow_factor
+        timeout = Timeout(self._env, delay, Message(mid, s.name, d.name, payload, now))
+        lost = link.loss and self._uniform() < link.loss
+        timeout.callbacks.append(self._lost_cb if lost else self._arrive_cb)
+        if on_delivery is not None:
+            self._hooks[mid] = on_delivery
+
+
+class _Controls(_Duplicates):
     """The half of :class:`Network` that changes conditions: links, loss, partitions, crashes,
     slow nodes and fault effects (it works on the attributes ``Network.__init__`` sets)."""
 
@@ -230,28 +281,7 @@ class _Controls:
             link = links.get(pair)
             links[pair] = _Link(link.sampler if link else default_sampler, 1.0)
         self._links = links
-
-    # -- duplication ---------------------------------------------------------------------------
-    @property
-    def duplicate(self) -> float:
-        """The default probability that a message is delivered twice."""
-        return self._default.duplicate
-
-    def _send_copy(
-        self, link: _Link, s: Node, d: Node, payload: Any, on_delivery: Callable | None
-    ) -> None:
-        """The second delivery of a duplicated message: a new id, its own latency and loss."""
-        mid = self._next_id
-        self._next_id = mid + 1
-        now = self._env.now
-        if self._rec is not None:
-            self._rec.append((now, "send", s.name, s.name, d.name, mid, "duplicate", None, None))
-        delay = link.sampler.next() * s.slow_factor * d.slow_factor
-        timeout = Timeout(self._env, delay, Message(mid, s.name, d.name, payload, now))
-        lost = link.loss and self._uniform() < link.loss
-        timeout.callbacks.append(self._lost_cb if lost else self._arrive_cb)
-        if on_delivery is not None:
-            self._hooks[mid] = on_delivery
+        self._install_send()
 
     # -- partitions ----------------------------------------------------------------------------
     def partition(self, *groups: str | Iterable[str]) -> None:
@@ -515,6 +545,7 @@ class Network(_Controls):
         self._uniform_i = 0
         self._arrive_cb = self._arrive  # bound once: the hot path appends them to every message
         self._lost_cb = self._lost
+        self._install_send()
 
     # -- nodes ---------------------------------------------------------------------------------
     def add_node(self, name: str) -> Node:
@@ -703,8 +734,6 @@ class Network(_Controls):
             timeout.callbacks.append(self._arrive_cb)
         if on_delivery is not None:
             self._hooks[mid] = on_delivery
-        if link.duplicate and self._uniform() < link.duplicate:
-            self._send_copy(link, s, d, payload, on_delivery)
         return mid
 
     def _uniform(self) -> float:
