@@ -49,14 +49,6 @@ from distlab.sim.retrying import (
     run_retries,
 )
 from distlab.sim.rpc import CallResult, Request, Response, call, call_process, respond
-from distlab.sim.sagas import (
-    CourseSagaNode,
-    Participant,
-    SagaNode,
-    SagaSimRun,
-    order_saga,
-    simulate_order_sagas,
-)
 from distlab.sim.service import (
     Down,
     Flaky,
@@ -130,3 +122,18 @@ __all__ = [
     "sim_clock",
     "simulate_order_sagas",
 ]
+
+#: Names of :mod:`distlab.sim.sagas`, imported on first use: the saga library is not loaded
+#: (nor its objects tracked by the garbage collector) by simulations that do not use it.
+_SAGA_NAMES = frozenset(
+    {"CourseSagaNode", "Participant", "SagaNode", "SagaSimRun", "order_saga",
+     "simulate_order_sagas"}
+)  # fmt: skip
+
+
+def __getattr__(name: str):
+    if name in _SAGA_NAMES:
+        from distlab.sim import sagas
+
+        return getattr(sagas, name)
+    raise AttributeError(f"module 'distlab.sim' has no attribute {name!r}")

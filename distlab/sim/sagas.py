@@ -307,8 +307,12 @@ class SagaNode(_OrchestratorNode):
         self.log.crash()
 
     def restart(self) -> None:
-        """Restart and recover every unfinished saga from the log."""
+        """Restart and :meth:`recover`."""
         super().restart()
+        self.recover()
+
+    def recover(self) -> None:
+        """Carry on every unfinished saga of the log (none if the log was lost)."""
         env = self.net.env
         for saga_id in self.log.unfinished():
             run = self.journal.claim(saga_id, env.now)
