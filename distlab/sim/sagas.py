@@ -383,6 +383,9 @@ class CourseSagaNode(_OrchestratorNode):
             alive, ok = yield from self._step(ACTION, step, saga_id, inc)
             if not alive:
                 return
+            if not ok and step == ORDER_STEPS[-1]:  # the final update is outside any try
+                self.results[saga_id] = "error"
+                return
             if not ok:
                 for undo in reversed(done):  # release inventory, cancel the order
                     alive, _ok = yield from self._step(COMPENSATION, undo, saga_id, inc)
