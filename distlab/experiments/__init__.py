@@ -11,6 +11,7 @@ run used, ``seed`` included), plus the extra tables its figures need. Outcomes a
   :mod:`~distlab.experiments.idempotency`: retries, the AWS contention experiment, idempotency
   keys (02).
 - :mod:`distlab.experiments.breakers`: circuit breakers (03).
+- :mod:`distlab.experiments.sagas`: the order saga, the course's against distlab's (04).
 - :mod:`distlab.experiments.saga_anomalies`: stuck sagas, save-points, isolation, in-transit (04).
 - :mod:`distlab.experiments.cap`: replicated stores under partitions, use cases (06).
 

@@ -74,6 +74,7 @@ __all__ = [
     "CallRejected",
     "CallResult",
     "CallTimeout",
+    "CourseSagaNode",
     "Constant",
     "Crash",
     "Distribution",
@@ -94,11 +95,14 @@ __all__ = [
     "Node",
     "Normal",
     "Pareto",
+    "Participant",
     "Partition",
     "Recovering",
     "ReplicatedStore",
     "Request",
     "Response",
+    "SagaNode",
+    "SagaSimRun",
     "Service",
     "Slow",
     "SlowNode",
@@ -111,8 +115,25 @@ __all__ = [
     "breaker_call_process",
     "call",
     "call_process",
+    "order_saga",
     "respond",
     "retry_call",
     "run_retries",
     "sim_clock",
+    "simulate_order_sagas",
 ]
+
+#: Names of :mod:`distlab.sim.sagas`, imported on first use: the saga library is not loaded
+#: (nor its objects tracked by the garbage collector) by simulations that do not use it.
+_SAGA_NAMES = frozenset(
+    {"CourseSagaNode", "Participant", "SagaNode", "SagaSimRun", "order_saga",
+     "simulate_order_sagas"}
+)  # fmt: skip
+
+
+def __getattr__(name: str):
+    if name in _SAGA_NAMES:
+        from distlab.sim import sagas
+
+        return getattr(sagas, name)
+    raise AttributeError(f"module 'distlab.sim' has no attribute {name!r}")

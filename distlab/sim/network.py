@@ -149,14 +149,66 @@ class Sampler:
 
 
 class _Link:
-    __slots__ = ("sampler", "loss")
+    __slots__ = ("sampler", "loss", "duplicate")
 
-    def __init__(self, sampler: Sampler, loss: float) -> None:
+    def __init__(self, sampler: Sampler, loss: float, duplicate: float = 0.0) -> None:
         self.sampler = sampler
         self.loss = loss
+        self.duplicate = duplicate
 
 
-class _Controls:
+class _Duplicates:
+    """The part of :class:`Network` that duplicates messages (only installed when asked for)."""
+
+    _default: _Link
+    _links: dict[tuple[str, str], _Link]
+    _nodes: dict[str, Node]
+
+    @property
+    def duplicate(self) -> float:
+        """The default probability that a message is delivered twice."""
+        return self._default.duplicate
+
+    def _install_send(self) -> None:
+        """With any duplication configured, ``send`` also sends copies; without, the plain
+        :meth:`Network.send` runs, untouched (the hot path pays nothing for duplicates)."""
+        links = [self._default, *self._links.values()]
+        if any(link.duplicate for link in links):
+            self.send = self._send_duplicating  # type: ignore[method-assign]
+        else:
+            self.__dict__.pop("send", None)
+
+    def _send_duplicating(
+        self, src: str, dst: str, payload: Any = None, *, on_delivery: Callable | None = None
+    ) -> int:
+        mid = type(self).send(self, src, dst, payload, on_delivery=on_delivery)  # type: ignore[attr-defined]
+        s, d = self._nodes[src], self._nodes[dst]
+        groups = self._groups
+        if not s.alive or (groups is not None and groups.get(src, -1) != groups.get(dst, -1)):
+            return mid  # dropped at the sender: no copy either
+        link = self._links.get((src, dst), self._default)
+        if link.duplicate and self._uniform() < link.duplicate:
+            self._send_copy(link, s, d, payload, on_delivery)
+        return mid
+
+    def _send_copy(
+        self, link: _Link, s: Node, d: Node, payload: Any, on_delivery: Callable | None
+    ) -> None:
+        """The second delivery of a duplicated message: a new id, its own latency and loss."""
+        mid = self._next_id
+        self._next_id = mid + 1
+        now = self._env.now
+        if self._rec is not None:
+            self._rec.append((now, "send", s.name, s.name, d.name, mid, "duplicate", None, None))
+        delay = link.sampler.next() * s.slow_factor * d.slow_factor
+        timeout = Timeout(self._env, delay, Message(mid, s.name, d.name, payload, now))
+        lost = link.loss and self._uniform() < link.loss
+        timeout.callbacks.append(self._lost_cb if lost else self._arrive_cb)
+        if on_delivery is not None:
+            self._hooks[mid] = on_delivery
+
+
+class _Controls(_Duplicates):
     """The half of :class:`Network` that changes conditions: links, loss, partitions, crashes,
     slow nodes and fault effects (it works on the attributes ``Network.__init__`` sets)."""
 
@@ -171,10 +223,12 @@ class _Controls:
         latency: float | Distribution | None = None,
         loss: float | None = None,
         symmetric: bool = True,
+        duplicate: float | None = None,
     ) -> None:
-        """Override latency and/or loss on the link ``src -> dst`` (and back, if ``symmetric``).
+        """Override latency, loss and/or duplication on the link ``src -> dst`` (and back, if
+        ``symmetric``).
 
-        ``None`` keeps following the network default for that property; both ``None`` resets the
+        ``None`` keeps following the network default for that property; all ``None`` resets the
         link to the defaults. A link cut by an active fault loses everything until the fault ends.
 
         >>> from distlab.sim import World, Network, Exponential
@@ -190,12 +244,14 @@ class _Controls:
             sampler = Sampler(as_distribution(latency, name="latency"), self.world.rng)
         if loss is not None:
             loss = check_probability("loss", loss)
+        if duplicate is not None:
+            duplicate = check_probability("duplicate", duplicate)
         pairs = [(src, dst)] + ([(dst, src)] if symmetric and src != dst else [])
         for pair in pairs:
-            if sampler is None and loss is None:
+            if sampler is None and loss is None and duplicate is None:
                 self._overrides.pop(pair, None)
             else:
-                self._overrides[pair] = (sampler, loss)
+                self._overrides[pair] = (sampler, loss, duplicate)
         self._rebuild_links()
 
     def set_loss(self, loss: float) -> None:
@@ -212,17 +268,20 @@ class _Controls:
     def _rebuild_links(self) -> None:
         self._loss = self._default.loss = loss_now = self._cond.default_loss()
         default_sampler = self._default.sampler
+        dup_now = self._default.duplicate
         links = {
             pair: _Link(
                 sampler if sampler is not None else default_sampler,
                 loss if loss is not None else loss_now,
+                dup if dup is not None else dup_now,
             )
-            for pair, (sampler, loss) in self._overrides.items()
+            for pair, (sampler, loss, dup) in self._overrides.items()
         }
         for pair in self._cond.cut_links():
             link = links.get(pair)
             links[pair] = _Link(link.sampler if link else default_sampler, 1.0)
         self._links = links
+        self._install_send()
 
     # -- partitions ----------------------------------------------------------------------------
     def partition(self, *groups: str | Iterable[str]) -> None:
@@ -431,6 +490,9 @@ class Network(_Controls):
     world: the :class:`World` whose clock, generator and event log the network uses.
     latency: seconds per message, a number or a distribution (default 10 ms).
     loss: probability that a message is lost, in [0, 1] (default 0).
+    duplicate: probability that a message is delivered twice, in [0, 1] (default 0): the copy is
+        logged as one more ``send`` (``reason`` ``duplicate``, a new message id) with its own
+        latency (so it may overtake the original) and its own loss draw.
 
     Latency of one message = a draw from its link's distribution x ``src.slow_factor`` x
     ``dst.slow_factor``. A message is checked when sent (sender crashed? partitioned?) and again
@@ -453,7 +515,13 @@ class Network(_Controls):
     ['partition']
     """
 
-    def __init__(self, world: World, latency: float | Distribution = 0.01, loss: float = 0.0):
+    def __init__(
+        self,
+        world: World,
+        latency: float | Distribution = 0.01,
+        loss: float = 0.0,
+        duplicate: float = 0.0,
+    ):
         if not isinstance(world, World):
             raise TypeError(f"world={world!r} must be a distlab.sim.World")
         self.world = world
@@ -463,9 +531,10 @@ class Network(_Controls):
         self._loss = check_probability("loss", loss)
         self._cond = Conditions(self._loss)
         self._nodes: dict[str, Node] = {}
-        self._default = _Link(Sampler(self._latency, world.rng), self._loss)
-        # (src, dst) -> (sampler or None, loss or None); None = follow the network default.
-        self._overrides: dict[tuple[str, str], tuple[Sampler | None, float | None]] = {}
+        dup = check_probability("duplicate", duplicate)
+        self._default = _Link(Sampler(self._latency, world.rng), self._loss, dup)
+        # (src, dst) -> (sampler, loss, duplicate), each None to follow the network default.
+        self._overrides: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
         self._links: dict[tuple[str, str], _Link] = {}
         self._groups: dict[str, Any] | None = None
         self._group_list: list[tuple[str, ...]] = []
@@ -476,6 +545,7 @@ class Network(_Controls):
         self._uniform_i = 0
         self._arrive_cb = self._arrive  # bound once: the hot path appends them to every message
         self._lost_cb = self._lost
+        self._install_send()
 
     # -- nodes ---------------------------------------------------------------------------------
     def add_node(self, name: str) -> Node:
@@ -514,6 +584,7 @@ class Network(_Controls):
     def __repr__(self) -> str:
         return (
             f"Network(latency={self._latency!r}, loss={self._loss:g}, nodes={self.nodes!r}"
+            f"{f', duplicate={self.duplicate:g}' if self.duplicate else ''}"
             f"{', partitioned' if self._groups is not None else ''})"
         )
 
