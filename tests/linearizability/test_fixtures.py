@@ -6,7 +6,7 @@ import pytest
 
 from distlab import History, check_linearizable
 
-from .conftest import expected_verdicts
+from ..conftest import expected_verdicts
 
 CASES = expected_verdicts()
 # generous: the checker takes well under a second on each; a verdict is required, never "unknown"
