@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
+import matplotlib.colors as mcolors
+import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 COLUMNS = ["time", "kind", "node", "src", "dst", "msg_id", "reason", "detail"]
+
+
+def figure_legend_labels(fig: Figure) -> list[str]:
+    """The texts of the figure-level legends (beside the plot)."""
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+
+
+def all_legend_labels(fig: Figure) -> list[str]:
+    """The texts of every legend, the figure's and each axes'."""
+    axes = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    return figure_legend_labels(fig) + axes
+
+
+def fig_title(fig: Figure) -> str:
+    """The left titles of every axes, joined."""
+    return " ".join(ax.get_title(loc="left") for ax in fig.axes)
+
+
+def png(fig: Figure) -> bytes:
+    """The figure rendered as PNG at its own dpi."""
+    buf = BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi)
+    return buf.getvalue()
+
+
+def same_color(a, b) -> bool:
+    """Whether two matplotlib colours are the same RGB (alpha ignored)."""
+    return np.allclose(mcolors.to_rgba(a)[:3], mcolors.to_rgba(b)[:3])
 
 
 def event_log(rows) -> pd.DataFrame:

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
 
 from distlab import plots
 from distlab.experiments import breakers
 from distlab.plots.style import outcome_color
+
+from .conftest import all_legend_labels
 
 #: The band states of plots.style.STATE_COLORS (after the style rewrite, "recovering" included).
 BAND_STATES = {
     "CLOSED", "OPEN", "HALF_OPEN", "up", "down", "slow", "flaky", "recovering", "partitioned",
     "crashed", "loss_burst", "overloaded", "healed",
 }  # fmt: skip
-
-
-def _legend_labels(fig: Figure) -> list[str]:
-    return [t.get_text() for legend in fig.legends for t in legend.get_texts()] + [
-        t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
-    ]
 
 
 def test_breaker_figures_draw_states_calls_and_variants():
@@ -32,7 +27,7 @@ def test_breaker_figures_draw_states_calls_and_variants():
     moves = result.transitions[result.transitions["from_state"] != result.transitions["state"]]
     marks = [c for c in top.collections if c.get_label() == "transition"][0]
     assert len(marks.get_offsets()) == len(moves)
-    assert {"open", "half-open", "ok", "rejected", "transition"} <= set(_legend_labels(fig))
+    assert {"open", "half-open", "ok", "rejected", "transition"} <= set(all_legend_labels(fig))
     assert f"{len(moves)} changes of state" in " ".join(t.get_text() for t in top.texts)
     assert [line.get_ydata()[0] for line in bottom.get_lines() if line.get_linestyle() == "--"] == [
         50.0,
@@ -56,12 +51,12 @@ def test_breaker_figures_draw_states_calls_and_variants():
     assert f"{opened}×" in labels and "CLOSED" in labels
 
     fig = plots.breakers.with_and_without_figure(breakers.with_and_without(seed=0))
-    assert {"without breaker", "with breaker"} <= set(_legend_labels(fig))
+    assert {"without breaker", "with breaker"} <= set(all_legend_labels(fig))
     fig = plots.breakers.half_open_figure(breakers.half_open_probing(seed=0))
     assert len(fig.axes) == 2
     assert "knocked over" in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     fig = plots.breakers.breaker_retry_figure(breakers.breaker_and_retry(seed=0))
-    assert len([t for t in _legend_labels(fig) if "requests sent" in t]) == 3
+    assert len([t for t in all_legend_labels(fig) if "requests sent" in t]) == 3
 
 
 def test_breaker_tables_use_exact_outcome_words_and_state_keys():

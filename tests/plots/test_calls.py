@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,15 +17,7 @@ from distlab.plots import (
     outcome_color,
 )
 
-
-def _legend_labels(fig: Figure) -> list[str]:
-    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-
-
-def _png(fig: Figure) -> bytes:
-    buf = BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi)
-    return buf.getvalue()
+from .conftest import figure_legend_labels, png
 
 
 def test_call_timeline_one_bar_per_call_coloured_by_outcome(calls):
@@ -40,7 +30,7 @@ def test_call_timeline_one_bar_per_call_coloured_by_outcome(calls):
     assert len(bars.get_paths()) == len(calls)
     colors = [to_hex(c) for c in bars.get_facecolor()]
     assert colors == [outcome_color(o).lower() for o in calls["outcome"]]
-    assert _legend_labels(fig)[:4] == ["ok", "error", "timeout", "rejected"]
+    assert figure_legend_labels(fig)[:4] == ["ok", "error", "timeout", "rejected"]
     # the zero-duration rejected call is still visible
     rejected = bars.get_paths()[2].vertices
     assert np.ptp(rejected[:, 0]) > 0
@@ -65,7 +55,7 @@ def test_call_timeline_shades_health_per_lane(calls):
     assert set(shaded) == {"down", "slow ×10"}  # "up" not shaded
     assert shaded["down"].get_y() == 0.5 and shaded["down"].get_height() == 1.0  # B is lane 1
     assert to_hex(shaded["slow ×10"].get_facecolor()) == STATE_COLORS["slow"].lower()
-    assert "down" in _legend_labels(fig)
+    assert "down" in figure_legend_labels(fig)
 
 
 def test_call_timeline_lane_column_and_errors(calls):
@@ -76,7 +66,7 @@ def test_call_timeline_lane_column_and_errors(calls):
         call_timeline(by_client)
     empty = call_timeline(calls.iloc[:0])
     assert any("no calls" in t.get_text() for t in empty.axes[0].texts)
-    _png(empty)
+    png(empty)
 
 
 def test_latency_distribution_panels_timeout_and_colours(calls):
@@ -88,10 +78,10 @@ def test_latency_distribution_panels_timeout_and_colours(calls):
         assert any(np.allclose(line.get_xdata(), 1.0) for line in ax.lines)
     d_fill = [p for p in fig.axes[3].patches]
     assert {to_hex(p.get_facecolor()) for p in d_fill} == {outcome_color("timeout").lower()}
-    labels = _legend_labels(fig)
+    labels = figure_legend_labels(fig)
     assert labels == ["ok", "error", "timeout", "rejected", "timeout = 1 s"]
     assert "median" in " ".join(t.get_text() for t in fig.axes[0].texts)
-    _png(fig)
+    png(fig)
 
 
 def test_same_outcome_same_colour_across_plots(calls):
@@ -111,7 +101,7 @@ def test_latency_distribution_uses_latency_column_and_handles_empty(calls):
     assert len(fig.axes) == 1
     empty = latency_distribution(calls.iloc[:0])
     assert isinstance(empty, Figure)
-    _png(empty)
+    png(empty)
     with pytest.raises(ValueError, match="timeout_s=0"):
         latency_distribution(calls, timeout_s=0)
     with pytest.raises(ValueError, match="by=.client. is not a column of calls; it has service"):

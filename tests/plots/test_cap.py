@@ -13,15 +13,7 @@ from distlab.experiments import cap
 from distlab.history import History, Operation
 from distlab.plots.style import STATE_COLORS
 
-
-def _legend_labels(fig):
-    return [t.get_text() for legend in fig.legends for t in legend.get_texts()] + [
-        t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
-    ]
-
-
-def _same_color(a, b) -> bool:
-    return np.allclose(mcolors.to_rgba(a)[:3], mcolors.to_rgba(b)[:3])
+from .conftest import all_legend_labels, same_color
 
 
 def test_cap_timeline_draws_every_operation_in_its_outcome_colour():
@@ -32,12 +24,12 @@ def test_cap_timeline_draws_every_operation_in_its_outcome_colour():
     assert sum(len(c.get_paths()) for c in bars) == len(result.frame)
     lanes = [t.get_text() for t in ax.get_yticklabels()]
     assert all("(majority)" in lane for lane in lanes[:3]) and "(minority)" in lanes[-1]
-    assert {"partition", "ok", "unavailable"} <= set(_legend_labels(fig))
+    assert {"partition", "ok", "unavailable"} <= set(all_legend_labels(fig))
     colors = {tuple(np.round(c, 3)) for coll in bars for c in coll.get_facecolors()}
     unavailable = mcolors.to_rgba(outcomes.color(outcomes.UNAVAILABLE))
     assert tuple(np.round(unavailable, 3)) in colors  # drawn in the error colour, not grey
     band = next(p for p in ax.patches if p.get_label() == "partition")
-    assert _same_color(band.get_facecolor(), STATE_COLORS["partitioned"])
+    assert same_color(band.get_facecolor(), STATE_COLORS["partitioned"])
 
 
 def test_tradeoff_figure_takes_the_stacked_summaries():
@@ -58,10 +50,10 @@ def test_history_intervals_labels_and_colours_by_type():
     )
     fig = plots.history_intervals(history)
     assert [t.get_text() for t in fig.axes[0].texts] == ["w(1)", "r() → nil", "cas(1→2)"]
-    assert set(_legend_labels(fig)) == {"ok", "info"}
+    assert set(all_legend_labels(fig)) == {"ok", "info"}
     colors = [p.get_facecolor() for p in fig.axes[0].patches]
-    assert _same_color(colors[0], outcomes.color("ok"))
-    assert _same_color(colors[2], outcomes.color("timeout"))  # info: HISTORY_OUTCOME says so
+    assert same_color(colors[0], outcomes.color("ok"))
+    assert same_color(colors[2], outcomes.color("timeout"))  # info: HISTORY_OUTCOME says so
 
 
 def test_history_intervals_of_an_empty_history():
@@ -81,7 +73,7 @@ def test_use_case_figure_one_panel_per_store_with_its_verdict():
     for ax, store in ((cp, "cp"), (ap, "ap")):
         assert [p.get_width() for p in ax.patches] == [counts[store, c] for c in consequences]
     # the colour key is a legend that names what the colours mean, not a colour word
-    assert set(_legend_labels(fig)) == {"harmful for this use case", "tolerable for it"}
+    assert set(all_legend_labels(fig)) == {"harmful for this use case", "tolerable for it"}
     words = " ".join(t.get_text() for t in fig.findobj(Text))
     assert "red" not in words.split() and "orange" not in words.split()
 

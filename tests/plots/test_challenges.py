@@ -5,15 +5,12 @@ from __future__ import annotations
 import matplotlib.colors as mcolors
 import pytest
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 
 from distlab import plots
 from distlab.experiments import challenges
 from distlab.plots.style import outcome_color
 
-
-def _title(fig: Figure) -> str:
-    return " ".join(ax.get_title(loc="left") for ax in fig.axes)
+from .conftest import fig_title
 
 
 def test_partial_failure_figure_one_lane_per_service_coloured_by_outcome():
@@ -42,10 +39,10 @@ def test_ambiguity_figure_counts_each_case():
 def test_write_race_and_clock_figures_put_the_share_in_the_title():
     race = challenges.write_race(trials=200, seed=0)
     share = f"{race.frame['earlier_write_won'].mean():.0%}"
-    assert share in _title(plots.write_race_figure(race))
+    assert share in fig_title(plots.write_race_figure(race))
     stamps = challenges.clock_order(events=100, seed=0)
     fig = plots.clock_order_figure(stamps, show=20)
-    assert f"{stamps.summary.loc['clocks', 'misordered_share']:.0%}" in _title(fig)
+    assert f"{stamps.summary.loc['clocks', 'misordered_share']:.0%}" in fig_title(fig)
     segments = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)][0]
     assert len(segments.get_segments()) == 20
 

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from matplotlib.figure import Figure
 
 from distlab import plots
 from distlab.experiments.network import message_exchange
 
-
-def _title(fig: Figure) -> str:
-    return " ".join(ax.get_title(loc="left") for ax in fig.axes)
+from .conftest import fig_title
 
 
 def test_exchange_figure_states_the_statistics_and_orders_nodes_by_name():
     result = message_exchange(nodes=4, messages=40, loss=0.2, seed=1)
     fig = plots.exchange_figure(result, title="scenario")
     lost = int(result.summary.loc["exchange", "dropped_loss"])
-    assert "scenario" in _title(fig) and f"{lost} lost" in _title(fig)
+    assert "scenario" in fig_title(fig) and f"{lost} lost" in fig_title(fig)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "C", "D"]
     assert ax.yaxis_inverted()  # so A, the first, is drawn at the top

@@ -1,8 +1,6 @@
 """The retry figures of notebook 02: each draws what its experiment returned, in the shared
 colours (moved here from tests/test_plots_course.py)."""
 
-import matplotlib.colors as mcolors
-import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import LineCollection, PolyCollection
@@ -14,24 +12,12 @@ from distlab.experiments.contention import contention_runs
 from distlab.experiments.idempotency import retried_payments
 from distlab.plots.style import strategy_style
 
-
-def _title(fig: Figure) -> str:
-    return " ".join(ax.get_title(loc="left") for ax in fig.axes)
-
-
-def _legend_labels(fig: Figure) -> list[str]:
-    return [t.get_text() for legend in fig.legends for t in legend.get_texts()] + [
-        t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
-    ]
+from .conftest import all_legend_labels, fig_title, same_color
 
 
 def _legend_handles(fig: Figure) -> dict:
     legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
     return {t.get_text(): h for lg in legends for t, h in zip(lg.get_texts(), lg.legend_handles)}
-
-
-def _same_color(a, b) -> bool:
-    return np.allclose(mcolors.to_rgba(a)[:3], mcolors.to_rgba(b)[:3])
 
 
 def test_retry_timeline_draws_every_attempt_and_every_wait():
@@ -42,8 +28,8 @@ def test_retry_timeline_draws_every_attempt_and_every_wait():
     assert len(bars.get_paths()) == len(result.frame)
     waits = [c for c in top.collections if isinstance(c, LineCollection)][0]
     assert len(waits.get_segments()) == int((result.frame["attempt"] > 1).sum())
-    assert "course text" in _title(fig)
-    assert {"error", "ok", "waiting (backoff)", "gave up", "down"} <= set(_legend_labels(fig))
+    assert "course text" in fig_title(fig)
+    assert {"error", "ok", "waiting (backoff)", "gave up", "down"} <= set(all_legend_labels(fig))
 
 
 def test_retry_timeline_limits_lanes_but_says_so():
@@ -60,7 +46,7 @@ def test_contention_figures_use_one_style_per_strategy():
     assert [line.get_label().split(":")[0] for line in lines] == ["exponential", "full"]
     for line in lines:
         strategy = line.get_label().split(":")[0]
-        assert _same_color(line.get_color(), strategy_style(strategy)[0])
+        assert same_color(line.get_color(), strategy_style(strategy)[0])
         calls = int(line.get_label().split(": ")[1].split(" calls")[0].replace(",", ""))
         assert calls == int((runs.frame["strategy"] == strategy).sum())
     curves = pd.DataFrame(
@@ -79,11 +65,11 @@ def test_storm_budget_amplification_idempotency_and_backoff_figures():
     storm = retries.storm(seed=0)
     fig = plots.storm_figure(storm, capacity_per_s=40)
     assert len(fig.axes) == storm.load["strategy"].nunique()
-    assert "service capacity" in _legend_labels(fig)
+    assert "service capacity" in all_legend_labels(fig)
 
     budget = retries.budget_effect(seed=0)
     fig = plots.budget_figure(budget)
-    assert {"no budget", "budget"} <= set(_legend_labels(fig))
+    assert {"no budget", "budget"} <= set(all_legend_labels(fig))
 
     table = pd.concat([retries.amplification(m).frame for m in retries.AMPLIFICATION_MODES])
     fig = plots.amplification_figure(table)
@@ -95,8 +81,8 @@ def test_storm_budget_amplification_idempotency_and_backoff_figures():
     fig = plots.idempotency_figure(payments)
     assert sum(p.get_width() for p in fig.axes[0].patches) == 400
     colors = {k: h.get_facecolor() for k, h in _legend_handles(fig).items()}
-    assert _same_color(colors["charged twice or more"], outcomes.color("error"))
-    assert _same_color(colors["charged once"], outcomes.color("ok"))
+    assert same_color(colors["charged twice or more"], outcomes.color("error"))
+    assert same_color(colors["charged once"], outcomes.color("ok"))
 
     samples = retries.backoff_samples(("exponential", "full"), retries=4, samples=30)
     fig = plots.backoff_figure(samples)
@@ -134,7 +120,7 @@ def test_the_storm_figure_colours_each_part_by_its_outcome():
     fig = plots.storm_figure(retries.storm(("exponential",), clients=20, seed=0))
     legend = _legend_handles(fig)
     for part, word in (("ok", "ok"), ("down", "error"), ("overloaded", "rejected")):
-        assert _same_color(legend[part].get_facecolor(), outcomes.color(word))
+        assert same_color(legend[part].get_facecolor(), outcomes.color(word))
 
 
 def test_contention_run_figure_counts_the_clients_done():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,17 +12,7 @@ from matplotlib.quiver import Quiver
 
 from distlab.plots import DROP_COLORS, OUTCOME_COLORS, STATE_COLORS, message_sequence
 
-from .conftest import COLUMNS, event_log
-
-
-def _legend_labels(fig: Figure) -> list[str]:
-    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-
-
-def _png(fig: Figure) -> bytes:
-    buf = BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi)
-    return buf.getvalue()
+from .conftest import COLUMNS, event_log, figure_legend_labels, png
 
 
 def test_message_sequence_draws_one_arrow_per_delivery(events):
@@ -38,7 +26,7 @@ def test_message_sequence_draws_one_arrow_per_delivery(events):
     assert len(quiver.U) == 4
     np.testing.assert_allclose(sorted(quiver.U), sorted([0.1, 0.1, 0.1, 0.05]))
     assert to_hex(quiver.get_facecolor()[0]) == OUTCOME_COLORS["delivered"].lower()
-    assert len(_png(fig)) > 1000
+    assert len(png(fig)) > 1000
 
 
 def test_message_sequence_marks_each_drop_coloured_by_reason(events):
@@ -55,7 +43,7 @@ def test_message_sequence_marks_each_drop_coloured_by_reason(events):
     # the crashed-node drop is on the receiver's line (b is y=1), at the drop time
     (crashed,) = [m for m in marks if m.get_label() == "dropped: node crashed"]
     np.testing.assert_allclose(crashed.get_offsets()[0], [2.7, 1.0])
-    labels = _legend_labels(fig)
+    labels = figure_legend_labels(fig)
     for expected in ["delivered", "dropped: partition", "partitioned", "crashed"]:
         assert expected in labels
 
@@ -145,7 +133,7 @@ def test_message_sequence_empty_and_bad_input():
     fig = message_sequence(pd.DataFrame(columns=COLUMNS), title="nothing happened")
     assert isinstance(fig, Figure)
     assert any("no messages" in t.get_text() for t in fig.axes[0].texts)
-    _png(fig)
+    png(fig)
     with pytest.raises(ValueError, match="missing column.*kind"):
         message_sequence(pd.DataFrame({"time": [0.0]}))
     with pytest.raises(TypeError, match="DataFrame"):

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from io import BytesIO
 
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
-from matplotlib.figure import Figure
 
 from distlab import outcomes
 from distlab.plots import (
@@ -27,15 +25,7 @@ from distlab.plots import (
     shade_bands,
 )
 
-
-def _legend_labels(fig: Figure) -> list[str]:
-    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-
-
-def _png(fig: Figure) -> bytes:
-    buf = BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi)
-    return buf.getvalue()
+from .conftest import figure_legend_labels
 
 
 def test_outcome_colors_are_the_project_palette():
@@ -101,7 +91,7 @@ def test_shade_bands_one_legend_entry_per_label_and_skips_up():
     assert to_hex(patches[0].get_facecolor()) == STATE_COLORS["partitioned"].lower()
     assert to_hex(patches[2].get_facecolor()) == STATE_COLORS["OPEN"].lower()
     finish(fig, ax, title="t", xlabel="time (s)", ylabel="y")
-    assert _legend_labels(fig) == ["partitioned", "OPEN"]
+    assert figure_legend_labels(fig) == ["partitioned", "OPEN"]
 
 
 def test_shade_bands_colour_comes_from_the_state_not_the_label():
@@ -140,7 +130,7 @@ def test_finish_sets_title_labels_and_rejects_bad_legend():
     finish(fig, ax, title="Scenario", xlabel="time (s)", ylabel="calls", subtitle="2 points")
     assert ax.get_title(loc="left") == "Scenario"
     assert ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "calls"
-    assert _legend_labels(fig) == ["line"]
+    assert figure_legend_labels(fig) == ["line"]
     with pytest.raises(ValueError, match="legend='left'"):
         finish(fig, ax, legend="left")
 
