@@ -83,17 +83,7 @@ class AsyncSagaOrchestrator(OrchestratorBase):
 
     async def resume(self, saga_id: str) -> SagaResult:
         """An operator's retry of a stuck saga."""
-        run = self.journal.claim(saga_id, self.clock())
-        if run is None:
-            raise ValueError(
-                f"saga_id={saga_id!r} is unknown, ended or held by another orchestrator"
-            )
-        try:
-            run.resume(self.clock())
-        except ValueError:
-            self.journal.release(run)
-            raise
-        return await self._drive(run)
+        return await self._drive(self.journal.claim_stuck(saga_id, self.clock()))
 
     async def _drive(self, run: SagaRun) -> SagaResult:
         journal, clock = self.journal, self.clock

@@ -193,6 +193,21 @@ class Journal:
         run.recover(now)
         return run
 
+    def claim_stuck(self, saga_id: str, now: float) -> SagaRun:
+        """Take a stuck saga for an operator's retry (:meth:`SagaRun.resume` at ``now``); a
+        ``ValueError`` if it is unknown, ended, held by another orchestrator or not stuck."""
+        run = self.claim(saga_id, now)
+        if run is None:
+            raise ValueError(
+                f"saga_id={saga_id!r} is unknown, ended or held by another orchestrator"
+            )
+        try:
+            run.resume(now)
+        except ValueError:
+            self.release(run)
+            raise
+        return run
+
     # -- observing -------------------------------------------------------------------------
 
     def _observe(self, records: list[rec.LogRecord]) -> None:

@@ -154,17 +154,7 @@ class SagaOrchestrator(OrchestratorBase):
 
     def resume(self, saga_id: str) -> SagaResult:
         """An operator's retry of a stuck saga (after fixing what made it stuck)."""
-        run = self.journal.claim(saga_id, self.clock())
-        if run is None:
-            raise ValueError(
-                f"saga_id={saga_id!r} is unknown, ended or held by another orchestrator"
-            )
-        try:
-            run.resume(self.clock())
-        except ValueError:
-            self.journal.release(run)
-            raise
-        return self._drive(run)
+        return self._drive(self.journal.claim_stuck(saga_id, self.clock()))
 
     def _drive(self, run: SagaRun) -> SagaResult:
         journal, clock = self.journal, self.clock
