@@ -11,7 +11,9 @@ on the closed path against pybreaker's and circuitbreaker's, from bench_breaker.
 (each explorer's update latency over 20 control changes, from bench_explorers.py),
 ``contention`` (the AWS contention sweep notebook 02 runs, from bench_contention.py),
 ``linearizability`` (the linearizability checker on the 108 fixture histories, from
-bench_linearizability.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
+bench_linearizability.py), ``saga`` (simulated sagas per second, the SQLite saga log's overhead
+per step and recovering 1,000 interrupted sagas, from bench_saga.py), ``notebooks`` (each
+notebook's execution time, from bench_notebooks.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (1 when a notebook failed to execute or timed out, 2
 for bad arguments). A part whose code is missing
@@ -39,7 +41,16 @@ for p in (str(BENCH), str(REPO)):
         sys.path.insert(0, p)
 os.environ.setdefault("MPLBACKEND", "Agg")  # no GUI backend for the in-process explorers
 
-PARTS = ("network", "retry", "breaker", "explorers", "contention", "linearizability", "notebooks")
+PARTS = (
+    "network",
+    "retry",
+    "breaker",
+    "explorers",
+    "contention",
+    "linearizability",
+    "saga",
+    "notebooks",
+)
 
 NETWORK_MIN_RATIO = 0.8  # DESIGN.md: at least 0.8 of bare SimPy's rate
 RETRY_MAX_RATIO = (
@@ -53,6 +64,9 @@ NOTEBOOK_MAX_S = 20.0
 CONTENTION_SWEEP_MAX_S = 6.0  # notebook 02's contention sweep: a share of its 20 s
 LINEARIZABILITY_TOTAL_MAX_S = 30.0  # every fixture history checked (issue 5)
 LINEARIZABILITY_EACH_MAX_S = 10.0  # no single fixture over this (issue 5)
+SAGA_MIN_SIMULATED_PER_S = 2000.0  # 10,000 four-step simulated sagas in a few seconds (issue 10)
+SAGA_MAX_STEP_OVERHEAD_S = 0.001  # the SQLite log's overhead per step, median (issue 10)
+SAGA_MAX_RECOVERY_S = 1.0  # recover() of 1,000 interrupted sagas (issue 10)
 
 
 def verdict(ok: bool) -> str:
@@ -416,6 +430,47 @@ def run_linearizability(args: argparse.Namespace) -> dict[str, Any]:
             "pass": ok_total and ok_each and ok_verdicts, "seconds": elapsed}  # fmt: skip
 
 
+def run_saga(args: argparse.Namespace) -> dict[str, Any]:
+    print(
+        "\nSagas: simulated four-step order sagas per second; the SQLite log's overhead per step; "
+        "recovering 1,000 interrupted sagas"
+    )
+    mod = _import("bench_saga", "saga")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        t = time.perf_counter()
+        fig = mod.simulated(10_000, repeats=3)
+        fig.update(mod.step_overhead(steps=10, sagas=300))
+        fig.update(mod.recovery(interrupted=1000, repeats=3))
+        elapsed = time.perf_counter() - t
+    except Exception as exc:
+        return _failed("saga", exc)
+    checks = {
+        "simulated": fig["simulated_distlab_per_s"] >= SAGA_MIN_SIMULATED_PER_S,
+        "step": fig["sqlite_median_s"] <= SAGA_MAX_STEP_OVERHEAD_S,
+        "recover": fig["recover_s"] < SAGA_MAX_RECOVERY_S,
+    }
+    rows = [
+        ["simulated sagas, distlab (log, keys)", f"{fig['simulated_distlab_per_s']:,.0f} /s",
+         f">= {SAGA_MIN_SIMULATED_PER_S:,.0f} /s", verdict(checks["simulated"])],
+        ["simulated sagas, course", f"{fig['simulated_course_per_s']:,.0f} /s", "(reported)", ""],
+        ["SQLite log, overhead per step (median)", f"{fig['sqlite_median_s'] * 1e6:.0f} µs",
+         f"<= {SAGA_MAX_STEP_OVERHEAD_S * 1000:g} ms", verdict(checks["step"])],
+        ["SQLite log, overhead per step (p90)", f"{fig['sqlite_p90_s'] * 1e6:.0f} µs",
+         "(reported)", ""],
+        ["in-memory log, overhead per step (median)", f"{fig['memory_median_s'] * 1e6:.0f} µs",
+         "(reported)", ""],
+        ["recover() 1,000 interrupted sagas", f"{fig['recover_s']:.3f} s",
+         f"< {SAGA_MAX_RECOVERY_S:g} s", verdict(checks["recover"])],
+        ["  of which CPU time", f"{fig['recover_cpu_s']:.3f} s", "(reported)", ""],
+    ]  # fmt: skip
+    print(table(["", "figure", "budget", "check"], rows, right={1}))
+    print(f"  ({elapsed:.1f} s in all)")
+    return {"status": "ok", **fig, "checks": checks, "pass": all(checks.values()),
+            "seconds": elapsed}  # fmt: skip
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -479,6 +534,9 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                 lines.append(f"OVER  linearizability: {res['slowest']} took "
                              f"{res['slowest_s']:.1f} s >= "
                              f"{LINEARIZABILITY_EACH_MAX_S:.0f} s")  # fmt: skip
+        elif part == "saga" and not res["pass"]:
+            failed = [name for name, ok in res["checks"].items() if not ok]
+            lines.append(f"OVER  saga: {', '.join(failed)} (see the saga table)")
         elif part == "contention" and not res["pass"]:
             lines.append(
                 f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > "
@@ -558,6 +616,7 @@ def main(argv: list[str] | None = None) -> int:
         "explorers": run_explorers,
         "contention": run_contention,
         "linearizability": run_linearizability,
+        "saga": run_saga,
         "notebooks": run_notebooks,
     }
     results: dict[str, dict[str, Any]] = {}

@@ -25,6 +25,7 @@ that answered "ok" are compensated. :func:`simulate_order_sagas` builds a world 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -432,39 +433,45 @@ class SagaSimRun:
 
     def order_status(self, saga_id: str) -> str | None:
         """The order's status from the order participant's effects, in the order applied."""
-        status = None
-        for _t, sid, step, op, _key in self.participants["order"].effects:
-            if sid != saga_id:
-                continue
-            if step == "create_order":
-                status = "PENDING" if op == ACTION else "CANCELLED"
-            elif op == ACTION:
-                status = "COMPLETED"
-        return status
+        return _order_statuses(self.participants["order"].effects).get(saga_id)
 
     def end_states(self) -> pd.DataFrame:
         """One row per saga: ``saga_id``, ``status`` (the orchestrator's word, ``None`` if it
         never said), ``order``, ``reserved`` and ``charged`` (net: actions minus
         compensations), ``charges`` (charges that took effect), ``end_state``."""
-        inv, pay = self.participants["inventory"], self.participants["payment"]
+        took = Counter(
+            (sid, step, op)
+            for name in ("inventory", "payment")
+            for _t, sid, step, op, _key in self.participants[name].effects
+        )
+        orders = _order_statuses(self.participants["order"].effects)
         rows = []
         for sid in self.saga_ids:
             result = self.orchestrator.results.get(sid)
             status = getattr(result, "status", result)
             if isinstance(self.orchestrator, SagaNode) and status is None:
                 status = self.orchestrator.log.status(sid)
-            reserved = inv.count(sid, "reserve_stock") - inv.count(
-                sid, "reserve_stock", COMPENSATION
-            )
-            charges = pay.count(sid, "charge_payment")
-            charged = charges - pay.count(sid, "charge_payment", COMPENSATION)
-            order = self.order_status(sid)
+            reserved = took[sid, "reserve_stock", ACTION] - took[sid, "reserve_stock", COMPENSATION]
+            charges = took[sid, "charge_payment", ACTION]
+            charged = charges - took[sid, "charge_payment", COMPENSATION]
+            order = orders.get(sid)
             rows.append(
                 (sid, status, order, reserved, charged, charges,
                  end_state(order, reserved, charged, status))
             )  # fmt: skip
         columns = ["saga_id", "status", "order", "reserved", "charged", "charges", "end_state"]
         return pd.DataFrame(rows, columns=columns)
+
+
+def _order_statuses(effects: Iterable[tuple]) -> dict[str, str]:
+    """Each saga's order status after the order participant's ``effects``, in the order applied."""
+    statuses: dict[str, str] = {}
+    for _t, sid, step, op, _key in effects:
+        if step == "create_order":
+            statuses[sid] = "PENDING" if op == ACTION else "CANCELLED"
+        elif op == ACTION:
+            statuses[sid] = "COMPLETED"
+    return statuses
 
 
 def simulate_order_sagas(
