@@ -51,6 +51,7 @@ from distlab.saga import (
     Wait,
 )
 from distlab.saga.core import describe_error
+from distlab.sim.distributions import Distribution, as_distribution
 from distlab.sim.network import Message, Network
 from distlab.sim.rpc import Request, call_process, respond
 from distlab.sim.world import World
@@ -481,7 +482,7 @@ def simulate_order_sagas(
     idempotency: bool = True,
     tombstones: bool = True,
     log_lost_on_crash: bool = False,
-    latency_s: float = 0.01,
+    latency_s: float | Distribution = 0.01,
     loss: float = 0.0,
     duplicate: float = 0.0,
     timeout_s: float = 0.5,
@@ -497,7 +498,9 @@ def simulate_order_sagas(
     seed: int = 0,
 ) -> SagaSimRun:
     """Run ``orders`` order sagas (started 0.1 s apart) with ``driver`` (:data:`DRIVERS`) on a
-    network of ``latency_s`` (constant), ``loss`` and ``duplicate`` probabilities, until
+    network of ``latency_s`` (seconds, constant, or a distribution such as ``Exponential(0.01)``:
+    then a duplicate or a retried request can overtake an earlier one), ``loss`` and
+    ``duplicate`` probabilities, until
     ``horizon_s``. Faults: ``fail_step`` (its participant refuses it), ``lose_reply_step`` (the
     first reply to it is lost after the effect), ``hold_step`` (its first request arrives
     ``hold_s`` late), ``crash_after_step`` (the orchestrator crashes once right after that
@@ -515,8 +518,8 @@ def simulate_order_sagas(
         if value is not None:
             check_choice(param, value, ORDER_STEPS)
     world = World(seed, log_messages=False)
-    net = Network(world, latency=check_number("latency_s", latency_s, 0.0), loss=loss,
-                  duplicate=duplicate)  # fmt: skip
+    latency = as_distribution(latency_s, name="latency_s")
+    net = Network(world, latency=latency, loss=loss, duplicate=duplicate)
     keyed = driver == "distlab" and check_bool("idempotency", idempotency)
     participants = {
         name: Participant(net, name, idempotency=keyed, tombstones=tombstones)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from distlab.sim import (
     CourseSagaNode,
+    Exponential,
     Network,
     SagaNode,
     World,
@@ -135,6 +136,14 @@ def test_lost_reply_and_late_action():
         assert run.end_states()["reserved"].tolist() == [reserved]
 
 
+def test_latency_as_a_distribution_and_keys_still_charge_once():
+    fixed = simulate_order_sagas(orders=200, duplicate=0.3, seed=5)
+    varied = simulate_order_sagas(orders=200, duplicate=0.3, latency_s=Exponential(0.05), seed=5)
+    assert fixed.participants["payment"].effects != varied.participants["payment"].effects
+    assert (varied.end_states()["charges"] == 1).all()
+    assert _states(varied) == ["completed"] * 200
+
+
 def test_same_seed_same_run():
     kw = dict(orders=20, loss=0.1, duplicate=0.1, crash_at=(0.5, 2.0), seed=7)
     a, b = simulate_order_sagas(**kw), simulate_order_sagas(**kw)
@@ -172,6 +181,8 @@ def test_nodes_and_saga_definition():
         (dict(retries=0), ValueError),
         (dict(idempotency="yes"), TypeError),
         (dict(seed=-1), ValueError),
+        (dict(latency_s=-0.01), ValueError),
+        (dict(latency_s="10ms"), TypeError),
     ],
 )
 def test_bad_input(kwargs, error):
@@ -201,14 +212,15 @@ def _allowed(n):
     down_s=st.floats(0.05, 3.0),
     fail_step=st.sampled_from([None, *ORDER_STEPS[:-1]]),
     orders=st.integers(1, 4),
+    reorder=st.booleans(),
     seed=st.integers(0, 2**16),
 )
 def test_every_finished_saga_keeps_the_guarantee(
-    loss, duplicate, crashes, down_s, fail_step, orders, seed
+    loss, duplicate, crashes, down_s, fail_step, orders, reorder, seed
 ):
     run = simulate_order_sagas(
         orders=orders, loss=loss, duplicate=duplicate, crash_at=crashes, down_s=down_s,
-        fail_step=fail_step, seed=seed,
+        fail_step=fail_step, latency_s=Exponential(0.05) if reorder else 0.01, seed=seed,
     )  # fmt: skip
     effects = sorted((e for p in run.participants.values() for e in p.effects), key=lambda e: e[0])
     allowed = _allowed(len(ORDER_STEPS))
