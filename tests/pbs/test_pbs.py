@@ -112,7 +112,7 @@ def test_latency_mix_samples_its_mixture():
 
 def test_preset_figures_for_n3_r1_w1():
     """Regression figures of this implementation (200,000 trials, seed 0); the paper's reported
-    numbers are compared in the notebook."""
+    numbers are compared in test_paper.py."""
     got = {
         name: t_visibility(name, trials=200_000, seed=0)
         for name in ("LNKD-SSD", "LNKD-DISK", "YMMR")
