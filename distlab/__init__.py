@@ -81,6 +81,8 @@ _LAZY: dict[str, str] = {
     "SagaRun": "distlab.saga",
     "SagaResult": "distlab.saga",
     "IdempotencyStore": "distlab.saga",
+    "check_sessions": "distlab.sessions",
+    "SessionReport": "distlab.sessions",
 }
 
 _SUBMODULES = {
@@ -98,6 +100,7 @@ _SUBMODULES = {
     "saga",
     "sim",
     "widgets",
+    "sessions",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
