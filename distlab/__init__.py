@@ -83,6 +83,11 @@ _LAZY: dict[str, str] = {
     "IdempotencyStore": "distlab.saga",
     "check_sessions": "distlab.sessions",
     "SessionReport": "distlab.sessions",
+    "GCounter": "distlab.crdt",
+    "PNCounter": "distlab.crdt",
+    "LWWRegister": "distlab.crdt",
+    "MVRegister": "distlab.crdt",
+    "ORSet": "distlab.crdt",
 }
 
 _SUBMODULES = {
@@ -101,6 +106,7 @@ _SUBMODULES = {
     "sim",
     "widgets",
     "sessions",
+    "crdt",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
