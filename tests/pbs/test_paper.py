@@ -9,7 +9,11 @@ Sources, as published by the authors:
   (consistent at t = 0: SSD 97.4 %, DISK 43.9 %, YMMR 89.3 %; at 10 ms: DISK 92.5 %, YMMR 93.9 %)
   and the R = W = 1 row of the same table (t for 99.9 %: 1.85, 45.5, 1364 ms).
 
-Tolerances: probabilities within 0.01 (absolute) of the paper; latencies within 3 %; the t for
+YMMR's write fit: the table gives Pareto alpha 3.35, the authors' simulator (Simulator.java,
+YammerDelayModel) draws 3.5; only 3.5 reproduces the paper's YMMR figures (see
+test_ymmr_write_alpha_is_the_simulators), so the preset uses it.
+
+Tolerances: probabilities within 0.005 (absolute) of the paper; latencies within 3 %; the t for
 99.9 % by the paper's estimator as we read the authors' simulator (Simulator.java, SWEEP: fresh
 reads at each grid time, 50,000 as the paper's table says; the first grid time reaching 99.9 %;
 the simulator's 0.01 ms, 0.1 ms and 1 ms grids) within 6 % (median of 7 seeds). The
@@ -41,9 +45,11 @@ def curves():
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_consistent_at_zero_and_ten_ms_match_the_paper(curves, name):
     vis, paper = curves[name], PAPER[name]
-    assert vis.consistent_probability(0.0) == pytest.approx(paper.consistent_at_0, abs=0.01)
+    assert vis.consistent_probability(0.0) == pytest.approx(paper.consistent_at_0, abs=0.005)
     if paper.consistent_at_10ms is not None:
-        assert vis.consistent_probability(10.0) == pytest.approx(paper.consistent_at_10ms, abs=0.01)
+        assert vis.consistent_probability(10.0) == pytest.approx(
+            paper.consistent_at_10ms, abs=0.005
+        )
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -81,6 +87,24 @@ def test_fits_reproduce_the_papers_operation_latencies(name, read_p999, write_p9
         # the largest write tails (W = 3) are within 3 % only over many more trials
         tol = 0.03 if k < 2 else 0.06
         assert np.percentile(writes[:, k], 99.9) == pytest.approx(write_p999[k], rel=tol)
+
+
+def test_ymmr_write_alpha_is_the_simulators():
+    """With the table's alpha 3.35 the YMMR figures move away from the paper's (89.3 % at t = 0,
+    10.83 ms write latency for W = 1); with the simulator's 3.5 they land on them."""
+    ymmr = PRESETS["YMMR"]
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    acks = ymmr.a.sample(rng, 3 * n).reshape(n, 3)
+    found = {}
+    for alpha in (3.35, 3.5):
+        w = LatencyMix(0.939, 3.0, alpha, 0.0028)
+        model = WARS(w, ymmr.a, ymmr.r, ymmr.s, f"YMMR alpha {alpha}")
+        p0 = t_visibility(model, trials=n, seed=0).consistent_probability(0.0)
+        write_p999 = np.percentile((w.sample(rng, 3 * n).reshape(n, 3) + acks).min(axis=1), 99.9)
+        found[alpha] = (p0, write_p999)
+    assert abs(found[3.5][0] - 0.893) < 0.002 < abs(found[3.35][0] - 0.893)
+    assert abs(found[3.5][1] - 10.83) < 0.15 < abs(found[3.35][1] - 10.83)
 
 
 def test_sim_distributions_build_the_same_model():
