@@ -75,13 +75,21 @@ def _check_quorums(nodes: Any, read_quorum: Any, write_quorum: Any) -> tuple[int
 
 
 def stale_read_probability(*, nodes: int, read_quorum: int, write_quorum: int) -> float:
-    """``p_s = C(N-W, R) / C(N, R)``: the read quorum misses every replica of the write quorum."""
+    """``p_s = C(N-W, R) / C(N, R)``: the read quorum misses every replica of the write quorum.
+
+    >>> stale_read_probability(nodes=5, read_quorum=2, write_quorum=2)
+    0.3
+    """
     n, r, w = _check_quorums(nodes, read_quorum, write_quorum)
     return math.comb(n - w, r) / math.comb(n, r)
 
 
 def k_stale_probability(k: int, *, nodes: int, read_quorum: int, write_quorum: int) -> float:
-    """``p_s ** k``: a read misses each of the last ``k`` versions (is at least k versions old)."""
+    """``p_s ** k``: a read misses each of the last ``k`` versions (is at least k versions old).
+
+    >>> round(k_stale_probability(2, nodes=5, read_quorum=2, write_quorum=2), 2)
+    0.09
+    """
     k = check_int("k", k, 1)
     return (
         stale_read_probability(nodes=nodes, read_quorum=read_quorum, write_quorum=write_quorum) ** k
@@ -272,6 +280,10 @@ def t_visibility(
     """Monte Carlo of WARS t-visibility for ``model`` (a :data:`PRESETS` name or a :class:`WARS`).
 
     Vectorised, in chunks of 250,000 trials; the same arguments and seed give the same result.
+
+    >>> vis = t_visibility("LNKD-DISK", trials=50_000, seed=1)
+    >>> vis.consistent_probability([0.0, 100.0]).round(2).tolist()
+    [0.43, 1.0]
     """
     if isinstance(model, str):
         if model not in PRESETS:

@@ -50,7 +50,12 @@ def check_amount(name: str, value: Any) -> int:
 
 
 def check_element(name: str, value: Any) -> str | int:
-    """A set element: a str or an int (not a bool), so it survives JSON unchanged."""
+    """A set element: a str or an int (not a bool), so it survives JSON unchanged.
+
+    >>> check_element("element", 1.5)
+    Traceback (most recent call last):
+    TypeError: element=1.5 must be a str or an int
+    """
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise TypeError(f"{name}={value!r} must be a str or an int")
     return value
@@ -79,7 +84,15 @@ def check_json_value(name: str, value: Any) -> Any:
 
 class CRDT:
     """Base of the state-based CRDTs: equality, hashing, ``repr``, JSON and pickling from
-    ``to_data`` / ``from_data``, which each type defines."""
+    ``to_data`` / ``from_data``, which each type defines.
+
+    >>> from distlab.crdt import ORSet
+    >>> s = ORSet().add("x", "a")
+    >>> s
+    ORSet.from_data({'adds': [['x', [['a', 1]]]], 'removed': []})
+    >>> ORSet.from_data(s.to_data()) == s, isinstance(s, CRDT)
+    (True, True)
+    """
 
     __slots__ = ()
     #: The name written in JSON as ``"type"``.

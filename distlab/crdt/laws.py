@@ -32,7 +32,11 @@ MAX_SAMPLES = 60
 @dataclass(frozen=True)
 class LawViolation:
     """The first counterexample found to one law: the ``states`` (two for commutative, three
-    for associative, one for idempotent) and the two results that should have been equal."""
+    for associative, one for idempotent) and the two results that should have been equal.
+
+    >>> merge_law_violations(lambda a, b: a + b, [1])
+    [LawViolation(law='idempotent', states=(1,), left=2, right=1)]
+    """
 
     law: str
     states: tuple[Any, ...]
@@ -45,6 +49,9 @@ def merge_law_violations(merge: Callable[[Any, Any], Any], states: Sequence[Any]
 
     ``states`` (at most :data:`MAX_SAMPLES`) should be states replicas can reach; a merge
     that raises on them is reported as a ``TypeError`` from here, naming the states.
+
+    >>> merge_law_violations(lambda a, b: a | b, [{1}, {2}, set()])
+    []
     """
     if not callable(merge):
         raise TypeError(f"merge={merge!r} must be a function of two states")

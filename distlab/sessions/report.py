@@ -33,6 +33,16 @@ class Violation:
     ``operation`` is that operation; ``proof`` the operations that prove it, the earlier one(s)
     of the session first and ``operation`` last; ``replica`` the replica whose applied order
     shows it (``None`` when the version order does); ``explanation`` says it in words.
+
+    >>> from distlab.history import History
+    >>> from distlab.sessions import check_sessions
+    >>> h = History.from_events([
+    ...     (0, "a", "invoke", "write", None, 2), (1, "a", "ok", "write", None, 2),
+    ...     (2, "a", "invoke", "write", None, 1), (3, "a", "ok", "write", None, 1),
+    ... ])
+    >>> v = check_sessions(h).violations[0]
+    >>> v.guarantee, [op.index for op in v.proof]
+    ('monotonic_writes', [0, 1])
     """
 
     guarantee: str
@@ -49,6 +59,12 @@ class SessionReport:
 
     ``guarantees`` are the guarantees checked, ``sessions`` the processes in order of first
     appearance, ``violations`` at most one per (session, guarantee), in session order.
+
+    >>> from distlab.history import History
+    >>> from distlab.sessions import check_sessions
+    >>> report = check_sessions(History([]))
+    >>> report.ok(), report.sessions, report.violated()["monotonic_reads"]
+    (True, (), 0)
     """
 
     guarantees: tuple[str, ...]
