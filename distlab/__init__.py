@@ -81,6 +81,13 @@ _LAZY: dict[str, str] = {
     "SagaRun": "distlab.saga",
     "SagaResult": "distlab.saga",
     "IdempotencyStore": "distlab.saga",
+    "check_sessions": "distlab.sessions",
+    "SessionReport": "distlab.sessions",
+    "GCounter": "distlab.crdt",
+    "PNCounter": "distlab.crdt",
+    "LWWRegister": "distlab.crdt",
+    "MVRegister": "distlab.crdt",
+    "ORSet": "distlab.crdt",
 }
 
 _SUBMODULES = {
@@ -98,6 +105,8 @@ _SUBMODULES = {
     "saga",
     "sim",
     "widgets",
+    "sessions",
+    "crdt",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

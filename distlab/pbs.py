@@ -10,7 +10,8 @@ And the WARS model of Dynamo-style expanding quorums, by Monte Carlo (vectorised
 replica the one-way delays W (write request), A (ack), R (read request), S (read response); the
 write commits when the W-th ack arrives; a read issued ``t`` after the commit sees it iff one of
 the R first responders had received the write when the read request reached it. The three
-production fits of the paper are :data:`PRESETS` (milliseconds).
+production fits of the paper are :data:`PRESETS` (milliseconds), and what the paper reports
+for them at N = 3, R = W = 1 is :data:`PAPER`.
 
 >>> stale_read_probability(nodes=3, read_quorum=1, write_quorum=1)
 0.6666666666666666
@@ -18,7 +19,17 @@ production fits of the paper are :data:`PRESETS` (milliseconds).
 0.2962962962962962
 >>> vis = t_visibility("LNKD-SSD", nodes=3, read_quorum=1, write_quorum=1, trials=100_000)
 >>> round(vis.consistent_probability(0.0), 2), round(vis.t_for(0.999), 1)
-(0.97, 1.9)
+(0.97, 2.1)
+
+:meth:`Visibility.t_for` is the quantile, later than the paper's figures (SSD 2.0 against 1.85
+ms). The authors' published simulator (``Simulator.java``, ``SWEEP``) estimates consistency
+afresh at each time of a grid from its own batch of reads; the first grid time whose estimate
+reaches 99.9 % (our reading; the paper used 50,000 reads) is the first crossing of a noisy
+curve, so it comes early. That estimator on this model lands on the paper's figures
+(:func:`sweep_t_for`; tests/pbs/test_paper.py):
+
+>>> PAPER["LNKD-SSD"].t_999_ms
+1.85
 
 This module needs numpy only; it is a pattern core (no simulation, no tables, no drawing).
 """
@@ -35,13 +46,17 @@ import numpy as np
 from distlab._validate import check_int, check_number, check_probability, check_seed
 
 __all__ = [
+    "MAX_SWEEP_TIMES",
     "MAX_TRIALS",
+    "PAPER",
     "PRESETS",
     "LatencyMix",
+    "PaperFigures",
     "Visibility",
     "WARS",
     "k_stale_probability",
     "stale_read_probability",
+    "sweep_t_for",
     "t_visibility",
 ]
 
@@ -60,13 +75,21 @@ def _check_quorums(nodes: Any, read_quorum: Any, write_quorum: Any) -> tuple[int
 
 
 def stale_read_probability(*, nodes: int, read_quorum: int, write_quorum: int) -> float:
-    """``p_s = C(N-W, R) / C(N, R)``: the read quorum misses every replica of the write quorum."""
+    """``p_s = C(N-W, R) / C(N, R)``: the read quorum misses every replica of the write quorum.
+
+    >>> stale_read_probability(nodes=5, read_quorum=2, write_quorum=2)
+    0.3
+    """
     n, r, w = _check_quorums(nodes, read_quorum, write_quorum)
     return math.comb(n - w, r) / math.comb(n, r)
 
 
 def k_stale_probability(k: int, *, nodes: int, read_quorum: int, write_quorum: int) -> float:
-    """``p_s ** k``: a read misses each of the last ``k`` versions (is at least k versions old)."""
+    """``p_s ** k``: a read misses each of the last ``k`` versions (is at least k versions old).
+
+    >>> round(k_stale_probability(2, nodes=5, read_quorum=2, write_quorum=2), 2)
+    0.09
+    """
     k = check_int("k", k, 1)
     return (
         stale_read_probability(nodes=nodes, read_quorum=read_quorum, write_quorum=write_quorum) ** k
@@ -108,10 +131,18 @@ class LatencyMix:
         return self.pareto_weight * pareto + exponential if self.pareto_weight else exponential
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` independent delays (ms)."""
-        pareto = self.xm * rng.uniform(0.0, 1.0, size) ** (-1.0 / self.alpha)
-        exponential = rng.exponential(1.0 / self.rate, size)
-        return np.where(rng.uniform(0.0, 1.0, size) < self.pareto_weight, pareto, exponential)
+        """``size`` independent delays (ms).
+
+        One standard exponential ``E`` per draw serves either part: ``xm * exp(E / alpha)`` is
+        Pareto(``xm``, ``alpha``) and ``E / rate`` is exponential of rate ``rate``; an
+        independent uniform picks the part.
+        """
+        e = rng.standard_exponential(size)
+        exponential = rng.random(size) >= self.pareto_weight
+        out = np.exp(e * (1.0 / self.alpha))
+        out *= self.xm
+        np.divide(e, self.rate, out=out, where=exponential)
+        return out
 
 
 @dataclass(frozen=True)
@@ -131,15 +162,51 @@ class WARS:
 
 
 _SSD = LatencyMix(0.9122, 0.235, 10.0, 1.66)
-#: The production fits of Bailis et al. (2012), Table 3, in milliseconds.
+#: The production fits of Bailis et al. (2012), the table "Distribution fits for production
+#: latency distributions", in milliseconds. The authors' published simulator
+#: (``Simulator.java``, ``YammerDelayModel``) draws YMMR's W Pareto with alpha 3.5, not the
+#: table's 3.35, and it is 3.5 that gives the paper's YMMR results (89.3 % consistent at t = 0,
+#: 10.83 ms write latency at the 99.9th percentile for W = 1; 3.35 gives 88.7 % and 11.2 ms):
+#: we use 3.5. The t for 99.9 % is set by the exponential tail either way.
 PRESETS: Mapping[str, WARS] = {
     "LNKD-SSD": WARS(_SSD, _SSD, _SSD, _SSD, "LNKD-SSD"),
     "LNKD-DISK": WARS(LatencyMix(0.38, 1.05, 1.51, 0.183), _SSD, _SSD, _SSD, "LNKD-DISK"),
     "YMMR": WARS(
-        LatencyMix(0.939, 3.0, 3.35, 0.0028),
+        LatencyMix(0.939, 3.0, 3.5, 0.0028),
         *(LatencyMix(0.982, 1.5, 3.8, 0.0217),) * 3,
         "YMMR",
     ),
+}
+
+
+@dataclass(frozen=True)
+class PaperFigures:
+    """What Bailis et al. report for one preset at N = 3, R = W = 1 (probabilities in [0, 1],
+    times in ms), and where.
+
+    >>> PAPER["YMMR"].consistent_at_0
+    0.893
+    """
+
+    consistent_at_0: float
+    consistent_at_10ms: float | None
+    t_999_ms: float
+    source: str
+
+
+_SOURCE = (
+    "Bailis et al., PBS (VLDB 2012; tech report UCB/EECS-2012-4), section 'Observed "
+    "t-visibility' and the table of 99.9th percentile latencies against t-visibility (row "
+    "R=W=1); the same figures in CACM 2014 'Quantifying Eventual Consistency with PBS', "
+    "section 'Staleness in production' and its latency/staleness table"
+)
+#: The paper's figures for N = 3, R = W = 1, per preset: the probability of a consistent read at
+#: t = 0 and 10 ms after the commit, and the t (ms) by which 99.9 % of reads are consistent
+#: (the paper's estimator: see :func:`sweep_t_for`).
+PAPER: Mapping[str, PaperFigures] = {
+    "LNKD-SSD": PaperFigures(0.974, None, 1.85, _SOURCE),
+    "LNKD-DISK": PaperFigures(0.439, 0.925, 45.5, _SOURCE),
+    "YMMR": PaperFigures(0.893, 0.939, 1364.0, _SOURCE),
 }
 
 
@@ -185,10 +252,17 @@ def _chunk(model: WARS, rng: np.random.Generator, size: int, n: int, r: int, w: 
         np.asarray(d.sample(rng, size * n), float).reshape(shape)
         for d in (model.w, model.a, model.r, model.s)
     )
-    commit = np.partition(w_d + a_d, w - 1, axis=1)[:, w - 1 : w]
+    acks = w_d + a_d
+    if w == 1:
+        commit = acks.min(axis=1, keepdims=True)
+    else:
+        commit = np.partition(acks, w - 1, axis=1)[:, w - 1 : w]
     # replica i has the write when the read request reaches it iff t >= W_i - commit - R_i
     fresh_from = w_d - commit - r_d
-    if r < n:  # keep the R first responders (smallest R_i + S_i)
+    if r == 1:  # the first responder (smallest R_i + S_i) alone
+        first = (r_d + s_d).argmin(axis=1)
+        return fresh_from[np.arange(size), first]
+    if r < n:  # keep the R first responders
         first = np.argpartition(r_d + s_d, r - 1, axis=1)[:, :r]
         fresh_from = np.take_along_axis(fresh_from, first, axis=1)
     return fresh_from.min(axis=1)
@@ -206,6 +280,10 @@ def t_visibility(
     """Monte Carlo of WARS t-visibility for ``model`` (a :data:`PRESETS` name or a :class:`WARS`).
 
     Vectorised, in chunks of 250,000 trials; the same arguments and seed give the same result.
+
+    >>> vis = t_visibility("LNKD-DISK", trials=50_000, seed=1)
+    >>> vis.consistent_probability([0.0, 100.0]).round(2).tolist()
+    [0.43, 1.0]
     """
     if isinstance(model, str):
         if model not in PRESETS:
@@ -222,3 +300,47 @@ def t_visibility(
     ]
     thresholds = np.sort(np.concatenate(parts))
     return Visibility(model.name, n, r, w, trials, int(seed), thresholds)
+
+
+#: The most grid times :func:`sweep_t_for` takes.
+MAX_SWEEP_TIMES = 1_000_000
+
+
+def sweep_t_for(
+    vis: Visibility,
+    times: Any,
+    *,
+    probability: float = 0.999,
+    reads_per_time: int = 50_000,
+    seed: int = 0,
+) -> float | None:
+    """The paper's estimator of the t for ``probability``, as we read the authors' simulator's
+    sweep: at each of ``times`` (ms, increasing)
+    estimate the share of consistent reads from ``reads_per_time`` fresh reads, and return the
+    first time at which the estimate reaches ``probability`` (None if none does).
+
+    Each estimate is drawn as a binomial count from ``vis``'s curve, which is the same in
+    distribution as fresh trials when ``vis`` has many more trials than ``reads_per_time``.
+    Being the first crossing of a noisy curve, it comes before ``vis.t_for(probability)``:
+    that bias, not the model, is why the paper's figures sit below this module's quantiles.
+
+    >>> vis = t_visibility("LNKD-DISK", trials=200_000, seed=0)
+    >>> grid = [i / 10 for i in range(1500)]
+    >>> sweep_t_for(vis, grid, seed=0) < vis.t_for(0.999)
+    True
+    """
+    if not isinstance(vis, Visibility):
+        raise TypeError(f"vis={vis!r} must be a Visibility (from t_visibility)")
+    if not isinstance(times, (Sequence, np.ndarray)) or isinstance(times, str):
+        raise TypeError(f"times={times!r} must be a sequence of times (ms)")
+    grid = np.asarray(times, dtype=float)
+    if grid.ndim != 1 or grid.size == 0 or grid.size > MAX_SWEEP_TIMES:
+        raise ValueError(f"times must hold 1 to {MAX_SWEEP_TIMES:,} times, got shape {grid.shape}")
+    if not np.all(np.isfinite(grid)) or np.any(grid < 0) or np.any(np.diff(grid) <= 0):
+        raise ValueError("times must be finite, >= 0 and strictly increasing (ms)")
+    p = check_probability("probability", probability)
+    n = check_int("reads_per_time", reads_per_time, 1, 10**9)
+    rng = np.random.default_rng(check_seed(seed))
+    estimates = rng.binomial(n, vis.consistent_probability(grid)) / n
+    reached = np.flatnonzero(estimates >= p)
+    return float(grid[reached[0]]) if reached.size else None

@@ -96,7 +96,9 @@ def test_presets_follow_the_papers_table():
     ssd, disk, ymmr = PRESETS["LNKD-SSD"], PRESETS["LNKD-DISK"], PRESETS["YMMR"]
     assert ssd.w == ssd.a == ssd.r == ssd.s == LatencyMix(0.9122, 0.235, 10.0, 1.66)
     assert disk.w == LatencyMix(0.38, 1.05, 1.51, 0.183) and disk.a == ssd.a
-    assert ymmr.w == LatencyMix(0.939, 3.0, 3.35, 0.0028)
+    # the table says alpha 3.35; the authors' simulator, whose results the paper reports, 3.5
+    # (test_paper.py shows 3.5 is the one that reproduces them)
+    assert ymmr.w == LatencyMix(0.939, 3.0, 3.5, 0.0028)
     assert ymmr.a == ymmr.r == ymmr.s == LatencyMix(0.982, 1.5, 3.8, 0.0217)
 
 
@@ -112,14 +114,14 @@ def test_latency_mix_samples_its_mixture():
 
 def test_preset_figures_for_n3_r1_w1():
     """Regression figures of this implementation (200,000 trials, seed 0); the paper's reported
-    numbers are compared in the notebook."""
+    numbers are compared in test_paper.py."""
     got = {
         name: t_visibility(name, trials=200_000, seed=0)
         for name in ("LNKD-SSD", "LNKD-DISK", "YMMR")
     }
     assert got["LNKD-SSD"].consistent_probability(0.0) == pytest.approx(0.974, abs=0.005)
     assert got["LNKD-DISK"].consistent_probability(0.0) == pytest.approx(0.437, abs=0.01)
-    assert got["YMMR"].consistent_probability(0.0) == pytest.approx(0.887, abs=0.005)
+    assert got["YMMR"].consistent_probability(0.0) == pytest.approx(0.893, abs=0.005)
     assert 1.5 < got["LNKD-SSD"].t_for(0.999) < 2.5
     assert 40 < got["LNKD-DISK"].t_for(0.999) < 65
     assert 1200 < got["YMMR"].t_for(0.999) < 1700
