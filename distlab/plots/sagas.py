@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
 from distlab._validate import check_bool, check_frame
@@ -101,8 +102,9 @@ def saga_timeline(result, *, title: str | None = None, compact: bool = False) ->
     ax.tick_params(axis="y", length=0)
     for y in range(1, len(LANES)):
         ax.axhline(y, color="#cccccc", linewidth=0.6, zorder=0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(6 if compact else 10))
     ax.set_xlabel("time (s)")
-    handles = _legend_handles()
+    handles = _legend_handles(attempts)
     return finish(fig, ax, title=title or "An order saga, step by step",
                   subtitle=_subtitle(result, attempts, ends, crashes, writes),
                   handles=handles)  # fmt: skip
@@ -194,29 +196,41 @@ def _end_states(ax, ends: pd.DataFrame, rows, end: float) -> None:
                 fontsize=8.5, fontweight="bold", color=END_STATE_COLORS[state])  # fmt: skip
 
 
-def _legend_handles() -> list:
-    handles: list = [Patch(facecolor=outcome_color(o), edgecolor=outcome_color(o), label=o)
-                     for o in _CALL_OUTCOMES]  # fmt: skip
-    grey = "#666666"
-    handles += [
-        Patch(facecolor="#bbbbbb", edgecolor=grey, label="action (filled: took effect)"),
-        Patch(facecolor="none", edgecolor=grey, label="hollow: no effect"),
-        Patch(facecolor="#bbbbbb", edgecolor=grey, hatch=_HATCH, label="compensation"),
+def _legend_handles(attempts: pd.DataFrame) -> list:
+    """Proxy entries for what is drawn: the outcomes seen, hatched and hollow bars if any."""
+    seen = set(attempts["outcome"])
+    handles: list = [
+        Patch(facecolor=outcome_color(o), edgecolor=outcome_color(o), label=o)
+        for o in _CALL_OUTCOMES
+        if o in seen
     ]
+    grey = "#666666"
+    if (attempts["op"] == "compensation").any():
+        handles.append(
+            Patch(facecolor="#bbbbbb", edgecolor="white", hatch=_HATCH, label="compensation")
+        )
+    if not attempts["took_effect"].all():
+        handles.append(Patch(facecolor="none", edgecolor=grey, label="hollow: no effect"))
     return handles
 
 
 def _subtitle(result, attempts, ends, crashes, writes) -> str:
     counts = ends["end_state"].value_counts()
     states = ", ".join(f"{int(n)} {s}" for s, n in counts.items())
-    driver = (getattr(result, "params", {}) or {}).get("driver")
-    who = f"{driver} orchestrator; " if driver else ""
-    seed = (getattr(result, "params", {}) or {}).get("seed")
-    rows = f" (rows {', '.join(map(str, ends['saga_id']))}, top down)" if len(ends) > 1 else ""
-    return (
-        f"{who}{len(ends)} order(s){rows}: {states}; {len(attempts)} requests, {len(crashes)} "
-        f"crash(es), {len(writes)} log writes" + (f"; seed {seed}" if seed is not None else "")
-    )
+    parts = [f"{len(ends)} order{'s' if len(ends) > 1 else ''}: {states}",
+             f"{len(attempts)} requests"]  # fmt: skip
+    if len(crashes):
+        parts.append(f"{len(crashes)} crash{'es' if len(crashes) > 1 else ''}")
+    if len(writes):
+        parts.append(f"{len(writes)} log writes")
+    params = getattr(result, "params", None) or {}
+    for name, word in (("duplicate", "duplicated"), ("loss", "lost")):
+        if params.get(name):
+            parts.append(f"{100 * params[name]:g}% {word}")
+    seed = params.get("seed")
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    return " · ".join(parts)
 
 
 # -- end states over many runs --------------------------------------------------------------
@@ -237,7 +251,10 @@ def end_states_figure(result, *, title: str | None = None) -> Figure:
     title = check_title(title)
     table = result.table
     if not isinstance(table, pd.DataFrame) or table.index.nlevels != 2:
-        raise TypeError("result.table must be a DataFrame indexed by (variant, scenario)")
+        raise TypeError(
+            f"result={type(result).__name__} must be the result of saga_end_states() (its "
+            "table: a DataFrame indexed by variant and scenario)"
+        )
     missing = [s for s in END_STATE_COLORS if s not in table.columns]
     if missing:
         raise ValueError(f"result.table is missing end-state column(s) {missing}")
