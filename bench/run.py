@@ -12,7 +12,9 @@ on the closed path against pybreaker's and circuitbreaker's, from bench_breaker.
 ``contention`` (the AWS contention sweep notebook 02 runs, from bench_contention.py),
 ``linearizability`` (the linearizability checker on the 108 fixture histories, from
 bench_linearizability.py), ``saga`` (simulated sagas per second, the SQLite saga log's overhead
-per step and recovering 1,000 interrupted sagas, from bench_saga.py), ``notebooks`` (each
+per step and recovering 1,000 interrupted sagas, from bench_saga.py), ``consistency`` (the PBS
+Monte Carlo beside the paper's figures and the session-guarantee checker, from bench_pbs.py and
+bench_sessions.py), ``notebooks`` (each
 notebook's execution time, from bench_notebooks.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (1 when a notebook failed to execute or timed out, 2
@@ -49,6 +51,7 @@ PARTS = (
     "contention",
     "linearizability",
     "saga",
+    "consistency",
     "notebooks",
 )
 
@@ -67,6 +70,8 @@ LINEARIZABILITY_EACH_MAX_S = 10.0  # no single fixture over this (issue 5)
 SAGA_MIN_SIMULATED_PER_S = 2000.0  # 10,000 four-step simulated sagas in a few seconds (issue 10)
 SAGA_MAX_STEP_OVERHEAD_S = 0.001  # the SQLite log's overhead per step, median (issue 10)
 SAGA_MAX_RECOVERY_S = 1.0  # recover() of 1,000 interrupted sagas (issue 10)
+PBS_MAX_S = 1.0  # a 1,000,000-trial WARS Monte Carlo, per preset (issue 11)
+SESSIONS_MAX_S = 2.0  # the session-guarantee checker on 100,000 operations (issue 11)
 
 
 def verdict(ok: bool) -> str:
@@ -471,6 +476,46 @@ def run_saga(args: argparse.Namespace) -> dict[str, Any]:
             "seconds": elapsed}  # fmt: skip
 
 
+def run_consistency(args: argparse.Namespace) -> dict[str, Any]:
+    print(
+        "\nEventual consistency: PBS WARS Monte Carlo (N=3, R=W=1, 1,000,000 trials, median of 3) "
+        "beside the paper; the session-guarantee checker on 100,000 operations"
+    )
+    pbs = _import("bench_pbs", "consistency")
+    if isinstance(pbs, dict):
+        return pbs
+    sessions = _import("bench_sessions", "consistency")
+    if isinstance(sessions, dict):
+        return sessions
+    try:
+        t = time.perf_counter()
+        presets = pbs.bench_pbs(1_000_000, 3)
+        checker = sessions.bench(100_000, 3)
+        elapsed = time.perf_counter() - t
+    except Exception as exc:
+        return _failed("consistency", exc)
+    rows, figures, ok = [], {}, True
+    for name, seconds, p0, t999, swept in presets:
+        paper = pbs.PAPER[name]
+        passed = seconds < PBS_MAX_S
+        ok &= passed
+        figures[name] = {"seconds": seconds, "consistent_t0": p0, "t999_ms": t999,
+                         "t999_paper_method_ms": swept}  # fmt: skip
+        rows.append([f"PBS {name}", f"{seconds:.3f} s", f"< {PBS_MAX_S:g} s", verdict(passed),
+                     f"{p0:.4f} (paper {paper.consistent_at_0:.3f})",
+                     f"{swept:.2f} ms (paper {paper.t_999_ms:.2f})"])  # fmt: skip
+    for label in ("version order", "replica orders"):
+        passed = checker[label] < SESSIONS_MAX_S
+        ok &= passed
+        figures[f"sessions {label}"] = checker[label]
+        rows.append([f"session checker, {label}", f"{checker[label]:.3f} s",
+                     f"< {SESSIONS_MAX_S:g} s", verdict(passed), "", ""])  # fmt: skip
+    headers = ["", "time", "budget", "check", "P(consistent, t=0)", "t for 99.9 %"]
+    print(table(headers, rows, right={1}))
+    print(f"  (t for 99.9 %: the paper's first-crossing estimate; {elapsed:.1f} s in all)")
+    return {"status": "ok", **figures, "pass": ok, "seconds": elapsed}
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -537,6 +582,8 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
         elif part == "saga" and not res["pass"]:
             failed = [name for name, ok in res["checks"].items() if not ok]
             lines.append(f"OVER  saga: {', '.join(failed)} (see the saga table)")
+        elif part == "consistency" and not res["pass"]:
+            lines.append("OVER  consistency: see the eventual-consistency table")
         elif part == "contention" and not res["pass"]:
             lines.append(
                 f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > "
@@ -617,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
         "contention": run_contention,
         "linearizability": run_linearizability,
         "saga": run_saga,
+        "consistency": run_consistency,
         "notebooks": run_notebooks,
     }
     results: dict[str, dict[str, Any]] = {}
