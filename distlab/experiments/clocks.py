@@ -209,7 +209,7 @@ def lamport_concurrency(
         nodes=nodes, rate_per_s=rate, duration_s=duration_s, offset_spread_s=spread,
         latency_s=latency_s, seed=seed,
     )  # fmt: skip
-    trace = clock_trace(world.clocks, np.linspace(0.0, world.now, 50))
+    trace = clock_trace(world.clocks, np.linspace(1.0, max(world.now, 1.0), 50))
     return LamportResult(frame, summary, params, pair, tuple(names), trace)
 
 
