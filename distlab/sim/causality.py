@@ -115,12 +115,12 @@ class CausalRun:
     def frame(self) -> pd.DataFrame:
         """:attr:`events` with ``lamport`` (int) and ``vector`` (a tuple of counts, in the order
         of :attr:`processes`) columns."""
-        vectors = self.run.vector_timestamps()
-        lamports = self.run.lamport_timestamps()
+        vectors = self.run.vector_counts()
+        lamports = self.run.lamport_times()
         ids = [self._ids[row] for row in self.events.index]
         out = self.events.copy()
-        out["lamport"] = np.asarray([lamports[e].time for e in ids], dtype=np.int64)
-        out["vector"] = [vectors[e].counts for e in ids]
+        out["lamport"] = np.asarray([lamports[e] for e in ids], dtype=np.int64)
+        out["vector"] = [vectors[e] for e in ids]
         return out
 
     def hlc(self, *, tick_s: float = 1e-6) -> pd.Series:
@@ -177,9 +177,9 @@ def happened_before(
         if isinstance(local_kinds, str) or not isinstance(local_kinds, Iterable):
             raise TypeError(f"local_kinds={local_kinds!r} must be a list of kinds")
         local_kinds = frozenset(local_kinds)
-    kinds = log["kind"].to_numpy(dtype=object)
-    nodes = log["node"].to_numpy(dtype=object)
-    mids = log["msg_id"].to_numpy(dtype=object)
+    kinds = log["kind"].tolist()
+    nodes = log["node"].tolist()
+    mids = log["msg_id"].tolist()
     if isinstance(processes, str) or not isinstance(processes, Iterable):
         raise TypeError(f"processes={processes!r} must be a list of node names")
     steps: dict[str, list[Step]] = {}
@@ -189,6 +189,7 @@ def happened_before(
         steps[p] = []
     keep: list[int] = []
     ids: list[EventId] = []
+    locals_: dict[str, Step] = {}  # steps are immutable: one per local kind is enough
     for i, (kind, node) in enumerate(zip(kinds, nodes)):
         if not isinstance(node, str):
             continue
@@ -196,11 +197,11 @@ def happened_before(
             mid = mids[i]
             if not isinstance(mid, (int, np.integer)):
                 raise ValueError(f"row {log.index[i]}: a {kind} record needs a msg_id, not {mid!r}")
-            step = Step(MESSAGE_KINDS[kind], int(mid), f"{kind} {int(mid)}")
+            step = Step(MESSAGE_KINDS[kind], int(mid))
         elif kind in WORLD_KINDS or (local_kinds is not None and kind not in local_kinds):
             continue
         else:
-            step = Step("local", None, str(kind))
+            step = locals_.get(kind) or locals_.setdefault(kind, Step("local", None, str(kind)))
         own = steps.setdefault(node, [])
         ids.append((node, len(own)))
         own.append(step)
