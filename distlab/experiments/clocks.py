@@ -255,7 +255,7 @@ def _lww_pairs(seed: int, skew: float, gaps, pairs: int, spec: dict[str, Any]) -
     """Pair k: node w{2k} writes at t_k, node w{2k+1} at t_k + gap, for every gap."""
     rng = np.random.default_rng([seed, 2, int(round(skew * 1e9))])
     world = World(seed, clocks=_pair_clocks(rng, pairs, skew, spec))
-    starts = rng.uniform(0.0, spec["duration_s"], pairs)
+    starts = spec["warmup_s"] + rng.uniform(0.0, spec["duration_s"], pairs)
     gaps = np.asarray(gaps)
     parts = []
     first = np.array([world.clock_of(f"w{2 * k}").read(t) for k, t in enumerate(starts)])
@@ -305,6 +305,7 @@ def lww_skew(
     sync_error_s: float = 0.0,
     correction: str = "step",
     duration_s: float = 60.0,
+    warmup_s: float = 0.0,
     seed: int = 0,
 ) -> LwwSkewResult:
     """Two writes to one key on two nodes, the second ``gap_s`` after the first (it knows the
@@ -312,7 +313,8 @@ def lww_skew(
 
     For each skew, ``pairs`` pairs of nodes with clock offsets uniform on ``[-skew, skew]``
     (drift uniform on ``[-drift, drift]``, synchronised as a :class:`NodeClock` says) write at
-    a uniform time in ``[0, duration_s]`` and at that time plus each gap. See
+    a uniform time in ``[warmup_s, warmup_s + duration_s]`` and at that time plus each gap
+    (a warm-up longer than the sync interval: every clock has been corrected at least once). See
     :class:`LwwSkewResult`; with no drift and no sync the closed form is exact.
 
     >>> r = lww_skew(skews_s=[0.01], gaps_s=[0.0, 0.01, 0.03], pairs=2000)
@@ -328,6 +330,7 @@ def lww_skew(
         "sync_error_s": sync_error_s,
         "correction": check_choice("correction", correction, CORRECTIONS),
         "duration_s": check_number("duration_s", duration_s, 0.0, 86_400.0),
+        "warmup_s": check_number("warmup_s", warmup_s, 0.0, 86_400.0),
     }
     NodeClock(sync_interval_s=sync_interval_s, sync_error_s=sync_error_s)  # validates both
     seed = check_seed(seed)
@@ -348,7 +351,7 @@ def lww_skew(
     params = plain_params(
         skews_s=skews, gaps_s=gaps, pairs=pairs, drift=spec["drift"],
         sync_interval_s=sync_interval_s, sync_error_s=sync_error_s, correction=correction,
-        duration_s=spec["duration_s"], seed=seed,
+        duration_s=spec["duration_s"], warmup_s=spec["warmup_s"], seed=seed,
     )  # fmt: skip
     return LwwSkewResult(frame, _lww_summary(frame), params, curve)
 

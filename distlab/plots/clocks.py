@@ -12,10 +12,11 @@ Each takes the result of its experiment in :mod:`distlab.experiments.clocks`:
 
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from distlab._validate import check_choice
+from distlab._validate import check_choice, check_number
 from distlab.plots.style import OKABE_ITO, check_result, check_title, finish, new_figure
 
 __all__ = ["TIMESTAMPS", "hlc_drift_figure", "lww_loss_figure", "space_time_figure"]
@@ -106,12 +107,21 @@ def space_time_figure(result, *, timestamp: str = "vector", title: str | None = 
     )
 
 
-def lww_loss_figure(result, *, title: str | None = None) -> Figure:
+def lww_loss_figure(result, *, mark_gap_s: float | None = None, title: str | None = None) -> Figure:
     """Lost writes under last-writer-wins against the gap between the writes, one colour per
     skew: the simulation's rates as points, the closed form as lines
-    (:func:`~distlab.experiments.clocks.lww_skew`)."""
+    (:func:`~distlab.experiments.clocks.lww_skew`). ``mark_gap_s``: a gap to mark with a
+    vertical line, its simulated loss rate in the subtitle (it must be one of the gaps run)."""
     check_result("result", result, ("summary", "curve"), what="lww_skew()")
     check_title(title)
+    marked = None
+    if mark_gap_s is not None:
+        gap = check_number("mark_gap_s", mark_gap_s, 0.0)
+        rows = result.summary.reset_index()
+        rows = rows[np.isclose(rows["gap_s"], gap)]
+        if rows.empty:
+            raise ValueError(f"mark_gap_s={gap:g} is not one of the gaps of the result")
+        marked = (gap, rows)
     fig, ax = new_figure(figsize=(9.0, 4.2))
     table = result.summary.reset_index()
     colors = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "orange", "sky_blue")]
@@ -125,11 +135,17 @@ def lww_loss_figure(result, *, title: str | None = None) -> Figure:
                    label=f"skew ±{skew * 1000:g} ms: simulation")  # fmt: skip
     ax.set_ylim(-0.02, 0.55)
     pairs = int(table["pairs"].iloc[0])
+    subtitle = f"{pairs} pairs of writes per point; offsets uniform on [-skew, skew]"
+    if marked is not None:
+        gap, rows = marked
+        ax.axvline(gap * 1000, color="#555555", linestyle="--", linewidth=1)
+        rates = ", ".join(f"{r:.1%}" for r in rows["loss_rate"])
+        subtitle = f"writes {gap * 1000:g} ms apart: {rates} of the later ones lost; " + subtitle
     return finish(
         fig,
         ax,
         title=title or "Last-writer-wins: a causally later write lost to clock skew",
-        subtitle=f"{pairs} pairs of writes per point; offsets uniform on [-skew, skew]",
+        subtitle=subtitle,
         xlabel="gap between the two writes (ms)",
         ylabel="share of later writes lost",
     )

@@ -132,7 +132,7 @@ class SimClock:
     (True, True)
     """
 
-    def __init__(self, node: str, spec: NodeClock, rng: np.random.Generator) -> None:
+    def __init__(self, node: str, spec: NodeClock, rng: np.random.Generator | None) -> None:
         self.node = node
         self.spec = spec
         self._rng = rng
@@ -174,9 +174,10 @@ class SimClock:
         return any(start <= at < end for start, end in self._stops)
 
     def _error(self, k: int) -> float:
-        while len(self._errors) <= k:
+        while len(self._errors) <= k:  # drawn in blocks: the same values, fewer calls
             bound = self.spec.sync_error_s
-            self._errors.append(float(self._rng.uniform(-bound, bound)) if bound else 0.0)
+            block = self._rng.uniform(-bound, bound, 64).tolist() if bound else [0.0] * 64
+            self._errors.extend(block)
         return self._errors[k]
 
     def _extend(self, until: float) -> None:
@@ -288,7 +289,8 @@ class NodeClocks:
                 raise TypeError(f"clocks key {node!r} must be a node name (non-empty str)")
             if not isinstance(spec, NodeClock):
                 raise TypeError(f"clocks[{node!r}]={spec!r} must be a NodeClock")
-            rng = np.random.default_rng([seed, 0xC10C, i])
+            # only a synchronised clock draws (its phase and errors): others need no generator
+            rng = None if spec.sync_interval_s is None else np.random.default_rng([seed, 0xC10C, i])
             self._clocks[node] = SimClock(node, spec, rng)
 
     def __repr__(self) -> str:

@@ -177,3 +177,10 @@ def test_pruned_clocks_report_ordered_versions_as_concurrent_beyond_max_entries(
 def test_bad_input_is_refused_naming_the_parameter(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_lww_writes_start_after_the_warmup():
+    r = ex.lww_skew(skews_s=[0.01], gaps_s=[0.0], pairs=50, warmup_s=100.0, duration_s=10.0)
+    assert r.frame["first_time"].between(100.0, 110.0).all()
+    with pytest.raises(ValueError, match=r"warmup_s=-1"):
+        ex.lww_skew(warmup_s=-1)

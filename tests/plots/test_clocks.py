@@ -98,3 +98,15 @@ def test_hlc_drift_figure_shows_the_naive_clock_running_away():
 def test_bad_input_is_refused_naming_the_parameter(run, call, error, message):
     with pytest.raises(error, match=message):
         call(run)
+
+
+def test_lww_loss_figure_marks_a_gap_and_says_its_loss():
+    result = clocks.lww_skew(skews_s=[0.02], gaps_s=[0.0, 0.01], pairs=400, seed=1)
+    fig = plots.lww_loss_figure(result, mark_gap_s=0.01)
+    rate = result.summary["loss_rate"].iloc[1]
+    assert f"writes 10 ms apart: {rate:.1%} of the later ones lost" in " ".join(
+        t.get_text() for t in fig.axes[0].texts
+    )
+    assert any(list(line.get_xdata()) == [10.0, 10.0] for line in fig.axes[0].get_lines())
+    with pytest.raises(ValueError, match=r"mark_gap_s=0.005 is not one of the gaps"):
+        plots.lww_loss_figure(result, mark_gap_s=0.005)
