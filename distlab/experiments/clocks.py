@@ -179,13 +179,17 @@ def lamport_concurrency(
         f"nodes={nodes}, rate_per_s={rate:g}, duration_s={duration_s:g}",
     )  # fmt: skip
     names = _names(nodes)
-    offsets = np.random.default_rng([seed, 1]).uniform(-spread, spread, nodes)
+    offsets = np.random.default_rng([seed, 1]).uniform(-spread, spread + 0.0, nodes)
     world = World(seed, clocks={n: NodeClock(offset_s=float(o)) for n, o in zip(names, offsets)})
     net = Network(world, latency=Exponential(latency_s))
     for n in names:
         net.add_node(n)
     _chatter(world, net, names, rate=rate, until=duration_s)
     world.run()
+    if not world.records:
+        raise ValueError(
+            f"rate_per_s={rate:g} for duration_s={duration_s:g} made no event: raise either"
+        )
     causal = happened_before(world, processes=names)
     frame = causal.frame()
     hlc = causal.hlc(tick_s=1e-6)
@@ -236,9 +240,9 @@ class LwwSkewResult(Result):
 
 
 def _pair_clocks(rng, pairs: int, skew: float, spec: dict[str, Any]) -> dict[str, NodeClock]:
-    offsets = rng.uniform(-skew, skew, 2 * pairs)
+    offsets = rng.uniform(-skew, skew + 0.0, 2 * pairs)
     drift = spec["drift"]
-    drifts = rng.uniform(-drift, drift, 2 * pairs) if drift else np.zeros(2 * pairs)
+    drifts = rng.uniform(-drift, drift + 0.0, 2 * pairs) if drift else np.zeros(2 * pairs)
     return {
         f"w{k}": NodeClock(
             offset_s=float(offsets[k]),
@@ -255,7 +259,7 @@ def _lww_pairs(seed: int, skew: float, gaps, pairs: int, spec: dict[str, Any]) -
     """Pair k: node w{2k} writes at t_k, node w{2k+1} at t_k + gap, for every gap."""
     rng = np.random.default_rng([seed, 2, int(round(skew * 1e9))])
     world = World(seed, clocks=_pair_clocks(rng, pairs, skew, spec))
-    starts = spec["warmup_s"] + rng.uniform(0.0, spec["duration_s"], pairs)
+    starts = spec["warmup_s"] + rng.uniform(0.0, spec["duration_s"] + 0.0, pairs)
     gaps = np.asarray(gaps)
     parts = []
     first = np.array([world.clock_of(f"w{2 * k}").read(t) for k, t in enumerate(starts)])
@@ -430,6 +434,8 @@ def lww_daemon_died(
     victim_drift = check_drift("victim_drift", victim_drift)
     drift = check_drift("drift", drift, minimum=0.0)
     latency_s = check_number("latency_s", latency_s, 0.0, 10.0, min_inclusive=False)
+    NodeClock(sync_interval_s=sync_interval_s, sync_error_s=sync_error_s)  # validates both
+    sync_error_s = float(sync_error_s)
     seed = check_seed(seed)
     check_work("writes", rate * duration_s, MAX_EVENTS,
                f"writes_per_s={rate:g} x duration_s={duration_s:g}")  # fmt: skip
@@ -439,7 +445,7 @@ def lww_daemon_died(
     specs = {
         n: NodeClock(
             offset_s=float(rng.uniform(-sync_error_s, sync_error_s)) if sync_error_s else 0.0,
-            drift=victim_drift if n == victim else float(rng.uniform(-drift, drift)),
+            drift=victim_drift if n == victim else float(rng.uniform(-drift, drift + 0.0)),
             sync_interval_s=sync_interval_s,
             sync_error_s=sync_error_s,
         )
@@ -539,7 +545,7 @@ def _exchange(world: World, net: Network, names: list[str], rate: float, until: 
 def _hlc_run(nodes: int, rate: float, duration_s: float, spread: float, latency_s: float,
              tick_s: float, seed: int) -> tuple[pd.DataFrame, float]:  # fmt: skip
     names = _names(nodes)
-    offsets = np.random.default_rng([seed, 4]).uniform(0.0, spread, nodes)
+    offsets = np.random.default_rng([seed, 4]).uniform(0.0, spread + 0.0, nodes)
     world = World(seed, clocks={n: NodeClock(offset_s=float(o)) for n, o in zip(names, offsets)})
     net = Network(world, latency=Exponential(latency_s))
     for n in names:
@@ -717,7 +723,7 @@ def _client(world, tt, names, txs, rows, *, client, variant, work_s, think_s):
 
 def _commit_run(variant, eps, *, nodes, clients, transactions, work_s, think_s, seed):
     names = _names(nodes)
-    offsets = np.random.default_rng([seed, 6]).uniform(-eps, eps, nodes)
+    offsets = np.random.default_rng([seed, 6]).uniform(-eps, eps + 0.0, nodes)
     world = World(seed, clocks={n: NodeClock(offset_s=float(o)) for n, o in zip(names, offsets)})
     tt = TrueTime(sync_interval=30.0, drift=0.0, base_uncertainty=eps)
     rows: list[tuple] = []
