@@ -90,6 +90,7 @@ class LamportResult(Result):
             the order of ``processes``), ``hlc_l, hlc_c`` (hybrid logical clock, ``l`` in
             microseconds) and ``event`` (``node:index``).
         summary: one row: ``events, pairs, ordered_pairs, concurrent_pairs``,
+            ``concurrent_ties`` (concurrent pairs with equal Lamport times),
             ``lamport_misleads`` (concurrent pairs to which Lamport times give an order, that
             is distinct times) and ``misleads_against_real_time`` (those where the Lamport
             order is the reverse of the real-time order).

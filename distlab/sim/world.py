@@ -152,6 +152,11 @@ class World:
         extra = None
         if fields.keys() - _FIXED:
             extra = {k: v for k, v in fields.items() if k not in _FIXED}
+            if "clock" in extra and self.clocks is not None:
+                raise ValueError(
+                    "clock=...: in a world with clocks the log's clock column is each event's "
+                    "reading on its node's clock; name the field otherwise"
+                )
         self.records.append(
             (
                 self.env.now,

@@ -191,3 +191,9 @@ def test_sync_daemon_died_needs_a_clock_for_its_node():
     bare.add_node("a")
     with pytest.raises(ValueError, match="the world has no clocks"):
         FaultSchedule([SyncDaemonDied(at=1, node="a")]).apply(bare)
+
+
+def test_a_logged_field_cannot_shadow_the_clock_column():
+    World().log("note", node="a", clock=3)  # no clocks: an ordinary extra field
+    with pytest.raises(ValueError, match=r"clock=\.\.\.: in a world with clocks"):
+        World(clocks={"a": NodeClock()}).log("note", node="a", clock=3)
