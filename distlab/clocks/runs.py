@@ -30,7 +30,7 @@ from distlab._validate import check_choice
 from distlab.clocks.codec import check_process
 from distlab.clocks.lamport import LamportTimestamp
 from distlab.clocks.order import Order
-from distlab.clocks.vector import VectorTimestamp
+from distlab.clocks.vector import VectorTimestamp, trusted_timestamp
 
 __all__ = ["STEP_KINDS", "EventId", "Run", "Step", "local", "receive", "send"]
 
@@ -52,7 +52,8 @@ class Step:
     label: str = ""
 
     def __post_init__(self) -> None:
-        check_choice("kind", self.kind, STEP_KINDS)
+        if self.kind not in STEP_KINDS:
+            check_choice("kind", self.kind, STEP_KINDS)
         if not isinstance(self.label, str):
             raise TypeError(f"label={self.label!r} must be text")
         if self.kind == "local" and self.message is not None:
@@ -60,7 +61,7 @@ class Step:
         if self.kind != "local":
             if self.message is None:
                 raise ValueError(f"a {self.kind} step needs a message id (got None)")
-            if not isinstance(self.message, Hashable):
+            if not isinstance(self.message, (int, str)) and not isinstance(self.message, Hashable):
                 raise TypeError(f"message={self.message!r} must be hashable (a str or int id)")
 
 
@@ -116,6 +117,7 @@ class Run:
         self.messages = self._link_messages()
         self._order = self._topological_order()
         self._vectors: dict[EventId, VectorTimestamp] | None = None
+        self._counts: dict[EventId, tuple[int, ...]] | None = None
 
     @classmethod
     def from_records(
@@ -245,28 +247,53 @@ class Run:
             )
         return order
 
+    def vector_counts(self) -> dict[EventId, tuple[int, ...]]:
+        """The vector timestamp of every event as plain counts, in the order of
+        :attr:`processes` (what :meth:`vector_timestamps` wraps; cheaper for large runs)."""
+        if self._counts is None:
+            index = {p: k for k, p in enumerate(self.processes)}
+            zero = (0,) * len(self.processes)
+            counts: dict[EventId, tuple[int, ...]] = {}
+            steps, messages = self.steps, self.messages
+            for event in self._order:
+                process, i = event
+                merged = list(counts[(process, i - 1)] if i else zero)
+                step = steps[process][i]
+                if step.kind == "receive":
+                    sent = counts[messages[step.message][0]]
+                    merged = [a if a >= b else b for a, b in zip(merged, sent)]
+                merged[index[process]] = i + 1
+                counts[event] = tuple(merged)
+            self._counts = counts
+        return dict(self._counts)
+
     def vector_timestamps(self) -> dict[EventId, VectorTimestamp]:
         """The vector timestamp of every event (Fidge/Mattern rules)."""
         if self._vectors is None:
-            index = {p: k for k, p in enumerate(self.processes)}
-            counts: dict[EventId, list[int]] = {}
-            for event in self._order:
-                merged = [0] * len(self.processes)
-                for before in self.predecessors(event):
-                    merged = list(map(max, merged, counts[before]))
-                merged[index[event[0]]] = event[1] + 1
-                counts[event] = merged
+            processes = self.processes  # checked by __init__, and the counts are ints >= 0
             self._vectors = {
-                e: VectorTimestamp(self.processes, tuple(c)) for e, c in counts.items()
+                e: trusted_timestamp(processes, c) for e, c in self.vector_counts().items()
             }
         return dict(self._vectors)
 
+    def lamport_times(self) -> dict[EventId, int]:
+        """The Lamport time of every event, as a plain int (tick, and move past a received
+        time); :meth:`lamport_timestamps` adds the process for the total order."""
+        times: dict[EventId, int] = {}
+        steps, messages = self.steps, self.messages
+        for event in self._order:
+            process, i = event
+            t = times[(process, i - 1)] if i else 0
+            step = steps[process][i]
+            if step.kind == "receive":
+                sent = times[messages[step.message][0]]
+                t = sent if sent > t else t
+            times[event] = t + 1
+        return times
+
     def lamport_timestamps(self) -> dict[EventId, LamportTimestamp]:
         """The Lamport timestamp of every event (tick, and move past a received time)."""
-        times: dict[EventId, int] = {}
-        for event in self._order:
-            times[event] = max((times[b] for b in self.predecessors(event)), default=0) + 1
-        return {e: LamportTimestamp(t, e[0]) for e, t in times.items()}
+        return {e: LamportTimestamp(t, e[0]) for e, t in self.lamport_times().items()}
 
     def order(self, first: EventId, second: EventId) -> Order:
         """How ``first`` and ``second`` relate: ``BEFORE`` (first -> second), ``AFTER``,

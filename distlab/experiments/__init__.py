@@ -14,6 +14,7 @@ run used, ``seed`` included), plus the extra tables its figures need. Outcomes a
 - :mod:`distlab.experiments.sagas`: the order saga, the course's against distlab's (04).
 - :mod:`distlab.experiments.saga_anomalies`: stuck sagas, save-points, isolation, in-transit (04).
 - :mod:`distlab.experiments.cap`: replicated stores under partitions, use cases (06).
+- :mod:`distlab.experiments.clocks`: time and order: clocks, skew, LWW, HLC, commit wait (07).
 
 :func:`sweep` runs any of them over a grid of parameters and seeds, on any executor.
 """

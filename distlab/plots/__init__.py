@@ -26,6 +26,7 @@ from distlab.plots.challenges import (
     partial_failure_figure,
     write_race_figure,
 )
+from distlab.plots.clocks import hlc_drift_figure, lww_loss_figure, space_time_figure
 from distlab.plots.display import figure_png, register_ipython_formatter
 from distlab.plots.network import exchange_figure
 from distlab.plots.retries import (
@@ -101,6 +102,9 @@ __all__ = [
     "END_STATE_COLORS",
     "end_states_figure",
     "saga_timeline",
+    "space_time_figure",
+    "lww_loss_figure",
+    "hlc_drift_figure",
 ]
 
 register_ipython_formatter()

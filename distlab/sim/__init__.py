@@ -121,6 +121,12 @@ __all__ = [
     "run_retries",
     "sim_clock",
     "simulate_order_sagas",
+    "CausalRun",
+    "NodeClock",
+    "SyncDaemonDied",
+    "clock_trace",
+    "happened_before",
+    "vector_timestamps",
 ]
 
 #: Names of :mod:`distlab.sim.sagas`, imported on first use: the saga library is not loaded
@@ -131,9 +137,24 @@ _SAGA_NAMES = frozenset(
 )  # fmt: skip
 
 
+#: Names of :mod:`distlab.sim.clocks` and :mod:`distlab.sim.causality`, imported on first use.
+_CLOCK_NAMES = {
+    "NodeClock": "clocks",
+    "SyncDaemonDied": "clocks",
+    "clock_trace": "clocks",
+    "CausalRun": "causality",
+    "happened_before": "causality",
+    "vector_timestamps": "causality",
+}
+
+
 def __getattr__(name: str):
     if name in _SAGA_NAMES:
         from distlab.sim import sagas
 
         return getattr(sagas, name)
+    if name in _CLOCK_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(f"distlab.sim.{_CLOCK_NAMES[name]}"), name)
     raise AttributeError(f"module 'distlab.sim' has no attribute {name!r}")

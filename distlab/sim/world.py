@@ -14,6 +14,7 @@ appended to the world's event log, which :meth:`World.events` returns as a tidy 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +24,8 @@ from distlab._validate import check_bool, check_number, check_seed
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from distlab.sim.clocks import NodeClocks, SimClock
 
 __all__ = ["World", "EVENT_COLUMNS"]
 
@@ -51,6 +54,10 @@ class World:
     log_messages:
         Record every ``send`` / ``deliver`` / ``drop`` in the event log (default ``True``). Turn it
         off for long sweeps that only need summary numbers; other kinds are always logged.
+    clocks:
+        ``{node: NodeClock(...)}``: give these nodes their own physical clock
+        (:mod:`distlab.sim.clocks`; read with :meth:`clock_of`); the event log then has a
+        ``clock`` column after ``time``. ``None`` (default): no node clocks, no such column.
 
     Example
     -------
@@ -65,11 +72,19 @@ class World:
     [1.0, 2.0, 3.0]
     """
 
-    def __init__(self, seed: int = 0, *, log_messages: bool = True) -> None:
+    def __init__(
+        self, seed: int = 0, *, log_messages: bool = True, clocks: Mapping[str, Any] | None = None
+    ) -> None:
         self.seed: int = check_seed(seed)
+        self._log_messages = check_bool("log_messages", log_messages)
+        #: The nodes' physical clocks (:class:`~distlab.sim.clocks.NodeClocks`), or ``None``.
+        self.clocks: NodeClocks | None = None
+        if clocks is not None:
+            from distlab.sim.clocks import NodeClocks  # only worlds with clocks load it
+
+            self.clocks = NodeClocks(clocks, seed=self.seed)
         self.env: simpy.Environment = simpy.Environment()
         self.rng: np.random.Generator = np.random.default_rng(self.seed)
-        self._log_messages = check_bool("log_messages", log_messages)
         #: The raw event log: one tuple per record, the 8 :data:`EVENT_COLUMNS` then a dict of
         #: extra fields (or ``None``). Append-only; it becomes a DataFrame only in
         #: :meth:`events`, so logging costs one list append. :meth:`log` is the way to add to
@@ -83,6 +98,21 @@ class World:
     def log_messages(self) -> bool:
         """Whether ``send`` / ``deliver`` / ``drop`` records are kept (set with the world)."""
         return self._log_messages
+
+    def clock_of(self, node: str) -> SimClock:
+        """The physical clock of ``node``: ``clock_of(node).read(t)`` is its reading at true
+        time ``t`` (``ValueError`` for a world without clocks or a node without one).
+
+        >>> from distlab.sim.clocks import NodeClock
+        >>> World(clocks={"a": NodeClock(offset_s=0.25)}).clock_of("a").read(1.0)
+        1.25
+        """
+        if self.clocks is None:
+            raise ValueError(
+                f"node={node!r}: this world has no clocks; give them with "
+                "World(seed, clocks={node: NodeClock(...)})"
+            )
+        return self.clocks.clock(node)
 
     @property
     def now(self) -> float:
@@ -122,6 +152,11 @@ class World:
         extra = None
         if fields.keys() - _FIXED:
             extra = {k: v for k, v in fields.items() if k not in _FIXED}
+            if "clock" in extra and self.clocks is not None:
+                raise ValueError(
+                    "clock=...: in a world with clocks the log's clock column is each event's "
+                    "reading on its node's clock; name the field otherwise"
+                )
         self.records.append(
             (
                 self.env.now,
@@ -157,6 +192,8 @@ class World:
             cols = [()] * (len(EVENT_COLUMNS) + 1)
         data: dict[str, Any] = {}
         data["time"] = np.asarray(cols[0], dtype=float)
+        if self.clocks is not None:
+            data["clock"] = self.clocks.readings(data["time"], cols[2])
         for name, values in zip(EVENT_COLUMNS[1:], cols[1:8]):
             data[name] = _column(values, force_int=name in _INT_COLUMNS)
         extras = cols[8]

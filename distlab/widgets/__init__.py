@@ -12,6 +12,7 @@ Concrete explorers are modules of this package that register a factory with :fun
 from distlab.widgets.base import Explorer, all_explorers, register
 from distlab.widgets.breakers import breaker_explorer
 from distlab.widgets.cap import partition_explorer, use_case_explorer
+from distlab.widgets.clocks import skew_explorer
 from distlab.widgets.network import network_explorer
 from distlab.widgets.partial_failures import partial_failure_explorer
 from distlab.widgets.retries import contention_explorer, retry_timeline_explorer
@@ -29,4 +30,5 @@ __all__ = [
     "retry_timeline_explorer",
     "use_case_explorer",
     "saga_explorer",
+    "skew_explorer",
 ]

@@ -165,3 +165,14 @@ def test_from_records_bad_kinds():
         Run.from_records([], kinds={"deliver": "recv"})
     with pytest.raises(TypeError, match="kinds=.* must map"):
         Run.from_records([], kinds=[("send", "send")])
+
+
+def test_plain_counts_and_times_are_what_the_timestamps_wrap(run):
+    counts = run.vector_counts()
+    assert counts[("c", 1)] == (1, 3, 2)
+    assert {e: t.counts for e, t in run.vector_timestamps().items()} == counts
+    times = run.lamport_times()
+    assert times[("c", 1)] == 4 and times[("a", 1)] == 2
+    assert {e: t.time for e, t in run.lamport_timestamps().items()} == times
+    counts[("c", 1)] = (0, 0, 0)  # a copy: the run's own table is not changed
+    assert run.vector_counts()[("c", 1)] == (1, 3, 2)

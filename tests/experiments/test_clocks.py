@@ -1,0 +1,186 @@
+"""experiments.clocks: the five time-and-order experiments of notebook 07: deterministic, the
+lesson holds over seeds, the LWW simulation agrees with the closed form, bad input refused."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from distlab.clocks import lww_loss_probability
+from distlab.experiments import Result
+from distlab.experiments import clocks as ex
+
+SEEDS = [0, 1, 2, 3]
+
+SMALL = {
+    ex.lamport_concurrency: {},
+    ex.lww_skew: {"skews_s": [0.01], "gaps_s": [0.0, 0.01], "pairs": 200},
+    ex.lww_daemon_died: {"duration_s": 60.0, "died_at_s": 20.0},
+    ex.hlc_drift: {"duration_s": 0.3},
+    ex.hlc_bounds: {"runs": 3, "duration_s": 0.1},
+    ex.commit_wait: {"uncertainties_s": [0.004], "transactions": 20},
+    ex.pruned_clocks: {"writers": [5, 15], "chains": 2, "versions": 20},
+}
+
+
+@pytest.mark.parametrize("experiment", list(SMALL), ids=lambda f: f.__name__)
+def test_same_seed_same_result_other_seed_other_result(experiment):
+    kwargs = SMALL[experiment]
+    a, b = experiment(**kwargs, seed=3), experiment(**kwargs, seed=3)
+    assert isinstance(a, Result)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    assert a.params == b.params and a.params["seed"] == 3
+    other = experiment(**kwargs, seed=4)
+    assert not a.frame.equals(other.frame)
+    for value in a.summary.to_numpy().ravel():
+        assert isinstance(value, (int, float, np.integer, np.floating, bool, np.bool_))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lamport_orders_concurrent_events_that_vectors_tell_apart(seed):
+    r = ex.lamport_concurrency(seed=seed)
+    s = r.summary.iloc[0]
+    assert s["concurrent_pairs"] > 0 and s["lamport_misleads"] > 0
+    assert s["ordered_pairs"] + s["concurrent_pairs"] == s["pairs"]
+    if r.pair is not None:
+        first, second = (r.frame.loc[i] for i in r.pair)
+        assert first["lamport"] < second["lamport"] and first["time"] > second["time"]
+        le = all(x <= y for x, y in zip(first["vector"], second["vector"]))
+        ge = all(x >= y for x, y in zip(first["vector"], second["vector"]))
+        assert not le and not ge  # the vectors say: concurrent
+    assert r.processes == ("a", "b", "c")
+    assert set(r.trace["node"]) == {"a", "b", "c"}
+
+
+def test_lamport_finds_a_misleading_pair_in_most_seeds():
+    found = [ex.lamport_concurrency(seed=s).pair is not None for s in range(8)]
+    assert sum(found) >= 6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lww_simulation_agrees_with_the_closed_form(seed):
+    pairs = 1500
+    r = ex.lww_skew(pairs=pairs, seed=seed)
+    s = r.summary
+    # binomial noise: 4.5 standard deviations of a rate estimated from `pairs` pairs
+    tolerance = 4.5 * np.sqrt(s["closed_form"] * (1 - s["closed_form"]) / pairs) + 1e-9
+    assert ((s["loss_rate"] - s["closed_form"]).abs() <= tolerance + 0.005).all()
+    assert (s.loc[(0.05, 0.0), "loss_rate"] > 0.4) and s.loc[(0.005, 0.05), "lost_writes"] == 0
+    curve = r.curve[r.curve["skew_s"] == 0.02]
+    assert curve["loss_probability"].tolist() == pytest.approx(
+        lww_loss_probability(curve["gap_s"].to_numpy(), delta=0.02).tolist()
+    )
+
+
+def test_lww_with_synchronised_clocks_loses_as_the_sync_error_says():
+    r = ex.lww_skew(
+        skews_s=[0.5], gaps_s=[0.0, 0.002], sync_interval_s=1.0, sync_error_s=0.002, pairs=3000
+    )
+    rates = r.summary["loss_rate"].to_numpy()
+    # after the first sync the offsets are the sync errors (uniform on +-2 ms), not the skew
+    assert rates[1] == pytest.approx(lww_loss_probability(0.002, delta=0.002), abs=0.04)
+    assert r.summary["closed_form"].to_numpy()[1] > 0.45  # what the unsynchronised skew gives
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_node_whose_sync_daemon_died_loses_its_writes(seed):
+    r = ex.lww_daemon_died(seed=seed)
+    s = r.summary
+    others = s.drop(index=r.victim)
+    assert s.loc[r.victim, "loss_rate_after"] > 4 * others["loss_rate_after"].max()
+    assert s.loc[r.victim, "loss_rate_before"] < 3 * others["loss_rate_before"].max() + 0.02
+    victim = r.trace[r.trace["node"] == r.victim]
+    assert victim["error"].iloc[-1] < -0.04  # 200 ppm slow for 240 s: about 48 ms behind
+    lost = r.frame[r.frame["outcome"] == "lost_write"]
+    assert (lost["node"] == r.victim).mean() > 0.5
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_hlc_stays_within_eps_while_the_naive_clock_drifts_away(seed):
+    r = ex.hlc_drift(seed=seed)
+    s = r.summary
+    tick = r.params["tick_s"]
+    assert s.loc["hlc", "max_ahead_s"] <= s.loc["hlc", "eps_s"] + tick + 1e-12
+    assert s.loc["naive", "final_ahead_s"] > 100 * s.loc["hlc", "eps_s"]
+    naive = r.frame[r.frame["variant"] == "naive"]
+    half = naive["time"] < naive["time"].max() / 2
+    assert naive.loc[~half, "ahead_s"].mean() > naive.loc[half, "ahead_s"].mean()  # it grows
+
+
+def test_hlc_drift_with_a_slow_exchange_keeps_both_clocks_near_physical_time():
+    r = ex.hlc_drift(messages_per_s=20.0, duration_s=1.0, seed=0)
+    assert r.summary.loc["naive", "max_ahead_s"] < 0.02
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hlc_bounds_hold_over_random_runs(seed):
+    r = ex.hlc_bounds(runs=12, seed=seed)
+    s = r.summary.iloc[0]
+    assert s["runs"] == 12 and s["ahead_violations"] == 0 and s["counter_violations"] == 0
+    assert 0 < s["worst_ahead_share"] <= 1
+    assert r.frame["ahead_ok"].all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_commit_wait_costs_two_eps_and_prevents_violations(seed):
+    r = ex.commit_wait(seed=seed)
+    s = r.summary
+    for eps in (0.001, 0.004, 0.007):
+        assert s.loc[("commit_wait", eps), "violations"] == 0
+        assert s.loc[("no_wait", eps), "violations"] > 0
+        assert s.loc[("commit_wait", eps), "mean_wait_s"] == pytest.approx(2 * eps, rel=0.01)
+        assert s.loc[("no_wait", eps), "mean_wait_s"] == 0
+    assert s.loc[("no_wait", 0.007), "violations"] > s.loc[("no_wait", 0.001), "violations"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pruned_clocks_report_ordered_versions_as_concurrent_beyond_max_entries(seed):
+    r = ex.pruned_clocks(seed=seed)
+    share = r.summary["share"]
+    assert (share.loc[[2, 5, 10]] == 0).all()
+    assert (share.loc[[11, 12, 15, 20, 30]] > 0).all()
+    assert share.loc[30] > share.loc[11]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: ex.lamport_concurrency(nodes=1), ValueError, r"nodes=1"),
+        (lambda: ex.lamport_concurrency(rate_per_s=500), ValueError, r"rate_per_s=500"),
+        (lambda: ex.lamport_concurrency(offset_spread_s=-1), ValueError, r"offset_spread_s=-1"),
+        (lambda: ex.lww_skew(skews_s=[]), ValueError, r"skews_s=\(\) must hold"),
+        (lambda: ex.lww_skew(gaps_s=[-1]), ValueError, r"gaps_s\[0\]=-1"),
+        (lambda: ex.lww_skew(gaps_s="0.1"), TypeError, r"gaps_s='0.1' must be a list"),
+        (lambda: ex.lww_skew(sync_interval_s=0), ValueError, r"sync_interval_s=0"),
+        (lambda: ex.lww_skew(drift=0.01), ValueError, r"drift=0.01 is beyond physical sense"),
+        (lambda: ex.lww_skew(correction="smear"), ValueError, r"correction='smear'"),
+        (lambda: ex.lww_skew(pairs=10**6, gaps_s=[0.0] * 20), ValueError, r"pairs=1000000"),
+        (lambda: ex.lww_daemon_died(died_at_s=500), ValueError, r"died_at_s=500"),
+        (lambda: ex.lww_daemon_died(victim_drift=-0.1), ValueError, r"victim_drift=-0.1"),
+        (lambda: ex.lww_daemon_died(nodes=True), TypeError, r"nodes=True"),
+        (lambda: ex.hlc_drift(tick_s=0), ValueError, r"tick_s=0"),
+        (lambda: ex.hlc_drift(messages_per_s=math.nan), ValueError, r"messages_per_s=nan"),
+        (lambda: ex.hlc_drift(messages_per_s=90_000), ValueError, r"messages_per_s=90000"),
+        (lambda: ex.hlc_bounds(runs=0), ValueError, r"runs=0"),
+        (lambda: ex.commit_wait(uncertainties_s=[2.0]), ValueError, r"uncertainties_s\[0\]=2"),
+        (lambda: ex.commit_wait(clients=0), ValueError, r"clients=0"),
+        (lambda: ex.pruned_clocks(writers=[2.5]), TypeError, r"writers\[0\]=2.5"),
+        (lambda: ex.pruned_clocks(writers=[]), ValueError, r"writers=\(\) must hold"),
+        (lambda: ex.pruned_clocks(max_entries=0), ValueError, r"max_entries=0"),
+        (lambda: ex.pruned_clocks(seed=-1), ValueError, r"seed=-1"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_parameter(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_lww_writes_start_after_the_warmup():
+    r = ex.lww_skew(skews_s=[0.01], gaps_s=[0.0], pairs=50, warmup_s=100.0, duration_s=10.0)
+    assert r.frame["first_time"].between(100.0, 110.0).all()
+    with pytest.raises(ValueError, match=r"warmup_s=-1"):
+        ex.lww_skew(warmup_s=-1)

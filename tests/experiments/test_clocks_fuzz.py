@@ -1,0 +1,123 @@
+"""Fuzz the time-and-order vertical's public callables with extreme and wrong-typed arguments.
+
+Each call either succeeds with finite results, or raises ValueError/TypeError whose message names
+the parameter that was given the odd value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from distlab.experiments import clocks as ex
+from distlab.sim.clocks import NodeClock
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+ODD_VALUES = [0, -1, 1, 2**31, 2**63, 10**30, 0.0, -0.0, -1.5, 0.5, 5e-324, 1e-300, 1e308,
+              -1e308, math.inf, -math.inf, math.nan, True, None, "1", "", [1], (0.1, 0.2),
+              np.int64(3), np.float64(0.25)]  # fmt: skip
+
+# Each experiment with small settings, so a call that succeeds stays fast.
+EXPERIMENTS = {
+    "lamport_concurrency": (
+        ex.lamport_concurrency,
+        {"duration_s": 0.5},
+        ["nodes", "rate_per_s", "duration_s", "offset_spread_s", "latency_s", "seed"],
+    ),
+    "lww_skew": (
+        ex.lww_skew,
+        {"skews_s": [0.01], "gaps_s": [0.0, 0.01], "pairs": 20, "duration_s": 5.0},
+        [
+            "skews_s",
+            "gaps_s",
+            "pairs",
+            "drift",
+            "sync_interval_s",
+            "sync_error_s",
+            "correction",
+            "duration_s",
+            "warmup_s",
+            "seed",
+        ],
+    ),  # fmt: skip
+    "lww_daemon_died": (
+        ex.lww_daemon_died,
+        {"duration_s": 5.0, "died_at_s": 1.0, "writes_per_s": 5.0},
+        [
+            "nodes",
+            "writes_per_s",
+            "died_at_s",
+            "victim_drift",
+            "drift",
+            "sync_interval_s",
+            "sync_error_s",
+            "latency_s",
+            "seed",
+        ],
+    ),  # fmt: skip
+    "hlc_drift": (
+        ex.hlc_drift,
+        {"duration_s": 0.05, "messages_per_s": 100.0},
+        ["nodes", "offset_spread_s", "latency_s", "tick_s", "seed"],
+    ),
+    "hlc_bounds": (ex.hlc_bounds, {"runs": 1, "duration_s": 0.05}, ["runs", "tick_s", "seed"]),
+    "commit_wait": (
+        ex.commit_wait,
+        {"uncertainties_s": [0.001], "transactions": 5, "clients": 2},
+        ["uncertainties_s", "nodes", "work_s", "think_s", "seed"],
+    ),
+    "pruned_clocks": (
+        ex.pruned_clocks,
+        {"writers": [3, 12], "versions": 12, "chains": 1},
+        ["writers", "max_entries", "versions", "chains", "seed"],
+    ),
+}
+
+
+def _assert_finite(table: pd.DataFrame, where: str) -> None:
+    numbers = table.select_dtypes(include="number").to_numpy(dtype=float)
+    assert not np.isinf(numbers).any(), f"{where} has an infinite number"
+
+
+def _assert_names(error: Exception, name: str) -> None:
+    message = str(error)
+    named = f"{name}=" in message or f"{name}[" in message
+    assert named, f"{type(error).__name__} does not name {name}: {error}"
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    experiment=st.sampled_from(sorted(EXPERIMENTS)),
+    data=st.data(),
+    value=st.sampled_from(ODD_VALUES),
+)
+def test_experiments_refuse_odd_values_by_name_or_give_finite_results(experiment, data, value):
+    function, base, names = EXPERIMENTS[experiment]
+    name = data.draw(st.sampled_from(names), label="parameter")
+    try:
+        result = function(**{**base, name: value})
+    except (ValueError, TypeError) as error:
+        _assert_names(error, name)
+        return
+    _assert_finite(result.frame, f"{experiment}({name}={value!r}).frame")
+    _assert_finite(result.summary, f"{experiment}({name}={value!r}).summary")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(
+        ["offset_s", "drift", "sync_interval_s", "sync_error_s", "correction", "slew_rate"]
+    ),
+    value=st.sampled_from(ODD_VALUES),
+)
+def test_node_clocks_refuse_odd_values_by_name(name, value):
+    try:
+        NodeClock(**{name: value})
+    except (ValueError, TypeError) as error:
+        _assert_names(error, name)
