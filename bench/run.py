@@ -14,7 +14,8 @@ on the closed path against pybreaker's and circuitbreaker's, from bench_breaker.
 bench_linearizability.py), ``saga`` (simulated sagas per second, the SQLite saga log's overhead
 per step and recovering 1,000 interrupted sagas, from bench_saga.py), ``consistency`` (the PBS
 Monte Carlo beside the paper's figures and the session-guarantee checker, from bench_pbs.py and
-bench_sessions.py), ``notebooks`` (each
+bench_sessions.py), ``clocks`` (vector timestamps of a 100,000-event run and clock operations
+per second, from bench_clocks.py), ``notebooks`` (each
 notebook's execution time, from bench_notebooks.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (1 when a notebook failed to execute or timed out, 2
@@ -52,6 +53,7 @@ PARTS = (
     "linearizability",
     "saga",
     "consistency",
+    "clocks",
     "notebooks",
 )
 
@@ -72,6 +74,7 @@ SAGA_MAX_STEP_OVERHEAD_S = 0.001  # the SQLite log's overhead per step, median (
 SAGA_MAX_RECOVERY_S = 1.0  # recover() of 1,000 interrupted sagas (issue 10)
 PBS_MAX_S = 1.0  # a 1,000,000-trial WARS Monte Carlo, per preset (issue 11)
 SESSIONS_MAX_S = 2.0  # the session-guarantee checker on 100,000 operations (issue 11)
+CLOCKS_MAX_S = 1.0  # vector timestamps for every event of a 100,000-event run (issue 12)
 
 
 def verdict(ok: bool) -> str:
@@ -516,6 +519,34 @@ def run_consistency(args: argparse.Namespace) -> dict[str, Any]:
     return {"status": "ok", **figures, "pass": ok, "seconds": elapsed}
 
 
+def run_clocks(args: argparse.Namespace) -> dict[str, Any]:
+    print(
+        "\nTime and order: vector timestamps of a 100,000-event simulated run (median of 3); "
+        "clock operations per second"
+    )
+    mod = _import("bench_clocks", "clocks")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        t = time.perf_counter()
+        stamps = mod.bench_timestamps(100_000, 3)
+        rates = mod.bench_clock_operations()
+        elapsed = time.perf_counter() - t
+    except Exception as exc:
+        return _failed("clocks", exc)
+    ok = stamps["vector_timestamps(log)"] < CLOCKS_MAX_S
+    rows = [
+        [f"from the event log ({int(stamps['events']):,} events)",
+         f"{stamps['vector_timestamps(log)']:.3f} s", f"< {CLOCKS_MAX_S:g} s", verdict(ok)],
+        ["on the run already built", f"{stamps['Run.vector_timestamps()']:.3f} s", "(reported)",
+         ""],
+        *([name, f"{rate:,.0f} /s", "(reported)", ""] for name, rate in rates.items()),
+    ]  # fmt: skip
+    print(table(["", "figure", "budget", "check"], rows, right={1}))
+    print(f"  ({elapsed:.1f} s in all)")
+    return {"status": "ok", **stamps, "operations_per_s": rates, "pass": ok, "seconds": elapsed}
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -582,6 +613,11 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
         elif part == "saga" and not res["pass"]:
             failed = [name for name, ok in res["checks"].items() if not ok]
             lines.append(f"OVER  saga: {', '.join(failed)} (see the saga table)")
+        elif part == "clocks" and not res["pass"]:
+            lines.append(
+                f"OVER  clocks: vector timestamps {res['vector_timestamps(log)']:.2f} s "
+                f">= {CLOCKS_MAX_S:g} s"
+            )
         elif part == "consistency" and not res["pass"]:
             lines.append("OVER  consistency: see the eventual-consistency table")
         elif part == "contention" and not res["pass"]:
@@ -665,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
         "linearizability": run_linearizability,
         "saga": run_saga,
         "consistency": run_consistency,
+        "clocks": run_clocks,
         "notebooks": run_notebooks,
     }
     results: dict[str, dict[str, Any]] = {}
