@@ -11,7 +11,9 @@ on the closed path against pybreaker's and circuitbreaker's, from bench_breaker.
 (each explorer's update latency over 20 control changes, from bench_explorers.py),
 ``contention`` (the AWS contention sweep notebook 02 runs, from bench_contention.py),
 ``linearizability`` (the linearizability checker on the 108 fixture histories, from
-bench_linearizability.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
+bench_linearizability.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py),
+``browser`` (key press to new plot in JupyterLab in Chromium, per explorer, from bench_browser.py;
+skipped with the reason when Playwright or Chromium is missing).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (1 when a notebook failed to execute or timed out, 2
 for bad arguments). A part whose code is missing
@@ -39,7 +41,16 @@ for p in (str(BENCH), str(REPO)):
         sys.path.insert(0, p)
 os.environ.setdefault("MPLBACKEND", "Agg")  # no GUI backend for the in-process explorers
 
-PARTS = ("network", "retry", "breaker", "explorers", "contention", "linearizability", "notebooks")
+PARTS = (
+    "network",
+    "retry",
+    "breaker",
+    "explorers",
+    "contention",
+    "linearizability",
+    "notebooks",
+    "browser",
+)
 
 NETWORK_MIN_RATIO = 0.8  # DESIGN.md: at least 0.8 of bare SimPy's rate
 RETRY_MAX_RATIO = (
@@ -53,6 +64,8 @@ NOTEBOOK_MAX_S = 20.0
 CONTENTION_SWEEP_MAX_S = 6.0  # notebook 02's contention sweep: a share of its 20 s
 LINEARIZABILITY_TOTAL_MAX_S = 30.0  # every fixture history checked (issue 5)
 LINEARIZABILITY_EACH_MAX_S = 10.0  # no single fixture over this (issue 5)
+BROWSER_MAX_MEDIAN_S = 0.150  # DESIGN.md: key press to new plot in JupyterLab (Chromium)
+BROWSER_MAX_P90_S = 0.250
 
 
 def verdict(ok: bool) -> str:
@@ -416,6 +429,35 @@ def run_linearizability(args: argparse.Namespace) -> dict[str, Any]:
             "pass": ok_total and ok_each and ok_verdicts, "seconds": elapsed}  # fmt: skip
 
 
+def run_browser(args: argparse.Namespace) -> dict[str, Any]:
+    print(
+        f"\nBrowser: key press to new plot in JupyterLab (Chromium), {args.moves} slider moves "
+        "per explorer at default settings"
+    )
+    mod = _import("bench_browser", "browser")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        figures = mod.measure(moves=args.moves, only=args.explorer or None)
+    except (ImportError, FileNotFoundError) as exc:
+        return _missing("browser", f"{exc} (the browser part needs Playwright and Chromium)")
+    except Exception as exc:
+        return _failed("browser", exc)
+    rows = []
+    for name, fig in figures.items():
+        if "error" in fig:
+            rows.append([name, "-", "-", "-", "-", "ERROR"])
+            continue
+        fig["pass"] = fig["median_s"] <= BROWSER_MAX_MEDIAN_S and fig["p90_s"] <= BROWSER_MAX_P90_S
+        new = fig["median_new_s"]
+        rows.append([name, fig["control"], _ms(fig["median_s"]), _ms(fig["p90_s"]),
+                     _ms(new) if new is not None else "-", verdict(fig["pass"])])  # fmt: skip
+    headers = ["explorer", "slider moved", "median ms", "p90 ms", "new values ms",
+               f"<={BROWSER_MAX_MEDIAN_S * 1000:.0f}/{BROWSER_MAX_P90_S * 1000:.0f}ms"]  # fmt: skip
+    print(table(headers, rows, right={2, 3, 4}))
+    return {"status": "ok", "explorers": figures}
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -484,6 +526,14 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                 f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > "
                 f"{CONTENTION_SWEEP_MAX_S:.0f} s"
             )
+        elif part == "browser":
+            for name, fig in res["explorers"].items():
+                if "error" in fig:
+                    lines.append(f"{unmeasured}  browser {name}: failed ({fig['error']})")
+                elif not fig["pass"]:
+                    lines.append(f"OVER  browser {name}: median {_ms(fig['median_s'])} ms, "
+                                 f"p90 {_ms(fig['p90_s'])} ms > {BROWSER_MAX_MEDIAN_S * 1000:.0f}"
+                                 f"/{BROWSER_MAX_P90_S * 1000:.0f} ms")  # fmt: skip
         elif part == "notebooks":
             for name, fig in res["notebooks"].items():
                 if fig["error"]:
@@ -519,6 +569,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--explorer", action="append", metavar="NAME", help="only this explorer (repeatable)"
+    )
+    parser.add_argument(
+        "--moves", type=int, default=8, help="slider moves per explorer in the browser (default 8)"
     )
     parser.add_argument(
         "--notebook", action="append", metavar="NAME", help="only this notebook (repeatable)"
@@ -559,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         "contention": run_contention,
         "linearizability": run_linearizability,
         "notebooks": run_notebooks,
+        "browser": run_browser,
     }
     results: dict[str, dict[str, Any]] = {}
     for part in parts:
