@@ -269,7 +269,7 @@ def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
     rows, over, errors = [], 0, []
     for name, fig in figures.items():
         if "error" in fig:
-            rows.append([name, "-", "-", "-", "-", "ERROR", "ERROR"])
+            rows.append([name, "-", "-", "-", "-", "-", "ERROR", "ERROR"])
             errors.append(f"  {name}: {fig['error']}")
             over += 1
             continue
@@ -278,13 +278,16 @@ def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
             fig["median_experiment_s"],
             fig["median_drawing_s"],
         )
-        fig["pass_total"] = total <= EXPLORER_MAX_MEDIAN_S
+        new = fig.get("median_new_total_s")
+        # Strict: values met again come from the explorer's caches, so first visits decide.
+        fig["pass_total"] = max(total, new if new is not None else total) <= EXPLORER_MAX_MEDIAN_S
         fig["pass_sim_vs_draw"] = sim is not None and draw is not None and sim <= draw
         over += (not fig["pass_total"]) + (not fig["pass_sim_vs_draw"])
         rows.append([
             name,
             fig["control"],
             _ms(total),
+            _ms(new),
             _ms(sim),
             _ms(draw),
             verdict(fig["pass_total"]),
@@ -293,9 +296,10 @@ def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
         if fig["errors"]:
             errors.append(f"  {name}: {len(fig['errors'])} of {fig['changes']} changes "
                           f"showed an error, e.g. {fig['errors'][0]}")  # fmt: skip
-    headers = ["explorer", "control moved", "total ms", "simulation ms", "drawing ms",
-               f"total<={EXPLORER_MAX_MEDIAN_S * 1000:.0f}ms", "sim<=draw"]  # fmt: skip
-    print(table(headers, rows, right={2, 3, 4}))
+    headers = ["explorer", "control moved", "total ms", "new values ms", "simulation ms",
+               "drawing ms", f"total<={EXPLORER_MAX_MEDIAN_S * 1000:.0f}ms",
+               "sim<=draw"]  # fmt: skip
+    print(table(headers, rows, right={2, 3, 4, 5}))
     for line in errors:
         print(line)
     return {
@@ -503,7 +507,8 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                     continue
                 if not fig["pass_total"]:
                     lines.append(f"OVER  explorer {name}: median update "
-                                 f"{_ms(fig['median_total_s'])} ms > "
+                                 f"{_ms(fig['median_total_s'])} ms (new values "
+                                 f"{_ms(fig.get('median_new_total_s'))} ms) > "
                                  f"{EXPLORER_MAX_MEDIAN_S * 1000:.0f} ms")  # fmt: skip
                 if not fig["pass_sim_vs_draw"]:
                     lines.append(f"OVER  explorer {name}: simulation "

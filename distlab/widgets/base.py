@@ -51,6 +51,8 @@ CUSTOM = "(custom)"  # preset dropdown entry shown when the controls match no pr
 #: dragged slider queue changes while a run is drawing; they all arrive within this, and only the
 #: last one runs.
 COALESCE_S = 0.01
+#: How many pictures an explorer keeps by parameters: going back to one is instant.
+FRAMES = 8
 
 _WARNING_STYLE = (
     "background:#fff4e0;border-left:4px solid #E69F00;padding:6px 10px;"
@@ -138,10 +140,9 @@ class Explorer:
         for name, text in (("title", title), ("description", description)):
             if text is not None and not isinstance(text, str):
                 raise TypeError(f"{name}={text!r} must be a string or None")
-        self._results = _ResultCache(experiment, check_int("cache", cache, 0, 10_000))
+        self._painter = _Painter(experiment, plot, check_int("cache", cache, 0, 10_000))
         self.experiment = experiment
         self.plot = plot
-        self._plot_takes_figure = _takes_figure(plot)
         self.controls: dict[str, widgets.Widget] = dict(controls)
         self.presets: dict[str, dict[str, Any]] = {}
         for preset, values in (presets or {}).items():
@@ -162,6 +163,8 @@ class Explorer:
         self.error: str | None = None
         self.timings: dict[str, float] = {}
         self._pending = _Later(lambda: self._on_change(**self._values()))
+        self._ahead = _Later(self._draw_ahead)  # the next step of the slider last moved
+        self._step: tuple[str, Any] | None = None
         self._held = False  # True while several controls are being set at once
         self.widget = self._build_widget(title, description)
         self._run()
@@ -209,13 +212,16 @@ class Explorer:
         loop = None if self._held else _browser_change_loop()
         if loop is None:
             self._on_change(**self._values())
-        else:
-            self._pending.schedule(loop, COALESCE_S)
+            return
+        self._ahead.cancel()
+        self._step = _step_ahead(self.controls, change)
+        self._pending.action = lambda: self._browser_run(loop)
+        self._pending.schedule(loop, COALESCE_S)
 
     @property
     def cache_hits(self) -> int:
-        """How many runs took the experiment's result from the cache."""
-        return self._results.hits
+        """How many runs were answered without running the experiment (from the caches)."""
+        return self._painter.results.hits + self._painter.frame_hits
 
     def _on_change(self, **params: Any) -> None:
         # The browser echoes a float slider's value back rounded to its step (0.03 returns as
@@ -231,18 +237,7 @@ class Explorer:
         self.last_params = params
         self.runs += 1
         try:
-            t0 = time.perf_counter()
-            result = self._results(params)
-            t1 = time.perf_counter()
-            if self._plot_takes_figure:
-                fig = self.plot(result, dict(params), figure=self.last_figure)
-            else:
-                fig = self.plot(result, dict(params))
-            t2 = time.perf_counter()
-            if not isinstance(fig, Figure):
-                raise TypeError(f"plot returned {type(fig).__name__}, expected a matplotlib Figure")
-            png = figure_png(fig)
-            t3 = time.perf_counter()
+            frame = self._painter.frame(params, self.last_figure)
         except (ValueError, TypeError) as exc:
             # A plot may have left its figure half updated: the next one starts afresh.
             self.last_figure = None
@@ -250,12 +245,22 @@ class Explorer:
             self.image.layout.display = "none"
             self._sync_preset()
             return
-        self.last_result, self.last_figure, self.last_png = result, fig, png
-        self.timings = {"experiment_s": t1 - t0, "plot_s": t2 - t1, "render_s": t3 - t2}
+        self.last_result, self.last_figure, self.last_png, self.timings = frame
         self._show_error(None)
-        self.image.value = png
+        self.image.value = frame[2]
         self.image.layout.display = None
         self._sync_preset()
+
+    def _browser_run(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run the last change from the browser; then draw the next step ahead, if idle."""
+        self._on_change(**self._values())
+        if self._step is not None and self.error is None:
+            self._ahead.schedule(loop, 0.0)
+
+    def _draw_ahead(self) -> None:
+        if self._pending.handle is None and self._step is not None:  # no change is waiting
+            name, value = self._step
+            self._painter.ahead({**self._values(), name: value})
 
     def _show_error(self, message: str | None) -> None:
         self.error = message
@@ -376,6 +381,70 @@ class _ResultCache:
             if len(self.results) > self.size:
                 self.results.popitem(last=False)
         return result
+
+
+class _Painter:
+    """Parameters -> ``(result, figure, png, timings)``: the experiment (results cached), the
+    plot and the PNG. Pictures already drawn are kept by parameters (``FRAMES`` of them, none for
+    an incremental plot, whose figure changes in place), and :meth:`ahead` draws one in advance."""
+
+    def __init__(self, experiment: Callable[..., Any], plot: Callable, cache: int) -> None:
+        self.results = _ResultCache(experiment, cache)
+        self.plot, self.takes_figure = plot, _takes_figure(plot)
+        self.size = 0 if self.takes_figure else min(cache, FRAMES)
+        self.frames: list[tuple[dict, tuple]] = []  # (params, (result, figure, png)), oldest first
+        self.frame_hits = 0
+
+    def frame(self, params: dict[str, Any], last_figure: Figure | None) -> tuple:
+        found = self.drawn(params)
+        if found is None:
+            return self.draw(params, last_figure)
+        self.frame_hits += 1
+        return (*found, {"experiment_s": 0.0, "plot_s": 0.0, "render_s": 0.0})
+
+    def drawn(self, params: dict[str, Any]) -> tuple | None:
+        for i, (seen, frame) in enumerate(self.frames):
+            if seen.keys() == params.keys() and _matches(seen, params):
+                self.frames.append(self.frames.pop(i))
+                return frame
+        return None
+
+    def draw(self, params: dict[str, Any], last_figure: Figure | None) -> tuple:
+        t0 = time.perf_counter()
+        result = self.results(params)
+        t1 = time.perf_counter()
+        if self.takes_figure:
+            fig = self.plot(result, dict(params), figure=last_figure)
+        else:
+            fig = self.plot(result, dict(params))
+        t2 = time.perf_counter()
+        if not isinstance(fig, Figure):
+            raise TypeError(f"plot returned {type(fig).__name__}, expected a matplotlib Figure")
+        png = figure_png(fig)
+        t3 = time.perf_counter()
+        if self.size:
+            self.frames = [*self.frames, (dict(params), (result, fig, png))][-self.size :]
+        return result, fig, png, {"experiment_s": t1 - t0, "plot_s": t2 - t1, "render_s": t3 - t2}
+
+    def ahead(self, params: dict[str, Any]) -> None:
+        """Draw ``params`` now unless already drawn; an error is left for a real run to show."""
+        if self.size and self.drawn(params) is None:
+            try:
+                self.draw(params, None)
+            except (ValueError, TypeError):
+                pass
+
+
+def _step_ahead(controls: Mapping[str, widgets.Widget], change: dict) -> tuple[str, Any] | None:
+    """``(name, value)`` one more step of a slider the same way it just moved, if allowed."""
+    control, old, new = change["owner"], change["old"], change["new"]
+    if not isinstance(control, (widgets.IntSlider, widgets.FloatSlider)) or old == new:
+        return None
+    value = new + (new - old)
+    if _control_rejects(control, value) is not None:
+        return None
+    name = next((n for n, c in controls.items() if c is control), None)
+    return None if name is None else (name, value)
 
 
 class _Later:

@@ -276,12 +276,11 @@ def test_results_already_seen_come_from_the_cache_and_the_cache_is_bounded():
     assert len(experiment.calls) == 3 and ex.cache_hits == 1 and ex.runs == 4
     assert ex.last_result == [2, 1, 2]
     assert ex.last_figure.axes[0].get_title(loc="left") == "x=2"
-    ex.update(x=4)  # the cache holds two: x=3 (least recently used) is dropped, x=1 long ago
-    ex.update(x=3)
-    assert len(experiment.calls) == 5 and experiment.calls[-1]["x"] == 3
+    ex.update(x=1)  # the caches hold two (x=3 and x=2): x=1 is run again
+    assert len(experiment.calls) == 4 and experiment.calls[-1]["x"] == 1
     ex.update(x=9)  # errors are not remembered: the experiment is asked again
     ex.update(x=9)
-    assert len(experiment.calls) == 7 and ex.error is not None
+    assert len(experiment.calls) == 6 and ex.error is not None
 
 
 def test_cache_zero_runs_the_experiment_every_time_and_bad_sizes_are_refused():
@@ -348,13 +347,79 @@ def test_changes_from_the_browser_are_coalesced_and_the_last_one_runs(monkeypatc
         assert ex.runs == 1  # nothing ran yet: they wait for the ones behind them
         loop.run_until_complete(asyncio.sleep(0))
         assert ex.runs == 2 and ex.last_params["x"] == 5
-        assert [c["x"] for c in experiment.calls] == [1, 5]
-        ex.controls["x"].value = 6
+        assert [c["x"] for c in experiment.calls] == [1, 5, 6]  # x=6: the next step, ahead
+        ex.controls["x"].value = 0
         ex.update(x=7)  # code setting values runs at once and drops the waiting change
         loop.run_until_complete(asyncio.sleep(0))
-        assert [c["x"] for c in experiment.calls] == [1, 5, 7] and ex.runs == 3
+        assert [c["x"] for c in experiment.calls] == [1, 5, 6, 7] and ex.runs == 3
     finally:
         loop.close()
+
+
+def test_after_a_slider_step_from_the_browser_the_next_step_is_drawn_ahead(monkeypatch):
+    loop = asyncio.new_event_loop()
+    try:
+        monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
+        monkeypatch.setattr(base_module, "COALESCE_S", 0.0)
+        ex, experiment = make()
+        ex.controls["x"].value = 2  # a step to the right
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+        assert [c["x"] for c in experiment.calls] == [1, 2, 3]  # x=3 drawn ahead
+        assert ex.last_params["x"] == 2 and ex.runs == 2
+        ex.controls["x"].value = 3  # the next step: its picture is already there
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+        assert ex.last_params["x"] == 3 and ex.cache_hits == 1
+        assert ex.last_figure.axes[0].get_title(loc="left") == "x=3"
+        assert ex.timings == {"experiment_s": 0.0, "plot_s": 0.0, "render_s": 0.0}
+        assert [c["x"] for c in experiment.calls] == [1, 2, 3, 4]  # and x=4 ahead
+        ex.controls["x"].value = 10  # the end of the slider: nothing beyond to draw
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+        assert [c["x"] for c in experiment.calls] == [1, 2, 3, 4, 10]
+        assert ex.error is not None  # x=10 is refused by the experiment, shown as a message
+    finally:
+        loop.close()
+
+
+class FakeTimer:
+    def __init__(self, callback):
+        self.callback, self.off = callback, False
+
+    def cancel(self):
+        self.off = True
+
+    def cancelled(self):
+        return self.off
+
+
+class FakeLoop:
+    """Records call_later; the test fires the callbacks itself, in the order it chooses."""
+
+    def __init__(self):
+        self.timers: list[FakeTimer] = []
+
+    def call_later(self, delay, callback):
+        self.timers.append(FakeTimer(callback))
+        return self.timers[-1]
+
+    def fire(self, index: int) -> None:
+        if not self.timers[index].cancelled():
+            self.timers[index].callback()
+
+
+def test_a_change_from_the_browser_cancels_the_step_ahead(monkeypatch):
+    loop = FakeLoop()
+    monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
+    ex, experiment = make()
+    ex.controls["x"].value = 2
+    loop.fire(0)  # runs x=2, and schedules drawing x=3 ahead (timer 1)
+    assert len(loop.timers) == 2 and not loop.timers[1].cancelled()
+    ex.controls["x"].value = 0  # a change arrives first: the step ahead is called off
+    assert loop.timers[1].cancelled()
+    loop.fire(2)  # runs x=0; the next step left would be x=-1, below the slider: none
+    assert [c["x"] for c in experiment.calls] == [1, 2, 0] and len(loop.timers) == 3
 
 
 def test_changes_made_by_code_run_at_once_outside_a_kernel():
