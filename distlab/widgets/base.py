@@ -68,10 +68,9 @@ class Explorer:
     experiment:
         ``callable(**params) -> result``; ``params`` has one entry per control.
     plot:
-        ``callable(result, params) -> matplotlib.figure.Figure``. A plot that also takes a
-        keyword ``figure`` is given the figure it returned last time (``None`` the first time,
-        and after an error) and may update that figure's artists instead of building a new one:
-        an explorer that redraws only what changed answers faster.
+        ``callable(result, params) -> matplotlib.figure.Figure``. A plot taking a keyword
+        ``figure`` is given the one it returned last (``None`` at first and after an error) and
+        may update its artists instead of building a new figure.
     controls:
         ``{name: ipywidgets control}`` (sliders, dropdowns, checkboxes... anything with a
         ``value``). The name is the experiment's keyword argument.
@@ -81,9 +80,10 @@ class Explorer:
     title, description:
         Shown above the controls (description may contain HTML).
     cache:
-        How many experiment results to keep, by parameters (least recently used dropped first):
-        going back to settings already seen skips the simulation. ``0`` turns it off. The
-        experiment must be a pure function of its parameters (every distlab experiment is).
+        Experiment results kept by parameters (least recently used dropped), besides the last
+        ``FRAMES`` pictures (none for a plot taking ``figure``); ``0`` keeps neither. The
+        experiment must be pure (every distlab experiment is). After a slider step from the
+        browser the next step is drawn ahead while idle, so pressing the key again is instant.
 
     A number control (slider, bounded text box) refuses a value outside its range with a
     ``ValueError`` naming the control, where ipywidgets alone would clamp it silently
@@ -98,8 +98,9 @@ class Explorer:
 
     Attributes for tests and benchmarks: :attr:`controls`, :attr:`widget`, :attr:`last_params`,
     :attr:`last_result`, :attr:`last_figure`, :attr:`last_png` (from the last *successful* run),
-    :attr:`runs` (runs, failed ones included), :attr:`cache_hits` (runs whose result came from the
-    cache), :attr:`error` (message or ``None``), :attr:`timings` (``experiment_s``, ``plot_s``,
+    :attr:`runs` (runs, failed ones included), :attr:`cache_hits` (runs answered without the
+    experiment: from a result kept, or a picture kept, whose ``timings`` are then zeros),
+    :attr:`error` (message or ``None``), :attr:`timings` (``experiment_s``, ``plot_s``,
     ``render_s`` of the last successful run).
     The explorer runs once when it is built.
 
@@ -239,16 +240,12 @@ class Explorer:
         try:
             frame = self._painter.frame(params, self.last_figure)
         except (ValueError, TypeError) as exc:
-            # A plot may have left its figure half updated: the next one starts afresh.
-            self.last_figure = None
+            self.last_figure = None  # a plot may have left it half updated: start afresh
             self._show_error(str(exc))
-            self.image.layout.display = "none"
-            self._sync_preset()
-            return
-        self.last_result, self.last_figure, self.last_png, self.timings = frame
-        self._show_error(None)
-        self.image.value = frame[2]
-        self.image.layout.display = None
+        else:
+            self.last_result, self.last_figure, self.last_png, self.timings = frame
+            self.image.value = frame[2]
+            self._show_error(None)
         self._sync_preset()
 
     def _browser_run(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -263,7 +260,9 @@ class Explorer:
             self._painter.ahead({**self._values(), name: value})
 
     def _show_error(self, message: str | None) -> None:
+        """Show ``message`` instead of the picture, or (``None``) the picture again."""
         self.error = message
+        self.image.layout.display = "none" if message else None
         if message is None:
             self.error_widget.value = ""
             self.error_widget.layout.display = "none"
