@@ -7,8 +7,11 @@ update: experiment, plot and PNG render). The control is the first numeric slide
 ``seed`` last), else the first dropdown; its values walk away from the default by one step at a
 time (at most ``_SPAN`` steps, staying near the default settings) and back, so the run starts and
 ends at the defaults. The explorer's own ``timings`` split each run into ``experiment_s`` (the
-simulation) and ``plot_s + render_s`` (drawing). A change the explorer answers with an error
-message instead of a figure is counted and reported, but not timed.
+simulation) and ``plot_s + render_s`` (drawing). A value met again is answered from the explorer's
+caches (its picture, or its result), so the median of the changes to values not seen before
+(``median_new_total_s``) is reported too: that is what a first move costs; the split into
+simulation and drawing is that of these first visits. A change the explorer
+answers with an error message instead of a figure is counted and reported, but not timed.
 
     python bench/bench_explorers.py            # prints one line per explorer
     python bench/bench_explorers.py saga       # only the explorers named
@@ -122,20 +125,25 @@ def _bench_explorer(factory: Callable[[], Any], changes: int) -> dict[str, Any]:
     walk, home = value_walk(control, changes)
     if not walk:
         raise ValueError(f"control {name!r} has a single allowed value")
-    totals, experiments, drawings, errors = [], [], [], []
+    totals, experiments, drawings, errors, new_totals = [], [], [], [], []
+    seen = {repr(default)}
     for value in walk:
         t = time.perf_counter()
         explorer.update(**{name: value})
         elapsed = time.perf_counter() - t
+        first_visit = repr(value) not in seen
+        seen.add(repr(value))
         if explorer.error:
             # Shown as a message, not a figure: neither its time nor explorer.timings (which belong
             # to the last successful run) would describe a real update.
             errors.append(f"{name}={value!r}: {explorer.error}")
             continue
         totals.append(elapsed)
-        timings = explorer.timings
-        experiments.append(timings["experiment_s"])
-        drawings.append(timings["plot_s"] + timings["render_s"])
+        if first_visit:  # the split of a change answered from a cache would be all zeros
+            new_totals.append(elapsed)
+            timings = explorer.timings
+            experiments.append(timings["experiment_s"])
+            drawings.append(timings["plot_s"] + timings["render_s"])
     for value in home:
         explorer.update(**{name: value})
     _close_figures(explorer)
@@ -150,6 +158,9 @@ def _bench_explorer(factory: Callable[[], Any], changes: int) -> dict[str, Any]:
         "timed_changes": len(totals),  # changes that drew a figure (the others showed an error)
         "build_s": build_s,
         "median_total_s": med(totals),
+        # Values not shown before: an explorer answers the others from its caches.
+        "median_new_total_s": med(new_totals) if new_totals else None,
+        "new_changes": len(new_totals),
         "max_total_s": max(totals),
         "median_experiment_s": med(experiments) if experiments else None,
         "median_drawing_s": med(drawings) if drawings else None,
@@ -197,6 +208,7 @@ if __name__ == "__main__":
         else:
             print(
                 f"{name:30} {fig['control']:>14} total {1000 * fig['median_total_s']:7.1f} ms  "
+                f"new values {1000 * (fig['median_new_total_s'] or 0):7.1f} ms  "
                 f"simulation {1000 * (fig['median_experiment_s'] or 0):7.1f} ms  "
                 f"drawing {1000 * (fig['median_drawing_s'] or 0):7.1f} ms"
             )

@@ -16,7 +16,9 @@ per step and recovering 1,000 interrupted sagas, from bench_saga.py), ``consiste
 Monte Carlo beside the paper's figures and the session-guarantee checker, from bench_pbs.py and
 bench_sessions.py), ``clocks`` (vector timestamps of a 100,000-event run and clock operations
 per second, from bench_clocks.py), ``notebooks`` (each
-notebook's execution time, from bench_notebooks.py).
+notebook's execution time, from bench_notebooks.py), ``browser`` (key press to new plot in
+JupyterLab in Chromium, per explorer, from bench_browser.py; skipped with the reason when
+Playwright or Chromium is missing).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (1 when a notebook failed to execute or timed out, 2
 for bad arguments). A part whose code is missing
@@ -55,6 +57,7 @@ PARTS = (
     "consistency",
     "clocks",
     "notebooks",
+    "browser",
 )
 
 NETWORK_MIN_RATIO = 0.8  # DESIGN.md: at least 0.8 of bare SimPy's rate
@@ -75,6 +78,8 @@ SAGA_MAX_RECOVERY_S = 1.0  # recover() of 1,000 interrupted sagas (issue 10)
 PBS_MAX_S = 1.0  # a 1,000,000-trial WARS Monte Carlo, per preset (issue 11)
 SESSIONS_MAX_S = 2.0  # the session-guarantee checker on 100,000 operations (issue 11)
 CLOCKS_MAX_S = 1.0  # vector timestamps for every event of a 100,000-event run (issue 12)
+BROWSER_MAX_MEDIAN_S = 0.150  # DESIGN.md: key press to new plot in JupyterLab (Chromium)
+BROWSER_MAX_P90_S = 0.250
 
 
 def verdict(ok: bool) -> str:
@@ -278,7 +283,7 @@ def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
     rows, over, errors = [], 0, []
     for name, fig in figures.items():
         if "error" in fig:
-            rows.append([name, "-", "-", "-", "-", "ERROR", "ERROR"])
+            rows.append([name, "-", "-", "-", "-", "-", "ERROR", "ERROR"])
             errors.append(f"  {name}: {fig['error']}")
             over += 1
             continue
@@ -287,13 +292,16 @@ def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
             fig["median_experiment_s"],
             fig["median_drawing_s"],
         )
-        fig["pass_total"] = total <= EXPLORER_MAX_MEDIAN_S
+        new = fig.get("median_new_total_s")
+        # Strict: values met again come from the explorer's caches, so first visits decide.
+        fig["pass_total"] = max(total, new if new is not None else total) <= EXPLORER_MAX_MEDIAN_S
         fig["pass_sim_vs_draw"] = sim is not None and draw is not None and sim <= draw
         over += (not fig["pass_total"]) + (not fig["pass_sim_vs_draw"])
         rows.append([
             name,
             fig["control"],
             _ms(total),
+            _ms(new),
             _ms(sim),
             _ms(draw),
             verdict(fig["pass_total"]),
@@ -302,9 +310,10 @@ def run_explorers(args: argparse.Namespace) -> dict[str, Any]:
         if fig["errors"]:
             errors.append(f"  {name}: {len(fig['errors'])} of {fig['changes']} changes "
                           f"showed an error, e.g. {fig['errors'][0]}")  # fmt: skip
-    headers = ["explorer", "control moved", "total ms", "simulation ms", "drawing ms",
-               f"total<={EXPLORER_MAX_MEDIAN_S * 1000:.0f}ms", "sim<=draw"]  # fmt: skip
-    print(table(headers, rows, right={2, 3, 4}))
+    headers = ["explorer", "control moved", "total ms", "new values ms", "simulation ms",
+               "drawing ms", f"total<={EXPLORER_MAX_MEDIAN_S * 1000:.0f}ms",
+               "sim<=draw"]  # fmt: skip
+    print(table(headers, rows, right={2, 3, 4, 5}))
     for line in errors:
         print(line)
     return {
@@ -547,6 +556,35 @@ def run_clocks(args: argparse.Namespace) -> dict[str, Any]:
     return {"status": "ok", **stamps, "operations_per_s": rates, "pass": ok, "seconds": elapsed}
 
 
+def run_browser(args: argparse.Namespace) -> dict[str, Any]:
+    print(
+        f"\nBrowser: key press to new plot in JupyterLab (Chromium), {args.moves} slider moves "
+        "per explorer at default settings"
+    )
+    mod = _import("bench_browser", "browser")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        figures = mod.measure(moves=args.moves, only=args.explorer or None)
+    except (ImportError, FileNotFoundError) as exc:
+        return _missing("browser", f"{exc} (the browser part needs Playwright and Chromium)")
+    except Exception as exc:
+        return _failed("browser", exc)
+    rows = []
+    for name, fig in figures.items():
+        if "error" in fig:
+            rows.append([name, "-", "-", "-", "-", "ERROR"])
+            continue
+        fig["pass"] = fig["median_s"] <= BROWSER_MAX_MEDIAN_S and fig["p90_s"] <= BROWSER_MAX_P90_S
+        new = fig["median_new_s"]
+        rows.append([name, fig["control"], _ms(fig["median_s"]), _ms(fig["p90_s"]),
+                     _ms(new) if new is not None else "-", verdict(fig["pass"])])  # fmt: skip
+    headers = ["explorer", "slider moved", "median ms", "p90 ms", "new values ms",
+               f"<={BROWSER_MAX_MEDIAN_S * 1000:.0f}/{BROWSER_MAX_P90_S * 1000:.0f}ms"]  # fmt: skip
+    print(table(headers, rows, right={2, 3, 4}))
+    return {"status": "ok", "explorers": figures}
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -592,7 +630,8 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                     continue
                 if not fig["pass_total"]:
                     lines.append(f"OVER  explorer {name}: median update "
-                                 f"{_ms(fig['median_total_s'])} ms > "
+                                 f"{_ms(fig['median_total_s'])} ms (new values "
+                                 f"{_ms(fig.get('median_new_total_s'))} ms) > "
                                  f"{EXPLORER_MAX_MEDIAN_S * 1000:.0f} ms")  # fmt: skip
                 if not fig["pass_sim_vs_draw"]:
                     lines.append(f"OVER  explorer {name}: simulation "
@@ -625,6 +664,14 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                 f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > "
                 f"{CONTENTION_SWEEP_MAX_S:.0f} s"
             )
+        elif part == "browser":
+            for name, fig in res["explorers"].items():
+                if "error" in fig:
+                    lines.append(f"{unmeasured}  browser {name}: failed ({fig['error']})")
+                elif not fig["pass"]:
+                    lines.append(f"OVER  browser {name}: median {_ms(fig['median_s'])} ms, "
+                                 f"p90 {_ms(fig['p90_s'])} ms > {BROWSER_MAX_MEDIAN_S * 1000:.0f}"
+                                 f"/{BROWSER_MAX_P90_S * 1000:.0f} ms")  # fmt: skip
         elif part == "notebooks":
             for name, fig in res["notebooks"].items():
                 if fig["error"]:
@@ -660,6 +707,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--explorer", action="append", metavar="NAME", help="only this explorer (repeatable)"
+    )
+    parser.add_argument(
+        "--moves", type=int, default=8, help="slider moves per explorer in the browser (default 8)"
     )
     parser.add_argument(
         "--notebook", action="append", metavar="NAME", help="only this notebook (repeatable)"
@@ -703,6 +753,7 @@ def main(argv: list[str] | None = None) -> int:
         "consistency": run_consistency,
         "clocks": run_clocks,
         "notebooks": run_notebooks,
+        "browser": run_browser,
     }
     results: dict[str, dict[str, Any]] = {}
     for part in parts:

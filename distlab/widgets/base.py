@@ -23,27 +23,36 @@ readable message instead of a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import importlib
+import inspect
 import math
 import numbers
 import pkgutil
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 from IPython import get_ipython
-from IPython.display import Image, clear_output, display
 from matplotlib.figure import Figure
 
+from distlab._validate import check_int
 from distlab.plots.display import figure_png
 
 __all__ = ["Explorer", "all_explorers", "register"]
 
 CUSTOM = "(custom)"  # preset dropdown entry shown when the controls match no preset
+#: How long a change from the browser waits for later ones before it runs: key presses and a
+#: dragged slider queue changes while a run is drawing; they all arrive within this, and only the
+#: last one runs.
+COALESCE_S = 0.01
+#: How many pictures an explorer keeps by parameters: going back to one is instant.
+FRAMES = 8
 
 _WARNING_STYLE = (
     "background:#fff4e0;border-left:4px solid #E69F00;padding:6px 10px;"
@@ -59,7 +68,9 @@ class Explorer:
     experiment:
         ``callable(**params) -> result``; ``params`` has one entry per control.
     plot:
-        ``callable(result, params) -> matplotlib.figure.Figure``.
+        ``callable(result, params) -> matplotlib.figure.Figure``. A plot taking a keyword
+        ``figure`` is given the one it returned last (``None`` at first and after an error) and
+        may update its artists instead of building a new figure.
     controls:
         ``{name: ipywidgets control}`` (sliders, dropdowns, checkboxes... anything with a
         ``value``). The name is the experiment's keyword argument.
@@ -68,20 +79,29 @@ class Explorer:
         sets all its controls at once and runs the experiment once.
     title, description:
         Shown above the controls (description may contain HTML).
+    cache:
+        Experiment results kept by parameters (least recently used dropped), besides the last
+        ``FRAMES`` pictures (none for a plot taking ``figure``); ``0`` keeps neither. The
+        experiment must be pure (every distlab experiment is). After a slider step from the
+        browser the next step is drawn ahead while idle, so pressing the key again is instant.
 
     A number control (slider, bounded text box) refuses a value outside its range with a
     ``ValueError`` naming the control, where ipywidgets alone would clamp it silently
     (``controls["seed"].value = 1000`` would become the slider's maximum).
 
-    Every run calls the experiment with the current values, then the plot, renders the figure to
-    PNG and shows it. A ``ValueError``/``TypeError`` from the experiment or the plot is shown as a
-    warning message (and kept in :attr:`error`) instead of a traceback; the next valid run clears
-    it. Other exceptions are bugs and propagate.
+    Every run calls the experiment with the current values (or takes its result from the cache),
+    then the plot, renders the figure to PNG and shows it in an image widget. Changes that come
+    from the browser while a run is drawing are coalesced: only the last value runs, so a slider
+    dragged or a key held down never queues stale pictures. A ``ValueError``/``TypeError`` from
+    the experiment or the plot is shown as a warning message (and kept in :attr:`error`) instead
+    of a traceback; the next valid run clears it. Other exceptions are bugs and propagate.
 
     Attributes for tests and benchmarks: :attr:`controls`, :attr:`widget`, :attr:`last_params`,
     :attr:`last_result`, :attr:`last_figure`, :attr:`last_png` (from the last *successful* run),
-    :attr:`runs` (experiment calls, failed ones included), :attr:`error` (message or ``None``),
-    :attr:`timings` (``experiment_s``, ``plot_s``, ``render_s`` of the last successful run).
+    :attr:`runs` (runs, failed ones included), :attr:`cache_hits` (runs answered without the
+    experiment: from a result kept, or a picture kept, whose ``timings`` are then zeros),
+    :attr:`error` (message or ``None``), :attr:`timings` (``experiment_s``, ``plot_s``,
+    ``render_s`` of the last successful run).
     The explorer runs once when it is built.
 
     >>> import ipywidgets as w
@@ -111,6 +131,7 @@ class Explorer:
         presets: Mapping[str, Mapping[str, Any]] | None = None,
         title: str | None = None,
         description: str | None = None,
+        cache: int = 32,
     ) -> None:
         if not callable(experiment):
             raise TypeError(f"experiment={experiment!r} must be callable")
@@ -120,6 +141,7 @@ class Explorer:
         for name, text in (("title", title), ("description", description)):
             if text is not None and not isinstance(text, str):
                 raise TypeError(f"{name}={text!r} must be a string or None")
+        self._painter = _Painter(experiment, plot, check_int("cache", cache, 0, 10_000))
         self.experiment = experiment
         self.plot = plot
         self.controls: dict[str, widgets.Widget] = dict(controls)
@@ -141,6 +163,9 @@ class Explorer:
         self.runs = 0
         self.error: str | None = None
         self.timings: dict[str, float] = {}
+        self._pending = _Later(lambda: self._on_change(**self._values()))
+        self._ahead = _Later(self._draw_ahead)  # the next step of the slider last moved
+        self._step: tuple[str, Any] | None = None
         self._held = False  # True while several controls are being set at once
         self.widget = self._build_widget(title, description)
         self._run()
@@ -170,21 +195,34 @@ class Explorer:
             list(self.controls.values()),
             layout=widgets.Layout(flex_flow="row wrap"),
         )
-        # Every control is observed directly (ipywidgets' interactive_output would also clear
-        # the output around each run, which prints escape codes outside IPython).
-        self.output = widgets.Output()
+        # The figure goes to an image widget: a new picture is one binary message and a new
+        # src in the page (an Output widget would clear and re-render its output area each time).
+        self.image = widgets.Image(format="png")
         for control in self.controls.values():
             control.observe(self._on_control, names="value")
         children = [self.header] if header else []
         if self.preset_dropdown is not None:
             children.append(self.preset_dropdown)
-        children += [self.controls_box, self.error_widget, self.output]
+        children += [self.controls_box, self.error_widget, self.image]
         return widgets.VBox(children)
 
     # -- running ---------------------------------------------------------------------------
 
     def _on_control(self, change: dict) -> None:
-        self._on_change(**self._values())
+        # From the browser: wait for the changes queued behind this one, then run the last.
+        loop = None if self._held else _browser_change_loop()
+        if loop is None:
+            self._on_change(**self._values())
+            return
+        self._ahead.cancel()
+        self._step = _step_ahead(self.controls, change)
+        self._pending.action = lambda: self._browser_run(loop)
+        self._pending.schedule(loop, COALESCE_S)
+
+    @property
+    def cache_hits(self) -> int:
+        """How many runs were answered without running the experiment (from the caches)."""
+        return self._painter.results.hits + self._painter.frame_hits
 
     def _on_change(self, **params: Any) -> None:
         # The browser echoes a float slider's value back rounded to its step (0.03 returns as
@@ -195,37 +233,36 @@ class Explorer:
             self._run(params)
 
     def _run(self, params: dict[str, Any] | None = None) -> None:
+        self._pending.cancel()
         params = dict(params) if params is not None else self._values()
         self.last_params = params
         self.runs += 1
         try:
-            t0 = time.perf_counter()
-            result = self.experiment(**params)
-            t1 = time.perf_counter()
-            fig = self.plot(result, dict(params))
-            t2 = time.perf_counter()
-            if not isinstance(fig, Figure):
-                raise TypeError(f"plot returned {type(fig).__name__}, expected a matplotlib Figure")
-            png = figure_png(fig)
-            t3 = time.perf_counter()
+            frame = self._painter.frame(params, self.last_figure)
         except (ValueError, TypeError) as exc:
+            self.last_figure = None  # a plot may have left it half updated: start afresh
             self._show_error(str(exc))
-            if get_ipython() is not None:  # outside IPython clear_output prints escape codes
-                with self.output:
-                    clear_output()
-            self._sync_preset()
-            return
-        self.last_result, self.last_figure, self.last_png = result, fig, png
-        self.timings = {"experiment_s": t1 - t0, "plot_s": t2 - t1, "render_s": t3 - t2}
-        self._show_error(None)
-        if get_ipython() is not None:  # outside IPython these would just print to stdout
-            with self.output:
-                clear_output(wait=True)
-                display(Image(data=png, format="png"))
+        else:
+            self.last_result, self.last_figure, self.last_png, self.timings = frame
+            self.image.value = frame[2]
+            self._show_error(None)
         self._sync_preset()
 
+    def _browser_run(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run the last change from the browser; then draw the next step ahead, if idle."""
+        self._on_change(**self._values())
+        if self._step is not None and self.error is None:
+            self._ahead.schedule(loop, 0.0)
+
+    def _draw_ahead(self) -> None:
+        if self._pending.handle is None and self._step is not None:  # no change is waiting
+            name, value = self._step
+            self._painter.ahead({**self._values(), name: value})
+
     def _show_error(self, message: str | None) -> None:
+        """Show ``message`` instead of the picture, or (``None``) the picture again."""
         self.error = message
+        self.image.layout.display = "none" if message else None
         if message is None:
             self.error_widget.value = ""
             self.error_widget.layout.display = "none"
@@ -247,6 +284,7 @@ class Explorer:
         >>> ex.update(loss=0.2, seed=3)  # doctest: +SKIP
         """
         self._check_values(values, where="update()")
+        self._pending.cancel()
         self._set(values)
         self._run()
 
@@ -321,6 +359,151 @@ class Explorer:
     def __repr__(self) -> str:
         values = ", ".join(f"{k}={v!r}" for k, v in self._values().items())
         return f"<Explorer {values} runs={self.runs}{' error' if self.error else ''}>"
+
+
+class _ResultCache:
+    """``experiment(**params)``, remembered by parameters: the ``size`` most recently used."""
+
+    def __init__(self, experiment: Callable[..., Any], size: int) -> None:
+        self.experiment, self.size, self.hits = experiment, size, 0
+        self.results: OrderedDict[tuple, Any] = OrderedDict()
+
+    def __call__(self, params: dict[str, Any]) -> Any:
+        key = _cache_key(params) if self.size else None
+        if key is not None and key in self.results:
+            self.results.move_to_end(key)
+            self.hits += 1
+            return self.results[key]
+        result = self.experiment(**params)
+        if key is not None:
+            self.results[key] = result
+            if len(self.results) > self.size:
+                self.results.popitem(last=False)
+        return result
+
+
+class _Painter:
+    """Parameters -> ``(result, figure, png, timings)``: the experiment (results cached), the
+    plot and the PNG. Pictures already drawn are kept by parameters (``FRAMES`` of them, none for
+    an incremental plot, whose figure changes in place), and :meth:`ahead` draws one in advance."""
+
+    def __init__(self, experiment: Callable[..., Any], plot: Callable, cache: int) -> None:
+        self.results = _ResultCache(experiment, cache)
+        self.plot, self.takes_figure = plot, _takes_figure(plot)
+        self.size = 0 if self.takes_figure else min(cache, FRAMES)
+        self.frames: list[tuple[dict, tuple]] = []  # (params, (result, figure, png)), oldest first
+        self.frame_hits = 0
+
+    def frame(self, params: dict[str, Any], last_figure: Figure | None) -> tuple:
+        found = self.drawn(params)
+        if found is None:
+            return self.draw(params, last_figure)
+        self.frame_hits += 1
+        return (*found, {"experiment_s": 0.0, "plot_s": 0.0, "render_s": 0.0})
+
+    def drawn(self, params: dict[str, Any]) -> tuple | None:
+        for i, (seen, frame) in enumerate(self.frames):
+            if seen.keys() == params.keys() and _matches(seen, params):
+                self.frames.append(self.frames.pop(i))
+                return frame
+        return None
+
+    def draw(self, params: dict[str, Any], last_figure: Figure | None) -> tuple:
+        t0 = time.perf_counter()
+        result = self.results(params)
+        t1 = time.perf_counter()
+        if self.takes_figure:
+            fig = self.plot(result, dict(params), figure=last_figure)
+        else:
+            fig = self.plot(result, dict(params))
+        t2 = time.perf_counter()
+        if not isinstance(fig, Figure):
+            raise TypeError(f"plot returned {type(fig).__name__}, expected a matplotlib Figure")
+        png = figure_png(fig)
+        t3 = time.perf_counter()
+        if self.size:
+            self.frames = [*self.frames, (dict(params), (result, fig, png))][-self.size :]
+        return result, fig, png, {"experiment_s": t1 - t0, "plot_s": t2 - t1, "render_s": t3 - t2}
+
+    def ahead(self, params: dict[str, Any]) -> None:
+        """Draw ``params`` now unless already drawn; an error is left for a real run to show."""
+        if self.size and self.drawn(params) is None:
+            try:
+                self.draw(params, None)
+            except (ValueError, TypeError):
+                pass
+
+
+def _step_ahead(controls: Mapping[str, widgets.Widget], change: dict) -> tuple[str, Any] | None:
+    """``(name, value)`` one more step of a slider the same way it just moved, if allowed."""
+    control, old, new = change["owner"], change["old"], change["new"]
+    if not isinstance(control, (widgets.IntSlider, widgets.FloatSlider)) or old == new:
+        return None
+    value = new + (new - old)
+    if _control_rejects(control, value) is not None:
+        return None
+    name = next((n for n, c in controls.items() if c is control), None)
+    return None if name is None else (name, value)
+
+
+class _Later:
+    """One call of ``action`` scheduled on an event loop; scheduling again postpones it."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self.action = action
+        self.handle: asyncio.TimerHandle | None = None
+
+    def schedule(self, loop: asyncio.AbstractEventLoop, delay_s: float) -> None:
+        self.cancel()
+        self.handle = loop.call_later(delay_s, self.run)
+
+    def run(self) -> None:
+        self.handle = None
+        self.action()
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+
+def _takes_figure(plot: Callable) -> bool:
+    """Whether ``plot`` accepts a ``figure`` keyword (the incremental path)."""
+    try:
+        parameters = inspect.signature(plot).parameters
+    except (TypeError, ValueError):  # some builtins have no signature
+        return False
+    figure = parameters.get("figure")
+    return figure is not None and figure.kind in (
+        inspect.Parameter.KEYWORD_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
+
+
+def _cache_key(params: Mapping[str, Any]) -> tuple | None:
+    """A hashable key for ``params``, or None when a value cannot be one (then no caching)."""
+    key = tuple(sorted((name, type(value).__name__, value) for name, value in params.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _browser_change_loop() -> asyncio.AbstractEventLoop | None:
+    """The kernel's event loop when the current change came from the browser (a widget's comm
+    message), else None: changes made by code in a cell or a test run at once, as written."""
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None:
+        return None
+    try:
+        parent = kernel.get_parent()
+        loop = asyncio.get_running_loop()
+    except (RuntimeError, TypeError):
+        return None
+    header = (parent or {}).get("header") or {}
+    return loop if header.get("msg_type") == "comm_msg" else None
 
 
 def _matches(preset: Mapping[str, Any], current: Mapping[str, Any]) -> bool:

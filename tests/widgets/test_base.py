@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import ipywidgets as w
 import pytest
 from matplotlib.figure import Figure
@@ -53,7 +55,7 @@ def test_runs_once_at_construction():
     assert all(t >= 0 for t in ex.timings.values())
     assert ex.error is None
     assert isinstance(ex.widget, w.VBox)
-    assert ex.output in ex.widget.children and ex.error_widget in ex.widget.children
+    assert ex.image in ex.widget.children and ex.error_widget in ex.widget.children
     assert "Fake" in ex.header.value and "what it shows" in ex.header.value
 
 
@@ -260,3 +262,177 @@ def fake_plot_of(name: str):
         return finish(fig, ax, title=f"{name}={params[name]}", legend=None)
 
     return plot
+
+
+# -- speed: the result cache, the incremental plot path, coalesced browser changes -----------
+
+
+def test_results_already_seen_come_from_the_cache_and_the_cache_is_bounded():
+    ex, experiment = make(cache=2)
+    ex.update(x=2)
+    ex.update(x=3)
+    assert len(experiment.calls) == 3 and ex.cache_hits == 0
+    ex.update(x=2)  # seen: no new simulation, the same figure
+    assert len(experiment.calls) == 3 and ex.cache_hits == 1 and ex.runs == 4
+    assert ex.last_result == [2, 1, 2]
+    assert ex.last_figure.axes[0].get_title(loc="left") == "x=2"
+    ex.update(x=1)  # the caches hold two (x=3 and x=2): x=1 is run again
+    assert len(experiment.calls) == 4 and experiment.calls[-1]["x"] == 1
+    ex.update(x=9)  # errors are not remembered: the experiment is asked again
+    ex.update(x=9)
+    assert len(experiment.calls) == 6 and ex.error is not None
+
+
+def test_cache_zero_runs_the_experiment_every_time_and_bad_sizes_are_refused():
+    ex, experiment = make(cache=0)
+    ex.update(x=1)
+    ex.update(x=1)
+    assert len(experiment.calls) == 3 and ex.cache_hits == 0
+    with pytest.raises(ValueError, match="cache=-1 must be between 0 and 10000"):
+        make(cache=-1)
+    with pytest.raises(TypeError, match="cache=True must be an integer"):
+        make(cache=True)
+
+
+def test_cache_keys_tell_types_apart_and_skip_unhashable_values():
+    assert base_module._cache_key({"xs": [1, 2]}) is None
+    assert base_module._cache_key({"x": 1}) != base_module._cache_key({"x": 1.0})
+    calls = []
+
+    def experiment(xs):
+        calls.append(list(xs))
+        return [len(xs)]
+
+    control = w.SelectMultiple(options=[1, 2, 3], value=(1,))
+    ex = Explorer(experiment, fake_plot_of("xs"), {"xs": control})
+    ex.update(xs=(1, 2))
+    ex.update(xs=(1,))  # tuples hash: from the cache
+    assert calls == [[1], [1, 2]] and ex.cache_hits == 1
+
+
+def test_a_plot_taking_figure_is_given_its_last_figure_to_update():
+    given = []
+
+    def plot(result, params, *, figure=None):
+        given.append(figure)
+        if figure is None:
+            figure, ax = new_figure(figsize=(2.0, 1.5), dpi=50)
+            ax.bar(range(3), [0, 0, 0])
+        for bar, height in zip(figure.axes[0].patches, result):
+            bar.set_height(height)
+        figure.axes[0].set_title(f"x={params['x']}", loc="left")
+        return figure
+
+    ex = Explorer(Recorder(), plot, {"x": w.IntSlider(value=1, min=0, max=10),
+                                     "mode": w.Dropdown(options=["a", "b"], value="a"),
+                                     "show": w.Checkbox(value=True)})  # fmt: skip
+    first, png = ex.last_figure, ex.last_png
+    ex.update(x=5)
+    assert given == [None, first] and ex.last_figure is first
+    assert [p.get_height() for p in first.axes[0].patches] == [5, 1, 2]
+    assert ex.last_png != png
+    ex.update(x=9)  # an error: the next plot starts from a new figure
+    ex.update(x=2)
+    assert given[-1] is None and ex.last_figure is not first
+
+
+def test_changes_from_the_browser_are_coalesced_and_the_last_one_runs(monkeypatch):
+    loop = asyncio.new_event_loop()
+    try:
+        monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
+        monkeypatch.setattr(base_module, "COALESCE_S", 0.0)
+        ex, experiment = make()
+        for x in (2, 3, 4, 5):  # key presses queued while a run was drawing
+            ex.controls["x"].value = x
+        assert ex.runs == 1  # nothing ran yet: they wait for the ones behind them
+        loop.run_until_complete(asyncio.sleep(0))
+        assert ex.runs == 2 and ex.last_params["x"] == 5
+        assert [c["x"] for c in experiment.calls] == [1, 5, 6]  # x=6: the next step, ahead
+        ex.controls["x"].value = 0
+        ex.update(x=7)  # code setting values runs at once and drops the waiting change
+        loop.run_until_complete(asyncio.sleep(0))
+        assert [c["x"] for c in experiment.calls] == [1, 5, 6, 7] and ex.runs == 3
+    finally:
+        loop.close()
+
+
+def test_after_a_slider_step_from_the_browser_the_next_step_is_drawn_ahead(monkeypatch):
+    loop = asyncio.new_event_loop()
+    try:
+        monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
+        monkeypatch.setattr(base_module, "COALESCE_S", 0.0)
+        ex, experiment = make()
+        ex.controls["x"].value = 2  # a step to the right
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+        assert [c["x"] for c in experiment.calls] == [1, 2, 3]  # x=3 drawn ahead
+        assert ex.last_params["x"] == 2 and ex.runs == 2
+        ex.controls["x"].value = 3  # the next step: its picture is already there
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+        assert ex.last_params["x"] == 3 and ex.cache_hits == 1
+        assert ex.last_figure.axes[0].get_title(loc="left") == "x=3"
+        assert ex.timings == {"experiment_s": 0.0, "plot_s": 0.0, "render_s": 0.0}
+        assert [c["x"] for c in experiment.calls] == [1, 2, 3, 4]  # and x=4 ahead
+        ex.controls["x"].value = 10  # the end of the slider: nothing beyond to draw
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+        assert [c["x"] for c in experiment.calls] == [1, 2, 3, 4, 10]
+        assert ex.error is not None  # x=10 is refused by the experiment, shown as a message
+    finally:
+        loop.close()
+
+
+class FakeTimer:
+    def __init__(self, callback):
+        self.callback, self.off = callback, False
+
+    def cancel(self):
+        self.off = True
+
+    def cancelled(self):
+        return self.off
+
+
+class FakeLoop:
+    """Records call_later; the test fires the callbacks itself, in the order it chooses."""
+
+    def __init__(self):
+        self.timers: list[FakeTimer] = []
+
+    def call_later(self, delay, callback):
+        self.timers.append(FakeTimer(callback))
+        return self.timers[-1]
+
+    def fire(self, index: int) -> None:
+        if not self.timers[index].cancelled():
+            self.timers[index].callback()
+
+
+def test_a_change_from_the_browser_cancels_the_step_ahead(monkeypatch):
+    loop = FakeLoop()
+    monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
+    ex, experiment = make()
+    ex.controls["x"].value = 2
+    loop.fire(0)  # runs x=2, and schedules drawing x=3 ahead (timer 1)
+    assert len(loop.timers) == 2 and not loop.timers[1].cancelled()
+    ex.controls["x"].value = 0  # a change arrives first: the step ahead is called off
+    assert loop.timers[1].cancelled()
+    loop.fire(2)  # runs x=0; the next step left would be x=-1, below the slider: none
+    assert [c["x"] for c in experiment.calls] == [1, 2, 0] and len(loop.timers) == 3
+
+
+def test_changes_made_by_code_run_at_once_outside_a_kernel():
+    assert base_module._browser_change_loop() is None
+    ex, _ = make()
+    ex.controls["x"].value = 4
+    assert ex.runs == 2 and ex.last_params["x"] == 4
+
+
+def test_an_error_hides_the_picture_and_the_next_figure_shows_it_again():
+    ex, _ = make()
+    assert ex.image.value == ex.last_png
+    ex.update(x=9)
+    assert ex.image.layout.display == "none"
+    ex.update(x=3)
+    assert ex.image.layout.display is None and ex.image.value == ex.last_png
