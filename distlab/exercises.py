@@ -1370,24 +1370,8 @@ def _in_flight_crash_run(save_points: str) -> dict:
     return {"status": status, "effects": effects}
 
 
-def check_recovery_end_state(save_points: str, answer: str | None) -> Check:
-    """distlab's order saga (create_order, reserve_stock, charge_payment: compensatable;
-    complete_order: retriable) with ``save_points`` ``"every"`` (the default: resume where the
-    crash left off) or ``"none"`` (the paper's plain backward recovery). The orchestrator dies
-    while ``charge_payment`` is in flight: the card is charged, the reply not yet logged. A new
-    orchestrator recovers the saga from the log. How does the order end: ``"completed"``,
-    ``"compensated"``, ``"stuck"`` or ``"half_done"``? The check runs it.
-
-    >>> check_recovery_end_state("none", "compensated")  # doctest: +ELLIPSIS
-    ✅ Right: ...
-    >>> check_recovery_end_state("every", "half_done")  # doctest: +ELLIPSIS
-    ❌ Not yet: 'half_done' is the course's saga...
-    """
-    save_points = check_choice("save_points", save_points, ("every", "none"))
-    if answer is None:
-        return _unanswered(
-            "Hint: what does the log say about charge_payment, and where may recovery resume?"
-        )
+def _end_word(answer: object) -> str | Check:
+    """The learner's end state as one of _END_WORDS, or a Check saying what is allowed."""
     if not isinstance(answer, str):
         return Check(
             False,
@@ -1408,6 +1392,30 @@ def check_recovery_end_state(save_points: str, answer: str | None) -> Check:
             False,
             f"{answer!r} is not one of " + ", ".join(repr(w) for w in _END_WORDS) + ".",
         )
+    return word
+
+
+def check_recovery_end_state(save_points: str, answer: str | None) -> Check:
+    """distlab's order saga (create_order, reserve_stock, charge_payment: compensatable;
+    complete_order: retriable) with ``save_points`` ``"every"`` (the default: resume where the
+    crash left off) or ``"none"`` (the paper's plain backward recovery). The orchestrator dies
+    while ``charge_payment`` is in flight: the card is charged, the reply not yet logged. A new
+    orchestrator recovers the saga from the log. How does the order end: ``"completed"``,
+    ``"compensated"``, ``"stuck"`` or ``"half_done"``? The check runs it.
+
+    >>> check_recovery_end_state("none", "compensated")  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_recovery_end_state("every", "half_done")  # doctest: +ELLIPSIS
+    ❌ Not yet: 'half_done' is the course's saga...
+    """
+    save_points = check_choice("save_points", save_points, ("every", "none"))
+    if answer is None:
+        return _unanswered(
+            "Hint: what does the log say about charge_payment, and where may recovery resume?"
+        )
+    word = _end_word(answer)
+    if isinstance(word, Check):
+        return word
     run = _in_flight_crash_run(save_points)
     status, effects = run["status"], run["effects"]
     charges = effects.count("charge_payment")
@@ -1504,6 +1512,39 @@ def _save_point_sequence(steps: int, save_points: tuple[str, ...], crashes: tupl
             run.recover(0.0)
 
 
+def _check_step_names(**names_of: object) -> None:
+    """Each argument a tuple of step names of T1..T6 (crashes: T1..T5)."""
+    names = tuple(f"T{i}" for i in range(1, 7))
+    for param, value in names_of.items():
+        allowed = names[:-1] if param == "crashes_after" else names
+        if isinstance(value, str) or not isinstance(value, (tuple, list)):
+            raise TypeError(f"{param}={value!r} must be a tuple of step names")
+        for name in value:
+            check_choice(param, name, allowed)
+
+
+def _known_sequence_mistake(tokens, expected, save_points, crashes_after) -> str | None:
+    """Feedback for the usual wrong sequences, or None."""
+    paper = ["T1", "T2", "C2", "T2", "T3", "T4", "T5", "C5", "C4", "T4", "T5", "T6"]
+    if tokens == paper and expected != paper:
+        return (
+            "that is the paper's example (save-points after T1 and T3, crashes after T2 and "
+            f"T5); here the save-points are after {' and '.join(save_points)} and the crashes "
+            f"after {' and '.join(crashes_after)}."
+        )
+    if tokens == [t for t in expected if t.startswith("T")]:
+        return (
+            "you have every action but no compensation: before a step runs again after a "
+            "crash, what it did is undone (C), from the latest step back to the save-point."
+        )
+    if tokens == [f"T{i}" for i in range(1, 7)]:
+        return (
+            "that is a run without crashes (or with a save-point after every step); here a "
+            "crash finds steps done since the last save-point."
+        )
+    return None
+
+
 def check_save_point_sequence(
     save_points: tuple[str, ...], crashes_after: tuple[str, ...], answer: object
 ) -> Check:
@@ -1516,15 +1557,7 @@ def check_save_point_sequence(
     ...                           "T1 T2 C2 T2 T3 T4 T5 C5 C4 T4 T5 T6")  # doctest: +ELLIPSIS
     ✅ Right: ...
     """
-    names = tuple(f"T{i}" for i in range(1, 7))
-    for param, value, allowed in (
-        ("save_points", save_points, names),
-        ("crashes_after", crashes_after, names[:-1]),
-    ):
-        if isinstance(value, str) or not isinstance(value, (tuple, list)):
-            raise TypeError(f"{param}={value!r} must be a tuple of step names")
-        for name in value:
-            check_choice(param, name, allowed)
+    _check_step_names(save_points=save_points, crashes_after=crashes_after)
     save_points, crashes_after = tuple(save_points), tuple(crashes_after)
     if answer is None:
         return _unanswered(
@@ -1546,26 +1579,9 @@ def check_save_point_sequence(
             "Each crash undoes only the steps done since the last save-point, and the saga "
             "goes forward again from there.",
         )
-    paper = ["T1", "T2", "C2", "T2", "T3", "T4", "T5", "C5", "C4", "T4", "T5", "T6"]
-    if tokens == paper and expected != paper:
-        return Check(
-            False,
-            "that is the paper's example (save-points after T1 and T3, crashes after T2 and "
-            f"T5); here the save-points are after {' and '.join(save_points)} and the crashes "
-            f"after {' and '.join(crashes_after)}.",
-        )
-    if tokens == [t for t in expected if t.startswith("T")]:
-        return Check(
-            False,
-            "you have every action but no compensation: before a step runs again after a "
-            "crash, what it did is undone (C), from the latest step back to the save-point.",
-        )
-    if tokens == [f"T{i}" for i in range(1, 7)]:
-        return Check(
-            False,
-            "that is a run without crashes (or with a save-point after every step); here a "
-            "crash finds steps done since the last save-point.",
-        )
+    known = _known_sequence_mistake(tokens, expected, save_points, crashes_after)
+    if known:
+        return Check(False, known)
     same = 0
     while same < min(len(tokens), len(expected)) and tokens[same] == expected[same]:
         same += 1
