@@ -12,6 +12,8 @@ participants, an orchestrator node that can crash):
 - :func:`lost_replies`: a charge's reply lost after the card was charged (compensation
   registered after the action, as the course does, against before it), and a reservation that
   arrives after its compensation (with and without a tombstone).
+- :func:`saga_run`: one to a few orders with chosen faults, every request the orchestrator sent,
+  its crashes and its log's writes: what :func:`distlab.plots.saga_timeline` draws.
 
 >>> s = saga_end_states(runs=3, seed=0).summary
 >>> s[["completed", "half_done"]].to_dict("index")["course"]
@@ -28,15 +30,17 @@ import numpy as np
 import pandas as pd
 
 from distlab._validate import (
+    check_bool,
+    check_choice,
     check_choices,
     check_int,
     check_number,
     check_probability,
     check_seed,
 )
-from distlab.experiments.result import Result, plain_params
+from distlab.experiments.result import Result, plain_params, summary_row
 from distlab.experiments.scenario import check_work
-from distlab.sim.sagas import END_STATES, ORDER_STEPS, simulate_order_sagas
+from distlab.sim.sagas import DRIVERS, END_STATES, ORDER_STEPS, simulate_order_sagas
 
 __all__ = [
     "DUPLICATE_VARIANTS",
@@ -49,6 +53,8 @@ __all__ = [
     "duplicate_charges",
     "lost_replies",
     "saga_end_states",
+    "SagaRunResult",
+    "saga_run",
 ]
 
 #: The orchestrators :func:`saga_end_states` compares.
@@ -307,3 +313,128 @@ def _lost_reply_run(p: dict, variant: str) -> Any:
         hold_step="reserve_stock", hold_s=p["hold_s"], tombstones=variant.endswith(", tombstone"),
         **common,
     )  # fmt: skip
+
+
+# -- one run, for the timeline --------------------------------------------------------------
+
+_MAX_RUN_ORDERS = 20
+
+
+@dataclass(frozen=True)
+class SagaRunResult(Result):
+    """What :func:`saga_run` returns.
+
+    ``frame``: one row per request the orchestrator sent, each step attempt and each
+    compensation attempt (:meth:`distlab.sim.sagas.SagaSimRun.attempts`): ``saga_id``,
+    ``participant``, ``step``, ``op`` (``action`` or ``compensation``), ``attempt``, ``key``,
+    ``sent``, ``ended`` (seconds), ``outcome`` (``ok``, ``error``, ``timeout``: what the
+    orchestrator saw), ``deliveries``, ``effects``, ``took_effect``, ``duplicate`` (answered
+    from the idempotency record) and ``tombstone`` (a no-op because of a tombstone).
+    ``crashes``: the orchestrator's crashes, ``start``, ``end`` (its restart) and ``state``
+    (``crashed``). ``log_writes``: every record of distlab's saga log, ``time``, ``saga_id``,
+    ``kind``, ``step`` (empty for the course, which keeps none). ``end_states``: one row per
+    order (:meth:`~distlab.sim.sagas.SagaSimRun.end_states`). ``summary``: one row, indexed by
+    the driver: ``sagas``, how many ended in each of :data:`~distlab.sim.sagas.END_STATES`,
+    ``attempts``, ``effects``, ``duplicates``, ``tombstones``, ``crashes``, ``log_writes``.
+    """
+
+    crashes: pd.DataFrame
+    log_writes: pd.DataFrame
+    end_states: pd.DataFrame
+
+
+def saga_run(
+    driver: str = "distlab",
+    *,
+    orders: int = 1,
+    idempotency: bool = True,
+    fail_step: str | None = None,
+    fail_compensation_step: str | None = None,
+    crash_after_step: str | None = None,
+    duplicate: float = 0.0,
+    loss: float = 0.0,
+    log_lost_on_crash: bool = False,
+    compensation_attempts: int = 3,
+    latency_s: float = 0.1,
+    timeout_s: float = 0.5,
+    down_s: float = 1.0,
+    horizon_s: float = 120.0,
+    seed: int = 0,
+) -> SagaRunResult:
+    """Run ``orders`` order sagas (0.1 s apart) with ``driver`` (``"distlab"`` or ``"course"``)
+    on a network of ``latency_s`` each way that duplicates ``duplicate`` and loses ``loss`` of
+    the messages. Faults: ``fail_step`` (its participant refuses it: the card is declined),
+    ``fail_compensation_step`` (a step before ``fail_step`` whose undo fails every time:
+    distlab tries it ``compensation_attempts`` times, 1 s, 2 s ... apart, then the saga is
+    stuck; the course tries once and carries on), ``crash_after_step`` (the orchestrator
+    crashes right after that step succeeds and restarts ``down_s`` later; a step before
+    ``fail_step``). ``idempotency=False``: distlab's participants execute every request they
+    receive (the course's never keep keys). The faults are placed on the three steps that have
+    a compensation (``complete_order``, after the pivot, is retried until it succeeds). The
+    simulation stops at ``horizon_s``.
+
+    >>> r = saga_run(fail_step="charge_payment", crash_after_step="reserve_stock")
+    >>> r.summary[["compensated", "crashes"]].values.tolist()
+    [[1, 1]]
+    >>> r.frame.groupby("op").size().to_dict()
+    {'action': 3, 'compensation': 3}
+    >>> saga_run("course", crash_after_step="reserve_stock").end_states["end_state"].tolist()
+    ['half_done']
+    """
+    params = _run_params(
+        driver=driver, orders=orders, idempotency=idempotency, fail_step=fail_step,
+        fail_compensation_step=fail_compensation_step, crash_after_step=crash_after_step,
+        duplicate=duplicate, loss=loss, log_lost_on_crash=log_lost_on_crash,
+        compensation_attempts=compensation_attempts, latency_s=latency_s, timeout_s=timeout_s,
+        down_s=down_s, horizon_s=horizon_s, seed=seed,
+    )  # fmt: skip
+    run = simulate_order_sagas(**params)
+    frame, crashes, log_writes = run.attempts(), run.crashes(), run.log_writes()
+    ends = run.end_states()
+    counts = ends["end_state"].value_counts()
+    summary = summary_row(
+        params["driver"], "driver", sagas=len(ends),
+        **{state: int(counts.get(state, 0)) for state in END_STATES},
+        attempts=len(frame), effects=int(frame["effects"].sum()),
+        duplicates=int(frame["duplicate"].sum()), tombstones=int(frame["tombstone"].sum()),
+        crashes=len(crashes), log_writes=len(log_writes),
+    )  # fmt: skip
+    return SagaRunResult(
+        frame=frame, summary=summary, params=plain_params(**params), crashes=crashes,
+        log_writes=log_writes, end_states=ends,
+    )  # fmt: skip
+
+
+def _run_params(**p: Any) -> dict[str, Any]:
+    """:func:`saga_run`'s parameters, checked, with the combinations that cannot happen refused."""
+    steps = ORDER_STEPS[:-1]  # the steps that have a compensation
+    p["driver"] = check_choice("driver", p["driver"], DRIVERS)
+    p["orders"] = check_int("orders", p["orders"], 1, _MAX_RUN_ORDERS)
+    for flag in ("idempotency", "log_lost_on_crash"):
+        p[flag] = check_bool(flag, p[flag])
+    for name in ("fail_step", "fail_compensation_step", "crash_after_step"):
+        if p[name] is not None:
+            check_choice(name, p[name], steps)
+    for name in ("duplicate", "loss"):
+        p[name] = check_probability(name, p[name])
+    p["compensation_attempts"] = check_int(
+        "compensation_attempts", p["compensation_attempts"], 1, 10
+    )
+    p["latency_s"] = check_number("latency_s", p["latency_s"], 0.0, 60.0)
+    for name in ("timeout_s", "down_s"):
+        p[name] = check_number(name, p[name], 0.0, 600.0, min_inclusive=False)
+    p["horizon_s"] = check_number("horizon_s", p["horizon_s"], 0.0, _LONGEST_S, min_inclusive=False)
+    p["seed"] = check_seed(p["seed"])
+    fail, undo, crash = p["fail_step"], p["fail_compensation_step"], p["crash_after_step"]
+    fail_at = ORDER_STEPS.index(fail) if fail is not None else len(ORDER_STEPS)
+    if undo is not None and ORDER_STEPS.index(undo) >= fail_at:
+        raise ValueError(
+            f"fail_compensation_step={undo!r} never runs: a step is undone only when a later "
+            f"step fails (fail_step={fail!r}); choose a fail_step after it"
+        )
+    if crash is not None and ORDER_STEPS.index(crash) >= fail_at:
+        raise ValueError(
+            f"crash_after_step={crash!r} never happens: the saga stops at fail_step={fail!r} "
+            "before that step succeeds; crash after an earlier step"
+        )
+    return p

@@ -38,9 +38,11 @@ from distlab.plots.retries import (
     retry_timeline,
     storm_figure,
 )
+from distlab.plots.sagas import end_states_figure, saga_timeline
 from distlab.plots.sequence import message_sequence
 from distlab.plots.style import (
     DROP_COLORS,
+    END_STATE_COLORS,
     OKABE_ITO,
     OUTCOME_COLORS,
     OUTCOME_ORDER,
@@ -96,6 +98,9 @@ __all__ = [
     "tradeoff_figure",
     "use_case_figure",
     "write_race_figure",
+    "END_STATE_COLORS",
+    "end_states_figure",
+    "saga_timeline",
 ]
 
 register_ipython_formatter()

@@ -29,6 +29,7 @@ from distlab._validate import check_bool, check_frame
 
 __all__ = [
     "DROP_COLORS",
+    "END_STATE_COLORS",
     "OKABE_ITO",
     "OUTCOME_COLORS",
     "OUTCOME_ORDER",
@@ -73,6 +74,18 @@ STATE_COLORS: dict[str, str] = {
     "recovering": OKABE_ITO["sky_blue"],
     "loss_burst": OKABE_ITO["black"],
     "overloaded": OKABE_ITO["reddish_purple"],
+}
+
+#: How an order saga ended (:data:`distlab.sim.sagas.END_STATES`) -> colour, in every saga figure:
+#: completed in the colour of ``ok``, cleanly compensated in blue, ``stuck`` (waiting, visibly,
+#: for an operator) in reddish purple, ``half_done`` (PENDING forever, stock held: the course's
+#: silent failure) in vermillion, ``inconsistent`` (cancelled but charged...) in black.
+END_STATE_COLORS: dict[str, str] = {
+    "completed": OKABE_ITO["bluish_green"],
+    "compensated": OKABE_ITO["blue"],
+    "stuck": OKABE_ITO["reddish_purple"],
+    "half_done": OKABE_ITO["vermillion"],
+    "inconsistent": OKABE_ITO["black"],
 }
 
 #: Band states that mean "nothing wrong": not shaded unless asked for.

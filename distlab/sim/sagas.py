@@ -48,6 +48,7 @@ from distlab.saga import (
     Step,
     Tombstoned,
     Wait,
+    temporal_retry,
 )
 from distlab.saga.core import describe_error
 from distlab.sim.network import Message, Network
@@ -55,8 +56,10 @@ from distlab.sim.rpc import Request, call_process, respond
 from distlab.sim.world import World
 
 __all__ = [
+    "ATTEMPT_COLUMNS",
     "DRIVERS",
     "END_STATES",
+    "HANDLINGS",
     "ORDER_STEPS",
     "PARTICIPANT_OF",
     "CourseSagaNode",
@@ -84,6 +87,11 @@ DRIVERS = ("distlab", "course")
 #: How an order ended, read from the participants' effects (see :func:`end_state`).
 END_STATES = ("completed", "compensated", "stuck", "half_done", "inconsistent")
 ACTION, COMPENSATION = "action", "compensation"
+#: The columns of :meth:`SagaSimRun.attempts`.
+ATTEMPT_COLUMNS = (
+    "saga_id", "participant", "step", "op", "attempt", "key", "sent", "ended", "outcome",
+    "deliveries", "effects", "took_effect", "duplicate", "tombstone",
+)  # fmt: skip
 ORCHESTRATOR = "orchestrator"
 
 
@@ -109,16 +117,25 @@ class Remote:
         return f"Remote({self.node!r})"
 
 
-def order_saga(*, retries: int = 3, retry_wait_s: float = 0.5) -> Saga:
+def order_saga(
+    *, retries: int = 3, retry_wait_s: float = 0.5, compensation_attempts: int | None = None
+) -> Saga:
     """The order saga as distlab runs it: three compensatable steps whose actions are retried
     (same key) up to ``retries`` attempts after a timeout, never after a refusal; then
     ``complete_order``, retriable until it succeeds. Save-points before every step.
+    Compensations are retried with :func:`~distlab.saga.temporal_retry` (waits of 1 s, 2 s,
+    4 s...), without limit or at most ``compensation_attempts`` times, then the saga is stuck.
 
     >>> [s.kind for s in order_saga().steps]
     ['compensatable', 'compensatable', 'compensatable', 'retriable']
     """
     retries = check_int("retries", retries, 1, 100)
     wait = check_number("retry_wait_s", retry_wait_s, 0.0)
+    undo = None
+    if compensation_attempts is not None:
+        undo = temporal_retry(
+            max_attempts=check_int("compensation_attempts", compensation_attempts, 1, 100)
+        )
     policy = RetryPolicy(max_attempts=retries, backoff=ConstantBackoff(wait), retry_on=StepTimeout)
     steps = [
         Step(name, action=Remote(PARTICIPANT_OF[name]),
@@ -126,7 +143,7 @@ def order_saga(*, retries: int = 3, retry_wait_s: float = 0.5) -> Saga:
         for name in ORDER_STEPS[:-1]
     ]  # fmt: skip
     steps.append(Step(ORDER_STEPS[-1], action=Remote("order"), kind=RETRIABLE))
-    return Saga("order", steps)
+    return Saga("order", steps, compensation_retry=undo)
 
 
 # -- participants -----------------------------------------------------------------------------
@@ -146,7 +163,11 @@ class Participant:
 
     Faults, for experiments: :attr:`refuse` (steps whose action it refuses), :attr:`lose_reply`
     (steps whose first action reply is lost after the effect), :attr:`hold` (step -> seconds
-    the first action request is delayed before it arrives).
+    the first action request is delayed before it arrives), :attr:`refuse_compensation` (steps
+    whose compensation it refuses, every time: a compensation with a bug).
+
+    :attr:`handled` records every request it answered, as ``(time, request_id, saga_id, step,
+    op, key, handling)``; ``handling`` is one of :data:`HANDLINGS`.
     """
 
     def __init__(
@@ -165,7 +186,9 @@ class Participant:
         self.refuse: set[str] = set()
         self.lose_reply: set[str] = set()
         self.hold: dict[str, float] = {}
+        self.refuse_compensation: set[str] = set()
         self.effects: list[tuple[float, str, str, str, str | None]] = []
+        self.handled: list[tuple[float, int, str, str, str, str | None, str]] = []
         self._first: set[tuple[str, str, str]] = set()
 
     def __repr__(self) -> str:
@@ -188,10 +211,16 @@ class Participant:
     def _answer(self, msg: Message, first: bool) -> None:
         op, step, saga_id, key = msg.payload.body
         value, error = None, None
+        before = len(self.effects)
+        seen = self.store.state(key) if self.store is not None and key is not None else None
         try:
             value = self.apply(op, step, saga_id, key)
         except (StepRefused, Tombstoned) as exc:
             error = describe_error(exc)
+        handling = _handling(op, len(self.effects) > before, seen, error, self.tombstones)
+        self.handled.append(
+            (self.net.env.now, msg.payload.request_id, saga_id, step, op, key, handling)
+        )
         if op == ACTION and first and step in self.lose_reply:
             return
         respond(self.net, msg, value=value, error=error)
@@ -203,6 +232,8 @@ class Participant:
             if store is None or key is None:
                 return self._do(saga_id, step, key)
             return store.run(key, self._do, saga_id, step, key)
+        if step in self.refuse_compensation:
+            raise StepRefused(f"{self.name} fails to undo {step}")
         if store is None or key is None:
             self._undo(None, saga_id, step, key)
         elif self.tombstones or store.state(key) is not None:
@@ -223,11 +254,40 @@ class Participant:
         return sum(1 for e in self.effects if e[1] == saga_id and e[2] == step and e[3] == op)
 
 
+#: How a participant handled a request: ``effect`` (it took effect), ``replayed`` (a key seen
+#: before: answered from the record, no effect), ``tombstone`` (a compensation that found no
+#: action left a tombstone, or an action refused by one: no effect), ``refused`` (a definite
+#: no), ``ignored`` (a compensation of an action never seen, without tombstones: no effect).
+HANDLINGS = ("effect", "replayed", "tombstone", "refused", "ignored")
+
+
+def _handling(op: str, effect: bool, seen: str | None, error: str | None, tombstones: bool) -> str:
+    """How a request was handled, from whether it took effect, the key's state before it
+    (``seen``, ``None`` without idempotency or for a new key) and the error it answered."""
+    if effect:
+        return "effect"
+    if error is not None:
+        if "Tombstoned" in error:
+            return "tombstone"
+        return "replayed" if op == ACTION and seen == "failed" else "refused"
+    if op == ACTION:
+        return "replayed"
+    if seen is None:
+        return "tombstone" if tombstones else "ignored"
+    return "replayed" if seen in ("undone", "tombstone") else "ignored"
+
+
 # -- orchestrators ----------------------------------------------------------------------------
 
 
 class _OrchestratorNode:
-    """What both orchestrators share: a node, crashes and restarts, calls to participants."""
+    """What both orchestrators share: a node, crashes and restarts, calls to participants.
+
+    What it did, for timelines: :attr:`calls` (one ``(request_id, saga_id, step, op, key,
+    attempt, sent, ended, outcome)`` per request sent; ``attempt`` counts the requests for that
+    saga, step and op, over retries and crashes), :attr:`crash_times` and
+    :attr:`restart_times`.
+    """
 
     def __init__(self, net: Network, name: str, timeout_s: float) -> None:
         self.net = net
@@ -237,16 +297,22 @@ class _OrchestratorNode:
         self.crash_after_step: str | None = None
         self.down_s = 1.0
         self.crashes = 0
+        self.calls: list[tuple] = []
+        self.crash_times: list[float] = []
+        self.restart_times: list[float] = []
+        self._tries: dict[tuple[str, str, str], int] = {}
 
     def crash(self) -> None:
         """Crash the orchestrator now; it restarts ``down_s`` later."""
         self.net.crash(self.name)
         self.crashes += 1
+        self.crash_times.append(self.net.env.now)
         self.net.env.timeout(self.down_s).callbacks.append(lambda _e: self.restart())
 
     def restart(self) -> None:
         """Bring the node back (subclasses then recover what they can)."""
         self.net.restart(self.name)
+        self.restart_times.append(self.net.env.now)
 
     def crash_at(self, times: Iterable[float]) -> None:
         """Crash at each of ``times`` (simulated seconds) when up."""
@@ -259,9 +325,15 @@ class _OrchestratorNode:
     def request(self, op: str, step: str, saga_id: str, key: str | None):
         """Call the step's participant; the value is ``None`` (ok, or dead) or an exception."""
         body = (op, step, saga_id, key)
+        tries = self._tries
+        attempt = tries[op, step, saga_id] = tries.get((op, step, saga_id), 0) + 1
         result = yield from call_process(
             self.net, self.name, PARTICIPANT_OF[step], body, self.timeout_s
         )
+        self.calls.append(
+            (result.request_id, saga_id, step, op, key, attempt, result.started, result.ended,
+             result.outcome)
+        )  # fmt: skip
         if result.outcome == outcomes.OK:
             return None, result.value
         if result.outcome == outcomes.TIMEOUT:
@@ -292,6 +364,8 @@ class SagaNode(_OrchestratorNode):
         self.journal.subscribe(self._on_event)
         self.results: dict[str, SagaResult] = {}
         self.recovered = 0
+        #: Every record written to the log, as ``(time, saga_id, kind, step)``.
+        self.log_writes: list[tuple[float, str, str, str | None]] = []
 
     def start(self, saga: Saga, saga_id: str, *, data: Any = None) -> None:
         """Start a new saga now (nothing happens if the node is down: the request is lost)."""
@@ -321,6 +395,7 @@ class SagaNode(_OrchestratorNode):
                 env.process(self._drive(run, self.node.incarnation))
 
     def _on_event(self, event: Any) -> None:
+        self.log_writes.append((event.time, event.saga_id, event.kind, event.step))
         if (
             event.kind == "action_ended"
             and event.outcome == outcomes.OK
@@ -466,6 +541,49 @@ class SagaSimRun:
         columns = ["saga_id", "status", "order", "reserved", "charged", "charges", "end_state"]
         return pd.DataFrame(rows, columns=columns)
 
+    def attempts(self) -> pd.DataFrame:
+        """One row per request the orchestrator sent (each step attempt and each compensation
+        attempt), in the order they ended: ``saga_id``, ``participant``, ``step``, ``op``
+        (``action`` or ``compensation``), ``attempt`` (1, 2, ... per saga, step and op, over
+        retries and crashes), ``key`` (the idempotency key, ``None`` for the course), ``sent``
+        and ``ended`` (seconds: the answer came, or the orchestrator stopped waiting),
+        ``outcome`` (what the orchestrator saw: ``ok``, ``error`` or ``timeout``), and what the
+        participant did with it (the network may deliver a request twice, or not at all):
+        ``deliveries``, ``effects`` (deliveries that took effect), ``took_effect``,
+        ``duplicate`` (answered from the idempotency record, no effect) and ``tombstone`` (a
+        no-op because of a tombstone: a compensation that left one, or an action it refused).
+        """
+        handled: dict[int, list[str]] = {}
+        for part in self.participants.values():
+            for row in part.handled:
+                handled.setdefault(row[1], []).append(row[6])
+        rows = []
+        for rid, sid, step, op, key, attempt, sent, ended, outcome in self.orchestrator.calls:
+            seen = handled.get(rid, [])
+            effects = seen.count("effect")
+            rows.append(
+                (sid, PARTICIPANT_OF[step], step, op, attempt, key, sent, ended, outcome,
+                 len(seen), effects, effects > 0, "replayed" in seen, "tombstone" in seen)
+            )  # fmt: skip
+        return pd.DataFrame(rows, columns=list(ATTEMPT_COLUMNS))
+
+    def crashes(self) -> pd.DataFrame:
+        """One row per crash of the orchestrator: ``start``, ``end`` (its restart; ``NaN`` if
+        it had not restarted when the simulation stopped), ``state`` (``"crashed"``)."""
+        node = self.orchestrator
+        ends = list(node.restart_times) + [float("nan")] * len(node.crash_times)
+        return pd.DataFrame(
+            {"start": node.crash_times, "end": ends[: len(node.crash_times)],
+             "state": ["crashed"] * len(node.crash_times)},
+            columns=["start", "end", "state"],
+        )  # fmt: skip
+
+    def log_writes(self) -> pd.DataFrame:
+        """One row per record written to distlab's saga log: ``time``, ``saga_id``, ``kind``
+        (see :mod:`distlab.saga.records`), ``step``; empty for the course (it keeps no log)."""
+        writes = getattr(self.orchestrator, "log_writes", [])
+        return pd.DataFrame(writes, columns=["time", "saga_id", "kind", "step"])
+
 
 def simulate_order_sagas(
     *,
@@ -487,6 +605,8 @@ def simulate_order_sagas(
     down_s: float = 1.0,
     retries: int = 3,
     horizon_s: float = 3600.0,
+    fail_compensation_step: str | None = None,
+    compensation_attempts: int | None = None,
     seed: int = 0,
 ) -> SagaSimRun:
     """Run ``orders`` order sagas (started 0.1 s apart) with ``driver`` (:data:`DRIVERS`) on a
@@ -494,19 +614,20 @@ def simulate_order_sagas(
     ``horizon_s``. Faults: ``fail_step`` (its participant refuses it), ``lose_reply_step`` (the
     first reply to it is lost after the effect), ``hold_step`` (its first request arrives
     ``hold_s`` late), ``crash_after_step`` (the orchestrator crashes once right after that
-    step succeeds) and ``crash_at`` (crash times); each crash lasts ``down_s``. The course
-    driver has no keys, so its participants run without idempotency whatever ``idempotency``
-    says. See the module docstring for an example.
+    step succeeds) and ``crash_at`` (crash times); each crash lasts ``down_s``;
+    ``fail_compensation_step`` (its participant refuses to undo it, every time: distlab retries
+    the compensation ``compensation_attempts`` times, default without limit, then the saga is
+    stuck; the course tries once and carries on). The course driver has no keys, so its
+    participants run without idempotency whatever ``idempotency`` says. See the module
+    docstring for an example.
     """
     driver = check_choice("driver", driver, DRIVERS)
-    for param, value in (
-        ("fail_step", fail_step),
-        ("lose_reply_step", lose_reply_step),
-        ("hold_step", hold_step),
-        ("crash_after_step", crash_after_step),
-    ):
-        if value is not None:
-            check_choice(param, value, ORDER_STEPS)
+    _check_steps(
+        fail_step=fail_step, lose_reply_step=lose_reply_step, hold_step=hold_step,
+        crash_after_step=crash_after_step, fail_compensation_step=fail_compensation_step,
+    )  # fmt: skip
+    if compensation_attempts is not None:
+        check_int("compensation_attempts", compensation_attempts, 1, 100)
     world = World(seed, log_messages=False)
     net = Network(world, latency=check_number("latency_s", latency_s, 0.0), loss=loss,
                   duplicate=duplicate)  # fmt: skip
@@ -516,11 +637,13 @@ def simulate_order_sagas(
         for name in ("order", "inventory", "payment")
     }
     _inject(
-        participants, fail_step, lose_reply_step, hold_step, check_number("hold_s", hold_s, 0.0)
-    )
+        participants, fail_step, lose_reply_step, hold_step, check_number("hold_s", hold_s, 0.0),
+        fail_compensation_step,
+    )  # fmt: skip
     if driver == "distlab":
+        saga = order_saga(retries=retries, compensation_attempts=compensation_attempts)
         node: SagaNode | CourseSagaNode = SagaNode(
-            net, sagas=[order_saga(retries=retries)], timeout_s=timeout_s,
+            net, sagas=[saga], timeout_s=timeout_s,
             log=InMemoryLog(lost_on_crash=log_lost_on_crash),
         )  # fmt: skip
     else:
@@ -534,7 +657,18 @@ def simulate_order_sagas(
     return SagaSimRun(world, participants, node, ids)
 
 
-def _inject(parts: dict[str, Participant], fail: Any, lose: Any, hold: Any, hold_s: float) -> None:
+def _check_steps(**steps: str | None) -> None:
+    for param, value in steps.items():
+        if value is not None:  # the last step has no compensation to fail
+            allowed = ORDER_STEPS[:-1] if param == "fail_compensation_step" else ORDER_STEPS
+            check_choice(param, value, allowed)
+
+
+def _inject(
+    parts: dict[str, Participant], fail: Any, lose: Any, hold: Any, hold_s: float, undo: Any
+) -> None:
+    if undo is not None:
+        parts[PARTICIPANT_OF[undo]].refuse_compensation.add(undo)
     if fail is not None:
         parts[PARTICIPANT_OF[fail]].refuse.add(fail)
     if lose is not None:

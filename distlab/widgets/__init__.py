@@ -15,6 +15,7 @@ from distlab.widgets.cap import partition_explorer, use_case_explorer
 from distlab.widgets.network import network_explorer
 from distlab.widgets.partial_failures import partial_failure_explorer
 from distlab.widgets.retries import contention_explorer, retry_timeline_explorer
+from distlab.widgets.sagas import saga_explorer
 
 __all__ = [
     "Explorer",
@@ -27,4 +28,5 @@ __all__ = [
     "register",
     "retry_timeline_explorer",
     "use_case_explorer",
+    "saga_explorer",
 ]
