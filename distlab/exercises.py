@@ -47,6 +47,8 @@ __all__ = [
     "check_idempotent_refund",
     "check_recovery_end_state",
     "check_save_point_sequence",
+    "TRIP_STEPS",
+    "check_pivot",
 ]
 
 
@@ -1596,4 +1598,76 @@ def check_save_point_sequence(
         f"{where}. Rule: a crash right after a step leaves the saga at that step; recovery "
         "compensates back to the last save-point at or before it, in reverse order, then runs "
         "forward from there.",
+    )
+
+
+#: The trip saga of check_pivot: (step, what may make it fail, whether it can be undone).
+TRIP_STEPS = (
+    ("create_trip", None, "cancel the trip record"),
+    ("book_flight", "no seats left", "cancel the booking, free of charge"),
+    ("book_hotel", "fully booked", "cancel the booking, free of charge"),
+    ("capture_payment", "card declined", None),
+    ("issue_tickets", None, None),
+    ("email_itinerary", None, None),
+)
+
+
+def check_pivot(answer: str | None) -> Check:
+    """The trip saga of :data:`TRIP_STEPS`, in order: create_trip (cannot fail; undo: cancel the
+    record), book_flight (may fail: no seats; undo: cancel), book_hotel (may fail: fully booked;
+    undo: cancel), capture_payment (may fail: card declined; cannot be undone by the saga),
+    issue_tickets and email_itinerary (cannot fail for a business reason, cannot be undone).
+    Which step is the pivot? The check builds the saga with your pivot and says why it holds or
+    not.
+
+    >>> check_pivot("capture_payment")  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_pivot("issue_tickets")  # doctest: +ELLIPSIS
+    ❌ Not yet: capture_payment comes before issue_tickets...
+    """
+    from distlab.saga import COMPENSATABLE, PIVOT, RETRIABLE, Saga, Step
+
+    names = [name for name, _fails, _undo in TRIP_STEPS]
+    if answer is None:
+        return _unanswered(
+            "Hint: the pivot is the last step that may still fail for a business reason."
+        )
+    if not isinstance(answer, str) or answer.strip() not in names:
+        return Check(
+            False,
+            f"{answer!r} is not a step of this saga; answer one of "
+            + ", ".join(repr(n) for n in names)
+            + ".",
+        )
+    pivot = names.index(answer.strip())
+    for i, (name, fails, undo) in enumerate(TRIP_STEPS):
+        if i < pivot and undo is None:
+            return Check(
+                False,
+                f"{name} comes before {answer.strip()}, so it would have to be compensatable "
+                f"(undone if {answer.strip()}, the go/no-go step, said no), but it cannot be "
+                "undone. The pivot is the last step that may fail for a business reason.",
+            )
+        if i > pivot and fails is not None:
+            return Check(
+                False,
+                f"{name} comes after {answer.strip()} and may still fail ({fails}), but after "
+                "the pivot the saga must complete: every later step must be retriable, sure "
+                "to succeed in the end.",
+            )
+    kinds = [COMPENSATABLE] * pivot + [PIVOT] + [RETRIABLE] * (len(names) - pivot - 1)
+    saga = Saga(
+        "trip",
+        [
+            Step(n, action=str, compensation=str if k == COMPENSATABLE else None, kind=k)
+            for n, k in zip(names, kinds)
+        ],
+    )
+    return Check(
+        True,
+        f"{answer.strip()}: the last step that may fail for a business reason, and one the saga "
+        "cannot undo. Before it every step can be compensated; after it every step is retried "
+        "until it succeeds. distlab accepts the saga: "
+        + ", ".join(f"{s.name} {s.kind}" for s in saga.steps)
+        + ".",
     )

@@ -472,3 +472,16 @@ def test_check_save_point_sequence_runs_the_saga_library():
         ex.check_save_point_sequence(("T2",), ("T6",), None)
     with pytest.raises(TypeError, match="save_points='T2' must be a tuple"):
         ex.check_save_point_sequence("T2", ("T3",), None)
+
+
+def test_check_pivot_builds_the_saga_and_explains_wrong_pivots():
+    right = ex.check_pivot("capture_payment")
+    assert right.passed is True and "capture_payment pivot" in right.message
+    assert ex.check_pivot(None).passed is None
+    early = ex.check_pivot("book_hotel")
+    assert early.passed is False and "capture_payment comes after" in early.message
+    late = ex.check_pivot("issue_tickets")
+    assert late.passed is False and "cannot be undone" in late.message
+    for near_miss in ("pay", 3, True):
+        check = ex.check_pivot(near_miss)
+        assert check.passed is False and "not a step" in check.message
