@@ -11,6 +11,7 @@ simulation) and ``plot_s + render_s`` (drawing). A change the explorer answers w
 message instead of a figure is counted and reported, but not timed.
 
     python bench/bench_explorers.py            # prints one line per explorer
+    python bench/bench_explorers.py saga       # only the explorers named
 
 Budgets (DESIGN.md): median update in the kernel <= 60 ms (a person feels the browser's
 150 ms, which includes this); median simulation <= median drawing.
@@ -187,7 +188,10 @@ def measure(changes: int = 20, only: list[str] | None = None) -> dict[str, dict[
 
 
 if __name__ == "__main__":
-    for name, fig in measure().items():
+    import sys
+
+    # names of explorers to measure (all without), e.g. python bench/bench_explorers.py saga
+    for name, fig in measure(only=sys.argv[1:] or None).items():
         if "error" in fig:
             print(f"{name:30} ERROR {fig['error']}")
         else:

@@ -427,7 +427,7 @@ def _run_params(**p: Any) -> dict[str, Any]:
     p["seed"] = check_seed(p["seed"])
     fail, undo, crash = p["fail_step"], p["fail_compensation_step"], p["crash_after_step"]
     fail_at = ORDER_STEPS.index(fail) if fail is not None else len(ORDER_STEPS)
-    if undo is not None and ORDER_STEPS.index(undo) >= fail_at:
+    if undo is not None and (fail is None or ORDER_STEPS.index(undo) >= fail_at):
         raise ValueError(
             f"fail_compensation_step={undo!r} never runs: a step is undone only when a later "
             f"step fails (fail_step={fail!r}); choose a fail_step after it"

@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
 from distlab._validate import check_bool, check_frame
@@ -45,9 +46,9 @@ _ATTEMPT_COLUMNS = (
 )  # fmt: skip
 _HATCH = "////"
 _MARKS = (  # column, test, marker, colour, legend label
-    ("duplicate", None, "o", OKABE_ITO["black"], "duplicate: answered from the record"),
-    ("tombstone", None, "s", OKABE_ITO["grey"], "tombstone: a no-op"),
-    ("effects", 2, "X", OKABE_ITO["vermillion"], "took effect twice (no key)"),
+    ("duplicate", None, "o", OKABE_ITO["black"], "duplicate, from the record"),
+    ("tombstone", None, "s", OKABE_ITO["grey"], "tombstone: no-op"),
+    ("effects", 2, "X", OKABE_ITO["vermillion"], "took effect twice"),
 )
 
 
@@ -90,7 +91,7 @@ def saga_timeline(result, *, title: str | None = None, compact: bool = False) ->
     size, dpi = ((9.0, 3.9), 80) if compact else ((11.0, 4.6), 100)
     fig, ax = new_figure(figsize=size, dpi=dpi)
     end = _right_edge(attempts, crashes, writes)
-    shade_bands(ax, crashes.assign(label="orchestrator down (crashed)"), until=end, alpha=0.14)
+    shade_bands(ax, crashes.assign(label="orchestrator down"), until=end, alpha=0.14)
     _bars(ax, attempts, rows)
     _marks(ax, attempts, rows)
     _orchestrator_lane(ax, writes, crashes, rows, end)
@@ -101,8 +102,9 @@ def saga_timeline(result, *, title: str | None = None, compact: bool = False) ->
     ax.tick_params(axis="y", length=0)
     for y in range(1, len(LANES)):
         ax.axhline(y, color="#cccccc", linewidth=0.6, zorder=0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(6 if compact else 10))
     ax.set_xlabel("time (s)")
-    handles = _legend_handles()
+    handles = _legend_handles(attempts)
     return finish(fig, ax, title=title or "An order saga, step by step",
                   subtitle=_subtitle(result, attempts, ends, crashes, writes),
                   handles=handles)  # fmt: skip
@@ -116,22 +118,22 @@ def _right_edge(attempts: pd.DataFrame, crashes: pd.DataFrame, writes: pd.DataFr
 
 def _bars(ax, attempts: pd.DataFrame, rows) -> None:
     """One collection per (op, outcome, took effect): filled or hollow, hatched if undoing."""
-    keys = [(lane, str(sid)) for lane, sid in zip(attempts["participant"], attempts["saga_id"])]
-    for key in keys:
-        if key not in rows:
+    groups: dict[tuple, list] = {}
+    columns = ("participant", "saga_id", "op", "outcome", "took_effect", "sent", "ended")
+    for lane, sid, op, outcome, effect, sent, ended in zip(*(attempts[c] for c in columns)):
+        row = rows.get((lane, str(sid)))
+        if row is None:
             raise ValueError(
-                f"result.frame has participant/saga_id {key!r}, not a lane of {LANES} with an "
-                "order of result.end_states"
+                f"result.frame has participant={lane!r}, saga_id={sid!r}: not a lane of {LANES} "
+                "with an order of result.end_states"
             )
-    frame = attempts.assign(_row=keys)
-    for (op, outcome, effect), group in frame.groupby(["op", "outcome", "took_effect"]):
+        bottom, top = row[0], row[0] + row[1]
+        right = max(float(ended), float(sent) + 0.004)
+        groups.setdefault((op, outcome, bool(effect)), []).append(
+            [(sent, bottom), (right, bottom), (right, top), (sent, top)]
+        )
+    for (op, outcome, effect), verts in sorted(groups.items()):
         color = outcome_color(outcome)
-        verts = []
-        for sent, ended, row in zip(group["sent"], group["ended"], group["_row"]):
-            bottom, height = rows[row]
-            right = max(float(ended), float(sent) + 0.004)
-            verts.append([(sent, bottom), (right, bottom), (right, bottom + height),
-                          (sent, bottom + height)])  # fmt: skip
         hatched = op == "compensation"
         ax.add_collection(
             PolyCollection(
@@ -143,43 +145,45 @@ def _bars(ax, attempts: pd.DataFrame, rows) -> None:
                 hatch=_HATCH if hatched else None,
                 label=f"_{op} {outcome} {'effect' if effect else 'no effect'}",
                 zorder=2,
-            )
+            ),
+            autolim=False,
         )
 
 
 def _marks(ax, attempts: pd.DataFrame, rows) -> None:
     """A marker at the end of each bar whose request was a duplicate, hit a tombstone, or took
-    effect more than once."""
+    effect more than once (markers on a line without a line: cheaper to draw than scatter)."""
+    where = [rows.get((p, str(s))) for p, s in zip(attempts["participant"], attempts["saga_id"])]
+    ends = attempts["ended"].tolist()
     for column, at_least, marker, color, label in _MARKS:
-        hit = (
-            attempts[column] >= at_least if at_least is not None else attempts[column].astype(bool)
-        )
-        chosen = attempts[hit.to_numpy()]
-        if not len(chosen):
+        values = attempts[column].tolist()
+        hit = [i for i, v in enumerate(values) if (v >= at_least if at_least else bool(v))]
+        if not hit:
             continue
-        ys = [rows[p, str(s)] for p, s in zip(chosen["participant"], chosen["saga_id"])]
-        ax.scatter(
-            chosen["ended"], [b + h / 2 for b, h in ys], marker=marker, s=34,
-            facecolors="white" if marker == "o" else color, edgecolors=color, linewidths=1.1,
-            zorder=4, label=label,
-        )  # fmt: skip
+        ax.plot([ends[i] for i in hit], [where[i][0] + where[i][1] / 2 for i in hit],
+                linestyle="none", marker=marker, markersize=6,
+                markerfacecolor="white" if marker == "o" else color, markeredgecolor=color,
+                markeredgewidth=1.1, zorder=4, label=label)  # fmt: skip
 
 
 def _orchestrator_lane(ax, writes, crashes, rows, end) -> None:
     """The log's writes as ticks on each order's row, restarts as triangles."""
     if len(writes):
-        keys = [("orchestrator", str(s)) for s in writes["saga_id"]]
-        ys = [rows[k][0] + rows[k][1] / 2 if k in rows else len(LANES) - 0.5 for k in keys]
-        ax.scatter(writes["time"], ys, marker="|", s=70, color="#333333", linewidths=1.0,
-                   zorder=3, label="write to the saga log")  # fmt: skip
+        ys = []
+        for sid in writes["saga_id"]:
+            row = rows.get(("orchestrator", str(sid)))
+            ys.append(row[0] + row[1] / 2 if row else len(LANES) - 0.5)
+        ax.plot(writes["time"].tolist(), ys, linestyle="none", marker="|", markersize=8,
+                color="#333333", markeredgewidth=1.0, zorder=3,
+                label="log write")  # fmt: skip
     else:
         ax.text(end * 0.5, len(LANES) - 0.5, "no log: nothing is persisted", ha="center",
                 va="center", fontsize=8.5, color="#555555")  # fmt: skip
     restarts = [float(t) for t in crashes["end"] if not pd.isna(t) and float(t) <= end]
     if restarts:
-        ax.scatter(restarts, [len(LANES) - 0.08] * len(restarts), marker="v", s=46,
-                   color=OKABE_ITO["vermillion"], edgecolors="#333333", linewidths=0.5,
-                   zorder=4, label="restart", clip_on=False)  # fmt: skip
+        ax.plot(restarts, [len(LANES) - 0.08] * len(restarts), linestyle="none", marker="v",
+                markersize=7, color=OKABE_ITO["vermillion"], markeredgecolor="#333333",
+                markeredgewidth=0.5, zorder=4, label="restart", clip_on=False)  # fmt: skip
 
 
 def _end_states(ax, ends: pd.DataFrame, rows, end: float) -> None:
@@ -194,29 +198,41 @@ def _end_states(ax, ends: pd.DataFrame, rows, end: float) -> None:
                 fontsize=8.5, fontweight="bold", color=END_STATE_COLORS[state])  # fmt: skip
 
 
-def _legend_handles() -> list:
-    handles: list = [Patch(facecolor=outcome_color(o), edgecolor=outcome_color(o), label=o)
-                     for o in _CALL_OUTCOMES]  # fmt: skip
-    grey = "#666666"
-    handles += [
-        Patch(facecolor="#bbbbbb", edgecolor=grey, label="action (filled: took effect)"),
-        Patch(facecolor="none", edgecolor=grey, label="hollow: no effect"),
-        Patch(facecolor="#bbbbbb", edgecolor=grey, hatch=_HATCH, label="compensation"),
+def _legend_handles(attempts: pd.DataFrame) -> list:
+    """Proxy entries for what is drawn: the outcomes seen, hatched and hollow bars if any."""
+    seen = set(attempts["outcome"])
+    handles: list = [
+        Patch(facecolor=outcome_color(o), edgecolor=outcome_color(o), label=o)
+        for o in _CALL_OUTCOMES
+        if o in seen
     ]
+    grey = "#666666"
+    if (attempts["op"] == "compensation").any():
+        handles.append(
+            Patch(facecolor="#bbbbbb", edgecolor="white", hatch=_HATCH, label="compensation")
+        )
+    if not attempts["took_effect"].all():
+        handles.append(Patch(facecolor="none", edgecolor=grey, label="hollow: no effect"))
     return handles
 
 
 def _subtitle(result, attempts, ends, crashes, writes) -> str:
     counts = ends["end_state"].value_counts()
     states = ", ".join(f"{int(n)} {s}" for s, n in counts.items())
-    driver = (getattr(result, "params", {}) or {}).get("driver")
-    who = f"{driver} orchestrator; " if driver else ""
-    seed = (getattr(result, "params", {}) or {}).get("seed")
-    rows = f" (rows {', '.join(map(str, ends['saga_id']))}, top down)" if len(ends) > 1 else ""
-    return (
-        f"{who}{len(ends)} order(s){rows}: {states}; {len(attempts)} requests, {len(crashes)} "
-        f"crash(es), {len(writes)} log writes" + (f"; seed {seed}" if seed is not None else "")
-    )
+    parts = [f"{len(ends)} order{'s' if len(ends) > 1 else ''}: {states}",
+             f"{len(attempts)} requests"]  # fmt: skip
+    if len(crashes):
+        parts.append(f"{len(crashes)} crash{'es' if len(crashes) > 1 else ''}")
+    if len(writes):
+        parts.append(f"{len(writes)} log writes")
+    params = getattr(result, "params", None) or {}
+    for name, word in (("duplicate", "duplicated"), ("loss", "lost")):
+        if params.get(name):
+            parts.append(f"{100 * params[name]:g}% {word}")
+    seed = params.get("seed")
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    return " · ".join(parts)
 
 
 # -- end states over many runs --------------------------------------------------------------
@@ -237,7 +253,10 @@ def end_states_figure(result, *, title: str | None = None) -> Figure:
     title = check_title(title)
     table = result.table
     if not isinstance(table, pd.DataFrame) or table.index.nlevels != 2:
-        raise TypeError("result.table must be a DataFrame indexed by (variant, scenario)")
+        raise TypeError(
+            f"result={type(result).__name__} must be the result of saga_end_states() (its "
+            "table: a DataFrame indexed by variant and scenario)"
+        )
     missing = [s for s in END_STATE_COLORS if s not in table.columns]
     if missing:
         raise ValueError(f"result.table is missing end-state column(s) {missing}")

@@ -498,7 +498,15 @@ def end_state(order: str | None, reserved: int, charged: int, status: str | None
 @dataclass(frozen=True)
 class SagaSimRun:
     """A finished simulation: the ``world``, the ``participants`` by name, the
-    ``orchestrator`` and the ``saga_ids``; :meth:`end_states` reads how each order ended."""
+    ``orchestrator`` and the ``saga_ids``; :meth:`end_states` reads how each order ended;
+    :meth:`attempts`, :meth:`crashes` and :meth:`log_writes` are what a timeline draws.
+
+    >>> run = simulate_order_sagas(crash_after_step="create_order", latency_s=0.1)
+    >>> run.attempts()[["step", "sent", "outcome"]].values.tolist()[:2]
+    [['create_order', 0.0, 'ok'], ['reserve_stock', 1.2, 'ok']]
+    >>> run.crashes().values.tolist(), len(run.log_writes())
+    ([[0.2, 1.2, 'crashed']], 10)
+    """
 
     world: World
     participants: dict[str, Participant]
