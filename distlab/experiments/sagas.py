@@ -336,6 +336,10 @@ class SagaRunResult(Result):
     order (:meth:`~distlab.sim.sagas.SagaSimRun.end_states`). ``summary``: one row, indexed by
     the driver: ``sagas``, how many ended in each of :data:`~distlab.sim.sagas.END_STATES`,
     ``attempts``, ``effects``, ``duplicates``, ``tombstones``, ``crashes``, ``log_writes``.
+
+    >>> r = saga_run(crash_after_step="create_order")
+    >>> r.crashes.values.tolist(), r.log_writes["kind"].tolist()[:3]
+    ([[0.2, 1.2, 'crashed']], ['saga_started', 'action_started', 'action_ended'])
     """
 
     crashes: pd.DataFrame

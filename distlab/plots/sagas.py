@@ -74,9 +74,14 @@ def saga_timeline(result, *, title: str | None = None, compact: bool = False) ->
     Marks at a bar's end: a duplicate answered from the idempotency record, a tombstone no-op,
     a request that took effect twice. The orchestrator's lane shows every write to its saga log
     as a tick; its crashes are shaded across all lanes, each restart a triangle. Each order's
-    end state is written at the right, in its colour. ``compact`` draws it smaller at 80 dpi
-    (the saga explorer redraws it on every change). ``result`` is a
-    :class:`~distlab.experiments.sagas.SagaRunResult`.
+    end state is written at the right, in its colour. Each lane has a row per order, the first
+    order on top. ``compact`` draws it smaller at 80 dpi (the saga explorer redraws it on every
+    change). ``result`` is a :class:`~distlab.experiments.sagas.SagaRunResult`.
+
+    >>> from distlab.experiments.sagas import saga_run
+    >>> fig = saga_timeline(saga_run("course", orders=2, crash_after_step="reserve_stock"))
+    >>> sorted(t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("o"))
+    ['o0: half_done', 'o1: half_done']
     """
     check_result("result", result, ("frame", "crashes", "log_writes", "end_states"),
                  what="saga_run()")  # fmt: skip

@@ -114,7 +114,13 @@ def _plot(result, params):
 @register("saga")
 def saga_explorer() -> Explorer:
     """Choose the orchestrator and where the order saga fails, crashes or duplicates; see every
-    request, the log's writes, the crashes and how each order ends."""
+    request, the log's writes, the crashes and how each order ends.
+
+    >>> ex = saga_explorer()
+    >>> ex.apply_preset("failing compensation")
+    >>> ex.last_result.end_states["end_state"].tolist()
+    ['stuck']
+    """
     return Explorer(
         _run,
         _plot,
