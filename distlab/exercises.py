@@ -13,7 +13,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from distlab._validate import check_int, check_number, check_probability, check_seed
+from distlab._validate import (
+    check_choice,
+    check_int,
+    check_number,
+    check_probability,
+    check_seed,
+)
 
 __all__ = [
     "Check",
@@ -37,6 +43,12 @@ __all__ = [
     "check_timeout_for_target",
     "check_workers_for_slow_dependency",
     "compare_prediction",
+    "RefundPayments",
+    "check_idempotent_refund",
+    "check_recovery_end_state",
+    "check_save_point_sequence",
+    "TRIP_STEPS",
+    "check_pivot",
 ]
 
 
@@ -1099,4 +1111,563 @@ def check_half_open_rule(function) -> Check:
         f"your rule agrees with distlab's CircuitBreaker on all {tried} cases: it waits for every "
         "permitted probe, then opens if their failure rate is at or above the threshold and "
         "closes otherwise.",
+    )
+
+
+# -- Notebook 04 (sagas): an idempotent refund, recovery after a crash, save-points -----------
+
+
+class RefundPayments:
+    """The payment service of :func:`check_idempotent_refund`: one customer's money, the
+    charges that took effect, and a record the refund may keep.
+
+    - ``balance``: the customer's money (100 at the start; a charge takes 30);
+    - ``charged``: idempotency key -> amount, for every charge that took effect;
+    - ``refunded``: a set of keys, the refund's own record. The charge service refuses a charge
+      whose key is in it: that is how a tombstone works here;
+    - ``give_back(amount)``: pay ``amount`` back to the customer (every call moves money).
+
+    >>> payments = RefundPayments()
+    >>> payments.charge("o1/charge", 30.0), payments.balance
+    (True, 70.0)
+    >>> payments.refunded.add("o2/charge"); payments.charge("o2/charge", 30.0)  # a tombstone
+    False
+    """
+
+    def __init__(self, balance: float = 100.0) -> None:
+        self.balance = float(balance)
+        self.charged: dict[str, float] = {}
+        self.refunded: set[str] = set()
+        self.given_back: list[float] = []
+
+    def charge(self, key: str, amount: float) -> bool:
+        """The charge action's side (the check calls it): True if it took effect now; a key
+        charged before or in ``refunded`` is not charged again."""
+        if key in self.refunded or key in self.charged:
+            return False
+        self.balance -= amount
+        self.charged[key] = amount
+        return True
+
+    def give_back(self, amount: float) -> None:
+        """Pay ``amount`` back to the customer."""
+        self.balance += float(amount)
+        self.given_back.append(float(amount))
+
+
+class _Crash(BaseException):
+    """The orchestrator's process dies here (like SystemExit: no step catches it)."""
+
+
+class _LearnerFailed(Exception):
+    """The learner's refund raised: the saga sees a failed compensation."""
+
+
+#: (name, what happens to the charge, how the refund is delivered), see check_idempotent_refund.
+_REFUND_SCENARIOS = (
+    ("the pivot declines", "charged", "once"),
+    ("the refund is delivered twice", "charged", "twice"),
+    ("the orchestrator crashes right after the refund", "charged", "crash"),
+    ("the charge's reply is lost", "reply lost", "once"),
+    ("the charge's request is late", "late", "once"),
+)
+_AMOUNT = 30.0
+
+
+def _refund_run(function, what_happens: str, delivery: str) -> dict:
+    """One order saga (charge, then a pivot that declines) with the learner's refund."""
+    from distlab.retry import ConstantBackoff, RetryPolicy
+    from distlab.saga import PIVOT, InMemoryLog, Saga, SagaOrchestrator, Step
+
+    payments = RefundPayments()
+    raised: list[str] = []
+    crashed = [False]
+
+    def charge(ctx):
+        if what_happens == "late":
+            raise TimeoutError("no answer from payment (the request is still on its way)")
+        payments.charge(ctx.key, ctx.data["amount"])
+        if what_happens == "reply lost":
+            raise TimeoutError("no answer from payment (the reply was lost)")
+        return "charged"
+
+    def decline(ctx):
+        raise RuntimeError("fraud check declined the order")
+
+    def refund(ctx):
+        for _ in range(2 if delivery == "twice" else 1):
+            try:
+                function(ctx, payments)
+            except Exception as exc:  # the learner's code: report it, the saga sees a failure
+                raised.append(f"{type(exc).__name__}: {exc}")
+                raise _LearnerFailed(str(exc)) from None
+        if delivery == "crash" and not crashed[0]:
+            crashed[0] = True
+            raise _Crash
+
+    saga = Saga(
+        "order",
+        [Step("charge", action=charge, compensation=refund), Step("approve", decline, kind=PIVOT)],
+        compensation_retry=RetryPolicy(max_attempts=3, backoff=ConstantBackoff(0.0)),
+    )
+    log = InMemoryLog()
+
+    def orchestrator():
+        return SagaOrchestrator(log, [saga], owner="orders", clock=lambda: 0.0, sleep=lambda s: 0)
+
+    try:
+        status = orchestrator().run(saga, {"amount": _AMOUNT}, saga_id="o1").status
+    except _Crash:  # a new orchestrator process, on the same log
+        status = orchestrator().recover()[0].status
+    late = what_happens == "late" and payments.charge("o1/charge", _AMOUNT)
+    return {"payments": payments, "status": status, "raised": raised, "late": late}
+
+
+def _refund_problem(name: str, what_happens: str, run: dict) -> str | None:
+    payments, back = run["payments"], run["payments"].given_back
+    was_charged = what_happens != "late"
+    if run["raised"]:
+        where = "" if was_charged else " for a charge that never took effect"
+        return (
+            f"{name}: your refund raised {run['raised'][0]}{where}; the saga is "
+            f"{run['status']}, waiting for an operator. A compensation must succeed whatever "
+            "happened to its action"
+        )
+    if not was_charged and back:
+        return (
+            f"{name}: the charge never took effect, yet your refund gave back "
+            f"{sum(back):g}: a refund of a charge that never happened (look the key up in "
+            "payments.charged)"
+        )
+    if run["late"]:
+        return (
+            f"{name}: your refund found nothing to refund, but left no tombstone, so the "
+            f"late charge took effect after the order was cancelled (balance {payments.balance:g} "
+            "instead of 100). Add ctx.key to payments.refunded even when there is nothing to give "
+            "back"
+        )
+    if was_charged and len(back) > 1:
+        return (
+            f"{name}: your refund gave back {' + '.join(f'{b:g}' for b in back)} for one "
+            f"charge of {_AMOUNT:g}: a double refund (record ctx.key in payments.refunded and "
+            "skip a key already there)"
+        )
+    if was_charged and not back:
+        hint = (
+            " (its reply was lost, so ctx.result is None: ask payments.charged, not ctx.result)"
+            if what_happens == "reply lost"
+            else ""
+        )
+        return f"{name}: the charge of {_AMOUNT:g} took effect but was not refunded{hint}"
+    if payments.balance != 100.0:
+        return (
+            f"{name}: the customer ends with {payments.balance:g} instead of 100 (gave back "
+            f"{sum(back):g} for a charge of {_AMOUNT:g})"
+        )
+    return None
+
+
+def check_idempotent_refund(function) -> Check:
+    """Write ``refund(ctx, payments)``: the compensation of a saga's ``charge`` step. ``ctx`` is
+    the saga's :class:`~distlab.saga.StepContext` (``ctx.key``: the charge's idempotency key,
+    ``ctx.data["amount"]``: the amount, ``ctx.result``: the charge's reply, ``None`` if none
+    came); ``payments`` a :class:`RefundPayments`. The check runs an order saga through
+    :class:`~distlab.saga.SagaOrchestrator` five ways (declined; the refund delivered twice; the
+    orchestrator killed right after the refund and a new one recovering from the log; the
+    charge's reply lost after the card was charged; the charge's request arriving after the
+    refund) and says what went wrong in each.
+
+    >>> def refund(ctx, payments):
+    ...     if ctx.key in payments.refunded:
+    ...         return
+    ...     payments.refunded.add(ctx.key)
+    ...     if ctx.key in payments.charged:
+    ...         payments.give_back(payments.charged[ctx.key])
+    >>> check_idempotent_refund(refund)  # doctest: +ELLIPSIS
+    ✅ Right: in all 5 runs the customer ends with 100...
+    >>> check_idempotent_refund(lambda ctx, payments: payments.give_back(ctx.data["amount"]))
+    ... # doctest: +ELLIPSIS
+    ❌ Not yet: 3 of 5 runs went wrong. (1) the refund is delivered twice: ...
+    """
+    if function is None:
+        return _unanswered("Write the function, then pass it: check_idempotent_refund(refund).")
+    if not callable(function):
+        return Check(
+            False,
+            f"{function!r} is not a function; pass the function itself "
+            "(check_idempotent_refund(refund), no parentheses after its name).",
+        )
+    first = _refund_run(function, "charged", "once")
+    if first["raised"] and first["raised"][0].startswith("TypeError"):
+        return Check(
+            False,
+            f"your function raised {first['raised'][0]}; the saga calls it as "
+            "refund(ctx, payments).",
+        )
+    problems = []
+    for name, what_happens, delivery in _REFUND_SCENARIOS:
+        problem = _refund_problem(name, what_happens, _refund_run(function, what_happens, delivery))
+        if problem:
+            problems.append(problem)
+    if problems:
+        listed = " ".join(f"({i}) {p}." for i, p in enumerate(problems, start=1))
+        return Check(
+            False, f"{len(problems)} of {len(_REFUND_SCENARIOS)} runs went wrong. {listed}"
+        )
+    return Check(
+        True,
+        f"in all {len(_REFUND_SCENARIOS)} runs the customer ends with 100, with one refund "
+        "for each charge that took effect, none for the charge that never did, and the late "
+        "charge refused by your tombstone. Duplicates, crashes and lost replies cannot make "
+        "this compensation do harm.",
+    )
+
+
+_END_WORDS = ("completed", "compensated", "stuck", "half_done")
+
+
+def _in_flight_crash_run(save_points: str) -> dict:
+    """distlab's order saga, run locally: the orchestrator dies while charge_payment is in
+    flight (the card is charged, the reply not yet logged); a new one recovers from the log."""
+    from distlab.saga import (
+        RETRIABLE,
+        IdempotencyStore,
+        InMemoryLog,
+        Saga,
+        SagaOrchestrator,
+        Step,
+    )
+
+    store = IdempotencyStore(clock=lambda: 0.0)
+    effects: list[str] = []
+    crashed = [False]
+
+    def participant(op: str):
+        def call(ctx):
+            if op == "undo":
+                store.compensate(ctx.key, lambda _r: effects.append(f"undo {ctx.step}"))
+                return None
+            result = store.run(ctx.key, lambda: effects.append(ctx.step) or ctx.step)
+            if ctx.step == "charge_payment" and not crashed[0]:
+                crashed[0] = True
+                raise _Crash  # charged; the orchestrator dies before it logs the reply
+            return result
+
+        return call
+
+    names = ("create_order", "reserve_stock", "charge_payment")
+    steps = [Step(n, action=participant("do"), compensation=participant("undo")) for n in names]
+    steps.append(Step("complete_order", action=participant("do"), kind=RETRIABLE))
+    saga = Saga("order", steps, save_points="every" if save_points == "every" else ())
+    log = InMemoryLog()
+
+    def orchestrator():
+        return SagaOrchestrator(log, [saga], owner="orders", clock=lambda: 0.0, sleep=lambda s: 0)
+
+    try:
+        orchestrator().run(saga, saga_id="o1")
+    except _Crash:
+        pass
+    status = orchestrator().recover()[0].status
+    return {"status": status, "effects": effects}
+
+
+def _end_word(answer: object) -> str | Check:
+    """The learner's end state as one of _END_WORDS, or a Check saying what is allowed."""
+    if not isinstance(answer, str):
+        return Check(
+            False,
+            f"{answer!r} is not an end state; answer one of "
+            + ", ".join(repr(w) for w in _END_WORDS)
+            + ".",
+        )
+    word = answer.strip().lower().replace("-", "_").replace(" ", "_")
+    if word in ("pending", "half_done", "halfdone"):
+        return Check(
+            False,
+            f"{answer!r} is the course's saga, which keeps nothing: its orders stay PENDING after "
+            "a crash. distlab's log tells the new orchestrator that charge_payment was started "
+            "and never answered.",
+        )
+    if word not in _END_WORDS:
+        return Check(
+            False,
+            f"{answer!r} is not one of " + ", ".join(repr(w) for w in _END_WORDS) + ".",
+        )
+    return word
+
+
+def check_recovery_end_state(save_points: str, answer: str | None) -> Check:
+    """distlab's order saga (create_order, reserve_stock, charge_payment: compensatable;
+    complete_order: retriable) with ``save_points`` ``"every"`` (the default: resume where the
+    crash left off) or ``"none"`` (the paper's plain backward recovery). The orchestrator dies
+    while ``charge_payment`` is in flight: the card is charged, the reply not yet logged. A new
+    orchestrator recovers the saga from the log. How does the order end: ``"completed"``,
+    ``"compensated"``, ``"stuck"`` or ``"half_done"``? The check runs it.
+
+    >>> check_recovery_end_state("none", "compensated")  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_recovery_end_state("every", "half_done")  # doctest: +ELLIPSIS
+    ❌ Not yet: 'half_done' is the course's saga...
+    """
+    save_points = check_choice("save_points", save_points, ("every", "none"))
+    if answer is None:
+        return _unanswered(
+            "Hint: what does the log say about charge_payment, and where may recovery resume?"
+        )
+    word = _end_word(answer)
+    if isinstance(word, Check):
+        return word
+    run = _in_flight_crash_run(save_points)
+    status, effects = run["status"], run["effects"]
+    charges = effects.count("charge_payment")
+    if word == status and status == "completed":
+        return Check(
+            True,
+            "completed. With a save-point before every step, the new orchestrator re-sends "
+            "charge_payment with the same idempotency key; the payment service answers from its "
+            f"record, so the card is charged {'once' if charges == 1 else f'{charges} times'} in "
+            "all, and the saga goes on: " + ", ".join(effects) + ".",
+        )
+    if word == status:
+        return Check(
+            True,
+            "compensated. With no save-point to resume from, a saga found unfinished before "
+            "its commit point is compensated (backward recovery), from the step in flight "
+            "backwards: its compensation was registered before the action, so the charge the "
+            "orchestrator never heard of is refunded too: " + ", ".join(effects) + ".",
+        )
+    if word == "stuck":
+        return Check(
+            False,
+            "stuck needs a compensation (or a retriable step) that keeps failing; nothing fails "
+            "here, the orchestrator only dies.",
+        )
+    if word == "completed":
+        return Check(
+            False,
+            "with save_points='none' recovery cannot resume in the middle: the saga has not "
+            "passed its commit point (complete_order is the only step after it), so recovery "
+            "goes backwards.",
+        )
+    return Check(
+        False,
+        "a save-point before every step lets recovery resume where the crash left off: the step "
+        "in flight is sent again with the same key, and nothing needs undoing.",
+    )
+
+
+def _parse_sequence(answer: object) -> list[str] | None:
+    """``"T1 T2 C2"``, ``"t1, t2, c2"`` or ``["T1", "T2", "C2"]`` as tokens; None if not."""
+    if isinstance(answer, str):
+        tokens = answer.replace(",", " ").replace("->", " ").split()
+    elif isinstance(answer, (list, tuple)) and all(isinstance(t, str) for t in answer):
+        tokens = list(answer)
+    else:
+        return None
+    tokens = [t.strip().upper() for t in tokens]
+    if not tokens or not all(len(t) > 1 and t[0] in "TC" and t[1:].isdigit() for t in tokens):
+        return None
+    return tokens
+
+
+def _save_point_sequence(steps: int, save_points: tuple[str, ...], crashes: tuple[str, ...]):
+    """The executed sequence of T1..Tn with ``save_points``, crashing after each of
+    ``crashes`` once, run on the saga library (a new SagaRun from the log after each crash)."""
+    from distlab.saga import Finished, InMemoryLog, RunAction, Saga, SagaRun, Step, Wait
+
+    executed: list[str] = []
+    names = [f"T{i}" for i in range(1, steps + 1)]
+
+    def record(prefix: str):
+        return lambda ctx: executed.append(prefix + ctx.step[1:])
+
+    saga = Saga(
+        "paper",
+        [Step(n, record("T"), record("C") if n != names[-1] else None) for n in names],
+        save_points=save_points,
+    )
+    log, pending = InMemoryLog(), list(crashes)
+    run = SagaRun.start(saga, "s", now=0.0)
+
+    def write():
+        records = run.drain()
+        if records:
+            log.append(records, owner="o", now=0.0, lease=1.0)
+
+    while True:
+        command = run.next(0.0)
+        write()
+        if isinstance(command, Finished):
+            return executed
+        if isinstance(command, Wait):  # pragma: no cover - nothing fails, nothing waits
+            continue
+        if isinstance(command, RunAction):
+            run.action_ended(0.0, result=command.step.action(command.context))
+        else:
+            command.step.compensation(command.context)
+            run.compensation_ended(0.0)
+        write()
+        if pending and isinstance(command, RunAction) and command.step.name == pending[0]:
+            pending.pop(0)
+            run = SagaRun.from_log(saga, log.read("s"))
+            run.recover(0.0)
+
+
+def _check_step_names(**names_of: object) -> None:
+    """Each argument a tuple of step names of T1..T6 (crashes: T1..T5)."""
+    names = tuple(f"T{i}" for i in range(1, 7))
+    for param, value in names_of.items():
+        allowed = names[:-1] if param == "crashes_after" else names
+        if isinstance(value, str) or not isinstance(value, (tuple, list)):
+            raise TypeError(f"{param}={value!r} must be a tuple of step names")
+        for name in value:
+            check_choice(param, name, allowed)
+
+
+def _known_sequence_mistake(tokens, expected, save_points, crashes_after) -> str | None:
+    """Feedback for the usual wrong sequences, or None."""
+    paper = ["T1", "T2", "C2", "T2", "T3", "T4", "T5", "C5", "C4", "T4", "T5", "T6"]
+    if tokens == paper and expected != paper:
+        return (
+            "that is the paper's example (save-points after T1 and T3, crashes after T2 and "
+            f"T5); here the save-points are after {' and '.join(save_points)} and the crashes "
+            f"after {' and '.join(crashes_after)}."
+        )
+    if tokens == [t for t in expected if t.startswith("T")]:
+        return (
+            "you have every action but no compensation: before a step runs again after a "
+            "crash, what it did is undone (C), from the latest step back to the save-point."
+        )
+    if tokens == [f"T{i}" for i in range(1, 7)]:
+        return (
+            "that is a run without crashes (or with a save-point after every step); here a "
+            "crash finds steps done since the last save-point."
+        )
+    return None
+
+
+def check_save_point_sequence(
+    save_points: tuple[str, ...], crashes_after: tuple[str, ...], answer: object
+) -> Check:
+    """The saga T1..T6 (C1..C5; T6 has no compensation) with save-points after the steps named
+    in ``save_points``; the orchestrator crashes right after each step of ``crashes_after``
+    (once each) and a new one recovers from the log. Which steps and compensations run, in
+    order? Answer as ``"T1 T2 C2 ..."``. The check runs the saga library.
+
+    >>> check_save_point_sequence(("T1", "T3"), ("T2", "T5"),
+    ...                           "T1 T2 C2 T2 T3 T4 T5 C5 C4 T4 T5 T6")  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    """
+    _check_step_names(save_points=save_points, crashes_after=crashes_after)
+    save_points, crashes_after = tuple(save_points), tuple(crashes_after)
+    if answer is None:
+        return _unanswered(
+            "Hint: after each crash, undo the steps done since the last save-point, then go on."
+        )
+    tokens = _parse_sequence(answer)
+    if tokens is None:
+        return Check(
+            False,
+            f"{answer!r} is not a sequence; write the steps that run as T1, T2 ... and the "
+            "compensations as C1, C2 ..., separated by spaces, e.g. 'T1 T2 C2 T2'.",
+        )
+    expected = _save_point_sequence(6, save_points, crashes_after)
+    count = sum(1 for t in expected if t.startswith("C"))
+    if tokens == expected:
+        return Check(
+            True,
+            f"{' '.join(expected)}: {count} compensations, {len(expected) - count} actions. "
+            "Each crash undoes only the steps done since the last save-point, and the saga "
+            "goes forward again from there.",
+        )
+    known = _known_sequence_mistake(tokens, expected, save_points, crashes_after)
+    if known:
+        return Check(False, known)
+    same = 0
+    while same < min(len(tokens), len(expected)) and tokens[same] == expected[same]:
+        same += 1
+    wrote = tokens[same] if same < len(tokens) else "nothing more"
+    where = (
+        f"your first {same} are right, then you wrote {wrote}"
+        if same
+        else f"the saga starts with {expected[0]}"
+    )
+    return Check(
+        False,
+        f"{where}. Rule: a crash right after a step leaves the saga at that step; recovery "
+        "compensates back to the last save-point at or before it, in reverse order, then runs "
+        "forward from there.",
+    )
+
+
+#: The trip saga of check_pivot: (step, what may make it fail, whether it can be undone).
+TRIP_STEPS = (
+    ("create_trip", None, "cancel the trip record"),
+    ("book_flight", "no seats left", "cancel the booking, free of charge"),
+    ("book_hotel", "fully booked", "cancel the booking, free of charge"),
+    ("capture_payment", "card declined", None),
+    ("issue_tickets", None, None),
+    ("email_itinerary", None, None),
+)
+
+
+def check_pivot(answer: str | None) -> Check:
+    """The trip saga of :data:`TRIP_STEPS`, in order: create_trip (cannot fail; undo: cancel the
+    record), book_flight (may fail: no seats; undo: cancel), book_hotel (may fail: fully booked;
+    undo: cancel), capture_payment (may fail: card declined; cannot be undone by the saga),
+    issue_tickets and email_itinerary (cannot fail for a business reason, cannot be undone).
+    Which step is the pivot? The check builds the saga with your pivot and says why it holds or
+    not.
+
+    >>> check_pivot("capture_payment")  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_pivot("issue_tickets")  # doctest: +ELLIPSIS
+    ❌ Not yet: capture_payment comes before issue_tickets...
+    """
+    from distlab.saga import COMPENSATABLE, PIVOT, RETRIABLE, Saga, Step
+
+    names = [name for name, _fails, _undo in TRIP_STEPS]
+    if answer is None:
+        return _unanswered(
+            "Hint: the pivot is the last step that may still fail for a business reason."
+        )
+    if not isinstance(answer, str) or answer.strip() not in names:
+        return Check(
+            False,
+            f"{answer!r} is not a step of this saga; answer one of "
+            + ", ".join(repr(n) for n in names)
+            + ".",
+        )
+    pivot = names.index(answer.strip())
+    for i, (name, fails, undo) in enumerate(TRIP_STEPS):
+        if i < pivot and undo is None:
+            return Check(
+                False,
+                f"{name} comes before {answer.strip()}, so it would have to be compensatable "
+                f"(undone if {answer.strip()}, the go/no-go step, said no), but it cannot be "
+                "undone. The pivot is the last step that may fail for a business reason.",
+            )
+        if i > pivot and fails is not None:
+            return Check(
+                False,
+                f"{name} comes after {answer.strip()} and may still fail ({fails}), but after "
+                "the pivot the saga must complete: every later step must be retriable, sure "
+                "to succeed in the end.",
+            )
+    kinds = [COMPENSATABLE] * pivot + [PIVOT] + [RETRIABLE] * (len(names) - pivot - 1)
+    saga = Saga(
+        "trip",
+        [
+            Step(n, action=str, compensation=str if k == COMPENSATABLE else None, kind=k)
+            for n, k in zip(names, kinds)
+        ],
+    )
+    return Check(
+        True,
+        f"{answer.strip()}: the last step that may fail for a business reason, and one the saga "
+        "cannot undo. Before it every step can be compensated; after it every step is retried "
+        "until it succeeds. distlab accepts the saga: "
+        + ", ".join(f"{s.name} {s.kind}" for s in saga.steps)
+        + ".",
     )

@@ -376,3 +376,112 @@ def test_check_budget_pattern_bounds_its_work():
         ex.check_budget_pattern(1000, 0.5, "fs", 3)
     with pytest.raises(ValueError, match="up to 20"):
         ex.check_budget_pattern(10, 0.5, "f" * 21, 3)
+
+
+# -- notebook 04: sagas ---------------------------------------------------------------------
+
+
+def _idempotent_refund(ctx, payments):
+    if ctx.key in payments.refunded:
+        return
+    payments.refunded.add(ctx.key)  # a tombstone too, when nothing was charged
+    if ctx.key in payments.charged:
+        payments.give_back(payments.charged[ctx.key])
+
+
+def test_check_idempotent_refund_runs_the_learners_refund_through_the_saga_library():
+    assert ex.check_idempotent_refund(_idempotent_refund).passed is True
+    assert ex.check_idempotent_refund(None).passed is None
+
+
+@pytest.mark.parametrize(
+    ("refund", "says"),
+    [
+        (lambda ctx, p: p.give_back(ctx.data["amount"]), "a refund of a charge that never"),
+        (lambda ctx, p: p.give_back(p.charged[ctx.key]), "raised KeyError"),
+        (
+            lambda ctx, p: p.give_back(p.charged[ctx.key]) if ctx.key in p.charged else None,
+            "double refund",
+        ),
+    ],
+)
+def test_check_idempotent_refund_says_what_went_wrong(refund, says):
+    check = ex.check_idempotent_refund(refund)
+    assert check.passed is False and says in check.message
+
+
+def test_check_idempotent_refund_asks_for_a_tombstone_and_for_the_lost_reply():
+    def no_tombstone(ctx, p):
+        if ctx.key in p.charged and ctx.key not in p.refunded:
+            p.refunded.add(ctx.key)
+            p.give_back(p.charged[ctx.key])
+
+    check = ex.check_idempotent_refund(no_tombstone)
+    assert check.passed is False and check.message.startswith("1 of 5")
+    assert "left no tombstone" in check.message
+
+    def trusts_the_reply(ctx, p):
+        if ctx.key not in p.refunded:
+            p.refunded.add(ctx.key)
+            if ctx.result is not None:
+                p.give_back(ctx.data["amount"])
+
+    check = ex.check_idempotent_refund(trusts_the_reply)
+    assert check.passed is False and "reply is lost" in check.message
+    assert "not refunded" in check.message
+
+
+def test_check_idempotent_refund_answers_near_misses_without_a_traceback():
+    assert "not a function" in ex.check_idempotent_refund(3).message
+    wrong_arity = ex.check_idempotent_refund(lambda ctx: None)
+    assert wrong_arity.passed is False and "refund(ctx, payments)" in wrong_arity.message
+
+
+def test_check_recovery_end_state_runs_the_crash():
+    assert ex.check_recovery_end_state("every", "completed").passed is True
+    assert ex.check_recovery_end_state("none", "compensated").passed is True
+    assert "refunded too" in ex.check_recovery_end_state("none", "Compensated").message
+    wrong = ex.check_recovery_end_state("none", "completed")
+    assert wrong.passed is False and "backwards" in wrong.message
+    assert "same key" in ex.check_recovery_end_state("every", "compensated").message
+    assert ex.check_recovery_end_state("every", None).passed is None
+    for near_miss, says in (("PENDING", "course"), ("stuck", "keeps failing"), (True, "one of")):
+        check = ex.check_recovery_end_state("every", near_miss)
+        assert check.passed is False and says in check.message
+    with pytest.raises(ValueError, match="save_points='all' is not one of"):
+        ex.check_recovery_end_state("all", "completed")
+
+
+def test_check_save_point_sequence_runs_the_saga_library():
+    paper = "T1 T2 C2 T2 T3 T4 T5 C5 C4 T4 T5 T6"
+    assert ex.check_save_point_sequence(("T1", "T3"), ("T2", "T5"), paper).passed is True
+    mine = ex.check_save_point_sequence(("T2", "T4"), ("T3", "T5"), "t1,t2,t3,c3,t3,t4,t5,c5,t5,t6")
+    assert mine.passed is True and "2 compensations" in mine.message
+    for answer, says in (
+        (paper, "the paper's example"),
+        ("T1 T2 T3 T3 T4 T5 T5 T6", "no compensation"),
+        ("T1 T2 T3 T4 T5 T6", "without crashes"),
+        ("T1 T2 T3 C3 C2", "first 4 are right"),
+        ("first T1", "not a sequence"),
+        (12, "not a sequence"),
+    ):
+        check = ex.check_save_point_sequence(("T2", "T4"), ("T3", "T5"), answer)
+        assert check.passed is False and says in check.message, (answer, check)
+    assert ex.check_save_point_sequence(("T2",), ("T3",), None).passed is None
+    with pytest.raises(ValueError, match="crashes_after='T6' is not one of"):
+        ex.check_save_point_sequence(("T2",), ("T6",), None)
+    with pytest.raises(TypeError, match="save_points='T2' must be a tuple"):
+        ex.check_save_point_sequence("T2", ("T3",), None)
+
+
+def test_check_pivot_builds_the_saga_and_explains_wrong_pivots():
+    right = ex.check_pivot("capture_payment")
+    assert right.passed is True and "capture_payment pivot" in right.message
+    assert ex.check_pivot(None).passed is None
+    early = ex.check_pivot("book_hotel")
+    assert early.passed is False and "capture_payment comes after" in early.message
+    late = ex.check_pivot("issue_tickets")
+    assert late.passed is False and "cannot be undone" in late.message
+    for near_miss in ("pay", 3, True):
+        check = ex.check_pivot(near_miss)
+        assert check.passed is False and "not a step" in check.message
