@@ -3,7 +3,9 @@
 Cancelling the task that runs a saga does not leave it half-undone: before its pivot the saga is
 aborted and its compensations run to the end, shielded from the cancellation (a second cancel
 does not stop them either); then ``CancelledError`` propagates. Past its pivot a saga cannot be
-compensated: cancellation leaves it in the log, unfinished, for :meth:`recover` to complete.
+compensated: cancellation leaves it in the log, unfinished, for :meth:`recover` to complete. The
+same while the pivot itself is in flight: it has no compensation, and whether it took effect is
+unknown, so recovery runs it again with the same idempotency key and its answer decides.
 A compensation that is running when the cancel arrives finishes first.
 
 The log is written synchronously from the event loop (an SQLite append takes well under a

@@ -36,7 +36,7 @@ from typing import Any
 
 from distlab import outcomes
 from distlab.saga import records as rec
-from distlab.saga.definition import RETRIABLE, Saga, Step
+from distlab.saga.definition import PIVOT, RETRIABLE, Saga, Step
 from distlab.saga.state import Execution, SagaState, Tries
 
 __all__ = [
@@ -337,10 +337,17 @@ class SagaRun(SagaState):
 
     def cancel(self, now: float, reason: str = "cancelled") -> bool:
         """Abort at ``now`` (the caller cancelled): True if the saga will be compensated, False
-        if it cannot be (already committed past its pivot, ended or stuck)."""
+        if it cannot be (already committed past its pivot, ended or stuck, or its pivot is in
+        flight: the pivot has no compensation, so only its outcome, learnt by running it again
+        with the same key on recovery, can say whether the saga completes or is compensated)."""
         if self.finished or self.status == rec.COMPENSATING:
             return self.status == rec.COMPENSATING
         if self.committed:
+            return False
+        if any(
+            ex.action.in_flight and self.saga.steps[ex.index].kind == PIVOT
+            for ex in self.executions.values()
+        ):
             return False
         for ex in list(self.executions.values()):
             if ex.action.in_flight:  # its outcome will never be known: it is compensated

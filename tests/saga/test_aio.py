@@ -204,6 +204,49 @@ def test_cancelled_after_the_pivot_is_left_for_recovery():
     assert bank.log == ["a", "p", "r"]
 
 
+def test_cancelled_while_the_pivot_is_in_flight_is_left_for_recovery():
+    """The pivot has no compensation: aborting would leave its effect (a charge that did
+    happen) in place. The saga stays unfinished; recovery asks the pivot again, same key."""
+
+    async def main(pivot_takes_effect):
+        bank = Bank()
+
+        async def charge(ctx):
+            bank.started.set()
+            if pivot_takes_effect:
+                bank.store.run(ctx.key, lambda: bank.log.append("p") or "charged")
+            await bank.gate.wait()  # the reply never comes back before the cancel
+            return "charged"
+
+        saga = Saga(
+            "s",
+            [
+                Step("a", action=bank.do, compensation=bank.undo),
+                Step("p", action=charge, kind=PIVOT),
+                Step("r", action=bank.do, kind=RETRIABLE),
+            ],
+        )
+        log = InMemoryLog()
+        task = asyncio.create_task(AsyncSagaOrchestrator(log, owner="n").run(saga, saga_id="s1"))
+        await bank.started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert log.unfinished() == ["s1"] and bank.log == ["a"] + ["p"] * pivot_takes_effect
+
+        async def pivot_again(ctx):
+            return bank.store.run(ctx.key, lambda: bank.log.append("p") or "charged")
+
+        retry = Saga("s", [saga.steps[0], Step("p", action=pivot_again, kind=PIVOT), saga.steps[2]])
+        results = await AsyncSagaOrchestrator(log, [retry], owner="n").recover()
+        return bank, results
+
+    for took_effect in (True, False):
+        bank, results = asyncio.run(main(took_effect))
+        assert [r.status for r in results] == [rec.COMPLETED]
+        assert bank.log == ["a", "p", "r"]  # charged once, never compensated behind its back
+
+
 def test_recover_and_resume_on_sqlite(tmp_path):
     calls = {"n": 0}
 

@@ -349,18 +349,36 @@ def test_bad_logs_are_refused():
 
 
 def test_cancel_before_the_pivot_compensates_the_action_in_flight():
+    saga = Saga(
+        "s",
+        [
+            Step("a", action=str, compensation=str),
+            Step("b", action=str, compensation=str),
+            Step("p", action=str, kind=PIVOT),
+        ],
+    )
+    run = SagaRun.start(saga, "s1", data=None, now=0.0)
+    run.next(0.0)
+    run.action_ended(1.0, result="A")
+    run.next(1.0)  # b is in flight: its compensation was registered before it ran
+    assert run.cancel(2.0, "user gave up")
+    kinds = [r.kind for r in run.drain()][-2:]
+    assert kinds == [rec.ACTION_ENDED, rec.ABORTING]
+    assert [run.next(3.0).context.step, run.next(3.0).context.step] == ["b", "b"]
+    run.drain()
+    assert run.cancel(3.0)  # already compensating: still True, nothing new
+    assert run.drain() == []
+
+
+def test_cancel_with_the_pivot_in_flight_is_refused():
     saga = Saga("s", [Step("a", action=str, compensation=str), Step("p", action=str, kind=PIVOT)])
     run = SagaRun.start(saga, "s1", data=None, now=0.0)
     run.next(0.0)
     run.action_ended(1.0, result="A")
-    run.next(1.0)  # the pivot is in flight
-    assert run.cancel(2.0, "user gave up")
-    kinds = [r.kind for r in run.drain()][-2:]
-    assert kinds == [rec.ACTION_ENDED, rec.ABORTING]
-    assert [run.next(3.0).context.step, run.next(3.0).context.step] == ["a", "a"]
+    run.next(1.0)  # the pivot is in flight: no compensation, outcome unknown
     run.drain()
-    assert run.cancel(3.0)  # already compensating: still True, nothing new
-    assert run.drain() == []
+    assert not run.cancel(2.0, "user gave up")
+    assert run.status == rec.RUNNING and run.drain() == []
 
 
 def test_cancel_after_the_pivot_is_refused():
