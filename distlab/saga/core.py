@@ -322,8 +322,10 @@ class SagaRun(SagaState):
     def recover(self, now: float) -> None:
         """After a crash: a saga running before its pivot resumes at its last save-point
         (compensating the steps done since) or, with none, is compensated (backward recovery).
-        Anything else carries on as logged."""
-        if self.status != rec.RUNNING or self.committed:
+        A saga whose pivot was in flight resumes there, whatever its save-points: the pivot has
+        no compensation, so only its answer, asked again with the same key, can say whether
+        the saga completes or is compensated. Anything else carries on as logged."""
+        if self.status != rec.RUNNING or self.committed or self.pivot_in_flight():
             return
         position = self.position
         points = [p for p in self.saga.save_points if p <= position]
@@ -335,6 +337,14 @@ class SagaRun(SagaState):
         else:
             self.emit(now, rec.ABORTING, error=f"{reason}, no save-point to resume from")
 
+    def pivot_in_flight(self) -> bool:
+        """Whether the pivot has started and its outcome is not yet known (then neither a
+        cancel nor a crash may compensate the saga: the pivot's answer decides)."""
+        return any(
+            ex.action.in_flight and self.saga.steps[ex.index].kind == PIVOT
+            for ex in self.executions.values()
+        )
+
     def cancel(self, now: float, reason: str = "cancelled") -> bool:
         """Abort at ``now`` (the caller cancelled): True if the saga will be compensated, False
         if it cannot be (already committed past its pivot, ended or stuck, or its pivot is in
@@ -342,12 +352,7 @@ class SagaRun(SagaState):
         with the same key on recovery, can say whether the saga completes or is compensated)."""
         if self.finished or self.status == rec.COMPENSATING:
             return self.status == rec.COMPENSATING
-        if self.committed:
-            return False
-        if any(
-            ex.action.in_flight and self.saga.steps[ex.index].kind == PIVOT
-            for ex in self.executions.values()
-        ):
+        if self.committed or self.pivot_in_flight():
             return False
         for ex in list(self.executions.values()):
             if ex.action.in_flight:  # its outcome will never be known: it is compensated

@@ -22,6 +22,7 @@ from distlab import outcomes
 from distlab.retry import ConstantBackoff, RetryPolicy
 from distlab.saga import (
     PIVOT,
+    IdempotencyStore,
     InMemoryLog,
     LeaseLost,
     Saga,
@@ -365,3 +366,42 @@ def test_a_long_backoff_keeps_the_lease(tmp_path):
     orch = SagaOrchestrator(SQLiteLog(path), owner="A", lease=30.0, clock=time.clock, sleep=sleep)
     assert orch.run(saga, saga_id="m1").ok
     assert seen["other"] == []
+
+
+@pytest.mark.parametrize("save_points", ["every", (), ("a",)])
+@pytest.mark.parametrize("reached", [True, False])
+def test_a_crash_with_the_pivot_in_flight_resumes_the_pivot_with_its_key(
+    tmp_path, save_points, reached
+):
+    """Rolling back would leave a charge that did happen in place (the pivot has no
+    compensation), or charge again under a new key: recovery asks the pivot again instead."""
+    charges = IdempotencyStore()
+    effects: list[str] = []
+    crash = {"armed": True}
+
+    def charge(ctx):
+        if crash["armed"] and not reached:
+            crash["armed"] = False
+            raise Crash("died before the charge request left")
+        receipt = charges.run(ctx.key, lambda: effects.append(ctx.key) or "charged")
+        if crash["armed"]:
+            crash["armed"] = False
+            raise Crash("died after the charge, before its reply was logged")
+        return receipt
+
+    saga = Saga(
+        "order",
+        [
+            Step("a", action=lambda ctx: effects.append("a"), compensation=lambda ctx: None),
+            Step("b", action=lambda ctx: effects.append("b"), compensation=lambda ctx: None),
+            Step("charge", action=charge, kind=PIVOT),
+            Step("done", action=lambda ctx: effects.append("done"), kind="retriable"),
+        ],
+        save_points=save_points,
+    )
+    path = tmp_path / "sagas.db"
+    with pytest.raises(Crash):
+        SagaOrchestrator(SQLiteLog(path), [saga], owner="n").run(saga, saga_id="o1")
+    results = SagaOrchestrator(SQLiteLog(path), [saga], owner="n").recover()
+    assert [r.status for r in results] == [rec.COMPLETED]
+    assert effects == ["a", "b", "o1/charge", "done"]  # charged once, under its first key
