@@ -81,6 +81,7 @@ _LAZY: dict[str, str] = {
     "SagaRun": "distlab.saga",
     "SagaResult": "distlab.saga",
     "IdempotencyStore": "distlab.saga",
+    "SweepRunError": "distlab.experiments",
 }
 
 _SUBMODULES = {
