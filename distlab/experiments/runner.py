@@ -8,8 +8,9 @@ in. On the way it
 - shows a progress bar when asked (``progress=True``): tqdm's, through ``tqdm.auto``, so a
   notebook shows its widget bar and a terminal its text bar, with the runs done, the rate and the
   time left;
-- keeps at most :data:`MAX_IN_FLIGHT` tasks submitted to an executor at once, so that an
-  interruption stops the submitting;
+- sends tasks to an executor in chunks (:func:`chunk_size`: a submission costs a Dask cluster a
+  few milliseconds) and keeps at most :data:`MAX_IN_FLIGHT` chunks submitted and unfinished, so
+  that an interruption stops the submitting;
 - on ``KeyboardInterrupt`` (Ctrl-C, or a notebook's interrupt button) stops submitting, cancels
   the submitted tasks that have not started, shuts down an executor it created itself (its worker
   processes ignore Ctrl-C so that only this process handles it) and re-raises: no half-done result
@@ -31,18 +32,34 @@ from __future__ import annotations
 
 import queue
 import signal
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor
 from typing import Any
 
 from distlab._validate import check_bool, check_choice, check_int
 
-__all__ = ["MAX_IN_FLIGHT", "MAX_WORKERS", "ON_ERROR", "SweepRunError", "make_pool", "run_tasks"]
+__all__ = [
+    "MAX_CHUNK",
+    "MAX_IN_FLIGHT",
+    "MAX_WORKERS",
+    "ON_ERROR",
+    "RemoteTraceback",
+    "SweepRunError",
+    "check_runner_options",
+    "chunk_size",
+    "format_params",
+    "make_pool",
+    "run_chunk",
+    "run_tasks",
+]
 
 #: What to do when a run raises: stop and raise :class:`SweepRunError`, or record it and go on.
 ON_ERROR = ("raise", "continue")
-#: The most tasks submitted to an executor and not yet finished at any moment.
-MAX_IN_FLIGHT = 256
+#: The most chunks of tasks submitted to an executor and not yet finished at any moment.
+MAX_IN_FLIGHT = 128
+#: The most tasks sent to an executor in one submission (see :func:`chunk_size`).
+MAX_CHUNK = 20
 #: The most worker processes a sweep starts for itself (``workers=``).
 MAX_WORKERS = 256
 
@@ -200,31 +217,73 @@ def _in_process(
             yield i, result, None
 
 
+def chunk_size(tasks: int) -> int:
+    """How many tasks go to an executor together: about 100 chunks, at most :data:`MAX_CHUNK`.
+
+    Each submission costs the executor something (a Dask cluster a few milliseconds); grouping
+    runs keeps that small beside the runs, while leaving enough chunks to share among workers.
+
+    >>> chunk_size(50), chunk_size(1000), chunk_size(100_000)
+    (1, 10, 20)
+    """
+    return max(1, min(MAX_CHUNK, -(-tasks // 100)))
+
+
+class RemoteTraceback(Exception):
+    """Where a run raised, in the worker: the ``__cause__`` of the exception it raised."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def run_chunk(
+    function: Callable[[Any], Any], tasks: Sequence[Any]
+) -> list[tuple[Any, Exception | None, str]]:
+    """``(result, None, "")`` or ``(None, exception, its traceback)`` per task: what a worker runs.
+
+    An ``Exception`` is returned with its traceback as text (pickling an exception drops its
+    traceback), so the other tasks of the chunk still run; anything else (``KeyboardInterrupt``)
+    propagates.
+
+    >>> [(result, type(error).__name__) for result, error, _ in run_chunk(lambda x: 1 / x, [1, 0])]
+    [(1.0, 'NoneType'), (None, 'ZeroDivisionError')]
+    """
+    out: list[tuple[Any, Exception | None, str]] = []
+    for task in tasks:
+        try:
+            out.append((function(task), None, ""))
+        except Exception as error:
+            out.append((None, error, "".join(traceback.format_exception(error))))
+    return out
+
+
 def _on_executor(
     function: Callable[[Any], Any], tasks: Sequence[Any], executor: Executor
 ) -> Iterator[tuple[int, Any, BaseException | None]]:
-    """Outcomes as tasks finish; at most :data:`MAX_IN_FLIGHT` submitted and unfinished.
+    """Outcomes as chunks of tasks finish; at most :data:`MAX_IN_FLIGHT` chunks unfinished.
 
     Whatever ends the iteration early (an interruption, a failure raised by the caller, the
-    caller dropping the generator) cancels every submitted task that has not started.
+    caller dropping the generator) cancels every submitted chunk that has not started.
     """
+    size = chunk_size(len(tasks))
+    chunks = [range(i, min(i + size, len(tasks))) for i in range(0, len(tasks), size)]
     finished: queue.SimpleQueue[tuple[int, Future]] = queue.SimpleQueue()
     pending: dict[int, Future] = {}
-    following = iter(range(len(tasks)))
+    following = iter(range(len(chunks)))
 
     def submit_more() -> None:
-        for i in following:
-            future = executor.submit(function, tasks[i])
-            pending[i] = future
-            future.add_done_callback(lambda f, i=i: finished.put((i, f)))
+        for c in following:
+            future = executor.submit(run_chunk, function, [tasks[i] for i in chunks[c]])
+            pending[c] = future
+            future.add_done_callback(lambda f, c=c: finished.put((c, f)))
             if len(pending) >= MAX_IN_FLIGHT:
                 return
 
     try:
         submit_more()
         while pending:
-            i, future = finished.get()
-            del pending[i]
+            c, future = finished.get()
+            del pending[c]
             if future.cancelled():  # by someone else: the executor shut down, a Dask client closed
                 error: BaseException | None = CancelledError(
                     "the run was cancelled before it ended"
@@ -233,7 +292,11 @@ def _on_executor(
                 error = future.exception()
             if error is not None and not isinstance(error, Exception):
                 raise error  # KeyboardInterrupt, SystemExit from a run: stop everything
-            yield i, (None if error else future.result()), error
+            outcomes = [(None, error, "")] * len(chunks[c]) if error else future.result()
+            for i, (result, failure, where) in zip(chunks[c], outcomes):
+                if where and failure.__cause__ is None:
+                    failure.__cause__ = RemoteTraceback(where)
+                yield i, result, failure
             submit_more()
     finally:
         for future in pending.values():

@@ -12,10 +12,10 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from distlab.experiments import sweep
+from distlab.experiments import runner, sweep
 from distlab.experiments.challenges import clock_order, timeout_ambiguity
 from distlab.experiments.contention import contention_sweep
-from distlab.experiments.runner import MAX_IN_FLIGHT, SweepRunError
+from distlab.experiments.runner import SweepRunError
 
 GRID = {"timeout_s": [0.2, 0.5]}
 SEEDS = range(3)
@@ -123,10 +123,12 @@ def test_ctrl_c_on_the_sweeps_own_pool_shuts_it_down_and_raises():
     assert _children() <= before  # the pool's workers have exited
 
 
-def test_ctrl_c_on_your_executor_stops_submitting_and_cancels_what_has_not_started():
-    """Run 0 is interrupted once the first MAX_IN_FLIGHT runs are submitted; run 1, started by
-    then on the one worker thread, waits until the sweep has returned: every other submitted run
-    must have been cancelled, and no run past the window submitted."""
+def test_ctrl_c_on_your_executor_stops_submitting_and_cancels_what_has_not_started(monkeypatch):
+    """Run 0 is interrupted once a window of 8 runs is submitted; run 1, started by then on the
+    one worker thread, waits until the sweep has returned: every other submitted run must have
+    been cancelled, and no run past the window submitted."""
+    window = 8
+    monkeypatch.setattr(runner, "MAX_IN_FLIGHT", window)
     window_full, release = threading.Event(), threading.Event()
     ran: list[int] = []
 
@@ -136,7 +138,7 @@ def test_ctrl_c_on_your_executor_stops_submitting_and_cancels_what_has_not_start
         def submit(self, fn, *args, **kwargs):
             future = super().submit(fn, *args, **kwargs)
             self.submitted.append(future)
-            if len(self.submitted) == MAX_IN_FLIGHT:
+            if len(self.submitted) == window:
                 window_full.set()
             return future
 
@@ -148,16 +150,33 @@ def test_ctrl_c_on_your_executor_stops_submitting_and_cancels_what_has_not_start
         assert release.wait(timeout=120)
         return clock_order(events=5, seed=seed)
 
-    runs = MAX_IN_FLIGHT + 50
+    runs = 30  # few enough to go one run per submission (runner.chunk_size)
+    assert runner.chunk_size(runs) == 1
     with Recording(max_workers=1) as pool:
         try:
             with pytest.raises(KeyboardInterrupt):
                 sweep(run, {"i": range(runs)}, seeds=[0], executor=pool)
         finally:
             release.set()
-    assert len(pool.submitted) == MAX_IN_FLIGHT < runs
+    assert len(pool.submitted) == window < runs
     assert ran == [0, 1]
-    assert sum(f.cancelled() for f in pool.submitted) == MAX_IN_FLIGHT - 2
+    assert sum(f.cancelled() for f in pool.submitted) == window - 2
+
+
+def test_runs_go_to_an_executor_in_chunks_and_come_back_in_order():
+    submissions = []
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            submissions.append(len(args[1]))
+            return super().submit(fn, *args, **kwargs)
+
+    grid = {"skew_s": [0.0, 0.01, 0.02, 0.03]}
+    expected = sweep(clock_order, grid, seeds=range(60), events=5)
+    with Counting(max_workers=2) as pool:
+        got = sweep(clock_order, grid, seeds=range(60), events=5, executor=pool)
+    pd.testing.assert_frame_equal(got, expected)
+    assert submissions == [3] * 80  # 240 runs: chunks of 3
 
 
 def test_a_failed_run_is_named_with_its_parameters_and_seed():
@@ -173,7 +192,9 @@ def test_a_failed_run_on_a_process_pool_is_named_and_chains_the_original():
     with ProcessPoolExecutor(max_workers=2) as pool:
         with pytest.raises(SweepRunError, match="x=3, seed=0 raised ZeroDivisionError") as info:
             sweep(fails_at_two, {"x": [1, 3]}, seeds=[0, 1], executor=pool)
-    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    cause = info.value.__cause__
+    assert isinstance(cause, ZeroDivisionError)
+    assert "in fails_at_two" in str(cause.__cause__)  # where it raised, in the worker
 
 
 def test_on_error_continue_keeps_the_other_runs_and_lists_the_failures():

@@ -1,0 +1,93 @@
+"""Sweep throughput: 1,000 runs of a typical experiment in-process, on 2 processes, on Dask.
+
+The experiment is notebook 00's message exchange (``distlab.experiments.network.message_exchange``
+at its defaults: 5 nodes, 30 messages; about 15 ms a run), swept over 4 loss rates x 250 seeds,
+stacking each run's frame. Three ways, one after the other in this process:
+
+- ``in_process_s``: ``sweep(...)``, the default;
+- ``pool_s``: ``sweep(..., workers=2)``: a process pool of 2 that the sweep starts and shuts
+  down, both included;
+- ``dask_s``: ``sweep(..., executor=client.get_executor())`` on a Dask ``LocalCluster`` of 2
+  worker processes of 1 thread each, started beforehand (``dask_start_s``, reported apart: a
+  cluster is started once and serves many sweeps).
+
+Each is checked to give the in-process frame. Speed-ups are ``in_process_s`` over each. Target
+(issue 14): at least 1.6x on a 2-core machine. ``load_before`` is the machine's load average over
+the minute before (``os.getloadavg``): on 2 cores, a load of 1 or more from other work leaves the
+parallel sweeps less than the two cores they need, and the speed-ups say so.
+
+    python bench/bench_sweep.py
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pandas as pd
+
+from distlab.experiments import sweep
+from distlab.experiments.network import message_exchange
+
+GRID = {"loss": [0.0, 0.1, 0.2, 0.3]}
+WORKERS = 2
+
+
+def _timed(fn: Any) -> tuple[float, pd.DataFrame]:
+    t = time.perf_counter()
+    df = fn()
+    return time.perf_counter() - t, df
+
+
+def measure(runs: int = 1000) -> dict[str, Any]:
+    """Wall times of one sweep of ``runs`` runs, three ways, and the speed-ups.
+
+    >>> figures = measure(runs=8)
+    >>> figures["runs"], figures["pool_speedup"] > 0, figures["dask_speedup"] > 0
+    (8, True, True)
+    """
+    from distributed import Client, LocalCluster
+
+    load_before = os.getloadavg()[0]
+
+    seeds = range(max(1, runs // len(GRID["loss"])))
+    runs = len(seeds) * len(GRID["loss"])
+    sweep(message_exchange, GRID, seeds=range(2))  # warm up imports and caches
+    in_process_s, expected = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds))
+    pool_s, got = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds, workers=WORKERS))
+    pd.testing.assert_frame_equal(got, expected)
+    t = time.perf_counter()
+    with (
+        LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.wait_for_workers(WORKERS, timeout=120)
+        dask_start_s = time.perf_counter() - t
+        executor = client.get_executor()
+        dask_s, got = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds, executor=executor))
+    pd.testing.assert_frame_equal(got, expected)
+    return {
+        "runs": runs,
+        "load_before": load_before,
+        "in_process_s": in_process_s,
+        "pool_s": pool_s,
+        "dask_s": dask_s,
+        "dask_start_s": dask_start_s,
+        "pool_speedup": in_process_s / pool_s,
+        "dask_speedup": in_process_s / dask_s,
+    }
+
+
+if __name__ == "__main__":
+    figures = measure()
+    print(f"{figures['runs']} runs of message_exchange (load average before: "
+          f"{figures['load_before']:.1f})")  # fmt: skip
+    print(f"in-process                    {figures['in_process_s']:6.2f} s")
+    print(f"process pool of {WORKERS} (workers=)   {figures['pool_s']:6.2f} s   "
+          f"{figures['pool_speedup']:.2f}x")  # fmt: skip
+    print(f"Dask LocalCluster of {WORKERS}        {figures['dask_s']:6.2f} s   "
+          f"{figures['dask_speedup']:.2f}x  "
+          f"(cluster start {figures['dask_start_s']:.1f} s)")  # fmt: skip
