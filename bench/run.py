@@ -11,7 +11,9 @@ on the closed path against pybreaker's and circuitbreaker's, from bench_breaker.
 (each explorer's update latency over 20 control changes, from bench_explorers.py),
 ``contention`` (the AWS contention sweep notebook 02 runs, from bench_contention.py),
 ``linearizability`` (the linearizability checker on the 108 fixture histories, from
-bench_linearizability.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py).
+bench_linearizability.py), ``notebooks`` (each notebook's execution time, from bench_notebooks.py),
+``sweep`` (1,000 runs of a sweep in-process, on a process pool of 2 and on a Dask LocalCluster of
+2, from bench_sweep.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (1 when a notebook failed to execute or timed out, 2
 for bad arguments). A part whose code is missing
@@ -39,7 +41,16 @@ for p in (str(BENCH), str(REPO)):
         sys.path.insert(0, p)
 os.environ.setdefault("MPLBACKEND", "Agg")  # no GUI backend for the in-process explorers
 
-PARTS = ("network", "retry", "breaker", "explorers", "contention", "linearizability", "notebooks")
+PARTS = (
+    "network",
+    "retry",
+    "breaker",
+    "explorers",
+    "contention",
+    "linearizability",
+    "notebooks",
+    "sweep",
+)
 
 NETWORK_MIN_RATIO = 0.8  # DESIGN.md: at least 0.8 of bare SimPy's rate
 RETRY_MAX_RATIO = (
@@ -53,6 +64,7 @@ NOTEBOOK_MAX_S = 20.0
 CONTENTION_SWEEP_MAX_S = 6.0  # notebook 02's contention sweep: a share of its 20 s
 LINEARIZABILITY_TOTAL_MAX_S = 30.0  # every fixture history checked (issue 5)
 LINEARIZABILITY_EACH_MAX_S = 10.0  # no single fixture over this (issue 5)
+SWEEP_MIN_SPEEDUP = 1.6  # a sweep on 2 processes or 2 Dask workers vs in-process (issue 14)
 
 
 def verdict(ok: bool) -> str:
@@ -416,6 +428,41 @@ def run_linearizability(args: argparse.Namespace) -> dict[str, Any]:
             "pass": ok_total and ok_each and ok_verdicts, "seconds": elapsed}  # fmt: skip
 
 
+def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    print(
+        "\nSweep throughput: 1,000 runs of message_exchange, in-process, "
+        "on 2 processes and on a Dask LocalCluster of 2"
+    )
+    mod = _import("bench_sweep", "sweep")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        return _missing("sweep", f"dask.distributed (the test extra) is not installed ({exc})")
+    try:
+        t = time.perf_counter()
+        fig = mod.measure()
+        elapsed = time.perf_counter() - t
+    except Exception as exc:
+        return _failed("sweep", exc)
+    ok_pool = fig["pool_speedup"] >= SWEEP_MIN_SPEEDUP
+    ok_dask = fig["dask_speedup"] >= SWEEP_MIN_SPEEDUP
+    budget = f">= {SWEEP_MIN_SPEEDUP}x"
+    rows = [
+        ["in-process", f"{fig['in_process_s']:.2f} s", "", "", ""],
+        ["process pool of 2 (workers=2)", f"{fig['pool_s']:.2f} s",
+         f"{fig['pool_speedup']:.2f}x", budget, verdict(ok_pool)],
+        ["Dask LocalCluster of 2", f"{fig['dask_s']:.2f} s",
+         f"{fig['dask_speedup']:.2f}x", budget, verdict(ok_dask)],
+    ]  # fmt: skip
+    print(table(["", "wall time", "speed-up", "budget", "check"], rows, right={1, 2}))
+    print(f"  ({fig['runs']} runs each; Dask cluster start {fig['dask_start_s']:.1f} s, not "
+          f"counted; load average before {fig['load_before']:.1f}; {elapsed:.1f} s)")  # fmt: skip
+    return {"status": "ok", **fig, "budget_min_speedup": SWEEP_MIN_SPEEDUP,
+            "pass": ok_pool and ok_dask, "seconds": elapsed}  # fmt: skip
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -484,6 +531,11 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                 f"OVER  contention: notebook sweep {res['sweep_s']:.2f} s > "
                 f"{CONTENTION_SWEEP_MAX_S:.0f} s"
             )
+        elif part == "sweep" and not res["pass"]:
+            for way in ("pool", "dask"):
+                if res[f"{way}_speedup"] < SWEEP_MIN_SPEEDUP:
+                    lines.append(f"OVER  sweep: {way} {res[f'{way}_speedup']:.2f}x faster than "
+                                 f"in-process < {SWEEP_MIN_SPEEDUP}x")  # fmt: skip
         elif part == "notebooks":
             for name, fig in res["notebooks"].items():
                 if fig["error"]:
@@ -559,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
         "contention": run_contention,
         "linearizability": run_linearizability,
         "notebooks": run_notebooks,
+        "sweep": run_sweep,
     }
     results: dict[str, dict[str, Any]] = {}
     for part in parts:
