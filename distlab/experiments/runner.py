@@ -33,6 +33,7 @@ from __future__ import annotations
 import queue
 import signal
 import traceback
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor
 from typing import Any
@@ -237,13 +238,15 @@ class RemoteTraceback(Exception):
 
 
 def run_chunk(
-    function: Callable[[Any], Any], tasks: Sequence[Any]
+    function: Callable[[Any], Any], tasks: Sequence[Any], token: str = ""
 ) -> list[tuple[Any, Exception | None, str]]:
     """``(result, None, "")`` or ``(None, exception, its traceback)`` per task: what a worker runs.
 
     An ``Exception`` is returned with its traceback as text (pickling an exception drops its
     traceback), so the other tasks of the chunk still run; anything else (``KeyboardInterrupt``)
-    propagates.
+    propagates. ``token`` is not used: each :func:`run_tasks` call passes its own, so that an
+    executor naming a task by a hash of its arguments (Dask's, by default) never takes a run of
+    one sweep for the same run of another (an earlier one, cancelled or failed).
 
     >>> [(result, type(error).__name__) for result, error, _ in run_chunk(lambda x: 1 / x, [1, 0])]
     [(1.0, 'NoneType'), (None, 'ZeroDivisionError')]
@@ -266,6 +269,7 @@ def _on_executor(
     caller dropping the generator) cancels every submitted chunk that has not started.
     """
     size = chunk_size(len(tasks))
+    token = uuid.uuid4().hex  # see run_chunk
     chunks = [range(i, min(i + size, len(tasks))) for i in range(0, len(tasks), size)]
     finished: queue.SimpleQueue[tuple[int, Future]] = queue.SimpleQueue()
     pending: dict[int, Future] = {}
@@ -273,7 +277,7 @@ def _on_executor(
 
     def submit_more() -> None:
         for c in following:
-            future = executor.submit(run_chunk, function, [tasks[i] for i in chunks[c]])
+            future = executor.submit(run_chunk, function, [tasks[i] for i in chunks[c]], token)
             pending[c] = future
             future.add_done_callback(lambda f, c=c: finished.put((c, f)))
             if len(pending) >= MAX_IN_FLIGHT:

@@ -44,17 +44,15 @@ def _children() -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def dask_executor():
+def dask_client():
+    import dask
     import distributed  # in the test extra (pyproject.toml): its absence is a failure
 
     # Generous timeouts: two worker processes start slowly on a loaded 2-core machine.
     with (
+        dask.config.set({"distributed.comm.timeouts.connect": "120s"}),
         distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            timeout="120s",
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster, timeout="120s") as client,
     ):
@@ -62,22 +60,22 @@ def dask_executor():
         yield client
 
 
-def test_sweep_on_a_dask_local_cluster_gives_the_in_process_frame(dask_executor):
+def test_sweep_on_a_dask_local_cluster_gives_the_in_process_frame(dask_client):
     expected = sweep(timeout_ambiguity, GRID, seeds=SEEDS, requests=10)
     got = sweep(
-        timeout_ambiguity, GRID, seeds=SEEDS, executor=dask_executor.get_executor(), requests=10
+        timeout_ambiguity, GRID, seeds=SEEDS, executor=dask_client.get_executor(), requests=10
     )
     pd.testing.assert_frame_equal(got, expected)
-    assert len(dask_executor.scheduler_info()["workers"]) == 2
+    assert len(dask_client.scheduler_info()["workers"]) == 2
 
 
-def test_a_dask_sweep_names_its_failures_and_can_go_on(dask_executor):
+def test_a_dask_sweep_names_its_failures_and_can_go_on(dask_client):
     grid = {"x": [1, 2, 3]}
     with pytest.raises(SweepRunError, match=r"x=2, seed=\d raised ZeroDivisionError") as info:
-        sweep(fails_at_two, grid, seeds=[0, 1], executor=dask_executor.get_executor())
+        sweep(fails_at_two, grid, seeds=[0, 1], executor=dask_client.get_executor())
     assert isinstance(info.value.__cause__, ZeroDivisionError)
     df = sweep(
-        fails_at_two, grid, seeds=[0, 1], executor=dask_executor.get_executor(), on_error="continue"
+        fails_at_two, grid, seeds=[0, 1], executor=dask_client.get_executor(), on_error="continue"
     )
     expected = sweep(fails_at_two, [{"x": 1}], seeds=[0, 1])
     expected = pd.concat([expected, sweep(fails_at_two, [{"x": 3}], seeds=[1])], ignore_index=True)
@@ -85,9 +83,9 @@ def test_a_dask_sweep_names_its_failures_and_can_go_on(dask_executor):
     assert [(f["x"], f["seed"]) for f in df.attrs["failures"]] == [(2, 0), (2, 1), (3, 0)]
 
 
-def test_a_dask_client_itself_is_refused_with_what_to_pass(dask_executor):
+def test_a_dask_client_itself_is_refused_with_what_to_pass(dask_client):
     with pytest.raises(TypeError, match=r"executor=.* pass client.get_executor\(\)"):
-        sweep(timeout_ambiguity, GRID, seeds=SEEDS, executor=dask_executor)
+        sweep(timeout_ambiguity, GRID, seeds=SEEDS, executor=dask_client)
 
 
 def test_sweep_on_a_process_pool_gives_the_in_process_summary():
