@@ -457,8 +457,9 @@ def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
          f"{fig['dask_speedup']:.2f}x", budget, verdict(ok_dask)],
     ]  # fmt: skip
     print(table(["", "wall time", "speed-up", "budget", "check"], rows, right={1, 2}))
-    print(f"  ({fig['runs']} runs each; Dask cluster start {fig['dask_start_s']:.1f} s, not "
-          f"counted; load average before {fig['load_before']:.1f}; {elapsed:.1f} s)")  # fmt: skip
+    print(f"  ({fig['runs']} runs each, medians of {fig['repeats']} rounds taking turns; Dask "
+          f"cluster start {fig['dask_start_s']:.1f} s, not counted; load average before "
+          f"{fig['load_before']:.1f}; {elapsed:.1f} s)")  # fmt: skip
     return {"status": "ok", **fig, "budget_min_speedup": SWEEP_MIN_SPEEDUP,
             "pass": ok_pool and ok_dask, "seconds": elapsed}  # fmt: skip
 
