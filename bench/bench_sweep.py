@@ -16,6 +16,9 @@ rounds. Each result is checked equal to the in-process frame. Speed-ups are ``in
 each. Target (issue 14): at least 1.6x on a 2-core machine. ``load_before`` is the machine's load
 average over the minute before (``os.getloadavg``): on 2 cores, a load of 1 or more from other
 work leaves the parallel sweeps less than the two cores they need, and the speed-ups say so.
+``ceiling_speedup`` measures what the machine allows at that moment: the same pure-Python loop run
+8 times in-process and on a process pool of 2 (no distlab, nothing sent but a number); a sweep
+cannot gain more than that.
 
     python bench/bench_sweep.py
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -34,6 +38,26 @@ from distlab.experiments.network import message_exchange
 
 GRID = {"loss": [0.0, 0.1, 0.2, 0.3]}
 WORKERS = 2
+
+
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def ceiling_speedup(loops: int = 8, n: int = 2_000_000) -> float:
+    """How much faster 2 processes run ``loops`` pure-Python loops than this process alone."""
+    t = time.perf_counter()
+    for _ in range(loops):
+        _burn(n)
+    alone = time.perf_counter() - t
+    with ProcessPoolExecutor(max_workers=WORKERS) as pool:
+        list(pool.map(_burn, [1] * WORKERS))  # start the workers
+        t = time.perf_counter()
+        list(pool.map(_burn, [n] * loops))
+        return alone / (time.perf_counter() - t)
 
 
 def _timed(fn: Any) -> tuple[float, pd.DataFrame]:
@@ -85,6 +109,7 @@ def measure(runs: int = 1000, repeats: int = 3) -> dict[str, Any]:
                     expected = df
                 pd.testing.assert_frame_equal(df, expected)
     medians = {name: statistics.median(values) for name, values in times.items()}
+    ceiling = ceiling_speedup()
     return {
         "runs": runs,
         "repeats": repeats,
@@ -93,6 +118,7 @@ def measure(runs: int = 1000, repeats: int = 3) -> dict[str, Any]:
         "dask_start_s": dask_start_s,
         "pool_speedup": medians["in_process_s"] / medians["pool_s"],
         "dask_speedup": medians["in_process_s"] / medians["dask_s"],
+        "ceiling_speedup": ceiling,
     }
 
 
@@ -106,3 +132,4 @@ if __name__ == "__main__":
     print(f"Dask LocalCluster of {WORKERS}        {figures['dask_s']:6.2f} s   "
           f"{figures['dask_speedup']:.2f}x  "
           f"(cluster start {figures['dask_start_s']:.1f} s)")  # fmt: skip
+    print(f"ceiling: a bare loop on {WORKERS} processes       {figures['ceiling_speedup']:.2f}x")

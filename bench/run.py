@@ -455,6 +455,8 @@ def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
          f"{fig['pool_speedup']:.2f}x", budget, verdict(ok_pool)],
         ["Dask LocalCluster of 2", f"{fig['dask_s']:.2f} s",
          f"{fig['dask_speedup']:.2f}x", budget, verdict(ok_dask)],
+        ["ceiling: a bare loop on 2 processes", "", f"{fig['ceiling_speedup']:.2f}x",
+         "(reported)", ""],
     ]  # fmt: skip
     print(table(["", "wall time", "speed-up", "budget", "check"], rows, right={1, 2}))
     print(f"  ({fig['runs']} runs each, medians of {fig['repeats']} rounds taking turns; Dask "
