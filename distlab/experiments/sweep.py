@@ -197,7 +197,8 @@ def sweep(
         label=getattr(experiment, "__name__", "sweep"),
     )
     done = [frame for frame in frames if frame is not None]
-    df = pd.concat(done, ignore_index=True) if done else pd.DataFrame(columns=sorted(named))
+    # Every run failed: no table to stack, so the columns are the parameters a row would carry.
+    df = pd.concat(done, ignore_index=True) if done else pd.DataFrame(columns=list(tasks[0][1]))
     df.attrs["failures"] = failures
     return df
 

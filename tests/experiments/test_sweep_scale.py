@@ -213,7 +213,7 @@ def test_on_error_continue_keeps_the_other_runs_and_lists_the_failures():
 
 def test_on_error_continue_when_every_run_fails_gives_an_empty_frame_and_the_failures():
     df = sweep(fails_at_two, {"x": [2]}, seeds=[0, 1], on_error="continue")
-    assert df.empty and list(df.columns) == ["x"]
+    assert df.empty and list(df.columns) == ["x", "seed"]
     assert [f["seed"] for f in df.attrs["failures"]] == [0, 1]
 
 
