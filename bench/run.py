@@ -18,7 +18,8 @@ bench_sessions.py), ``clocks`` (vector timestamps of a 100,000-event run and clo
 per second, from bench_clocks.py), ``notebooks`` (each
 notebook's execution time, from bench_notebooks.py), ``browser`` (key press to new plot in
 JupyterLab in Chromium, per explorer, from bench_browser.py; skipped with the reason when
-Playwright or Chromium is missing).
+Playwright or Chromium is missing), ``sweep`` (1,000 runs of a sweep in-process, on a process
+pool of 2 and on a Dask LocalCluster of 2, from bench_sweep.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (1 when a notebook failed to execute or timed out, 2
 for bad arguments). A part whose code is missing
@@ -58,6 +59,7 @@ PARTS = (
     "clocks",
     "notebooks",
     "browser",
+    "sweep",
 )
 
 NETWORK_MIN_RATIO = 0.8  # DESIGN.md: at least 0.8 of bare SimPy's rate
@@ -80,6 +82,7 @@ SESSIONS_MAX_S = 2.0  # the session-guarantee checker on 100,000 operations (iss
 CLOCKS_MAX_S = 1.0  # vector timestamps for every event of a 100,000-event run (issue 12)
 BROWSER_MAX_MEDIAN_S = 0.150  # DESIGN.md: key press to new plot in JupyterLab (Chromium)
 BROWSER_MAX_P90_S = 0.250
+SWEEP_MIN_SPEEDUP = 1.6  # a sweep on 2 processes or 2 Dask workers vs in-process (issue 14)
 
 
 def verdict(ok: bool) -> str:
@@ -585,6 +588,44 @@ def run_browser(args: argparse.Namespace) -> dict[str, Any]:
     return {"status": "ok", "explorers": figures}
 
 
+def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    print(
+        "\nSweep throughput: 1,000 runs of message_exchange, in-process, "
+        "on 2 processes and on a Dask LocalCluster of 2"
+    )
+    mod = _import("bench_sweep", "sweep")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        return _missing("sweep", f"dask.distributed (the test extra) is not installed ({exc})")
+    try:
+        t = time.perf_counter()
+        fig = mod.measure()
+        elapsed = time.perf_counter() - t
+    except Exception as exc:
+        return _failed("sweep", exc)
+    ok_pool = fig["pool_speedup"] >= SWEEP_MIN_SPEEDUP
+    ok_dask = fig["dask_speedup"] >= SWEEP_MIN_SPEEDUP
+    budget = f">= {SWEEP_MIN_SPEEDUP}x"
+    rows = [
+        ["in-process", f"{fig['in_process_s']:.2f} s", "", "", ""],
+        ["process pool of 2 (workers=2)", f"{fig['pool_s']:.2f} s",
+         f"{fig['pool_speedup']:.2f}x", budget, verdict(ok_pool)],
+        ["Dask LocalCluster of 2", f"{fig['dask_s']:.2f} s",
+         f"{fig['dask_speedup']:.2f}x", budget, verdict(ok_dask)],
+        ["ceiling: a bare loop on 2 processes", "", f"{fig['ceiling_speedup']:.2f}x",
+         "(reported)", ""],
+    ]  # fmt: skip
+    print(table(["", "wall time", "speed-up", "budget", "check"], rows, right={1, 2}))
+    print(f"  ({fig['runs']} runs each, medians of {fig['repeats']} rounds taking turns; Dask "
+          f"cluster start {fig['dask_start_s']:.1f} s, not counted; load average before "
+          f"{fig['load_before']:.1f}; {elapsed:.1f} s)")  # fmt: skip
+    return {"status": "ok", **fig, "budget_min_speedup": SWEEP_MIN_SPEEDUP,
+            "pass": ok_pool and ok_dask, "seconds": elapsed}  # fmt: skip
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -672,6 +713,11 @@ def _overs(results: dict[str, dict[str, Any]]) -> list[str]:
                     lines.append(f"OVER  browser {name}: median {_ms(fig['median_s'])} ms, "
                                  f"p90 {_ms(fig['p90_s'])} ms > {BROWSER_MAX_MEDIAN_S * 1000:.0f}"
                                  f"/{BROWSER_MAX_P90_S * 1000:.0f} ms")  # fmt: skip
+        elif part == "sweep" and not res["pass"]:
+            for way in ("pool", "dask"):
+                if res[f"{way}_speedup"] < SWEEP_MIN_SPEEDUP:
+                    lines.append(f"OVER  sweep: {way} {res[f'{way}_speedup']:.2f}x faster than "
+                                 f"in-process < {SWEEP_MIN_SPEEDUP}x")  # fmt: skip
         elif part == "notebooks":
             for name, fig in res["notebooks"].items():
                 if fig["error"]:
@@ -754,6 +800,7 @@ def main(argv: list[str] | None = None) -> int:
         "clocks": run_clocks,
         "notebooks": run_notebooks,
         "browser": run_browser,
+        "sweep": run_sweep,
     }
     results: dict[str, dict[str, Any]] = {}
     for part in parts:

@@ -88,6 +88,7 @@ _LAZY: dict[str, str] = {
     "LWWRegister": "distlab.crdt",
     "MVRegister": "distlab.crdt",
     "ORSet": "distlab.crdt",
+    "SweepRunError": "distlab.experiments",
 }
 
 _SUBMODULES = {

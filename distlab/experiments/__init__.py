@@ -20,6 +20,7 @@ run used, ``seed`` included), plus the extra tables its figures need. Outcomes a
 """
 
 from distlab.experiments.result import Result
+from distlab.experiments.runner import SweepRunError
 from distlab.experiments.sweep import sweep
 
-__all__ = ["Result", "sweep"]
+__all__ = ["Result", "sweep", "SweepRunError"]

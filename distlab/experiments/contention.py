@@ -52,6 +52,7 @@ import pandas as pd
 from distlab import outcomes
 from distlab._validate import check_choice, check_frame, check_int, check_number, check_seed
 from distlab.experiments.result import Result, plain_params, summary_row
+from distlab.experiments.runner import check_runner_options, run_tasks
 from distlab.experiments.scenario import check_work
 from distlab.retry import Backoff, ExponentialBackoff, NoBackoff
 
@@ -334,11 +335,17 @@ def _sweep_task(task: tuple[str, int, tuple[int, ...], dict[str, float]]) -> lis
     return out
 
 
+def _describe_sweep_task(task: tuple[str, int, tuple[int, ...], dict[str, float]]) -> dict:
+    strategy, clients, seeds, _ = task
+    return {"strategy": strategy, "clients": clients, "seeds": list(seeds)}
+
+
 def contention_sweep(
     clients: Iterable[int] = range(10, 200, 20),
     strategies: Iterable[str] = STRATEGIES,
     seeds: Iterable[int] = range(20),
     executor: Executor | None = None,
+    progress: bool = False,
     **params: float,
 ) -> pd.DataFrame:
     """:func:`contention` for every number of clients, strategy and seed: calls and completion.
@@ -346,8 +353,9 @@ def contention_sweep(
     Runs like :func:`distlab.experiments.sweep` (in-process by default, or on any
     ``concurrent.futures.Executor``, e.g. a ``ProcessPoolExecutor``), one task per (strategy,
     clients) running all its seeds, largest first so that a pool stays busy; the result does not
-    depend on the executor. ``**params`` are :func:`contention`'s keyword parameters (``base_s``,
-    ``cap_s``, ...).
+    depend on the executor. ``progress=True`` shows a progress bar counting runs, and Ctrl-C
+    stops it cleanly, as for :func:`~distlab.experiments.sweep`. ``**params`` are
+    :func:`contention`'s keyword parameters (``base_s``, ``cap_s``, ...).
 
     Returns:
         One row per (strategy, clients, seed): ``strategy, clients, seed, calls, completion_s``,
@@ -359,6 +367,7 @@ def contention_sweep(
     >>> bool((df["calls"] >= df["clients"]).all())
     True
     """
+    check_runner_options(executor=executor, workers=None, progress=progress, on_error="raise")
     strategies = list(_check_strategies(strategies))
     clients, seeds = _check_clients_and_seeds(clients, seeds)
     unknown = sorted(set(params) - set(_DEFAULTS))
@@ -378,8 +387,15 @@ def contention_sweep(
     # Largest first: "none" costs ~clients², jittered strategies ~clients^1.6 (per seed).
     cost = {"none": 2.0, "exponential": 1.0}
     order = sorted(range(len(tasks)), key=lambda i: -cost.get(tasks[i][0], 0.5) * tasks[i][1] ** 2)
-    runner = map if executor is None else executor.map
-    results = list(runner(_sweep_task, [tasks[i] for i in order]))
+    results, _ = run_tasks(
+        _sweep_task,
+        [tasks[i] for i in order],
+        describe=_describe_sweep_task,
+        executor=executor,
+        progress=progress,
+        runs_per_task=len(seeds),
+        label="contention_sweep",
+    )
     by_task: list[list[tuple[Any, ...]]] = [[] for _ in tasks]
     for i, rows in zip(order, results):
         by_task[i] = rows

@@ -2,10 +2,16 @@
 
 Experiments are pure functions of (parameters, seed) returning a
 :class:`~distlab.experiments.result.Result`, so a sweep is embarrassingly parallel: run it
-in-process (the default), on a ``ProcessPoolExecutor``, or on a Dask cluster through
-``distributed.Client(...).get_executor()``. It stacks each run's ``frame`` (or, with
-``table="summary"``, each run's summary: one row per run and variant, the table to draw spreads
-over seeds from).
+in-process (the default), on a process pool of its own (``workers=2``), on your
+``ProcessPoolExecutor``, or on a Dask cluster through ``distributed.Client(...).get_executor()``.
+It stacks each run's ``frame`` (or, with ``table="summary"``, each run's summary: one row per run
+and variant, the table to draw spreads over seeds from).
+
+``progress=True`` shows a progress bar (tqdm's: a widget in a notebook, text in a terminal) with
+the runs done and the time left. Ctrl-C (a notebook's interrupt button) stops the sweep cleanly
+and raises ``KeyboardInterrupt``; a run that raises is named with its parameters and seed
+(:class:`~distlab.experiments.runner.SweepRunError`), or, with ``on_error="continue"``, recorded
+in the result's ``attrs["failures"]``. See :mod:`distlab.experiments.runner`.
 
 >>> from distlab.experiments import sweep
 >>> from distlab.experiments.challenges import timeout_ambiguity
@@ -26,6 +32,7 @@ import pandas as pd
 
 from distlab._validate import check_seed
 from distlab.experiments.result import TABLES, Result
+from distlab.experiments.runner import check_runner_options, run_tasks
 from distlab.experiments.scenario import check_work
 
 __all__ = ["MAX_RUNS", "sweep"]
@@ -110,6 +117,9 @@ def sweep(
     seeds: Iterable[int] = range(5),
     executor: Executor | None = None,
     table: str = "frame",
+    workers: int | None = None,
+    progress: bool = False,
+    on_error: str = "raise",
     **fixed: Any,
 ) -> pd.DataFrame:
     """Run ``experiment(**point, **fixed, seed=s)`` for every grid point and seed; concatenate.
@@ -119,14 +129,39 @@ def sweep(
             pool can run it).
         grid: ``{"name": [values...]}`` for a full product, or a list of parameter dicts.
         seeds: the seeds to run each point with.
-        executor: any ``concurrent.futures.Executor``; ``None`` runs in this process.
+        executor: any ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, a Dask
+            ``Client(...).get_executor()``); yours to shut down. ``None``: see ``workers``.
         table: ``"frame"`` (each run's main table) or ``"summary"`` (each run's summary, its
             index as a column).
+        workers: with no ``executor``, run on a process pool of this many worker processes that
+            the sweep starts and shuts down before it returns; ``None`` (the default) runs in this
+            process.
+        progress: show a progress bar with the runs done and the time left (tqdm: a widget bar in
+            a notebook, a text bar in a terminal). Off by default, so that quick sweeps and
+            executed notebooks print nothing.
+        on_error: ``"raise"`` (the default): the first run that raises stops the sweep and raises
+            :class:`~distlab.experiments.runner.SweepRunError` naming its parameters and seed,
+            the run's exception chained as its ``__cause__``. ``"continue"``: the other runs go
+            on; the result's ``attrs["failures"]`` lists the failed runs in grid and seed order,
+            each a dict of its parameters, ``seed``, ``error`` (the exception's type name) and
+            ``message`` (``pd.DataFrame(df.attrs["failures"])`` is a table of them; read it from
+            the returned frame, since pandas does not carry ``attrs`` through every operation).
         **fixed: parameters passed unchanged to every run.
 
     Returns:
         The runs' tables stacked, each with its parameters and ``seed`` as extra columns, in
-        grid order then seed order whatever the executor.
+        grid order then seed order whatever the executor; ``attrs["failures"]`` is ``[]`` when
+        every run succeeded.
+
+    Raises:
+        KeyboardInterrupt: on Ctrl-C (a notebook's interrupt button), after the sweep stopped
+            submitting runs, cancelled those not started and shut down the pool it started
+            (waiting for the runs already started): an interrupted sweep returns nothing.
+
+    >>> from distlab.experiments.challenges import clock_order
+    >>> df = sweep(clock_order, {"skew_s": [0.0, -1.0]}, seeds=[0], events=10, on_error="continue")
+    >>> len(df), df.attrs["failures"][0]["skew_s"], df.attrs["failures"][0]["error"]
+    (10, -1.0, 'ValueError')
     """
     if not callable(experiment):
         raise TypeError(
@@ -138,8 +173,7 @@ def sweep(
         raise ValueError(f"table={table!r} must be one of {allowed}")
     seeds = _seeds(seeds)
     points = _grid(grid)
-    if executor is not None and not callable(getattr(executor, "map", None)):
-        raise TypeError(f"executor={executor!r} must be a concurrent.futures.Executor or None")
+    check_runner_options(executor=executor, workers=workers, progress=progress, on_error=on_error)
     check_work(
         "runs", len(points) * len(seeds), MAX_RUNS, f"{len(points)} points x {len(seeds)} seeds"
     )
@@ -152,6 +186,22 @@ def sweep(
     tasks = [
         (experiment, {**fixed, **point, "seed": seed}, table) for point in points for seed in seeds
     ]
-    runner = map if executor is None else executor.map
-    frames = list(runner(_run_one, tasks))
-    return pd.concat(frames, ignore_index=True)
+    frames, failures = run_tasks(
+        _run_one,
+        tasks,
+        describe=_describe,
+        executor=executor,
+        workers=workers,
+        progress=progress,
+        on_error=on_error,
+        label=getattr(experiment, "__name__", "sweep"),
+    )
+    done = [frame for frame in frames if frame is not None]
+    # Every run failed: no table to stack, so the columns are the parameters a row would carry.
+    df = pd.concat(done, ignore_index=True) if done else pd.DataFrame(columns=list(tasks[0][1]))
+    df.attrs["failures"] = failures
+    return df
+
+
+def _describe(task: tuple[Callable[..., Any], dict[str, Any], str]) -> dict[str, Any]:
+    return dict(task[1])

@@ -7,6 +7,7 @@ import pytest
 
 from distlab.experiments import sweep
 from distlab.experiments.challenges import clock_order, timeout_ambiguity
+from distlab.experiments.runner import SweepRunError
 
 
 def test_sweep_runs_every_point_and_seed_and_labels_the_rows():
@@ -70,8 +71,10 @@ def test_sweep_refuses_bad_grids_and_seeds():
         sweep(clock_order, {"skew_s": 0.1})
     with pytest.raises(ValueError, match=r"\['events'\] are given both in grid and as fixed"):
         sweep(clock_order, {"events": [10]}, events=20)
-    with pytest.raises(TypeError, match="returned int; sweep needs an experiment that returns"):
+    # Only running it tells: the run is named, the TypeError chained.
+    with pytest.raises(SweepRunError, match="returned int; sweep needs an experiment that") as info:
         sweep(lambda seed, x: 42, {"x": [1]}, seeds=[0])
+    assert isinstance(info.value.__cause__, TypeError)
     with pytest.raises(ValueError, match="table='rows' must be one of 'frame', 'summary'"):
         sweep(clock_order, {"skew_s": [0.0]}, table="rows")
 

@@ -1,0 +1,139 @@
+"""Sweep throughput: 1,000 runs of a typical experiment in-process, on 2 processes, on Dask.
+
+The experiment is notebook 00's message exchange (``distlab.experiments.network.message_exchange``
+at its defaults, 10 to 35 ms a run on this machine depending on its load), swept over 4 loss
+rates x 250 seeds, stacking each run's frame. Three ways, in this process:
+
+- ``in_process_s``: ``sweep(...)``, the default;
+- ``pool_s``: ``sweep(..., workers=2)``: a process pool of 2 that the sweep starts and shuts
+  down, both included;
+- ``dask_s``: ``sweep(..., executor=client.get_executor())`` on a Dask ``LocalCluster`` of 2
+  worker processes of 1 thread each, started and warmed up beforehand (``dask_start_s``,
+  reported apart: a cluster is started once and serves many sweeps).
+
+The three take turns over ``repeats`` rounds (3 by default) and each figure is the median of its
+rounds. Each result is checked equal to the in-process frame. Speed-ups are ``in_process_s`` over
+each. Target (issue 14): at least 1.6x on a 2-core machine. ``load_before`` is the machine's load
+average over the minute before (``os.getloadavg``): on 2 cores, a load of 1 or more from other
+work leaves the parallel sweeps less than the two cores they need, and the speed-ups say so.
+``ceiling_speedup`` measures what the machine allows at that moment: the same pure-Python loop run
+8 times in-process and on a process pool of 2 (no distlab, nothing sent but a number); a sweep
+cannot gain more than that.
+
+    python bench/bench_sweep.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import pandas as pd
+
+from distlab.experiments import sweep
+from distlab.experiments.network import message_exchange
+
+GRID = {"loss": [0.0, 0.1, 0.2, 0.3]}
+WORKERS = 2
+
+
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def ceiling_speedup(loops: int = 8, n: int = 2_000_000) -> float:
+    """How much faster 2 processes run ``loops`` pure-Python loops than this process alone."""
+    t = time.perf_counter()
+    for _ in range(loops):
+        _burn(n)
+    alone = time.perf_counter() - t
+    with ProcessPoolExecutor(max_workers=WORKERS) as pool:
+        list(pool.map(_burn, [1] * WORKERS))  # start the workers
+        t = time.perf_counter()
+        list(pool.map(_burn, [n] * loops))
+        return alone / (time.perf_counter() - t)
+
+
+def _timed(fn: Any) -> tuple[float, pd.DataFrame]:
+    t = time.perf_counter()
+    df = fn()
+    return time.perf_counter() - t, df
+
+
+def _dask_round(seeds: range) -> tuple[float, float, pd.DataFrame]:
+    """Start a LocalCluster, warm its workers, time one sweep on it, close it."""
+    from distributed import Client, LocalCluster
+
+    t = time.perf_counter()
+    with (
+        LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.wait_for_workers(WORKERS, timeout=120)
+        start_s = time.perf_counter() - t
+        executor = client.get_executor()
+        sweep(message_exchange, GRID, seeds=range(2), executor=executor)  # workers import distlab
+        elapsed, df = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds, executor=executor))
+    return start_s, elapsed, df
+
+
+def measure(runs: int = 1000, repeats: int = 3) -> dict[str, Any]:
+    """Median wall times of one sweep of ``runs`` runs, three ways, and the speed-ups.
+
+    The three ways take turns, ``repeats`` rounds, so that a change in the machine's load falls
+    on all of them alike; the Dask cluster runs only during its own turn (started and closed
+    around it, untimed), so that its idle processes weigh on no other figure.
+
+    >>> figures = measure(runs=8, repeats=1)
+    >>> figures["runs"], figures["pool_speedup"] > 0, figures["dask_speedup"] > 0
+    (8, True, True)
+    """
+    load_before = os.getloadavg()[0]
+    seeds = range(max(1, runs // len(GRID["loss"])))
+    runs = len(seeds) * len(GRID["loss"])
+    sweep(message_exchange, GRID, seeds=range(2))  # warm up imports and caches
+    times: dict[str, list[float]] = {"in_process_s": [], "pool_s": [], "dask_s": []}
+    starts = []
+    for _ in range(repeats):
+        elapsed, expected = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds))
+        times["in_process_s"].append(elapsed)
+        elapsed, df = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds, workers=WORKERS))
+        times["pool_s"].append(elapsed)
+        pd.testing.assert_frame_equal(df, expected)
+        start_s, elapsed, df = _dask_round(seeds)
+        starts.append(start_s)
+        times["dask_s"].append(elapsed)
+        pd.testing.assert_frame_equal(df, expected)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    ceiling = ceiling_speedup()
+    return {
+        "runs": runs,
+        "repeats": repeats,
+        "load_before": load_before,
+        **medians,
+        "dask_start_s": statistics.median(starts),
+        "pool_speedup": medians["in_process_s"] / medians["pool_s"],
+        "dask_speedup": medians["in_process_s"] / medians["dask_s"],
+        "ceiling_speedup": ceiling,
+    }
+
+
+if __name__ == "__main__":
+    figures = measure()
+    print(f"{figures['runs']} runs of message_exchange (load average before: "
+          f"{figures['load_before']:.1f})")  # fmt: skip
+    print(f"in-process                    {figures['in_process_s']:6.2f} s")
+    print(f"process pool of {WORKERS} (workers=)   {figures['pool_s']:6.2f} s   "
+          f"{figures['pool_speedup']:.2f}x")  # fmt: skip
+    print(f"Dask LocalCluster of {WORKERS}        {figures['dask_s']:6.2f} s   "
+          f"{figures['dask_speedup']:.2f}x  "
+          f"(cluster start {figures['dask_start_s']:.1f} s)")  # fmt: skip
+    print(f"ceiling: a bare loop on {WORKERS} processes       {figures['ceiling_speedup']:.2f}x")
