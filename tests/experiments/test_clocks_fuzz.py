@@ -121,3 +121,13 @@ def test_node_clocks_refuse_odd_values_by_name(name, value):
         NodeClock(**{name: value})
     except (ValueError, TypeError) as error:
         _assert_names(error, name)
+
+
+def test_a_rate_too_small_to_give_an_arrival_gives_none():
+    from distlab.experiments.scenario import poisson_arrivals
+
+    rng = np.random.default_rng(0)
+    assert poisson_arrivals(rng, 5e-324, 5.0).size == 0
+    assert poisson_arrivals(rng, 0.0, 5.0).size == 0
+    result = ex.lww_daemon_died(writes_per_s=5e-324, duration_s=5.0, died_at_s=1.0, seed=0)
+    assert result.frame.empty
