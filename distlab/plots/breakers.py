@@ -289,7 +289,7 @@ def _edge(ax, source: str, target: str, n: int, bend: float) -> None:
 
 def with_and_without_figure(result, *, title: str | None = None) -> Figure:
     """A stalled dependency, with and without a breaker: the requests it receives per second
-    (top) and its queue (bottom); the subtitle gives what callers saw.
+    (top) and the requests waiting at it (bottom); the subtitle gives what callers saw.
 
     ``result`` is a :class:`~distlab.experiments.breakers.WithAndWithoutResult`.
     """
@@ -311,7 +311,7 @@ def with_and_without_figure(result, *, title: str | None = None) -> Figure:
         shade_bands(ax, result.health, until=end)
         ax.set_ylim(bottom=0)
     top.set_ylabel("requests/s at the\ndependency", fontsize=9)
-    bottom.set_ylabel("its queue", fontsize=9)
+    bottom.set_ylabel("requests waiting\nat the dependency", fontsize=9)
     bottom.set_xlabel("time (s)")
     summary = result.summary
     parts = [

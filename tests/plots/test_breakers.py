@@ -52,6 +52,8 @@ def test_breaker_figures_draw_states_calls_and_variants():
 
     fig = plots.breakers.with_and_without_figure(breakers.with_and_without(seed=0))
     assert {"without breaker", "with breaker"} <= set(all_legend_labels(fig))
+    assert all(ax.get_ylabel() for ax in fig.axes)  # each axis says what it counts
+    assert "requests waiting" in fig.axes[1].get_ylabel()  # a unit, not "its queue"
     fig = plots.breakers.half_open_figure(breakers.half_open_probing(seed=0))
     assert len(fig.axes) == 2
     assert "knocked over" in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)

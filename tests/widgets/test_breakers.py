@@ -66,3 +66,18 @@ def test_every_preset_is_tested():
 
 def test_durations_are_named_in_seconds(explorer):
     assert {"wait_in_open_s", "slow_call_duration_s"} <= set(explorer.controls)
+
+
+def test_twenty_half_open_probes_serve_fewer_calls_at_the_explorers_rate():
+    # Notebook 03 says the explorer runs at 2 calls/s (not the first experiment's 3) and that at
+    # that rate 20 probes serve fewer calls than 3: the lesson holds over seeds, not only seed 0.
+    fresh = breaker_explorer()
+    assert _preset(fresh, "recommended").params["rate_per_s"] == 2.0
+    for seed in range(5):
+        served = {}
+        for probes in (3, 20):
+            fresh.apply_preset("recommended")
+            fresh.update(permitted_calls_in_half_open=probes, seed=seed)
+            assert fresh.error is None, fresh.error
+            served[probes] = int(fresh.last_result.summary.iloc[0]["ok"])
+        assert served[20] < served[3], (seed, served)
