@@ -45,7 +45,8 @@ PAUSE_S = 0.3  # between moves, after the kernel is idle: a person's pace, and l
 
 # Tags the explorer of code cell `index` (its outermost widget box and its first slider handle)
 # and installs a MutationObserver that records performance.now() whenever its plot <img> src
-# changes; a keydown listener on the handle records when the key was pressed.
+# changes; a keydown listener on the handle records when the key was pressed. A value is read from
+# aria-valuetext: noUiSlider writes aria-valuenow with one decimal (0.1 and 0.15 both read "0.1").
 _JS_ARM = """
 (index) => {
   for (const el of document.querySelectorAll('[data-distlab-bench]')) {
@@ -78,8 +79,7 @@ _JS_ARM = """
     bench.keyAt = performance.now(); bench.changedAt = null;
   }, {capture: true});
   window.__distlabBench = bench;
-  return {value: handle.getAttribute('aria-valuenow'), min: handle.getAttribute('aria-valuemin'),
-          max: handle.getAttribute('aria-valuemax')};
+  return {value: handle.getAttribute('aria-valuetext')};
 }
 """
 
@@ -87,7 +87,7 @@ _JS_READ = """
 () => {
   const b = window.__distlabBench;
   const h = document.querySelector('[data-distlab-bench="control"]');
-  return {keyAt: b.keyAt, changedAt: b.changedAt, value: h && h.getAttribute('aria-valuenow')};
+  return {keyAt: b.keyAt, changedAt: b.changedAt, value: h && h.getAttribute('aria-valuetext')};
 }
 """
 

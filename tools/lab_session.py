@@ -419,6 +419,23 @@ _JS_PLOT_SRC = """
 }
 """
 
+# A slider handle's exact value and whether it is at the slider's maximum. noUiSlider (ipywidgets'
+# slider) writes aria-valuenow, -valuemin and -valuemax with toFixed(1), one decimal: a step of 0.05
+# from 0.1 to 0.15 leaves aria-valuenow at "0.1". aria-valuetext is the value as the slider formats
+# it (rounded to its step), and the slider's API knows its range exactly.
+_JS_SLIDER = """
+(handle) => {
+  const target = handle.closest('.noUi-target');
+  const api = target && target.noUiSlider;
+  const value = handle.getAttribute('aria-valuetext');
+  const max = api && api.options && api.options.range ? Number(api.options.range.max) : NaN;
+  const atMax = Number.isNaN(max)
+      ? handle.getAttribute('aria-valuenow') === handle.getAttribute('aria-valuemax')
+      : Number(value) >= max;
+  return {value, atMax};
+}
+"""
+
 EXPLORER = '[data-distlab-test="explorer"]'
 CONTROL = '[data-distlab-test="control"]'
 PRESET = '[data-distlab-test="preset"]'
@@ -573,21 +590,24 @@ class NotebookPage:
     def move_control(self, kind: str) -> str:
         """Move the tagged control one step and describe the move.
 
-        Slider: an arrow key; dropdown: another option.
+        Slider: an arrow key (left at the maximum), then its value (``aria-valuetext``) must
+        change; dropdown: another option.
         """
         control = self.page.locator(CONTROL)
         control.scroll_into_view_if_needed()
         if kind == "slider":
-            before = control.get_attribute("aria-valuenow")
-            at_max = before is not None and before == control.get_attribute("aria-valuemax")
+            # aria-valuetext, not aria-valuenow: see _JS_SLIDER.
+            start = control.evaluate(_JS_SLIDER)
+            before = start["value"]
+            assert before is not None, f"{self.name}: the slider handle has no aria-valuetext"
             control.focus()
-            control.press("ArrowLeft" if at_max else "ArrowRight")
+            control.press("ArrowLeft" if start["atMax"] else "ArrowRight")
             wait_for(
                 f"{self.name}: slider value to change from {before}",
-                lambda: control.get_attribute("aria-valuenow") != before,
+                lambda: control.get_attribute("aria-valuetext") != before,
                 10,
             )
-            return f"slider {before} -> {control.get_attribute('aria-valuenow')}"
+            return f"slider {before} -> {control.get_attribute('aria-valuetext')}"
         options = control.locator("option")
         values = [options.nth(i).get_attribute("value") for i in range(options.count())]
         current = control.input_value()
