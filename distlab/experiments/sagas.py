@@ -370,7 +370,7 @@ def saga_run(
     the messages. Faults: ``fail_step`` (its participant refuses it: the card is declined),
     ``fail_compensation_step`` (a step before ``fail_step`` whose undo fails every time:
     distlab tries it ``compensation_attempts`` times, 1 s, 2 s ... apart, then the saga is
-    stuck; the course tries once and carries on), ``crash_after_step`` (the orchestrator
+    stuck; the course tries once, and its failure stops the saga: the order stays ``PENDING``), ``crash_after_step`` (the orchestrator
     crashes right after that step succeeds and restarts ``down_s`` later; a step before
     ``fail_step``). ``idempotency=False``: distlab's participants execute every request they
     receive (the course's never keep keys). The faults are placed on the three steps that have
