@@ -640,9 +640,9 @@ def simulate_order_sagas(
     step succeeds) and ``crash_at`` (crash times); each crash lasts ``down_s``;
     ``fail_compensation_step`` (its participant refuses to undo it, every time: distlab retries
     the compensation ``compensation_attempts`` times, default without limit, then the saga is
-    stuck; the course tries once and stops there, the order left ``PENDING``). The course driver has no keys, so its
-    participants run without idempotency whatever ``idempotency`` says. See the module
-    docstring for an example.
+    stuck; the course tries once and stops there, the order left ``PENDING``). The course
+    driver has no keys, so its participants run without idempotency whatever ``idempotency``
+    says. See the module docstring for an example.
     """
     driver = check_choice("driver", driver, DRIVERS)
     _check_steps(
