@@ -372,8 +372,10 @@ class SavePointResult(Result):
 
     ``frame``: one row per executed step and variant, in order: ``variant``, ``order``
     (0-based), ``label`` (``T2`` for an action, ``C2`` for a compensation), ``step``, ``phase``
-    (``action`` / ``compensation``), ``incarnation`` (which orchestrator process ran it: 0, then
-    one more after each crash), ``start``, ``end`` (simulated seconds), ``outcome``.
+    (``action`` / ``compensation``), ``key`` (the idempotency key the step was called with: a
+    step run again after a rollback gets a new round, ``paper-1/T2/1``), ``incarnation``
+    (which orchestrator process ran it: 0, then one more after each crash), ``start``, ``end``
+    (simulated seconds), ``outcome``.
 
     ``summary``: per variant: ``executed``, ``actions``, ``compensations``, ``redone``
     (actions beyond the first run of each step), ``crashes`` (crashes that happened; a
@@ -451,7 +453,7 @@ def _run_with_crashes(
     def record(label: str, phase: str) -> Callable[[Any], str]:
         def run_step(ctx: Any) -> str:
             executed.append({"label": label + ctx.step[1:], "step": ctx.step, "phase": phase,
-                             "incarnation": incarnation[0]})  # fmt: skip
+                             "key": ctx.key, "incarnation": incarnation[0]})  # fmt: skip
             return "t" + ctx.step[1:]
 
         return run_step

@@ -89,6 +89,17 @@ def test_the_papers_save_point_sequence_exactly():
         assert s["crashes"] == 2 and s["completed"] and s["redone"] == 3
 
 
+def test_a_step_run_again_after_a_rollback_gets_a_new_key():
+    frame = save_point_recovery(seed=0).frame
+    paper = frame[frame["variant"] == "after T1 and T3"]
+    t2 = paper[paper["label"] == "T2"]["key"].tolist()
+    assert t2 == ["paper-1/T2", "paper-1/T2/1"]
+    c2 = paper[paper["label"] == "C2"]["key"].tolist()
+    assert c2 == ["paper-1/T2"]  # the compensation undoes the first round's T2
+    t5 = paper[paper["label"] == "T5"]["key"].tolist()
+    assert len(set(t5)) == 2
+
+
 def test_without_save_points_the_first_crash_compensates_everything():
     result = save_point_recovery(seed=0)
     assert result.sequences["none"] == "T1 T2 C2 C1"
