@@ -4,7 +4,7 @@ Three experiments on :func:`distlab.sim.simulate_order_sagas` (order, inventory 
 participants, an orchestrator node that can crash):
 
 - :func:`saga_end_states`: a failure injected at every step and a crash at every point between
-  steps, for the course's saga (nothing persisted), distlab's (a log that survives the crash)
+  steps, for the course's saga (no saga log), distlab's (a log that survives the crash)
   and distlab's with a log lost in the crash: how the orders end, over many seeds.
 - :func:`duplicate_charges`: a network that duplicates and loses messages, steps retried after a
   timeout: without idempotency keys orders are charged twice, at about the duplicate rate; with

@@ -193,7 +193,7 @@ def _orchestrator_lane(ax, writes, crashes, rows, end) -> None:
                 color="#333333", markeredgewidth=1.0, zorder=3,
                 label="log write")  # fmt: skip
     else:
-        ax.text(end * 0.5, len(LANES) - 0.5, "no log: nothing is persisted", ha="center",
+        ax.text(end * 0.5, len(LANES) - 0.5, "no saga log: nothing to recover from", ha="center",
                 va="center", fontsize=8.5, color="#555555")  # fmt: skip
     restarts = [float(t) for t in crashes["end"] if not pd.isna(t) and float(t) <= end]
     if restarts:

@@ -433,10 +433,11 @@ class SagaNode(_OrchestratorNode):
 
 
 class CourseSagaNode(_OrchestratorNode):
-    """The course's order saga, faithfully: nothing persisted, no idempotency key, each step
-    one call; a failure compensates the steps that answered ok, latest first, one attempt each;
-    a compensation that fails stops it there (the course's error propagates out of its
-    ``catch``: the order stays ``PENDING``, status ``"error"``); a crash loses the saga."""
+    """The course's order saga, faithfully: no saga log (only the order row), no idempotency
+    key, each step one call; a failure compensates the steps that answered ok, latest first,
+    one attempt each; a compensation that fails stops it there (the course's error propagates
+    out of its ``catch``: the order stays ``PENDING``, status ``"error"``); a crash loses the
+    saga."""
 
     def __init__(self, net: Network, *, name: str = ORCHESTRATOR, timeout_s: float = 0.5):
         super().__init__(net, name, timeout_s)

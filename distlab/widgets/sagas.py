@@ -19,7 +19,7 @@ _LAYOUT = w.Layout(width="420px")
 #: "none" and not None in the dropdowns: a Dropdown whose value is None shows no selection.
 NONE = "none"
 _STEPS = ("create_order", "reserve_stock", "charge_payment")
-_DRIVERS = [("distlab: durable log", "distlab"), ("course text: nothing persisted", "course")]
+_DRIVERS = [("distlab: durable log", "distlab"), ("course text: no saga log", "course")]
 
 
 def _controls() -> dict[str, w.Widget]:

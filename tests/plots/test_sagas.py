@@ -88,7 +88,7 @@ def test_timeline_of_the_course_without_keys_marks_double_effects_and_no_log():
     fig = plots.saga_timeline(r, compact=True)
     ax = fig.axes[0]
     assert fig.dpi == 80
-    assert "no log: nothing is persisted" in [t.get_text() for t in ax.texts]
+    assert "no saga log: nothing to recover from" in [t.get_text() for t in ax.texts]
     twice = int((r.frame["effects"] >= 2).sum())
     assert twice >= 1
     marks = {line.get_label(): line.get_xdata() for line in ax.lines}
