@@ -70,8 +70,8 @@ SCENARIOS = (
 DUPLICATE_VARIANTS = ("no idempotency keys", "idempotency keys")
 #: The runs of :func:`lost_replies`.
 LOST_REPLY_VARIANTS = (
-    "course: only steps that answered are undone, no refund",
-    "distlab: compensation registered before the action",
+    "course: undoes answered steps, no refund",
+    "distlab: compensation registered first",
     "late action, no tombstone",
     "late action, tombstone",
 )
