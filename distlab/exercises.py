@@ -1461,6 +1461,23 @@ def check_recovery_end_state(save_points: str, answer: str | None) -> Check:
     )
 
 
+def _compensation_count_mistake(compensations: object, count: int, sequence_right: bool):
+    """What is wrong with the learner's count of compensations (None: nothing, or not given)."""
+    if compensations is None:
+        return None
+    if isinstance(compensations, bool) or not isinstance(compensations, int):
+        return (
+            f"compensations={compensations!r} is not a count; write a whole number, e.g. "
+            "compensations=2 (or leave it out)."
+        )
+    if sequence_right and compensations != count:
+        return (
+            f"the sequence is right, but it has {count} compensations, not {compensations}: "
+            "count the C's."
+        )
+    return None
+
+
 def _parse_sequence(answer: object) -> list[str] | None:
     """``"T1 T2 C2"``, ``"t1, t2, c2"`` or ``["T1", "T2", "C2"]`` as tokens; None if not."""
     if isinstance(answer, str):
@@ -1586,20 +1603,9 @@ def check_save_point_sequence(
         )
     expected = _save_point_sequence(6, save_points, crashes_after)
     count = sum(1 for t in expected if t.startswith("C"))
-    if compensations is not None and (
-        isinstance(compensations, bool) or not isinstance(compensations, int)
-    ):
-        return Check(
-            False,
-            f"compensations={compensations!r} is not a count; write a whole number, e.g. "
-            "compensations=2 (or leave it out).",
-        )
-    if tokens == expected and compensations is not None and compensations != count:
-        return Check(
-            False,
-            f"the sequence is right, but it has {count} compensations, not {compensations}: "
-            "count the C's.",
-        )
+    wrong_count = _compensation_count_mistake(compensations, count, tokens == expected)
+    if wrong_count:
+        return Check(False, wrong_count)
     if tokens == expected:
         return Check(
             True,
