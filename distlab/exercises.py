@@ -49,6 +49,8 @@ __all__ = [
     "check_save_point_sequence",
     "TRIP_STEPS",
     "check_pivot",
+    "TRIP_ORDER_STEPS",
+    "check_trip_order",
 ]
 
 
@@ -1433,8 +1435,9 @@ def check_recovery_end_state(save_points: str, answer: str | None) -> Check:
         return Check(
             True,
             "compensated. With no save-point to resume from, a saga found unfinished before "
-            "its commit point is compensated (backward recovery), from the step in flight "
-            "backwards: its compensation was registered before the action, so the charge the "
+            "its last compensatable step (charge_payment, refundable here) has ended is "
+            "compensated (backward recovery), from the step in flight backwards: its "
+            "compensation was registered before the action, so the charge the "
             "orchestrator never heard of is refunded too: " + ", ".join(effects) + ".",
         )
     if word == "stuck":
@@ -1446,15 +1449,33 @@ def check_recovery_end_state(save_points: str, answer: str | None) -> Check:
     if word == "completed":
         return Check(
             False,
-            "with save_points='none' recovery cannot resume in the middle: the saga has not "
-            "passed its commit point (complete_order is the only step after it), so recovery "
-            "goes backwards.",
+            "with save_points='none' recovery cannot resume in the middle: the charge, the last "
+            "step that may fail, has not ended in the log, and it has a compensation (a "
+            "refund), so recovery goes backwards. (Had the charge been the pivot with no "
+            "refund, recovery would have sent it again with its key instead.)",
         )
     return Check(
         False,
         "a save-point before every step lets recovery resume where the crash left off: the step "
         "in flight is sent again with the same key, and nothing needs undoing.",
     )
+
+
+def _compensation_count_mistake(compensations: object, count: int, sequence_right: bool):
+    """What is wrong with the learner's count of compensations (None: nothing, or not given)."""
+    if compensations is None:
+        return None
+    if isinstance(compensations, bool) or not isinstance(compensations, int):
+        return (
+            f"compensations={compensations!r} is not a count; write a whole number, e.g. "
+            "compensations=2 (or leave it out)."
+        )
+    if sequence_right and compensations != count:
+        return (
+            f"the sequence is right, but it has {count} compensations, not {compensations}: "
+            "count the C's."
+        )
+    return None
 
 
 def _parse_sequence(answer: object) -> list[str] | None:
@@ -1548,16 +1569,24 @@ def _known_sequence_mistake(tokens, expected, save_points, crashes_after) -> str
 
 
 def check_save_point_sequence(
-    save_points: tuple[str, ...], crashes_after: tuple[str, ...], answer: object
+    save_points: tuple[str, ...],
+    crashes_after: tuple[str, ...],
+    answer: object,
+    *,
+    compensations: object = None,
 ) -> Check:
     """The saga T1..T6 (C1..C5; T6 has no compensation) with save-points after the steps named
     in ``save_points``; the orchestrator crashes right after each step of ``crashes_after``
     (once each) and a new one recovers from the log. Which steps and compensations run, in
-    order? Answer as ``"T1 T2 C2 ..."``. The check runs the saga library.
+    order? Answer as ``"T1 T2 C2 ..."``, and, if you like, how many ``compensations`` run (a
+    whole number). The check runs the saga library.
 
     >>> check_save_point_sequence(("T1", "T3"), ("T2", "T5"),
     ...                           "T1 T2 C2 T2 T3 T4 T5 C5 C4 T4 T5 T6")  # doctest: +ELLIPSIS
     ✅ Right: ...
+    >>> check_save_point_sequence(("T1", "T3"), ("T2", "T5"),
+    ...                           "T1 T2 C2 T2 T3 T4 T5 C5 C4 T4 T5 T6", compensations=2)
+    ❌ Not yet: the sequence is right, but it has 3 compensations, not 2: count the C's.
     """
     _check_step_names(save_points=save_points, crashes_after=crashes_after)
     save_points, crashes_after = tuple(save_points), tuple(crashes_after)
@@ -1574,6 +1603,9 @@ def check_save_point_sequence(
         )
     expected = _save_point_sequence(6, save_points, crashes_after)
     count = sum(1 for t in expected if t.startswith("C"))
+    wrong_count = _compensation_count_mistake(compensations, count, tokens == expected)
+    if wrong_count:
+        return Check(False, wrong_count)
     if tokens == expected:
         return Check(
             True,
@@ -1670,4 +1702,83 @@ def check_pivot(answer: str | None) -> Check:
         "until it succeeds. distlab accepts the saga: "
         + ", ".join(f"{s.name} {s.kind}" for s in saga.steps)
         + ".",
+    )
+
+
+#: The trip saga of check_trip_order, in the order its first author wrote it: (step, what may
+#: make it fail, how the saga undoes it, the steps that must come before it).
+TRIP_ORDER_STEPS = (
+    ("create_trip", None, "cancel the trip record", ()),
+    ("capture_payment", "card declined", None, ("create_trip",)),
+    ("book_flight", "no seats left", "cancel the booking, free of charge", ("create_trip",)),
+    ("book_hotel", "fully booked", "cancel the booking, free of charge", ("create_trip",)),
+    ("issue_tickets", None, None, ("book_flight", "capture_payment")),
+    ("email_itinerary", None, None, ("issue_tickets", "book_hotel")),
+)
+
+
+def check_trip_order(answer: object) -> Check:
+    """The trip saga of :data:`TRIP_ORDER_STEPS` cannot run in the order it was written: a step
+    that cannot be undone (``capture_payment``) comes before steps that may still fail. Give an
+    order of the six steps that makes it a valid saga (each step after the ones it needs); the
+    check builds it with distlab (compensatable steps, the pivot, retriable steps) and says why
+    it holds or not.
+
+    >>> check_trip_order(["create_trip", "book_flight", "book_hotel", "capture_payment",
+    ...                   "issue_tickets", "email_itinerary"])  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_trip_order([s for s, *_ in TRIP_ORDER_STEPS])  # doctest: +ELLIPSIS
+    ❌ Not yet: capture_payment cannot be undone, but book_hotel comes after it...
+    """
+    from distlab.saga import COMPENSATABLE, PIVOT, RETRIABLE, Saga, Step
+
+    names = [name for name, *_ in TRIP_ORDER_STEPS]
+    info = {name: (fails, undo, needs) for name, fails, undo, needs in TRIP_ORDER_STEPS}
+    if answer is None:
+        return _unanswered(
+            "Hint: a step the saga cannot undo must come after every step that may still fail."
+        )
+    if isinstance(answer, str):
+        answer = answer.replace(",", " ").split()
+    if not isinstance(answer, (list, tuple)) or sorted(map(str, answer)) != sorted(names):
+        return Check(
+            False,
+            f"{answer!r} is not an order of the six steps; answer a list of each of "
+            + ", ".join(repr(n) for n in names)
+            + " once.",
+        )
+    order = [str(a) for a in answer]
+    for i, name in enumerate(order):
+        missing = [need for need in info[name][2] if need not in order[:i]]
+        if missing:
+            return Check(
+                False,
+                f"{name} needs {' and '.join(missing)} done first (it uses what "
+                f"{'they produce' if len(missing) > 1 else 'it produces'}); move it later.",
+            )
+    last_fail = max(i for i, name in enumerate(order) if info[name][0] is not None)
+    for name in order[:last_fail]:
+        if info[name][1] is None:
+            later = order[last_fail]
+            return Check(
+                False,
+                f"{name} cannot be undone, but {later} comes after it and may still fail "
+                f"({info[later][0]}): the saga could then neither finish nor take {name} back. "
+                "Move every step that cannot be undone after the last step that may fail.",
+            )
+    kinds = [COMPENSATABLE] * last_fail + [PIVOT] + [RETRIABLE] * (len(order) - last_fail - 1)
+    saga = Saga(
+        "trip",
+        [
+            Step(n, action=str, compensation=str if k == COMPENSATABLE else None, kind=k)
+            for n, k in zip(order, kinds)
+        ],
+    )
+    return Check(
+        True,
+        f"{order[last_fail]} is now the last step that may fail, so it is the pivot: every step "
+        "before it can be undone if it says no, and every step after it cannot fail and is "
+        "retried until it succeeds. distlab accepts the saga: "
+        + ", ".join(f"{s.name} {s.kind}" for s in saga.steps)
+        + ". Rule: steps that cannot be undone go after the go/no-go step, never before.",
     )

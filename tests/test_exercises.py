@@ -485,3 +485,34 @@ def test_check_pivot_builds_the_saga_and_explains_wrong_pivots():
     for near_miss in ("pay", 3, True):
         check = ex.check_pivot(near_miss)
         assert check.passed is False and "not a step" in check.message
+
+
+def test_check_save_point_sequence_checks_the_number_of_compensations():
+    paper = "T1 T2 C2 T2 T3 T4 T5 C5 C4 T4 T5 T6"
+    right = ex.check_save_point_sequence(("T1", "T3"), ("T2", "T5"), paper, compensations=3)
+    assert right.passed is True and "3 compensations" in right.message
+    wrong = ex.check_save_point_sequence(("T1", "T3"), ("T2", "T5"), paper, compensations=2)
+    assert wrong.passed is False and "3 compensations, not 2" in wrong.message
+    for near_miss in ("3", 2.5, True):
+        check = ex.check_save_point_sequence(
+            ("T1", "T3"), ("T2", "T5"), paper, compensations=near_miss
+        )
+        assert check.passed is False and "whole number" in check.message
+
+
+def test_check_trip_order_builds_the_saga_and_explains_wrong_orders():
+    good = ["create_trip", "book_flight", "book_hotel", "capture_payment", "issue_tickets",
+            "email_itinerary"]  # fmt: skip
+    right = ex.check_trip_order(good)
+    assert right.passed is True and "capture_payment pivot" in right.message
+    also = ex.check_trip_order(" ".join([good[0], good[2], good[1], *good[3:]]))
+    assert also.passed is True
+    as_written = ex.check_trip_order([s for s, *_ in ex.TRIP_ORDER_STEPS])
+    assert as_written.passed is False and "capture_payment cannot be undone" in as_written.message
+    needs = ex.check_trip_order(["create_trip", "book_flight", "book_hotel", "issue_tickets",
+                                 "capture_payment", "email_itinerary"])  # fmt: skip
+    assert needs.passed is False and "issue_tickets needs capture_payment" in needs.message
+    assert ex.check_trip_order(None).passed is None
+    for near_miss in ("capture_payment", 3, good[:5], [*good[:5], "book_flight"]):
+        check = ex.check_trip_order(near_miss)
+        assert check.passed is False and "not an order of the six steps" in check.message

@@ -82,7 +82,7 @@ SAVE_POINT_VARIANTS = ("after T1 and T3", "none", "every step")
 #: :func:`saga_isolation`: no countermeasure, then each of Richardson's countermeasures.
 ISOLATION_VARIANTS = (
     "none", "semantic lock", "commutative updates", "reread value",
-    "semantic lock + commutative updates",
+    "semantic lock + commutative updates", "semantic lock + reserve in one transaction",
 )  # fmt: skip
 #: :func:`money_in_transit`: the audit reads balances only, or balances plus money in transit.
 TRANSIT_VARIANTS = ("balances only", "in-transit recorded")
@@ -193,10 +193,12 @@ class FailingCompensationResult(Result):
     be), ``status`` and ``left_over`` (after the fix and the operator's ``resume``), ``outcome``
     (``ok`` for an approved order, else ``error``).
 
-    ``summary``: per variant: ``orders``, ``completed``, ``compensated`` and ``stuck`` (before
-    the fix), ``operator_sees`` (sagas in ``stuck()``), ``inconsistent_before`` and
-    ``inconsistent_after`` (orders with effects left over), ``resumed``,
-    ``swallowed_errors``.
+    ``summary``: per variant: ``orders``; before the fix, ``completed``,
+    ``reported_compensated`` (the orchestrator's word: sagas that ended ``compensated``),
+    ``really_compensated`` (orders not completed with no effect left in place: what the
+    participants' state says) and ``stuck``; ``operator_sees`` (sagas in ``stuck()``),
+    ``inconsistent_before`` and ``inconsistent_after`` (orders with effects left over),
+    ``resumed``, ``swallowed_errors``.
 
     ``stuck``: what the operator's ``stuck()`` showed in ``"stop"`` (``saga_id``, ``step``,
     ``error``); ``history``: the first stuck saga's history (``to_frame``), to the end of its
@@ -301,7 +303,12 @@ def _run_orders(saga: Saga, shops: dict[str, Shop]) -> dict[str, Any]:
     statuses = list(before.values())
     summary = {
         "orders": len(shops), "completed": statuses.count("completed"),
-        "compensated": statuses.count("compensated"), "stuck": statuses.count("stuck"),
+        "reported_compensated": statuses.count("compensated"),
+        "really_compensated": sum(
+            1 for oid, shop in shops.items()
+            if before[oid] != "completed" and not left_before[oid]
+        ),
+        "stuck": statuses.count("stuck"),
         "operator_sees": len(seen),
         "inconsistent_before": sum(1 for n in left_before.values() if n),
         "inconsistent_after": sum(1 for s in shops.values() if s.left_over()),
@@ -365,8 +372,10 @@ class SavePointResult(Result):
 
     ``frame``: one row per executed step and variant, in order: ``variant``, ``order``
     (0-based), ``label`` (``T2`` for an action, ``C2`` for a compensation), ``step``, ``phase``
-    (``action`` / ``compensation``), ``incarnation`` (which orchestrator process ran it: 0, then
-    one more after each crash), ``start``, ``end`` (simulated seconds), ``outcome``.
+    (``action`` / ``compensation``), ``key`` (the idempotency key the step was called with: a
+    step run again after a rollback gets a new round, ``paper-1/T2/1``), ``incarnation``
+    (which orchestrator process ran it: 0, then one more after each crash), ``start``, ``end``
+    (simulated seconds), ``outcome``.
 
     ``summary``: per variant: ``executed``, ``actions``, ``compensations``, ``redone``
     (actions beyond the first run of each step), ``crashes`` (crashes that happened; a
@@ -444,7 +453,7 @@ def _run_with_crashes(
     def record(label: str, phase: str) -> Callable[[Any], str]:
         def run_step(ctx: Any) -> str:
             executed.append({"label": label + ctx.step[1:], "step": ctx.step, "phase": phase,
-                             "incarnation": incarnation[0]})  # fmt: skip
+                             "key": ctx.key, "incarnation": incarnation[0]})  # fmt: skip
             return "t" + ctx.step[1:]
 
         return run_step
@@ -562,11 +571,16 @@ class Measures:
     commutative: bool
     reread: bool
     once: RetryPolicy
+    atomic: bool = False
 
     @classmethod
     def of(cls, variant: str) -> Measures:
         once = RetryPolicy(max_attempts=1)
-        return cls("lock" in variant, "commutative" in variant, "reread" in variant, once)
+        atomic = "one transaction" in variant
+        return cls(
+            "lock" in variant, "commutative" in variant or atomic, "reread" in variant, once,
+            atomic,
+        )  # fmt: skip
 
     def change_credit(self, state: SharedState, me: str, delta: float, undo: bool) -> None:
         """``credit += delta`` in one local transaction: a commutative update, or a read and a
@@ -588,7 +602,12 @@ def _create_order_saga(state: SharedState, m: Measures, me: str, order: str, amo
             raise NoCredit(f"available credit {checked['credit']:g} < {amount:g}")
 
     def reserve(ctx: Any) -> None:
-        if m.commutative:
+        if m.atomic:  # check and reserve in one local transaction: a conditional decrement
+            available = state.read(me, "credit")
+            if available < amount:
+                raise NoCredit(f"available credit {available:g} < {amount:g}")
+            state.add(me, "credit", -amount)
+        elif m.commutative:
             state.add(me, "credit", -amount)
         elif m.reread and state.changed_since_seen(me, "credit"):
             raise Rejected("credit changed since it was checked")
@@ -610,13 +629,16 @@ def _create_order_saga(state: SharedState, m: Measures, me: str, order: str, amo
         if state.read(me, order) == pending:
             state.write(me, order, "REJECTED", undo=True)
 
-    return Saga("create_order", [
+    steps = [
         Step("create_order", action=lambda ctx: state.write(me, order, pending),
              compensation=reject),
         Step("check_credit", action=check_credit),
         Step("reserve_credit", action=reserve, compensation=release),
         Step("approve_order", action=approve, kind=PIVOT),
-    ], retry=m.once, compensation_retry=m.once)  # fmt: skip
+    ]  # fmt: skip
+    if m.atomic:  # the check is part of the reservation's transaction
+        steps.pop(1)
+    return Saga("create_order", steps, retry=m.once, compensation_retry=m.once)
 
 
 def _cancel_order_saga(state: SharedState, m: Measures, me: str, order: str, kitchen: bool):
@@ -714,12 +736,14 @@ def _start_cancel(create: SagaRun, cancels: list[SagaRun], limit: int) -> bool:
 
 def _consistent(state: SharedState, amounts: dict[str, float], credit: float, cancel: SagaRun):
     """The end state one serial order of the sagas could give: every order decided, credit
-    reserved exactly for the approved ones, and a cancelled order if Cancel Order completed."""
+    reserved exactly for the approved ones and never below zero (a serial Create Order checks
+    it), and a cancelled order if Cancel Order completed."""
     values = state.values
     approved = [o for o in amounts if values[o] == "APPROVED"]
     return bool(
         all(values[o] in ("APPROVED", "CANCELLED", "REJECTED") for o in amounts)
         and values["credit"] == credit - sum(amounts[o] for o in approved)
+        and values["credit"] >= 0
         and all(values[f"{o}_reserved"] == (amounts[o] if o in approved else 0) for o in amounts)
         and (cancel.status != "completed" or values["o1"] == "CANCELLED")
     )
@@ -778,7 +802,9 @@ def saga_isolation(
     Order is rejected while the order is pending and retried, at most
     ``max_cancel_attempts`` times); ``"commutative updates"`` (credit += / -=, never a value
     computed from an earlier read); ``"reread value"`` (reread before writing, abort if it
-    changed); ``"semantic lock + commutative updates"``. Every variant sees the same draws.
+    changed); ``"semantic lock + commutative updates"``; ``"semantic lock + reserve in one
+    transaction"`` (the credit is checked and reserved in one local transaction, a conditional
+    decrement, as Richardson's Customer Service does). Every variant sees the same draws.
 
     >>> s = saga_isolation(runs=200, seed=1).summary
     >>> s.loc["none", "lost_order_per_1000"] > 0, s.loc["semantic lock", "lost_order_per_1000"]

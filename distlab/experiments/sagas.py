@@ -4,14 +4,15 @@ Three experiments on :func:`distlab.sim.simulate_order_sagas` (order, inventory 
 participants, an orchestrator node that can crash):
 
 - :func:`saga_end_states`: a failure injected at every step and a crash at every point between
-  steps, for the course's saga (nothing persisted), distlab's (a log that survives the crash)
+  steps, for the course's saga (no saga log), distlab's (a log that survives the crash)
   and distlab's with a log lost in the crash: how the orders end, over many seeds.
 - :func:`duplicate_charges`: a network that duplicates and loses messages, steps retried after a
   timeout: without idempotency keys orders are charged twice, at about the duplicate rate; with
   them, never.
-- :func:`lost_replies`: a charge's reply lost after the card was charged (compensation
-  registered after the action, as the course does, against before it), and a reservation that
-  arrives after its compensation (with and without a tombstone).
+- :func:`lost_replies`: a charge's reply lost after the card was charged (the course's saga,
+  which undoes only the steps that answered and has no refund at all, against distlab's, which
+  registers each compensation before its action), and a reservation that arrives after its
+  compensation (with and without a tombstone).
 - :func:`saga_run`: one to a few orders with chosen faults, every request the orchestrator sent,
   its crashes and its log's writes: what :func:`distlab.plots.saga_timeline` draws.
 
@@ -69,8 +70,8 @@ SCENARIOS = (
 DUPLICATE_VARIANTS = ("no idempotency keys", "idempotency keys")
 #: The runs of :func:`lost_replies`.
 LOST_REPLY_VARIANTS = (
-    "compensation registered after the action",
-    "compensation registered before the action",
+    "course: undoes answered steps, no refund",
+    "distlab: compensation registered first",
     "late action, no tombstone",
     "late action, tombstone",
 )
@@ -265,8 +266,9 @@ def lost_replies(
     """Two faults, each step tried once (no retry), ``orders`` sagas per variant.
 
     The first two variants lose the reply to every order's ``charge_payment`` after the card was
-    charged: the course compensates only the steps that answered (registered after the action);
-    distlab registers the compensation before the action, so the charge is refunded. The last
+    charged. The first runs the course's saga (its driver: no keys, one attempt per step, and
+    no refund anywhere: it undoes only the steps that answered); the second distlab's, which
+    registers the compensation before the action, so the charge is refunded. The last
     two hold every order's first ``reserve_stock`` request ``hold_s`` seconds (longer than
     ``timeout_s``): the release arrives first. Without a tombstone the late reservation then
     takes effect for a cancelled order; with one it is refused.
@@ -306,8 +308,8 @@ def lost_replies(
 def _lost_reply_run(p: dict, variant: str) -> Any:
     common = dict(orders=p["orders"], loss=p["loss"], latency_s=p["latency_s"],
                   timeout_s=p["timeout_s"], retries=1, seed=p["seed"])  # fmt: skip
-    if variant.startswith("compensation"):
-        driver = "course" if "after" in variant else "distlab"
+    if variant in LOST_REPLY_VARIANTS[:2]:
+        driver = "course" if variant.startswith("course") else "distlab"
         return simulate_order_sagas(driver=driver, lose_reply_step="charge_payment", **common)
     return simulate_order_sagas(
         hold_step="reserve_stock", hold_s=p["hold_s"], tombstones=variant.endswith(", tombstone"),
@@ -370,11 +372,12 @@ def saga_run(
     the messages. Faults: ``fail_step`` (its participant refuses it: the card is declined),
     ``fail_compensation_step`` (a step before ``fail_step`` whose undo fails every time:
     distlab tries it ``compensation_attempts`` times, 1 s, 2 s ... apart, then the saga is
-    stuck; the course tries once and carries on), ``crash_after_step`` (the orchestrator
-    crashes right after that step succeeds and restarts ``down_s`` later; a step before
-    ``fail_step``). ``idempotency=False``: distlab's participants execute every request they
-    receive (the course's never keep keys). The faults are placed on the three steps that have
-    a compensation (``complete_order``, after the pivot, is retried until it succeeds). The
+    stuck; the course tries once, and its failure stops the saga: the order stays
+    ``PENDING``), ``crash_after_step`` (the orchestrator crashes right after that step
+    succeeds and restarts ``down_s`` later; a step before ``fail_step``).
+    ``idempotency=False``: distlab's participants execute every request they receive (the
+    course's never keep keys). The faults are placed on the three steps that have a
+    compensation (``complete_order``, after the pivot, is retried until it succeeds). The
     simulation stops at ``horizon_s``.
 
     >>> r = saga_run(fail_step="charge_payment", crash_after_step="reserve_stock")

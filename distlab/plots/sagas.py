@@ -101,7 +101,6 @@ def saga_timeline(result, *, title: str | None = None, compact: bool = False) ->
     _marks(ax, attempts, rows)
     _orchestrator_lane(ax, writes, crashes, rows, end)
     _end_states(ax, ends, rows, end)
-    ax.set_xlim(0, end * 1.25)  # room at the right for the end states
     ax.set_ylim(0, len(LANES))
     ax.set_yticks([len(LANES) - i - 0.5 for i in range(len(LANES))], list(LANES))
     ax.tick_params(axis="y", length=0)
@@ -110,9 +109,21 @@ def saga_timeline(result, *, title: str | None = None, compact: bool = False) ->
     ax.xaxis.set_major_locator(MaxNLocator(6 if compact else 10))
     ax.set_xlabel("time (s)")
     handles = _legend_handles(attempts)
-    return finish(fig, ax, title=title or "An order saga, step by step",
-                  subtitle=_subtitle(result, attempts, ends, crashes, writes),
-                  handles=handles)  # fmt: skip
+    fig = finish(fig, ax, title=title or "An order saga, step by step",
+                 subtitle=_subtitle(result, attempts, ends, crashes, writes),
+                 handles=handles)  # fmt: skip
+    # room at the right for the end states, now that the legend has set the axes' width
+    labels = [f"{sid}: {state}" for sid, state in zip(ends["saga_id"], ends["end_state"])]
+    ax.set_xlim(0, _right_limit(end, labels, ax.get_position().width * fig.get_figwidth()))
+    return fig
+
+
+def _right_limit(end: float, labels: list[str], axes_width_in: float) -> float:
+    """The x limit that leaves room for the end-state labels, which start at ``end * 1.02``:
+    their width is estimated (bold 8.5 pt, generous), measuring would cost a draw."""
+    label_in = max((len(t) for t in labels), default=0) * 0.64 * 8.5 / 72 + 0.08
+    share = min(label_in / max(axes_width_in, 0.1), 0.6)  # of the axes the labels need
+    return max(end * 1.25, end * 1.02 / (0.99 - share))
 
 
 def _right_edge(attempts: pd.DataFrame, crashes: pd.DataFrame, writes: pd.DataFrame) -> float:
@@ -182,7 +193,7 @@ def _orchestrator_lane(ax, writes, crashes, rows, end) -> None:
                 color="#333333", markeredgewidth=1.0, zorder=3,
                 label="log write")  # fmt: skip
     else:
-        ax.text(end * 0.5, len(LANES) - 0.5, "no log: nothing is persisted", ha="center",
+        ax.text(end * 0.5, len(LANES) - 0.5, "no saga log: nothing to recover from", ha="center",
                 va="center", fontsize=8.5, color="#555555")  # fmt: skip
     restarts = [float(t) for t in crashes["end"] if not pd.isna(t) and float(t) <= end]
     if restarts:
@@ -229,7 +240,9 @@ def _subtitle(result, attempts, ends, crashes, writes) -> str:
     if len(crashes):
         parts.append(f"{len(crashes)} crash{'es' if len(crashes) > 1 else ''}")
     if len(writes):
-        parts.append(f"{len(writes)} log writes")
+        ticks = len(writes[["saga_id", "time"]].drop_duplicates())
+        same = f" ({ticks} ticks: writes at one instant share one)" if ticks < len(writes) else ""
+        parts.append(f"{len(writes)} log writes{same}")
     params = getattr(result, "params", None) or {}
     for name, word in (("duplicate", "duplicated"), ("loss", "lost")):
         if params.get(name):

@@ -12,8 +12,9 @@ Two orchestrators, each a node: :class:`SagaNode` drives distlab's :class:`~dist
 core with ``env.now`` and writes every decision to its log (an
 :class:`~distlab.saga.InMemoryLog` that survives a crash, or not with ``lost_on_crash=True``) and
 ``recover()`` s on restart; :class:`CourseSagaNode` is the course's saga, faithfully: no log, no
-idempotency key, one attempt at each compensation, whose failure is ignored, and only the steps
-that answered "ok" are compensated. :func:`simulate_order_sagas` builds a world and runs either.
+idempotency key, one attempt at each compensation (a failed one stops the saga there, the order
+left ``PENDING``), and only the steps that answered "ok" are compensated.
+:func:`simulate_order_sagas` builds a world and runs either.
 
 >>> run = simulate_order_sagas(orders=3, driver="distlab", loss=0.05, duplicate=0.1, seed=1)
 >>> run.end_states()["end_state"].tolist()
@@ -432,9 +433,11 @@ class SagaNode(_OrchestratorNode):
 
 
 class CourseSagaNode(_OrchestratorNode):
-    """The course's order saga, faithfully: nothing persisted, no idempotency key, each step
-    one call; a failure compensates the steps that answered ok (one attempt each, its failure
-    ignored); a crash loses the saga."""
+    """The course's order saga, faithfully: no saga log (only the order row), no idempotency
+    key, each step one call; a failure compensates the steps that answered ok, latest first,
+    one attempt each; a compensation that fails stops it there (the course's error propagates
+    out of its ``catch``: the order stays ``PENDING``, status ``"error"``); a crash loses the
+    saga."""
 
     def __init__(self, net: Network, *, name: str = ORCHESTRATOR, timeout_s: float = 0.5):
         super().__init__(net, name, timeout_s)
@@ -465,8 +468,11 @@ class CourseSagaNode(_OrchestratorNode):
                 return
             if not ok:
                 for undo in reversed(done):  # release inventory, cancel the order
-                    alive, _ok = yield from self._step(COMPENSATION, undo, saga_id, inc)
+                    alive, undone = yield from self._step(COMPENSATION, undo, saga_id, inc)
                     if not alive:
+                        return
+                    if not undone:  # the error propagates out of the catch: nothing more runs
+                        self.results[saga_id] = "error"
                         return
                 self.results[saga_id] = "compensated"
                 return
@@ -635,9 +641,9 @@ def simulate_order_sagas(
     step succeeds) and ``crash_at`` (crash times); each crash lasts ``down_s``;
     ``fail_compensation_step`` (its participant refuses to undo it, every time: distlab retries
     the compensation ``compensation_attempts`` times, default without limit, then the saga is
-    stuck; the course tries once and carries on). The course driver has no keys, so its
-    participants run without idempotency whatever ``idempotency`` says. See the module
-    docstring for an example.
+    stuck; the course tries once and stops there, the order left ``PENDING``). The course
+    driver has no keys, so its participants run without idempotency whatever ``idempotency``
+    says. See the module docstring for an example.
     """
     driver = check_choice("driver", driver, DRIVERS)
     _check_steps(

@@ -19,7 +19,7 @@ _LAYOUT = w.Layout(width="420px")
 #: "none" and not None in the dropdowns: a Dropdown whose value is None shows no selection.
 NONE = "none"
 _STEPS = ("create_order", "reserve_stock", "charge_payment")
-_DRIVERS = [("distlab: durable log", "distlab"), ("course text: nothing persisted", "course")]
+_DRIVERS = [("distlab: durable log", "distlab"), ("course text: no saga log", "course")]
 
 
 def _controls() -> dict[str, w.Widget]:
@@ -137,6 +137,7 @@ def saga_explorer() -> Explorer:
             "carries on. Without idempotency keys a duplicated request takes effect twice (a red "
             "X: charged twice); with them the duplicate is answered from the record (a ring). A "
             "compensation that keeps failing leaves distlab's saga <i>stuck</i>, visible to an "
-            "operator; the course's tries once, moves on and ends <i>inconsistent</i>."
+            "operator; the course's tries it once and stops there: the order stays PENDING "
+            "(<i>half_done</i>), and nobody is told which effects are still in place."
         ),
     )

@@ -41,6 +41,9 @@ def test_stop_makes_the_failure_visible_and_resume_repairs_it():
         assert cont["stuck"] == cont["operator_sees"] == 0
         assert cont["swallowed_errors"] == buggy
         assert cont["inconsistent_before"] == cont["inconsistent_after"] == buggy
+        # The orchestrator's word against the participants' state.
+        assert stop["reported_compensated"] == stop["really_compensated"]
+        assert cont["reported_compensated"] == cont["really_compensated"] + buggy
 
 
 def test_the_operator_sees_the_step_the_error_and_the_history():
@@ -86,6 +89,17 @@ def test_the_papers_save_point_sequence_exactly():
         assert s["crashes"] == 2 and s["completed"] and s["redone"] == 3
 
 
+def test_a_step_run_again_after_a_rollback_gets_a_new_key():
+    frame = save_point_recovery(seed=0).frame
+    paper = frame[frame["variant"] == "after T1 and T3"]
+    t2 = paper[paper["label"] == "T2"]["key"].tolist()
+    assert t2 == ["paper-1/T2", "paper-1/T2/1"]
+    c2 = paper[paper["label"] == "C2"]["key"].tolist()
+    assert c2 == ["paper-1/T2"]  # the compensation undoes the first round's T2
+    t5 = paper[paper["label"] == "T5"]["key"].tolist()
+    assert len(set(t5)) == 2
+
+
 def test_without_save_points_the_first_crash_compensates_everything():
     result = save_point_recovery(seed=0)
     assert result.sequences["none"] == "T1 T2 C2 C1"
@@ -122,12 +136,28 @@ def test_anomalies_without_countermeasures_and_what_each_removes():
         assert reread["extra_reads_per_run"] > 1 and reread["rejected_per_1000"] > 500
         both = s.loc["semantic lock + commutative updates"]
         assert both["lost_order_per_1000"] == both["lost_credit_per_1000"] == 0
-        assert both["inconsistent_per_1000"] == 0
         # Left: dirty reads (Create Order o2 checks credit a Cancel Order released, then took
         # back when its kitchen refused), and going over the limit when both Create Orders check
-        # the credit before either reserves it (the check is a read in an earlier step).
+        # the credit before either reserves it (the check is a read in an earlier step): both
+        # orders approved with the credit below zero, an end no serial order gives.
         assert both["dirty_read_per_1000"] > 0 and both["over_limit_per_1000"] > 0
+        assert both["inconsistent_per_1000"] == both["over_limit_per_1000"]
+        one = s.loc["semantic lock + reserve in one transaction"]
+        assert one["lost_order_per_1000"] == one["lost_credit_per_1000"] == 0
+        assert one["over_limit_per_1000"] < both["over_limit_per_1000"]
         assert none["extra_reads_per_run"] == lock["extra_reads_per_run"] == 0
+
+
+def test_a_credit_below_zero_is_never_a_consistent_end():
+    frame = saga_isolation(runs=300, seed=0).frame
+    over = frame[frame["over_limit"]]
+    assert len(over) > 0 and not over["consistent"].any()
+    # With the check and the reservation in one transaction, the credit goes below zero only
+    # when Cancel Order's compensation takes back credit it had released, after Create Order o2
+    # reserved it: a compensation cannot be refused.
+    one = over[over["variant"] == "semantic lock + reserve in one transaction"]
+    assert len(one) > 0
+    assert one["kitchen_started"].all() and (one["cancel_o1"] == "error").all()
 
 
 def test_every_variant_sees_the_same_draws():

@@ -69,6 +69,17 @@ def test_duplicate_charges_lesson(seed):
     assert s.loc["idempotency keys", "inconsistent"] == 0
 
 
+def test_lost_reply_variants_name_the_saga_that_runs():
+    # The first variant is the course's saga (its driver, no refund at all), not distlab's with
+    # the compensation registered late: its name says so.
+    course, ours = LOST_REPLY_VARIANTS[:2]
+    assert course.startswith("course:") and "no refund" in course
+    assert ours.startswith("distlab:")
+    f = lost_replies(orders=3).frame
+    assert (f.loc[f["variant"] == course, "status"] == "compensated").all()
+    assert f.loc[f["variant"] == course, "charged"].tolist() == [1, 1, 1]
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_lost_replies_lesson(seed):
     s = lost_replies(orders=30, loss=0.02, seed=seed).summary

@@ -88,7 +88,7 @@ def test_timeline_of_the_course_without_keys_marks_double_effects_and_no_log():
     fig = plots.saga_timeline(r, compact=True)
     ax = fig.axes[0]
     assert fig.dpi == 80
-    assert "no log: nothing is persisted" in [t.get_text() for t in ax.texts]
+    assert "no saga log: nothing to recover from" in [t.get_text() for t in ax.texts]
     twice = int((r.frame["effects"] >= 2).sum())
     assert twice >= 1
     marks = {line.get_label(): line.get_xdata() for line in ax.lines}
@@ -158,3 +158,36 @@ def test_end_states_figure_refuses_other_results():
         plots.end_states_figure(broken)
     with pytest.raises(TypeError, match="title"):
         plots.end_states_figure(result, title=["x"])
+
+
+def _label_overflow_px(fig):
+    """How far each end-state label reaches past the plot area's right edge, in pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    right = ax.get_window_extent().x1
+    labels = [t for t in ax.texts if t.get_text().startswith("o")]
+    return [t.get_window_extent().x1 - right for t in labels]
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_end_state_labels_stay_inside_the_plot_area(compact):
+    for kwargs in (
+        dict(fail_step="charge_payment", crash_after_step="reserve_stock", duplicate=0.1),
+        dict(orders=3, idempotency=False, duplicate=0.3),
+    ):
+        fig = plots.saga_timeline(saga_run(**kwargs), compact=compact)
+        overflow = _label_overflow_px(fig)
+        assert overflow and max(overflow) < 0, (kwargs, overflow)
+
+
+def test_subtitle_says_when_log_writes_share_a_tick():
+    r = saga_run(crash_after_step="reserve_stock")
+    ticks = len(r.log_writes[["saga_id", "time"]].drop_duplicates())
+    assert ticks < len(r.log_writes)
+    subtitle = [
+        t.get_text() for t in plots.saga_timeline(r).axes[0].texts if "log writes" in t.get_text()
+    ]
+    assert f"{len(r.log_writes)} log writes ({ticks} ticks" in subtitle[0]

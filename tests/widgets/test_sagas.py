@@ -58,6 +58,16 @@ def test_failing_compensation_preset_leaves_the_saga_stuck(explorer):
     assert len(undo) >= 2 and (undo["outcome"] == "error").all()
 
 
+def test_failing_compensation_with_the_course_stops_at_the_failed_undo(explorer):
+    _preset(explorer, "failing compensation")
+    explorer.controls["driver"].value = "course"
+    r = explorer.last_result
+    assert r.frame[r.frame["op"] == "compensation"]["step"].tolist() == ["reserve_stock"]
+    assert r.end_states[["order", "reserved", "end_state"]].values.tolist() == [
+        ["PENDING", 1, "half_done"]
+    ]
+
+
 def test_every_preset_is_tested():
     assert set(PRESETS) == {
         "course text's saga",
@@ -76,7 +86,8 @@ def test_changing_a_control_changes_the_figure_data():
     assert _bar_count(ex) == len(ex.last_result.frame) > bars
     ex.controls["driver"].value = "course"
     assert len(ex.last_result.log_writes) == 0
-    assert "no log: nothing is persisted" in [t.get_text() for t in ex.last_figure.axes[0].texts]
+    texts = [t.get_text() for t in ex.last_figure.axes[0].texts]
+    assert "no saga log: nothing to recover from" in texts
     assert ex.last_figure.axes[0].get_title(loc="left").startswith("The course's saga")
 
 
