@@ -368,7 +368,7 @@ def budget_figure(result, *, title: str | None = None) -> Figure:
         shade_bands(ax, getattr(result, "health", None), until=end)
         ax.set_ylim(bottom=0)
     top.set_ylabel("attempts/s at the dependency", fontsize=9)
-    bottom.set_ylabel("queue", fontsize=9)
+    bottom.set_ylabel("requests waiting", fontsize=9)
     bottom.set_xlabel("time (s)")
     summary = result.summary
     parts = [

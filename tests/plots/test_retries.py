@@ -70,6 +70,7 @@ def test_storm_budget_amplification_idempotency_and_backoff_figures():
     budget = retries.budget_effect(seed=0)
     fig = plots.budget_figure(budget)
     assert {"no budget", "budget"} <= set(all_legend_labels(fig))
+    assert fig.axes[1].get_ylabel() == "requests waiting"  # a unit, not "queue"
 
     table = pd.concat([retries.amplification(m).frame for m in retries.AMPLIFICATION_MODES])
     fig = plots.amplification_figure(table)
