@@ -40,6 +40,7 @@ from distlab.sim.faults import (
     SlowNode,
 )
 from distlab.sim.network import Message, Network, Node
+from distlab.sim.primary_replica import REPLICATION_MODES, PrimaryReplica
 from distlab.sim.retrying import (
     CallError,
     CallFailed,
@@ -60,7 +61,7 @@ from distlab.sim.service import (
     Slow,
     Up,
 )
-from distlab.sim.stores import STORE_KINDS, ReplicatedStore, StoreResult
+from distlab.sim.stores import ALL_STORE_KINDS, STORE_KINDS, ReplicatedStore, StoreResult
 from distlab.sim.world import EVENT_COLUMNS, World
 
 __all__ = [
@@ -127,6 +128,9 @@ __all__ = [
     "clock_trace",
     "happened_before",
     "vector_timestamps",
+    "ALL_STORE_KINDS",
+    "REPLICATION_MODES",
+    "PrimaryReplica",
 ]
 
 #: Names of :mod:`distlab.sim.sagas`, imported on first use: the saga library is not loaded

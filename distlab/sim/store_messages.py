@@ -25,11 +25,14 @@ from distlab import outcomes
 
 __all__ = [
     "Answer",
+    "LogEntry",
     "Put",
     "PutReply",
     "Query",
     "QueryReply",
     "Replicate",
+    "Ship",
+    "ShipAck",
     "StoreRequest",
     "Sync",
     "Unavailable",
@@ -122,3 +125,35 @@ class Sync:
 
     snapshot: dict
     reply: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One write in a primary's replication log: its ``term`` (which primary wrote it), its log
+    position ``lsn`` (1, 2, ...), and the ``key``, ``stamp`` and ``value`` it sets.
+
+    >>> LogEntry(1, 3, "x", (1, 3, 0), "v").lsn
+    3
+    """
+
+    term: int
+    lsn: int
+    key: str
+    stamp: Stamp
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Ship:
+    """Primary -> replica: log entries to apply in log order, from the primary of ``term``."""
+
+    term: int
+    entries: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class ShipAck:
+    """Replica -> primary: ``node`` has applied the log up to position ``lsn``."""
+
+    node: str
+    lsn: int

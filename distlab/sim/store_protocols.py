@@ -90,10 +90,11 @@ class _Gather:
 class StoreProtocol:
     """The shared plumbing of a store kind; subclasses implement :meth:`coordinate`.
 
-    Class attributes: ``kind`` (the :data:`~distlab.sim.STORE_KINDS` name), ``supports_cas``,
-    ``blind_puts`` (a replica overwrites whatever it holds, newer or not), ``clock_stamps``
-    (versions stamped with the coordinator's clock rather than ABD tags) and
-    ``default_anti_entropy_s``.
+    Class attributes: ``kind`` (the :data:`~distlab.sim.ALL_STORE_KINDS` name),
+    ``supports_cas``, ``blind_puts`` (a replica overwrites whatever it holds, newer or not),
+    ``clock_stamps`` (versions stamped with the coordinator's clock rather than ABD tags),
+    ``default_anti_entropy_s`` and ``anti_entropy`` (whether the kind accepts anti-entropy).
+    A kind with messages of its own handles them in :meth:`receive`.
 
     >>> from distlab.sim import World, Network, ReplicatedStore
     >>> store = ReplicatedStore(Network(World()), "cp", nodes=3)
@@ -106,10 +107,21 @@ class StoreProtocol:
     blind_puts = False
     clock_stamps = False
     default_anti_entropy_s = 0.25
+    anti_entropy = True  # whether the kind accepts anti-entropy (``anti_entropy_s`` > 0)
 
     def __init__(self, store: ReplicatedStore) -> None:
         self.store = store
         self.seq = 0  # unique even for concurrent writes coordinated by one node
+
+    def start(self) -> None:
+        """Called once by the store at the end of its construction (nothing by default)."""
+
+    def receive(self, node: str, payload: Any) -> None:
+        """A message of the kind's own (none by default) reached ``node``."""
+
+    def lost_acknowledged(self) -> list:
+        """Acknowledged writes the protocol discarded (none by default)."""
+        return []
 
     def coordinate(self, node: str, request: StoreRequest) -> Coordination:  # pragma: no cover
         """Serve ``request`` at coordinator ``node`` (a generator returning the reply)."""

@@ -6,7 +6,7 @@ request to one store node with :func:`~distlab.sim.call` (through :meth:`Replica
 and that node coordinates the operation by messages to its peers, so partitions, loss and crashes
 act exactly as the network says.
 
-Kinds (:data:`STORE_KINDS`):
+Kinds (:data:`ALL_STORE_KINDS`):
 
 - ``"cp"``: ABD (Attiya, Bar-Noy, Dolev 1995) on majority quorums of the **whole** cluster.
   Write: ask a majority for their tags, pick a higher tag ``(ts + 1, writer)``, store on a
@@ -29,6 +29,10 @@ Kinds (:data:`STORE_KINDS`):
   peers in the background and runs anti-entropy (push-pull of whole replicas with a random peer
   every ``anti_entropy_s``); conflicts are settled by last-writer-wins on the node's clock (clocks
   may be skewed, ``clock_skew_s``). ``cas`` compares and sets locally.
+- ``"primary"``: primary/replica replication from a log, asynchronous, semi-synchronous or
+  synchronous (``replication``), with a replication lag and failover
+  (:mod:`distlab.sim.primary_replica`); reads are served by the node asked, so a replica's
+  answer can be stale, and a failover can lose acknowledged writes (:meth:`lost_acknowledged`).
 
 Every version carries a ``stamp`` (a comparable tuple: ABD tags ``(ts, writer, seq)``, clock stamps
 ``(clock_time, writer, seq)``) and every write records the stamp its coordinator had seen
@@ -64,7 +68,9 @@ import simpy
 
 from distlab import outcomes
 from distlab._validate import check_choice, check_int, check_number
+from distlab.sim.distributions import MAX_SECONDS, Distribution, as_distribution
 from distlab.sim.network import Message, Network
+from distlab.sim.primary_replica import REPLICATION_MODES, PrimaryReplica
 from distlab.sim.rpc import Request, call, respond
 from distlab.sim.store_messages import (
     Put,
@@ -76,7 +82,10 @@ from distlab.sim.store_messages import (
 )
 from distlab.sim.store_protocols import INITIAL_STAMP, PROTOCOLS, StoreProtocol
 
+_PROTOCOLS = {**PROTOCOLS, PrimaryReplica.kind: PrimaryReplica}
+
 __all__ = [
+    "ALL_STORE_KINDS",
     "INITIAL_STAMP",
     "MAX_CLOCK_SKEW_S",
     "MIN_ANTI_ENTROPY_S",
@@ -86,8 +95,10 @@ __all__ = [
     "WriteRecord",
 ]
 
-#: The kinds of store :class:`ReplicatedStore` builds.
+#: The quorum and AP kinds of store (those the CAP experiments compare).
 STORE_KINDS = ("cp", "cp-no-writeback", "all-nodes", "course-quorum", "ap")
+#: Every kind :class:`ReplicatedStore` builds: :data:`STORE_KINDS` and ``"primary"``.
+ALL_STORE_KINDS = (*STORE_KINDS, PrimaryReplica.kind)
 _FUNCTIONS = ("read", "write", "cas")
 #: The shortest anti-entropy period (seconds): shorter ones would flood the event queue.
 MIN_ANTI_ENTROPY_S = 1e-3
@@ -156,12 +167,13 @@ class WriteRecord:
 
 
 class ReplicatedStore:
-    """A key-value store of ``kind`` (:data:`STORE_KINDS`) replicated on ``nodes`` nodes.
+    """A key-value store of ``kind`` (:data:`ALL_STORE_KINDS`) replicated on ``nodes`` nodes.
 
     Parameters
     ----------
     net: the network; the store adds its nodes to it (``n1``, ``n2``... or the names given).
-    kind: ``"cp"``, ``"cp-no-writeback"``, ``"all-nodes"``, ``"course-quorum"`` or ``"ap"``.
+    kind: ``"cp"``, ``"cp-no-writeback"``, ``"all-nodes"``, ``"course-quorum"``, ``"ap"`` or
+        ``"primary"``.
     nodes: how many replicas (1-15) or their names.
     phase_timeout_s: how long a coordinator waits for a quorum before answering
         ``"unavailable"`` (CP kinds and course-quorum).
@@ -173,6 +185,10 @@ class ReplicatedStore:
         use clocks.
     rng: a ``numpy.random.Generator`` or an int seed for skews and anti-entropy peers (default:
         the world's generator).
+    replication_lag, replication, failover_s: for ``"primary"`` only (see
+        :mod:`distlab.sim.primary_replica`): the delay a replica's apply queue adds to each
+        shipped write (seconds or a distribution), ``"async"``, ``"semi-sync"`` or ``"sync"``,
+        and how long the primary must be seen down before a replica is promoted.
 
     Replicas live in ``store.replicas[node][key] = (stamp, value)``; they survive a crash (they
     model the disk), but a crashed node neither answers nor coordinates. ``store.protocol`` is
@@ -189,12 +205,15 @@ class ReplicatedStore:
         anti_entropy_s: float | None = None,
         clock_skew_s: float = 0.0,
         rng: Any = None,
+        replication_lag: float | Distribution = 0.0,
+        replication: str = "async",
+        failover_s: float = 1.0,
     ) -> None:
         if not isinstance(net, Network):
             raise TypeError(f"net={net!r} must be a distlab.sim.Network")
         self.net = net
-        self.kind = check_choice("kind", kind, STORE_KINDS)
-        self.protocol: StoreProtocol = PROTOCOLS[kind](self)
+        self.kind = check_choice("kind", kind, ALL_STORE_KINDS)
+        self.protocol: StoreProtocol = _PROTOCOLS[kind](self)
         names = _node_names(nodes)
         self.names: list[str] = names
         self.index = {n: i for i, n in enumerate(names)}
@@ -204,6 +223,9 @@ class ReplicatedStore:
         )
         self.anti_entropy_s = _anti_entropy_period(anti_entropy_s, self.protocol)
         self.clock_skew_s = check_number("clock_skew_s", clock_skew_s, 0.0, MAX_CLOCK_SKEW_S)
+        self.replication_lag = as_distribution(replication_lag, name="replication_lag")
+        self.replication = check_choice("replication", replication, REPLICATION_MODES)
+        self.failover_s = check_number("failover_s", failover_s, 0.0, MAX_SECONDS)
         self.world = net.world
         self.env = net.world.env
         self.rng = net.world.rng if rng is None else _generator(rng)
@@ -221,6 +243,7 @@ class ReplicatedStore:
         self.writes: dict[tuple, WriteRecord] = {}
         self._watch_from: float | None = None
         self.converged_at: float | None = None
+        self.protocol.start()
         if self.anti_entropy_s > 0 and len(names) > 1:
             for name in names:
                 self.env.process(self._anti_entropy(name))
@@ -248,10 +271,12 @@ class ReplicatedStore:
         value: Any = None,
         *,
         timeout_s: float = 0.5,
+        node: str | None = None,
     ) -> simpy.Process:
-        """Send one operation from ``client`` to its store node; a process whose value is a
-        :class:`StoreResult`. ``f`` is ``"read"``, ``"write"`` (``value``: the value) or
-        ``"cas"`` (``value``: ``(expected, new)``; not for the CP kinds)."""
+        """Send one operation from ``client`` to its store node (or to ``node``, for this
+        request); a process whose value is a :class:`StoreResult`. ``f`` is ``"read"``,
+        ``"write"`` (``value``: the value) or ``"cas"`` (``value``: ``(expected, new)``; not for
+        the CP kinds)."""
         if client not in self.clients:
             raise ValueError(
                 f"client={client!r} is not attached; call attach_client(client, node) first"
@@ -270,10 +295,11 @@ class ReplicatedStore:
         if f == "read" and value is not None:
             raise ValueError(f"value={value!r} must be None for f='read'")
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
-        return self.env.process(self._client_op(client, StoreRequest(f, key, value), timeout_s))
+        node = self.clients[client] if node is None else check_choice("node", node, self.names)
+        request = StoreRequest(f, key, value)
+        return self.env.process(self._client_op(client, node, request, timeout_s))
 
-    def _client_op(self, client: str, request: StoreRequest, timeout_s: float):
-        node = self.clients[client]
+    def _client_op(self, client: str, node: str, request: StoreRequest, timeout_s: float):
         start = self.env.now
         r = yield call(self.net, client, node, request, timeout_s=timeout_s)
         end = self.env.now
@@ -375,6 +401,11 @@ class ReplicatedStore:
                     break
         return lost
 
+    def lost_acknowledged(self) -> list[WriteRecord]:
+        """The acknowledged writes a failover discarded (``"primary"`` kind; empty for the others,
+        whose lost updates :meth:`lost_writes` finds), oldest first."""
+        return self.protocol.lost_acknowledged()
+
     # -- messages ------------------------------------------------------------------------------
     def _handler(self, name: str):
         net = self.net
@@ -396,6 +427,8 @@ class ReplicatedStore:
                     net.send(name, msg.src, Sync(dict(self.replicas[name]), False))
                 for key, (stamp, value) in payload.snapshot.items():
                     self.put(name, key, stamp, value)
+            else:
+                protocol.receive(name, payload)
 
         return on_message
 
@@ -438,6 +471,11 @@ def _anti_entropy_period(anti_entropy_s: Any, protocol: StoreProtocol) -> float:
     if anti_entropy_s is None:
         return protocol.default_anti_entropy_s
     period = check_number("anti_entropy_s", anti_entropy_s, 0.0)
+    if period > 0 and not protocol.anti_entropy:
+        raise ValueError(
+            f"anti_entropy_s={period:g} must be 0 for kind={protocol.kind!r}: its replicas "
+            "follow the primary's log, not each other"
+        )
     if 0 < period < MIN_ANTI_ENTROPY_S:
         raise ValueError(
             f"anti_entropy_s={period:g} must be 0 (off) or at least {MIN_ANTI_ENTROPY_S:g} s: "
