@@ -2,6 +2,8 @@
 semi-synchronous and synchronous replication, session guarantees, bad input."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from distlab.history import History
 from distlab.sessions import check_sessions
@@ -245,3 +247,30 @@ def test_a_primary_back_before_the_failover_stays_primary_and_replicas_catch_up(
     world.run(until=2.0)
     assert store.protocol.failovers == [] and store.protocol.primary == "n1"
     assert store.values() == {"n1": 2, "n2": 2, "n3": 2}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    crash_at=st.floats(0.05, 0.6),
+    down_s=st.floats(0.1, 2.0),
+    lag_s=st.floats(0.001, 0.5),
+    replication=st.sampled_from(["async", "semi-sync", "sync"]),
+)
+def test_after_any_single_crash_logs_agree_and_semi_sync_loses_no_acknowledged_write(
+    seed, crash_at, down_s, lag_s, replication
+):
+    world, net, store = _store(
+        seed, replication=replication, replication_lag=Exponential(lag_s), failover_s=0.3
+    )
+    FaultSchedule([Crash(crash_at, down_s, "n1")]).apply(net)
+    results = _session(world, store, [("write", i, "n1") for i in range(30)], think_s=0.01)
+    world.run(until=20.0)
+    if replication != "async":
+        assert store.lost_acknowledged() == []
+    logs = store.protocol.logs
+    assert logs["n1"] == logs["n2"] == logs["n3"]
+    kept = {e.value for e in logs["n1"]}
+    lost = {rec.value for rec in store.lost_acknowledged()}
+    assert {r.value for r in results if r.type == "ok"} <= kept | lost  # every ack accounted for
+    assert not kept & lost
