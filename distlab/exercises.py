@@ -55,6 +55,7 @@ __all__ = [
     "RECEIVE_RULE_RUNS",
     "check_vector_receive",
     "check_vector_order",
+    "check_commit_wait",
 ]
 
 
@@ -2086,3 +2087,59 @@ def check_vector_order(first: dict, second: dict, answer: str | None) -> Check:
     if said == "equal":
         return Check(False, f"equal timestamps would be one event, but {why}")
     return Check(False, f"the other way round: {why}")
+
+
+def check_commit_wait(uncertainty_s: float, answer: float | None) -> Check:
+    """TrueTime says the time is ``[now - eps, now + eps]`` with ``eps = uncertainty_s``. A
+    commit at clock reading ``now`` takes the timestamp ``s = now + eps`` (``TT.now().latest``).
+    For how long (seconds) must it wait before anyone may see it, so that every transaction that
+    starts afterwards, on any node, gets a larger timestamp? The check runs the commit with
+    :class:`distlab.clocks.TrueTime` at that uncertainty.
+
+    >>> check_commit_wait(0.004, 0.008)  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_commit_wait(0.004, 0.004)  # doctest: +ELLIPSIS
+    ❌ Not yet: after 0.004 s your clock has reached s...
+    """
+    from distlab.clocks import TrueTime
+
+    eps = check_number("uncertainty_s", uncertainty_s, 1e-6, 10.0)
+    if answer is None:
+        return _unanswered("Hint: the clock of the next transaction may be behind the true time.")
+    problem = _not_a_number(answer, example="0.01")
+    if problem is not None:
+        return problem
+    answer = float(answer)
+    if answer < 0:
+        return Check(False, f"{answer:g} s: a wait cannot be negative; give seconds, e.g. 0.01.")
+    now = 10.0
+    commit = TrueTime(drift=0.0, base_uncertainty=eps).commit(now=now)  # waits 2 eps
+    s, wait = commit.timestamp, commit.wait
+    if math.isclose(answer, wait, rel_tol=0.02):
+        return Check(
+            True,
+            f"{wait:g} s = 2 x {eps:g} s: once now - eps > s, the true time has certainly passed "
+            "s, so a transaction starting anywhere after that reads a clock whose interval lies "
+            "beyond s and takes a larger timestamp. Every commit pays 2 eps: Spanner keeps eps "
+            "small with GPS and atomic clocks.",
+        )
+    if answer > wait:
+        return Check(
+            False,
+            f"{answer:g} s is safe but longer than needed: after 2 x {eps:g} = {wait:g} s the "
+            "earliest possible true time has already passed s.",
+        )
+    seen = now + answer  # the true time may be eps behind; a clock eps behind that stamps +eps
+    where = (
+        f"committing at clock {now:g} s takes s = {s:g} s and becomes visible at clock "
+        f"{seen:g} s, when the true time may be only {seen - eps:g} s; a transaction starting "
+        f"then on a node whose clock is {eps:g} s behind reads {seen - 2 * eps:g} s and takes "
+        f"the timestamp {seen - eps:g} s, smaller than s, though it started after the commit."
+    )
+    if math.isclose(answer, eps, rel_tol=0.02):
+        return Check(
+            False,
+            f"after {answer:g} s your clock has reached s, but the true time may still be up to "
+            f"eps behind it: {where} Wait until now - eps > s.",
+        )
+    return Check(False, f"{answer:g} s is too short: {where} Wait until now - eps > s.")

@@ -644,3 +644,24 @@ def test_check_vector_receive_accepts_numpy_counts():
         return clock
 
     assert ex.check_vector_receive(receive).passed is True
+
+
+@pytest.mark.parametrize("eps", [0.001, 0.004, 0.007])
+def test_check_commit_wait(eps):
+    assert ex.check_commit_wait(eps, 2 * eps).passed is True
+    assert ex.check_commit_wait(eps, None).passed is None
+    to_s = ex.check_commit_wait(eps, eps)
+    assert to_s.passed is False and "your clock has reached s" in to_s.message
+    assert "smaller than s" in to_s.message
+    none = ex.check_commit_wait(eps, 0)
+    assert none.passed is False and "too short" in none.message
+    longer = ex.check_commit_wait(eps, 4 * eps)
+    assert longer.passed is False and "longer than needed" in longer.message
+
+
+def test_check_commit_wait_answers_non_numbers_without_giving_it_away():
+    for answer, says in (("x", "is text"), (True, "yes/no"), (-1, "cannot be negative")):
+        check = ex.check_commit_wait(0.004, answer)
+        assert check.passed is False and says in check.message and "0.008" not in check.message
+    with pytest.raises(ValueError, match="uncertainty_s=0 must be"):
+        ex.check_commit_wait(0, 0.1)
