@@ -11,6 +11,7 @@ not answered yet, never as wrong. Checks that need an experiment run it themselv
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from distlab._validate import (
@@ -51,6 +52,10 @@ __all__ = [
     "check_pivot",
     "TRIP_ORDER_STEPS",
     "check_trip_order",
+    "RECEIVE_RULE_RUNS",
+    "check_vector_receive",
+    "check_vector_order",
+    "check_commit_wait",
 ]
 
 
@@ -1782,3 +1787,359 @@ def check_trip_order(answer: object) -> Check:
         + ", ".join(f"{s.name} {s.kind}" for s in saga.steps)
         + ". Rule: steps that cannot be undone go after the go/no-go step, never before.",
     )
+
+
+# -- Notebook 07 (time and order): the vector clock's receive rule, ordered or concurrent --
+
+#: How many random runs check_vector_receive drives the learner's rule through.
+RECEIVE_RULE_RUNS = 60
+
+
+def _random_clock_run(rng, processes: tuple[str, ...]):
+    """A random run: each step a local event, a send to another process, or the receipt of a
+    message in flight to its process (in any order, so not FIFO); the order it happened in is
+    given to the run, which checks it."""
+    from distlab.clocks import Run, local, receive, send
+
+    steps: dict[str, list] = {p: [] for p in processes}
+    order, in_flight = [], []
+    for k in range(int(rng.integers(8, 18))):
+        p = processes[int(rng.integers(len(processes)))]
+        mine = [m for m in in_flight if m[1] == p]
+        roll = rng.random()
+        if mine and roll < 0.5:
+            message = mine[int(rng.integers(len(mine)))]
+            in_flight.remove(message)
+            step = receive(message[0])
+        elif roll < 0.85:
+            others = [q for q in processes if q != p]
+            in_flight.append((f"m{k}", others[int(rng.integers(len(others)))]))
+            step = send(f"m{k}")
+        else:
+            step = local()
+        order.append((p, len(steps[p])))
+        steps[p].append(step)
+    return Run(steps, order=order)
+
+
+def _causal_past(run) -> dict:
+    """Each event's causal past, from program order and messages alone (no clock)."""
+    past: dict = {}
+    for event in run.event_ids():
+        seen: set = set()
+        for before in run.predecessors(event):
+            seen |= past[before] | {before}
+        past[event] = seen
+    return past
+
+
+def _event_name(run, event) -> str:
+    process, i = event
+    step = run.step(event)
+    name = f"{process}{i + 1}"
+    if step.kind == "send":
+        return f"{name} (sends {step.message} to {run.messages[step.message][1][0]})"
+    if step.kind == "receive":
+        return f"{name} (receives {step.message} from {run.messages[step.message][0][0]})"
+    return f"{name} (local)"
+
+
+def _clock_problem(got: object, processes: tuple[str, ...]) -> str | None:
+    if not isinstance(got, dict):
+        return f"returned {got!r}; return the new clock, a dict like local"
+    if set(got) != set(processes):
+        return (
+            f"returned a clock with the entries {sorted(map(str, got))}; keep exactly one entry "
+            f"per process: {sorted(processes)}"
+        )
+    for q, count in got.items():
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+            return f"returned {q!r}: {count!r}; every entry is a count of events, an int >= 0"
+    return None
+
+
+def _learner_clocks(rule, run):
+    """Each event's clock, ticking locally for local events and sends and calling ``rule`` on
+    receives: ``(clocks, None)``, or ``(None, problem)`` on the first unusable answer."""
+    zero = dict.fromkeys(run.processes, 0)
+    clocks, last, receipts = {}, {p: dict(zero) for p in run.processes}, []
+    for event in run.event_ids():
+        process = event[0]
+        step = run.step(event)
+        if step.kind == "receive":
+            local_, message = dict(last[process]), dict(clocks[run.messages[step.message][0]])
+            got, problem = _call_learner(rule, dict(local_), dict(message), process)
+            problem = problem or _clock_problem(got, run.processes)
+            if problem:
+                return None, (
+                    f"at {_event_name(run, event)}, with local={local_} and message={message}, "
+                    f"your function {problem.removeprefix('your function ')}."
+                )
+            receipts.append((event, local_, message, dict(got)))
+            clock = dict(got)
+        else:
+            clock = dict(last[process])
+            clock[process] += 1
+        clocks[event] = last[process] = clock
+    return (clocks, receipts), None
+
+
+def _clock_order(a: dict, b: dict) -> str:
+    low = all(a[k] <= b[k] for k in a)
+    high = all(a[k] >= b[k] for k in a)
+    return "equal" if low and high else "before" if low else "after" if high else "concurrent"
+
+
+_RECEIVE_MISTAKES = {
+    "no_tick": "you merge but forget to count the receipt itself: add 1 to your own entry "
+    "(clock[me] += 1) after taking the max, or the receive gets the same clock as an event "
+    "before it.",
+    "wholesale": "you take the sender's vector wholesale, so the receiver forgets its own "
+    "past: keep your entries and take the max entry by entry with the message's.",
+    "added": "you add the two vectors: an entry counts the events of one process, seen "
+    "directly or through others, so the same events counted twice inflate it; take the max.",
+    "partial": "some entries are below the max of local and message: the message also carries "
+    "what the sender learned from others (not only its own entry); take the max for every "
+    "process, then add 1 to your own.",
+}
+
+
+def _receive_mistakes(local_: dict, message: dict, me: str, got: dict) -> list[str]:
+    """The typical mistakes ``got`` may come from on one receipt (several when they coincide
+    there; none if it is the rule)."""
+    merged = {k: max(local_[k], message[k]) for k in local_}
+    right = {**merged, me: merged[me] + 1}
+    if got == right:
+        return []
+    added = {k: local_[k] + message[k] for k in local_}
+    found = [
+        _RECEIVE_MISTAKES[name]
+        for name, fits in (
+            ("no_tick", got == merged),
+            ("wholesale", got in (message, {**message, me: message[me] + 1},
+                                  {**message, me: local_[me] + 1})),
+            ("added", got in (added, {**added, me: added[me] + 1})),
+            ("partial", any(got[k] < merged[k] for k in local_ if k != me)),
+        )
+        if fits
+    ]  # fmt: skip
+    return found or [
+        f"with local={local_} and message={message} the receive's clock is {right} (the max "
+        f"entry by entry, then your own entry + 1), but yours was {got}."
+    ]
+
+
+def _receive_hint(receipts: list) -> str:
+    """The mistake of the first receipt that tells one apart, else of the first wrong one."""
+    found = [m for r in receipts if (m := _receive_mistakes(r[1], r[2], r[0][0], r[3]))]
+    if not found:
+        return "your clocks misorder some events."
+    return next((m[0] for m in found if len(m) == 1), found[0][0])
+
+
+def _first_wrong_pair(run, clocks: dict):
+    """The first pair of events (in the order they happened) the clocks order otherwise than
+    happened-before: ``(e, f, truth, said)``, or None."""
+    past = _causal_past(run)
+    events = run.event_ids()
+    for i, e in enumerate(events):
+        for f in events[i + 1 :]:  # f never happened before e: it comes later in this order
+            truth = "before" if e in past[f] else "concurrent"
+            said = _clock_order(clocks[e], clocks[f])
+            if said != truth:
+                return e, f, truth, said
+    return None
+
+
+_SAID = {
+    "before": "say it happened before",
+    "after": "say it happened after",
+    "equal": "are equal, as if they were one event",
+    "concurrent": "say they are concurrent",
+}
+
+
+def check_vector_receive(receive) -> Check:
+    """Write the vector clock's receive rule, ``receive(local, message, me) -> dict``: ``local``
+    is process ``me``'s clock before the receipt, ``message`` the clock the sender attached
+    (both ``{process: count}``), the result the clock of the receive event. The check drives it
+    through :data:`RECEIVE_RULE_RUNS` random runs of 3 or 4 processes (local events and sends
+    tick their own entry) and compares the order the clocks give every pair of events with
+    happened-before computed from the messages alone.
+
+    >>> def receive(local, message, me):
+    ...     clock = {p: max(local[p], message[p]) for p in local}
+    ...     clock[me] += 1
+    ...     return clock
+    >>> check_vector_receive(receive)  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_vector_receive(lambda local, message, me: {**message, me: local[me] + 1})
+    ... # doctest: +ELLIPSIS
+    ❌ Not yet: you take the sender's vector wholesale...
+    """
+    import numpy as np
+
+    if receive is None:
+        return _unanswered(
+            "Write the function, then pass it: check_vector_receive(receive). Hint: merge, "
+            "then count the receipt."
+        )
+    if not callable(receive):
+        return Check(
+            False,
+            f"{receive!r} is not a function; pass the function itself "
+            "(check_vector_receive(receive), no parentheses after its name).",
+        )
+    rng = np.random.default_rng(1978)
+    for k in range(RECEIVE_RULE_RUNS):
+        run = _random_clock_run(rng, ("a", "b", "c", "d")[: 3 + k % 2])
+        found, problem = _learner_clocks(receive, run)
+        if problem:
+            return Check(False, problem)
+        clocks, receipts = found
+        wrong = _first_wrong_pair(run, clocks)
+        if wrong is None:
+            continue
+        e, f, truth, said = wrong
+        hint = _receive_hint(receipts)
+        relation = "happened before" if truth == "before" else "is concurrent with"
+        return Check(
+            False,
+            f"{hint} In random run {k + 1}, {_event_name(run, e)} {relation} "
+            f"{_event_name(run, f)}, but your clocks {clocks[e]} and {clocks[f]} {_SAID[said]}.",
+        )
+    return Check(
+        True,
+        f"on {RECEIVE_RULE_RUNS} random runs your clocks order exactly the pairs of events that "
+        "happened before one another and call every other pair concurrent: the max entry by "
+        "entry carries everything the sender knew, and your own + 1 counts the receipt.",
+    )
+
+
+def _vector_argument(name: str, value: object) -> dict:
+    if not isinstance(value, dict) or not value:
+        raise TypeError(f"{name}={value!r} must be a vector timestamp: a dict {{process: count}}")
+    for process, count in value.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"{name}[{process!r}]={count!r} must be an int >= 0")
+    return value
+
+
+def check_vector_order(first: dict, second: dict, answer: str | None) -> Check:
+    """How do the events stamped ``first`` and ``second`` (vector timestamps of one cluster, as
+    ``{process: count}``) relate: ``"before"`` (first happened before second), ``"after"``,
+    ``"concurrent"`` or ``"equal"``?
+
+    >>> check_vector_order({"a": 2, "b": 0}, {"a": 2, "b": 1}, "before")  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_vector_order({"a": 3, "b": 0}, {"a": 1, "b": 2}, "after")  # doctest: +ELLIPSIS
+    ❌ Not yet: first['a']=3 > second['a']=1, but first['b']=0 < second['b']=2...
+    """
+    first, second = _vector_argument("first", first), _vector_argument("second", second)
+    if set(first) != set(second):
+        raise ValueError(
+            f"first and second must be timestamps of one cluster: {sorted(first)} != "
+            f"{sorted(second)}"
+        )
+    words = ("before", "after", "concurrent", "equal")
+    if answer is None:
+        return _unanswered("Hint: compare entry by entry, not the sums.")
+    said = answer.strip().lower() if isinstance(answer, str) else answer
+    if said not in words:
+        return Check(False, f"{answer!r}: answer one of {', '.join(map(repr, words))}.")
+    truth = _clock_order(first, second)
+    bigger = [k for k in first if first[k] > second[k]]
+    smaller = [k for k in first if first[k] < second[k]]
+    if said == truth:
+        reasons = {
+            "before": "every entry of first is <= second's and one is smaller: second's "
+            "process had heard, directly or through others, of every event first knew of.",
+            "after": "every entry of second is <= first's and one is smaller: first's process "
+            "had heard of every event second knew of.",
+            "equal": "the same counts: in one run, the same event.",
+        }
+        if truth == "concurrent":
+            return Check(
+                True,
+                f"each has seen an event the other has not ({bigger[0]!r} is ahead in first, "
+                f"{smaller[0]!r} in second), so neither happened before the other.",
+            )
+        return Check(True, reasons[truth])
+    if truth == "concurrent":
+        b, s = bigger[0], smaller[0]
+        return Check(
+            False,
+            f"first[{b!r}]={first[b]} > second[{b!r}]={second[b]}, but first[{s!r}]={first[s]} "
+            f"< second[{s!r}]={second[s]}: each has seen an event the other has not, so "
+            "neither happened before the other (a bigger sum orders nothing). They are "
+            "concurrent.",
+        )
+    if truth == "equal":
+        return Check(False, "no entry differs: in one run, the same counts are the same event.")
+    lower, k = ("first", smaller[0]) if truth == "before" else ("second", bigger[0])
+    low, high = sorted((first[k], second[k]))
+    why = (
+        f"{lower} is <= the other in every entry and smaller in {k!r} ({low} against {high}), "
+        f"so its event happened first: the answer is {truth!r}."
+    )
+    if said == "concurrent":
+        return Check(False, f"concurrent means each is ahead in some entry, but {why}")
+    if said == "equal":
+        return Check(False, f"equal timestamps would be one event, but {why}")
+    return Check(False, f"the other way round: {why}")
+
+
+def check_commit_wait(uncertainty_s: float, answer: float | None) -> Check:
+    """TrueTime says the time is ``[now - eps, now + eps]`` with ``eps = uncertainty_s``. A
+    commit at clock reading ``now`` takes the timestamp ``s = now + eps`` (``TT.now().latest``).
+    For how long (seconds) must it wait before anyone may see it, so that every transaction that
+    starts afterwards, on any node, gets a larger timestamp? The check runs the commit with
+    :class:`distlab.clocks.TrueTime` at that uncertainty.
+
+    >>> check_commit_wait(0.004, 0.008)  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_commit_wait(0.004, 0.004)  # doctest: +ELLIPSIS
+    ❌ Not yet: after 0.004 s your clock has reached s...
+    """
+    from distlab.clocks import TrueTime
+
+    eps = check_number("uncertainty_s", uncertainty_s, 1e-6, 10.0)
+    if answer is None:
+        return _unanswered("Hint: the clock of the next transaction may be behind the true time.")
+    problem = _not_a_number(answer, example="0.01")
+    if problem is not None:
+        return problem
+    answer = float(answer)
+    if answer < 0:
+        return Check(False, f"{answer:g} s: a wait cannot be negative; give seconds, e.g. 0.01.")
+    now = 10.0
+    commit = TrueTime(drift=0.0, base_uncertainty=eps).commit(now=now)  # waits 2 eps
+    s, wait = commit.timestamp, commit.wait
+    if math.isclose(answer, wait, rel_tol=0.02):
+        return Check(
+            True,
+            f"{wait:g} s = 2 x {eps:g} s: once now - eps > s, the true time has certainly passed "
+            "s, so a transaction starting anywhere after that reads a clock whose interval lies "
+            "beyond s and takes a larger timestamp. Every commit pays 2 eps: Spanner keeps eps "
+            "small with GPS and atomic clocks.",
+        )
+    if answer > wait:
+        return Check(
+            False,
+            f"{answer:g} s is safe but longer than needed: after 2 x {eps:g} = {wait:g} s the "
+            "earliest possible true time has already passed s.",
+        )
+    seen = now + answer  # the true time may be eps behind; a clock eps behind that stamps +eps
+    where = (
+        f"committing at clock {now:g} s takes s = {s:g} s and becomes visible at clock "
+        f"{seen:g} s, when the true time may be only {seen - eps:g} s; a transaction starting "
+        f"then on a node whose clock is {eps:g} s behind reads {seen - 2 * eps:g} s and takes "
+        f"the timestamp {seen - eps:g} s, smaller than s, though it started after the commit."
+    )
+    if math.isclose(answer, eps, rel_tol=0.02):
+        return Check(
+            False,
+            f"after {answer:g} s your clock has reached s, but the true time may still be up to "
+            f"eps behind it: {where} Wait until now - eps > s.",
+        )
+    return Check(False, f"{answer:g} s is too short: {where} Wait until now - eps > s.")

@@ -516,3 +516,152 @@ def test_check_trip_order_builds_the_saga_and_explains_wrong_orders():
     for near_miss in ("capture_payment", 3, good[:5], [*good[:5], "book_flight"]):
         check = ex.check_trip_order(near_miss)
         assert check.passed is False and "not an order of the six steps" in check.message
+
+
+# -- notebook 07: the vector clock's receive rule, ordered or concurrent --
+
+
+def _receive(local, message, me):
+    clock = {p: max(local[p], message[p]) for p in local}
+    clock[me] += 1
+    return clock
+
+
+def _increment_first(local, message, me):
+    clock = dict(local)
+    clock[me] += 1
+    return {p: max(clock[p], message[p]) for p in clock}
+
+
+def _max_on_sender_only(local, message, me):
+    clock = dict(local)
+    clock[me] += 1
+    sender = max((p for p in message if p != me), key=lambda p: message[p] - local[p])
+    clock[sender] = max(clock[sender], message[sender])
+    return clock
+
+
+def _adds(local, message, me):
+    clock = {p: local[p] + message[p] for p in local}
+    clock[me] += 1
+    return clock
+
+
+def test_check_vector_receive_passes_the_rule_in_either_order():
+    assert ex.check_vector_receive(_receive).passed is True
+    assert ex.check_vector_receive(_increment_first).passed is True  # same clocks in any run
+    assert ex.check_vector_receive(None).passed is None
+
+
+@pytest.mark.parametrize(
+    "rule, hint, said",
+    [
+        (lambda loc, msg, me: {p: max(loc[p], msg[p]) for p in loc}, "forget to count", "equal"),
+        (_max_on_sender_only, "below the max of local and message", "concurrent"),
+        (lambda loc, msg, me: {**msg, me: loc[me] + 1}, "wholesale", "concurrent"),
+        (lambda loc, msg, me: dict(msg), "wholesale", ""),
+        (_adds, "you add the two vectors", "happened before"),
+    ],
+)
+def test_check_vector_receive_names_the_mistake_and_a_misordered_pair(rule, hint, said):
+    check = ex.check_vector_receive(rule)
+    assert check.passed is False
+    assert hint in check.message and said in check.message
+    assert "In random run" in check.message and "but your clocks {" in check.message
+
+
+@pytest.mark.parametrize(
+    "rule, says",
+    [
+        (lambda loc, msg, me: None, "returned None; return the new clock"),
+        (lambda loc, msg, me: loc["zz"], "raised KeyError"),
+        (lambda loc, msg, me: {me: 1}, "keep exactly one entry per process"),
+        (lambda loc, msg, me: {**loc, me: 0.5}, "an int >= 0"),
+        (lambda loc, msg: loc, "raised TypeError"),
+        (3, "is not a function"),
+    ],
+)
+def test_check_vector_receive_answers_broken_code_with_feedback(rule, says):
+    check = ex.check_vector_receive(rule)
+    assert check.passed is False and says in check.message
+
+
+def test_check_vector_receive_is_deterministic():
+    wrong = lambda loc, msg, me: {**msg, me: loc[me] + 1}
+    assert ex.check_vector_receive(wrong).message == ex.check_vector_receive(wrong).message
+
+
+@pytest.mark.parametrize(
+    "first, second, right",
+    [
+        ({"a": 2, "b": 0}, {"a": 2, "b": 1}, "before"),
+        ({"a": 3, "b": 1}, {"a": 1, "b": 1}, "after"),
+        ({"a": 3, "b": 0, "c": 1}, {"a": 1, "b": 2, "c": 1}, "concurrent"),
+        ({"a": 1}, {"a": 1}, "equal"),
+    ],
+)
+def test_check_vector_order(first, second, right):
+    assert ex.check_vector_order(first, second, right).passed is True
+    assert ex.check_vector_order(first, second, f" {right.upper()} ").passed is True
+    assert ex.check_vector_order(first, second, None).passed is None
+    for wrong in {"before", "after", "concurrent", "equal"} - {right}:
+        check = ex.check_vector_order(first, second, wrong)
+        assert check.passed is False and check.message
+        assert right in check.message or right == "equal"
+
+
+def test_check_vector_order_explains_the_sum_mistake_and_the_direction():
+    by_sum = ex.check_vector_order({"a": 3, "b": 0}, {"a": 1, "b": 1}, "after")
+    assert by_sum.passed is False and "a bigger sum orders nothing" in by_sum.message
+    reversed_ = ex.check_vector_order({"a": 1, "b": 0}, {"a": 1, "b": 2}, "after")
+    assert "the other way round" in reversed_.message and "smaller in 'b' (0 against 2)" in (
+        reversed_.message
+    )
+    assert "answer one of" in ex.check_vector_order({"a": 1}, {"a": 2}, "maybe").message
+
+
+@pytest.mark.parametrize(
+    "first, second, error, message",
+    [
+        ([1, 0], {"a": 1}, TypeError, r"first=\[1, 0\] must be a vector timestamp"),
+        ({"a": 1}, {}, TypeError, "second={} must be a vector timestamp"),
+        ({"a": -1}, {"a": 1}, ValueError, r"first\['a'\]=-1 must be an int >= 0"),
+        ({"a": 1}, {"a": True}, ValueError, r"second\['a'\]=True must be an int >= 0"),
+        ({"a": 1}, {"b": 1}, ValueError, "first and second must be timestamps of one cluster"),
+    ],
+)
+def test_check_vector_order_rejects_bad_timestamps_naming_them(first, second, error, message):
+    with pytest.raises(error, match=message):
+        ex.check_vector_order(first, second, "before")
+
+
+def test_check_vector_receive_accepts_numpy_counts():
+    import numpy as np
+
+    def receive(local, message, me):
+        clock = {p: np.int64(max(local[p], message[p])) for p in local}
+        clock[me] += 1
+        return clock
+
+    assert ex.check_vector_receive(receive).passed is True
+
+
+@pytest.mark.parametrize("eps", [0.001, 0.004, 0.007])
+def test_check_commit_wait(eps):
+    assert ex.check_commit_wait(eps, 2 * eps).passed is True
+    assert ex.check_commit_wait(eps, None).passed is None
+    to_s = ex.check_commit_wait(eps, eps)
+    assert to_s.passed is False and "your clock has reached s" in to_s.message
+    assert "smaller than s" in to_s.message
+    none = ex.check_commit_wait(eps, 0)
+    assert none.passed is False and "too short" in none.message
+    longer = ex.check_commit_wait(eps, 4 * eps)
+    assert longer.passed is False and "longer than needed" in longer.message
+
+
+def test_check_commit_wait_answers_non_numbers_without_giving_it_away():
+    for answer, says in (("x", "is text"), (True, "yes/no"), (-1, "cannot be negative")):
+        check = ex.check_commit_wait(0.004, answer)
+        assert check.passed is False and says in check.message and "0.008" not in check.message
+    with pytest.raises(ValueError, match="uncertainty_s=0 must be"):
+        ex.check_commit_wait(0, 0.1)

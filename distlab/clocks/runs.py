@@ -101,9 +101,18 @@ class Run:
 
     Args:
         processes: ``{process name: [steps...]}``; the mapping's order is the cluster's order.
+        order: optionally, every event once in an order its caller knows to respect
+            happened-before (a log in time order, each receive logged after its send): checked
+            as it is used, in one pass, instead of computing one. ``ValueError`` if it skips or
+            repeats an event, or puts a receive before its send.
+
+    >>> Run({"a": [send("m")], "b": [receive("m")]}, order=[("a", 0), ("b", 0)]).event_ids()
+    [('a', 0), ('b', 0)]
     """
 
-    def __init__(self, processes: Mapping[str, Sequence[Step]]) -> None:
+    def __init__(
+        self, processes: Mapping[str, Sequence[Step]], *, order: Iterable[EventId] | None = None
+    ) -> None:
         if not isinstance(processes, Mapping):
             raise TypeError(f"processes={processes!r} must be a mapping of name -> steps")
         if not processes:
@@ -115,7 +124,7 @@ class Run:
             p: _check_steps(p, processes[p]) for p in self.processes
         }
         self.messages = self._link_messages()
-        self._order = self._topological_order()
+        self._order = self._topological_order() if order is None else self._checked_order(order)
         self._vectors: dict[EventId, VectorTimestamp] | None = None
         self._counts: dict[EventId, tuple[int, ...]] | None = None
 
@@ -247,23 +256,60 @@ class Run:
             )
         return order
 
+    def _checked_order(self, order: Any) -> list[EventId]:
+        if isinstance(order, (str, bytes)) or not isinstance(order, Iterable):
+            raise TypeError(f"order={order!r} must be a list of (process, index) events")
+        order = list(order)
+        position = dict.fromkeys(self.processes, 0)
+        steps, messages = self.steps, self.messages
+        done: set[Hashable] = set()
+        for k, event in enumerate(order):
+            try:
+                process, i = event if isinstance(event, tuple) else ()
+                expected = position[process]
+            except (TypeError, ValueError, KeyError):
+                raise ValueError(
+                    f"order[{k}]={event!r} is not an event of this run: (process, index)"
+                ) from None
+            if i != expected or isinstance(i, bool):
+                raise ValueError(
+                    f"order[{k}]={event!r}: the next event of {process!r} in this order must be "
+                    f"{(process, expected)!r}"
+                )
+            step = steps[process][i] if i < len(steps[process]) else None
+            if step is None:
+                raise ValueError(f"order[{k}]={event!r}: {process!r} has only {i} events")
+            if step.kind == "send":
+                done.add(step.message)
+            elif step.kind == "receive" and step.message not in done:
+                raise ValueError(
+                    f"order[{k}]={event!r} receives {step.message!r} before its send "
+                    f"{messages[step.message][0]!r}: not an order of happened-before"
+                )
+            position[process] = i + 1
+        if len(order) != len(self):
+            missing = {p: n for p, n in position.items() if n < len(steps[p])}
+            raise ValueError(f"order lacks events: from these (process: index) on {missing}")
+        return order
+
     def vector_counts(self) -> dict[EventId, tuple[int, ...]]:
         """The vector timestamp of every event as plain counts, in the order of
         :attr:`processes` (what :meth:`vector_timestamps` wraps; cheaper for large runs)."""
         if self._counts is None:
             index = {p: k for k, p in enumerate(self.processes)}
-            zero = (0,) * len(self.processes)
+            last = dict.fromkeys(self.processes, (0,) * len(self.processes))
             counts: dict[EventId, tuple[int, ...]] = {}
             steps, messages = self.steps, self.messages
             for event in self._order:
                 process, i = event
-                merged = list(counts[(process, i - 1)] if i else zero)
                 step = steps[process][i]
                 if step.kind == "receive":
                     sent = counts[messages[step.message][0]]
-                    merged = [a if a >= b else b for a, b in zip(merged, sent)]
+                    merged = [a if a >= b else b for a, b in zip(last[process], sent)]
+                else:
+                    merged = list(last[process])
                 merged[index[process]] = i + 1
-                counts[event] = tuple(merged)
+                counts[event] = last[process] = tuple(merged)
             self._counts = counts
         return dict(self._counts)
 
@@ -280,15 +326,16 @@ class Run:
         """The Lamport time of every event, as a plain int (tick, and move past a received
         time); :meth:`lamport_timestamps` adds the process for the total order."""
         times: dict[EventId, int] = {}
+        last = dict.fromkeys(self.processes, 0)
         steps, messages = self.steps, self.messages
         for event in self._order:
             process, i = event
-            t = times[(process, i - 1)] if i else 0
+            t = last[process]
             step = steps[process][i]
             if step.kind == "receive":
                 sent = times[messages[step.message][0]]
                 t = sent if sent > t else t
-            times[event] = t + 1
+            times[event] = last[process] = t + 1
         return times
 
     def lamport_timestamps(self) -> dict[EventId, LamportTimestamp]:

@@ -161,6 +161,16 @@ class CausalRun:
         return to_shiviz(self.run)
 
 
+def _event_rows(log: pd.DataFrame, local_kinds: frozenset[str] | None) -> np.ndarray:
+    """The positions of the log's rows that are events of a node, in log order."""
+    kind = log["kind"]
+    mine = np.fromiter((isinstance(n, str) for n in log["node"].tolist()), bool, len(log))
+    mine &= ~kind.isin(WORLD_KINDS).to_numpy(dtype=bool)
+    if local_kinds is not None:
+        mine &= kind.isin(local_kinds | MESSAGE_KINDS.keys()).to_numpy(dtype=bool)
+    return np.flatnonzero(mine)
+
+
 def happened_before(
     source: Any, *, processes: Iterable[str] = (), local_kinds: Iterable[str] | None = None
 ) -> CausalRun:
@@ -177,9 +187,6 @@ def happened_before(
         if isinstance(local_kinds, str) or not isinstance(local_kinds, Iterable):
             raise TypeError(f"local_kinds={local_kinds!r} must be a list of kinds")
         local_kinds = frozenset(local_kinds)
-    kinds = log["kind"].tolist()
-    nodes = log["node"].tolist()
-    mids = log["msg_id"].tolist()
     if isinstance(processes, str) or not isinstance(processes, Iterable):
         raise TypeError(f"processes={processes!r} must be a list of node names")
     steps: dict[str, list[Step]] = {}
@@ -187,29 +194,33 @@ def happened_before(
         if not isinstance(p, str):
             raise TypeError(f"processes: {p!r} must be a node name (str)")
         steps[p] = []
-    keep: list[int] = []
+    keep = _event_rows(log, local_kinds)
+    rows = keep.tolist()
+    kinds = log["kind"].to_numpy(dtype=object)[keep].tolist()
+    nodes = log["node"].to_numpy(dtype=object)[keep].tolist()
+    mids = log["msg_id"].to_numpy(dtype=object)[keep].tolist()
     ids: list[EventId] = []
     locals_: dict[str, Step] = {}  # steps are immutable: one per local kind is enough
-    for i, (kind, node) in enumerate(zip(kinds, nodes)):
-        if not isinstance(node, str):
-            continue
+    for i, kind, node, mid in zip(rows, kinds, nodes, mids):
         if kind in MESSAGE_KINDS:
-            mid = mids[i]
             if not isinstance(mid, (int, np.integer)):
                 raise ValueError(f"row {log.index[i]}: a {kind} record needs a msg_id, not {mid!r}")
             step = Step(MESSAGE_KINDS[kind], int(mid))
-        elif kind in WORLD_KINDS or (local_kinds is not None and kind not in local_kinds):
-            continue
         else:
             step = locals_.get(kind) or locals_.setdefault(kind, Step("local", None, str(kind)))
-        own = steps.setdefault(node, [])
+        own = steps.get(node)
+        if own is None:
+            own = steps[node] = []
         ids.append((node, len(own)))
         own.append(step)
-        keep.append(i)
-    if not keep:
+    if not rows:
         raise ValueError("the log has no event of a node: nothing to order")
     events = log.iloc[keep]
-    return CausalRun(events, Run(steps), ids)
+    try:  # a log in time order is an order of happened-before: Run checks it as it uses it
+        run = Run(steps, order=ids)
+    except ValueError:  # a frame sorted otherwise (by node...): the run computes an order
+        run = Run(steps)
+    return CausalRun(events, run, ids)
 
 
 def vector_timestamps(

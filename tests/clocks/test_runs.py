@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from clock_runs import event_ids, run_of, schedules
+from hypothesis import given, settings
 
 from distlab.clocks import Order, Run, Step, local, receive, send
 
@@ -176,3 +178,44 @@ def test_plain_counts_and_times_are_what_the_timestamps_wrap(run):
     assert {e: t.time for e, t in run.lamport_timestamps().items()} == times
     counts[("c", 1)] = (0, 0, 0)  # a copy: the run's own table is not changed
     assert run.vector_counts()[("c", 1)] == (1, 3, 2)
+
+
+# -- a given order (the fast path): checked as it is used, the same stamps as the computed one --
+
+
+@settings(max_examples=100, deadline=None)
+@given(schedules(max_processes=4, max_steps=40))
+def test_a_given_order_gives_the_same_stamps_as_the_computed_one(drawn):
+    processes, schedule = drawn
+    general = run_of(processes, schedule)
+    fast = Run(general.steps, order=event_ids(processes, schedule))
+    assert fast.event_ids() == event_ids(processes, schedule)
+    assert fast.vector_counts() == general.vector_counts()
+    assert fast.lamport_times() == general.lamport_times()
+    assert fast.vector_timestamps() == general.vector_timestamps()
+
+
+ORDERED = {"a": [send("m"), local()], "b": [receive("m")]}
+
+
+@pytest.mark.parametrize(
+    "order, message",
+    [
+        ([("b", 0), ("a", 0), ("a", 1)], r"receives 'm' before its send \('a', 0\)"),
+        ([("a", 1), ("a", 0), ("b", 0)], r"next event of 'a' in this order must be \('a', 0\)"),
+        ([("a", 0), ("a", 0), ("a", 1), ("b", 0)], r"must be \('a', 1\)"),
+        ([("a", 0), ("b", 0)], r"order lacks events: .*'a': 1"),
+        ([("a", 0), ("a", 1), ("b", 0), ("b", 1)], r"'b' has only 1 events"),
+        ([("a", 0), ("z", 0)], r"order\[1\]=\('z', 0\) is not an event"),
+        ([("a", 0), "a1"], r"order\[1\]='a1' is not an event"),
+        ([("a", 0), ("a", True), ("b", 0)], r"must be \('a', 1\)"),
+    ],
+)
+def test_a_wrong_order_is_refused_naming_the_event(order, message):
+    with pytest.raises(ValueError, match=message):
+        Run(ORDERED, order=order)
+
+
+def test_order_must_be_a_list_of_events():
+    with pytest.raises(TypeError, match="order="):
+        Run(ORDERED, order="a0")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from distlab.clocks import Order, check_shiviz
+from distlab.clocks import Order, Run, check_shiviz
 from distlab.sim import Exponential, FaultSchedule, LossBurst, Network, World
 from distlab.sim.causality import happened_before, vector_timestamps
 from distlab.sim.clocks import NodeClock
@@ -178,3 +178,31 @@ def test_a_send_record_without_message_id_is_refused():
     world.log("send", node="a")
     with pytest.raises(ValueError, match=r"row 0: a send record needs a msg_id"):
         happened_before(world)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), nodes=st.integers(1, 4))
+def test_the_log_order_gives_the_same_stamps_as_a_computed_order(seed, nodes):
+    causal = happened_before(random_world(seed, nodes=nodes, actions=10))
+    general = Run(causal.run.steps)  # no order given: the run computes one
+    assert causal.run.vector_counts() == general.vector_counts()
+    assert causal.run.lamport_times() == general.lamport_times()
+
+
+def test_local_kinds_never_count_the_worlds_own_records():
+    world = random_world(0)
+    plain = happened_before(world, local_kinds=["write"])
+    with_world_kinds = happened_before(world, local_kinds=["write", "drop", "fault_start"])
+    assert list(plain.events.index) == list(with_world_kinds.events.index)
+    assert set(plain.events["kind"]) == {"write", "send", "deliver"}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_log_not_in_time_order_gives_the_same_stamps(seed):
+    log = random_world(seed).events()
+    by_node = log.sort_values("node", kind="stable")  # deliveries may now precede their sends
+    nodes = ["n0", "n1", "n2"]  # the vectors' entries in one order for both
+    stamps = vector_timestamps(log, processes=nodes)
+    shuffled = vector_timestamps(by_node, processes=nodes).loc[stamps.index]
+    assert shuffled["vector"].tolist() == stamps["vector"].tolist()
+    assert shuffled["lamport"].tolist() == stamps["lamport"].tolist()
