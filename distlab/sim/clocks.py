@@ -37,7 +37,7 @@ from distlab._validate import check_choice, check_number, check_seed
 from distlab.clocks.physical import MAX_DRIFT, check_drift
 from distlab.sim.conditions import FaultEffect
 from distlab.sim.distributions import MAX_SECONDS
-from distlab.sim.faults import Fault
+from distlab.sim.faults import NodeFault
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -349,7 +349,7 @@ def clock_trace(clocks: NodeClocks, times: Iterable[float]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-class SyncDaemonDied(Fault):
+class SyncDaemonDied(NodeFault):
     """The fault "the sync daemon of ``node`` died" at ``at``: its clock is no longer corrected
     (from then on it drifts freely); after ``duration`` (``None``: never) the daemon is back.
 
@@ -368,21 +368,14 @@ class SyncDaemonDied(Fault):
     state = "down"
 
     def __init__(self, at: float, node: str, duration: float | None = None) -> None:
-        super().__init__(at, duration)
-        if not isinstance(node, str):
-            raise TypeError(f"node={node!r} must be a node name (str)")
-        self._node = node
-
-    @property
-    def node(self) -> str:
-        return self._node
+        super().__init__(at, duration, node)
 
     @property
     def label(self) -> str:
         return f"sync daemon of {self._node} died"
 
     def check(self, net: Network) -> None:
-        net.check_node("node", self._node)
+        super().check(net)
         clocks = net.world.clocks
         if clocks is None:
             raise ValueError(

@@ -47,6 +47,7 @@ __all__ = [
     "Fault",
     "FaultSchedule",
     "LossBurst",
+    "NodeFault",
     "Partition",
     "SlowNode",
 ]
@@ -175,16 +176,13 @@ class Partition(Fault):
         return FaultEffect(groups=self.groups)
 
 
-class Crash(Fault):
-    """Crash ``node`` at ``at`` and restart it after ``duration`` (``None``: stays down). While
-    other crashes of the node (or :meth:`Network.crash`) hold, it stays down until they end too.
+class NodeFault(Fault):
+    """A fault of one ``node``: the node's name checked when built, and against the network
+    before the run (an unknown node is refused by name).
 
-    >>> Crash(at=1, duration=None, node="db").label
-    'crash db'
+    >>> Crash(at=1, duration=None, node="db").node
+    'db'
     """
-
-    kind = "crash"
-    state = "crashed"
 
     def __init__(self, at: float, duration: float | None, node: str) -> None:
         super().__init__(at, duration)
@@ -196,18 +194,30 @@ class Crash(Fault):
     def node(self) -> str:
         return self._node
 
+    def check(self, net: Network) -> None:
+        net.check_node("node", self._node)
+
+
+class Crash(NodeFault):
+    """Crash ``node`` at ``at`` and restart it after ``duration`` (``None``: stays down). While
+    other crashes of the node (or :meth:`Network.crash`) hold, it stays down until they end too.
+
+    >>> Crash(at=1, duration=None, node="db").label
+    'crash db'
+    """
+
+    kind = "crash"
+    state = "crashed"
+
     @property
     def label(self) -> str:
         return f"crash {self._node}"
-
-    def check(self, net: Network) -> None:
-        net.check_node("node", self._node)
 
     def effect(self) -> FaultEffect:
         return FaultEffect(crashed=(self._node,))
 
 
-class SlowNode(Fault):
+class SlowNode(NodeFault):
     """Multiply latencies to and from ``node`` by ``factor`` (in (0, 1e6]) instead of its own
     factor; at the end, the factor of the latest other slow-down still active applies, else the
     node's own.
@@ -220,22 +230,12 @@ class SlowNode(Fault):
     state = "slow"
 
     def __init__(self, at: float, duration: float | None, node: str, factor: float) -> None:
-        super().__init__(at, duration)
-        if not isinstance(node, str):
-            raise TypeError(f"node={node!r} must be a node name (str)")
-        self._node = node
+        super().__init__(at, duration, node)
         self.factor = check_slow_factor("factor", factor)
-
-    @property
-    def node(self) -> str:
-        return self._node
 
     @property
     def label(self) -> str:
         return f"slow {self._node} ×{self.factor:g}"
-
-    def check(self, net: Network) -> None:
-        net.check_node("node", self._node)
 
     def effect(self) -> FaultEffect:
         return FaultEffect(slow=((self._node, self.factor),))
