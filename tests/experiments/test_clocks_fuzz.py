@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from odd_values import assert_names, refused_by_name_or_finite
 
 from distlab.experiments import clocks as ex
 from distlab.sim.clocks import NodeClock
@@ -80,17 +80,6 @@ EXPERIMENTS = {
 }
 
 
-def _assert_finite(table: pd.DataFrame, where: str) -> None:
-    numbers = table.select_dtypes(include="number").to_numpy(dtype=float)
-    assert not np.isinf(numbers).any(), f"{where} has an infinite number"
-
-
-def _assert_names(error: Exception, name: str) -> None:
-    message = str(error)
-    named = f"{name}=" in message or f"{name}[" in message
-    assert named, f"{type(error).__name__} does not name {name}: {error}"
-
-
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     experiment=st.sampled_from(sorted(EXPERIMENTS)),
@@ -100,13 +89,7 @@ def _assert_names(error: Exception, name: str) -> None:
 def test_experiments_refuse_odd_values_by_name_or_give_finite_results(experiment, data, value):
     function, base, names = EXPERIMENTS[experiment]
     name = data.draw(st.sampled_from(names), label="parameter")
-    try:
-        result = function(**{**base, name: value})
-    except (ValueError, TypeError) as error:
-        _assert_names(error, name)
-        return
-    _assert_finite(result.frame, f"{experiment}({name}={value!r}).frame")
-    _assert_finite(result.summary, f"{experiment}({name}={value!r}).summary")
+    refused_by_name_or_finite(function, base, name, value, experiment)
 
 
 @settings(max_examples=150, deadline=None)
@@ -120,7 +103,7 @@ def test_node_clocks_refuse_odd_values_by_name(name, value):
     try:
         NodeClock(**{name: value})
     except (ValueError, TypeError) as error:
-        _assert_names(error, name)
+        assert_names(error, name)
 
 
 def test_a_rate_too_small_to_give_an_arrival_gives_none():
