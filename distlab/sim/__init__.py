@@ -41,6 +41,7 @@ from distlab.sim.faults import (
 )
 from distlab.sim.network import Message, Network, Node
 from distlab.sim.primary_replica import REPLICATION_MODES, PrimaryReplica
+from distlab.sim.recording_store import RecordingStore
 from distlab.sim.retrying import (
     CallError,
     CallFailed,
@@ -131,6 +132,7 @@ __all__ = [
     "ALL_STORE_KINDS",
     "REPLICATION_MODES",
     "PrimaryReplica",
+    "RecordingStore",
 ]
 
 #: Names of :mod:`distlab.sim.sagas`, imported on first use: the saga library is not loaded
