@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from distlab import outcomes
-from distlab._validate import check_choices, check_int, check_number, check_probability, check_seed
+from distlab._validate import check_int, check_number, check_probability, check_seed
 from distlab.experiments.result import Result, plain_params
 from distlab.experiments.scenario import check_work
 from distlab.history import History, Operation
@@ -64,6 +64,7 @@ __all__ = [
     "APPLIED_COLUMNS",
     "LOST_COLUMNS",
     "MAX_OPERATIONS",
+    "MAX_WATCH_ROUNDS",
     "OPERATION_COLUMNS",
     "REPLICATIONS",
     "FailoverResult",
@@ -74,6 +75,8 @@ __all__ = [
 REPLICATIONS = REPLICATION_MODES
 #: The most operations :func:`failover_run` simulates (all modes together).
 MAX_OPERATIONS = 20_000
+#: The most rounds of the failover watcher (every ``failover_s / 10``) one call simulates.
+MAX_WATCH_ROUNDS = 200_000
 #: Columns of :attr:`FailoverResult.frame`.
 OPERATION_COLUMNS = [
     "variant", "client", "node", "f", "key", "value", "result", "stamp", "term", "lsn",
@@ -172,7 +175,7 @@ def failover_run(
     (``"semi-sync"``, ``"sync"``), then answers ``unavailable``. The client workload is drawn
     from its own generator, so every mode sees the same think times and operations.
 
-    Work is bounded before anything runs (:data:`MAX_OPERATIONS`).
+    Work is bounded before anything runs (:data:`MAX_OPERATIONS`, :data:`MAX_WATCH_ROUNDS`).
 
     >>> r = failover_run("async", seed=0)
     >>> row = r.lost.iloc[0]
@@ -185,9 +188,7 @@ def failover_run(
 
 
 def _validate(p: dict[str, Any]) -> dict[str, Any]:
-    p["replications"] = check_choices(
-        "replications", p["replications"], REPLICATIONS, noun="a replication mode"
-    )
+    p["replications"] = _replications(p["replications"])
     p["nodes"] = check_int("nodes", p["nodes"], 2, 9)
     p["clients"] = check_int("clients", p["clients"], 1, 50)
     p["read_share"] = check_probability("read_share", p["read_share"])
@@ -195,8 +196,12 @@ def _validate(p: dict[str, Any]) -> dict[str, Any]:
     for name in ("replication_lag_s", "latency_s"):
         p[name] = check_number(name, p[name], 0.0, 60.0)
     p["duration_s"] = check_number("duration_s", p["duration_s"], 0.0, 600.0, min_inclusive=False)
-    p["crash_at_s"] = check_number("crash_at_s", p["crash_at_s"], 0.0, p["duration_s"],
-                                   max_inclusive=False)  # fmt: skip
+    p["crash_at_s"] = check_number("crash_at_s", p["crash_at_s"], 0.0, 600.0)
+    if p["crash_at_s"] >= p["duration_s"]:
+        raise ValueError(
+            f"crash_at_s={p['crash_at_s']:g} must be before duration_s={p['duration_s']:g}, "
+            "the end of the workload"
+        )
     if p["down_s"] is not None:
         p["down_s"] = check_number("down_s", p["down_s"], 0.0, 3600.0, min_inclusive=False)
     p["failover_s"] = check_number("failover_s", p["failover_s"], 0.0, 600.0)
@@ -210,7 +215,30 @@ def _validate(p: dict[str, Any]) -> dict[str, Any]:
         f"clients={p['clients']} thinking think_s={p['think_s']:g} for duration_s="
         f"{p['duration_s']:g} in {len(p['replications'])} modes",
     )
+    until = p["duration_s"] + p["timeout_s"]
+    check_work(
+        "failover-watcher rounds",
+        len(p["replications"]) * until / max(1e-3, p["failover_s"] / 10),
+        MAX_WATCH_ROUNDS,
+        f"failover_s={p['failover_s']:g} (the watcher looks every failover_s / 10, at least "
+        f"every 1 ms) for duration_s={p['duration_s']:g}",
+    )
     return p
+
+
+def _replications(value: Any) -> tuple[str, ...]:
+    allowed = ", ".join(map(repr, REPLICATIONS))
+    modes = (value,) if isinstance(value, str) else value
+    if not isinstance(modes, (list, tuple)) or not modes:
+        raise TypeError(
+            f"replications={value!r} must be a replication mode or a list of them ({allowed})"
+        )
+    for i, mode in enumerate(modes):
+        if not isinstance(mode, str) or mode not in REPLICATIONS:
+            raise ValueError(f"replications[{i}]={mode!r} must be one of {allowed}")
+    if len(set(modes)) != len(modes):
+        raise ValueError(f"replications={list(modes)!r} names a mode twice")
+    return tuple(modes)
 
 
 @dataclass
