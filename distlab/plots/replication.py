@@ -139,6 +139,8 @@ def replication_timeline(
     compact = check_bool("compact", compact)
     ops = check_frame("result.frame", result.frame, OPERATION_COLUMNS)
     applied = check_frame("result.applied", result.applied, APPLIED_COLUMNS)
+    for word in dict.fromkeys(ops["outcome"]):
+        outcome_color(word)  # an outcome that is not one of distlab.outcomes' words: refused
     variant = _pick_variant(ops, variant)
     ops, applied = _cut(ops, variant), _cut(applied, variant)
     crashes = _optional(result, "crashes", ("start", "end", "state", "node"), variant)

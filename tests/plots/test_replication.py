@@ -1,0 +1,168 @@
+"""The replication timeline (distlab.plots.replication): the artists carry the run's data."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.patches import Rectangle
+
+from distlab import plots
+from distlab.experiments.failover import failover_run
+from distlab.plots.replication import stale_read_rows
+from distlab.plots.style import STATE_COLORS, outcome_color
+
+from .conftest import fig_title, figure_legend_labels, png, same_color
+
+
+@pytest.fixture(scope="module")
+def run():
+    return failover_run(seed=0)
+
+
+def _lines(fig) -> dict:
+    return {line.get_label(): line for line in fig.axes[0].lines}
+
+
+def _lane_y(fig) -> dict:
+    ax = fig.axes[0]
+    return {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+
+
+def _cut(table, variant):
+    return table[table["variant"] == variant].reset_index(drop=True)
+
+
+def test_every_apply_is_a_tick_on_its_node_lane_and_joined_to_where_it_started(run):
+    fig = plots.replication_timeline(run, variant="async")
+    applied = _cut(run.applied, "async")
+    y = _lane_y(fig)
+    assert list(y) == ["n1", "n2", "n3"] and y["n1"] > y["n2"] > y["n3"]
+    ticks = _lines(fig)["write applied"]
+    drawn = sorted(zip(ticks.get_xdata(), ticks.get_ydata()))
+    expected = sorted(zip(applied["time"], applied["node"].map(y)))
+    assert np.allclose(drawn, expected)
+    (segments,) = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    assert len(segments.get_segments()) == len(applied) - applied["stamp"].nunique()
+
+
+def test_reads_are_fresh_or_stale_as_the_frame_says_and_lost_writes_are_crossed(run):
+    fig = plots.replication_timeline(run, variant="async")
+    frame = _cut(run.frame, "async")
+    lines = _lines(fig)
+    stale = frame[frame["outcome"] == "stale_read"]
+    fresh = frame[(frame["f"] == "read") & (frame["outcome"] == "ok")]
+    assert len(stale) == 3
+    assert len(lines["stale read"].get_xdata()) == len(stale)
+    assert len(lines["fresh read"].get_xdata()) == len(fresh)
+    assert same_color(lines["stale read"].get_color(), outcome_color("stale_read"))
+    assert same_color(lines["fresh read"].get_color(), outcome_color("ok"))
+    # the stale reads sit on the new primary's lane, after the failover
+    y = _lane_y(fig)
+    assert set(np.round(lines["stale read"].get_ydata() - 0.18, 6)) == {y["n3"]}
+    assert min(lines["stale read"].get_xdata()) > run.failovers["time"].iloc[0]
+    crossed = lines["acknowledged write lost"]
+    lost = _cut(run.applied, "async").query("lost")
+    assert sorted(crossed.get_xdata()) == pytest.approx(sorted(lost["time"]))
+    assert set(crossed.get_ydata()) == {y["n1"]}  # only the old primary ever had them
+    assert same_color(crossed.get_color(), outcome_color("lost_write"))
+    assert any("4 acknowledged writes lost" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_crash_promotion_roles_and_violations_are_marked(run):
+    fig = plots.replication_timeline(run, variant="async", title="async failover")
+    ax = fig.axes[0]
+    y = _lane_y(fig)
+    (band,) = [p for p in ax.patches + ax.artists if isinstance(p, Rectangle)
+               and p.get_label() == "crash n1"]  # fmt: skip
+    assert band.get_x() == pytest.approx(1.0) and band.get_width() == pytest.approx(2.0)
+    assert band.get_y() < y["n1"] < band.get_y() + band.get_height()
+    assert same_color(band.get_facecolor(), STATE_COLORS["crashed"])
+    lines = _lines(fig)
+    star = lines["promoted to primary"]
+    assert list(star.get_xdata()) == [pytest.approx(1.5)] and list(star.get_ydata()) == [y["n3"]]
+    primary = lines["primary"]
+    xs, ys = primary.get_xdata(), primary.get_ydata()
+    assert (xs[0], xs[1], ys[0]) == (0.0, pytest.approx(1.5), y["n1"])
+    assert (xs[3], ys[3]) == (pytest.approx(1.5), y["n3"])
+    rings = lines["session guarantee violated"]
+    assert len(rings.get_xdata()) == len(run.sessions["async"].violations) == 2
+    assert fig_title(fig) == "async failover"
+    labels = figure_legend_labels(fig)
+    assert {"crash n1", "primary", "replica", "write applied", "propagation", "fresh read",
+            "stale read", "acknowledged write lost", "promoted to primary",
+            "session guarantee violated"} <= set(labels)  # fmt: skip
+    assert png(fig).startswith(b"\x89PNG")
+
+
+def test_sync_marks_unavailable_writes_and_no_ring_without_violations(run):
+    fig = plots.replication_timeline(run, variant="sync", compact=True)
+    assert fig.dpi == 80
+    lines = _lines(fig)
+    frame = _cut(run.frame, "sync")
+    unavailable = lines["unavailable (at its start)"]
+    assert len(unavailable.get_xdata()) == int((frame["outcome"] == "unavailable").sum()) == 5
+    assert same_color(unavailable.get_color(), outcome_color("unavailable"))
+    assert "session guarantee violated" not in lines
+    assert "acknowledged write lost" not in lines
+    assert "discarded, never acknowledged" in lines  # applied at the old primary, never acked
+    assert "(sync)" in fig_title(fig)
+
+
+def test_an_explicit_report_is_drawn_and_one_without_violations_hides_the_rings(run):
+    from distlab.sessions import check_sessions
+
+    clean = check_sessions(run.histories["sync"])
+    fig = plots.replication_timeline(run, variant="async", report=clean)
+    assert "session guarantee violated" not in _lines(fig)
+
+
+def test_a_run_without_variants_failovers_or_crashes_draws_too():
+    """What a session experiment has: operations and applies only; stale reads computed."""
+    frame = pd.DataFrame({
+        "client": ["c1", "c1", "c1"], "node": ["n1", "n2", "n2"], "f": ["write", "read", "read"],
+        "key": ["x"] * 3, "stamp": [(1, 1, 1), None, (1, 1, 1)], "start": [0.0, 0.1, 0.6],
+        "end": [0.01, 0.11, 0.61], "outcome": ["ok", "ok", "ok"],
+    })  # fmt: skip
+    applied = pd.DataFrame({"node": ["n1", "n2"], "time": [0.005, 0.5], "key": ["x", "x"],
+                            "stamp": [(1, 1, 1), (1, 1, 1)]})  # fmt: skip
+    fig = plots.replication_timeline(SimpleNamespace(frame=frame, applied=applied))
+    lines = _lines(fig)
+    assert list(lines["stale read"].get_xdata()) == [pytest.approx(0.105)]
+    assert list(lines["fresh read"].get_xdata()) == [pytest.approx(0.605)]
+    assert "promoted to primary" not in lines
+    assert stale_read_rows(frame) == [1]
+
+
+def test_stale_reads_of_the_figure_are_the_experiments(run):
+    for variant in ("async", "semi-sync", "sync"):
+        frame = _cut(run.frame, variant)
+        expected = frame.index[frame["outcome"] == "stale_read"].tolist()
+        assert stale_read_rows(frame) == expected
+
+
+def test_refuses_what_it_cannot_draw(run):
+    with pytest.raises(TypeError, match="result="):
+        plots.replication_timeline(run.summary)
+    with pytest.raises(ValueError, match="variant='semisync'"):
+        plots.replication_timeline(run, variant="semisync")
+    with pytest.raises(TypeError, match="title"):
+        plots.replication_timeline(run, title=3)
+    with pytest.raises(TypeError, match="compact"):
+        plots.replication_timeline(run, compact="yes")
+    with pytest.raises(TypeError, match="report="):
+        plots.replication_timeline(run, report="all")
+    broken = SimpleNamespace(frame=run.frame.drop(columns=["stamp"]), applied=run.applied)
+    with pytest.raises(ValueError, match="result.frame is missing column"):
+        plots.replication_timeline(broken)
+    broken = SimpleNamespace(frame=run.frame, applied=run.applied.drop(columns=["time"]))
+    with pytest.raises(ValueError, match="result.applied is missing column"):
+        plots.replication_timeline(broken)
+    broken = SimpleNamespace(frame=run.frame.assign(outcome="success"), applied=run.applied)
+    with pytest.raises(ValueError, match="success"):
+        plots.replication_timeline(broken)
+    with pytest.raises(ValueError, match="frame"):
+        stale_read_rows(run.frame.drop(columns=["key"]))
