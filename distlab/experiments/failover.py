@@ -112,7 +112,11 @@ class FailoverResult(Result):
         summary: one row per replication mode (index ``variant``): ``operations``, ``writes``,
             ``acknowledged`` (writes answered ok), ``lost_acknowledged``, ``lost_unacknowledged``
             (writes discarded whose client never heard ok), ``stale_reads``,
-            ``ryw_violations`` (sessions whose read-your-writes the checker finds violated),
+            ``reads_of_lost`` (answered reads that returned a version a failover later
+            discarded: the primary applies a write before it waits for the replicas, so in
+            every mode a read at the primary can see a write that is not yet safe, as MySQL's
+            ``AFTER_COMMIT`` wait point allows), ``ryw_violations`` and ``mr_violations``
+            (sessions whose read-your-writes or monotonic reads the checker finds violated),
             ``timeouts``, ``unavailable``, ``availability`` (share of operations answered),
             ``write_median_s``, ``write_p99_s`` (latency of acknowledged writes),
             ``failover_at_s`` (NaN without a failover), ``new_primary`` and ``write_outage_s``
@@ -157,8 +161,8 @@ def failover_run(
     down_s: float | None = 2.0,
     failover_s: float = 0.5,
     duration_s: float = 4.0,
-    timeout_s: float = 1.0,
-    phase_timeout_s: float = 0.5,
+    timeout_s: float = 0.5,
+    phase_timeout_s: float = 0.4,
     seed: int = 0,
 ) -> FailoverResult:
     """Crash the primary of a ``nodes``-node primary/replica store under a read/write workload,
@@ -229,7 +233,9 @@ def _validate(p: dict[str, Any]) -> dict[str, Any]:
 def _replications(value: Any) -> tuple[str, ...]:
     allowed = ", ".join(map(repr, REPLICATIONS))
     modes = (value,) if isinstance(value, str) else value
-    if not isinstance(modes, (list, tuple)) or not modes:
+    if isinstance(modes, (list, tuple)) and not modes:
+        raise ValueError(f"replications={value!r} is empty: give at least one of {allowed}")
+    if not isinstance(modes, (list, tuple)):
         raise TypeError(
             f"replications={value!r} must be a replication mode or a list of them ({allowed})"
         )
@@ -421,17 +427,20 @@ def _applied(mode: str, run: _Run) -> pd.DataFrame:
 
 def _lost(mode: str, run: _Run, ops: pd.DataFrame) -> pd.DataFrame:
     failed_over = [t for t, _, _ in run.store.protocol.failovers]
-    reads = ops[(ops["f"] == "read") & ops["type"].eq("ok")]
+    columns = ("f", "client", "key", "stamp", "start", "result", "type")
+    rows_of = list(zip(*(ops[c].tolist() for c in columns)))
+    writer = {stamp: (client, key) for f, client, key, stamp, *_ in rows_of if f == "write"}
     rows = []
     for rec in run.store.lost_acknowledged():
-        write = ops[(ops["f"] == "write") & (ops["stamp"] == rec.stamp)].iloc[0]
-        after = [t for t in failed_over if t > rec.end][:1]
-        back = reads[(reads["client"] == write.client) & (reads["start"] >= after[0])] if after \
-            else reads.iloc[:0]  # fmt: skip
-        first = back.iloc[0] if len(back) else None
-        rows.append((mode, write.client, write.key, rec.value, rec.stamp[0], rec.stamp[1],
-                     rec.start, rec.end, None if first is None else first.result,
-                     math.nan if first is None else first.start))  # fmt: skip
+        client, key = writer[rec.stamp]
+        after = next((t for t in failed_over if t > rec.end), math.inf)
+        back = next(
+            ((start, result) for f, c, k, _, start, result, kind in rows_of
+             if f == "read" and kind == "ok" and c == client and k == key and start >= after),
+            (math.nan, None),
+        )  # fmt: skip
+        rows.append((mode, client, key, rec.value, rec.stamp[0], rec.stamp[1], rec.start,
+                     rec.end, back[1], back[0]))  # fmt: skip
     return _table(rows, LOST_COLUMNS, objects=("value", "read_back"))
 
 
@@ -451,6 +460,9 @@ def _summary(ops, run: _Run, report: SessionReport, failovers, p) -> dict[str, A
         "lost_acknowledged": len(lost_acked),
         "lost_unacknowledged": len(lost_all - lost_acked),
         "stale_reads": int((outcome == outcomes.STALE_READ).sum()),
+        "reads_of_lost": sum(
+            f == "read" and stamp in lost_all for f, stamp in zip(ops["f"], ops["stamp"])
+        ),
         "ryw_violations": int(report.violated()["read_your_writes"]),
         "mr_violations": int(report.violated()["monotonic_reads"]),
         "timeouts": int((outcome == outcomes.TIMEOUT).sum()),

@@ -104,7 +104,7 @@ def test_sync_marks_unavailable_writes_and_no_ring_without_violations(run):
     lines = _lines(fig)
     frame = _cut(run.frame, "sync")
     unavailable = lines["unavailable (at its start)"]
-    assert len(unavailable.get_xdata()) == int((frame["outcome"] == "unavailable").sum()) == 5
+    assert len(unavailable.get_xdata()) == int((frame["outcome"] == "unavailable").sum()) == 8
     assert same_color(unavailable.get_color(), outcome_color("unavailable"))
     assert "session guarantee violated" not in lines
     assert "acknowledged write lost" not in lines
