@@ -137,6 +137,12 @@ class FailoverResult(Result):
             ``variant`` column first).
         sessions: ``{variant: SessionReport}``.
         histories: ``{variant: History}`` of the clients' operations (process = client).
+
+    >>> r = failover_run("async", seed=0)
+    >>> r.lost[["client", "value", "term", "lsn"]].values.tolist()
+    [['c2', 15, 1, 15], ['c3', 16, 1, 16], ['c1', 17, 1, 17], ['c1', 18, 1, 18]]
+    >>> r.sessions["async"].violated()["read_your_writes"]
+    2
     """
 
     applied: pd.DataFrame

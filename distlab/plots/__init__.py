@@ -29,7 +29,7 @@ from distlab.plots.challenges import (
 from distlab.plots.clocks import hlc_drift_figure, lww_loss_figure, space_time_figure
 from distlab.plots.display import figure_png, register_ipython_formatter
 from distlab.plots.network import exchange_figure
-from distlab.plots.replication import replication_timeline
+from distlab.plots.replication import failover_cost_figure, replication_timeline
 from distlab.plots.retries import (
     amplification_figure,
     backoff_figure,
@@ -107,6 +107,7 @@ __all__ = [
     "lww_loss_figure",
     "hlc_drift_figure",
     "replication_timeline",
+    "failover_cost_figure",
 ]
 
 register_ipython_formatter()

@@ -38,7 +38,14 @@ from distlab.plots.style import (
     shade_bands,
 )
 
-__all__ = ["OPERATION_COLUMNS", "APPLIED_COLUMNS", "replication_timeline", "stale_read_rows"]
+__all__ = [
+    "APPLIED_COLUMNS",
+    "OPERATION_COLUMNS",
+    "REPLICATION_STYLES",
+    "failover_cost_figure",
+    "replication_timeline",
+    "stale_read_rows",
+]
 
 #: Columns :func:`replication_timeline` needs in ``result.frame`` (one row per operation).
 OPERATION_COLUMNS = ("client", "node", "f", "key", "stamp", "start", "end", "outcome")
@@ -47,6 +54,19 @@ APPLIED_COLUMNS = ("node", "time", "key", "stamp")
 _ANSWERED_WRITE = (outcomes.OK, outcomes.LOST_WRITE)
 _FAILED = (outcomes.TIMEOUT, outcomes.UNAVAILABLE, outcomes.ERROR)
 _VIOLATION_COLOR = OKABE_ITO["reddish_purple"]
+#: Replication mode -> (colour, marker) in every figure that compares them: ``async`` in
+#: vermillion (it loses acknowledged writes), ``semi-sync`` bluish green (the usual remedy),
+#: ``sync`` blue.
+REPLICATION_STYLES: dict[str, tuple[str, str]] = {
+    "async": (OKABE_ITO["vermillion"], "o"),
+    "semi-sync": (OKABE_ITO["bluish_green"], "^"),
+    "sync": (OKABE_ITO["blue"], "s"),
+}
+_COST_PANELS = (  # column, y label
+    ("lost_acknowledged", "acknowledged writes lost"),
+    ("write_p99_s", "write latency, p99 (s)"),
+    ("write_outage_s", "write outage after the crash (s)"),
+)
 
 
 def _stamp(value: Any) -> tuple | None:
@@ -365,3 +385,63 @@ def _subtitle(result, ops, applied, lost_acked, stale, ringed, failovers) -> str
     if seed is not None:
         parts.append(f"seed {seed}")
     return "; ".join(parts)
+
+
+def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """What each replication mode loses and what it costs, against the replication lag: the
+    acknowledged writes lost at the failover, the write latency (p99) and how long after the
+    crash no write was acknowledged, one line per mode (the mean over the seeds, each seed a
+    faint dot).
+
+    The outage is the time from the crash to the acknowledgement of the first write invoked
+    after it: the failover for ``async`` and ``semi-sync``, the old primary's return for
+    ``sync``. ``summaries`` has one row per run and mode, with columns ``variant``,
+    ``replication_lag_s``, ``lost_acknowledged``, ``write_p99_s`` and ``write_outage_s``:
+    ``sweep(failover_run, {"replication_lag_s": [...]}, seeds=..., table="summary")``.
+
+    >>> from distlab.experiments import sweep
+    >>> from distlab.experiments.failover import failover_run
+    >>> df = sweep(failover_run, {"replication_lag_s": [0.0, 0.2]}, seeds=range(2),
+    ...            table="summary")
+    >>> fig = failover_cost_figure(df)
+    >>> [ax.get_ylabel() for ax in fig.axes]
+    ['acknowledged writes lost', 'write latency, p99 (s)', 'write outage after the crash (s)']
+    """
+    columns = ("variant", "replication_lag_s", *(c for c, _ in _COST_PANELS))
+    check_frame("summaries", summaries, columns,
+                what='sweep(failover_run, ..., table="summary")')  # fmt: skip
+    title = check_title(title)
+    if summaries.empty:
+        raise ValueError("summaries has no rows: sweep failover_run over at least one lag")
+    fig, axes = new_figure(1, len(_COST_PANELS), figsize=(11.0, 3.6), sharex=True)
+    rng = np.random.default_rng(0)  # horizontal jitter of the seed dots only, for legibility
+    for mode, rows in summaries.groupby("variant", sort=False):
+        if mode not in REPLICATION_STYLES:
+            raise ValueError(
+                f"summaries has variant={mode!r}; allowed: {', '.join(REPLICATION_STYLES)}"
+            )
+        color, marker = REPLICATION_STYLES[mode]
+        lag = rows["replication_lag_s"].to_numpy(float)
+        spread = 0.01 * max(float(summaries["replication_lag_s"].max()), 0.01)
+        for ax, (column, label) in zip(axes, _COST_PANELS):
+            values = rows[column].to_numpy(float)
+            ax.plot(lag + rng.uniform(-spread, spread, len(lag)), values, linestyle="none",
+                    marker=marker, markersize=3, color=color, alpha=0.25,
+                    label="_seeds")  # fmt: skip
+            means = rows.groupby("replication_lag_s")[column].mean()
+            ax.plot(means.index, means.to_numpy(), color=color, marker=marker, markersize=5,
+                    linewidth=1.6, label=mode)  # fmt: skip
+            ax.set_ylabel(label)
+    for ax in axes:
+        ax.set_xlabel("replication lag, mean (s)")
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    runs = int(summaries.groupby(["variant", "replication_lag_s"]).size().max())
+    fig = finish(
+        fig, axes[0], title=title or "Failover: acknowledged writes lost, and the price of not "
+        "losing them", legend_title="replication",
+        subtitle=f"{runs} run{'s' if runs > 1 else ''} per mode and lag; lines: means, dots: "
+        "single runs; latency of acknowledged writes only (slower ones answer unavailable)",
+    )  # fmt: skip
+    fig.subplots_adjust(wspace=0.32)
+    return fig

@@ -166,3 +166,46 @@ def test_refuses_what_it_cannot_draw(run):
         plots.replication_timeline(broken)
     with pytest.raises(ValueError, match="frame"):
         stale_read_rows(run.frame.drop(columns=["key"]))
+
+
+@pytest.fixture(scope="module")
+def sweep_summaries():
+    from distlab.experiments import sweep
+
+    return sweep(failover_run, {"replication_lag_s": [0.0, 0.2]}, seeds=range(3), table="summary")
+
+
+def test_cost_figure_draws_the_mean_over_seeds_per_mode_and_lag(sweep_summaries):
+    from distlab.plots.replication import REPLICATION_STYLES
+
+    fig = plots.failover_cost_figure(sweep_summaries)
+    assert len(fig.axes) == 3
+    columns = ["lost_acknowledged", "write_p99_s", "write_outage_s"]
+    means = sweep_summaries.groupby(["variant", "replication_lag_s"])[columns].mean()
+    for ax, column in zip(fig.axes, columns):
+        lines = {line.get_label(): line for line in ax.lines}
+        for mode in ("async", "semi-sync", "sync"):
+            line = lines[mode]
+            assert list(line.get_xdata()) == [0.0, 0.2]
+            assert np.allclose(line.get_ydata(), means.loc[mode, column].to_numpy())
+            assert same_color(line.get_color(), REPLICATION_STYLES[mode][0])
+        seeds = [line for line in ax.lines if line.get_label() == "_seeds"]
+        assert sum(len(line.get_xdata()) for line in seeds) == len(sweep_summaries)
+    lost = {line.get_label(): line.get_ydata() for line in fig.axes[0].lines}
+    assert lost["async"][1] > 0 and list(lost["semi-sync"]) == list(lost["sync"]) == [0, 0]
+    assert figure_legend_labels(fig) == ["async", "semi-sync", "sync"]
+    assert "3 runs per mode and lag" in fig.axes[0].texts[0].get_text()
+    assert png(fig).startswith(b"\x89PNG")
+
+
+def test_cost_figure_refuses_what_it_cannot_draw(run, sweep_summaries):
+    with pytest.raises(ValueError, match="summaries is missing column.*replication_lag_s"):
+        plots.failover_cost_figure(run.summary.reset_index())
+    with pytest.raises(TypeError, match="summaries="):
+        plots.failover_cost_figure(run)
+    with pytest.raises(ValueError, match="no rows"):
+        plots.failover_cost_figure(sweep_summaries.iloc[:0])
+    with pytest.raises(ValueError, match="variant='quorum'"):
+        plots.failover_cost_figure(sweep_summaries.assign(variant="quorum"))
+    with pytest.raises(TypeError, match="title"):
+        plots.failover_cost_figure(sweep_summaries, title=1)
