@@ -76,6 +76,7 @@ from distlab.sim.store_messages import (
     Put,
     Query,
     Replicate,
+    SessionNeeds,
     StoreRequest,
     Sync,
     Unavailable,
@@ -272,11 +273,14 @@ class ReplicatedStore:
         *,
         timeout_s: float = 0.5,
         node: str | None = None,
+        needs: SessionNeeds | None = None,
     ) -> simpy.Process:
         """Send one operation from ``client`` to its store node (or to ``node``, for this
         request); a process whose value is a :class:`StoreResult`. ``f`` is ``"read"``,
         ``"write"`` (``value``: the value) or ``"cas"`` (``value``: ``(expected, new)``; not for
-        the CP kinds)."""
+        the CP kinds). ``needs``: a session token the serving node checks first (a
+        :class:`~distlab.sim.store_messages.SessionNeeds`; ``"primary"`` kind; see
+        :mod:`distlab.sim.sessions`)."""
         if client not in self.clients:
             raise ValueError(
                 f"client={client!r} is not attached; call attach_client(client, node) first"
@@ -296,8 +300,17 @@ class ReplicatedStore:
             raise ValueError(f"value={value!r} must be None for f='read'")
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
         node = self.clients[client] if node is None else check_choice("node", node, self.names)
-        request = StoreRequest(f, key, value)
+        if needs is not None:
+            self._check_needs(needs)
+        request = StoreRequest(f, key, value, needs)
         return self.env.process(self._client_op(client, node, request, timeout_s))
+
+    def _check_needs(self, needs: Any) -> None:
+        if not isinstance(needs, SessionNeeds):
+            raise TypeError(f"needs={needs!r} must be a SessionNeeds or None")
+        if not self.protocol.supports_session_tokens:
+            raise ValueError(f"needs= is not supported by kind={self.kind!r}; use 'primary'")
+        check_number("needs.wait_s", needs.wait_s, 0.0, MAX_SECONDS)
 
     def _client_op(self, client: str, node: str, request: StoreRequest, timeout_s: float):
         start = self.env.now
