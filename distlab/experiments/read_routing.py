@@ -58,7 +58,7 @@ VARIANTS = (*ROUTINGS, *GUARANTEES)
 #: off from every other node, clients included.
 PARTITIONS = ("none", "replica-cut", "replica-isolated")
 #: The operations a run may simulate (all variants and grid points together).
-MAX_OPERATIONS = 400_000
+MAX_OPERATIONS = 100_000
 _LONGEST_S = 3600.0
 _DEFAULT_VARIANTS = ("primary", "any", "sticky", "read_your_writes", "monotonic_reads")
 
@@ -96,8 +96,8 @@ class RywGridResult(Result):
     ``frame``: one row per variant, ``lag_s`` and ``think_s``: ``reads``, ``ryw_violations``,
     ``ryw_violation_rate``, ``read_errors``, ``read_latency_mean_s`` and ``exp_model``
     (``exp(-think_s / lag_s)``: the chance that one write's exponential lag of mean ``lag_s``
-    outlasts the think time; a lower bound of what a replica read misses, as it ignores network
-    delays and the apply queue, where a write also waits for the writes before it).
+    outlasts the think time: a reference curve, which ignores the network delays, which give the
+    replica more time, and the apply queue, where a write also waits for the writes before it).
 
     ``summary``: per variant: ``mean_violation_rate`` and ``max_violation_rate`` over the grid.
     """

@@ -61,6 +61,7 @@ from distlab.sim.service import (
     Slow,
     Up,
 )
+from distlab.sim.sessions import ClientSession, SessionLog, check_store_sessions
 from distlab.sim.stores import ALL_STORE_KINDS, STORE_KINDS, ReplicatedStore, StoreResult
 from distlab.sim.world import EVENT_COLUMNS, World
 
@@ -131,6 +132,9 @@ __all__ = [
     "ALL_STORE_KINDS",
     "REPLICATION_MODES",
     "PrimaryReplica",
+    "ClientSession",
+    "SessionLog",
+    "check_store_sessions",
 ]
 
 #: Names of :mod:`distlab.sim.sagas`, imported on first use: the saga library is not loaded
