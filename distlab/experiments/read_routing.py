@@ -4,7 +4,8 @@ The course: write to the primary, read from a replica that "might be slightly be
 does a client then miss its own write, against the replication lag and the client's think time
 between its write and its read, for each way of routing reads? And what does each session
 guarantee cost (read latency, waits, errors), also when the replica a session needs is cut off
-from the primary by a partition?
+from the primary by a partition, or when the primary crashes and a replica that lacked some
+acknowledged writes is promoted?
 
 Each variant (:data:`VARIANTS`) runs in its own world with the same seed: ``"primary"``,
 ``"any"``, ``"sticky"`` (the routings of :class:`~distlab.sim.sessions.ClientSession`), one
@@ -32,7 +33,15 @@ from distlab._validate import check_choice, check_choices, check_int, check_numb
 from distlab.experiments.result import Result, plain_params
 from distlab.experiments.scenario import check_work
 from distlab.sessions import GUARANTEES
-from distlab.sim import BridgePartition, Exponential, FaultSchedule, Network, Partition, World
+from distlab.sim import (
+    BridgePartition,
+    Crash,
+    Exponential,
+    FaultSchedule,
+    Network,
+    Partition,
+    World,
+)
 from distlab.sim.sessions import (
     ON_BEHIND,
     ROUTINGS,
@@ -43,7 +52,7 @@ from distlab.sim.sessions import (
 from distlab.sim.stores import ReplicatedStore
 
 __all__ = [
-    "PARTITIONS",
+    "FAULTS",
     "VARIANTS",
     "ReadRoutingResult",
     "RywGridResult",
@@ -55,8 +64,9 @@ __all__ = [
 VARIANTS = (*ROUTINGS, *GUARANTEES)
 #: ``"none"``; ``"replica-cut"``: the last replica cut off from the primary (a bridge partition:
 #: clients still reach it, it gets no shipments); ``"replica-isolated"``: the last replica cut
-#: off from every other node, clients included.
-PARTITIONS = ("none", "replica-cut", "replica-isolated")
+#: off from every other node, clients included; ``"primary-crash"``: the primary crashes (and
+#: after ``failover_s`` a replica is promoted; the old primary rejoins as a replica).
+FAULTS = ("none", "replica-cut", "replica-isolated", "primary-crash")
 #: The operations a run may simulate (all variants and grid points together).
 MAX_OPERATIONS = 100_000
 _LONGEST_S = 3600.0
@@ -70,7 +80,7 @@ class ReadRoutingResult(Result):
     ``frame``: one row per operation: ``variant``, ``client``, ``cycle``, ``f``, ``key``,
     ``value``, ``node`` (asked), ``served_by``, ``outcome``, ``result``, ``start``, ``end``,
     ``latency_s``, ``needed`` (log positions the session token asked for), ``redirected``,
-    ``partitioned`` (started while the partition held), ``ryw_violation`` (an ``ok`` read older
+    ``during_fault`` (started while the fault held), ``ryw_violation`` (an ``ok`` read older
     than the session's latest acknowledged write of the key at the read's start) and
     ``mr_violation`` (an ``ok`` read older than a version an earlier read of the session saw).
 
@@ -78,8 +88,9 @@ class ReadRoutingResult(Result):
     out), ``ryw_violations``, ``ryw_violation_rate`` (per ok read), ``mr_violations``,
     ``read_latency_mean_s``, ``read_latency_p50_s``, ``read_latency_p99_s``, ``waits`` (reads and
     writes a node held back for their session token), ``redirects``, ``write_errors``, the same
-    for the reads that started during the partition (``partition_reads``,
-    ``partition_read_errors``, ``partition_ryw_violations``, ``partition_read_latency_mean_s``),
+    for the reads that started during the fault (``fault_reads``, ``fault_read_errors``,
+    ``fault_ryw_violations``, ``fault_read_latency_mean_s``), ``lost_acknowledged`` (acknowledged
+    writes a failover discarded),
     and per guarantee the sessions the checker (:func:`distlab.sessions.check_sessions`) finds
     violating it (``sessions_read_your_writes``...).
 
@@ -116,9 +127,10 @@ def read_routing(
     on_behind: str = "wait",
     wait_s: float = 0.5,
     timeout_s: float = 0.5,
-    partition: str = "none",
-    partition_at_s: float = 2.0,
-    partition_s: float = 3.0,
+    fault: str = "none",
+    fault_at_s: float = 2.0,
+    fault_s: float = 3.0,
+    failover_s: float = 0.3,
     seed: int = 0,
 ) -> ReadRoutingResult:
     """Run every variant's clients on a ``"primary"`` store with ``nodes`` nodes; tabulate.
@@ -126,9 +138,10 @@ def read_routing(
     Replication lag: Exponential(``lag_s``) per shipped write; one-way network delay:
     Exponential(``latency_s``). ``on_behind``, ``wait_s``: what a guaranteed session does when the
     replica asked lacks what it needs (:class:`~distlab.sim.sessions.ClientSession`).
-    ``partition`` (:data:`PARTITIONS`) holds from ``partition_at_s`` for ``partition_s``.
+    ``fault`` (:data:`FAULTS`) holds from ``fault_at_s`` for ``fault_s``; a crashed primary is
+    replaced after ``failover_s``.
 
-    >>> s = read_routing(["sticky", "read_your_writes"], partition="replica-cut", cycles=20,
+    >>> s = read_routing(["sticky", "read_your_writes"], fault="replica-cut", cycles=20,
     ...                  seed=2).summary
     >>> int(s.loc["read_your_writes", "ryw_violations"]), int(s.loc["sticky", "ryw_violations"]) > 0
     (0, True)
@@ -246,13 +259,14 @@ def _params(variants: Any, given: dict[str, Any]) -> dict[str, Any]:
         "on_behind": check_choice("on_behind", given["on_behind"], ON_BEHIND),
         "wait_s": duration("wait_s"),
         "timeout_s": check_number("timeout_s", given["timeout_s"], 0.0, 60.0, min_inclusive=False),
-        "partition": check_choice("partition", given["partition"], PARTITIONS),
-        "partition_at_s": duration("partition_at_s"),
-        "partition_s": duration("partition_s"),
+        "fault": check_choice("fault", given["fault"], FAULTS),
+        "fault_at_s": duration("fault_at_s"),
+        "fault_s": duration("fault_s"),
+        "failover_s": duration("failover_s"),
         "seed": check_seed(given["seed"]),
     }
-    if p["partition"] != "none" and p["nodes"] < 3:
-        raise ValueError(f"nodes={p['nodes']} must be at least 3 for partition={p['partition']!r}")
+    if p["fault"] != "none" and p["nodes"] < 3:
+        raise ValueError(f"nodes={p['nodes']} must be at least 3 for fault={p['fault']!r}")
     check_work(
         "operations",
         len(p["variants"]) * p["clients"] * p["cycles"] * 3,
@@ -270,16 +284,21 @@ def _run(p: dict[str, Any], variant: str):
     latency = Exponential(p["latency_s"]) if p["latency_s"] > 0 else 0.0
     net = Network(world, latency=latency)
     lag = Exponential(p["lag_s"]) if p["lag_s"] > 0 else 0.0
-    store = ReplicatedStore(net, "primary", p["nodes"], replication_lag=lag)
+    store = ReplicatedStore(
+        net, "primary", p["nodes"], replication_lag=lag, failover_s=p["failover_s"]
+    )
     log = SessionLog()
     clients = [f"c{i}" for i in range(1, p["clients"] + 1)]
     sessions = [_session(p, variant, store, c, log, i) for i, c in enumerate(clients)]
-    _partition(p, net, store.names, clients)
+    _fault(p, net, store.names, clients)
     done = world.env.all_of([world.env.process(_client(p, world, s)) for s in sessions])
     world.run(until=done)
     frame = _frame(p, variant, log)
     report = check_store_sessions(store, log)
-    extra = {"waits": int(store.protocol.token_waits)}
+    extra = {
+        "waits": int(store.protocol.token_waits),
+        "lost_acknowledged": len(store.lost_acknowledged()),
+    }
     return frame, report, extra
 
 
@@ -296,11 +315,13 @@ def _session(p, variant, store, client, log, index) -> ClientSession:
     return ClientSession(store, client, **kw)
 
 
-def _partition(p, net: Network, names: list[str], clients: list[str]) -> None:
-    if p["partition"] == "none" or p["partition_s"] <= 0:
+def _fault(p, net: Network, names: list[str], clients: list[str]) -> None:
+    if p["fault"] == "none" or p["fault_s"] <= 0:
         return
-    at, span, cut = p["partition_at_s"], p["partition_s"], names[-1]
-    if p["partition"] == "replica-cut":
+    at, span, cut = p["fault_at_s"], p["fault_s"], names[-1]
+    if p["fault"] == "primary-crash":
+        fault = Crash(at, span, names[0])
+    elif p["fault"] == "replica-cut":
         fault = BridgePartition(at, span, [names[0]], [*names[1:-1], *clients], [cut])
     else:
         fault = Partition(at, span, [[cut]])
@@ -324,9 +345,9 @@ def _frame(p, variant: str, log: SessionLog) -> pd.DataFrame:
     frame = log.to_frame().drop(columns=["type", "stamp"])
     frame.insert(0, "variant", variant)
     frame.insert(2, "cycle", frame.groupby("client").cumcount() // 3)  # write, read, read
-    start, end = p["partition_at_s"], p["partition_at_s"] + p["partition_s"]
-    frame["partitioned"] = (
-        (p["partition"] != "none") & (frame["start"] >= start) & (frame["start"] < end)
+    start, end = p["fault_at_s"], p["fault_at_s"] + p["fault_s"]
+    frame["during_fault"] = (
+        (p["fault"] != "none") & (frame["start"] >= start) & (frame["start"] < end)
     )
     frame["ryw_violation"], frame["mr_violation"] = _violations(log)
     return frame
@@ -355,7 +376,7 @@ def _violations(log: SessionLog) -> tuple[list[bool], list[bool]]:
 def _summary(frame: pd.DataFrame) -> dict[str, Any]:
     reads = frame[frame["f"] == "read"]
     ok = reads[reads["outcome"] == outcomes.OK]
-    during = reads[reads["partitioned"]]
+    during = reads[reads["during_fault"]]
     writes = frame[frame["f"] == "write"]
     latency = reads["latency_s"].to_numpy()
     return {
@@ -370,10 +391,8 @@ def _summary(frame: pd.DataFrame) -> dict[str, Any]:
         "read_latency_p99_s": float(np.percentile(latency, 99)) if len(latency) else 0.0,
         "redirects": int(reads["redirected"].sum()),
         "write_errors": int((writes["outcome"] != outcomes.OK).sum()),
-        "partition_reads": len(during),
-        "partition_read_errors": int((during["outcome"] != outcomes.OK).sum()),
-        "partition_ryw_violations": int(during["ryw_violation"].sum()),
-        "partition_read_latency_mean_s": (
-            float(during["latency_s"].mean()) if len(during) else 0.0
-        ),
+        "fault_reads": len(during),
+        "fault_read_errors": int((during["outcome"] != outcomes.OK).sum()),
+        "fault_ryw_violations": int(during["ryw_violation"].sum()),
+        "fault_read_latency_mean_s": (float(during["latency_s"].mean()) if len(during) else 0.0),
     }

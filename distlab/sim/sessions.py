@@ -17,7 +17,8 @@ A :class:`ClientSession` is one client of a ``"primary"``
   writes (``monotonic_writes``) and every version it read (``writes_follow_reads``). A node
   that has not applied them serves nothing and, by ``on_behind`` (:data:`ON_BEHIND`): waits up
   to ``wait_s`` for its apply queue (``"wait"``), answers an error at once (``"error"``), or
-  the session asks the primary instead (``"primary"``). A position a failover discarded is never
+  the session asks the primary instead (``"primary"``; a write refused by the primary is an
+  error at once). A position a failover discarded is never
   held again: the guarantee then costs availability (errors), never correctness.
 
 The session records every operation (:class:`SessionOp`) and its history in a

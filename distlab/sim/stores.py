@@ -301,16 +301,9 @@ class ReplicatedStore:
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
         node = self.clients[client] if node is None else check_choice("node", node, self.names)
         if needs is not None:
-            self._check_needs(needs)
+            _check_needs(needs, self.protocol)
         request = StoreRequest(f, key, value, needs)
         return self.env.process(self._client_op(client, node, request, timeout_s))
-
-    def _check_needs(self, needs: Any) -> None:
-        if not isinstance(needs, SessionNeeds):
-            raise TypeError(f"needs={needs!r} must be a SessionNeeds or None")
-        if not self.protocol.supports_session_tokens:
-            raise ValueError(f"needs= is not supported by kind={self.kind!r}; use 'primary'")
-        check_number("needs.wait_s", needs.wait_s, 0.0, MAX_SECONDS)
 
     def _client_op(self, client: str, node: str, request: StoreRequest, timeout_s: float):
         start = self.env.now
@@ -462,6 +455,21 @@ class ReplicatedStore:
                 peer = peers[int(rng.integers(len(peers)))]
                 self.net.send(name, peer, Sync(dict(self.replicas[name]), True))
             yield self.env.timeout(period)
+
+
+def _check_needs(needs: Any, protocol: StoreProtocol) -> None:
+    if not isinstance(needs, SessionNeeds):
+        raise TypeError(f"needs={needs!r} must be a SessionNeeds or None")
+    if not protocol.supports_session_tokens:
+        raise ValueError(f"needs= is not supported by kind={protocol.kind!r}; use 'primary'")
+    check_number("needs.wait_s", needs.wait_s, 0.0, MAX_SECONDS)
+    for position in needs.positions:
+        if not (
+            isinstance(position, tuple)
+            and len(position) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in position)
+        ):
+            raise TypeError(f"needs.positions item={position!r} must be a (term, lsn) pair")
 
 
 def _node_names(nodes: Any) -> list[str]:

@@ -13,13 +13,14 @@ from odd_values import refused_by_name_or_finite
 
 from distlab.experiments import Result
 from distlab.experiments.read_routing import (
-    PARTITIONS,
+    FAULTS,
     VARIANTS,
     ReadRoutingResult,
     RywGridResult,
     read_routing,
     ryw_grid,
 )
+from distlab.sessions import GUARANTEES
 
 SEEDS = range(5)
 SMALL = {"clients": 3, "cycles": 15}
@@ -67,23 +68,23 @@ def test_the_frame_flags_agree_with_the_checker():
 
 @pytest.mark.parametrize("seed", range(3))
 def test_a_replica_cut_off_costs_errors_waits_or_redirects_never_a_violation(seed):
-    kw = {"partition": "replica-cut", **SMALL, "seed": seed}
+    kw = {"fault": "replica-cut", **SMALL, "seed": seed}
     by = {
         ob: read_routing(["any", "read_your_writes"], on_behind=ob, **kw).summary
         for ob in ("wait", "error", "primary")
     }
     for ob, s in by.items():
         assert s.loc["read_your_writes", "ryw_violations"] == 0, ob
-    assert by["wait"].loc["any", "partition_ryw_violations"] > 0
+    assert by["wait"].loc["any", "fault_ryw_violations"] > 0
     err, wait, redirect = (by[ob].loc["read_your_writes"] for ob in ("error", "wait", "primary"))
-    assert err["partition_read_errors"] > 0 and err["waits"] == 0
+    assert err["fault_read_errors"] > 0 and err["waits"] == 0
     assert wait["waits"] > 0 and wait["read_latency_p99_s"] >= 0.5
     assert redirect["redirects"] > 0 and redirect["read_errors"] == 0
 
 
 def test_an_isolated_replica_times_out_reads_routed_to_it():
-    s = read_routing(["any", "primary"], partition="replica-isolated", **SMALL, seed=0).summary
-    assert s.loc["any", "partition_read_errors"] > 0
+    s = read_routing(["any", "primary"], fault="replica-isolated", **SMALL, seed=0).summary
+    assert s.loc["any", "fault_read_errors"] > 0
     assert s.loc["primary", "read_errors"] == 0
 
 
@@ -113,12 +114,12 @@ def test_bad_input():
         read_routing(["any", "any"])
     with pytest.raises(ValueError, match="lag_s=-1 must be"):
         read_routing(lag_s=-1)
-    with pytest.raises(ValueError, match="partition='split' is not one of"):
-        read_routing(partition="split")
+    with pytest.raises(ValueError, match="fault='split' is not one of"):
+        read_routing(fault="split")
     with pytest.raises(ValueError, match="on_behind='later' is not one of"):
         read_routing(on_behind="later")
     with pytest.raises(ValueError, match="nodes=2 must be at least 3"):
-        read_routing(nodes=2, partition="replica-cut")
+        read_routing(nodes=2, fault="replica-cut")
     with pytest.raises(ValueError, match="asks for .* operations"):
         read_routing(clients=100, cycles=100_000)
     with pytest.raises(TypeError, match="seed=1.5 must be an int"):
@@ -138,7 +139,7 @@ def test_bad_input():
 ODD = [0, -1, 2**63, 1e308, -0.0, 5e-324, math.inf, math.nan, True, None, "1", [1]]
 TINY = {"variants": ["any", "read_your_writes"], "clients": 1, "cycles": 2}
 PARAMS = ["lag_s", "think_s", "clients", "cycles", "nodes", "latency_s", "gap_s", "wait_s",
-          "timeout_s", "partition_at_s", "partition_s", "seed"]  # fmt: skip
+          "timeout_s", "fault_at_s", "fault_s", "failover_s", "seed"]  # fmt: skip
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -148,6 +149,22 @@ def test_fuzz_read_routing(name, value):
 
 
 def test_every_variant_and_partition_runs():
-    for partition in PARTITIONS:
-        r = read_routing(VARIANTS, clients=1, cycles=3, partition=partition, partition_at_s=0.1)
+    for fault in FAULTS:
+        r = read_routing(VARIANTS, clients=1, cycles=3, fault=fault, fault_at_s=0.1)
         assert list(r.summary.index) == list(VARIANTS)
+
+
+def test_read_from_the_primary_is_not_always_up_to_date_under_failover():
+    """The course's "read from master for critical operations: always up to date": a failover
+    discards acknowledged writes, and a session reading the new primary misses its own write;
+    with all four guarantees on, the session is refused instead (errors, never a violation)."""
+    primary = guaranteed = lost = 0
+    for seed in range(6):
+        s = read_routing(["primary", "guaranteed"], fault="primary-crash", seed=seed).summary
+        primary += s.loc["primary", "sessions_read_your_writes"]
+        primary += s.loc["primary", "sessions_monotonic_writes"]
+        lost += s.loc["primary", "lost_acknowledged"]
+        g = s.loc["guaranteed"]
+        guaranteed += sum(g[f"sessions_{name}"] for name in GUARANTEES)
+        assert g["read_errors"] + g["write_errors"] > 0
+    assert lost > 0 and primary > 0 and guaranteed == 0

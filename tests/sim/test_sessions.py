@@ -348,6 +348,8 @@ def test_needs_are_checked_by_the_store():
         store.request("c", "read", needs=((1, 1),))
     with pytest.raises(ValueError, match="needs.wait_s=-1 must be"):
         store.request("c", "read", needs=SessionNeeds(((1, 1),), wait_s=-1))
+    with pytest.raises(TypeError, match="needs.positions item=\\(1,\\) must be"):
+        store.request("c", "read", needs=SessionNeeds(((1,),)))
     ap = ReplicatedStore(Network(World()), "ap", nodes=2)
     ap.attach_client("c", "n1")
     with pytest.raises(ValueError, match="needs= is not supported by kind='ap'"):
