@@ -168,3 +168,12 @@ def test_read_from_the_primary_is_not_always_up_to_date_under_failover():
         guaranteed += sum(g[f"sessions_{name}"] for name in GUARANTEES)
         assert g["read_errors"] + g["write_errors"] > 0
     assert lost > 0 and primary > 0 and guaranteed == 0
+
+
+def test_the_readme_numbers():
+    """README, "Staleness, session guarantees and CRDTs": seed 0, default parameters."""
+    s = read_routing(["any", "read_your_writes"], seed=0).summary
+    assert round(s.loc["any", "ryw_violation_rate"], 2) == 0.70
+    assert s.loc["read_your_writes", "ryw_violations"] == 0
+    assert round(s.loc["read_your_writes", "read_latency_mean_s"] * 1000) == 65
+    assert round(s.loc["any", "read_latency_mean_s"] * 1000) == 4

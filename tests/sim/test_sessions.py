@@ -360,3 +360,23 @@ def test_session_op_latency():
     op = SessionOp("c", "read", "x", None, "n2", "n2", "ok", 1, (1, 1, 1), 1.0, 1.5, 0, False,
                    "ok")  # fmt: skip
     assert op.latency_s == 0.5
+
+
+ODD = [0, -1, 2**63, 1e308, -0.0, 5e-324, float("inf"), float("nan"), True, None, "1", [1]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(["routing", "guarantees", "on_behind", "wait_s", "timeout_s", "replica"]),
+    value=st.sampled_from(ODD),
+)
+def test_fuzz_session_arguments_are_refused_by_name_or_work(name, value):
+    world, _, store = _store(lag_s=0.05)
+    try:
+        s = ClientSession(store, "c", **{name: value})
+    except (ValueError, TypeError) as error:
+        assert f"{name}=" in str(error) or f"{name} item=" in str(error), str(error)
+        return
+    s.write("x", 1)
+    world.run(until=1)
+    assert all(np.isfinite(op.latency_s) for op in s.log.ops)
