@@ -217,7 +217,7 @@ def test_read_from_the_primary_loses_its_write_at_failover():
 # -- the guarantees hold -------------------------------------------------------------------------
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10**6),
     guarantees=st.sets(st.sampled_from(GUARANTEES), min_size=1).map(sorted),
