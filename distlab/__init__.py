@@ -89,6 +89,7 @@ _LAZY: dict[str, str] = {
     "MVRegister": "distlab.crdt",
     "ORSet": "distlab.crdt",
     "SweepRunError": "distlab.experiments",
+    "ClientSession": "distlab.sim",
 }
 
 _SUBMODULES = {

@@ -16,6 +16,8 @@ run used, ``seed`` included), plus the extra tables its figures need. Outcomes a
 - :mod:`distlab.experiments.cap`: replicated stores under partitions, use cases (06).
 - :mod:`distlab.experiments.clocks`: time and order: clocks, skew, LWW, HLC, commit wait (07).
 - :mod:`distlab.experiments.failover`: a primary's crash: acknowledged writes lost, remedies (05).
+- :mod:`distlab.experiments.read_routing`: read routing and session guarantees on a primary
+  store: read-your-writes against lag and think time, the price of each guarantee (05).
 
 :func:`sweep` runs any of them over a grid of parameters and seeds, on any executor.
 """

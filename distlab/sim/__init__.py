@@ -62,6 +62,7 @@ from distlab.sim.service import (
     Slow,
     Up,
 )
+from distlab.sim.sessions import ClientSession, SessionLog, check_store_sessions
 from distlab.sim.stores import ALL_STORE_KINDS, STORE_KINDS, ReplicatedStore, StoreResult
 from distlab.sim.world import EVENT_COLUMNS, World
 
@@ -133,6 +134,9 @@ __all__ = [
     "REPLICATION_MODES",
     "PrimaryReplica",
     "RecordingStore",
+    "ClientSession",
+    "SessionLog",
+    "check_store_sessions",
 ]
 
 #: Names of :mod:`distlab.sim.sagas`, imported on first use: the saga library is not loaded

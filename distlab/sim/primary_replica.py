@@ -19,7 +19,12 @@ Without the acknowledgements it waits for within ``phase_timeout_s`` the write a
 node the client asks, from its own replica: a replica's answer can be stale.
 
 Each write's stamp is ``(term, lsn, seq)``: the client learns the log position of its write
-(what a session token holds).
+(what a session token holds). A request may carry a session token
+(:class:`~distlab.sim.store_messages.SessionNeeds`): the node that serves it (the replica asked,
+for a read; the primary, for a write) first checks that it has applied every position in it,
+``(term, lsn)`` matched in its log (:meth:`PrimaryReplica.holds`), waits up to ``wait_s`` for
+its apply queue to get there, and otherwise answers ``"unavailable"``; a position a failover
+discarded is never held again (see :mod:`distlab.sim.sessions`).
 
 Failover. A watcher (an oracle standing for the orchestrator: Sentinel, Patroni, MHA) looks at
 the nodes every ``failover_s / 10`` (at least 1 ms); it sees crashes, not partitions (a primary
@@ -71,8 +76,8 @@ class PrimaryReplica(StoreProtocol):
 
     State: ``primary`` (the node now primary), ``term``, ``logs[node]`` (the entries each node
     has applied, in order), ``received[node]`` (the longest log prefix it has queued),
-    ``lost`` (stamps of the writes discarded at failovers) and ``failovers`` (``(time, old,
-    new)``).
+    ``lost`` (stamps of the writes discarded at failovers), ``failovers`` (``(time, old,
+    new)``) and ``token_waits`` (requests that waited for their session token).
 
     >>> from distlab.sim import World, Network, ReplicatedStore
     >>> store = ReplicatedStore(Network(World()), "primary", nodes=2)
@@ -84,6 +89,7 @@ class PrimaryReplica(StoreProtocol):
     supports_cas = True
     default_anti_entropy_s = 0.0
     anti_entropy = False  # replicas follow the primary's log, not each other
+    supports_session_tokens = True
 
     def __init__(self, store: ReplicatedStore) -> None:
         super().__init__(store)
@@ -112,13 +118,19 @@ class PrimaryReplica(StoreProtocol):
         self.match = {n: 0 for n in names}  # on the primary: each replica's acknowledged lsn
         self.incarnation = {n: store.net.node(n).incarnation for n in names}
         self.waiters: list[tuple[int, int, Any]] = []
+        self.token_waiters: list[tuple[str, tuple, float, Any]] = []
+        self.token_waits = 0  # requests that waited for their session token
         store.env.process(self._watch())
 
     # -- clients -------------------------------------------------------------------------------
     def coordinate(self, node: str, request: StoreRequest) -> Coordination:
         store = self.store
+        needs = request.needs
+        if needs is not None and (request.f == "read" or node == self.primary):
+            held = yield from self._await_positions(node, needs.positions, needs.wait_s)
+            if not held:
+                return Unavailable()
         if request.f == "read":
-            yield from ()
             stamp, value = store.get(node, request.key)
             return Answer(value, stamp)
         if node != self.primary:  # forward the write to the primary
@@ -146,6 +158,43 @@ class PrimaryReplica(StoreProtocol):
             return Unavailable(partial=True)
         return Answer(value, entry.stamp)
 
+    def holds(self, node: str, positions: tuple) -> bool:
+        """Whether ``node`` has applied every log position ``(term, lsn)`` of ``positions``: its
+        log has an entry of that term at that lsn (so, by the log's order, all before it).
+
+        >>> from distlab.sim import World, Network, ReplicatedStore
+        >>> world = World(); store = ReplicatedStore(Network(world), "primary", nodes=2,
+        ...                                          replication_lag=1.0)
+        >>> store.attach_client("c", "n1"); w = store.request("c", "write", value=1)
+        >>> world.run(until=0.5); pos = w.value.stamp[:2]
+        >>> store.protocol.holds("n1", (pos,)), store.protocol.holds("n2", (pos,))
+        (True, False)
+        """
+        log = self.logs[node]
+        return all(0 < lsn <= len(log) and log[lsn - 1].term == term for term, lsn in positions)
+
+    def _await_positions(self, node: str, positions: tuple, wait_s: float):
+        """Wait (up to ``wait_s``) until ``node`` holds ``positions``; whether it does."""
+        env = self.store.env
+        if self.holds(node, positions) or wait_s <= 0:
+            yield from ()
+            return self.holds(node, positions)
+        event = env.event()
+        self.token_waits += 1
+        self.token_waiters.append((node, positions, env.now + wait_s, event))
+        yield event | env.timeout(wait_s)
+        return self.holds(node, positions)
+
+    def _wake_token_waiters(self, node: str) -> None:
+        now, still = self.store.env.now, []
+        for waiter in self.token_waiters:
+            where, positions, deadline, event = waiter
+            if where == node and self.holds(node, positions):
+                event.succeed(True)
+            elif deadline >= now:
+                still.append(waiter)
+        self.token_waiters = still
+
     def acks_needed(self) -> int:
         """How many replicas must have applied a write before the primary acknowledges it."""
         replicas = len(self.store.names) - 1
@@ -160,6 +209,7 @@ class PrimaryReplica(StoreProtocol):
         self.logs[node].append(entry)
         self.received[node] = lsn
         self.store.put(node, entry.key, stamp, value, blind=True)
+        self._wake_token_waiters(node)
         for replica in self.store.names:
             if replica != node:
                 self._ship(replica)
@@ -224,6 +274,7 @@ class PrimaryReplica(StoreProtocol):
     def _apply(self, node: str, entry: LogEntry) -> None:
         self.logs[node].append(entry)
         self.store.put(node, entry.key, entry.stamp, entry.value, blind=True)
+        self._wake_token_waiters(node)
 
     def _check_waiters(self) -> None:
         others = [n for n in self.store.names if n != self.primary]

@@ -31,6 +31,7 @@ __all__ = [
     "Query",
     "QueryReply",
     "Replicate",
+    "SessionNeeds",
     "Ship",
     "ShipAck",
     "StoreRequest",
@@ -42,13 +43,30 @@ Stamp = tuple
 
 
 @dataclass(frozen=True, slots=True)
+class SessionNeeds:
+    """A session token (Terry et al.'s check, as MongoDB's causal sessions and Postgres LSN waits
+    do it): the node that serves the request must first have applied every log position
+    ``(term, lsn)`` in ``positions``; if it has not, it waits up to ``wait_s`` for them, then
+    answers :class:`Unavailable` (``wait_s=0``: at once).
+
+    >>> SessionNeeds(((1, 4),), wait_s=0.5)
+    SessionNeeds(positions=((1, 4),), wait_s=0.5)
+    """
+
+    positions: tuple[tuple[int, int], ...] = ()
+    wait_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class StoreRequest:
     """A client's operation: ``f`` (read, write, cas) on ``key`` with ``value`` (the value to
-    write, or ``(expected, new)`` for a cas)."""
+    write, or ``(expected, new)`` for a cas); ``needs``: a :class:`SessionNeeds` the serving
+    node checks first (kinds with ``supports_session_tokens``), or ``None``."""
 
     f: str
     key: str
     value: Any = None
+    needs: SessionNeeds | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,7 @@ class StoreProtocol:
     clock_stamps = False
     default_anti_entropy_s = 0.25
     anti_entropy = True  # whether the kind accepts anti-entropy (``anti_entropy_s`` > 0)
+    supports_session_tokens = False  # whether requests may carry SessionNeeds
 
     def __init__(self, store: ReplicatedStore) -> None:
         self.store = store

@@ -76,6 +76,7 @@ from distlab.sim.store_messages import (
     Put,
     Query,
     Replicate,
+    SessionNeeds,
     StoreRequest,
     Sync,
     Unavailable,
@@ -272,11 +273,14 @@ class ReplicatedStore:
         *,
         timeout_s: float = 0.5,
         node: str | None = None,
+        needs: SessionNeeds | None = None,
     ) -> simpy.Process:
         """Send one operation from ``client`` to its store node (or to ``node``, for this
         request); a process whose value is a :class:`StoreResult`. ``f`` is ``"read"``,
         ``"write"`` (``value``: the value) or ``"cas"`` (``value``: ``(expected, new)``; not for
-        the CP kinds)."""
+        the CP kinds). ``needs``: a session token the serving node checks first (a
+        :class:`~distlab.sim.store_messages.SessionNeeds`; ``"primary"`` kind; see
+        :mod:`distlab.sim.sessions`)."""
         if client not in self.clients:
             raise ValueError(
                 f"client={client!r} is not attached; call attach_client(client, node) first"
@@ -296,7 +300,9 @@ class ReplicatedStore:
             raise ValueError(f"value={value!r} must be None for f='read'")
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
         node = self.clients[client] if node is None else check_choice("node", node, self.names)
-        request = StoreRequest(f, key, value)
+        if needs is not None:
+            _check_needs(needs, self.protocol)
+        request = StoreRequest(f, key, value, needs)
         return self.env.process(self._client_op(client, node, request, timeout_s))
 
     def _client_op(self, client: str, node: str, request: StoreRequest, timeout_s: float):
@@ -449,6 +455,21 @@ class ReplicatedStore:
                 peer = peers[int(rng.integers(len(peers)))]
                 self.net.send(name, peer, Sync(dict(self.replicas[name]), True))
             yield self.env.timeout(period)
+
+
+def _check_needs(needs: Any, protocol: StoreProtocol) -> None:
+    if not isinstance(needs, SessionNeeds):
+        raise TypeError(f"needs={needs!r} must be a SessionNeeds or None")
+    if not protocol.supports_session_tokens:
+        raise ValueError(f"needs= is not supported by kind={protocol.kind!r}; use 'primary'")
+    check_number("needs.wait_s", needs.wait_s, 0.0, MAX_SECONDS)
+    for position in needs.positions:
+        if not (
+            isinstance(position, tuple)
+            and len(position) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in position)
+        ):
+            raise TypeError(f"needs.positions item={position!r} must be a (term, lsn) pair")
 
 
 def _node_names(nodes: Any) -> list[str]:
