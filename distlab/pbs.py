@@ -383,9 +383,10 @@ def k_stale_monte_carlo(
     form's model): the share of reads that miss each of the last ``k`` writes, for k = 1 ..
     ``k_max`` (an array; :func:`k_stale_probability` is its exact value).
 
-    Each trial draws ``k_max`` write quorums of ``write_quorum`` replicas and one read quorum of
-    ``read_quorum``, uniformly among the ``nodes``; the read is at least k versions old when it
-    meets none of the last k write quorums.
+    Each trial is one read quorum of ``read_quorum`` replicas and ``k_max`` write quorums of
+    ``write_quorum``, uniformly among the ``nodes``; the read is at least k versions old when it
+    meets none of the last k write quorums. How many of the read's replicas a random write
+    quorum holds is hypergeometric, so each write is one hypergeometric draw (0: missed).
 
     >>> k_stale_monte_carlo(2, nodes=3, read_quorum=1, write_quorum=1, trials=200_000).round(2)
     array([0.67, 0.44])
@@ -393,20 +394,16 @@ def k_stale_monte_carlo(
     k_max = check_int("k_max", k_max, 1, 1000)
     n, r, w = _check_quorums(nodes, read_quorum, write_quorum)
     trials = check_int("trials", trials, 1, MAX_TRIALS)
-    if trials * (k_max + 1) * n > MAX_TRIALS * 10:
+    if trials * k_max > MAX_TRIALS * 10:
         raise ValueError(
-            f"trials={trials:,} x (k_max={k_max} + 1) x nodes={n} asks for more than "
-            f"{MAX_TRIALS * 10:,} draws; lower one of them"
+            f"trials={trials:,} x k_max={k_max} asks for more than {MAX_TRIALS * 10:,} draws; "
+            "lower one of them"
         )
     rng = np.random.default_rng(check_seed(seed))
     stale = np.zeros(k_max)
-    step = max(1, _CHUNK // ((k_max + 1) * n))
+    step = max(1, _CHUNK // k_max)
     for start in range(0, trials, step):
         size = min(step, trials - start)
-        # a random subset of q replicas: the q smallest of n uniform keys
-        keys = rng.random((size, k_max + 1, n))
-        read = keys[:, 0, :] <= np.partition(keys[:, 0, :], r - 1, axis=1)[:, r - 1 : r]
-        writes = keys[:, 1:, :] <= np.partition(keys[:, 1:, :], w - 1, axis=2)[:, :, w - 1 : w]
-        missed = ~np.any(writes & read[:, None, :], axis=2)
+        missed = rng.hypergeometric(r, n - r, w, size=(size, k_max)) == 0
         stale += np.cumprod(missed, axis=1).sum(axis=0)
     return stale / trials

@@ -209,8 +209,8 @@ def pbs_staleness(
     runs = len(models) * len(quorums)
     check_work("trials", trials * runs, MAX_TRIALS,
                f"trials={trials:,} x {runs} (model, quorum) runs")  # fmt: skip
-    check_work("k-staleness draws", trials * (k_max + 1) * sum(q[0] for q in quorums),
-               MAX_TRIALS * 10, f"trials={trials:,} x k_max={k_max} x nodes")  # fmt: skip
+    check_work("k-staleness draws", trials * k_max * len(quorums), MAX_TRIALS * 10,
+               f"trials={trials:,} x k_max={k_max} x {len(quorums)} quorums")  # fmt: skip
     curves, rows = [], []
     for m, model in enumerate(models):
         done = [_run(model, q, trials, _sub_seed(seed, 0, m, i)) for i, q in enumerate(quorums)]
