@@ -267,8 +267,8 @@ def _window(partition: Any) -> tuple[float, float]:
         raise TypeError(f"partition={partition!r} must be a (start, end) pair of fractions")
     if len(partition) != 2:
         raise ValueError(f"partition={partition!r} must be a (start, end) pair of fractions")
-    start = check_probability("partition start", partition[0])
-    end = check_probability("partition end", partition[1])
+    start = check_probability("partition[0]", partition[0])
+    end = check_probability("partition[1]", partition[1])
     if end < start:
         raise ValueError(f"partition={partition!r}: the end must not come before the start")
     return (start, end)
@@ -339,7 +339,7 @@ def counter_redelivery(
         raise TypeError(f"duplicates={duplicates!r} must be a list of probabilities")
     if not duplicates:
         raise ValueError("duplicates=() is empty: give at least one probability")
-    dups = tuple(check_probability("duplicates item", d) for d in duplicates)
+    dups = tuple(check_probability(f"duplicates[{i}]", d) for i, d in enumerate(duplicates))
     rounds = check_int("rounds", rounds, 1, 1000)
     seed = check_seed(seed)
     check_work("deliveries", 2 * len(dups) * rounds * replicas * replicas, MAX_OPERATIONS,

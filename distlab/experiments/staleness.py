@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from distlab._validate import check_choices, check_int, check_seed
+from distlab._validate import check_int, check_seed
 from distlab.experiments.result import Result, plain_params
 from distlab.experiments.scenario import check_work
 from distlab.pbs import (
@@ -86,15 +86,31 @@ def _quorums(quorums: Any) -> tuple[tuple[int, int, int], ...]:
     if isinstance(quorums, (str, bytes)) or not isinstance(quorums, Sequence) or not quorums:
         raise TypeError(f"quorums={quorums!r} must be a non-empty list of (N, R, W) triples")
     out = []
-    for item in quorums:
+    for i, item in enumerate(quorums):
         if not isinstance(item, Sequence) or isinstance(item, (str, bytes)) or len(item) != 3:
-            raise TypeError(f"quorums item {item!r} must be an (N, R, W) triple")
+            raise TypeError(f"quorums[{i}]={item!r} must be an (N, R, W) triple")
         n, r, w = item
-        stale_read_probability(nodes=n, read_quorum=r, write_quorum=w)  # validates all three
+        try:
+            stale_read_probability(nodes=n, read_quorum=r, write_quorum=w)  # validates all three
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"quorums[{i}]={tuple(item)!r}: {exc}") from None
         out.append((int(n), int(r), int(w)))
     if len(set(out)) != len(out):
         raise ValueError(f"quorums={quorums!r} names a quorum twice")
     return tuple(out)
+
+
+def _models(models: Any) -> tuple[str, ...]:
+    if isinstance(models, str):
+        models = (models,)
+    if not isinstance(models, Sequence) or not models:
+        raise TypeError(f"models={models!r} must be a non-empty list of preset names")
+    for i, model in enumerate(models):
+        if model not in PRESETS:
+            raise ValueError(f"models[{i}]={model!r} is not one of {', '.join(map(repr, PRESETS))}")
+    if len(set(models)) != len(models):
+        raise ValueError(f"models={tuple(models)!r} names a model twice")
+    return tuple(models)
 
 
 def _with_baselines(quorums: tuple) -> tuple:
@@ -200,7 +216,7 @@ def pbs_staleness(
     >>> r.summary["strict"].tolist(), r.k_staleness["closed_form"].round(3).tolist()
     ([False, True], [0.667, 0.444, 0.0, 0.0])
     """
-    models = check_choices("models", models, tuple(PRESETS), noun="a model")
+    models = _models(models)
     quorums = _with_baselines(_quorums(quorums))
     trials = check_int("trials", trials, 1, MAX_TRIALS)
     points = check_int("points", points, 2, 10_000)
