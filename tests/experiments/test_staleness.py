@@ -1,4 +1,4 @@
-"""Experiment 3 of notebook 05: PBS t-visibility, k-staleness and the latency partial quorums save."""
+"""Experiment 3 of notebook 05: PBS t-visibility, k-staleness, the latency partial quorums save."""
 
 from __future__ import annotations
 

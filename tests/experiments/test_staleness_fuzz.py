@@ -32,8 +32,7 @@ EXPERIMENTS = {
     "cart_partition": (
         cart_partition,
         {"carts": 3, "operations": 4},
-        ["replicas", "carts", "operations", "items", "remove_share", "partition", "gossip",
-         "seed"],
+        ["replicas", "carts", "operations", "items", "remove_share", "partition", "gossip", "seed"],
     ),  # fmt: skip
     "counter_redelivery": (
         counter_redelivery,

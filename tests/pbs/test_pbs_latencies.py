@@ -1,4 +1,4 @@
-"""PBS additions: the write and read latencies of the same trials, and k-staleness by Monte Carlo."""
+"""PBS additions: write and read latencies of the same trials; k-staleness by Monte Carlo."""
 
 from __future__ import annotations
 
@@ -81,4 +81,3 @@ def test_k_staleness_monte_carlo_rejects_bad_input(kwargs, match):
     k_max = args.pop("k_max")
     with pytest.raises((ValueError, TypeError), match=match):
         k_stale_monte_carlo(k_max, **args)
-
