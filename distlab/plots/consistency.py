@@ -179,6 +179,12 @@ def _pbs_parts(result) -> dict[str, Any]:
             "paper": not np.isnan(row["paper_t_999_s"])}  # fmt: skip
 
 
+def _ms(seconds: float) -> str:
+    """A duration in ms, as a person writes it: 1,364 ms, 45.5 ms, 1.88 ms."""
+    ms = seconds * 1000
+    return f"{ms:,.0f} ms" if abs(ms) >= 100 else f"{ms:.3g} ms"
+
+
 def _pbs_text(parts: dict[str, Any]) -> tuple[str, str]:
     row, base = parts["row"], parts["base"]
     title = f"{parts['model']}, {parts['variant']}"
@@ -186,11 +192,11 @@ def _pbs_text(parts: dict[str, Any]) -> tuple[str, str]:
         title += ": R + W > N, every read sees the last write"
     else:
         title += (f": {row['consistent_at_0']:.1%} consistent at once, 99.9 % after "
-                  f"{row['t_999_s'] * 1000:.3g} ms")  # fmt: skip
+                  f"{_ms(row['t_999_s'])}")  # fmt: skip
     lat = (row["write_p999_s"] + row["read_p999_s"]) * 1000
-    subtitle = f"write + read p99.9 {lat:.3g} ms"
+    subtitle = f"write + read p99.9 {_ms(lat / 1000)}"
     if base is not None and base.name != row.name:
-        subtitle += f", {row['saved_p999_s'] * 1000:.3g} ms less than {base.name}"
+        subtitle += f", {_ms(row['saved_p999_s'])} less than {base.name}"
     return title, subtitle
 
 
@@ -202,7 +208,8 @@ def _pbs_build(parts: dict[str, Any]) -> Figure:
                                  label="Monte Carlo (WARS)")  # fmt: skip
     artists["floor"] = left.axhline(0.5, color=OKABE_ITO["blue"], linestyle="--", linewidth=1,
                                     label="closed form 1 - p_s (no propagation)")  # fmt: skip
-    left.axhline(0.999, color=_GREY, linestyle=":", linewidth=1, label="99.9 %")
+    artists["line_999"] = left.axhline(0.999, color=_GREY, linestyle=":", linewidth=1,
+                                       label="99.9 %")  # fmt: skip
     artists["paper"] = left.scatter([], [], marker="*", s=110, color=green, edgecolor="black",
                                     linewidth=0.6, zorder=4, clip_on=False,
                                     label="paper (N=3, R=W=1)")  # fmt: skip
@@ -210,17 +217,17 @@ def _pbs_build(parts: dict[str, Any]) -> Figure:
     left.set_xlabel("time since the write committed (ms, log)")
     left.set_ylabel("share of reads that see it")
     left.set_ylim(-0.02, 1.02)
-    (artists["k_closed"],) = right.plot([], [], color=red, label="p_s^k (closed form)")
-    (artists["k_mc"],) = right.plot([], [], "o", color=red, markersize=4,
-                                    label="random quorums (Monte Carlo)")  # fmt: skip
+    (artists["k_closed"],) = right.plot([], [], color=red)
+    (artists["k_mc"],) = right.plot([], [], "o", color=red, markersize=4)
     plain_log_scale(right.yaxis)
     right.set_xlabel("k (versions behind)")
     right.set_ylabel("share of reads k versions old")
-    right.set_title("k-staleness", fontsize=10, loc="left")
+    right.set_title("k-staleness: line p_s^k, dots Monte Carlo", fontsize=9.5, loc="left")
     artists["title"] = fig.suptitle("", x=0.01, ha="left", fontsize=11)
     artists["subtitle"] = fig.text(0.01, 0.895, "", fontsize=8.5, color=_GREY, ha="left")
-    left.legend(fontsize=8, loc="lower right", framealpha=0.9)
-    right.legend(fontsize=8, loc="upper right", framealpha=0.9)
+    artists["never"] = right.text(0.5, 0.5, "", transform=right.transAxes, ha="center",
+                                  va="center", fontsize=9, color=_GREY)  # fmt: skip
+    left.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
     fig.subplots_adjust(left=0.07, right=0.98, top=0.84, bottom=0.13, wspace=0.28)
     _BUILT[fig] = artists
     return fig
@@ -247,10 +254,13 @@ def _pbs_update(fig: Figure, parts: dict[str, Any]) -> None:
     right.set_xlim(0.5, float(k["k"].max()) + 0.5)
     low = float(k.loc[shown | mc, ["closed_form", "monte_carlo"]].replace(0, np.nan).min().min())
     right.set_ylim(*(low / 2, 1.5) if np.isfinite(low) else (1e-3, 1.5))
-    right.set_visible(bool(shown.any()))
+    never = "R + W > N: every read quorum meets the\nlast write quorum; no read is stale"
+    a["never"].set_text("" if shown.any() else never)
+    handles = [a["mc"], a["floor"], a["line_999"]] + ([a["paper"]] if parts["paper"] else [])
+    a["left"].legend(handles=handles, fontsize=8, loc="lower right", framealpha=0.9)
     title, subtitle = _pbs_text(parts)
     a["title"].set_text(title)
-    a["subtitle"].set_text(subtitle + ("" if shown.any() else "; never k versions old"))
+    a["subtitle"].set_text(subtitle)
 
 
 def pbs_figure(result, *, title: str | None = None, figure: Figure | None = None) -> Figure:
