@@ -136,25 +136,31 @@ def k_staleness_figure(result, *, title: str | None = None) -> Figure:
 
 
 def latency_tradeoff_figure(result, *, title: str | None = None) -> Figure:
-    """What a partial quorum buys: for each model and quorum, the write plus read latency at
-    the 99.9th percentile (x) against the t by which 99.9 % of reads are consistent (y)."""
+    """What a partial quorum buys, one panel per model: for each quorum, the write plus read
+    latency at the 99.9th percentile (x) against the t by which 99.9 % of reads are consistent
+    (y). Strict quorums sit on the x axis: consistent at once, and the slowest."""
     check_result("result", result, _FIELDS, what=_WHAT)
     check_title(title)
     summary = result.summary.reset_index()
-    fig, ax = new_figure(figsize=(9.0, 4.4))
-    for i, model in enumerate(result.params["models"]):
+    models = list(result.params["models"])
+    fig, axes = new_figure(1, len(models), figsize=(3.3 * len(models) + 1.0, 3.8))
+    axes = axes if isinstance(axes, list) else [axes]
+    for i, (ax, model) in enumerate(zip(axes, models)):
         rows = summary[summary["model"] == model]
         x = (rows["write_p999_s"] + rows["read_p999_s"]) * 1000
         y = rows["t_999_s"] * 1000
-        ax.scatter(x, y, color=_COLORS[i % len(_COLORS)], s=36, zorder=3, label=model)
-        for xi, yi, label in zip(x, y, rows["variant"]):
-            ax.annotate(label.removeprefix("N="), (xi, yi), fontsize=7.5, color=_GREY,
-                        xytext=(4, 3), textcoords="offset points")  # fmt: skip
-    plain_log_scale(ax.xaxis)
-    return finish(fig, ax, title=title or "Latency saved against the window of inconsistency",
-                  subtitle="strict quorums (R + W > N) sit at 0: consistent at once, slower",
-                  xlabel="write + read latency, 99.9th percentile (ms, log)",
-                  ylabel="t for 99.9 % consistent (ms)", legend_title="latency model")  # fmt: skip
+        colors = [_GREY if strict else _COLORS[i % len(_COLORS)] for strict in rows["strict"]]
+        ax.scatter(x, y, color=colors, s=32, zorder=3)
+        for k, (xi, yi, label) in enumerate(zip(x, y, rows["variant"])):
+            ax.annotate(label, (xi, yi), fontsize=7, color="#333333", xytext=(4, 3 + 7 * (k % 2)),
+                        textcoords="offset points")  # fmt: skip
+        ax.set_title(model, fontsize=10, loc="right")
+        ax.set_xlabel("write + read p99.9 (ms)")
+        ax.margins(x=0.25, y=0.12)
+    axes[0].set_ylabel("t for 99.9 % consistent (ms)")
+    return finish(fig, axes[0], title=title or "Latency saved against the window of "
+                  "inconsistency it buys", subtitle="grey: strict quorums (R + W > N)",
+                  legend=None)  # fmt: skip
 
 
 # -- the explorer's figure: built once, then updated in place --------------------------------
