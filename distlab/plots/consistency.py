@@ -335,6 +335,7 @@ def counter_figure(result, *, title: str | None = None) -> Figure:
     rounds = int(result.params["rounds"])
     return finish(fig, ax, title=title or "A counter merged by sum counts redeliveries again",
                   subtitle=f"true count {true}, {int(table['replicas'].iloc[0])} replicas, "
-                  f"{rounds} round(s) of state exchange",
+                  f"{rounds} round(s) of state exchange, mean of "
+                  f"{int(result.params['trials'])} trials",
                   xlabel="probability a message is delivered twice",
                   ylabel="counted minus true (mean)")  # fmt: skip

@@ -36,8 +36,8 @@ EXPERIMENTS = {
     ),  # fmt: skip
     "counter_redelivery": (
         counter_redelivery,
-        {"replicas": 3},
-        ["replicas", "increments", "duplicates", "rounds", "seed"],
+        {"replicas": 3, "trials": 2},
+        ["replicas", "increments", "duplicates", "rounds", "trials", "seed"],
     ),
 }
 
