@@ -15,6 +15,8 @@ run used, ``seed`` included), plus the extra tables its figures need. Outcomes a
 - :mod:`distlab.experiments.saga_anomalies`: stuck sagas, save-points, isolation, in-transit (04).
 - :mod:`distlab.experiments.cap`: replicated stores under partitions, use cases (06).
 - :mod:`distlab.experiments.clocks`: time and order: clocks, skew, LWW, HLC, commit wait (07).
+- :mod:`distlab.experiments.staleness`: PBS t-visibility, k-staleness, latency saved (05).
+- :mod:`distlab.experiments.crdt_anomalies`: the union-merged cart, the sum-merged counter (05).
 
 :func:`sweep` runs any of them over a grid of parameters and seeds, on any executor.
 """
