@@ -296,7 +296,7 @@ def t_visibility(
 
     Vectorised, in chunks of 250,000 trials; the same arguments and seed give the same result.
     ``latencies=True`` keeps the write and read latencies of the same trials too (see
-    :class:`Visibility`), for the price of staleness in latency saved.
+    :class:`Visibility`), to weigh the latency a partial quorum saves against its staleness.
 
     >>> vis = t_visibility("LNKD-DISK", trials=50_000, seed=1)
     >>> vis.consistent_probability([0.0, 100.0]).round(2).tolist()
