@@ -35,10 +35,11 @@ from distlab.experiments.scenario import check_work
 from distlab.pbs import (
     PAPER,
     PRESETS,
+    Visibility,
     k_stale_monte_carlo,
     k_stale_probability,
     stale_read_probability,
-    t_visibility,
+    t_visibility_quorums,
 )
 
 __all__ = ["MAX_TRIALS", "PERCENTILES", "StalenessResult", "pbs_staleness", "quorum_label"]
@@ -123,10 +124,8 @@ def _sub_seed(seed: int, *keys: int) -> int:
     return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
 
 
-def _run(model: str, quorum: tuple, trials: int, seed: int) -> dict[str, Any]:
-    n, r, w = quorum
-    vis = t_visibility(model, nodes=n, read_quorum=r, write_quorum=w, trials=trials,
-                       seed=seed, latencies=True)  # fmt: skip
+def _row(model: str, vis: Visibility) -> dict[str, Any]:
+    n, r, w = vis.nodes, vis.read_quorum, vis.write_quorum
     row: dict[str, Any] = {
         "model": model, "variant": quorum_label(n, r, w), "nodes": n, "read_quorum": r,
         "write_quorum": w, "strict": r + w > n,
@@ -137,7 +136,18 @@ def _run(model: str, quorum: tuple, trials: int, seed: int) -> dict[str, Any]:
     for side, values in (("write", vis.write_latencies), ("read", vis.read_latencies)):
         for name, q in PERCENTILES.items():
             row[f"{side}_{name}_s"] = float(np.quantile(values, q)) * _MS
-    return {"row": row, "vis": vis}
+    return row
+
+
+def _runs(model: str, quorums: tuple, trials: int, seed: int) -> list[dict[str, Any]]:
+    """One run per quorum, in the order given; the quorums of one N share their WARS draws."""
+    found = {}
+    for nodes in dict.fromkeys(q[0] for q in quorums):
+        pairs = [(r, w) for n, r, w in quorums if n == nodes]
+        runs = t_visibility_quorums(model, nodes=nodes, quorums=pairs, trials=trials,
+                                    seed=_sub_seed(seed, 0, nodes))  # fmt: skip
+        found.update({(nodes, *pair): vis for pair, vis in runs.items()})
+    return [{"row": _row(model, found[q]), "vis": found[q]} for q in quorums]
 
 
 def _curves(model: str, runs: list[dict], points: int) -> pd.DataFrame:
@@ -209,7 +219,9 @@ def pbs_staleness(
     :data:`distlab.pbs.PRESETS`) and each ``(N, R, W)`` in ``quorums``, plus the strict
     majority quorum of each N. See :class:`StalenessResult` and the module's docstring.
 
-    Each Monte Carlo run has ``trials`` trials and its own seed drawn from ``seed``;
+    Each Monte Carlo run has ``trials`` trials; the quorums of one N are evaluated on the
+    same WARS draws (their seed drawn from ``seed`` and N), so their latencies and
+    staleness compare without the noise of separate draws;
     ``points`` is the number of times on each curve, ``k_max`` the largest k.
 
     >>> r = pbs_staleness(["LNKD-SSD"], quorums=[(3, 1, 1)], trials=20_000, k_max=2)
@@ -228,8 +240,8 @@ def pbs_staleness(
     check_work("k-staleness draws", trials * k_max * len(quorums), MAX_TRIALS * 10,
                f"trials={trials:,} x k_max={k_max} x {len(quorums)} quorums")  # fmt: skip
     curves, rows = [], []
-    for m, model in enumerate(models):
-        done = [_run(model, q, trials, _sub_seed(seed, 0, m, i)) for i, q in enumerate(quorums)]
+    for model in models:
+        done = _runs(model, quorums, trials, seed)
         curves.append(_curves(model, done, points))
         rows += [run["row"] for run in done]
     params = plain_params(models=models, quorums=quorums, trials=trials, points=points,

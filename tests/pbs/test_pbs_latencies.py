@@ -12,6 +12,7 @@ from distlab.pbs import (
     k_stale_monte_carlo,
     k_stale_probability,
     t_visibility,
+    t_visibility_quorums,
 )
 from distlab.sim.distributions import Constant, Exponential
 
@@ -81,3 +82,38 @@ def test_k_staleness_monte_carlo_rejects_bad_input(kwargs, match):
     k_max = args.pop("k_max")
     with pytest.raises((ValueError, TypeError), match=match):
         k_stale_monte_carlo(k_max, **args)
+
+
+@pytest.mark.parametrize("nodes, quorums", [(3, [(1, 1), (2, 2), (1, 3)]), (5, [(2, 3), (5, 5)])])
+def test_quorums_on_the_same_draws_equal_separate_runs_with_that_seed(nodes, quorums):
+    runs = t_visibility_quorums("YMMR", nodes=nodes, quorums=quorums, trials=30_000, seed=9)
+    assert list(runs) == quorums
+    for (r, w), vis in runs.items():
+        one = t_visibility("YMMR", nodes=nodes, read_quorum=r, write_quorum=w, trials=30_000,
+                           seed=9, latencies=True)  # fmt: skip
+        assert np.array_equal(vis.thresholds, one.thresholds)
+        assert np.array_equal(vis.write_latencies, one.write_latencies)
+        assert np.array_equal(vis.read_latencies, one.read_latencies)
+
+
+def test_quorums_on_the_same_draws_order_their_latencies():
+    runs = t_visibility_quorums("LNKD-DISK", nodes=3, quorums=[(1, 1), (2, 2), (3, 3)],
+                                trials=20_000)  # fmt: skip
+    # on the same draws, waiting for more answers is never faster, trial by trial
+    writes = [runs[q, q].write_latencies for q in (1, 2, 3)]
+    assert np.all(writes[0] <= writes[1]) and np.all(writes[1] <= writes[2])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"quorums": []}, "quorums=\\[\\] must be a non-empty list"),
+        ({"quorums": [(1, 1, 1)]}, r"quorums\[0\]=\(1, 1, 1\) must be a"),
+        ({"quorums": [(4, 1)]}, "read_quorum=4 must be between 1 and nodes=3"),
+        ({"model": "X"}, "model='X' is not one of"),
+        ({"latencies": 1}, "latencies=1"),
+    ],
+)
+def test_quorums_on_the_same_draws_reject_bad_input(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        t_visibility_quorums(**{"trials": 10, **kwargs})
