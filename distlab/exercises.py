@@ -56,6 +56,9 @@ __all__ = [
     "check_vector_receive",
     "check_vector_order",
     "check_commit_wait",
+    "MERGE_KINDS",
+    "MERGE_RUNS",
+    "check_merge",
 ]
 
 
@@ -2143,3 +2146,263 @@ def check_commit_wait(uncertainty_s: float, answer: float | None) -> Check:
             f"eps behind it: {where} Wait until now - eps > s.",
         )
     return Check(False, f"{answer:g} s is too short: {where} Wait until now - eps > s.")
+
+
+# -- notebook 05: write the merge of a replicated value --------------------------------------
+
+#: The replicated values :func:`check_merge` knows: a grow-only counter and a cart with
+#: tombstones.
+MERGE_KINDS = ("counter", "cart")
+#: How many random delivery schedules :func:`check_merge` replays to see the replicas converge.
+MERGE_RUNS = 30
+_MERGE_REPLICAS = ("r1", "r2", "r3")
+_MERGE_ITEMS = ("book", "phone", "mug", "lamp")
+
+
+def _merge_empty(kind: str):
+    return {} if kind == "counter" else {"added": frozenset(), "removed": frozenset()}
+
+
+def _merge_join(kind: str, a, b):
+    """The right merge, on normalised states."""
+    if kind == "counter":
+        return {k: max(a.get(k, 0), b.get(k, 0)) for k in sorted({*a, *b})}
+    return {"added": a["added"] | b["added"], "removed": a["removed"] | b["removed"]}
+
+
+def _merge_states(kind: str, rng) -> list:
+    """Distinct states three replicas reach by random updates and (right) merges, empty first."""
+    replicas = [_merge_empty(kind) for _ in _MERGE_REPLICAS]
+    seen = [_merge_empty(kind)]
+    while len(seen) < 10:
+        i, j = (int(x) for x in rng.integers(len(replicas), size=2))
+        if rng.random() < 0.35 and i != j:
+            replicas[i] = _merge_join(kind, replicas[i], replicas[j])
+        elif kind == "counter":
+            name = _MERGE_REPLICAS[i]
+            replicas[i] = {**replicas[i], name: replicas[i].get(name, 0) + int(rng.integers(1, 3))}
+        else:
+            state = replicas[i]
+            visible = sorted(state["added"] - state["removed"])
+            if visible and rng.random() < 0.4:
+                item = visible[int(rng.integers(len(visible)))]
+                replicas[i] = {**state, "removed": state["removed"] | {item}}
+            else:
+                item = _MERGE_ITEMS[int(rng.integers(len(_MERGE_ITEMS)))]
+                replicas[i] = {**state, "added": state["added"] | {item}}
+        if replicas[i] not in seen:
+            seen.append(replicas[i])
+    return seen
+
+
+def _merge_show(kind: str, state) -> str:
+    if kind == "counter":
+        return repr(dict(state))
+
+    def items(part) -> str:  # sorted: a set's own order changes from one process to the next
+        return "{" + ", ".join(map(repr, sorted(part))) + "}" if part else "set()"
+
+    return f"{{'added': {items(state['added'])}, 'removed': {items(state['removed'])}}}"
+
+
+def _merge_normal(kind: str, got):
+    """``(state, None)`` from the learner's result, or ``(None, problem)``."""
+    from collections.abc import Mapping, Set
+
+    if not isinstance(got, Mapping):
+        shape = "a dict {replica: count}" if kind == "counter" else (
+            "a dict {'added': set, 'removed': set}")  # fmt: skip
+        return None, f"returned {got!r}; return the merged state, {shape}"
+    if kind == "counter":
+        out = {}
+        for key, count in got.items():
+            if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+                return None, f"returned {key!r}: {count!r}; every count is an int >= 0"
+            if count:
+                out[str(key)] = int(count)
+        return dict(sorted(out.items())), None
+    if set(got) != {"added", "removed"}:
+        return None, f"returned keys {sorted(map(str, got))}; keep exactly 'added' and 'removed'"
+    for key in ("added", "removed"):
+        if not isinstance(got[key], Set):
+            return None, f"returned {key}={got[key]!r}; each part is a set of items"
+    return {"added": frozenset(got["added"]), "removed": frozenset(got["removed"])}, None
+
+
+def _merge_call(kind: str, merge, a, b):
+    """The learner's merge of copies of ``a`` and ``b`` (it may mutate them), normalised."""
+
+    def copy(s):
+        return dict(s) if kind == "counter" else {"added": set(s["added"]),
+                                                    "removed": set(s["removed"])}  # fmt: skip
+
+    got, problem = _call_learner(merge, copy(a), copy(b))
+    if problem is None:
+        got, problem = _merge_normal(kind, got)
+    if problem:
+        show = _merge_show
+        return None, (f"merge({show(kind, a)}, {show(kind, b)}) "
+                      f"{problem.removeprefix('your function ')}.")  # fmt: skip
+    return got, None
+
+
+def _merge_table(kind: str, merge, states) -> tuple[dict, str | None]:
+    table = {}
+    for i, a in enumerate(states):
+        for j, b in enumerate(states):
+            got, problem = _merge_call(kind, merge, a, b)
+            if problem:
+                return {}, problem
+            table[i, j] = got
+    return table, None
+
+
+def _merge_mistake(kind: str, states, table) -> str | None:
+    """The typical mistakes, most specific first: sum, one side, tombstones, lost and invented
+    updates."""
+    show = lambda s: _merge_show(kind, s)
+    pairs = [(i, j) for i in range(len(states)) for j in range(len(states)) if i != j]
+    for i, a in enumerate(states):
+        doubled = {k: 2 * v for k, v in a.items()} if kind == "counter" else None
+        if doubled and max(a.values()) >= 2 and table[i, i] == doubled:  # not just max + 1
+            return (
+                f"you add the counts, so a state merged with itself (a redelivery) counts "
+                f"twice: merge({show(a)}, {show(a)}) gave {show(table[i, i])}, but the replicas "
+                "saw each increment once. Each entry already includes what the other side may "
+                "have seen: take the max entry by entry."
+            )
+    for side, name in ((0, "first"), (1, "second")):
+        if all(table[i, j] == states[(i, j)[side]] for i, j in pairs):
+            i, j = next((i, j) for i, j in pairs if i and j and states[i] != states[j])
+            return (
+                f"your merge returns its {name} argument unchanged: merge({show(states[i])}, "
+                f"{show(states[j])}) gave {show(table[i, j])}, so what the other replica saw "
+                "is lost (and two replicas that swap states swap values forever). Combine both."
+            )
+    for i, j in pairs:
+        join, got = _merge_join(kind, states[i], states[j]), table[i, j]
+        where = f"merge({show(states[i])}, {show(states[j])}) gave {show(got)}"
+        if kind == "cart":
+            lost = sorted(join["removed"] - got["removed"])
+            if lost:
+                back = " and it is back in the cart" if lost[0] in got["added"] else ""
+                return (
+                    f"{where}: the tombstone of {lost[0]!r} is gone{back}, as in Dynamo's union "
+                    "merge of carts. A removal must survive the merge: union the removed sets "
+                    "as well as the added ones."
+                )
+            missing = sorted(join["added"] - got["added"])
+            extra = sorted((got["added"] - join["added"]) | (got["removed"] - join["removed"]))
+        else:
+            missing = [k for k in join if got.get(k, 0) < join[k]]
+            extra = [k for k in got if got[k] > join.get(k, 0)]
+        if missing:
+            what = "increments of" if kind == "counter" else "the add of"
+            fix = "the max for every replica" if kind == "counter" else "the union of the sets"
+            return (f"{where}: it loses {what} {missing[0]!r} that one side had seen. A merge "
+                    f"keeps everything either side has seen: take {fix}.")  # fmt: skip
+        if extra:
+            return (f"{where}: it holds more for {extra[0]!r} than either side had. A merge "
+                    "must not invent updates nobody made.")  # fmt: skip
+    return None
+
+
+def _merge_law_problem(kind: str, merge, states) -> str | None:
+    from distlab.crdt import merge_law_violations
+
+    def normal(a, b):
+        got, problem = _merge_call(kind, merge, a, b)
+        if problem:
+            raise ValueError(problem)
+        return got
+
+    try:
+        found = merge_law_violations(normal, states[:6])
+    except TypeError as exc:
+        return str(exc.__cause__ or exc)
+    if not found:
+        return None
+    v = found[0]
+    args = ", ".join(_merge_show(kind, s) for s in v.states)
+    left, right = _merge_show(kind, v.left), _merge_show(kind, v.right)
+    return f"your merge is not {v.law}: on {args} the two sides give {left} and {right}."
+
+
+def _merge_convergence(kind: str, merge, states, rng) -> str | None:
+    """Replicas that receive the same states in random orders, some twice, must end equal."""
+    for run in range(MERGE_RUNS):
+        picked = [states[int(k)] for k in rng.choice(len(states), size=4, replace=False)]
+        target = _merge_empty(kind)
+        for s in picked:
+            target = _merge_join(kind, target, s)
+        for _replica in range(3):
+            order = [picked[int(k)] for k in rng.permutation(4)]
+            order += [order[int(k)] for k in rng.integers(4, size=2)]  # two redeliveries
+            state = _merge_empty(kind)
+            for incoming in order:
+                state, problem = _merge_call(kind, merge, state, incoming)
+                if problem:
+                    return problem
+            if state != target:
+                shown = ", ".join(_merge_show(kind, s) for s in order)
+                return (f"in delivery run {run + 1} a replica that received {shown} (in that "
+                        f"order) ended with {_merge_show(kind, state)}, not "
+                        f"{_merge_show(kind, target)}.")  # fmt: skip
+    return None
+
+
+def check_merge(merge, kind: str = "counter") -> Check:
+    """Write ``merge(a, b)`` for a state-based replicated value; the check property-tests it.
+
+    ``kind="counter"``: a grow-only counter, a state ``{replica: count}`` in which each replica
+    counts only its own increments (the value is the sum). ``kind="cart"``: a cart with
+    tombstones, ``{"added": set, "removed": set}`` (the items shown are added minus removed; an
+    item once removed stays removed: a 2P-set). The check draws states that three replicas
+    reach by updates and merges (seeded), then tests that your merge keeps everything either
+    side has seen and invents nothing, is commutative, associative and idempotent, and that
+    replicas receiving the same states in :data:`MERGE_RUNS` random orders, with redeliveries,
+    end equal. Typical mistakes (a sum, one side kept, tombstones dropped) get a hint and a
+    counterexample.
+
+    >>> def merge(a, b):
+    ...     return {r: max(a.get(r, 0), b.get(r, 0)) for r in a.keys() | b.keys()}
+    >>> check_merge(merge)  # doctest: +ELLIPSIS
+    ✅ Right: ...
+    >>> check_merge(lambda a, b: {r: a.get(r, 0) + b.get(r, 0) for r in a.keys() | b.keys()})
+    ... # doctest: +ELLIPSIS
+    ❌ Not yet: you add the counts...
+    >>> check_merge(lambda a, b: {"added": a["added"] | b["added"], "removed": set()}, "cart")
+    ... # doctest: +ELLIPSIS
+    ❌ Not yet: merge(...) gave ...: the tombstone of 'lamp' is gone and it is back in the cart...
+    """
+    import numpy as np
+
+    kind = check_choice("kind", kind, MERGE_KINDS)
+    if merge is None:
+        return _unanswered(
+            f"Write merge(a, b), then pass it: check_merge(merge, {kind!r}). Hint: what must "
+            "hold if the same state arrives twice?"
+        )
+    if not callable(merge):
+        return Check(False, f"{merge!r} is not a function; pass the function itself "
+                            "(check_merge(merge), no parentheses after its name).")  # fmt: skip
+    rng = np.random.default_rng(2011)
+    states = _merge_states(kind, rng)
+    table, problem = _merge_table(kind, merge, states)
+    problem = (
+        problem
+        or _merge_mistake(kind, states, table)
+        or _merge_law_problem(kind, merge, states)
+        or _merge_convergence(kind, merge, states, rng)
+    )
+    if problem:
+        return Check(False, problem)
+    why = ("the max entry by entry" if kind == "counter"
+           else "the union of the added sets and of the removed sets")  # fmt: skip
+    return Check(
+        True,
+        f"on {len(states)} reachable states your merge keeps everything either side saw and "
+        f"nothing more, and it is commutative, associative and idempotent; {3 * MERGE_RUNS} "
+        f"replicas fed the same states in random orders, with redeliveries, all converged. That "
+        f"is {why}: the least state above both, so delivery order and duplicates do not matter.",
+    )

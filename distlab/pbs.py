@@ -43,7 +43,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from distlab._validate import check_int, check_number, check_probability, check_seed
+from distlab._validate import (
+    check_bool,
+    check_int,
+    check_number,
+    check_probability,
+    check_seed,
+)
 
 __all__ = [
     "MAX_SWEEP_TIMES",
@@ -54,10 +60,12 @@ __all__ = [
     "PaperFigures",
     "Visibility",
     "WARS",
+    "k_stale_monte_carlo",
     "k_stale_probability",
     "stale_read_probability",
     "sweep_t_for",
     "t_visibility",
+    "t_visibility_quorums",
 ]
 
 #: The most trials :func:`t_visibility` runs in one call.
@@ -216,7 +224,9 @@ class Visibility:
     see the write (``thresholds``, sorted, ms; <= 0 means at once).
 
     ``consistent_probability(t)`` is the share of reads started ``t`` after the commit that see
-    it; ``t_for(p)`` the smallest ``t >= 0`` at which that share reaches ``p``.
+    it; ``t_for(p)`` the smallest ``t >= 0`` at which that share reaches ``p``. With
+    ``t_visibility(..., latencies=True)``, ``write_latencies`` (the commit time: the W-th ack)
+    and ``read_latencies`` (the R-th response) of the same trials, sorted, ms; else ``None``.
     """
 
     model: str
@@ -226,6 +236,8 @@ class Visibility:
     trials: int
     seed: int
     thresholds: np.ndarray = field(repr=False)
+    write_latencies: np.ndarray | None = field(default=None, repr=False)
+    read_latencies: np.ndarray | None = field(default=None, repr=False)
 
     def consistent_probability(self, t: Any = 0.0) -> Any:
         """The probability that a read started ``t`` ms after the commit sees the write
@@ -245,13 +257,23 @@ class Visibility:
         return max(0.0, float(self.thresholds[k - 1]))
 
 
-def _chunk(model: WARS, rng: np.random.Generator, size: int, n: int, r: int, w: int) -> np.ndarray:
-    """The visibility thresholds of ``size`` trials."""
-    shape = (size, n)
-    w_d, a_d, r_d, s_d = (
-        np.asarray(d.sample(rng, size * n), float).reshape(shape)
+def _draws(model: WARS, rng: np.random.Generator, size: int, n: int) -> tuple:
+    """The W, A, R, S delays of ``size`` trials on ``n`` replicas, each ``(size, n)``."""
+    return tuple(
+        np.asarray(d.sample(rng, size * n), float).reshape((size, n))
         for d in (model.w, model.a, model.r, model.s)
     )
+
+
+def _chunk(model: WARS, rng: np.random.Generator, size: int, n: int, r: int, w: int) -> tuple:
+    """The visibility thresholds of ``size`` trials, their write and read latencies."""
+    return _evaluate(_draws(model, rng, size, n), r, w)
+
+
+def _evaluate(draws: tuple, r: int, w: int) -> tuple:
+    """Thresholds, write and read latencies of the trials ``draws`` for quorums ``r``, ``w``."""
+    w_d, a_d, r_d, s_d = draws
+    size, n = w_d.shape
     acks = w_d + a_d
     if w == 1:
         commit = acks.min(axis=1, keepdims=True)
@@ -259,13 +281,16 @@ def _chunk(model: WARS, rng: np.random.Generator, size: int, n: int, r: int, w: 
         commit = np.partition(acks, w - 1, axis=1)[:, w - 1 : w]
     # replica i has the write when the read request reaches it iff t >= W_i - commit - R_i
     fresh_from = w_d - commit - r_d
+    answers = r_d + s_d
     if r == 1:  # the first responder (smallest R_i + S_i) alone
-        first = (r_d + s_d).argmin(axis=1)
-        return fresh_from[np.arange(size), first]
+        first = answers.argmin(axis=1)
+        rows = np.arange(size)
+        return fresh_from[rows, first], commit[:, 0], answers[rows, first]
     if r < n:  # keep the R first responders
-        first = np.argpartition(r_d + s_d, r - 1, axis=1)[:, :r]
+        first = np.argpartition(answers, r - 1, axis=1)[:, :r]
         fresh_from = np.take_along_axis(fresh_from, first, axis=1)
-    return fresh_from.min(axis=1)
+        answers = np.take_along_axis(answers, first, axis=1)
+    return fresh_from.min(axis=1), commit[:, 0], answers.max(axis=1)
 
 
 def t_visibility(
@@ -276,14 +301,20 @@ def t_visibility(
     write_quorum: int = 1,
     trials: int = 100_000,
     seed: int = 0,
+    latencies: bool = False,
 ) -> Visibility:
     """Monte Carlo of WARS t-visibility for ``model`` (a :data:`PRESETS` name or a :class:`WARS`).
 
     Vectorised, in chunks of 250,000 trials; the same arguments and seed give the same result.
+    ``latencies=True`` keeps the write and read latencies of the same trials too (see
+    :class:`Visibility`), to weigh the latency a partial quorum saves against its staleness.
 
     >>> vis = t_visibility("LNKD-DISK", trials=50_000, seed=1)
     >>> vis.consistent_probability([0.0, 100.0]).round(2).tolist()
     [0.43, 1.0]
+    >>> fast = t_visibility("LNKD-DISK", trials=50_000, seed=1, latencies=True)
+    >>> round(float(np.quantile(fast.write_latencies, 0.999)), 1)  # W = 1: the fastest ack
+    10.9
     """
     if isinstance(model, str):
         if model not in PRESETS:
@@ -293,13 +324,66 @@ def t_visibility(
         raise TypeError(f"model={model!r} must be a preset name or a WARS")
     n, r, w = _check_quorums(nodes, read_quorum, write_quorum)
     trials = check_int("trials", trials, 1, MAX_TRIALS)
+    check_bool("latencies", latencies)
     rng = np.random.default_rng(check_seed(seed))
     parts = [
         _chunk(model, rng, min(_CHUNK, trials - start), n, r, w)
         for start in range(0, trials, _CHUNK)
     ]
-    thresholds = np.sort(np.concatenate(parts))
-    return Visibility(model.name, n, r, w, trials, int(seed), thresholds)
+    thresholds = np.sort(np.concatenate([part[0] for part in parts]))
+    if not latencies:
+        return Visibility(model.name, n, r, w, trials, int(seed), thresholds)
+    writes, reads = (np.sort(np.concatenate([part[i] for part in parts])) for i in (1, 2))
+    return Visibility(model.name, n, r, w, trials, int(seed), thresholds, writes, reads)
+
+
+def t_visibility_quorums(
+    model: str | WARS = "LNKD-SSD",
+    *,
+    nodes: int = 3,
+    quorums: Sequence[tuple[int, int]] = ((1, 1),),
+    trials: int = 100_000,
+    seed: int = 0,
+    latencies: bool = True,
+) -> dict[tuple[int, int], Visibility]:
+    """:func:`t_visibility` for several ``(read_quorum, write_quorum)`` of the same ``nodes``
+    on the same WARS draws (drawn once): ``{(R, W): Visibility}``, each equal to what
+    ``t_visibility(model, nodes=nodes, read_quorum=R, write_quorum=W, trials=trials,
+    seed=seed, latencies=latencies)`` returns. Comparisons between quorums are then free of
+    the noise of separate draws.
+
+    >>> runs = t_visibility_quorums("YMMR", quorums=[(1, 1), (2, 2)], trials=20_000)
+    >>> [round(v.consistent_probability(0.0), 2) for v in runs.values()]
+    [0.89, 1.0]
+    """
+    if isinstance(model, str):
+        if model not in PRESETS:
+            raise ValueError(f"model={model!r} is not one of {', '.join(map(repr, PRESETS))}")
+        model = PRESETS[model]
+    elif not isinstance(model, WARS):
+        raise TypeError(f"model={model!r} must be a preset name or a WARS")
+    if isinstance(quorums, (str, bytes)) or not isinstance(quorums, Sequence) or not quorums:
+        raise TypeError(f"quorums={quorums!r} must be a non-empty list of (R, W) pairs")
+    pairs = []
+    for i, pair in enumerate(quorums):
+        if not isinstance(pair, Sequence) or isinstance(pair, (str, bytes)) or len(pair) != 2:
+            raise TypeError(f"quorums[{i}]={pair!r} must be a (read_quorum, write_quorum) pair")
+        n, r, w = _check_quorums(nodes, *pair)
+        pairs.append((r, w))
+    trials = check_int("trials", trials, 1, MAX_TRIALS)
+    check_bool("latencies", latencies)
+    rng = np.random.default_rng(check_seed(seed))
+    parts: dict[tuple[int, int], list] = {pair: [] for pair in pairs}
+    for start in range(0, trials, _CHUNK):
+        draws = _draws(model, rng, min(_CHUNK, trials - start), n)
+        for r, w in parts:
+            parts[r, w].append(_evaluate(draws, r, w))
+    out = {}
+    for (r, w), chunks in parts.items():
+        columns = [np.sort(np.concatenate([c[i] for c in chunks])) for i in range(3)]
+        extra = columns[1:] if latencies else [None, None]
+        out[r, w] = Visibility(model.name, n, r, w, trials, int(seed), columns[0], *extra)
+    return out
 
 
 #: The most grid times :func:`sweep_t_for` takes.
@@ -344,3 +428,42 @@ def sweep_t_for(
     estimates = rng.binomial(n, vis.consistent_probability(grid)) / n
     reached = np.flatnonzero(estimates >= p)
     return float(grid[reached[0]]) if reached.size else None
+
+
+def k_stale_monte_carlo(
+    k_max: int,
+    *,
+    nodes: int,
+    read_quorum: int,
+    write_quorum: int,
+    trials: int = 100_000,
+    seed: int = 0,
+) -> np.ndarray:
+    """Monte Carlo of k-staleness with quorums picked at random and no propagation (the closed
+    form's model): the share of reads that miss each of the last ``k`` writes, for k = 1 ..
+    ``k_max`` (an array; :func:`k_stale_probability` is its exact value).
+
+    Each trial is one read quorum of ``read_quorum`` replicas and ``k_max`` write quorums of
+    ``write_quorum``, uniformly among the ``nodes``; the read is at least k versions old when it
+    meets none of the last k write quorums. How many of the read's replicas a random write
+    quorum holds is hypergeometric, so each write is one hypergeometric draw (0: missed).
+
+    >>> k_stale_monte_carlo(2, nodes=3, read_quorum=1, write_quorum=1, trials=200_000).round(2)
+    array([0.67, 0.44])
+    """
+    k_max = check_int("k_max", k_max, 1, 1000)
+    n, r, w = _check_quorums(nodes, read_quorum, write_quorum)
+    trials = check_int("trials", trials, 1, MAX_TRIALS)
+    if trials * k_max > MAX_TRIALS * 10:
+        raise ValueError(
+            f"trials={trials:,} x k_max={k_max} asks for more than {MAX_TRIALS * 10:,} draws; "
+            "lower one of them"
+        )
+    rng = np.random.default_rng(check_seed(seed))
+    stale = np.zeros(k_max)
+    step = max(1, _CHUNK // k_max)
+    for start in range(0, trials, step):
+        size = min(step, trials - start)
+        missed = rng.hypergeometric(r, n - r, w, size=(size, k_max)) == 0
+        stale += np.cumprod(missed, axis=1).sum(axis=0)
+    return stale / trials

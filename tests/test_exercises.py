@@ -665,3 +665,106 @@ def test_check_commit_wait_answers_non_numbers_without_giving_it_away():
         assert check.passed is False and says in check.message and "0.008" not in check.message
     with pytest.raises(ValueError, match="uncertainty_s=0 must be"):
         ex.check_commit_wait(0, 0.1)
+
+
+# -- notebook 05: the learner's merge, property-tested --
+
+
+def _max_merge(a, b):
+    return {r: max(a.get(r, 0), b.get(r, 0)) for r in a.keys() | b.keys()}
+
+
+def _cart_merge(a, b):
+    return {"added": a["added"] | b["added"], "removed": a["removed"] | b["removed"]}
+
+
+def _mutating_max(a, b):
+    for r, n in b.items():
+        a[r] = max(a.get(r, 0), n)
+    return a
+
+
+def test_check_merge_passes_the_joins():
+    assert ex.check_merge(_max_merge).passed is True
+    assert ex.check_merge(_mutating_max).passed is True  # it is given copies
+    assert ex.check_merge(_cart_merge, "cart").passed is True
+    assert ex.check_merge(None).passed is None
+    assert ex.check_merge(None, "cart").passed is None
+
+
+@pytest.mark.parametrize(
+    "merge, says",
+    [
+        (lambda a, b: {r: a.get(r, 0) + b.get(r, 0) for r in a.keys() | b.keys()},
+         "you add the counts"),
+        (lambda a, b: a, "returns its first argument unchanged"),
+        (lambda a, b: b, "returns its second argument unchanged"),
+        (lambda a, b: a if sum(a.values()) >= sum(b.values()) else b, "it loses increments"),
+        (lambda a, b: {r: max(a.get(r, 0), b.get(r, 0)) + 1 for r in a.keys() | b.keys()},
+         "more for"),
+    ],
+)  # fmt: skip
+def test_check_merge_names_the_counter_mistake_with_a_counterexample(merge, says):
+    check = ex.check_merge(merge)
+    assert check.passed is False and says in check.message
+    assert "merge({" in check.message  # the states that show it
+
+
+@pytest.mark.parametrize(
+    "merge, says",
+    [
+        (lambda a, b: {"added": a["added"] | b["added"], "removed": set()},
+         "is gone and it is back in the cart"),
+        (lambda a, b: {"added": (a["added"] - a["removed"]) | (b["added"] - b["removed"]),
+                       "removed": set()}, "the tombstone of"),
+        (lambda a, b: {"added": a["added"] | b["added"], "removed": a["removed"] & b["removed"]},
+         "the tombstone of"),
+        (lambda a, b: {"added": a["added"] & b["added"], "removed": a["removed"] | b["removed"]},
+         "loses the add of"),
+        (lambda a, b: a, "returns its first argument unchanged"),
+    ],
+)  # fmt: skip
+def test_check_merge_names_the_cart_mistake_with_a_counterexample(merge, says):
+    check = ex.check_merge(merge, "cart")
+    assert check.passed is False and says in check.message
+
+
+def test_check_merge_finds_a_merge_wrong_on_some_states_only():
+    def merge(a, b):  # drops r1 when only the first side has it
+        out = _max_merge(a, b)
+        if "r1" in a and "r1" not in b:
+            out.pop("r1")
+        return out
+
+    check = ex.check_merge(merge)
+    assert check.passed is False and "it loses increments of 'r1'" in check.message
+
+
+@pytest.mark.parametrize(
+    "merge, says",
+    [
+        (lambda a, b: 3, "returned 3; return the merged state"),
+        (lambda a, b: 1 / 0, "raised ZeroDivisionError"),
+        (lambda a, b: {"r1": -1}, "every count is an int >= 0"),
+        (lambda a, b: {"r1": 1.5}, "every count is an int >= 0"),
+        (lambda a: a, "raised TypeError"),
+        ("max", "is not a function"),
+    ],
+)
+def test_check_merge_answers_broken_code_with_feedback(merge, says):
+    check = ex.check_merge(merge)
+    assert check.passed is False and says in check.message
+
+
+def test_check_merge_answers_a_broken_cart_with_feedback():
+    check = ex.check_merge(lambda a, b: {"added": a["added"] | b["added"]}, "cart")
+    assert check.passed is False and "keep exactly 'added' and 'removed'" in check.message
+    check = ex.check_merge(lambda a, b: {"added": list(a["added"]), "removed": set()}, "cart")
+    assert check.passed is False and "each part is a set of items" in check.message
+
+
+def test_check_merge_is_deterministic_and_refuses_an_unknown_kind():
+    wrong = lambda a, b: {"added": a["added"] | b["added"], "removed": set()}
+    assert ex.check_merge(wrong, "cart").message == ex.check_merge(wrong, "cart").message
+    with pytest.raises(ValueError, match="kind='set' is not one of 'counter', 'cart'"):
+        ex.check_merge(_max_merge, "set")

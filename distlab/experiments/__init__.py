@@ -18,6 +18,8 @@ run used, ``seed`` included), plus the extra tables its figures need. Outcomes a
 - :mod:`distlab.experiments.failover`: a primary's crash: acknowledged writes lost, remedies (05).
 - :mod:`distlab.experiments.read_routing`: read routing and session guarantees on a primary
   store: read-your-writes against lag and think time, the price of each guarantee (05).
+- :mod:`distlab.experiments.staleness`: PBS t-visibility, k-staleness, latency saved (05).
+- :mod:`distlab.experiments.crdt_anomalies`: the union-merged cart, the sum-merged counter (05).
 
 :func:`sweep` runs any of them over a grid of parameters and seeds, on any executor.
 """

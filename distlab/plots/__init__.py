@@ -27,6 +27,14 @@ from distlab.plots.challenges import (
     write_race_figure,
 )
 from distlab.plots.clocks import hlc_drift_figure, lww_loss_figure, space_time_figure
+from distlab.plots.consistency import (
+    cart_figure,
+    counter_figure,
+    k_staleness_figure,
+    latency_tradeoff_figure,
+    pbs_figure,
+    visibility_figure,
+)
 from distlab.plots.display import figure_png, register_ipython_formatter
 from distlab.plots.network import exchange_figure
 from distlab.plots.replication import failover_cost_figure, replication_timeline
@@ -108,6 +116,12 @@ __all__ = [
     "hlc_drift_figure",
     "replication_timeline",
     "failover_cost_figure",
+    "visibility_figure",
+    "k_staleness_figure",
+    "latency_tradeoff_figure",
+    "pbs_figure",
+    "cart_figure",
+    "counter_figure",
 ]
 
 register_ipython_formatter()

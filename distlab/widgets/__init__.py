@@ -13,6 +13,7 @@ from distlab.widgets.base import Explorer, all_explorers, register
 from distlab.widgets.breakers import breaker_explorer
 from distlab.widgets.cap import partition_explorer, use_case_explorer
 from distlab.widgets.clocks import skew_explorer
+from distlab.widgets.consistency import pbs_explorer
 from distlab.widgets.network import network_explorer
 from distlab.widgets.partial_failures import partial_failure_explorer
 from distlab.widgets.retries import contention_explorer, retry_timeline_explorer
@@ -31,4 +32,5 @@ __all__ = [
     "use_case_explorer",
     "saga_explorer",
     "skew_explorer",
+    "pbs_explorer",
 ]
