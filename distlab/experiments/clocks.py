@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from distlab import outcomes
-from distlab._validate import check_choice, check_int, check_number, check_seed
+from distlab._validate import check_choice, check_choices, check_int, check_number, check_seed
 from distlab.clocks.external import Transaction, check_external_consistency
 from distlab.clocks.hlc import HybridLogicalClock, NaiveHybridClock
 from distlab.clocks.lww import lww_loss_probability
@@ -821,6 +821,7 @@ def commit_wait(
     transactions: int = 100,
     work_s: float = 0.002,
     think_s: float = 0.001,
+    variants: Sequence[str] = VARIANTS_COMMIT,
     seed: int = 0,
 ) -> CommitWaitResult:
     """Clients run transactions one after another on random nodes whose clocks are off by up to
@@ -829,8 +830,9 @@ def commit_wait(
     With commit wait, a commit takes ``TT.now().latest`` as its timestamp and becomes visible
     once ``TT.now().earliest`` has passed it (about ``2 eps`` later); without, it takes the
     node's clock reading and is visible at once. Each transaction works ``work_s`` (mean,
-    exponential) and its client thinks ``think_s`` (mean) before the next. See
-    :class:`CommitWaitResult`.
+    exponential) and its client thinks ``think_s`` (mean) before the next. ``variants``: which
+    of ``commit_wait`` and ``no_wait`` to run (both by default; one alone halves the work of a
+    sweep that needs only it). See :class:`CommitWaitResult`.
 
     >>> r = commit_wait(uncertainties_s=[0.004], seed=0)
     >>> r.summary["violations"].to_dict()
@@ -842,11 +844,12 @@ def commit_wait(
     transactions = check_int("transactions", transactions, 1, 100_000)
     work_s = check_number("work_s", work_s, 0.0, 60.0, min_inclusive=False)
     think_s = check_number("think_s", think_s, 0.0, 60.0, min_inclusive=False)
+    chosen = check_choices("variants", variants, VARIANTS_COMMIT, noun="a variant")
     seed = check_seed(seed)
-    check_work("transactions", 2 * len(eps_values) * clients * transactions, MAX_EVENTS,
+    check_work("transactions", len(chosen) * len(eps_values) * clients * transactions, MAX_EVENTS,
                f"clients={clients} x transactions={transactions} x uncertainties_s")  # fmt: skip
     frames, summary = [], {}
-    for variant in VARIANTS_COMMIT:
+    for variant in chosen:
         for eps in eps_values:
             frame, violations = _commit_run(
                 variant, eps, nodes=nodes, clients=clients, transactions=transactions,
@@ -863,7 +866,7 @@ def commit_wait(
     table.index = pd.MultiIndex.from_tuples(table.index, names=["variant", "uncertainty_s"])
     params = plain_params(
         uncertainties_s=eps_values, nodes=nodes, clients=clients, transactions=transactions,
-        work_s=work_s, think_s=think_s, seed=seed,
+        work_s=work_s, think_s=think_s, variants=chosen, seed=seed,
     )  # fmt: skip
     return CommitWaitResult(pd.concat(frames, ignore_index=True), table, params)
 

@@ -237,3 +237,15 @@ def test_lww_writes_start_after_the_warmup():
     assert r.frame["first_time"].between(100.0, 110.0).all()
     with pytest.raises(ValueError, match=r"warmup_s=-1"):
         ex.lww_skew(warmup_s=-1)
+
+
+def test_commit_wait_runs_only_the_variants_asked_for_with_the_same_numbers():
+    both = ex.commit_wait(uncertainties_s=[0.004], transactions=30, seed=1)
+    alone = ex.commit_wait(uncertainties_s=[0.004], transactions=30, variants="no_wait", seed=1)
+    assert alone.summary.index.get_level_values("variant").unique().tolist() == ["no_wait"]
+    pd.testing.assert_frame_equal(alone.summary, both.summary.loc[["no_wait"]])
+    assert alone.params["variants"] == ("no_wait",)
+    with pytest.raises(ValueError, match="variants item='wait' is not one of"):
+        ex.commit_wait(variants=["wait"])
+    with pytest.raises(ValueError, match="variants=\\(\\) is empty"):
+        ex.commit_wait(variants=[])
