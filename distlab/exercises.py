@@ -855,10 +855,14 @@ def compare_prediction(
     """Show the learner's ``guess``, written down before a run, beside what the run ``measured``.
 
     A guess within ``tolerance`` (relative) of the measured value counts as right; ``None`` says
-    no guess was written and still shows the result.
+    no guess was written and still shows the result. When the run measures a share (strictly
+    between 0 and 1), a guess above 1 and up to 100, or text like ``"28%"``, is read as a
+    percentage and said so.
 
     >>> compare_prediction(800, 633, what="calls that got their answer")
     ❌ Not yet: you guessed 800 calls that got their answer; the run shows 633 (26 % off).
+    >>> compare_prediction(28, 0.273, what="of the later writes lost")  # doctest: +ELLIPSIS
+    ✅ Right: 28 read as 28 % = 0.28 (the run measures a share between 0 and 1): you guessed ...
     """
     measured = check_number("measured", measured)
     tolerance = check_number("tolerance", tolerance, 0.0, 1.0)
@@ -868,13 +872,34 @@ def compare_prediction(
             f"no guess written (the run shows {measured:g} {what}); next time, write your guess "
             "before you run the cell.",
         )
-    problem = _not_a_number(guess, example="500")
+    share = 0.0 < measured < 1.0
+    note = ""
+    if share and isinstance(guess, str) and guess.strip().endswith("%"):
+        text = guess.strip().removesuffix("%").strip()
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            return Check(False, f"{guess!r} is not a number; the answer is a share, e.g. 0.05.")
+        guess, note = value / 100, f"{text} % is {value / 100:g}: "
+    problem = _not_a_number(guess, example="0.05" if share else "500")
     if problem is not None:
         return problem
     guess = float(guess)
+    if share and 1.0 < guess <= 100.0:
+        note = (
+            f"{guess:g} read as {guess:g} % = {guess / 100:g} (the run measures a share between "
+            "0 and 1): "
+        )
+        guess /= 100
+    elif share and guess > 100.0:
+        return Check(
+            False, f"{guess:g} is not a share: the run measures one between 0 and 1, e.g. 0.05."
+        )
     off = abs(guess - measured) / abs(measured) if measured else abs(guess)
     verdict = f"you guessed {guess:g} {what}; the run shows {measured:g} ({off * 100:.0f} % off)."
-    return Check(off <= tolerance, verdict)
+    return Check(off <= tolerance, note + verdict)
 
 
 # -- Notebooks 02 (retries) and 03 (circuit breakers): exercises answered by code or a prediction --
@@ -1839,12 +1864,17 @@ def _causal_past(run) -> dict:
 def _event_name(run, event) -> str:
     process, i = event
     step = run.step(event)
-    name = f"{process}{i + 1}"
+    name = f"{process}:{i}"  # as the figures of notebook 07 name events: process, then index
     if step.kind == "send":
         return f"{name} (sends {step.message} to {run.messages[step.message][1][0]})"
     if step.kind == "receive":
         return f"{name} (receives {step.message} from {run.messages[step.message][0][0]})"
     return f"{name} (local)"
+
+
+def _fmt(clock: dict) -> str:
+    """A clock with its entries in process order, whatever order the learner built it in."""
+    return "{" + ", ".join(f"{k!r}: {clock[k]}" for k in sorted(clock, key=str)) + "}"
 
 
 def _clock_problem(got: object, processes: tuple[str, ...]) -> str | None:
@@ -1875,7 +1905,8 @@ def _learner_clocks(rule, run):
             problem = problem or _clock_problem(got, run.processes)
             if problem:
                 return None, (
-                    f"at {_event_name(run, event)}, with local={local_} and message={message}, "
+                    f"at {_event_name(run, event)}, with local={_fmt(local_)} and "
+                    f"message={_fmt(message)}, "
                     f"your function {problem.removeprefix('your function ')}."
                 )
             receipts.append((event, local_, message, dict(got)))
@@ -1904,6 +1935,8 @@ _RECEIVE_MISTAKES = {
     "partial": "some entries are below the max of local and message: the message also carries "
     "what the sender learned from others (not only its own entry); take the max for every "
     "process, then add 1 to your own.",
+    "own_step": "your own entry does not count the receipt as one event: an entry counts the "
+    "events of its process, so the receive's own entry is the max of the two, plus exactly 1.",
 }
 
 
@@ -1926,9 +1959,11 @@ def _receive_mistakes(local_: dict, message: dict, me: str, got: dict) -> list[s
         )
         if fits
     ]  # fmt: skip
+    if not found and {**got, me: right[me]} == right:  # only the own entry is off
+        found = [_RECEIVE_MISTAKES["own_step"]]
     return found or [
-        f"with local={local_} and message={message} the receive's clock is {right} (the max "
-        f"entry by entry, then your own entry + 1), but yours was {got}."
+        f"with local={_fmt(local_)} and message={_fmt(message)} your receive's clock was "
+        f"{_fmt(got)}: take the max entry by entry, then add 1 to your own entry."
     ]
 
 
@@ -2001,16 +2036,25 @@ def check_vector_receive(receive) -> Check:
             return Check(False, problem)
         clocks, receipts = found
         wrong = _first_wrong_pair(run, clocks)
-        if wrong is None:
-            continue
-        e, f, truth, said = wrong
-        hint = _receive_hint(receipts)
-        relation = "happened before" if truth == "before" else "is concurrent with"
-        return Check(
-            False,
-            f"{hint} In random run {k + 1}, {_event_name(run, e)} {relation} "
-            f"{_event_name(run, f)}, but your clocks {clocks[e]} and {clocks[f]} {_SAID[said]}.",
-        )
+        if wrong is not None:
+            e, f, truth, said = wrong
+            hint = _receive_hint(receipts)
+            relation = "happened before" if truth == "before" else "is concurrent with"
+            return Check(
+                False,
+                f"{hint} In random run {k + 1}, {_event_name(run, e)} {relation} "
+                f"{_event_name(run, f)}, but your clocks {_fmt(clocks[e])} and "
+                f"{_fmt(clocks[f])} {_SAID[said]}.",
+            )
+        # the order can come out right from clocks that count wrongly (own entry + 2)
+        for event, local_, message, got in receipts:
+            mistakes = _receive_mistakes(local_, message, event[0], got)
+            if mistakes:
+                return Check(
+                    False,
+                    f"{mistakes[0]} In random run {k + 1}, at {_event_name(run, event)}, with "
+                    f"local={_fmt(local_)} and message={_fmt(message)}, yours was {_fmt(got)}.",
+                )
     return Check(
         True,
         f"on {RECEIVE_RULE_RUNS} random runs your clocks order exactly the pairs of events that "
@@ -2068,45 +2112,52 @@ def check_vector_order(first: dict, second: dict, answer: str | None) -> Check:
                 f"{smaller[0]!r} in second), so neither happened before the other.",
             )
         return Check(True, reasons[truth])
+    # A wrong answer gets the entry-wise reason, never the word it should have been.
     if truth == "concurrent":
         b, s = bigger[0], smaller[0]
         return Check(
             False,
             f"first[{b!r}]={first[b]} > second[{b!r}]={second[b]}, but first[{s!r}]={first[s]} "
-            f"< second[{s!r}]={second[s]}: each has seen an event the other has not, so "
-            "neither happened before the other (a bigger sum orders nothing). They are "
-            "concurrent.",
+            f"< second[{s!r}]={second[s]}: each has seen an event the other has not (a bigger "
+            "sum orders nothing). Which relation does that leave?",
         )
     if truth == "equal":
         return Check(False, "no entry differs: in one run, the same counts are the same event.")
     lower, k = ("first", smaller[0]) if truth == "before" else ("second", bigger[0])
     low, high = sorted((first[k], second[k]))
     why = (
-        f"{lower} is <= the other in every entry and smaller in {k!r} ({low} against {high}), "
-        f"so its event happened first: the answer is {truth!r}."
+        f"{lower} is <= the other in every entry and smaller in {k!r} ({low} against {high}); "
+        f"which event had heard of the other's past?"
     )
     if said == "concurrent":
         return Check(False, f"concurrent means each is ahead in some entry, but {why}")
     if said == "equal":
         return Check(False, f"equal timestamps would be one event, but {why}")
-    return Check(False, f"the other way round: {why}")
+    return Check(False, f"read the entries again: {why}")
 
 
-def check_commit_wait(uncertainty_s: float, answer: float | None) -> Check:
+def check_commit_wait(
+    uncertainty_s: float, answer: float | None, *, above_latest_s: float = 0.0
+) -> Check:
     """TrueTime says the time is ``[now - eps, now + eps]`` with ``eps = uncertainty_s``. A
-    commit at clock reading ``now`` takes the timestamp ``s = now + eps`` (``TT.now().latest``).
-    For how long (seconds) must it wait before anyone may see it, so that every transaction that
-    starts afterwards, on any node, gets a larger timestamp? The check runs the commit with
-    :class:`distlab.clocks.TrueTime` at that uncertainty.
+    commit at clock reading ``now`` takes the timestamp ``s = now + eps + above_latest_s``
+    (``TT.now().latest``, or above it by ``above_latest_s`` when it must exceed a timestamp the
+    transaction has read). For how long (seconds) must it wait before anyone may see it, so that
+    every transaction that starts afterwards, on any node, gets a larger timestamp? The check
+    runs the commit with :class:`distlab.clocks.TrueTime` at that uncertainty. Feedback never
+    states the wait; an answer of 1 or more is probably in milliseconds, and is said so.
 
     >>> check_commit_wait(0.004, 0.008)  # doctest: +ELLIPSIS
     ✅ Right: ...
     >>> check_commit_wait(0.004, 0.004)  # doctest: +ELLIPSIS
     ❌ Not yet: after 0.004 s your clock has reached s...
+    >>> check_commit_wait(0.006, 0.015, above_latest_s=0.003)  # doctest: +ELLIPSIS
+    ✅ Right: ...
     """
     from distlab.clocks import TrueTime
 
     eps = check_number("uncertainty_s", uncertainty_s, 1e-6, 10.0)
+    above = check_number("above_latest_s", above_latest_s, 0.0, 10.0)
     if answer is None:
         return _unanswered("Hint: the clock of the next transaction may be behind the true time.")
     problem = _not_a_number(answer, example="0.01")
@@ -2115,22 +2166,30 @@ def check_commit_wait(uncertainty_s: float, answer: float | None) -> Check:
     answer = float(answer)
     if answer < 0:
         return Check(False, f"{answer:g} s: a wait cannot be negative; give seconds, e.g. 0.01.")
+    if answer >= 1.0 > 2 * eps + above:
+        return Check(
+            False,
+            f"{answer:g} s is more than a second: is that milliseconds? The answer is in "
+            f"seconds: {answer:g} ms is {answer / 1000:g} s.",
+        )
     now = 10.0
-    commit = TrueTime(drift=0.0, base_uncertainty=eps).commit(now=now)  # waits 2 eps
-    s, wait = commit.timestamp, commit.wait
+    truetime = TrueTime(drift=0.0, base_uncertainty=eps)
+    s = truetime.interval(now).latest + above
+    wait = truetime.visible_at(s) - now  # until now - eps > s
     if math.isclose(answer, wait, rel_tol=0.02):
+        extra = f" + {above:g} s (s lies that far above latest)" if above else ""
         return Check(
             True,
-            f"{wait:g} s = 2 x {eps:g} s: once now - eps > s, the true time has certainly passed "
-            "s, so a transaction starting anywhere after that reads a clock whose interval lies "
-            "beyond s and takes a larger timestamp. Every commit pays 2 eps: Spanner keeps eps "
-            "small with GPS and atomic clocks.",
+            f"{wait:g} s = 2 x {eps:g} s{extra}: once now - eps > s, the true time has certainly "
+            "passed s, so a transaction starting anywhere after that reads a clock whose "
+            "interval lies beyond s and takes a larger timestamp. Every commit pays at least "
+            "2 eps: Spanner keeps eps small with GPS and atomic clocks.",
         )
     if answer > wait:
         return Check(
             False,
-            f"{answer:g} s is safe but longer than needed: after 2 x {eps:g} = {wait:g} s the "
-            "earliest possible true time has already passed s.",
+            f"{answer:g} s is safe but longer than needed: every transaction pays it. Wait only "
+            "until the earliest possible true time, now - eps, has passed s.",
         )
     seen = now + answer  # the true time may be eps behind; a clock eps behind that stamps +eps
     where = (
@@ -2139,7 +2198,7 @@ def check_commit_wait(uncertainty_s: float, answer: float | None) -> Check:
         f"then on a node whose clock is {eps:g} s behind reads {seen - 2 * eps:g} s and takes "
         f"the timestamp {seen - eps:g} s, smaller than s, though it started after the commit."
     )
-    if math.isclose(answer, eps, rel_tol=0.02):
+    if math.isclose(now + answer, s, rel_tol=0.0, abs_tol=1e-9 + 0.02 * wait):
         return Check(
             False,
             f"after {answer:g} s your clock has reached s, but the true time may still be up to "

@@ -1,5 +1,7 @@
 """The exercise checks: right answers pass, wrong ones fail with a reason, None is 'not yet'."""
 
+import re
+
 import pytest
 
 from distlab import exercises as ex
@@ -607,16 +609,15 @@ def test_check_vector_order(first, second, right):
     for wrong in {"before", "after", "concurrent", "equal"} - {right}:
         check = ex.check_vector_order(first, second, wrong)
         assert check.passed is False and check.message
-        assert right in check.message or right == "equal"
+        assert right not in check.message  # the reason entry by entry, never the answer
 
 
 def test_check_vector_order_explains_the_sum_mistake_and_the_direction():
     by_sum = ex.check_vector_order({"a": 3, "b": 0}, {"a": 1, "b": 1}, "after")
     assert by_sum.passed is False and "a bigger sum orders nothing" in by_sum.message
     reversed_ = ex.check_vector_order({"a": 1, "b": 0}, {"a": 1, "b": 2}, "after")
-    assert "the other way round" in reversed_.message and "smaller in 'b' (0 against 2)" in (
-        reversed_.message
-    )
+    assert "smaller in 'b' (0 against 2)" in reversed_.message
+    assert "before" not in reversed_.message and "other way round" not in reversed_.message
     assert "answer one of" in ex.check_vector_order({"a": 1}, {"a": 2}, "maybe").message
 
 
@@ -657,6 +658,64 @@ def test_check_commit_wait(eps):
     assert none.passed is False and "too short" in none.message
     longer = ex.check_commit_wait(eps, 4 * eps)
     assert longer.passed is False and "longer than needed" in longer.message
+    assert f"{2 * eps:g}" not in longer.message  # it does not hand over the answer
+
+
+@pytest.mark.parametrize("eps, above, right", [(0.006, 0.003, 0.015), (0.004, 0.001, 0.009)])
+def test_check_commit_wait_with_a_timestamp_above_latest(eps, above, right):
+    assert ex.check_commit_wait(eps, right, above_latest_s=above).passed is True
+    two_eps = ex.check_commit_wait(eps, 2 * eps, above_latest_s=above)
+    assert two_eps.passed is False and "smaller than s" in two_eps.message
+    with pytest.raises(ValueError, match="above_latest_s=-1"):
+        ex.check_commit_wait(eps, right, above_latest_s=-1)
+
+
+@pytest.mark.parametrize("answer", [6, 12, 15])
+def test_check_commit_wait_reads_an_answer_of_1_or_more_as_milliseconds(answer):
+    check = ex.check_commit_wait(0.006, answer, above_latest_s=0.003)
+    assert check.passed is False and "milliseconds" in check.message
+    assert f"{answer:g} ms is {answer / 1000:g} s" in check.message
+    assert "safe" not in check.message and "too short" not in check.message
+
+
+def test_check_vector_receive_refuses_an_own_entry_that_does_not_count_by_one():
+    def plus_two(local, message, me):
+        clock = {p: max(local[p], message[p]) for p in local}
+        clock[me] += 2
+        return clock
+
+    check = ex.check_vector_receive(plus_two)
+    assert check.passed is False and "plus exactly 1" in check.message
+
+
+def test_check_vector_receive_names_events_as_the_figures_do_and_sorts_clocks():
+    def backwards(local, message, me):  # builds its dict in reverse order, forgets the tick
+        return {p: max(local[p], message[p]) for p in reversed(list(local))}
+
+    message = ex.check_vector_receive(backwards).message
+    assert re.search(r"\b[a-d]:\d+ \((sends|receives|local)", message)
+    assert "{'a': " in message and "{'c': " not in message
+
+
+@pytest.mark.parametrize(
+    ("guess", "says", "passed"),
+    [
+        (28, "28 read as 28 % = 0.28", True),
+        ("28%", "28 % is 0.28", True),
+        (5, "5 read as 5 % = 0.05", False),
+        (150, "is not a share", False),
+        ("lots", "the answer is a number, e.g. 0.05", False),
+    ],
+)
+def test_compare_prediction_reads_a_percentage_against_a_share(guess, says, passed):
+    check = ex.compare_prediction(guess, 0.273, what="of the later writes lost")
+    assert check.passed is passed and says in check.message
+
+
+def test_compare_prediction_keeps_counts_and_seconds_as_they_are():
+    check = ex.compare_prediction(28, 2.027, what="s ahead")
+    assert check.passed is False and "read as" not in check.message
+    assert "e.g. 500" in ex.compare_prediction("many", 136, what="violations").message
 
 
 def test_check_commit_wait_answers_non_numbers_without_giving_it_away():

@@ -40,17 +40,37 @@ def _label(row, timestamp: str) -> str:
     return ""
 
 
-def _lanes(ax, frame, processes, timestamp: str) -> None:
+#: Label rows beside a lane, nearest first: offsets in points (above > 0, below < 0).
+_LABEL_ROWS = (8, -9, 17, -18, 26, -27)
+
+
+def _label_rows(frame, timestamp: str, seconds_per_point: float) -> list[int]:
+    """An offset per event so that no two labels on one lane overlap: each label takes the
+    nearest row beside its lane still free at its time (the last row if none is)."""
+    free_from: dict[tuple[str, int], float] = {}
+    rows = []
+    for row in frame.itertuples(index=False):
+        # half the label's width (DejaVu Sans at 7 pt: about 0.56 em a character) plus a gap
+        half = (len(_label(row, timestamp)) * 0.56 * 7 / 2 + 3.5) * seconds_per_point
+        start, end = row.time - half, row.time + half
+        pick = next((r for r in _LABEL_ROWS if free_from.get((row.node, r), -np.inf) <= start),
+                    _LABEL_ROWS[-1])  # fmt: skip
+        free_from[(row.node, pick)] = end
+        rows.append(pick)
+    return rows
+
+
+def _lanes(ax, frame, processes, timestamp: str, width_pt: float) -> None:
     lane = {p: i for i, p in enumerate(reversed(processes))}
     t0, t1 = frame["time"].min(), frame["time"].max()
     for y in lane.values():
         ax.plot([t0, t1], [y, y], color="#bbbbbb", linewidth=1, zorder=1)
     sends = {m: (t, n) for t, n, k, m in frame[["time", "node", "kind", "msg_id"]].itertuples(
         index=False) if k == "send"}  # fmt: skip
-    seen = dict.fromkeys(processes, 0)
-    for row in frame.itertuples(index=False):
+    span = (t1 - t0) * 1.1 or 1.0  # matplotlib's default x margins: 5 % each side
+    offsets = _label_rows(frame, timestamp, span / width_pt)
+    for row, offset in zip(frame.itertuples(index=False), offsets):
         y = lane[row.node]
-        seen[row.node] += 1
         if row.kind == "deliver" and row.msg_id in sends:
             ts, src = sends[row.msg_id]
             ax.annotate("", xy=(row.time, y), xytext=(ts, lane[src]),
@@ -60,10 +80,9 @@ def _lanes(ax, frame, processes, timestamp: str) -> None:
                    zorder=3)  # fmt: skip
         text = _label(row, timestamp)
         if text:
-            up = seen[row.node] % 2 == 1  # alternate above and below the lane
-            ax.annotate(text, (row.time, y), xytext=(0, 6 if up else -7), fontsize=7,
-                        textcoords="offset points", ha="center", va="bottom" if up else "top",
-                        color=color)  # fmt: skip
+            ax.annotate(text, (row.time, y), xytext=(0, offset), fontsize=7,
+                        textcoords="offset points", ha="center",
+                        va="bottom" if offset > 0 else "top", color=color)  # fmt: skip
     ax.set_yticks(list(lane.values()), list(lane))
     ax.set_ylim(-0.6, len(processes) - 0.4)
 
@@ -79,14 +98,17 @@ def space_time_figure(result, *, timestamp: str = "vector", title: str | None = 
     check_choice("timestamp", timestamp, TIMESTAMPS)
     check_title(title)
     frame, processes = result.frame, list(result.processes)
-    fig, (ax, clock_ax) = new_figure(2, sharex=True, figsize=(9.0, 5.2), height_ratios=[3, 1.3])
-    _lanes(ax, frame, processes, timestamp)
+    fig, (ax, clock_ax) = new_figure(2, sharex=True, figsize=(9.0, 5.6), height_ratios=[3, 1.3])
+    _lanes(ax, frame, processes, timestamp, width_pt=(9.0 - 1.2) * 72)
+    pair = []
     if result.pair is not None:
         lane = {p: i for i, p in enumerate(reversed(processes))}
         rows = frame.loc[list(result.pair)]
-        ax.scatter(rows["time"], [lane[n] for n in rows["node"]], s=180, facecolors="none",
-                   edgecolors=OKABE_ITO["vermillion"], linewidths=1.6, zorder=4,
-                   label="concurrent, yet Lamport orders them against real time")  # fmt: skip
+        label = "concurrent, yet Lamport orders them against real time"
+        ring = ax.scatter(rows["time"], [lane[n] for n in rows["node"]], s=180,
+                          facecolors="none", edgecolors=OKABE_ITO["vermillion"], linewidths=1.6,
+                          zorder=4, label=label)  # fmt: skip
+        pair = [ring]
     trace = result.trace
     for i, p in enumerate(processes):
         mine = trace[trace["node"] == p]
@@ -95,16 +117,24 @@ def space_time_figure(result, *, timestamp: str = "vector", title: str | None = 
     clock_ax.set_ylabel("clock - real (ms)")
     clock_ax.set_xlabel("real time (s)")
     handles = [Line2D([], [], color="#777777", marker=m, linestyle="none", label=k)
-               for k, m in _MARKERS.items()]  # fmt: skip
+               for k, m in _MARKERS.items()] + pair  # fmt: skip
     s = result.summary.iloc[0]
-    return finish(
+    order = f"; vector = [{', '.join(processes)}]" if timestamp == "vector" else ""
+    fig = finish(
         fig,
         ax,
         title=title or f"Space-time diagram with {timestamp} timestamps",
         subtitle=f"{int(s['events'])} events, {int(s['concurrent_pairs'])} concurrent pairs, "
-        f"{int(s['lamport_misleads'])} of them given an order by Lamport time",
-        handles=handles,
+        f"{int(s['lamport_misleads'])} of them given an order by Lamport time{order}",
+        legend=None,
     )
+    # the legend below the figure, so the lanes take the whole width; node colours in the
+    # lower panel's own legend
+    fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.45 / fig.get_figheight())
+    fig.legend(handles=handles, loc="lower left", ncol=len(handles), fontsize=8.5,
+               frameon=False, bbox_to_anchor=(fig.subplotpars.left, 0.0))  # fmt: skip
+    clock_ax.legend(fontsize=8, ncol=len(processes), loc="center right", framealpha=0.8)
+    return fig
 
 
 def lww_loss_figure(result, *, mark_gap_s: float | None = None, title: str | None = None) -> Figure:
@@ -129,13 +159,15 @@ def lww_loss_figure(result, *, mark_gap_s: float | None = None, title: str | Non
         color = colors[i % len(colors)]
         sim = table[table["skew_s"] == skew]
         curve = result.curve[result.curve["skew_s"] == skew]
+        spread = float(curve["spread_s"].iloc[0]) if "spread_s" in curve else skew
+        shown = "" if np.isclose(spread, skew) else f" (spread ±{spread * 1000:.3g} ms)"
         ax.plot(curve["gap_s"] * 1000, curve["loss_probability"], color=color,
-                label=f"skew ±{skew * 1000:g} ms: closed form")  # fmt: skip
+                label=f"skew ±{skew * 1000:g} ms: closed form{shown}")  # fmt: skip
         ax.scatter(sim["gap_s"] * 1000, sim["loss_rate"], color=color, s=22, zorder=3,
                    label=f"skew ±{skew * 1000:g} ms: simulation")  # fmt: skip
     ax.set_ylim(-0.02, 0.55)
     pairs = int(table["pairs"].iloc[0])
-    subtitle = f"{pairs} pairs of writes per point; offsets uniform on [-skew, skew]"
+    subtitle = f"{pairs} pairs per point; lines: closed form, offsets uniform on ±spread"
     if marked is not None:
         gap, rows = marked
         ax.axvline(gap * 1000, color="#555555", linestyle="--", linewidth=1)

@@ -130,7 +130,9 @@ def _plot(result, params):
 @register("skew")
 def skew_explorer() -> Explorer:
     """Move clock offsets, drift and sync: how many causally later writes does last-writer-wins
-    throw away, and does the closed form (offsets uniform on ``[-spread, spread]``) still say?"""
+    throw away, and does the closed form still say? Its spread is the effective one at the
+    writes (:func:`~distlab.experiments.clocks.effective_spread`): the offsets plus the drift
+    so far without sync, the sync error plus the drift between corrections with it."""
     return Explorer(
         _run,
         _plot,
@@ -140,6 +142,8 @@ def skew_explorer() -> Explorer:
         description=(
             "Two writes to one key on two nodes, the second a <i>write gap</i> after the first; "
             "last-writer-wins keeps the one with the larger clock reading. Points: the "
-            "simulation; line: the closed form for unsynchronised offsets."
+            "simulation; line: the closed form for offsets uniform on ± the effective spread "
+            "(no sync: the offsets plus the drift so far; with sync: the sync error plus the "
+            "drift between corrections)."
         ),
     )

@@ -110,3 +110,27 @@ def test_lww_loss_figure_marks_a_gap_and_says_its_loss():
     assert any(list(line.get_xdata()) == [10.0, 10.0] for line in fig.axes[0].get_lines())
     with pytest.raises(ValueError, match=r"mark_gap_s=0.005 is not one of the gaps"):
         plots.lww_loss_figure(result, mark_gap_s=0.005)
+
+
+@pytest.mark.parametrize("timestamp", ["vector", "lamport", "hlc"])
+def test_space_time_labels_do_not_overlap_and_the_vector_order_is_stated(run, timestamp):
+    fig = plots.space_time_figure(run, timestamp=timestamp)
+    ax = fig.axes[0]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    labels = [
+        t for t in ax.texts if isinstance(t, Annotation) and t.arrow_patch is None and t.get_text()
+    ]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    clashes = [
+        (labels[i].get_text(), labels[j].get_text())
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if boxes[i].overlaps(boxes[j])
+    ]
+    assert clashes == []
+    subtitle = " ".join(t.get_text() for t in ax.texts if not isinstance(t, Annotation))
+    assert ("vector = [a, b, c]" in subtitle) == (timestamp == "vector")
+    # the legend sits below the figure: the lanes keep the whole width
+    assert ax.get_position().x1 > 0.9
