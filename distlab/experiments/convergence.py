@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from distlab import outcomes
-from distlab._validate import check_choices, check_int, check_number, check_seed
+from distlab._validate import check_choice, check_int, check_number, check_seed
 from distlab.experiments.result import Result, plain_params
 from distlab.experiments.scenario import check_work, poisson_arrivals, stack_variants
 from distlab.sim import Exponential, Network, ReplicatedStore, World
@@ -102,7 +103,7 @@ def anti_entropy_convergence(
     ``writes_per_s`` random keys of ``keys``; then the heal, and the time until every replica
     agrees (watched for ``horizon_s``). Leaderless store, ``n`` = ``nodes``, ``r = w = 1``, no
     read repair; 5 ms mean latency."""
-    if isinstance(anti_entropy_s, (int, float)):
+    if isinstance(anti_entropy_s, numbers.Real):
         anti_entropy_s = (anti_entropy_s,)
     if isinstance(anti_entropy_s, (str, bytes)) or not hasattr(anti_entropy_s, "__iter__"):
         raise TypeError(f"anti_entropy_s={anti_entropy_s!r} must be a sequence of periods (s)")
@@ -116,9 +117,14 @@ def anti_entropy_convergence(
     rate = check_number("writes_per_s", writes_per_s, 0.0, 10_000.0)
     keys = check_int("keys", keys, 1, 10_000)
     horizon_s = check_number("horizon_s", horizon_s, 0.0, 3600.0, min_inclusive=False)
-    check_work("writes", 2 * rate * partition_s, MAX_WRITES, "writes_per_s * partition_s")
+    check_work(
+        "writes", 2 * rate * partition_s, MAX_WRITES,
+        f"writes_per_s={rate:g} for partition_s={partition_s:g}",
+    )  # fmt: skip
     smallest = min([p for p in periods if p > 0], default=1.0)
-    check_work("anti-entropy rounds", nodes * horizon_s / smallest, 2_000_000, "horizon_s")
+    check_work(
+        "anti-entropy rounds", nodes * horizon_s / smallest, 2_000_000, f"horizon_s={horizon_s:g}"
+    )
     rows = [_convergence_run(p, nodes, partition_s, rate, keys, horizon_s, seed) for p in periods]
     frame = pd.DataFrame(rows)
     summary = frame.set_index("variant")
@@ -197,10 +203,10 @@ def lost_updates(
     Leaderless store, ``r = w = 1`` (both sides accept writes), read repair and anti-entropy
     every ``anti_entropy_s``; after the last add and a settling time the final cart is read from
     every replica. Under ``"siblings"`` a client unions the siblings it reads."""
-    modes = check_choices("conflicts", conflicts, CONFLICT_MODES, noun="conflict mode")
+    modes = _conflict_modes(conflicts)
     clients = check_int("clients", clients, 1, 100)
     adds = check_int("adds", adds, 1, 10_000)
-    check_work("adds", clients * adds * len(modes), MAX_WRITES, "clients * adds")
+    check_work("adds", clients * adds * len(modes), MAX_WRITES, f"clients={clients} * adds={adds}")
     think_s = check_number("think_s", think_s, 0.0, 3600.0, min_inclusive=False)
     nodes, partition_s, seed = _check_common(nodes, partition_s, seed)
     at = check_number("partition_at_s", partition_at_s, 0.0, 3600.0)
@@ -218,6 +224,17 @@ def lost_updates(
         partition_at_s=at, partition_s=partition_s, anti_entropy_s=ae, seed=seed,
     )  # fmt: skip
     return LostUpdatesResult(frame=frame, summary=summary, params=params)
+
+
+def _conflict_modes(conflicts: Any) -> tuple[str, ...]:
+    if isinstance(conflicts, str):
+        conflicts = (conflicts,)
+    if not isinstance(conflicts, (tuple, list)) or not conflicts:
+        raise TypeError(f"conflicts={conflicts!r} must be 'lww', 'siblings' or a list of them")
+    modes = tuple(check_choice("conflicts", mode, CONFLICT_MODES) for mode in conflicts)
+    if len(set(modes)) != len(modes):
+        raise ValueError(f"conflicts={conflicts!r} names a mode twice")
+    return modes
 
 
 def _cart_summary(frame: pd.DataFrame, converged: bool) -> dict[str, Any]:

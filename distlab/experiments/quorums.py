@@ -101,7 +101,8 @@ def _check(model, times_ms, n, r, w, trials, mc_trials, seed) -> dict[str, Any]:
         if not 1 <= check_int(name, value) <= n:
             raise ValueError(f"{name}={value} must be between 1 and n={n}")
     trials = check_int("trials", trials, 1)
-    check_work("simulated reads", trials * len(times), MAX_READS, "trials * len(times_ms)")
+    asked = f"trials={trials} at {len(times)} times_ms"
+    check_work("simulated reads", trials * len(times), MAX_READS, asked)
     mc_trials = check_int("mc_trials", mc_trials, 1, pbs.MAX_TRIALS)
     return dict(
         model=model, times_ms=times, n=n, r=int(r), w=int(w), trials=trials,
