@@ -15,6 +15,8 @@ run used, ``seed`` included), plus the extra tables its figures need. Outcomes a
 - :mod:`distlab.experiments.saga_anomalies`: stuck sagas, save-points, isolation, in-transit (04).
 - :mod:`distlab.experiments.cap`: replicated stores under partitions, use cases (06).
 - :mod:`distlab.experiments.clocks`: time and order: clocks, skew, LWW, HLC, commit wait (07).
+- :mod:`distlab.experiments.quorums`, :mod:`~distlab.experiments.convergence`: the leaderless
+  store against the PBS Monte Carlo; anti-entropy and convergence, LWW against siblings (05).
 
 :func:`sweep` runs any of them over a grid of parameters and seeds, on any executor.
 """

@@ -117,7 +117,7 @@ def quorum_visibility(
     n: int = 3,
     r: int = 1,
     w: int = 1,
-    trials: int = 2000,
+    trials: int = 1000,
     mc_trials: int = 200_000,
     seed: int = 0,
 ) -> QuorumVisibilityResult:

@@ -39,6 +39,7 @@ from distlab.sim.faults import (
     Partition,
     SlowNode,
 )
+from distlab.sim.leaderless import Leaderless
 from distlab.sim.network import Message, Network, Node
 from distlab.sim.primary_replica import REPLICATION_MODES, PrimaryReplica
 from distlab.sim.retrying import (
@@ -62,6 +63,7 @@ from distlab.sim.service import (
     Up,
 )
 from distlab.sim.stores import ALL_STORE_KINDS, STORE_KINDS, ReplicatedStore, StoreResult
+from distlab.sim.versions import CausalContext, Siblings, Versioned
 from distlab.sim.world import EVENT_COLUMNS, World
 
 __all__ = [
@@ -131,6 +133,10 @@ __all__ = [
     "ALL_STORE_KINDS",
     "REPLICATION_MODES",
     "PrimaryReplica",
+    "Leaderless",
+    "CausalContext",
+    "Siblings",
+    "Versioned",
 ]
 
 #: Names of :mod:`distlab.sim.sagas`, imported on first use: the saga library is not loaded
