@@ -102,7 +102,12 @@ def anti_entropy_convergence(
     nodes split into two sides for ``partition_s`` seconds while a client on each side writes
     ``writes_per_s`` random keys of ``keys``; then the heal, and the time until every replica
     agrees (watched for ``horizon_s``). Leaderless store, ``n`` = ``nodes``, ``r = w = 1``, no
-    read repair; 5 ms mean latency."""
+    read repair; 5 ms mean latency.
+
+    >>> res = anti_entropy_convergence((0.2, 0.0), partition_s=0.5, writes_per_s=5)
+    >>> res.summary["converged"].to_dict()
+    {'0.2 s': True, 'off': False}
+    """
     if isinstance(anti_entropy_s, numbers.Real):
         anti_entropy_s = (anti_entropy_s,)
     if isinstance(anti_entropy_s, (str, bytes)) or not hasattr(anti_entropy_s, "__iter__"):
@@ -202,7 +207,12 @@ def lost_updates(
     before each; the nodes split into two sides from ``partition_at_s`` for ``partition_s``.
     Leaderless store, ``r = w = 1`` (both sides accept writes), read repair and anti-entropy
     every ``anti_entropy_s``; after the last add and a settling time the final cart is read from
-    every replica. Under ``"siblings"`` a client unions the siblings it reads."""
+    every replica. Under ``"siblings"`` a client unions the siblings it reads.
+
+    >>> res = lost_updates("siblings", clients=2, adds=3, partition_s=0.0)
+    >>> res.summary.loc["siblings", ["adds_acked", "lost"]].tolist()
+    [6, 0]
+    """
     modes = _conflict_modes(conflicts)
     clients = check_int("clients", clients, 1, 100)
     adds = check_int("adds", adds, 1, 10_000)

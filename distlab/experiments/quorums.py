@@ -122,7 +122,14 @@ def quorum_visibility(
     seed: int = 0,
 ) -> QuorumVisibilityResult:
     """Simulate write-then-read-after-t on the leaderless store and compare with the WARS Monte
-    Carlo (see the module docstring). ``model``: a name of :data:`MODELS`."""
+    Carlo (see the module docstring). ``model``: a name of :data:`MODELS`; ``times_ms``: the
+    read times after the commit (ms); ``n``, ``r``, ``w``: the quorums; ``trials``: simulated
+    writes (each read at every time); ``mc_trials``: Monte Carlo trials.
+
+    >>> res = quorum_visibility("exponential", times_ms=(0.0,), trials=200, mc_trials=10_000)
+    >>> res.summary.loc[0.0, ["sim_p", "mc_p"]].round(2).tolist()
+    [0.75, 0.75]
+    """
     p = _check(model, times_ms, n, r, w, trials, mc_trials, seed)
     rows = _simulate(MODELS[model], p)
     frame = pd.DataFrame(

@@ -22,6 +22,12 @@ within ``phase_timeout_s`` the answer is ``"unavailable"``. Options:
   returns them together as :class:`~distlab.sim.versions.Siblings`, with the read's causal
   context as its ``stamp``; a write of ``Versioned(value, context)`` supersedes what that read
   saw. ``"lww"``: the greatest stamp ``(clock, writer, seq)`` wins (clocks may be skewed).
+  Blind writes (plain values) under ``"siblings"`` pile up: each is concurrent with every
+  version held, as in Riak without a causal context.
+
+Writes are recorded in ``store.writes`` (for ``acked``), but ``store.lost_writes()`` does not
+apply to this kind: which versions survive is ``conflicts``'s rule, and
+:mod:`distlab.experiments.convergence` counts the updates each mode loses.
 
 >>> from distlab.sim import World, Network, ReplicatedStore
 >>> world = World(seed=1); net = Network(world, latency=0.01)
@@ -77,7 +83,11 @@ HANDOFF_CHECK_S = 0.05
 
 @dataclass(frozen=True)
 class QuorumConfig:
-    """The ``"leaderless"`` kind's parameters, validated (see :func:`quorum_config`)."""
+    """The ``"leaderless"`` kind's parameters, validated (see :func:`quorum_config`).
+
+    >>> QuorumConfig(3, 1, 1, False, False, "lww").w
+    1
+    """
 
     n: int
     r: int
@@ -128,7 +138,11 @@ def quorum_config(
 @dataclass(slots=True)
 class HintedWrite:
     """A write a fallback node (``holder``) took for ``intended`` at ``hinted_at``;
-    ``handed_off_at`` is when ``intended`` acknowledged it (``None`` until then)."""
+    ``handed_off_at`` is when ``intended`` acknowledged it (``None`` until then).
+
+    >>> HintedWrite("x", (0.1, 0, 1), ("n1", 1), "n3", "n4", 0.1).handed_off_at is None
+    True
+    """
 
     key: str
     stamp: tuple

@@ -103,7 +103,11 @@ def _compact(vector: dict[str, int], cloud: set[Dot]) -> CausalContext:
 @dataclass(frozen=True, slots=True)
 class Version:
     """One write's version: ``stamp`` ``(clock, writer index, seq)``, ``dot`` ``(coordinator,
-    n)`` and ``value``."""
+    n)`` and ``value``.
+
+    >>> Version((0.5, 1, 7), ("n2", 3), "red").dot
+    ('n2', 3)
+    """
 
     stamp: tuple
     dot: Dot
@@ -193,7 +197,13 @@ class Versioned:
 
 def merge_states(a: KeyState, b: KeyState, conflicts: str) -> KeyState:
     """The join of two replicas' states of one key (see the module docstring); commutative,
-    associative and idempotent."""
+    associative and idempotent.
+
+    >>> old = KeyState.of(Version((1.0, 0, 1), ("n1", 1), "a"))
+    >>> new = KeyState.of(Version((2.0, 0, 2), ("n1", 2), "b"), old.context)  # saw a
+    >>> merge_states(old, new, "siblings").values, merge_states(new, old, "siblings").values
+    (('b',), ('b',))
+    """
     if a == b:
         return a
     context = a.context.join(b.context)
