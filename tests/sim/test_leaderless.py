@@ -268,3 +268,29 @@ def test_cas_and_bad_contexts_are_refused():
 def test_quorum_config_defaults_to_majorities_of_every_node():
     assert quorum_config(5) == quorum_config(5, n=5, r=3, w=3)
     assert quorum_config(4, n=2).r == 2
+
+
+def test_a_crashed_replica_gets_its_hint_when_it_restarts():
+    world, net, store = _store(nodes=4, n=3, r=1, w=3, sloppy=True)
+    prefs = store.protocol.preference_list("x")
+    coord = prefs[0]
+    client = f"c{store.names.index(coord) + 1}"
+    net.crash(prefs[1])
+    assert _do(world, store, client, "write", "v").outcome == "ok"
+    [hint] = store.protocol.hinted_writes()
+    assert hint.intended == prefs[1] and hint.holder not in prefs
+    world.run(until=world.now + 1)
+    assert hint.handed_off_at is None  # still down
+    net.restart(prefs[1])
+    world.run(until=world.now + 1)
+    assert hint.handed_off_at is not None and store.values("x")[prefs[1]] == "v"
+
+
+def test_a_read_merges_the_siblings_of_the_replicas_it_hears():
+    world, net, store = _store(r=3, w=1, read_repair=False)
+    net.partition(["n1", "c1"], ["n2", "n3", "c2", "c3"])
+    _do(world, store, "c1", "write", "left")
+    _do(world, store, "c2", "write", "right")
+    net.heal()
+    assert store.values("x") == {"n1": "left", "n2": "right", "n3": "right"}
+    assert _do(world, store, "c3", "read").result == Siblings(("left", "right"))
