@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from distlab import pbs
@@ -36,6 +37,7 @@ from distlab.sim import Exponential, Mixture, Network, Pareto, ReplicatedStore, 
 from distlab.sim.distributions import Distribution
 
 __all__ = [
+    "CURVE_POINTS",
     "MODELS",
     "QuorumVisibilityResult",
     "Z_TOLERANCE",
@@ -52,6 +54,8 @@ MODELS: Mapping[str, pbs.WARS] = {
 #: The simulation and the Monte Carlo agree at a time when their shares differ by less than
 #: this many standard errors of the difference.
 Z_TOLERANCE = 4.0
+#: How many points :attr:`QuorumVisibilityResult.curve` has.
+CURVE_POINTS = 201
 #: Most simulated trials times read times per run.
 MAX_READS = 400_000
 _MS = 1e-3
@@ -86,7 +90,11 @@ class QuorumVisibilityResult(Result):
     share of consistent reads and its standard error), ``mc_p`` and ``mc_se`` (the Monte
     Carlo's, from ``mc_trials`` trials), ``z`` (the difference in standard errors of the
     difference) and ``agrees`` (``|z| < Z_TOLERANCE``).
+    ``curve``: the Monte Carlo's t-visibility curve for the figure, :data:`CURVE_POINTS` rows
+    ``t_ms``, ``mc_p`` from 0 to the last of ``times_ms``.
     """
+
+    curve: pd.DataFrame
 
 
 def _check(model, times_ms, n, r, w, trials, mc_trials, seed) -> dict[str, Any]:
@@ -139,7 +147,11 @@ def quorum_visibility(
         MODELS[model], nodes=n, read_quorum=r, write_quorum=w, trials=mc_trials, seed=p["seed"]
     )
     summary = _compare(frame, vis, p["times_ms"], mc_trials)
-    return QuorumVisibilityResult(frame=frame, summary=summary, params=plain_params(**p))
+    grid = np.linspace(0.0, max(p["times_ms"]), CURVE_POINTS)
+    curve = pd.DataFrame({"t_ms": grid, "mc_p": vis.consistent_probability(grid)})
+    return QuorumVisibilityResult(
+        frame=frame, summary=summary, params=plain_params(**p), curve=curve
+    )
 
 
 def _simulate(model: pbs.WARS, p: dict[str, Any]) -> list[tuple]:

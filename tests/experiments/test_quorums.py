@@ -21,6 +21,10 @@ def test_simulated_store_agrees_with_the_monte_carlo(seed):
     assert s["agrees"].all(), s
     # and the curve is not trivial: LNKD-DISK reads at t = 0 are mostly stale, later fresh
     assert s.loc[0.0, "sim_p"] < 0.6 and s.loc[40.0, "sim_p"] > 0.95
+    curve = res.curve
+    assert curve["t_ms"].iloc[[0, -1]].tolist() == [0.0, 40.0]
+    assert curve["mc_p"].is_monotonic_increasing
+    assert curve["mc_p"].iloc[0] == pytest.approx(s.loc[0.0, "mc_p"])
 
 
 def test_the_comparison_has_power_against_another_model():
@@ -42,6 +46,7 @@ def test_same_seed_same_result():
     a = quorum_visibility("YMMR", times_ms=(0.0, 100.0), trials=60, mc_trials=1000, seed=3)
     b = quorum_visibility("YMMR", times_ms=(0.0, 100.0), trials=60, mc_trials=1000, seed=3)
     assert a.frame.equals(b.frame) and a.summary.equals(b.summary) and a.params == b.params
+    assert a.curve.equals(b.curve)
     assert set(a.frame.columns) == {"trial", "t_ms", "commit_ms", "consistent", "outcome"}
     assert (a.frame["outcome"] == "ok").all()
 
