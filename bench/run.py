@@ -19,7 +19,9 @@ per second, from bench_clocks.py), ``notebooks`` (each
 notebook's execution time, from bench_notebooks.py), ``browser`` (key press to new plot in
 JupyterLab in Chromium, per explorer, from bench_browser.py; skipped with the reason when
 Playwright or Chromium is missing), ``sweep`` (1,000 runs of a sweep in-process, on a process
-pool of 2 and on a Dask LocalCluster of 2, from bench_sweep.py).
+pool of 2 and on a Dask LocalCluster of 2, from bench_sweep.py), ``leaderless`` (the leaderless
+store's simulated operations per second beside the cp store's, and the PBS-agreement
+experiment's time, from bench_leaderless.py).
 Budgets from DESIGN.md are checked and printed as PASS or OVER; they are never asserted: the exit
 code is 0 even when a figure is over budget (1 when a notebook failed to execute or timed out, 2
 for bad arguments). A part whose code is missing
@@ -60,6 +62,7 @@ PARTS = (
     "notebooks",
     "browser",
     "sweep",
+    "leaderless",
 )
 
 NETWORK_MIN_RATIO = 0.8  # DESIGN.md: at least 0.8 of bare SimPy's rate
@@ -626,6 +629,27 @@ def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
             "pass": ok_pool and ok_dask, "seconds": elapsed}  # fmt: skip
 
 
+def run_leaderless(args: argparse.Namespace) -> dict[str, Any]:
+    print(
+        "\nLeaderless store: simulated operations per second (N=3, R=W=2, 20,000 operations, "
+        "median of 3) beside the cp store; the PBS-agreement experiment at its defaults"
+    )
+    mod = _import("bench_leaderless", "leaderless")
+    if isinstance(mod, dict):
+        return mod
+    try:
+        fig = mod.bench(20_000, 3)
+    except Exception as exc:
+        return _failed("leaderless", exc)
+    rows = [
+        ["leaderless store", f"{fig['leaderless_ops_per_s']:,.0f} ops/s", "(reported)"],
+        ["cp store (ABD)", f"{fig['cp_ops_per_s']:,.0f} ops/s", "(reported)"],
+        ["quorum_visibility('LNKD-DISK')", f"{fig['quorum_visibility_s']:.2f} s", "(reported)"],
+    ]
+    print(table(["", "figure", "budget"], rows, right={1}))
+    return {"status": "ok", **fig, "pass": True}
+
+
 def _failed(part: str, exc: BaseException) -> dict[str, Any]:
     tb = traceback.format_exc()
     print(f"  (failed) {part}: {type(exc).__name__}: {exc}")
@@ -801,6 +825,7 @@ def main(argv: list[str] | None = None) -> int:
         "notebooks": run_notebooks,
         "browser": run_browser,
         "sweep": run_sweep,
+        "leaderless": run_leaderless,
     }
     results: dict[str, dict[str, Any]] = {}
     for part in parts:

@@ -20,6 +20,8 @@ run used, ``seed`` included), plus the extra tables its figures need. Outcomes a
   store: read-your-writes against lag and think time, the price of each guarantee (05).
 - :mod:`distlab.experiments.staleness`: PBS t-visibility, k-staleness, latency saved (05).
 - :mod:`distlab.experiments.crdt_anomalies`: the union-merged cart, the sum-merged counter (05).
+- :mod:`distlab.experiments.quorums`, :mod:`~distlab.experiments.convergence`: the leaderless
+  store against the PBS Monte Carlo; anti-entropy and convergence, LWW against siblings (05).
 
 :func:`sweep` runs any of them over a grid of parameters and seeds, on any executor.
 """

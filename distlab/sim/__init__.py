@@ -39,6 +39,7 @@ from distlab.sim.faults import (
     Partition,
     SlowNode,
 )
+from distlab.sim.leaderless import Leaderless
 from distlab.sim.network import Message, Network, Node
 from distlab.sim.primary_replica import REPLICATION_MODES, PrimaryReplica
 from distlab.sim.recording_store import RecordingStore
@@ -64,6 +65,7 @@ from distlab.sim.service import (
 )
 from distlab.sim.sessions import ClientSession, SessionLog, check_store_sessions
 from distlab.sim.stores import ALL_STORE_KINDS, STORE_KINDS, ReplicatedStore, StoreResult
+from distlab.sim.versions import CausalContext, Siblings, Versioned
 from distlab.sim.world import EVENT_COLUMNS, World
 
 __all__ = [
@@ -137,6 +139,10 @@ __all__ = [
     "ClientSession",
     "SessionLog",
     "check_store_sessions",
+    "Leaderless",
+    "CausalContext",
+    "Siblings",
+    "Versioned",
 ]
 
 #: Names of :mod:`distlab.sim.sagas`, imported on first use: the saga library is not loaded

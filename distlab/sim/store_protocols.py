@@ -93,7 +93,8 @@ class StoreProtocol:
     Class attributes: ``kind`` (the :data:`~distlab.sim.ALL_STORE_KINDS` name),
     ``supports_cas``, ``blind_puts`` (a replica overwrites whatever it holds, newer or not),
     ``clock_stamps`` (versions stamped with the coordinator's clock rather than ABD tags),
-    ``default_anti_entropy_s`` and ``anti_entropy`` (whether the kind accepts anti-entropy).
+    ``default_anti_entropy_s``, ``anti_entropy`` (whether the kind accepts anti-entropy) and
+    ``own_anti_entropy`` (the kind runs its own, so the store's push-pull stays off).
     A kind with messages of its own handles them in :meth:`receive`.
 
     >>> from distlab.sim import World, Network, ReplicatedStore
@@ -109,6 +110,7 @@ class StoreProtocol:
     default_anti_entropy_s = 0.25
     anti_entropy = True  # whether the kind accepts anti-entropy (``anti_entropy_s`` > 0)
     supports_session_tokens = False  # whether requests may carry SessionNeeds
+    own_anti_entropy = False
 
     def __init__(self, store: ReplicatedStore) -> None:
         self.store = store

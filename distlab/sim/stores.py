@@ -33,6 +33,9 @@ Kinds (:data:`ALL_STORE_KINDS`):
   synchronous (``replication``), with a replication lag and failover
   (:mod:`distlab.sim.primary_replica`); reads are served by the node asked, so a replica's
   answer can be stale, and a failover can lose acknowledged writes (:meth:`lost_acknowledged`).
+- ``"leaderless"``: Dynamo's N/R/W quorums (``n``, ``r``, ``w``) with read repair, anti-entropy,
+  optional sloppy quorum with hinted handoff, and siblings (version vectors) or last-writer-wins
+  (``conflicts``) (:mod:`distlab.sim.leaderless`).
 
 Every version carries a ``stamp`` (a comparable tuple: ABD tags ``(ts, writer, seq)``, clock stamps
 ``(clock_time, writer, seq)``) and every write records the stamp its coordinator had seen
@@ -69,6 +72,7 @@ import simpy
 from distlab import outcomes
 from distlab._validate import check_choice, check_int, check_number
 from distlab.sim.distributions import MAX_SECONDS, Distribution, as_distribution
+from distlab.sim.leaderless import Leaderless, quorum_config
 from distlab.sim.network import Message, Network
 from distlab.sim.primary_replica import REPLICATION_MODES, PrimaryReplica
 from distlab.sim.rpc import Request, call, respond
@@ -83,7 +87,7 @@ from distlab.sim.store_messages import (
 )
 from distlab.sim.store_protocols import INITIAL_STAMP, PROTOCOLS, StoreProtocol
 
-_PROTOCOLS = {**PROTOCOLS, PrimaryReplica.kind: PrimaryReplica}
+_PROTOCOLS = {**PROTOCOLS, PrimaryReplica.kind: PrimaryReplica, Leaderless.kind: Leaderless}
 
 __all__ = [
     "ALL_STORE_KINDS",
@@ -98,8 +102,9 @@ __all__ = [
 
 #: The quorum and AP kinds of store (those the CAP experiments compare).
 STORE_KINDS = ("cp", "cp-no-writeback", "all-nodes", "course-quorum", "ap")
-#: Every kind :class:`ReplicatedStore` builds: :data:`STORE_KINDS` and ``"primary"``.
-ALL_STORE_KINDS = (*STORE_KINDS, PrimaryReplica.kind)
+#: Every kind :class:`ReplicatedStore` builds: :data:`STORE_KINDS`, ``"primary"`` and
+#: ``"leaderless"``.
+ALL_STORE_KINDS = (*STORE_KINDS, PrimaryReplica.kind, Leaderless.kind)
 _FUNCTIONS = ("read", "write", "cas")
 #: The shortest anti-entropy period (seconds): shorter ones would flood the event queue.
 MIN_ANTI_ENTROPY_S = 1e-3
@@ -190,6 +195,11 @@ class ReplicatedStore:
         :mod:`distlab.sim.primary_replica`): the delay a replica's apply queue adds to each
         shipped write (seconds or a distribution), ``"async"``, ``"semi-sync"`` or ``"sync"``,
         and how long the primary must be seen down before a replica is promoted.
+    n, r, w, read_repair, sloppy, conflicts: for ``"leaderless"`` only (see
+        :mod:`distlab.sim.leaderless`): replicas per key (default: every node), read and write
+        quorums in 1..n (default: a majority of n), read repair (default on), sloppy quorum with
+        hinted handoff (default off), ``"siblings"`` (default) or ``"lww"``; checked for every
+        kind, as ``store.quorum``.
 
     Replicas live in ``store.replicas[node][key] = (stamp, value)``; they survive a crash (they
     model the disk), but a crashed node neither answers nor coordinates. ``store.protocol`` is
@@ -209,6 +219,12 @@ class ReplicatedStore:
         replication_lag: float | Distribution = 0.0,
         replication: str = "async",
         failover_s: float = 1.0,
+        n: int | None = None,
+        r: int | None = None,
+        w: int | None = None,
+        read_repair: bool = True,
+        sloppy: bool = False,
+        conflicts: str = "siblings",
     ) -> None:
         if not isinstance(net, Network):
             raise TypeError(f"net={net!r} must be a distlab.sim.Network")
@@ -227,6 +243,8 @@ class ReplicatedStore:
         self.replication_lag = as_distribution(replication_lag, name="replication_lag")
         self.replication = check_choice("replication", replication, REPLICATION_MODES)
         self.failover_s = check_number("failover_s", failover_s, 0.0, MAX_SECONDS)
+        quorum = dict(n=n, r=r, w=w, read_repair=read_repair, sloppy=sloppy, conflicts=conflicts)
+        self.quorum = quorum_config(len(names), **quorum)
         self.world = net.world
         self.env = net.world.env
         self.rng = net.world.rng if rng is None else _generator(rng)
@@ -245,7 +263,7 @@ class ReplicatedStore:
         self._watch_from: float | None = None
         self.converged_at: float | None = None
         self.protocol.start()
-        if self.anti_entropy_s > 0 and len(names) > 1:
+        if self.anti_entropy_s > 0 and len(names) > 1 and not self.protocol.own_anti_entropy:
             for name in names:
                 self.env.process(self._anti_entropy(name))
 
@@ -291,7 +309,7 @@ class ReplicatedStore:
         if f == "cas":
             if not self.protocol.supports_cas:
                 raise ValueError(
-                    f"f='cas' is not supported by kind={self.kind!r}: ABD is a read/write "
+                    f"f='cas' is not supported by kind={self.kind!r}: a quorum read/write "
                     "register; a linearizable compare-and-set needs consensus (Paxos)"
                 )
             if not isinstance(value, tuple) or len(value) != 2:
