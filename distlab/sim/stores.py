@@ -253,11 +253,7 @@ class ReplicatedStore:
                 net.add_node(name)
             net.node(name).on_message = self._handler(name)
         self.replicas: dict[str, dict[str, tuple[tuple, Any]]] = {n: {} for n in names}
-        if self.clock_skew_s > 0:
-            skews = self.rng.uniform(-self.clock_skew_s, self.clock_skew_s, len(names)).tolist()
-        else:
-            skews = [0.0] * len(names)
-        self.clock_offset: dict[str, float] = dict(zip(names, skews))
+        self.clock_offset: dict[str, float] = _clock_offsets(self.rng, self.clock_skew_s, names)
         self.clients: dict[str, str] = {}
         self.writes: dict[tuple, WriteRecord] = {}
         self._watch_from: float | None = None
@@ -504,6 +500,13 @@ def _node_names(nodes: Any) -> list[str]:
     if len(set(names)) != len(names):
         raise ValueError(f"nodes={names!r} has a name twice; each replica needs its own")
     return names
+
+
+def _clock_offsets(rng: np.random.Generator, skew_s: float, names: list[str]) -> dict[str, float]:
+    """Each node's clock offset, a draw from Uniform(-skew_s, +skew_s) (none without skew)."""
+    if skew_s <= 0:
+        return dict.fromkeys(names, 0.0)
+    return dict(zip(names, rng.uniform(-skew_s, skew_s, len(names)).tolist()))
 
 
 def _anti_entropy_period(anti_entropy_s: Any, protocol: StoreProtocol) -> float:
