@@ -17,6 +17,7 @@ from distlab.widgets.network import network_explorer
 from distlab.widgets.partial_failures import partial_failure_explorer
 from distlab.widgets.retries import contention_explorer, retry_timeline_explorer
 from distlab.widgets.sagas import saga_explorer
+from distlab.widgets.sessions import session_explorer
 
 __all__ = [
     "Explorer",
@@ -31,4 +32,5 @@ __all__ = [
     "use_case_explorer",
     "saga_explorer",
     "skew_explorer",
+    "session_explorer",
 ]
