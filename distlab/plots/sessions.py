@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -268,7 +269,8 @@ def session_timeline(
 
     ``figure``: a figure this function returned before, for the same number of nodes: its
     artists are updated in place (an explorer's fast path); any other figure, or ``None``,
-    builds a new one.
+    builds a new one. The legend, which never changes, is drawn once and kept as a picture
+    (``fig.images``); its labels are in ``fig.distlab_legend``.
 
     >>> from distlab.experiments.read_routing import read_routing
     >>> r = read_routing("any", clients=2, cycles=5, seed=0)
@@ -292,7 +294,7 @@ def session_timeline(
         raise ValueError(f"variant={variant!r} must be one of {', '.join(map(repr, variants))}")
     nodes = [f"n{i}" for i in range(1, int(result.params.get("nodes", 3)) + 1)]
     data = _timeline_data(result, variant, nodes)
-    art = getattr(figure, "_distlab_session_artists", None)
+    art = getattr(figure, "distlab_artists", None)
     if art is None or art["nodes"] != nodes:
         figure, art = _timeline_build(nodes)
     _timeline_update(art, data)
@@ -421,8 +423,27 @@ def _timeline_build(nodes: list[str]) -> tuple[Figure, dict[str, Any]]:
     fig.subplots_adjust(bottom=sp.bottom + 0.42 / fig.get_figheight())
     art["counts"] = fig.text(sp.left, 0.02, "", fontsize=8.5, color="#333333", ha="left",
                              va="bottom")  # fmt: skip
-    fig._distlab_session_artists = art  # the artists to update next time
+    art["legend"] = _bake_legend(fig)
+    fig.distlab_artists = art  # the artists to update next time
+    fig.distlab_legend = art["legend"]
     return fig, art
+
+
+def _bake_legend(fig: Figure) -> list[str]:
+    """Replace the figure's legend, which never changes, by a picture of it: drawing its text
+    on every update would cost half of the figure's rendering. Returns the legend's labels."""
+    legend = fig.legends[0]
+    labels = [t.get_text() for t in legend.get_texts()]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = legend.get_window_extent(canvas.get_renderer()).padded(2)
+    pixels = np.asarray(canvas.buffer_rgba())
+    height, width = pixels.shape[:2]
+    x0, x1 = max(int(box.x0), 0), min(int(math.ceil(box.x1)), width)
+    y0, y1 = max(int(box.y0), 0), min(int(math.ceil(box.y1)), height)
+    legend.remove()
+    fig.figimage(pixels[height - y1 : height - y0, x0:x1].copy(), xo=x0, yo=y0, origin="upper")
+    return labels
 
 
 def _timeline_update(art: dict[str, Any], d: dict[str, Any]) -> None:
