@@ -94,7 +94,6 @@ def quorum_agreement_figure(result, *, title: str | None = None) -> Figure:
         ax.text(0.97, 0.05, res.params["model"], transform=ax.transAxes, ha="right",
                 fontsize=10, color="#333333")  # fmt: skip
         ax.set_xlabel("read time after the commit (ms)")
-        ax.set_ylim(min(0.45, float(s["sim_p"].min()) - 0.08), 1.03)
     p = results[0].params
     subtitle = (
         f"N={p['n']} R={p['r']} W={p['w']}, {p['trials']:,} simulated writes per point, "
@@ -223,17 +222,19 @@ def lost_updates_figure(result, *, x: str | None = None, title: str | None = Non
         ax.plot(mean.index, mean.to_numpy() * 100, "-", color=color, linewidth=1.6, label=label)
         ax.scatter(runs["x"], runs["lost_share"] * 100, s=24, color=color, zorder=3)
         for xi, share in mean.items():
-            lost = runs.loc[runs["x"] == xi, "lost"].mean()
-            ax.annotate(f"{lost:.3g}", (xi, share * 100), fontsize=7, color=color,
-                        xytext=(4, 4), textcoords="offset points")  # fmt: skip
+            at = runs[runs["x"] == xi]
+            text = f"{at['lost'].mean():.3g} of {at['adds_acked'].mean():.3g}"
+            ax.annotate(text, (xi, share * 100), fontsize=7, color=color, ha="center",
+                        xytext=(0, 7), textcoords="offset points")  # fmt: skip
     ax.set_ylim(-3, max(10.0, float(table["lost_share"].max()) * 100 * 1.15))
     ax.set_xticks(sorted(table["x"].unique()))
+    ax.margins(x=0.12)
     p = results[0].params
     fixed = (f"{p['clients']} clients" if x == "partition_s"
              else f"a partition of {p['partition_s']:g} s")  # fmt: skip
     seeds = len({r.params["seed"] for r in results})
     subtitle = (f"{fixed}, {p['adds']} adds each, R = W = 1 on {p['nodes']} nodes; "
-                f"numbers: adds lost; {seeds} seed{'s' if seeds > 1 else ''}")  # fmt: skip
+                f"labels: adds lost of acknowledged; {seeds} seed{'s' * (seeds > 1)}")  # fmt: skip
     xlabel = "partition length (s)" if x == "partition_s" else "concurrent clients"
     return finish(
         fig,
