@@ -153,11 +153,14 @@ def convergence_figure(result, *, title: str | None = None) -> Figure:
     if len(never):
         ax.scatter(never["x"], [y_never] * len(never), marker="X", s=60, color=_RED, zorder=3,
                    label=f"never (within {results[0].params['horizon_s']:g} s)")  # fmt: skip
-    ax.axhline(y_never / 1.6, color="#bbbbbb", linewidth=0.8)
-    ax.set_ylim(min(low, min(periods, default=low)) / 2, y_never * 1.8)
-    yticks = [t for t in (0.001, 0.01, 0.1, 1, 10, 100) if ax.get_ylim()[0] <= t < y_never / 1.6]
-    ax.set_yticks([*yticks, y_never], [f"{t:g}" for t in yticks] + ["never"])
-    ax.set_xticks([*periods, x_off], [f"{p:g}" for p in periods] + ["off"])
+        ax.axhline(y_never / 1.6, color="#bbbbbb", linewidth=0.8)
+    row = [y_never] if len(never) else []
+    ax.set_ylim(min(low, min(periods, default=low)) / 2, y_never * (1.8 if row else 0.6))
+    bottom = ax.get_ylim()[0]
+    yticks = [t for t in (0.001, 0.01, 0.1, 1, 10, 100, 1000) if bottom <= t < y_never / 1.6]
+    ax.set_yticks([*yticks, *row], [f"{t:g}" for t in yticks] + ["never"] * len(row))
+    off = [x_off] if (table["anti_entropy_s"] == 0).any() else []
+    ax.set_xticks([*periods, *off], [f"{p:g}" for p in periods] + ["off"] * len(off))
     ax.xaxis.set_minor_locator(_null())
     ax.yaxis.set_minor_locator(_null())
     p = results[0].params

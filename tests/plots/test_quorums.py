@@ -114,3 +114,11 @@ def test_bad_input_is_rejected_with_the_parameter_named(visibility, converge):
         plots.lost_updates_figure(a, x="seed")
     with pytest.raises(TypeError, match="title=1"):
         plots.lost_updates_figure(a, title=1)
+
+
+def test_convergence_without_off_has_no_off_tick_and_no_never_row():
+    run = convergence.anti_entropy_convergence((0.1, 0.2), partition_s=0.5)
+    ax = plots.convergence_figure(run).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "0.2"]
+    assert not any(label.startswith("never") for label in all_legend_labels(ax.figure))
+    assert "never" not in [t.get_text() for t in ax.get_yticklabels()]
