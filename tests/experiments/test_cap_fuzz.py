@@ -123,12 +123,14 @@ def test_compare_use_case(param, value):
 
 STORE_PARAMS = ["kind", "nodes", "phase_timeout_s", "anti_entropy_s", "clock_skew_s", "rng"]
 PRIMARY_PARAMS = ["replication_lag", "replication", "failover_s"]
+LEADERLESS_PARAMS = ["n", "r", "w", "read_repair", "sloppy", "conflicts"]
 
 
 @FUZZ
-@given(param=st.sampled_from(STORE_PARAMS + PRIMARY_PARAMS), value=WEIRD)
+@given(param=st.sampled_from(STORE_PARAMS + PRIMARY_PARAMS + LEADERLESS_PARAMS), value=WEIRD)
 def test_replicated_store(param, value):
     kind = "primary" if param in PRIMARY_PARAMS else "ap"
+    kind = "leaderless" if param in LEADERLESS_PARAMS else kind
     kwargs = {"kind": kind, "nodes": 3, param: value}
     world = World(seed=1)
     net = Network(world, latency=0.01)
@@ -202,4 +204,4 @@ def test_the_fuzzed_parameter_lists_are_complete():
 
     assert set(RUN_PARAMS) == set(inspect.signature(cap.run).parameters)
     store_params = set(inspect.signature(ReplicatedStore).parameters) - {"net"}
-    assert set(STORE_PARAMS + PRIMARY_PARAMS) == store_params
+    assert set(STORE_PARAMS + PRIMARY_PARAMS + LEADERLESS_PARAMS) == store_params
