@@ -9,11 +9,14 @@ Each function takes the result of the experiment of the same name in
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 import numpy as np
 from matplotlib.figure import Figure
 
 from distlab import outcomes
 from distlab._validate import check_int, check_number
+from distlab.plots.display import keep_background, set_titles
 from distlab.plots.style import (
     OKABE_ITO,
     check_result,
@@ -34,7 +37,11 @@ _OUTCOMES = (outcomes.OK, outcomes.ERROR, outcomes.TIMEOUT)
 
 
 def partial_failure_figure(
-    result, *, title: str | None = None, timeout_s: float | None = None
+    result,
+    *,
+    title: str | None = None,
+    timeout_s: float | None = None,
+    figure: Figure | None = None,
 ) -> Figure:
     """One lane per service: each request's latency as the user saw it, against its arrival time.
 
@@ -42,7 +49,9 @@ def partial_failure_figure(
     run at its ceiling; points are coloured by outcome and the dashed line is the caller's
     timeout. The lane's label gives its share of ok calls and its 99th-percentile latency.
     (One axes with lanes, rather than one axes per service, keeps the explorer fast.)
-    ``result`` is a :class:`~distlab.experiments.challenges.PartialFailureResult`.
+    ``result`` is a :class:`~distlab.experiments.challenges.PartialFailureResult`. ``figure``: a
+    figure this function returned before, updated in place when its lanes, time axis and legend
+    stay the same (the picture is the one a new figure shows); otherwise a new figure.
     """
     check_result("result", result, ("frame", "health"), what="partial_failures()")
     check_title(title)
@@ -51,54 +60,100 @@ def partial_failure_figure(
     calls = result.frame
     health = result.health.set_index("service")["state"]
     services = list(health.index)
-    fig, ax = new_figure(figsize=(9.0, 4.4))
     top = max(float(calls["latency_s"].max()) if len(calls) else 1.0, timeout_s or 0.0) * 1.1
-    height = 0.8  # of each lane's unit of height; the rest separates lanes
     floors = {service: len(services) - 1 - i for i, service in enumerate(services)}
-    labels = []
-    for service in services:
-        mine = calls[calls["service"] == service]
-        _service_lane(ax, mine, floors[service], top=top, height=height, timeout_s=timeout_s)
-        ok = float((mine["outcome"] == "ok").mean()) if len(mine) else float("nan")
-        p99 = float(mine["latency_s"].quantile(0.99)) if len(mine) else float("nan")
-        labels.append(f"{service} ({health[service]})\n{ok:.0%} ok, p99 {p99:.2f} s")
-    ax.set_yticks([floors[s] + height / 2 for s in services], labels, fontsize=8.5)
-    ax.tick_params(axis="y", length=0)
-    ax.set_ylim(-0.1, len(services))
-    return finish(
-        fig,
-        ax,
-        title=title or "Requests to four services through one caller",
-        subtitle=f"height in each lane: latency seen by the user, 0 to {top:.1f} s",
-        xlabel="request arrival time (s)",
-        legend_title="outcome",
+    lanes = [calls[calls["service"] == service] for service in services]
+    labels = [_lane_label(s, health[s], mine) for s, mine in zip(services, lanes)]
+    legend = []  # the legend's entries, in the order finish() finds them
+    for mine in lanes:
+        legend += [o for o in _OUTCOMES if bool((mine["outcome"] == o).any())]
+        legend += [] if timeout_s is None else [f"caller timeout ({timeout_s:g} s)"]
+    end = float(calls["arrival"].max()) if len(calls) else 1.0
+    duration = float(getattr(result, "params", {}).get("duration_s", end))
+    key = (
+        tuple(services),
+        tuple(dict.fromkeys(legend)),
+        max(duration, end),
+        max(len(line) for label in labels for line in label.split("\n")),
     )
+    kept = _KEPT.get(figure) if figure is not None else None
+    fresh = kept is None or kept[0] != key
+    if fresh:
+        figure, kept = _lanes_figure(key, floors)
+    ax, drawn = kept[1], kept[2]
+    for artist in drawn:
+        artist.remove()
+    drawn[:] = [
+        artist
+        for service, mine in zip(services, lanes)
+        for artist in _service_lane(ax, mine, floors[service], top=top, timeout_s=timeout_s)
+    ]
+    # The lane labels change with every run: the y axis is drawn with the points (over the
+    # axes' left edge, where nothing else is drawn).
+    ax.set_yticks([floors[s] + _LANE / 2 for s in services], labels, fontsize=8.5)
+    ax.tick_params(axis="y", length=0)
+    ax.yaxis.set_zorder(2.55)
+    ax.yaxis.set_animated(True)
+    subtitle = f"height in each lane: latency seen by the user, 0 to {top:.1f} s"
+    heading = title or "Requests to four services through one caller"
+    if fresh:
+        finish(figure, ax, title=heading, subtitle=subtitle, xlabel="request arrival time (s)",
+               legend_title="outcome")  # fmt: skip
+    set_titles(ax, heading, subtitle)
+    return figure
 
 
-def _service_lane(ax, calls, floor: float, *, top: float, height: float, timeout_s) -> None:
-    """One service's lane: its floor line, its calls by outcome, and the caller's timeout."""
-    ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
+#: figure -> (its key, its axes, the artists an update replaces)
+_KEPT: WeakKeyDictionary = WeakKeyDictionary()
+_LANE = 0.8  # of each lane's unit of height; the rest separates lanes
+
+
+def _lanes_figure(key: tuple, floors: dict) -> tuple:
+    """A new figure with the lanes' floors, and what :data:`_KEPT` keeps of it."""
+    figure, ax = new_figure(figsize=(9.0, 4.4))
+    ax.set_ylim(-0.1, len(floors))
+    ax.set_xlim(-0.05 * key[3], 1.05 * key[3])  # arrivals: 0 to the run's duration
+    for floor in floors.values():
+        ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
+    kept = (key, ax, [])
+    _KEPT[figure] = kept
+    keep_background(figure, key)
+    return figure, kept
+
+
+def _lane_label(service: str, state: str, calls) -> str:
+    ok = float((calls["outcome"] == "ok").mean()) if len(calls) else float("nan")
+    p99 = float(calls["latency_s"].quantile(0.99)) if len(calls) else float("nan")
+    return f"{service} ({state})\n{ok:.0%} ok, p99 {p99:.2f} s"
+
+
+def _service_lane(ax, calls, floor: float, *, top: float, timeout_s) -> list:
+    """One service's calls by outcome and the caller's timeout (animated): the artists."""
+    drawn = []
     for outcome in _OUTCOMES:
         rows = calls[calls["outcome"] == outcome]
         if len(rows):
-            ax.scatter(
+            drawn.append(ax.scatter(
                 rows["arrival"],
-                floor + rows["latency_s"] / top * height,
+                floor + rows["latency_s"] / top * _LANE,
                 s=10,
                 color=outcome_color(outcome),
                 label=outcome,
                 linewidths=0,
                 zorder=3,
-            )
+            ))  # fmt: skip
     if timeout_s is not None:
-        ax.axhline(
-            floor + timeout_s / top * height,
+        drawn.append(ax.axhline(
+            floor + timeout_s / top * _LANE,
             color=OKABE_ITO["grey"],
             linestyle="--",
             linewidth=1,
             label=f"caller timeout ({timeout_s:g} s)",
             zorder=2,
-        )
+        ))  # fmt: skip
+    for artist in drawn:
+        artist.set_animated(True)
+    return drawn
 
 
 def ambiguity_figure(result, *, title: str | None = None) -> Figure:

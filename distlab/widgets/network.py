@@ -101,8 +101,8 @@ PRESETS = {
 }
 
 
-def _plot(result, params):
-    return exchange_figure(result, title=_title(params))
+def _plot(result, params, *, figure=None):
+    return exchange_figure(result, title=_title(params), figure=figure)
 
 
 def _title(params: dict) -> str:
