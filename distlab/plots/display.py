@@ -27,9 +27,10 @@ True
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from io import BytesIO
 from weakref import WeakKeyDictionary
 
@@ -46,6 +47,7 @@ __all__ = [
     "figure_png",
     "keep_background",
     "register_ipython_formatter",
+    "round_up",
     "set_titles",
 ]
 
@@ -54,12 +56,14 @@ _KEYS: WeakKeyDictionary = WeakKeyDictionary()
 _BACKGROUNDS: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def keep_background(fig: Figure, key: Hashable) -> None:
+def keep_background(fig: Figure, key: Hashable, *, moving_y: Iterable[Axes] = ()) -> None:
     """Let :func:`figure_png` keep a picture of ``fig`` without its animated artists, and reuse
     it while ``key`` (what the plot says its static parts depend on) stays the same.
 
     ``key`` must change whenever anything not animated changes, apart from the figure's size and
-    its axes' positions and limits, which are checked too. See the module for an example.
+    its axes' positions and limits, which are checked too; except the y limits of the axes in
+    ``moving_y``, where everything placed by the y data (the y axis too) is animated. See the
+    module for an example.
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig={type(fig).__name__} must be a matplotlib Figure")
@@ -67,7 +71,10 @@ def keep_background(fig: Figure, key: Hashable) -> None:
         hash(key)
     except TypeError:
         raise TypeError(f"key={key!r} must be hashable") from None
-    _KEYS[fig] = key
+    moving = tuple(moving_y)
+    if not all(ax in fig.axes for ax in moving):
+        raise ValueError("moving_y must hold axes of fig")
+    _KEYS[fig] = (key, moving)
 
 
 def clear_figure(fig: Figure, figsize: tuple[float, float]) -> Axes:
@@ -80,11 +87,10 @@ def clear_figure(fig: Figure, figsize: tuple[float, float]) -> Axes:
 
     >>> from distlab.plots import new_figure
     >>> fig, ax = new_figure()
-    >>> _ = ax.plot([0, 1], [0, 1]); fig.legend()  # doctest: +ELLIPSIS
-    <matplotlib.legend.Legend object at ...>
+    >>> _ = ax.plot([0, 1], [0, 1], label="a line"); _ = fig.legend()
     >>> ax = clear_figure(fig, (6.0, 3.0))
-    >>> len(ax.lines), len(fig.legends), tuple(fig.get_size_inches())
-    (0, 0, (6.0, 3.0))
+    >>> len(ax.lines), len(fig.legends), fig.get_size_inches().tolist()
+    (0, 0, [6.0, 3.0])
     """
     if not isinstance(fig, Figure) or len(fig.axes) != 1:
         raise TypeError("fig must be a matplotlib Figure with one axes")
@@ -98,6 +104,23 @@ def clear_figure(fig: Figure, figsize: tuple[float, float]) -> Axes:
         ax.get_legend().remove()
     fig.set_size_inches(figsize)
     return ax
+
+
+def round_up(value: float, fraction: float = 0.2) -> float:
+    """``value`` rounded up to a multiple of ``fraction`` of its power of ten (0.87 -> 0.88,
+    2.31 -> 2.4, 141 -> 160; with ``fraction=0.1``, 12.2 -> 13): an axis ending there changes
+    less often from one run to the next, so an explorer redraws it less often. ``value`` must be
+    positive and finite, ``fraction`` one of 0.1, 0.2, 0.5 or 1.
+
+    >>> round_up(0.87), round_up(2.31), round_up(141.0), round_up(12.2, 0.1)
+    (0.88, 2.4, 160.0, 13.0)
+    """
+    if not (isinstance(value, (int, float)) and 0 < value < math.inf):
+        raise ValueError(f"value={value!r} must be a positive finite number")
+    if fraction not in (0.1, 0.2, 0.5, 1):
+        raise ValueError(f"fraction={fraction!r} must be one of 0.1, 0.2, 0.5 or 1")
+    step = 10 ** math.floor(math.log10(value)) * fraction
+    return round(math.ceil(round(value / step, 9)) * step, 12)
 
 
 def set_titles(ax: Axes, title: str, subtitle: str | None = None) -> list[Text]:
@@ -139,13 +162,19 @@ def figure_png(fig: Figure, *, tight: bool = False, fast: bool = True) -> bytes:
     if fast and not tight:
         return _encode(_pixels(fig))
     buffer = BytesIO()
-    fig.savefig(
-        buffer,
-        format="png",
-        dpi=fig.dpi,
-        bbox_inches="tight" if tight else None,
-        pil_kwargs={"compress_level": 1} if fast else None,
-    )
+    # A figure leaves out its own animated artists even when saved (its axes draw theirs).
+    animated = [a for a in _all_artists(fig) if a.get_animated()]
+    _set_animated(animated, False)
+    try:
+        fig.savefig(
+            buffer,
+            format="png",
+            dpi=fig.dpi,
+            bbox_inches="tight" if tight else None,
+            pil_kwargs={"compress_level": 1} if fast else None,
+        )
+    finally:
+        _set_animated(animated, True)
     return buffer.getvalue()
 
 
@@ -163,12 +192,16 @@ def _pixels(fig: Figure) -> np.ndarray:
             _set_animated(animated, True)
         return np.asarray(canvas.buffer_rgba())
     static = [a for a in on_top if not a.get_animated()]
+    plot_key, moving = _KEYS[fig]
     key = (
-        _KEYS[fig],
+        plot_key,
         tuple(map(id, static)),
         tuple(fig.get_size_inches()),
         fig.dpi,
-        tuple((tuple(ax.get_position().bounds), ax.get_xlim(), ax.get_ylim()) for ax in fig.axes),
+        tuple(
+            (ax.get_position().bounds, ax.get_xlim(), None if ax in moving else ax.get_ylim())
+            for ax in fig.axes
+        ),
     )
     kept = _BACKGROUNDS.get(fig)
     if kept is None or kept[0] != key or kept[1] is not canvas:
@@ -194,20 +227,19 @@ def _all_artists(fig: Figure) -> list:
 
 def _drawn_on_top(fig: Figure) -> list | None:
     """What to draw over the kept background, in the order a full draw draws it: in each axes,
-    every artist from the lowest animated one up (by zorder; the static ones among them are
-    left out of the background). None when a figure-level artist is animated."""
-    axes = set(fig.axes)
-    if any(a.get_animated() for a in fig.get_children() if a not in axes):
-        return None
+    then in the figure itself, every artist from the lowest animated one up (by zorder; the
+    static ones among them are left out of the background). None when that would be an axes."""
     found = []
-    for ax in sorted(fig.axes, key=lambda a: a.get_zorder()):  # a stable sort, as a draw's
-        children = [c for c in ax.get_children() if c is not ax.patch and c.get_visible()]
+    for parent in [*sorted(fig.axes, key=lambda a: a.get_zorder()), fig]:  # stable, as a draw's
+        children = [c for c in parent.get_children() if c is not parent.patch and c.get_visible()]
         moving = [c.get_zorder() for c in children if c.get_animated()]
         if moving:
             lowest = min(moving)
             found += sorted(
                 (c for c in children if c.get_zorder() >= lowest), key=lambda c: c.get_zorder()
             )
+    if any(isinstance(a, Axes) for a in found):
+        return None
     return found
 
 

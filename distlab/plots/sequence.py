@@ -30,7 +30,7 @@ from matplotlib.lines import Line2D
 
 from distlab import outcomes
 from distlab._validate import check_frame, check_int
-from distlab.plots.display import clear_figure, keep_background, set_titles
+from distlab.plots.display import clear_figure, keep_background, round_up, set_titles
 from distlab.plots.style import (
     DROP_COLORS,
     check_figsize,
@@ -254,10 +254,9 @@ def _time_extent(ev, shown_sends, delivers, drops, *, truncated: bool) -> float:
     span = end - start
     if not span > 0:
         return end + 1.0
-    # A little room after the last event, rounded up to a fifth of the span's power of ten:
-    # neighbouring runs then share their time axis (and an explorer need not redraw it).
-    step = 10 ** math.floor(math.log10(span)) / 5
-    return round(math.ceil((end + 0.02 * span) / step) * step, 12)
+    # A little room after the last event, rounded up: neighbouring runs then share their time
+    # axis (and an explorer need not redraw it).
+    return start + round_up(span * 1.02)
 
 
 def _delivery_arrows(send_idx: pd.DataFrame, delivers: pd.DataFrame, y_of: dict):
