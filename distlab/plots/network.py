@@ -24,15 +24,21 @@ _COUNTS = (
 
 
 def exchange_figure(
-    result, *, title: str | None = None, max_messages: int = 400, figure: Figure | None = None
+    result,
+    *,
+    title: str | None = None,
+    max_messages: int = 400,
+    figsize: tuple[float, float] | None = None,
+    figure: Figure | None = None,
 ) -> Figure:
     """:func:`~distlab.plots.sequence.message_sequence` of an exchange, with its statistics.
 
     The title's second line gives what was lost, cut off by a partition or reordered, and the
     mean latency of the delivered messages. Nodes are drawn in name order, A at the top.
 
-    ``result`` is an :class:`~distlab.experiments.network.ExchangeResult`. ``figure``: one this
-    function returned before, updated in place where it can be (see ``message_sequence``).
+    ``result`` is an :class:`~distlab.experiments.network.ExchangeResult`. ``figsize`` (default:
+    taller with more nodes) and ``figure`` (one this function returned before, updated in place
+    where it can be) are ``message_sequence``'s.
     """
     check_result(
         "result", result, ("frame", "summary", "events", "faults"), what="message_exchange()"
@@ -52,5 +58,6 @@ def exchange_figure(
         nodes=nodes,
         faults=result.faults,
         max_messages=max_messages,
+        figsize=figsize,
         figure=figure,
     )

@@ -105,26 +105,32 @@ def message_sequence(
     drops = _drop_marks(send_idx, drop_rows, y_of)
     n_dropped = sum(len(xs) for _, xs, _, _ in drops)
     empty = n_total == 0 and len(drop_rows) == 0
+    shading = _shading_key(ev, faults)
     frame = _Frame(
         size=figsize or (9.0, max(2.6, min(6.5, 1.2 + 0.55 * max(len(node_order), 1)))),
-        nodes=tuple(node_order),
+        # The node lines are redrawn with the messages, unless something is shaded on them.
+        nodes=tuple(node_order) if _per_node(shading) or not node_order else (),
+        widest=max((len(str(n)) for n in node_order), default=0),
         t_start=min(float(ev["time"].min()) if len(ev) else 0.0, 0.0),
         t_end=_time_extent(ev, shown_sends, delivers, drop_rows, truncated=n_total > max_messages),
         delivered=arrows is not None,
         drop_reasons=tuple(reason for reason, *_ in drops),
-        shading=_shading_key(ev, faults),
+        shading=shading,
         empty=empty,
     )
-    kept = _KEPT.get(figure) if figure is not None else None
+    kept = _KEPT.get(figure) if figure is not None and node_order else None
     if kept is None or kept[0] != frame:
         # A kept figure is cleared and drawn again (quicker than a new one) unless it or the new
         # picture has no node lines, where the limits would come from what was drawn before.
-        reuse = figure if kept is not None and kept[0].nodes and frame.nodes else None
-        figure, kept = _skeleton(frame, ev, faults, arrows, drops, reuse)
+        reuse = figure if kept is not None and kept[0].widest and frame.widest else None
+        figure, kept = _skeleton(frame, ev, faults, node_order, (arrows, drops), reuse)
     else:
         for artist in kept[2]:
             artist.remove()
         kept[2][:] = _draw_messages(kept[1], arrows, drops)
+        if kept[3][0] != node_order:  # the node lines, when the nodes change
+            kept[3][1].remove()
+            kept[3][:] = [node_order, *_lanes(kept[1], node_order, frame.t_start, frame.t_end)]
     n_delivered = 0 if arrows is None else len(arrows[0])
     counts = f"{n_delivered} delivered · {n_dropped} dropped"
     if n_total > max_messages:
@@ -141,6 +147,7 @@ class _Frame:
 
     size: tuple[float, float]
     nodes: tuple
+    widest: int
     t_start: float
     t_end: float
     delivered: bool
@@ -149,11 +156,11 @@ class _Frame:
     empty: bool
 
 
-#: figure -> (its _Frame, its axes, the artists an update replaces)
+#: figure -> (its _Frame, its axes, the messages an update replaces, [nodes, their lines])
 _KEPT: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def _skeleton(frame: _Frame, ev: pd.DataFrame, faults, arrows, drops, reuse) -> tuple:
+def _skeleton(frame: _Frame, ev: pd.DataFrame, faults, node_order, messages, reuse) -> tuple:
     """A new figure, or ``reuse`` cleared (the messages given drawn) and what :data:`_KEPT`
     keeps of it."""
     if reuse is None:
@@ -161,14 +168,12 @@ def _skeleton(frame: _Frame, ev: pd.DataFrame, faults, arrows, drops, reuse) -> 
     else:
         fig, ax = reuse, clear_figure(reuse, frame.size)
     ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
-    y_of = {name: i for i, name in enumerate(frame.nodes)}
-    if frame.nodes:  # one line per node
-        ax.hlines(list(y_of.values()), frame.t_start, frame.t_end, colors="#444444",
-                  linewidth=1.0, zorder=1)  # fmt: skip
-    messages = _draw_messages(ax, arrows, drops)
+    lanes = [node_order, *_lanes(ax, node_order, frame.t_start, frame.t_end)]
+    drawn = _draw_messages(ax, *messages)
     # Shading: partitions (whole height), crashes and slow nodes (per node line), other faults.
+    y_of = {name: i for i, name in enumerate(node_order)}
     _shade_network_states(ax, ev, y_of, frame.t_end, faults)
-    _node_axis(ax, list(frame.nodes), frame.t_start, frame.t_end)
+    ax.set_xlim(frame.t_start, frame.t_end if frame.t_end > frame.t_start else frame.t_start + 1)
     if frame.empty:
         _note(ax, "no messages in this event log")
     delivered = outcome_color(outcomes.DELIVERED)
@@ -176,17 +181,44 @@ def _skeleton(frame: _Frame, ev: pd.DataFrame, faults, arrows, drops, reuse) -> 
     # Placeholder titles: they only need to be there for the margins; each update sets them.
     finish(fig, ax, handles=handles if frame.delivered else [], title="title", xlabel="time (s)",
            ylabel="node", subtitle="subtitle")  # fmt: skip
-    kept = (frame, ax, messages)
+    kept = (frame, ax, drawn, lanes)
     _KEPT[fig] = kept
-    keep_background(fig, frame)
+    keep_background(fig, frame, moving_y=[ax])
     return fig, kept
+
+
+def _lanes(ax, node_order: list, t_start: float, t_end: float) -> list:
+    """The node lines and the nodes as y ticks, the first at the top; animated with the y axis
+    (drawn over the axes' left edge only), as they change with the number of nodes."""
+    # one line per node (an empty collection for none)
+    drawn = [ax.hlines(range(len(node_order)), t_start, t_end, colors="#444444", linewidth=1.0,
+                       zorder=1, animated=True)]  # fmt: skip
+    if node_order:
+        ax.set_ylim(len(node_order) - 0.5, -0.5)  # first node at the top
+        ax.set_yticks(range(len(node_order)), [str(n) for n in node_order])
+    else:
+        ax.set_yticks([])
+    ax.tick_params(axis="y", length=0, labelsize=10)
+    ax.spines["left"].set_visible(False)
+    ax.yaxis.set_zorder(2.55)
+    ax.yaxis.set_animated(True)
+    return drawn
+
+
+def _per_node(shading: tuple) -> bool:
+    """Whether the shading rows shade single nodes' lines (crashes, slow nodes)."""
+    return any(row[1] in ("crash", "restart", "slow") for row in shading)
+
+
+_SHADED_KINDS = ["partition", "heal", "crash", "restart", "slow", "fault_start", "fault_end"]
 
 
 def _shading_key(ev: pd.DataFrame, faults) -> tuple:
     """The rows the shading is drawn from: the same rows give the same shading."""
-    kind = ev["kind"].astype(str)
-    rows = ev[kind.isin(["partition", "heal", "crash", "restart", "slow", "fault_start",
-                         "fault_end"])]  # fmt: skip
+    shaded = np.isin(ev["kind"].to_numpy(), _SHADED_KINDS)
+    if faults is None and not shaded.any():
+        return ()
+    rows = ev[shaded]
     columns = [c for c in ("time", "kind", "node", "detail", "state") if c in rows.columns]
     key = tuple(map(tuple, rows[columns].astype(str).to_numpy()))
     if faults is not None:
@@ -212,18 +244,6 @@ def _shown_messages(ev: pd.DataFrame, max_messages: int):
         delivers = delivers[delivers["msg_id"].isin(shown_ids)]
         drops = drops[drops["msg_id"].isin(shown_ids)]
     return shown_sends, delivers, drops, n_total
-
-
-def _node_axis(ax, node_order: list, t_start: float, t_end: float) -> None:
-    """Time limits, and the nodes as y ticks, the first at the top."""
-    ax.set_xlim(t_start, t_end if t_end > t_start else t_start + 1.0)
-    if node_order:
-        ax.set_ylim(len(node_order) - 0.5, -0.5)  # first node at the top
-        ax.set_yticks(range(len(node_order)), [str(n) for n in node_order])
-    else:
-        ax.set_yticks([])
-    ax.tick_params(axis="y", length=0, labelsize=10)
-    ax.spines["left"].set_visible(False)
 
 
 def _check_events(events: pd.DataFrame) -> pd.DataFrame:
