@@ -478,7 +478,7 @@ def contention_run_figure(
     gives the work each strategy did (write attempts in all).
 
     One axes on purpose: the contention explorer redraws it on every move of a control. The time
-    axis runs between round numbers (1, 2 or 5 times a power of ten) around the successes.
+    axis runs from a power of ten to 1, 2 or 5 times one, around the successes.
     ``runs`` is what :func:`~distlab.experiments.contention.contention_runs` returns.
     ``figure``: a figure this function returned before, updated in place when it shows the same
     strategies (the picture is the one a new figure shows); otherwise a new figure.
@@ -496,11 +496,11 @@ def contention_run_figure(
             (strategy, xs, np.arange(len(done) + 1), f"{strategy}: {len(rows):,} calls{last}")
         )
     times = np.concatenate([xs[xs > 0] for _, xs, _, _ in curves])
-    xlim = (
-        (_round_125(times.min() / 1.4, up=False), _round_125(times.max() * 1.4, up=True))
-        if len(times)
-        else (0.1, 1.0)
-    )
+    # From a power of ten below the first success to 1, 2 or 5 times one above the last: round
+    # numbers, shared by nearby runs (the first success comes after about one write's time).
+    xlim = (0.1, 1.0)
+    if len(times):
+        xlim = (10.0 ** math.floor(math.log10(times.min() / 1.4)), _round_125(times.max() * 1.4))
     key = (
         tuple(c[0] for c in curves),
         max(len(c[3]) for c in curves),
@@ -540,10 +540,7 @@ def contention_run_figure(
 _CONTENTION: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def _round_125(value: float, *, up: bool) -> float:
-    """``value`` rounded up (or down) to 1, 2 or 5 times a power of ten."""
+def _round_125(value: float) -> float:
+    """``value`` rounded up to 1, 2 or 5 times a power of ten."""
     power = 10.0 ** math.floor(math.log10(value))
-    steps = [power * m for m in (1, 2, 5, 10)]
-    if up:
-        return next(s for s in steps if s >= value * (1 - 1e-12))
-    return max(s for s in steps if s <= value * (1 + 1e-12))
+    return next(s for s in (power * m for m in (1, 2, 5, 10)) if s >= value * (1 - 1e-12))
