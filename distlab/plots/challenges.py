@@ -93,13 +93,13 @@ def partial_failure_figure(
     ax.set_yticks([floors[s] + _LANE / 2 for s in services], labels, fontsize=8.5)
     ax.tick_params(axis="y", length=0)
     ax.yaxis.set_zorder(2.55)
-    ax.yaxis.set_animated(True)
     subtitle = f"height in each lane: latency seen by the user, 0 to {top:.1f} s"
     heading = title or "Requests to four services through one caller"
     if fresh:
         finish(figure, ax, title=heading, subtitle=subtitle, xlabel="request arrival time (s)",
                legend_title="outcome")  # fmt: skip
-    set_titles(ax, heading, subtitle)
+    texts = set_titles(ax, heading, subtitle)
+    keep_background(figure, key, moving=[*drawn, ax.yaxis, *texts])
     return figure
 
 
@@ -117,7 +117,6 @@ def _lanes_figure(key: tuple, floors: dict) -> tuple:
         ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
     kept = (key, ax, [])
     _KEPT[figure] = kept
-    keep_background(figure, key)
     return figure, kept
 
 
@@ -128,7 +127,7 @@ def _lane_label(service: str, state: str, calls) -> str:
 
 
 def _service_lane(ax, calls, floor: float, *, top: float, timeout_s) -> list:
-    """One service's calls by outcome and the caller's timeout (animated): the artists."""
+    """One service's calls by outcome and the caller's timeout: the artists."""
     drawn = []
     for outcome in _OUTCOMES:
         rows = calls[calls["outcome"] == outcome]
@@ -151,8 +150,6 @@ def _service_lane(ax, calls, floor: float, *, top: float, timeout_s) -> list:
             label=f"caller timeout ({timeout_s:g} s)",
             zorder=2,
         ))  # fmt: skip
-    for artist in drawn:
-        artist.set_animated(True)
     return drawn
 
 

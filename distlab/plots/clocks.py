@@ -149,7 +149,6 @@ def lww_loss_figure(
         points.set_offsets(np.column_stack([sim["gap_s"] * 1000, sim["loss_rate"]]))
     for artist, label in zip((a for pair in curves for a in pair), labels):
         artist.set_label(label)
-        artist.set_animated(True)
     gaps = table["gap_s"].to_numpy() * 1000
     ax.set_xlim(-0.05 * gaps.max(), 1.05 * gaps.max())  # as autoscaling would, but kept
     pairs = int(table["pairs"].iloc[0])
@@ -157,7 +156,6 @@ def lww_loss_figure(
     if marked is not None:
         gap, rows = marked
         mark.set_xdata([gap * 1000, gap * 1000])
-        mark.set_animated(True)
         rates = ", ".join(f"{r:.1%}" for r in rows["loss_rate"])
         subtitle = f"writes {gap * 1000:g} ms apart: {rates} of the later ones lost; " + subtitle
     heading = title or "Last-writer-wins: a causally later write lost to clock skew"
@@ -167,8 +165,9 @@ def lww_loss_figure(
     # The legend names the skews: it changes with them.
     for text, label in zip(figure.legends[0].get_texts(), labels):
         text.set_text(label)
-    figure.legends[0].set_animated(True)
-    set_titles(ax, heading, subtitle)
+    texts = set_titles(ax, heading, subtitle)
+    moving = [a for pair in curves for a in pair] + [a for a in (mark,) if a is not None]
+    keep_background(figure, key, moving=[*moving, figure.legends[0], *texts])
     return figure
 
 
@@ -189,7 +188,6 @@ def _lww_figure(key: tuple) -> tuple:
     mark = None if key[1] else ax.axvline(0.0, color="#555555", linestyle="--", linewidth=1)
     kept = (key, ax, curves, mark)
     _LWW[fig] = kept
-    keep_background(fig, key)
     return fig, kept
 
 

@@ -6,19 +6,19 @@ them. :func:`register_ipython_formatter` teaches IPython to show a ``Figure`` as
 exactly as the inline backend renders (tight bounding box, the figure's own dpi); importing
 :mod:`distlab.plots` inside IPython does it.
 
-A figure an explorer updates in place can be drawn faster: its plot marks the artists that
-change from one update to the next as animated (``artist.set_animated(True)``) and gives
-:func:`keep_background` a key describing everything else (lanes, legend, labels...). Then
-:func:`figure_png` draws the rest once, keeps it as a picture, and on later calls only pastes that
-picture and draws the animated artists over it, for as long as the key, the figure's size and
-every axes' position and limits stay the same. The picture is the same as a full draw's.
+A figure an explorer updates in place can be drawn faster: after each update its plot gives
+:func:`keep_background` the artists that change from one update to the next and a key describing
+everything else (lanes, legend, labels...). Then :func:`figure_png` draws the rest once, keeps it
+as a picture, and on later calls only pastes that picture and draws the moving artists over it,
+for as long as the key, the figure's size and every axes' position and limits stay the same. The
+picture is the same as a full draw's.
 
 >>> from distlab.plots import new_figure
 >>> fig, ax = new_figure()
 >>> figure_png(fig)[:4]
 b'\\x89PNG'
->>> (line,) = ax.plot([0, 1], [0, 1], animated=True)
->>> keep_background(fig, "one line")
+>>> (line,) = ax.plot([0, 1], [0, 1])
+>>> keep_background(fig, "one line", moving=[line])
 >>> first = figure_png(fig)  # draws everything, keeps all but the line
 >>> line.set_ydata([1, 0])
 >>> figure_png(fig) != first  # pastes the rest, draws the line
@@ -35,6 +35,7 @@ from io import BytesIO
 from weakref import WeakKeyDictionary
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -49,6 +50,7 @@ __all__ = [
     "register_ipython_formatter",
     "round_up",
     "set_titles",
+    "tick_label_chars",
 ]
 
 # figure -> the plot's key of its static parts; figure -> (full key, canvas, kept picture)
@@ -56,13 +58,21 @@ _KEYS: WeakKeyDictionary = WeakKeyDictionary()
 _BACKGROUNDS: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def keep_background(fig: Figure, key: Hashable, *, moving_y: Iterable[Axes] = ()) -> None:
-    """Let :func:`figure_png` keep a picture of ``fig`` without its animated artists, and reuse
-    it while ``key`` (what the plot says its static parts depend on) stays the same.
+def keep_background(
+    fig: Figure,
+    key: Hashable,
+    *,
+    moving: Iterable[Artist],
+    moving_y: Iterable[Axes] = (),
+) -> None:
+    """Let :func:`figure_png` keep a picture of ``fig`` without the ``moving`` artists (those
+    an explorer's update changes), and reuse it while ``key`` (what the plot says the rest
+    depends on) stays the same. A plot calls it after every update, with the artists it moved.
 
-    ``key`` must change whenever anything not animated changes, apart from the figure's size and
-    its axes' positions and limits, which are checked too; except the y limits of the axes in
-    ``moving_y``, where everything placed by the y data (the y axis too) is animated. See the
+    ``key`` must change whenever anything else changes, apart from the figure's size and its
+    axes' positions and limits, which are checked too; except the y limits of the axes in
+    ``moving_y``, where everything placed by the y data (the y axis too) must be moving. The
+    figure itself is not changed: drawn or saved any other way, it shows everything. See the
     module for an example.
     """
     if not isinstance(fig, Figure):
@@ -71,10 +81,13 @@ def keep_background(fig: Figure, key: Hashable, *, moving_y: Iterable[Axes] = ()
         hash(key)
     except TypeError:
         raise TypeError(f"key={key!r} must be hashable") from None
-    moving = tuple(moving_y)
-    if not all(ax in fig.axes for ax in moving):
+    axes = tuple(moving_y)
+    if not all(ax in fig.axes for ax in axes):
         raise ValueError("moving_y must hold axes of fig")
-    _KEYS[fig] = (key, moving)
+    artists = list(moving)
+    if not all(isinstance(a, Artist) for a in artists):
+        raise TypeError("moving must hold matplotlib artists")
+    _KEYS[fig] = (key, axes, artists)
 
 
 def clear_figure(fig: Figure, figsize: tuple[float, float]) -> Axes:
@@ -123,10 +136,26 @@ def round_up(value: float, fraction: float = 0.2) -> float:
     return round(math.ceil(round(value / step, 9)) * step, 12)
 
 
+def tick_label_chars(axis) -> int:
+    """How many characters the longest tick label of ``axis`` (an ``ax.xaxis``/``ax.yaxis``)
+    has at its current limits: :func:`~distlab.plots.style.finish` sets the margins from them, so
+    a figure updated in place needs new margins when this changes.
+
+    >>> from distlab.plots import new_figure
+    >>> fig, ax = new_figure()
+    >>> ax.set_ylim(0, 150); tick_label_chars(ax.yaxis)
+    (0.0, 150.0)
+    3
+    """
+    locs = axis.get_majorticklocs()
+    labels = axis.get_major_formatter().format_ticks(locs) if len(locs) else []
+    return max((len(label) for label in labels), default=0)
+
+
 def set_titles(ax: Axes, title: str, subtitle: str | None = None) -> list[Text]:
     """Change the title and subtitle :func:`~distlab.plots.style.finish` gave ``ax`` (it must
-    have given both, or the title only), drawn as ``finish`` draws them, and mark them animated:
-    they change with each update of an explorer. Returns the texts.
+    have given both, or the title only), drawn as ``finish`` draws them. Returns the texts (they
+    change with each update of an explorer: they are among its moving artists).
 
     The title's height is set (1.0, as matplotlib would place it on every draw by measuring the
     axes' decorations: this needs no ticks or labels above the axes).
@@ -144,8 +173,6 @@ def set_titles(ax: Axes, title: str, subtitle: str | None = None) -> list[Text]:
             raise ValueError("set_titles: finish() gave this axes no subtitle to change")
         under[-1].set_text(subtitle)
         texts.append(under[-1])
-    for text in texts:
-        text.set_animated(True)
     return texts
 
 
@@ -162,50 +189,54 @@ def figure_png(fig: Figure, *, tight: bool = False, fast: bool = True) -> bytes:
     if fast and not tight:
         return _encode(_pixels(fig))
     buffer = BytesIO()
-    # A figure leaves out its own animated artists even when saved (its axes draw theirs).
-    animated = [a for a in _all_artists(fig) if a.get_animated()]
-    _set_animated(animated, False)
-    try:
-        fig.savefig(
-            buffer,
-            format="png",
-            dpi=fig.dpi,
-            bbox_inches="tight" if tight else None,
-            pil_kwargs={"compress_level": 1} if fast else None,
-        )
-    finally:
-        _set_animated(animated, True)
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=fig.dpi,
+        bbox_inches="tight" if tight else None,
+        pil_kwargs={"compress_level": 1} if fast else None,
+    )
     return buffer.getvalue()
 
 
 def _pixels(fig: Figure) -> np.ndarray:
     """The figure drawn, as an RGBA array: reusing its kept background where it may."""
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    animated = [a for a in _all_artists(fig) if a.get_animated()]
-    on_top = _drawn_on_top(fig) if fig in _KEYS and animated else None
-    if on_top is None:
-        _BACKGROUNDS.pop(fig, None)
-        _set_animated(animated, False)  # a plain draw of everything, as savefig draws it
-        try:
-            canvas.draw()
-        finally:
-            _set_animated(animated, True)
+    if fig not in _KEYS:
+        canvas.draw()
         return np.asarray(canvas.buffer_rgba())
+    plot_key, axes, moving = _KEYS[fig]
+    # Animated artists are left out of a draw: the moving ones are, while this draws.
+    _set_animated(moving, True)
+    try:
+        on_top = _drawn_on_top(fig)
+        if on_top is None:
+            _BACKGROUNDS.pop(fig, None)
+            _set_animated(moving, False)
+            canvas.draw()
+        else:
+            _draw_on_background(fig, canvas, on_top, plot_key, axes)
+    finally:
+        _set_animated(moving, False)
+    return np.asarray(canvas.buffer_rgba())
+
+
+def _draw_on_background(fig: Figure, canvas, on_top: list, plot_key, axes) -> None:
+    """Paste the kept background (or draw and keep it), then draw ``on_top`` over it."""
     static = [a for a in on_top if not a.get_animated()]
-    plot_key, moving = _KEYS[fig]
     key = (
         plot_key,
         tuple(map(id, static)),
         tuple(fig.get_size_inches()),
         fig.dpi,
         tuple(
-            (ax.get_position().bounds, ax.get_xlim(), None if ax in moving else ax.get_ylim())
+            (ax.get_position().bounds, ax.get_xlim(), None if ax in axes else ax.get_ylim())
             for ax in fig.axes
         ),
     )
     kept = _BACKGROUNDS.get(fig)
     if kept is None or kept[0] != key or kept[1] is not canvas:
-        # Everything but what is drawn on top; animated artists are left out of a draw.
+        # Everything but what is drawn on top (the static artists among it left out as well).
         _set_animated(static, True)
         try:
             canvas.draw()
@@ -218,11 +249,6 @@ def _pixels(fig: Figure) -> np.ndarray:
     renderer = canvas.get_renderer()
     for artist in on_top:
         artist.draw(renderer)
-    return np.asarray(canvas.buffer_rgba())
-
-
-def _all_artists(fig: Figure) -> list:
-    return [c for ax in fig.axes for c in ax.get_children()] + fig.get_children()
 
 
 def _drawn_on_top(fig: Figure) -> list | None:

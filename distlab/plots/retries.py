@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter
 
 from distlab import outcomes
 from distlab._validate import check_frame
-from distlab.plots.display import keep_background, round_up, set_titles
+from distlab.plots.display import keep_background, round_up, set_titles, tick_label_chars
 from distlab.plots.style import (
     OKABE_ITO,
     QUIET_STATES,
@@ -88,10 +88,14 @@ def retry_timeline(
         len(gave_up) > 0,
         _shaded(health),
     )
+    peak = float(load["rate_per_s"].max()) if load is not None and len(load) else 0.0
+    load_top = round_up(peak * 1.05) if peak > 0 else 1.0
     kept = _TIMELINES.get(figure) if figure is not None else None
-    fresh = kept is None or kept[0] != key
+    if kept is not None:  # the margins come from the lanes' and the load's labels too
+        kept[2].set_ylim(0, load_top)
+    fresh = kept is None or kept[0] != (*key, tick_label_chars(kept[2].yaxis))
     if fresh:
-        figure, kept = _timeline_figure(key, shown)
+        figure, kept = _timeline_figure(key, shown, load_top)
     top, bottom, drawn = kept[1], kept[2], kept[3]
     for artist in drawn:
         artist.remove()
@@ -101,10 +105,6 @@ def retry_timeline(
     if len(gave_up):
         drawn.append(top.scatter(gave_up["end"], gave_up["client"].map(lane), marker="x", s=40,
                                  zorder=4, color=OKABE_ITO["black"], label="gave up"))  # fmt: skip
-    for artist in drawn:
-        artist.set_animated(True)
-    peak = float(load["rate_per_s"].max()) if load is not None and len(load) else 0.0
-    bottom.set_ylim(0, round_up(peak * 1.05) if peak > 0 else 1.0)
     hidden = len(clients) - len(shown)
     subtitle = f"{len(attempts)} attempts by {len(clients)} clients" + (
         f"; {len(shown)} lanes shown" if hidden else ""
@@ -113,7 +113,8 @@ def retry_timeline(
         for ax in (top, bottom):
             shade_bands(ax, health, until=key[1])
         finish(figure, top, title="title", subtitle="subtitle", legend_title="attempt")
-    set_titles(top, title or "Retry timeline", subtitle)
+    texts = set_titles(top, title or "Retry timeline", subtitle)
+    keep_background(figure, kept[0], moving=[*drawn, *texts])
     return figure
 
 
@@ -129,7 +130,7 @@ def _shaded(bands: pd.DataFrame | None) -> tuple:
 _TIMELINES: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def _timeline_figure(key: tuple, shown: list) -> tuple:
+def _timeline_figure(key: tuple, shown: list, load_top: float) -> tuple:
     """A new timeline figure: lanes, time axis and the legend's entries for outcomes."""
     fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 5.0), height_ratios=(3.0, 1.2))
     top.set_yticks(range(len(shown)), list(reversed(shown)), fontsize=8.5)
@@ -139,9 +140,9 @@ def _timeline_figure(key: tuple, shown: list) -> tuple:
         top.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=outcome))
     bottom.set_ylabel("attempts/s", fontsize=9)
     bottom.set_xlabel("time (s)")
-    kept = (key, top, bottom, [])
+    bottom.set_ylim(0, load_top)
+    kept = ((*key, tick_label_chars(bottom.yaxis)), top, bottom, [])
     _TIMELINES[fig] = kept
-    keep_background(fig, key)
     return fig, kept
 
 
@@ -501,38 +502,35 @@ def contention_run_figure(
     xlim = (0.1, 1.0)
     if len(times):
         xlim = (10.0 ** math.floor(math.log10(times.min() / 1.4)), _round_125(times.max() * 1.4))
-    key = (
-        tuple(c[0] for c in curves),
-        max(len(c[3]) for c in curves),
-        len(f"{clients * 1.05:.0f}"),
-    )
+    # The margins come from the legend's and the y axis' labels.
+    key = [tuple(c[0] for c in curves), max(len(c[3]) for c in curves)]
     kept = _CONTENTION.get(figure) if figure is not None else None
-    fresh = kept is None or kept[0] != key
+    if kept is not None:
+        kept[1].set_ylim(0, clients * 1.05)
+    fresh = kept is None or kept[0] != (*key, tick_label_chars(kept[1].yaxis))
     if fresh:
         figure, ax = new_figure(figsize=(9.0, 3.6))
         for strategy, *_ in curves:
             ax.step([], [], where="post", color=strategy_style(strategy)[0], linewidth=1.8)
         plain_log_scale(ax.xaxis)
         ax.yaxis.set_zorder(2.55)  # drawn with the curves (over the axes' left edge only)
-        kept = (key, ax)
+        ax.set_ylim(0, clients * 1.05)
+        kept = ((*key, tick_label_chars(ax.yaxis)), ax)
         _CONTENTION[figure] = kept
-        keep_background(figure, key, moving_y=[ax])
-    ax = kept[1]
+    ax, key = kept[1], kept[0]
     for line, (_, xs, ys, label) in zip(ax.get_lines(), curves):
         line.set_data(xs, ys)
         line.set_label(label)
-        line.set_animated(True)
     ax.set_xlim(*xlim)
-    ax.set_ylim(0, clients * 1.05)
-    ax.yaxis.set_animated(True)
     heading = title or f"{clients} clients race to update one record"
     if fresh:
         finish(figure, ax, title=heading, xlabel="time (s, log scale)", ylabel="clients done",
                legend_title="backoff: work, completion")  # fmt: skip
     for text, (*_, label) in zip(figure.legends[0].get_texts(), curves):
         text.set_text(label)
-    figure.legends[0].set_animated(True)
-    set_titles(ax, heading)
+    # The legend gives each strategy's work: it changes with them.
+    moving = [*ax.get_lines(), ax.yaxis, figure.legends[0], *set_titles(ax, heading)]
+    keep_background(figure, key, moving=moving, moving_y=[ax])
     return figure
 
 

@@ -137,7 +137,9 @@ def message_sequence(
         subtitle = f"first {max_messages} of {n_total} messages shown: {counts}"
     else:
         subtitle = "0 messages" if empty else f"{n_total} messages sent: {counts}"
-    set_titles(kept[1], title or "Message sequence", subtitle)
+    texts = set_titles(kept[1], title or "Message sequence", subtitle)
+    moving = [*kept[2], *kept[3][1:], kept[1].yaxis, *texts]
+    keep_background(figure, frame, moving=moving, moving_y=[kept[1]])
     return figure
 
 
@@ -183,16 +185,15 @@ def _skeleton(frame: _Frame, ev: pd.DataFrame, faults, node_order, messages, reu
            ylabel="node", subtitle="subtitle")  # fmt: skip
     kept = (frame, ax, drawn, lanes)
     _KEPT[fig] = kept
-    keep_background(fig, frame, moving_y=[ax])
     return fig, kept
 
 
 def _lanes(ax, node_order: list, t_start: float, t_end: float) -> list:
-    """The node lines and the nodes as y ticks, the first at the top; animated with the y axis
-    (drawn over the axes' left edge only), as they change with the number of nodes."""
+    """The node lines and the nodes as y ticks, the first at the top: they move with the number
+    of nodes (the y axis is drawn with them, over the axes' left edge only)."""
     # one line per node (an empty collection for none)
     drawn = [ax.hlines(range(len(node_order)), t_start, t_end, colors="#444444", linewidth=1.0,
-                       zorder=1, animated=True)]  # fmt: skip
+                       zorder=1)]  # fmt: skip
     if node_order:
         ax.set_ylim(len(node_order) - 0.5, -0.5)  # first node at the top
         ax.set_yticks(range(len(node_order)), [str(n) for n in node_order])
@@ -201,7 +202,6 @@ def _lanes(ax, node_order: list, t_start: float, t_end: float) -> list:
     ax.tick_params(axis="y", length=0, labelsize=10)
     ax.spines["left"].set_visible(False)
     ax.yaxis.set_zorder(2.55)
-    ax.yaxis.set_animated(True)
     return drawn
 
 
@@ -300,7 +300,7 @@ def _delivery_arrows(send_idx: pd.DataFrame, delivers: pd.DataFrame, y_of: dict)
 
 
 def _draw_messages(ax, arrows, drops) -> list:
-    """Arrows for deliveries and Xs for drops, animated; returns the artists."""
+    """Arrows for deliveries and Xs for drops; returns the artists."""
     drawn = []
     if arrows is not None:
         # Arrow heads sized in points, independent of the data range: lines + a quiver of unit
@@ -319,8 +319,6 @@ def _draw_messages(ax, arrows, drops) -> list:
         drawn.append(ax.scatter(xs, ys, marker="X", s=42, color=color, edgecolors="white",
                                 linewidths=0.5, zorder=4,
                                 label=_DROP_LABELS.get(reason, f"dropped: {reason}")))  # fmt: skip
-    for artist in drawn:
-        artist.set_animated(True)
     return drawn
 
 
