@@ -132,15 +132,18 @@ def message_sequence(
             kept[3][1].remove()
             kept[3][:] = [node_order, *_lanes(kept[1], node_order, frame.t_start, frame.t_end)]
     n_delivered = 0 if arrows is None else len(arrows[0])
-    counts = f"{n_delivered} delivered · {n_dropped} dropped"
-    if n_total > max_messages:
-        subtitle = f"first {max_messages} of {n_total} messages shown: {counts}"
-    else:
-        subtitle = "0 messages" if empty else f"{n_total} messages sent: {counts}"
+    subtitle = _subtitle(n_total, n_delivered, n_dropped, max_messages, empty)
     texts = set_titles(kept[1], title or "Message sequence", subtitle)
     moving = [*kept[2], *kept[3][1:], kept[1].yaxis, *texts]
     keep_background(figure, frame, moving=moving, moving_y=[kept[1]])
     return figure
+
+
+def _subtitle(n_total: int, delivered: int, dropped: int, max_messages: int, empty: bool) -> str:
+    counts = f"{delivered} delivered · {dropped} dropped"
+    if n_total > max_messages:
+        return f"first {max_messages} of {n_total} messages shown: {counts}"
+    return "0 messages" if empty else f"{n_total} messages sent: {counts}"
 
 
 @dataclass(frozen=True)

@@ -80,11 +80,10 @@ class Explorer:
     title, description:
         Shown above the controls (description may contain HTML).
     cache:
-        Experiment results kept by parameters (least recently used dropped), besides the last
+        Experiment results kept by parameters (least recently used dropped), and the last
         ``FRAMES`` pictures; ``0`` keeps neither. The experiment must be pure (every distlab
-        experiment is). After a slider step from the browser the next step is drawn ahead while
-        idle (for a plot taking ``figure``, its experiment is run ahead), so pressing the key
-        again is instant.
+        experiment is). After a slider step from the browser the next step is drawn (for a plot
+        taking ``figure``: its experiment run) ahead while idle: pressing the key again is quick.
 
     A number control (slider, bounded text box) refuses a value outside its range with a
     ``ValueError`` naming the control, where ipywidgets alone would clamp it silently
@@ -101,10 +100,9 @@ class Explorer:
     :attr:`last_result`, :attr:`last_figure`, :attr:`last_png` (from the last *successful* run),
     :attr:`runs` (runs, failed ones included), :attr:`cache_hits` (runs answered without the
     experiment: from a result kept, or a picture kept, whose ``timings`` then give no time to
-    the experiment or to rendering; an incremental plot still updates its figure),
-    :attr:`error` (message or ``None``), :attr:`timings` (``experiment_s``, ``plot_s``,
-    ``render_s`` of the last successful run).
-    The explorer runs once when it is built.
+    the experiment or rendering; a plot taking ``figure`` still updates it), :attr:`error`
+    (message or ``None``), :attr:`timings` (``experiment_s``, ``plot_s``, ``render_s`` of the
+    last successful run). The explorer runs once when it is built.
 
     >>> import ipywidgets as w
     >>> from distlab.experiments.challenges import clock_order
