@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from distlab import outcomes
 from distlab._validate import check_int, check_number
-from distlab.plots.display import keep_background, set_titles
+from distlab.plots.display import check_figure, keep_background, set_titles
 from distlab.plots.style import (
     OKABE_ITO,
     check_result,
@@ -55,6 +55,7 @@ def partial_failure_figure(
     """
     check_result("result", result, ("frame", "health"), what="partial_failures()")
     check_title(title)
+    figure = check_figure(figure)
     if timeout_s is not None:
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
     calls = result.frame

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from distlab._validate import check_choice, check_number
-from distlab.plots.display import keep_background, set_titles
+from distlab.plots.display import check_figure, keep_background, set_titles
 from distlab.plots.style import OKABE_ITO, check_result, check_title, finish, new_figure
 
 __all__ = ["TIMESTAMPS", "hlc_drift_figure", "lww_loss_figure", "space_time_figure"]
@@ -125,6 +125,7 @@ def lww_loss_figure(
     skews and a mark as well (the picture is the one a new figure shows); else a new figure."""
     check_result("result", result, ("summary", "curve"), what="lww_skew()")
     check_title(title)
+    figure = check_figure(figure)
     table = result.summary.reset_index()
     marked = None
     if mark_gap_s is not None:

@@ -44,6 +44,7 @@ from matplotlib.text import Text
 from distlab._validate import check_bool
 
 __all__ = [
+    "check_figure",
     "clear_figure",
     "figure_png",
     "keep_background",
@@ -134,6 +135,23 @@ def round_up(value: float, fraction: float = 0.2) -> float:
         raise ValueError(f"fraction={fraction!r} must be one of 0.1, 0.2, 0.5 or 1")
     step = 10 ** math.floor(math.log10(value)) * fraction
     return round(math.ceil(round(value / step, 9)) * step, 12)
+
+
+def check_figure(figure: object) -> Figure | None:
+    """Return ``figure`` if it is a matplotlib Figure or ``None`` (a plot's ``figure``
+    argument: the figure to update in place), else raise a ``TypeError`` naming it.
+
+    >>> check_figure("fig")
+    Traceback (most recent call last):
+    ...
+    TypeError: figure=str must be a matplotlib Figure (one the plot returned before) or None
+    """
+    if figure is None or isinstance(figure, Figure):
+        return figure
+    raise TypeError(
+        f"figure={type(figure).__name__} must be a matplotlib Figure (one the plot returned "
+        "before) or None"
+    )
 
 
 def tick_label_chars(axis) -> int:

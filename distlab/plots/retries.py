@@ -25,7 +25,13 @@ from matplotlib.ticker import FuncFormatter
 
 from distlab import outcomes
 from distlab._validate import check_frame
-from distlab.plots.display import keep_background, round_up, set_titles, tick_label_chars
+from distlab.plots.display import (
+    check_figure,
+    keep_background,
+    round_up,
+    set_titles,
+    tick_label_chars,
+)
 from distlab.plots.style import (
     OKABE_ITO,
     QUIET_STATES,
@@ -69,6 +75,7 @@ def retry_timeline(
     same (the picture is the one a new figure shows); otherwise a new figure.
     """
     attempts = check_frame("result.frame", getattr(result, "frame", None), _ATTEMPT_COLUMNS)
+    figure = check_figure(figure)
     clients = list(dict.fromkeys(attempts["client"]))
     shown = clients[:max_clients]
     lane = {client: i for i, client in enumerate(reversed(shown))}
@@ -486,6 +493,7 @@ def contention_run_figure(
     """
     runs = check_frame("runs.frame", getattr(runs, "frame", None),
                        ("strategy", "client", "end", "outcome"))  # fmt: skip
+    figure = check_figure(figure)
     clients = int(runs["client"].nunique())
     curves = []
     for strategy in dict.fromkeys(runs["strategy"]):

@@ -30,7 +30,13 @@ from matplotlib.lines import Line2D
 
 from distlab import outcomes
 from distlab._validate import check_frame, check_int
-from distlab.plots.display import clear_figure, keep_background, round_up, set_titles
+from distlab.plots.display import (
+    check_figure,
+    clear_figure,
+    keep_background,
+    round_up,
+    set_titles,
+)
 from distlab.plots.style import (
     DROP_COLORS,
     check_figsize,
@@ -93,6 +99,7 @@ def message_sequence(
     max_messages = check_int("max_messages", max_messages, 1)
     check_title(title)
     figsize = check_figsize(figsize)
+    figure = check_figure(figure)
     nodes = None if nodes is None else check_names("nodes", nodes)
     if faults is not None:
         check_frame("faults", faults, ("start", "end", "state"), what="FaultSchedule.bands()")

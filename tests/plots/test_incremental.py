@@ -175,3 +175,22 @@ def test_set_titles_changes_what_finish_drew_and_clear_figure_empties_the_axes()
     assert not ax.lines and not fig.legends and not ax.texts
     with pytest.raises(ValueError, match="gave this axes no subtitle"):
         set_titles(ax, "title", "subtitle")
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda figure: plots.exchange_figure(message_exchange(messages=5), figure=figure),
+        lambda figure: plots.partial_failure_figure(partial_failures(duration_s=2), figure=figure),
+        lambda figure: plots.retry_timeline(timeline(clients=2), figure=figure),
+        lambda figure: plots.contention_run_figure(
+            contention_runs("full", clients=10), figure=figure
+        ),
+        lambda figure: plots.lww_loss_figure(lww_skew(pairs=10), figure=figure),
+    ],
+)
+def test_the_figure_to_update_must_be_a_figure(draw):
+    with pytest.raises(TypeError, match="figure=str must be a matplotlib Figure"):
+        draw("figure")
+    other, _ = plots.new_figure()  # a figure another plot made: this plot draws a new one
+    assert draw(other) is not other
