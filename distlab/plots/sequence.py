@@ -225,8 +225,8 @@ _SHADED_KINDS = ["partition", "heal", "crash", "restart", "slow", "fault_start",
 
 def _shading_key(ev: pd.DataFrame, faults) -> tuple:
     """The rows the shading is drawn from: the same rows give the same shading."""
-    shaded = np.isin(ev["kind"].to_numpy(), _SHADED_KINDS)
-    if faults is None and not shaded.any():
+    shaded = np.isin(ev["kind"].to_numpy().astype(str), _SHADED_KINDS)
+    if (faults is None or not len(faults)) and not shaded.any():
         return ()
     rows = ev[shaded]
     columns = [c for c in ("time", "kind", "node", "detail", "state") if c in rows.columns]
@@ -243,7 +243,7 @@ def _note(ax, text: str) -> None:
 
 def _shown_messages(ev: pd.DataFrame, max_messages: int):
     """The first ``max_messages`` sends, their deliveries and drops, and how many were sent."""
-    kind = ev["kind"].astype(str)
+    kind = ev["kind"].to_numpy().astype(str)
     sends = ev[kind == "send"]
     delivers = ev[kind == "deliver"]
     drops = ev[kind == "drop"]
