@@ -199,7 +199,7 @@ def figure_png(fig: Figure, *, tight: bool = False, fast: bool = True) -> bytes:
 
     ``fast`` compresses lightly: an explorer redraws on every move of a control and never stores
     the picture, so a few kilobytes more are worth the milliseconds saved. A fast picture of a
-    figure given to :func:`keep_background` redraws only its animated artists when it can.
+    figure given to :func:`keep_background` redraws only its moving artists when it can.
     """
     tight, fast = check_bool("tight", tight), check_bool("fast", fast)
     if not isinstance(fig, Figure):
