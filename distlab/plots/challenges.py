@@ -63,32 +63,30 @@ def partial_failure_figure(
     services = list(health.index)
     top = max(float(calls["latency_s"].max()) if len(calls) else 1.0, timeout_s or 0.0) * 1.1
     floors = {service: len(services) - 1 - i for i, service in enumerate(services)}
-    lanes = [calls[calls["service"] == service] for service in services]
-    labels = [_lane_label(s, health[s], mine) for s, mine in zip(services, lanes)]
-    legend = []  # the legend's entries, in the order finish() finds them
-    for mine in lanes:
-        legend += [o for o in _OUTCOMES if bool((mine["outcome"] == o).any())]
-        legend += [] if timeout_s is None else [f"caller timeout ({timeout_s:g} s)"]
+    labels = [_lane_label(s, health[s], calls[calls["service"] == s]) for s in services]
+    present = tuple(o for o in _OUTCOMES if bool((calls["outcome"] == o).any()))
     end = float(calls["arrival"].max()) if len(calls) else 1.0
-    duration = float(getattr(result, "params", {}).get("duration_s", end))
     key = (
         tuple(services),
-        tuple(dict.fromkeys(legend)),
-        max(duration, end),
-        max(len(line) for label in labels for line in label.split("\n")),
+        present,
+        timeout_s,
+        max(float(getattr(result, "params", {}).get("duration_s", end)), end),
+        max(len(line) for label in labels for line in label.split("\n")),  # the left margin
     )
     kept = _KEPT.get(figure) if figure is not None else None
     fresh = kept is None or kept[0] != key
     if fresh:
         figure, kept = _lanes_figure(key, floors)
-    ax, drawn = kept[1], kept[2]
-    for artist in drawn:
-        artist.remove()
-    drawn[:] = [
-        artist
-        for service, mine in zip(services, lanes)
-        for artist in _service_lane(ax, mine, floors[service], top=top, timeout_s=timeout_s)
-    ]
+    ax, points, timeouts = kept[1], kept[2], kept[3]
+    # Height in a lane: latency, from 0 at its floor to the highest latency at its ceiling.
+    y = calls["service"].map(floors).to_numpy(dtype=float) + calls["latency_s"] / top * _LANE
+    xy = np.column_stack([calls["arrival"].to_numpy(dtype=float), y])
+    outcome = calls["outcome"].to_numpy()
+    for word, scatter in points.items():
+        scatter.set_offsets(xy[outcome == word])
+    for service, line in zip(services, timeouts):
+        level = floors[service] + timeout_s / top * _LANE
+        line.set_ydata([level, level])
     # The lane labels change with every run: the y axis is drawn with the points (over the
     # axes' left edge, where nothing else is drawn).
     ax.set_yticks([floors[s] + _LANE / 2 for s in services], labels, fontsize=8.5)
@@ -100,23 +98,40 @@ def partial_failure_figure(
         finish(figure, ax, title=heading, subtitle=subtitle, xlabel="request arrival time (s)",
                legend_title="outcome")  # fmt: skip
     texts = set_titles(ax, heading, subtitle)
-    keep_background(figure, key, moving=[*drawn, ax.yaxis, *texts])
+    moving = [*points.values(), *timeouts, ax.yaxis, *texts]
+    keep_background(figure, key, moving=moving)
     return figure
 
 
-#: figure -> (its key, its axes, the artists an update replaces)
+#: figure -> (its key, its axes, {outcome: its points}, the timeout's line in each lane)
 _KEPT: WeakKeyDictionary = WeakKeyDictionary()
 _LANE = 0.8  # of each lane's unit of height; the rest separates lanes
 
 
 def _lanes_figure(key: tuple, floors: dict) -> tuple:
-    """A new figure with the lanes' floors, and what :data:`_KEPT` keeps of it."""
+    """A new figure with the lanes' floors, one (empty) collection of points per outcome and
+    a timeout line per lane, and what :data:`_KEPT` keeps of it."""
+    services, present, timeout_s, duration, _ = key
     figure, ax = new_figure(figsize=(9.0, 4.4))
     ax.set_ylim(-0.1, len(floors))
-    ax.set_xlim(-0.05 * key[3], 1.05 * key[3])  # arrivals: 0 to the run's duration
+    ax.set_xlim(-0.05 * duration, 1.05 * duration)  # arrivals: 0 to the run's duration
     for floor in floors.values():
         ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
-    kept = (key, ax, [])
+    # One collection per outcome for all lanes: lanes do not overlap, so the order of drawing
+    # across lanes does not show.
+    points = {
+        word: ax.scatter(np.empty(0), np.empty(0), s=10, color=outcome_color(word), label=word,
+                         linewidths=0, zorder=3)
+        for word in present
+    }  # fmt: skip
+    timeouts = []
+    if timeout_s is not None:
+        timeouts = [
+            ax.axhline(0.0, color=OKABE_ITO["grey"], linestyle="--", linewidth=1, zorder=2,
+                       label=f"caller timeout ({timeout_s:g} s)")
+            for _ in services
+        ]  # fmt: skip
+    kept = (key, ax, points, timeouts)
     _KEPT[figure] = kept
     return figure, kept
 
@@ -125,33 +140,6 @@ def _lane_label(service: str, state: str, calls) -> str:
     ok = float((calls["outcome"] == "ok").mean()) if len(calls) else float("nan")
     p99 = float(calls["latency_s"].quantile(0.99)) if len(calls) else float("nan")
     return f"{service} ({state})\n{ok:.0%} ok, p99 {p99:.2f} s"
-
-
-def _service_lane(ax, calls, floor: float, *, top: float, timeout_s) -> list:
-    """One service's calls by outcome and the caller's timeout: the artists."""
-    drawn = []
-    for outcome in _OUTCOMES:
-        rows = calls[calls["outcome"] == outcome]
-        if len(rows):
-            drawn.append(ax.scatter(
-                rows["arrival"],
-                floor + rows["latency_s"] / top * _LANE,
-                s=10,
-                color=outcome_color(outcome),
-                label=outcome,
-                linewidths=0,
-                zorder=3,
-            ))  # fmt: skip
-    if timeout_s is not None:
-        drawn.append(ax.axhline(
-            floor + timeout_s / top * _LANE,
-            color=OKABE_ITO["grey"],
-            linestyle="--",
-            linewidth=1,
-            label=f"caller timeout ({timeout_s:g} s)",
-            zorder=2,
-        ))  # fmt: skip
-    return drawn
 
 
 def ambiguity_figure(result, *, title: str | None = None) -> Figure:
