@@ -9,11 +9,14 @@ Each function takes the result of the experiment of the same name in
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 import numpy as np
 from matplotlib.figure import Figure
 
 from distlab import outcomes
 from distlab._validate import check_int, check_number
+from distlab.plots.display import check_figure, keep_background, set_titles
 from distlab.plots.style import (
     OKABE_ITO,
     check_result,
@@ -34,7 +37,11 @@ _OUTCOMES = (outcomes.OK, outcomes.ERROR, outcomes.TIMEOUT)
 
 
 def partial_failure_figure(
-    result, *, title: str | None = None, timeout_s: float | None = None
+    result,
+    *,
+    title: str | None = None,
+    timeout_s: float | None = None,
+    figure: Figure | None = None,
 ) -> Figure:
     """One lane per service: each request's latency as the user saw it, against its arrival time.
 
@@ -42,63 +49,97 @@ def partial_failure_figure(
     run at its ceiling; points are coloured by outcome and the dashed line is the caller's
     timeout. The lane's label gives its share of ok calls and its 99th-percentile latency.
     (One axes with lanes, rather than one axes per service, keeps the explorer fast.)
-    ``result`` is a :class:`~distlab.experiments.challenges.PartialFailureResult`.
+    ``result`` is a :class:`~distlab.experiments.challenges.PartialFailureResult`. ``figure``: a
+    figure this function returned before, updated in place when its lanes, time axis and legend
+    stay the same (the picture is the one a new figure shows); otherwise a new figure.
     """
     check_result("result", result, ("frame", "health"), what="partial_failures()")
     check_title(title)
+    figure = check_figure(figure)
     if timeout_s is not None:
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
     calls = result.frame
     health = result.health.set_index("service")["state"]
     services = list(health.index)
-    fig, ax = new_figure(figsize=(9.0, 4.4))
     top = max(float(calls["latency_s"].max()) if len(calls) else 1.0, timeout_s or 0.0) * 1.1
-    height = 0.8  # of each lane's unit of height; the rest separates lanes
     floors = {service: len(services) - 1 - i for i, service in enumerate(services)}
-    labels = []
-    for service in services:
-        mine = calls[calls["service"] == service]
-        _service_lane(ax, mine, floors[service], top=top, height=height, timeout_s=timeout_s)
-        ok = float((mine["outcome"] == "ok").mean()) if len(mine) else float("nan")
-        p99 = float(mine["latency_s"].quantile(0.99)) if len(mine) else float("nan")
-        labels.append(f"{service} ({health[service]})\n{ok:.0%} ok, p99 {p99:.2f} s")
-    ax.set_yticks([floors[s] + height / 2 for s in services], labels, fontsize=8.5)
-    ax.tick_params(axis="y", length=0)
-    ax.set_ylim(-0.1, len(services))
-    return finish(
-        fig,
-        ax,
-        title=title or "Requests to four services through one caller",
-        subtitle=f"height in each lane: latency seen by the user, 0 to {top:.1f} s",
-        xlabel="request arrival time (s)",
-        legend_title="outcome",
+    labels = [_lane_label(s, health[s], calls[calls["service"] == s]) for s in services]
+    present = tuple(o for o in _OUTCOMES if bool((calls["outcome"] == o).any()))
+    end = float(calls["arrival"].max()) if len(calls) else 1.0
+    key = (
+        tuple(services),
+        present,
+        timeout_s,
+        max(float(getattr(result, "params", {}).get("duration_s", end)), end),
+        max(len(line) for label in labels for line in label.split("\n")),  # the left margin
     )
+    kept = _KEPT.get(figure) if figure is not None else None
+    fresh = kept is None or kept[0] != key
+    if fresh:
+        figure, kept = _lanes_figure(key, floors)
+    ax, points, timeouts = kept[1], kept[2], kept[3]
+    # Height in a lane: latency, from 0 at its floor to the highest latency at its ceiling.
+    y = calls["service"].map(floors).to_numpy(dtype=float) + calls["latency_s"] / top * _LANE
+    xy = np.column_stack([calls["arrival"].to_numpy(dtype=float), y])
+    outcome = calls["outcome"].to_numpy()
+    for word, scatter in points.items():
+        scatter.set_offsets(xy[outcome == word])
+    for service, line in zip(services, timeouts):
+        level = floors[service] + timeout_s / top * _LANE
+        line.set_ydata([level, level])
+    # The lane labels change with every run: the y axis is drawn with the points (over the
+    # axes' left edge, where nothing else is drawn).
+    ax.set_yticks([floors[s] + _LANE / 2 for s in services], labels, fontsize=8.5)
+    ax.tick_params(axis="y", length=0)
+    ax.yaxis.set_zorder(2.55)
+    subtitle = f"height in each lane: latency seen by the user, 0 to {top:.1f} s"
+    heading = title or "Requests to four services through one caller"
+    if fresh:
+        finish(figure, ax, title=heading, subtitle=subtitle, xlabel="request arrival time (s)",
+               legend_title="outcome")  # fmt: skip
+    texts = set_titles(ax, heading, subtitle)
+    moving = [*points.values(), *timeouts, ax.yaxis, *texts]
+    keep_background(figure, key, moving=moving)
+    return figure
 
 
-def _service_lane(ax, calls, floor: float, *, top: float, height: float, timeout_s) -> None:
-    """One service's lane: its floor line, its calls by outcome, and the caller's timeout."""
-    ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
-    for outcome in _OUTCOMES:
-        rows = calls[calls["outcome"] == outcome]
-        if len(rows):
-            ax.scatter(
-                rows["arrival"],
-                floor + rows["latency_s"] / top * height,
-                s=10,
-                color=outcome_color(outcome),
-                label=outcome,
-                linewidths=0,
-                zorder=3,
-            )
+#: figure -> (its key, its axes, {outcome: its points}, the timeout's line in each lane)
+_KEPT: WeakKeyDictionary = WeakKeyDictionary()
+_LANE = 0.8  # of each lane's unit of height; the rest separates lanes
+
+
+def _lanes_figure(key: tuple, floors: dict) -> tuple:
+    """A new figure with the lanes' floors, one (empty) collection of points per outcome and
+    a timeout line per lane, and what :data:`_KEPT` keeps of it."""
+    services, present, timeout_s, duration, _ = key
+    figure, ax = new_figure(figsize=(9.0, 4.4))
+    ax.set_ylim(-0.1, len(floors))
+    ax.set_xlim(-0.05 * duration, 1.05 * duration)  # arrivals: 0 to the run's duration
+    for floor in floors.values():
+        ax.axhline(floor, color="#999999", linewidth=0.6, zorder=1)
+    # One collection per outcome for all lanes: lanes do not overlap, so the order of drawing
+    # across lanes does not show.
+    points = {
+        word: ax.scatter(np.empty(0), np.empty(0), s=10, color=outcome_color(word), label=word,
+                         linewidths=0, zorder=3)
+        for word in present
+    }  # fmt: skip
+    timeouts = []
     if timeout_s is not None:
-        ax.axhline(
-            floor + timeout_s / top * height,
-            color=OKABE_ITO["grey"],
-            linestyle="--",
-            linewidth=1,
-            label=f"caller timeout ({timeout_s:g} s)",
-            zorder=2,
-        )
+        timeouts = [
+            ax.axhline(0.0, color=OKABE_ITO["grey"], linestyle="--", linewidth=1, zorder=2,
+                       label=f"caller timeout ({timeout_s:g} s)")
+            for _ in services
+        ]  # fmt: skip
+    kept = (key, ax, points, timeouts)
+    _KEPT[figure] = kept
+    return figure, kept
+
+
+def _lane_label(service: str, state: str, calls) -> str:
+    ok = float((calls["outcome"] == "ok").mean()) if len(calls) else float("nan")
+    p99 = float(calls["latency_s"].quantile(0.99)) if len(calls) else float("nan")
+    return f"{service} ({state})\n{ok:.0%} ok, p99 {p99:.2f} s"
 
 
 def ambiguity_figure(result, *, title: str | None = None) -> Figure:

@@ -12,11 +12,14 @@ Each takes the result of its experiment in :mod:`distlab.experiments.clocks`:
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from distlab._validate import check_choice, check_number
+from distlab.plots.display import check_figure, keep_background, set_titles
 from distlab.plots.style import OKABE_ITO, check_result, check_title, finish, new_figure
 
 __all__ = ["TIMESTAMPS", "hlc_drift_figure", "lww_loss_figure", "space_time_figure"]
@@ -137,50 +140,91 @@ def space_time_figure(result, *, timestamp: str = "vector", title: str | None = 
     return fig
 
 
-def lww_loss_figure(result, *, mark_gap_s: float | None = None, title: str | None = None) -> Figure:
+def lww_loss_figure(
+    result,
+    *,
+    mark_gap_s: float | None = None,
+    title: str | None = None,
+    figure: Figure | None = None,
+) -> Figure:
     """Lost writes under last-writer-wins against the gap between the writes, one colour per
     skew: the simulation's rates as points, the closed form as lines
     (:func:`~distlab.experiments.clocks.lww_skew`). ``mark_gap_s``: a gap to mark with a
-    vertical line, its simulated loss rate in the subtitle (it must be one of the gaps run)."""
+    vertical line, its simulated loss rate in the subtitle (it must be one of the gaps run).
+    ``figure``: a figure this function returned before, updated in place when it has as many
+    skews and a mark as well (the picture is the one a new figure shows); else a new figure."""
     check_result("result", result, ("summary", "curve"), what="lww_skew()")
     check_title(title)
+    figure = check_figure(figure)
+    table = result.summary.reset_index()
     marked = None
     if mark_gap_s is not None:
         gap = check_number("mark_gap_s", mark_gap_s, 0.0)
-        rows = result.summary.reset_index()
-        rows = rows[np.isclose(rows["gap_s"], gap)]
+        rows = table[np.isclose(table["gap_s"], gap)]
         if rows.empty:
             raise ValueError(f"mark_gap_s={gap:g} is not one of the gaps of the result")
         marked = (gap, rows)
-    fig, ax = new_figure(figsize=(9.0, 4.2))
-    table = result.summary.reset_index()
-    colors = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "orange", "sky_blue")]
-    for i, skew in enumerate(sorted(table["skew_s"].unique())):
-        color = colors[i % len(colors)]
-        sim = table[table["skew_s"] == skew]
+    skews = sorted(table["skew_s"].unique())
+    labels = []
+    for skew in skews:
         curve = result.curve[result.curve["skew_s"] == skew]
         spread = float(curve["spread_s"].iloc[0]) if "spread_s" in curve else skew
         shown = "" if np.isclose(spread, skew) else f" (spread ±{spread * 1000:.3g} ms)"
-        ax.plot(curve["gap_s"] * 1000, curve["loss_probability"], color=color,
-                label=f"skew ±{skew * 1000:g} ms: closed form{shown}")  # fmt: skip
-        ax.scatter(sim["gap_s"] * 1000, sim["loss_rate"], color=color, s=22, zorder=3,
-                   label=f"skew ±{skew * 1000:g} ms: simulation")  # fmt: skip
-    ax.set_ylim(-0.02, 0.55)
+        labels += [f"skew ±{skew * 1000:g} ms: closed form{shown}",
+                   f"skew ±{skew * 1000:g} ms: simulation"]  # fmt: skip
+    key = (len(skews), marked is None, max(map(len, labels)))
+    kept = _LWW.get(figure) if figure is not None else None
+    fresh = kept is None or kept[0] != key
+    if fresh:
+        figure, kept = _lww_figure(key)
+    ax, curves, mark = kept[1], kept[2], kept[3]
+    for (line, points), skew in zip(curves, skews):
+        sim = table[table["skew_s"] == skew]
+        curve = result.curve[result.curve["skew_s"] == skew]
+        line.set_data(curve["gap_s"].to_numpy() * 1000, curve["loss_probability"].to_numpy())
+        points.set_offsets(np.column_stack([sim["gap_s"] * 1000, sim["loss_rate"]]))
+    for artist, label in zip((a for pair in curves for a in pair), labels):
+        artist.set_label(label)
+    gaps = table["gap_s"].to_numpy() * 1000
+    ax.set_xlim(-0.05 * gaps.max(), 1.05 * gaps.max())  # as autoscaling would, but kept
     pairs = int(table["pairs"].iloc[0])
     subtitle = f"{pairs} pairs per point; lines: closed form, offsets uniform on ±spread"
     if marked is not None:
         gap, rows = marked
-        ax.axvline(gap * 1000, color="#555555", linestyle="--", linewidth=1)
+        mark.set_xdata([gap * 1000, gap * 1000])
         rates = ", ".join(f"{r:.1%}" for r in rows["loss_rate"])
         subtitle = f"writes {gap * 1000:g} ms apart: {rates} of the later ones lost; " + subtitle
-    return finish(
-        fig,
-        ax,
-        title=title or "Last-writer-wins: a causally later write lost to clock skew",
-        subtitle=subtitle,
-        xlabel="gap between the two writes (ms)",
-        ylabel="share of later writes lost",
-    )
+    heading = title or "Last-writer-wins: a causally later write lost to clock skew"
+    if fresh:
+        finish(figure, ax, title=heading, subtitle=subtitle, ylabel="share of later writes lost",
+               xlabel="gap between the two writes (ms)")  # fmt: skip
+    # The legend names the skews: it changes with them.
+    for text, label in zip(figure.legends[0].get_texts(), labels):
+        text.set_text(label)
+    texts = set_titles(ax, heading, subtitle)
+    moving = [a for pair in curves for a in pair] + [a for a in (mark,) if a is not None]
+    keep_background(figure, key, moving=[*moving, figure.legends[0], *texts])
+    return figure
+
+
+#: figure -> (its key, its axes, [(line, points) per skew], the gap's mark or None)
+_LWW: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _lww_figure(key: tuple) -> tuple:
+    """A new figure for :func:`lww_loss_figure`, its lines and points empty."""
+    fig, ax = new_figure(figsize=(9.0, 4.2))
+    colors = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "orange", "sky_blue")]
+    curves = []
+    for i in range(key[0]):
+        color = colors[i % len(colors)]
+        (line,) = ax.plot([], [], color=color)
+        curves.append((line, ax.scatter([], [], color=color, s=22, zorder=3)))
+    ax.set_ylim(-0.02, 0.55)
+    mark = None if key[1] else ax.axvline(0.0, color="#555555", linestyle="--", linewidth=1)
+    kept = (key, ax, curves, mark)
+    _LWW[fig] = kept
+    return fig, kept
 
 
 def hlc_drift_figure(result, *, title: str | None = None) -> Figure:

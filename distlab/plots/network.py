@@ -23,13 +23,22 @@ _COUNTS = (
 )
 
 
-def exchange_figure(result, *, title: str | None = None, max_messages: int = 400) -> Figure:
+def exchange_figure(
+    result,
+    *,
+    title: str | None = None,
+    max_messages: int = 400,
+    figsize: tuple[float, float] | None = None,
+    figure: Figure | None = None,
+) -> Figure:
     """:func:`~distlab.plots.sequence.message_sequence` of an exchange, with its statistics.
 
     The title's second line gives what was lost, cut off by a partition or reordered, and the
     mean latency of the delivered messages. Nodes are drawn in name order, A at the top.
 
-    ``result`` is an :class:`~distlab.experiments.network.ExchangeResult`.
+    ``result`` is an :class:`~distlab.experiments.network.ExchangeResult`. ``figsize`` (default:
+    taller with more nodes) and ``figure`` (one this function returned before, updated in place
+    where it can be) are ``message_sequence``'s.
     """
     check_result(
         "result", result, ("frame", "summary", "events", "faults"), what="message_exchange()"
@@ -44,5 +53,11 @@ def exchange_figure(result, *, title: str | None = None, max_messages: int = 400
     heading = "\n".join(line for line in (title, ", ".join(parts)) if line) or None
     nodes = sorted(set(result.frame["src"]) | set(result.frame["dst"]))
     return message_sequence(
-        result.events, title=heading, nodes=nodes, faults=result.faults, max_messages=max_messages
+        result.events,
+        title=heading,
+        nodes=nodes,
+        faults=result.faults,
+        max_messages=max_messages,
+        figsize=figsize,
+        figure=figure,
     )

@@ -13,6 +13,9 @@ Outcomes are coloured with :mod:`distlab.outcomes`.
 
 from __future__ import annotations
 
+import math
+from weakref import WeakKeyDictionary
+
 import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection, PolyCollection
@@ -22,8 +25,16 @@ from matplotlib.ticker import FuncFormatter
 
 from distlab import outcomes
 from distlab._validate import check_frame
+from distlab.plots.display import (
+    check_figure,
+    keep_background,
+    round_up,
+    set_titles,
+    tick_label_chars,
+)
 from distlab.plots.style import (
     OKABE_ITO,
+    QUIET_STATES,
     finish,
     new_figure,
     outcome_color,
@@ -50,46 +61,99 @@ _VARIANT_COLORS = {"no budget": OKABE_ITO["vermillion"], "budget": OKABE_ITO["bl
 _ATTEMPT_COLUMNS = ("client", "call", "attempt", "start", "end", "outcome")
 
 
-def retry_timeline(result, *, title: str | None = None, max_clients: int = 12) -> Figure:
+def retry_timeline(
+    result, *, title: str | None = None, max_clients: int = 12, figure: Figure | None = None
+) -> Figure:
     """Each client's attempts as bars on its own lane, the backoff waits between them as dotted
     lines, the service's health shaded; below, the load the attempts put on the service.
 
     ``result`` is a :class:`~distlab.experiments.retries.TimelineResult` (``frame``: one row
     per attempt, ``health``, ``load``). Only the first ``max_clients`` clients get a lane; the
-    load panel counts them all.
+    load panel counts them all. The time axis ends a little after the run's duration or the
+    last attempt, rounded up (so that nearby runs share it). ``figure``: a figure this function
+    returned before, updated in place when its lanes, time axis, shading and legend stay the
+    same (the picture is the one a new figure shows); otherwise a new figure.
     """
     attempts = check_frame("result.frame", getattr(result, "frame", None), _ATTEMPT_COLUMNS)
+    figure = check_figure(figure)
     clients = list(dict.fromkeys(attempts["client"]))
     shown = clients[:max_clients]
     lane = {client: i for i, client in enumerate(reversed(shown))}
-    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 5.0), height_ratios=(3.0, 1.2))
     rows = attempts[attempts["client"].isin(lane)]
     span = max(float(attempts["end"].max()) if len(attempts) else 1.0, 1e-9)
-    _draw_attempts(top, rows, lane, span)
-    _draw_waits(top, rows, lane)
-    _draw_gave_up(top, rows, lane)
-
-    top.set_yticks(range(len(shown)), list(reversed(shown)), fontsize=8.5)
-    top.set_ylim(-0.6, len(shown) - 0.4)
-    top.set_xlim(0, span * 1.02)
     health = getattr(result, "health", None)
-    for ax in (top, bottom):
-        shade_bands(ax, health, until=span * 1.02)
-
-    _draw_load(bottom, getattr(result, "load", None))
-    bottom.set_ylabel("attempts/s", fontsize=9)
-    bottom.set_ylim(bottom=0)
+    load = getattr(result, "load", None)
+    waits = _waits(rows, lane)
+    gave_up = rows[rows["gave_up"].astype(bool)] if "gave_up" in rows else rows.iloc[:0]
+    key = (
+        tuple(shown),
+        # The clients call until the run's duration: the time axis ends a little after it (or
+        # after the last attempt), rounded up.
+        round_up(max(span, getattr(result, "params", {}).get("duration_s", 0.0)) * 1.02, 0.1),
+        tuple(dict.fromkeys(rows["outcome"])),
+        waits is not None,
+        len(gave_up) > 0,
+        _shaded(health),
+    )
+    peak = float(load["rate_per_s"].max()) if load is not None and len(load) else 0.0
+    load_top = round_up(peak * 1.05) if peak > 0 else 1.0
+    kept = _TIMELINES.get(figure) if figure is not None else None
+    if kept is not None:  # the margins come from the lanes' and the load's labels too
+        kept[2].set_ylim(0, load_top)
+    fresh = kept is None or kept[0] != (*key, tick_label_chars(kept[2].yaxis))
+    if fresh:
+        figure, kept = _timeline_figure(key, shown, load_top)
+    top, bottom, drawn = kept[1], kept[2], kept[3]
+    for artist in drawn:
+        artist.remove()
+    drawn[:] = _draw_attempts(top, rows, lane, span) + _draw_load(bottom, load)
+    if waits is not None:
+        drawn.append(_draw_waits(top, waits))
+    if len(gave_up):
+        drawn.append(top.scatter(gave_up["end"], gave_up["client"].map(lane), marker="x", s=40,
+                                 zorder=4, color=OKABE_ITO["black"], label="gave up"))  # fmt: skip
     hidden = len(clients) - len(shown)
     subtitle = f"{len(attempts)} attempts by {len(clients)} clients" + (
         f"; {len(shown)} lanes shown" if hidden else ""
     )
+    if fresh:  # after the attempts, so that the legend lists them first
+        for ax in (top, bottom):
+            shade_bands(ax, health, until=key[1])
+        finish(figure, top, title="title", subtitle="subtitle", legend_title="attempt")
+    texts = set_titles(top, title or "Retry timeline", subtitle)
+    keep_background(figure, kept[0], moving=[*drawn, *texts])
+    return figure
+
+
+def _shaded(bands: pd.DataFrame | None) -> tuple:
+    """The bands :func:`~distlab.plots.style.shade_bands` draws (not the quiet ones), as a key."""
+    if bands is None or not len(bands):
+        return ()
+    drawn = bands[~bands["state"].isin(QUIET_STATES)]
+    return tuple(map(tuple, drawn.astype(str).to_numpy()))
+
+
+#: figure -> (its key, its two axes, the artists an update replaces)
+_TIMELINES: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _timeline_figure(key: tuple, shown: list, load_top: float) -> tuple:
+    """A new timeline figure: lanes, time axis and the legend's entries for outcomes."""
+    fig, (top, bottom) = new_figure(2, 1, sharex=True, figsize=(9.0, 5.0), height_ratios=(3.0, 1.2))
+    top.set_yticks(range(len(shown)), list(reversed(shown)), fontsize=8.5)
+    top.set_ylim(-0.6, len(shown) - 0.4)
+    top.set_xlim(0, key[1])
+    for outcome in key[2]:  # legend entries: the bars themselves are one collection
+        top.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=outcome))
+    bottom.set_ylabel("attempts/s", fontsize=9)
     bottom.set_xlabel("time (s)")
-    return finish(
-        fig, top, title=title or "Retry timeline", subtitle=subtitle, legend_title="attempt"
-    )
+    bottom.set_ylim(0, load_top)
+    kept = ((*key, tick_label_chars(bottom.yaxis)), top, bottom, [])
+    _TIMELINES[fig] = kept
+    return fig, kept
 
 
-def _draw_attempts(ax, rows: pd.DataFrame, lane: dict, span: float) -> None:
+def _draw_attempts(ax, rows: pd.DataFrame, lane: dict, span: float) -> list:
     """One bar per attempt on its client's lane, coloured by its outcome."""
     y = rows["client"].map(lane).to_numpy(dtype=float)
     width = np.maximum((rows["end"] - rows["start"]).to_numpy(dtype=float), 0.004 * span)
@@ -100,26 +164,28 @@ def _draw_attempts(ax, rows: pd.DataFrame, lane: dict, span: float) -> None:
         for x0, w, y0 in zip(starts, width, y)
     ]
     # One collection for every bar: a Rectangle per attempt is slow to build and to draw.
-    ax.add_collection(PolyCollection(boxes, facecolors=colors, linewidths=0, zorder=3))
-    for outcome in dict.fromkeys(rows["outcome"]):
-        ax.add_line(Line2D([], [], color=outcome_color(outcome), linewidth=6, label=outcome))
+    return [ax.add_collection(PolyCollection(boxes, facecolors=colors, linewidths=0, zorder=3))]
 
 
-def _draw_waits(ax, rows: pd.DataFrame, lane: dict) -> None:
-    """The backoff waits between a call's attempts, as dotted segments."""
+def _waits(rows: pd.DataFrame, lane: dict) -> np.ndarray | None:
+    """The backoff waits between a call's attempts, as segments (None if there is none)."""
     previous_end = rows.groupby(["client", "call"])["end"].shift(1)
     waits = rows[previous_end.notna()]
     if not len(waits):
-        return
+        return None
     wait_y = waits["client"].map(lane).to_numpy(dtype=float)
-    segments = np.stack(
+    return np.stack(
         [
             np.column_stack([previous_end[waits.index], wait_y]),
             np.column_stack([waits["start"], wait_y]),
         ],
         axis=1,
     )
-    ax.add_collection(
+
+
+def _draw_waits(ax, segments: np.ndarray) -> LineCollection:
+    """The backoff waits, as dotted segments."""
+    return ax.add_collection(
         LineCollection(
             segments,
             colors=OKABE_ITO["grey"],
@@ -131,27 +197,14 @@ def _draw_waits(ax, rows: pd.DataFrame, lane: dict) -> None:
     )
 
 
-def _draw_gave_up(ax, rows: pd.DataFrame, lane: dict) -> None:
-    """A cross where a call gave up."""
-    gave_up = rows[rows["gave_up"].astype(bool)] if "gave_up" in rows else rows.iloc[:0]
-    if len(gave_up):
-        ax.scatter(
-            gave_up["end"],
-            gave_up["client"].map(lane),
-            marker="x",
-            s=40,
-            zorder=4,
-            color=OKABE_ITO["black"],
-            label="gave up",
-        )
-
-
-def _draw_load(ax, load: pd.DataFrame | None) -> None:
+def _draw_load(ax, load: pd.DataFrame | None) -> list:
     """The attempts started per second, as a filled step line."""
     if load is None or not len(load):
-        return
-    ax.step(load["time"], load["rate_per_s"], where="post", color=OKABE_ITO["blue"], linewidth=1.2)
-    ax.fill_between(
+        return []
+    (line,) = ax.step(
+        load["time"], load["rate_per_s"], where="post", color=OKABE_ITO["blue"], linewidth=1.2
+    )
+    fill = ax.fill_between(
         load["time"],
         load["rate_per_s"],
         step="post",
@@ -159,6 +212,7 @@ def _draw_load(ax, load: pd.DataFrame | None) -> None:
         alpha=0.25,
         linewidth=0,
     )
+    return [line, fill]
 
 
 def contention_figure(curves: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -425,37 +479,74 @@ def idempotency_figure(result, *, title: str | None = None) -> Figure:
     )
 
 
-def contention_run_figure(runs, *, title: str | None = None) -> Figure:
+def contention_run_figure(
+    runs, *, title: str | None = None, figure: Figure | None = None
+) -> Figure:
     """One run per strategy: how many clients are done as time goes on (log time); the legend
     gives the work each strategy did (write attempts in all).
 
-    One axes on purpose: the contention explorer redraws it on every move of a control.
+    One axes on purpose: the contention explorer redraws it on every move of a control. The time
+    axis runs from a power of ten to 1, 2 or 5 times one, around the successes.
     ``runs`` is what :func:`~distlab.experiments.contention.contention_runs` returns.
+    ``figure``: a figure this function returned before, updated in place when it shows the same
+    strategies (the picture is the one a new figure shows); otherwise a new figure.
     """
     runs = check_frame("runs.frame", getattr(runs, "frame", None),
                        ("strategy", "client", "end", "outcome"))  # fmt: skip
-    fig, ax = new_figure(figsize=(9.0, 3.6))
+    figure = check_figure(figure)
     clients = int(runs["client"].nunique())
+    curves = []
     for strategy in dict.fromkeys(runs["strategy"]):
         rows = runs[runs["strategy"] == strategy]
         done = np.sort(rows.loc[rows["outcome"] == outcomes.OK, "end"].to_numpy(dtype=float))
-        color, _ = strategy_style(strategy)
         last = f", last at {done[-1]:.1f} s" if len(done) else ""
-        ax.step(
-            np.concatenate([[done[0] if len(done) else 0.0], done]),
-            np.arange(len(done) + 1),
-            where="post",
-            color=color,
-            linewidth=1.8,
-            label=f"{strategy}: {len(rows):,} calls{last}",
+        xs = np.concatenate([[done[0] if len(done) else 0.0], done])
+        curves.append(
+            (strategy, xs, np.arange(len(done) + 1), f"{strategy}: {len(rows):,} calls{last}")
         )
-    plain_log_scale(ax.xaxis)
-    ax.set_ylim(0, clients * 1.05)
-    return finish(
-        fig,
-        ax,
-        title=title or f"{clients} clients race to update one record",
-        xlabel="time (s, log scale)",
-        ylabel="clients done",
-        legend_title="backoff: work, completion",
-    )
+    times = np.concatenate([xs[xs > 0] for _, xs, _, _ in curves])
+    # From a power of ten below the first success to 1, 2 or 5 times one above the last: round
+    # numbers, shared by nearby runs (the first success comes after about one write's time).
+    xlim = (0.1, 1.0)
+    if len(times):
+        xlim = (10.0 ** math.floor(math.log10(times.min() / 1.4)), _round_125(times.max() * 1.4))
+    # The margins come from the legend's and the y axis' labels.
+    key = [tuple(c[0] for c in curves), max(len(c[3]) for c in curves)]
+    kept = _CONTENTION.get(figure) if figure is not None else None
+    if kept is not None:
+        kept[1].set_ylim(0, clients * 1.05)
+    fresh = kept is None or kept[0] != (*key, tick_label_chars(kept[1].yaxis))
+    if fresh:
+        figure, ax = new_figure(figsize=(9.0, 3.6))
+        for strategy, *_ in curves:
+            ax.step([], [], where="post", color=strategy_style(strategy)[0], linewidth=1.8)
+        plain_log_scale(ax.xaxis)
+        ax.yaxis.set_zorder(2.55)  # drawn with the curves (over the axes' left edge only)
+        ax.set_ylim(0, clients * 1.05)
+        kept = ((*key, tick_label_chars(ax.yaxis)), ax)
+        _CONTENTION[figure] = kept
+    ax, key = kept[1], kept[0]
+    for line, (_, xs, ys, label) in zip(ax.get_lines(), curves):
+        line.set_data(xs, ys)
+        line.set_label(label)
+    ax.set_xlim(*xlim)
+    heading = title or f"{clients} clients race to update one record"
+    if fresh:
+        finish(figure, ax, title=heading, xlabel="time (s, log scale)", ylabel="clients done",
+               legend_title="backoff: work, completion")  # fmt: skip
+    for text, (*_, label) in zip(figure.legends[0].get_texts(), curves):
+        text.set_text(label)
+    # The legend gives each strategy's work: it changes with them.
+    moving = [*ax.get_lines(), ax.yaxis, figure.legends[0], *set_titles(ax, heading)]
+    keep_background(figure, key, moving=moving, moving_y=[ax])
+    return figure
+
+
+#: figure -> (its key, its axes)
+_CONTENTION: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _round_125(value: float) -> float:
+    """``value`` rounded up to 1, 2 or 5 times a power of ten."""
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(s for s in (power * m for m in (1, 2, 5, 10)) if s >= value * (1 - 1e-12))

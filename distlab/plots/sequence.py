@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import pandas as pd
@@ -28,6 +30,13 @@ from matplotlib.lines import Line2D
 
 from distlab import outcomes
 from distlab._validate import check_frame, check_int
+from distlab.plots.display import (
+    check_figure,
+    clear_figure,
+    keep_background,
+    round_up,
+    set_titles,
+)
 from distlab.plots.style import (
     DROP_COLORS,
     check_figsize,
@@ -57,6 +66,7 @@ def message_sequence(
     max_messages: int = 400,
     faults: pd.DataFrame | None = None,
     figsize: tuple[float, float] | None = None,
+    figure: Figure | None = None,
 ) -> Figure:
     """Draw the messages of an event log as a sequence diagram and return the Figure.
 
@@ -75,63 +85,155 @@ def message_sequence(
       ``fault_end`` rows. Partitions and crashes are always taken from the network's own
       ``partition``/``heal`` and ``crash``/``restart`` rows when the log has them (a crash is
       shaded on the crashed node's line only).
+    - ``figure``: a figure this function returned before. It is updated in place and returned
+      when its node lines, time axis, shading and legend stay the same (then only the messages
+      and the titles change, and :func:`~distlab.plots.display.figure_png` redraws only them);
+      otherwise a new figure is returned. Either way the picture is the one a new figure shows.
 
-    An event log with no messages gives a valid, empty diagram (the node lines, if any, and a
-    note). Missing ``time``/``kind`` columns raise ``ValueError``. See the module for an example.
+    The time axis ends a little after the last event, rounded up to a round number (so that
+    nearby runs share it). An event log with no messages gives a valid, empty diagram (the node
+    lines, if any, and a note). Missing ``time``/``kind`` columns raise ``ValueError``. See the
+    module for an example.
     """
     ev = _check_events(events)
     max_messages = check_int("max_messages", max_messages, 1)
     check_title(title)
     figsize = check_figsize(figsize)
+    figure = check_figure(figure)
     nodes = None if nodes is None else check_names("nodes", nodes)
     if faults is not None:
         check_frame("faults", faults, ("start", "end", "state"), what="FaultSchedule.bands()")
 
-    fig, ax, subtitle, n_delivered = _draw_sequence(ev, nodes, max_messages, faults, figsize)
-    delivered = outcome_color(outcomes.DELIVERED)
-    handles = [Line2D([], [], color=delivered, linewidth=1.5, label="delivered")]
-    return finish(
-        fig,
-        ax,
-        handles=handles if n_delivered else [],
-        title=title or "Message sequence",
-        xlabel="time (s)",
-        ylabel="node",
-        subtitle=subtitle,
-    )
-
-
-def _draw_sequence(ev: pd.DataFrame, nodes, max_messages: int, faults, figsize):
-    """The diagram without its title and legend: (fig, ax, subtitle, messages delivered)."""
-    shown_sends, delivers, drops, n_total = _shown_messages(ev, max_messages)
-    truncated = n_total > max_messages
+    shown_sends, delivers, drop_rows, n_total = _shown_messages(ev, max_messages)
     node_order = _node_order(ev, nodes)
     y_of = {name: i for i, name in enumerate(node_order)}
-    t_end = _time_extent(ev, shown_sends, delivers, drops, truncated=truncated)
-    t_start = min(float(ev["time"].min()) if len(ev) else 0.0, 0.0)
-
-    height = figsize or (9.0, max(2.6, min(6.5, 1.2 + 0.55 * max(len(node_order), 1))))
-    fig, ax = new_figure(figsize=height)
-    ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
-    if node_order:  # one line per node
-        ax.hlines(list(y_of.values()), t_start, t_end, colors="#444444", linewidth=1.0, zorder=1)
     send_idx = shown_sends.set_index("msg_id")
-    n_delivered = _draw_deliveries(ax, send_idx, delivers, y_of)
-    n_dropped = _draw_drops(ax, send_idx, drops, y_of)
-    # Shading: partitions (whole height), crashes and slow nodes (per node line), other faults.
-    _shade_network_states(ax, ev, y_of, t_end, faults)
-    _node_axis(ax, node_order, t_start, t_end)
-
-    counts = f"{n_delivered} delivered · {n_dropped} dropped"
-    subtitle = (
-        f"first {max_messages} of {n_total} messages shown: {counts}"
-        if truncated
-        else f"{n_total} messages sent: {counts}"
+    arrows = _delivery_arrows(send_idx, delivers, y_of)
+    drops = _drop_marks(send_idx, drop_rows, y_of)
+    n_dropped = sum(len(xs) for _, xs, _, _ in drops)
+    empty = n_total == 0 and len(drop_rows) == 0
+    shading = _shading_key(ev, faults)
+    frame = _Frame(
+        size=figsize or (9.0, max(2.6, min(6.5, 1.2 + 0.55 * max(len(node_order), 1)))),
+        # The node lines are redrawn with the messages, unless something is shaded on them.
+        nodes=tuple(node_order) if _per_node(shading) or not node_order else (),
+        widest=max((len(str(n)) for n in node_order), default=0),
+        t_start=min(float(ev["time"].min()) if len(ev) else 0.0, 0.0),
+        t_end=_time_extent(ev, shown_sends, delivers, drop_rows, truncated=n_total > max_messages),
+        delivered=arrows is not None,
+        drop_reasons=tuple(reason for reason, *_ in drops),
+        shading=shading,
+        empty=empty,
     )
-    if n_total == 0 and len(drops) == 0:
+    kept = _KEPT.get(figure) if figure is not None and node_order else None
+    if kept is None or kept[0] != frame:
+        # A kept figure is cleared and drawn again (quicker than a new one) unless it or the new
+        # picture has no node lines, where the limits would come from what was drawn before.
+        reuse = figure if kept is not None and kept[0].widest and frame.widest else None
+        figure, kept = _skeleton(frame, ev, faults, node_order, (arrows, drops), reuse)
+    else:
+        for artist in kept[2]:
+            artist.remove()
+        kept[2][:] = _draw_messages(kept[1], arrows, drops)
+        if kept[3][0] != node_order:  # the node lines, when the nodes change
+            kept[3][1].remove()
+            kept[3][:] = [node_order, *_lanes(kept[1], node_order, frame.t_start, frame.t_end)]
+    n_delivered = 0 if arrows is None else len(arrows[0])
+    subtitle = _subtitle(n_total, n_delivered, n_dropped, max_messages, empty)
+    texts = set_titles(kept[1], title or "Message sequence", subtitle)
+    moving = [*kept[2], *kept[3][1:], kept[1].yaxis, *texts]
+    keep_background(figure, frame, moving=moving, moving_y=[kept[1]])
+    return figure
+
+
+def _subtitle(n_total: int, delivered: int, dropped: int, max_messages: int, empty: bool) -> str:
+    counts = f"{delivered} delivered · {dropped} dropped"
+    if n_total > max_messages:
+        return f"first {max_messages} of {n_total} messages shown: {counts}"
+    return "0 messages" if empty else f"{n_total} messages sent: {counts}"
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What a sequence diagram's figure depends on besides its messages and titles."""
+
+    size: tuple[float, float]
+    nodes: tuple
+    widest: int
+    t_start: float
+    t_end: float
+    delivered: bool
+    drop_reasons: tuple[str, ...]
+    shading: tuple
+    empty: bool
+
+
+#: figure -> (its _Frame, its axes, the messages an update replaces, [nodes, their lines])
+_KEPT: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _skeleton(frame: _Frame, ev: pd.DataFrame, faults, node_order, messages, reuse) -> tuple:
+    """A new figure, or ``reuse`` cleared (the messages given drawn) and what :data:`_KEPT`
+    keeps of it."""
+    if reuse is None:
+        fig, ax = new_figure(figsize=frame.size)
+    else:
+        fig, ax = reuse, clear_figure(reuse, frame.size)
+    ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
+    lanes = [node_order, *_lanes(ax, node_order, frame.t_start, frame.t_end)]
+    drawn = _draw_messages(ax, *messages)
+    # Shading: partitions (whole height), crashes and slow nodes (per node line), other faults.
+    y_of = {name: i for i, name in enumerate(node_order)}
+    _shade_network_states(ax, ev, y_of, frame.t_end, faults)
+    ax.set_xlim(frame.t_start, frame.t_end if frame.t_end > frame.t_start else frame.t_start + 1)
+    if frame.empty:
         _note(ax, "no messages in this event log")
-        subtitle = "0 messages"
-    return fig, ax, subtitle, n_delivered
+    delivered = outcome_color(outcomes.DELIVERED)
+    handles = [Line2D([], [], color=delivered, linewidth=1.5, label="delivered")]
+    # Placeholder titles: they only need to be there for the margins; each update sets them.
+    finish(fig, ax, handles=handles if frame.delivered else [], title="title", xlabel="time (s)",
+           ylabel="node", subtitle="subtitle")  # fmt: skip
+    kept = (frame, ax, drawn, lanes)
+    _KEPT[fig] = kept
+    return fig, kept
+
+
+def _lanes(ax, node_order: list, t_start: float, t_end: float) -> list:
+    """The node lines and the nodes as y ticks, the first at the top: they move with the number
+    of nodes (the y axis is drawn with them, over the axes' left edge only)."""
+    # one line per node (an empty collection for none)
+    drawn = [ax.hlines(range(len(node_order)), t_start, t_end, colors="#444444", linewidth=1.0,
+                       zorder=1)]  # fmt: skip
+    if node_order:
+        ax.set_ylim(len(node_order) - 0.5, -0.5)  # first node at the top
+        ax.set_yticks(range(len(node_order)), [str(n) for n in node_order])
+    else:
+        ax.set_yticks([])
+    ax.tick_params(axis="y", length=0, labelsize=10)
+    ax.spines["left"].set_visible(False)
+    ax.yaxis.set_zorder(2.55)
+    return drawn
+
+
+def _per_node(shading: tuple) -> bool:
+    """Whether the shading rows shade single nodes' lines (crashes, slow nodes)."""
+    return any(row[1] in ("crash", "restart", "slow") for row in shading)
+
+
+_SHADED_KINDS = ["partition", "heal", "crash", "restart", "slow", "fault_start", "fault_end"]
+
+
+def _shading_key(ev: pd.DataFrame, faults) -> tuple:
+    """The rows the shading is drawn from: the same rows give the same shading."""
+    shaded = np.isin(ev["kind"].to_numpy().astype(str), _SHADED_KINDS)
+    if (faults is None or not len(faults)) and not shaded.any():
+        return ()
+    rows = ev[shaded]
+    columns = [c for c in ("time", "kind", "node", "detail", "state") if c in rows.columns]
+    key = tuple(map(tuple, rows[columns].astype(str).to_numpy()))
+    if faults is not None:
+        key += tuple(map(tuple, faults.astype(str).to_numpy()))
+    return key
 
 
 def _note(ax, text: str) -> None:
@@ -141,7 +243,7 @@ def _note(ax, text: str) -> None:
 
 def _shown_messages(ev: pd.DataFrame, max_messages: int):
     """The first ``max_messages`` sends, their deliveries and drops, and how many were sent."""
-    kind = ev["kind"].astype(str)
+    kind = ev["kind"].to_numpy().astype(str)
     sends = ev[kind == "send"]
     delivers = ev[kind == "deliver"]
     drops = ev[kind == "drop"]
@@ -152,18 +254,6 @@ def _shown_messages(ev: pd.DataFrame, max_messages: int):
         delivers = delivers[delivers["msg_id"].isin(shown_ids)]
         drops = drops[drops["msg_id"].isin(shown_ids)]
     return shown_sends, delivers, drops, n_total
-
-
-def _node_axis(ax, node_order: list, t_start: float, t_end: float) -> None:
-    """Time limits, and the nodes as y ticks, the first at the top."""
-    ax.set_xlim(t_start, t_end if t_end > t_start else t_start + 1.0)
-    if node_order:
-        ax.set_ylim(len(node_order) - 0.5, -0.5)  # first node at the top
-        ax.set_yticks(range(len(node_order)), [str(n) for n in node_order])
-    else:
-        ax.set_yticks([])
-    ax.tick_params(axis="y", length=0, labelsize=10)
-    ax.spines["left"].set_visible(False)
 
 
 def _check_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -192,15 +282,20 @@ def _time_extent(ev, shown_sends, delivers, drops, *, truncated: bool) -> float:
         end = float(ev["time"].max()) if len(ev) else 0.0
     start = min(float(ev["time"].min()) if len(ev) else 0.0, 0.0)
     span = end - start
-    return end + 0.02 * span if span > 0 else end + 1.0
+    if not span > 0:
+        return end + 1.0
+    # A little room after the last event, rounded up: neighbouring runs then share their time
+    # axis (and an explorer need not redraw it).
+    return start + round_up(span * 1.02)
 
 
-def _draw_deliveries(ax, send_idx: pd.DataFrame, delivers: pd.DataFrame, y_of: dict) -> int:
+def _delivery_arrows(send_idx: pd.DataFrame, delivers: pd.DataFrame, y_of: dict):
+    """``(x0, y0, dx, dy)`` of every delivered message drawn (None if there is none)."""
     if len(delivers) == 0 or len(send_idx) == 0:
-        return 0
+        return None
     d = delivers[delivers["msg_id"].isin(send_idx.index)]
     if len(d) == 0:
-        return 0
+        return None
     s = send_idx.loc[d["msg_id"].to_numpy()]
     src = s["src"].map(y_of).to_numpy(dtype=float)
     dst_name = d["dst"].where(d["dst"].notna(), s["dst"].to_numpy())
@@ -210,37 +305,41 @@ def _draw_deliveries(ax, send_idx: pd.DataFrame, delivers: pd.DataFrame, y_of: d
     ok = ~(np.isnan(src) | np.isnan(dst))  # messages between nodes not drawn
     x0, x1, src, dst = x0[ok], x1[ok], src[ok], dst[ok]
     if len(x0) == 0:
-        return 0
-    color = outcome_color(outcomes.DELIVERED)
-    # Arrow heads sized in points, independent of the data range: lines + a quiver of unit
-    # vectors would distort; a quiver in data units with scale=1 draws exact arrows.
-    ax.quiver(
-        x0,
-        src,
-        x1 - x0,
-        dst - src,
-        angles="xy",
-        scale_units="xy",
-        scale=1,
-        color=color,
-        width=0.0022,
-        headwidth=4.5,
-        headlength=6,
-        headaxislength=5.5,
-        alpha=0.85,
-        zorder=3,
-    )
-    return int(len(x0))
+        return None
+    return x0, src, x1 - x0, dst - src
 
 
-def _draw_drops(ax, send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> int:
+def _draw_messages(ax, arrows, drops) -> list:
+    """Arrows for deliveries and Xs for drops; returns the artists."""
+    drawn = []
+    if arrows is not None:
+        # Arrow heads sized in points, independent of the data range: lines + a quiver of unit
+        # vectors would distort; a quiver in data units with scale=1 draws exact arrows.
+        drawn.append(ax.quiver(*arrows, angles="xy", scale_units="xy", scale=1,
+                               color=outcome_color(outcomes.DELIVERED), width=0.0022,
+                               headwidth=4.5, headlength=6, headaxislength=5.5, alpha=0.85,
+                               zorder=3))  # fmt: skip
+    for reason, xs, ys, segments in drops:
+        color = DROP_COLORS.get(reason, outcome_color(outcomes.DROPPED))
+        if segments:
+            drawn.append(ax.add_collection(LineCollection(
+                segments, colors=color, linewidths=0.9, linestyles=(0, (2, 2)), alpha=0.7,
+                zorder=2,
+            )))  # fmt: skip
+        drawn.append(ax.scatter(xs, ys, marker="X", s=42, color=color, edgecolors="white",
+                                linewidths=0.5, zorder=4,
+                                label=_DROP_LABELS.get(reason, f"dropped: {reason}")))  # fmt: skip
+    return drawn
+
+
+def _drop_marks(send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> list:
+    """``[(reason, xs, ys, segments)]``: where each drawn drop is marked, by reason."""
     if len(drops) == 0:
-        return 0
-    n = 0
+        return []
+    marks = []
     reasons = drops["reason"].astype(str)
     for reason in list(dict.fromkeys(reasons)):
         rows = drops[reasons == reason]
-        color = DROP_COLORS.get(reason, outcome_color(outcomes.DROPPED))
         xs, ys, segments = [], [], []
         for row in rows.itertuples(index=False):
             t_drop = float(row.time)
@@ -252,32 +351,9 @@ def _draw_drops(ax, send_idx: pd.DataFrame, drops: pd.DataFrame, y_of: dict) -> 
             ys.append(y)
             if (t_drop, y) != (t_send, ys_src):
                 segments.append(((t_send, ys_src), (t_drop, y)))
-        if not xs:
-            continue
-        n += len(xs)
-        if segments:
-            ax.add_collection(
-                LineCollection(
-                    segments,
-                    colors=color,
-                    linewidths=0.9,
-                    linestyles=(0, (2, 2)),
-                    alpha=0.7,
-                    zorder=2,
-                )
-            )
-        ax.scatter(
-            xs,
-            ys,
-            marker="X",
-            s=42,
-            color=color,
-            edgecolors="white",
-            linewidths=0.5,
-            zorder=4,
-            label=_DROP_LABELS.get(reason, f"dropped: {reason}"),
-        )
-    return n
+        if xs:
+            marks.append((reason, xs, ys, segments))
+    return marks
 
 
 def _drop_path(row, send_idx: pd.DataFrame, y_of: dict):

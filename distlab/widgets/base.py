@@ -80,10 +80,10 @@ class Explorer:
     title, description:
         Shown above the controls (description may contain HTML).
     cache:
-        Experiment results kept by parameters (least recently used dropped), besides the last
-        ``FRAMES`` pictures (none for a plot taking ``figure``); ``0`` keeps neither. The
-        experiment must be pure (every distlab experiment is). After a slider step from the
-        browser the next step is drawn ahead while idle, so pressing the key again is instant.
+        Experiment results kept by parameters (least recently used dropped), and the last
+        ``FRAMES`` pictures; ``0`` keeps neither. The experiment must be pure (every distlab
+        experiment is). After a slider step from the browser the next step is drawn (for a plot
+        taking ``figure``: its experiment run) ahead while idle: pressing the key again is quick.
 
     A number control (slider, bounded text box) refuses a value outside its range with a
     ``ValueError`` naming the control, where ipywidgets alone would clamp it silently
@@ -99,10 +99,10 @@ class Explorer:
     Attributes for tests and benchmarks: :attr:`controls`, :attr:`widget`, :attr:`last_params`,
     :attr:`last_result`, :attr:`last_figure`, :attr:`last_png` (from the last *successful* run),
     :attr:`runs` (runs, failed ones included), :attr:`cache_hits` (runs answered without the
-    experiment: from a result kept, or a picture kept, whose ``timings`` are then zeros),
-    :attr:`error` (message or ``None``), :attr:`timings` (``experiment_s``, ``plot_s``,
-    ``render_s`` of the last successful run).
-    The explorer runs once when it is built.
+    experiment: from a result kept, or a picture kept, whose ``timings`` then give no time to
+    the experiment or rendering; a plot taking ``figure`` still updates it), :attr:`error`
+    (message or ``None``), :attr:`timings` (``experiment_s``, ``plot_s``, ``render_s`` of the
+    last successful run). The explorer runs once when it is built.
 
     >>> import ipywidgets as w
     >>> from distlab.experiments.challenges import clock_order
@@ -384,13 +384,17 @@ class _ResultCache:
 
 class _Painter:
     """Parameters -> ``(result, figure, png, timings)``: the experiment (results cached), the
-    plot and the PNG. Pictures already drawn are kept by parameters (``FRAMES`` of them, none for
-    an incremental plot, whose figure changes in place), and :meth:`ahead` draws one in advance."""
+    plot and the PNG. Pictures already drawn are kept by parameters (``FRAMES`` of them), and
+    :meth:`ahead` prepares one in advance.
+
+    An incremental plot (one taking ``figure``) changes one figure in place: a picture kept is
+    shown again after the plot has brought that figure back to its parameters (no rendering),
+    and ahead of time only the experiment runs."""
 
     def __init__(self, experiment: Callable[..., Any], plot: Callable, cache: int) -> None:
         self.results = _ResultCache(experiment, cache)
         self.plot, self.takes_figure = plot, _takes_figure(plot)
-        self.size = 0 if self.takes_figure else min(cache, FRAMES)
+        self.size = min(cache, FRAMES)
         self.frames: list[tuple[dict, tuple]] = []  # (params, (result, figure, png)), oldest first
         self.frame_hits = 0
 
@@ -399,7 +403,13 @@ class _Painter:
         if found is None:
             return self.draw(params, last_figure)
         self.frame_hits += 1
-        return (*found, {"experiment_s": 0.0, "plot_s": 0.0, "render_s": 0.0})
+        result, fig, png = found
+        plot_s = 0.0
+        if self.takes_figure:  # the figure kept shows the last run: bring it back to these
+            t0 = time.perf_counter()
+            fig = self._plot(result, params, last_figure)
+            plot_s = time.perf_counter() - t0
+        return result, fig, png, {"experiment_s": 0.0, "plot_s": plot_s, "render_s": 0.0}
 
     def drawn(self, params: dict[str, Any]) -> tuple | None:
         for i, (seen, frame) in enumerate(self.frames):
@@ -408,17 +418,21 @@ class _Painter:
                 return frame
         return None
 
-    def draw(self, params: dict[str, Any], last_figure: Figure | None) -> tuple:
-        t0 = time.perf_counter()
-        result = self.results(params)
-        t1 = time.perf_counter()
+    def _plot(self, result: Any, params: dict[str, Any], last_figure: Figure | None) -> Figure:
         if self.takes_figure:
             fig = self.plot(result, dict(params), figure=last_figure)
         else:
             fig = self.plot(result, dict(params))
-        t2 = time.perf_counter()
         if not isinstance(fig, Figure):
             raise TypeError(f"plot returned {type(fig).__name__}, expected a matplotlib Figure")
+        return fig
+
+    def draw(self, params: dict[str, Any], last_figure: Figure | None) -> tuple:
+        t0 = time.perf_counter()
+        result = self.results(params)
+        t1 = time.perf_counter()
+        fig = self._plot(result, params, last_figure)
+        t2 = time.perf_counter()
         png = figure_png(fig)
         t3 = time.perf_counter()
         if self.size:
@@ -426,10 +440,14 @@ class _Painter:
         return result, fig, png, {"experiment_s": t1 - t0, "plot_s": t2 - t1, "render_s": t3 - t2}
 
     def ahead(self, params: dict[str, Any]) -> None:
-        """Draw ``params`` now unless already drawn; an error is left for a real run to show."""
+        """Draw ``params`` now unless already drawn (for an incremental plot: run its experiment
+        only, its figure being the one shown); an error is left for a real run to show."""
         if self.size and self.drawn(params) is None:
             try:
-                self.draw(params, None)
+                if self.takes_figure:
+                    self.results(params)
+                else:
+                    self.draw(params, None)
             except (ValueError, TypeError):
                 pass
 

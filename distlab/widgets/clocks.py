@@ -112,7 +112,7 @@ def _run(offset_spread_s, drift, sync_interval_s, sync_error_s, gap_s, seed):
     )
 
 
-def _plot(result, params):
+def _plot(result, params, *, figure=None):
     sync = params["sync_interval_s"]
     how = (
         "no sync"
@@ -124,6 +124,7 @@ def _plot(result, params):
         mark_gap_s=round(params["gap_s"], 6),
         title=f"Offsets ±{params['offset_spread_s'] * 1000:g} ms, drift up to "
         f"{params['drift'] * 1e6:g} ppm, {how}",
+        figure=figure,
     )
 
 

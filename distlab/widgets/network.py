@@ -101,8 +101,13 @@ PRESETS = {
 }
 
 
-def _plot(result, params):
-    return exchange_figure(result, title=_title(params))
+#: One size for any number of nodes: the picture keeps its place while the nodes slider moves,
+#: and only the node lines and the messages are redrawn.
+FIGSIZE = (9.0, 3.4)
+
+
+def _plot(result, params, *, figure=None):
+    return exchange_figure(result, title=_title(params), figsize=FIGSIZE, figure=figure)
 
 
 def _title(params: dict) -> str:

@@ -81,12 +81,12 @@ PRESETS = {
 }
 
 
-def _plot(result, params):
+def _plot(result, params, *, figure=None):
     title = (
         f"Caller with {params['workers']} workers and a {params['timeout_s']:g} s timeout; "
         f"D is {params['d_state']}"
     )
-    return partial_failure_figure(result, title=title, timeout_s=params["timeout_s"])
+    return partial_failure_figure(result, title=title, timeout_s=params["timeout_s"], figure=figure)
 
 
 @register("partial failures")

@@ -105,7 +105,7 @@ def _timeline_run(*, cap_s, **params):
     return timeline(cap_s=None if cap_s == NO_CAP else cap_s, **params)
 
 
-def _timeline_plot(result, params):
+def _timeline_plot(result, params, *, figure=None):
     cap = "no cap" if params["cap_s"] in (None, NO_CAP) else f"cap {params['cap_s']:g} s"
     budget = ", budget" if params["budget"] else ""
     title = (
@@ -113,7 +113,7 @@ def _timeline_plot(result, params):
         f"{params['base_s']:g} s ({cap}), {params['max_attempts']} attempts{budget}; "
         f"service down for {params['outage_s']:g} s"
     )
-    return retry_timeline(result, title=title)
+    return retry_timeline(result, title=title, figure=figure)
 
 
 @register("retry timeline")
@@ -157,12 +157,16 @@ CONTENTION_PRESETS = {
 }
 
 
+def _contention_plot(runs, params, *, figure=None):
+    return contention_run_figure(runs, figure=figure)
+
+
 @register("contention")
 def contention_explorer() -> Explorer:
     """The AWS contention experiment, one run per strategy at the chosen number of clients."""
     return Explorer(
         contention_runs,
-        lambda runs, params: contention_run_figure(runs),
+        _contention_plot,
         _contention_controls(),
         presets=CONTENTION_PRESETS,
         title="Contention explorer",

@@ -336,6 +336,56 @@ def test_a_plot_taking_figure_is_given_its_last_figure_to_update():
     assert given[-1] is None and ex.last_figure is not first
 
 
+def incremental_plot(given: list):
+    """A plot taking ``figure``: bars updated in place; records the figure it is given."""
+
+    def plot(result, params, *, figure=None):
+        given.append(figure)
+        if figure is None:
+            figure, ax = new_figure(figsize=(2.0, 1.5), dpi=50)
+            ax.bar(range(3), [0, 0, 0])
+        for bar, height in zip(figure.axes[0].patches, result):
+            bar.set_height(height)
+        figure.axes[0].set_title(f"x={params['x']}", loc="left")
+        return figure
+
+    return plot
+
+
+def test_an_incremental_plot_shows_a_picture_kept_and_brings_its_figure_back(monkeypatch):
+    given, renders = [], []
+    monkeypatch.setattr(base_module, "figure_png", lambda fig: renders.append(fig) or b"png")
+    ex = Explorer(Recorder(), incremental_plot(given), {"x": w.IntSlider(value=1, min=0, max=10),
+                  "mode": w.Dropdown(options=["a", "b"], value="a"),
+                  "show": w.Checkbox(value=True)})  # fmt: skip
+    ex.update(x=5)
+    ex.update(x=1)  # seen: its picture again, and the figure updated back without rendering
+    assert len(renders) == 2 and ex.cache_hits == 1 and given[-1] is ex.last_figure
+    assert [p.get_height() for p in ex.last_figure.axes[0].patches] == [1, 1, 2]
+    assert ex.last_figure.axes[0].get_title(loc="left") == "x=1"
+    assert ex.timings["experiment_s"] == ex.timings["render_s"] == 0.0
+
+
+def test_ahead_of_an_incremental_plot_only_the_experiment_runs(monkeypatch):
+    loop = asyncio.new_event_loop()
+    try:
+        monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
+        monkeypatch.setattr(base_module, "COALESCE_S", 0.0)
+        given, experiment = [], Recorder()
+        ex = Explorer(experiment, incremental_plot(given), {"x": w.IntSlider(value=1, max=10),
+                      "mode": w.Dropdown(options=["a", "b"], value="a"),
+                      "show": w.Checkbox(value=True)})  # fmt: skip
+        ex.controls["x"].value = 2
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+        assert [c["x"] for c in experiment.calls] == [1, 2, 3] and len(given) == 2
+        assert ex.last_figure.axes[0].get_title(loc="left") == "x=2"  # not drawn ahead
+        ex.update(x=3)  # its result is kept: only the plot and the picture
+        assert [c["x"] for c in experiment.calls] == [1, 2, 3] and ex.last_result == [3, 1, 2]
+    finally:
+        loop.close()
+
+
 def test_changes_from_the_browser_are_coalesced_and_the_last_one_runs(monkeypatch):
     loop = asyncio.new_event_loop()
     try:

@@ -1,0 +1,196 @@
+"""Figures updated in place (the explorers' path) show what a new figure shows.
+
+Every figure an explorer updates is checked the same way: after each result of a sequence, the
+figure updated in place gives the same PNG bytes as a new figure of that result, and the same
+pixels as matplotlib's own ``savefig`` of the new figure (so the kept background and the light
+PNG encoder change nothing).
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from distlab import plots
+from distlab.experiments.challenges import partial_failures
+from distlab.experiments.clocks import lww_skew
+from distlab.experiments.contention import contention_runs
+from distlab.experiments.network import message_exchange
+from distlab.experiments.retries import timeline
+from distlab.plots.display import clear_figure, figure_png, keep_background, round_up, set_titles
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(BytesIO(png)).convert("RGB"))
+
+
+def saved(fig) -> bytes:
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    return buffer.getvalue()
+
+
+def assert_updates_match_new_figures(draw, results) -> int:
+    """Update one figure through ``results``; return how many updates kept the figure."""
+    figure, kept = None, 0
+    for result in results:
+        updated = draw(result, figure)
+        kept += updated is figure
+        figure = updated
+        fresh = draw(result, None)
+        assert figure_png(figure) == figure_png(fresh)
+        assert np.array_equal(pixels(figure_png(figure)), pixels(saved(fresh)))
+    return kept
+
+
+def test_network_figure_updated_in_place_matches_a_new_one():
+    results = [
+        message_exchange(nodes=3, loss=0.1, seed=0),
+        message_exchange(nodes=3, loss=0.2, seed=0),
+        message_exchange(nodes=4, loss=0.2, seed=0),  # the node lines move
+        message_exchange(nodes=5, partition="split", seed=1),  # shading: a new background
+        message_exchange(nodes=2, messages=5, loss=0.6, seed=2),
+        message_exchange(nodes=3, seed=0),
+    ]
+
+    def draw(result, figure):
+        return plots.exchange_figure(result, title="t", figsize=(9.0, 3.4), figure=figure)
+
+    assert assert_updates_match_new_figures(draw, results) >= 4
+
+
+def test_network_figure_of_the_default_size_updated_in_place_matches_a_new_one():
+    results = [message_exchange(nodes=n, seed=3) for n in (3, 5, 3)]
+
+    def draw(result, figure):
+        return plots.exchange_figure(result, figure=figure)
+
+    assert assert_updates_match_new_figures(draw, results) == 2  # a new size: cleared, kept
+
+
+def test_partial_failure_figure_updated_in_place_matches_a_new_one():
+    results = [
+        partial_failures("slow", slow_factor=40, seed=0),
+        partial_failures("slow", slow_factor=41, seed=0),
+        partial_failures("down", seed=0),
+        partial_failures("up", workers=8, seed=3),
+    ]
+
+    def draw(result, figure):
+        return plots.partial_failure_figure(result, title="t", timeout_s=1.0, figure=figure)
+
+    assert assert_updates_match_new_figures(draw, results) >= 1
+
+
+def test_retry_timeline_updated_in_place_matches_a_new_one():
+    results = [
+        timeline(base_s=1.0, seed=0),
+        timeline(base_s=1.2, seed=0),
+        timeline("full", base_s=0.5, cap_s=4.0, max_attempts=6, budget=True, seed=0),
+        timeline(clients=8, seed=1),  # more lanes: a new figure
+        timeline(clients=8, outage_s=0.0, seed=1),
+    ]
+
+    def draw(result, figure):
+        return plots.retry_timeline(result, title="t", figure=figure)
+
+    assert assert_updates_match_new_figures(draw, results) >= 2
+
+
+def test_contention_figure_updated_in_place_matches_a_new_one():
+    every = ("none", "exponential", "full", "equal", "decorrelated")
+    results = [
+        contention_runs(every, clients=40, seed=0),
+        contention_runs(every, clients=50, seed=0),
+        contention_runs(("full", "exponential"), clients=50, seed=0),
+        contention_runs(("full", "exponential"), clients=20, seed=2),
+    ]
+
+    def draw(result, figure):
+        return plots.contention_run_figure(result, figure=figure)
+
+    assert assert_updates_match_new_figures(draw, results) >= 1
+
+
+def test_lww_loss_figure_updated_in_place_matches_a_new_one():
+    gaps = (0.0, 0.01, 0.02, 0.05)
+    results = [
+        lww_skew(skews_s=[0.02], gaps_s=gaps, pairs=100, seed=0),
+        lww_skew(skews_s=[0.021], gaps_s=gaps, pairs=100, seed=0),
+        lww_skew(skews_s=[0.005], gaps_s=gaps, pairs=100, drift=5e-4, seed=1),
+    ]
+
+    def draw(result, figure):
+        return plots.lww_loss_figure(result, mark_gap_s=0.01, title="t", figure=figure)
+
+    assert assert_updates_match_new_figures(draw, results) >= 1
+
+
+def test_a_kept_background_gives_the_picture_of_a_full_draw():
+    fig, ax = plots.new_figure(figsize=(3.0, 2.0), dpi=50)
+    ax.axhline(0.5, zorder=3)  # static, above the moving line: drawn over it again
+    (line,) = ax.plot([0, 1], [0, 1], zorder=2)
+    first = figure_png(fig)
+    keep_background(fig, "key", moving=[line])
+    assert figure_png(fig) == first  # the background is drawn and kept
+    line.set_ydata([1, 0])
+    assert np.array_equal(pixels(figure_png(fig)), pixels(saved(fig)))
+    ax.set_xlim(0, 2)  # the limits are part of the key
+    assert np.array_equal(pixels(figure_png(fig)), pixels(saved(fig)))
+    assert not line.get_animated()  # the figure itself is left as it was
+
+
+def test_keep_background_refuses_what_it_cannot_use():
+    fig, ax = plots.new_figure()
+    other, other_ax = plots.new_figure()
+    with pytest.raises(TypeError, match=r"key=\[1\] must be hashable"):
+        keep_background(fig, [1], moving=[])
+    with pytest.raises(TypeError, match="moving must hold matplotlib artists"):
+        keep_background(fig, 1, moving=["line"])
+    with pytest.raises(ValueError, match="moving_y must hold axes of fig"):
+        keep_background(fig, 1, moving=[], moving_y=[other_ax])
+    with pytest.raises(TypeError, match="fig=str must be a matplotlib Figure"):
+        keep_background("fig", 1, moving=[])
+
+
+def test_round_up_rounds_to_a_fraction_of_the_power_of_ten():
+    assert [round_up(v) for v in (0.87, 2.31, 10.0, 141.0)] == [0.88, 2.4, 10.0, 160.0]
+    assert round_up(12.2, 0.1) == 13.0 and round_up(12.2, 0.5) == 15.0
+    with pytest.raises(ValueError, match="value=0 must be a positive finite number"):
+        round_up(0)
+    with pytest.raises(ValueError, match="fraction=0.3 must be one of"):
+        round_up(1.0, 0.3)
+
+
+def test_set_titles_changes_what_finish_drew_and_clear_figure_empties_the_axes():
+    fig, ax = plots.new_figure()
+    ax.plot([0, 1], [0, 1], label="a")
+    plots.finish(fig, ax, title="before", subtitle="2 calls")
+    title, subtitle = set_titles(ax, "after", "3 calls")
+    assert ax.get_title(loc="left") == "after" and subtitle.get_text() == "3 calls"
+    ax = clear_figure(fig, (5.0, 2.0))
+    assert not ax.lines and not fig.legends and not ax.texts
+    with pytest.raises(ValueError, match="gave this axes no subtitle"):
+        set_titles(ax, "title", "subtitle")
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda figure: plots.exchange_figure(message_exchange(messages=5), figure=figure),
+        lambda figure: plots.partial_failure_figure(partial_failures(duration_s=2), figure=figure),
+        lambda figure: plots.retry_timeline(timeline(clients=2), figure=figure),
+        lambda figure: plots.contention_run_figure(
+            contention_runs("full", clients=10), figure=figure
+        ),
+        lambda figure: plots.lww_loss_figure(lww_skew(pairs=10), figure=figure),
+    ],
+)
+def test_the_figure_to_update_must_be_a_figure(draw):
+    with pytest.raises(TypeError, match="figure=str must be a matplotlib Figure"):
+        draw("figure")
+    other, _ = plots.new_figure()  # a figure another plot made: this plot draws a new one
+    assert draw(other) is not other
