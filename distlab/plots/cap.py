@@ -22,7 +22,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
-from distlab._validate import check_frame
+from distlab._validate import check_bool, check_frame
 from distlab.plots.live import animate, keep, kept, set_limits, text_artist
 from distlab.plots.style import (
     OKABE_ITO,
@@ -48,14 +48,17 @@ def _bars(bars: PolyCollection, starts, ends, ys, colors, height: float, minimum
     bars.set_facecolors(colors or "none")
 
 
-def cap_timeline(result, *, title: str | None = None, figure: Figure | None = None) -> Figure:
+def cap_timeline(
+    result, *, title: str | None = None, compact: bool = False, figure: Figure | None = None
+) -> Figure:
     """One lane per client, grouped by the side of the partition it is on; each operation a bar
     from invocation to completion, coloured by outcome (ok, unavailable, timed out, stale read,
     lost write); the partition shaded.
 
     ``result`` is a :class:`~distlab.experiments.cap.CapResult` (its ``frame``, one row per
-    operation with :mod:`distlab.outcomes` words, and its ``partition`` bands). The partition
-    explorer passes the ``figure`` it got last: one with the same lanes, partitions and outcomes
+    operation with :mod:`distlab.outcomes` words, and its ``partition`` bands). ``compact``
+    draws it at 80 dpi (fewer pixels to draw and send); the partition explorer does, and passes
+    the ``figure`` it got last: one with the same lanes, partitions and outcomes
     is updated in place (its axes, lanes and legend kept), with the same picture as a new one's.
 
     >>> from distlab.experiments.cap import run
@@ -65,6 +68,7 @@ def cap_timeline(result, *, title: str | None = None, figure: Figure | None = No
     """
     ops = check_frame("result.frame", result.frame, ("client", "side", "start", "end", "outcome"))
     title = check_title(title)
+    compact = check_bool("compact", compact)
     lanes = (
         ops[["client", "side"]]
         .drop_duplicates("client")
@@ -76,10 +80,10 @@ def cap_timeline(result, *, title: str | None = None, figure: Figure | None = No
     bands = 0 if partition is None else len(partition)
     seen = set(ops["outcome"])
     shown = tuple(o for o in outcomes.ALL if o in seen) + tuple(sorted(seen - set(outcomes.ALL)))
-    kind = ("cap_timeline", bands, shown)
+    kind = ("cap_timeline", bands, shown, compact)
     parts = kept(figure, kind)
     if parts is None:
-        figure, parts = _cap_figure(order, bands, shown, kind)
+        figure, parts = _cap_figure(order, bands, shown, kind, dpi=80 if compact else 100)
     _lanes(figure, parts, order)
     ax = parts["ax"]
     end = float(ops["end"].replace(math.inf, np.nan).max()) if len(ops) else 1.0
@@ -129,9 +133,9 @@ def _lanes(fig: Figure, parts: dict, order: list[str]) -> None:
     set_limits(ax, y=(len(order) - 0.3, -0.7))  # the first lane on top
 
 
-def _cap_figure(order: list[str], bands: int, shown: tuple, kind) -> tuple[Figure, dict]:
+def _cap_figure(order: list[str], bands: int, shown: tuple, kind, dpi: int) -> tuple[Figure, dict]:
     """The timeline's still parts (lanes, legend, labels) and its moving parts, empty."""
-    fig, ax = new_figure(figsize=(9.0, _lanes_height(order)))
+    fig, ax = new_figure(figsize=(9.0, _lanes_height(order)), dpi=dpi)
     parts: dict = {"ax": ax, "order": list(order)}
     parts["bands"] = [
         ax.add_artist(Rectangle((0, 0), 0, 1, transform=ax.get_xaxis_transform(),
@@ -313,14 +317,19 @@ def history_intervals(history, *, title: str | None = None, xlabel: str = "time 
 
 
 def use_case_figure(
-    table: pd.DataFrame, *, title: str | None = None, figure: Figure | None = None
+    table: pd.DataFrame,
+    *,
+    title: str | None = None,
+    compact: bool = False,
+    figure: Figure | None = None,
 ) -> Figure:
     """A use case's consequences, one panel per store (its name and the checker's verdict on top),
     one bar per consequence: harmful for the use case in the error colour, tolerable in grey (the
     legend says which is which). Long consequence names and titles are wrapped, never cut.
 
-    ``table`` is the ``frame`` of :func:`~distlab.experiments.cap.compare_use_case`'s result. The
-    use-case explorer passes the ``figure`` it got last: one with the same stores, consequences
+    ``table`` is the ``frame`` of :func:`~distlab.experiments.cap.compare_use_case`'s result.
+    ``compact`` draws it at 80 dpi; the use-case explorer does, and passes the ``figure`` it got
+    last: one with the same stores, consequences
     and title is updated in place, with the same picture as a new one's.
 
     >>> from distlab.experiments.cap import compare_use_case
@@ -330,14 +339,16 @@ def use_case_figure(
     """
     check_frame("table", table, ("store", "consequence", "count", "harmful"))
     title = check_title(title) or "What the partition means for this use case"
+    compact = check_bool("compact", compact)
     stores = list(dict.fromkeys(table["store"]))
     consequences = list(dict.fromkeys(table["consequence"]))
-    kind = ("use_case_figure", tuple(stores), tuple(consequences), title)
+    kind = ("use_case_figure", tuple(stores), tuple(consequences), title, compact)
     parts = kept(figure, kind)
     if parts is None:
-        figure, parts = _use_case_panels(stores, consequences, title, kind)
+        figure, parts = _use_case_panels(stores, consequences, title, kind, 80 if compact else 100)
     top = max(float(table["count"].max()), 1.0) * 1.3
-    top = math.ceil(top / 5) * 5 if top > 10 else math.ceil(top)  # steadier than the data
+    # steadier than the data: a new seed seldom moves the axis (and redraws it all)
+    top = math.ceil(top / 10) * 10 if top > 20 else math.ceil(top / 5) * 5
     harmful_color, tolerable_color = outcomes.color(outcomes.ERROR), OKABE_ITO["grey"]
     for ax, store in zip(parts["axes"], stores):
         rows = table[table["store"] == store].set_index("consequence").reindex(consequences)
@@ -354,14 +365,16 @@ def use_case_figure(
     return figure
 
 
-def _use_case_panels(stores: list, consequences: list, title: str, kind) -> tuple[Figure, dict]:
+def _use_case_panels(
+    stores: list, consequences: list, title: str, kind, dpi: int
+) -> tuple[Figure, dict]:
     """The panels' still parts (names, consequences, legend, title) and their bars, empty."""
     names = [textwrap.fill(c, 30) for c in consequences]
     lines = sum(name.count("\n") + 1 for name in names)
     width = 9.0 + 1.4 * max(0, len(stores) - 2)  # room for each panel's title
     title_lines = textwrap.wrap(title, int(_TITLE_CHARS * width / 9.0))
     height = 1.75 + 0.2 * len(title_lines) + 0.24 * lines + 0.25 * len(consequences)
-    fig, axes = new_figure(1, len(stores), figsize=(width, height), sharey=True)
+    fig, axes = new_figure(1, len(stores), figsize=(width, height), sharey=True, dpi=dpi)
     axes = axes if isinstance(axes, list) else [axes]
     harmful_color, tolerable_color = outcomes.color(outcomes.ERROR), OKABE_ITO["grey"]
     y = np.arange(len(consequences))

@@ -110,7 +110,7 @@ def _partition_plot(result, params, figure=None):
     if "availability_minority" in summary:
         share = summary["availability_minority"]
         title += f"; minority side: {share:.0%} non-error answers"
-    return cap_timeline(result, title=title, figure=figure)  # updated in place
+    return cap_timeline(result, title=title, compact=True, figure=figure)  # updated in place
 
 
 @register("partition")
@@ -176,7 +176,8 @@ def _use_case_plot(result, params, figure=None):
         f"{case.name}: the course picks {case.choice} ({case.reason.lower()}); "
         f"{params['partition']} partition"
     )
-    return use_case_figure(result.frame, title=title, figure=figure)  # updated in place
+    # updated in place
+    return use_case_figure(result.frame, title=title, compact=True, figure=figure)
 
 
 @register("use case")
