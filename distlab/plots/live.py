@@ -131,6 +131,16 @@ class _TextCachingRenderer(RendererAgg):
     drawing time. A text is drawn as one bitmap of the whole string (FreeType's layout, as Agg
     drew it up to matplotlib 3.10), its size measured the same way, so text and box agree."""
 
+    def __init__(self, width: float, height: float, dpi: float) -> None:
+        super().__init__(width, height, dpi)
+        # The settings that choose and hint fonts, read once (a figure is drawn with one set).
+        self._settings = (
+            tuple(tuple(rcParams[f"font.{f}"]) for f in ("family", "sans-serif", "serif",
+                                                         "monospace")),
+            rcParams["text.hinting_factor"],
+        )  # fmt: skip
+        self._hinting = get_hinting_flag()
+
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None) -> None:
         if ismath:
             super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
@@ -144,21 +154,22 @@ class _TextCachingRenderer(RendererAgg):
     def get_text_width_height_descent(self, s, prop, ismath):
         if ismath:
             return super().get_text_width_height_descent(s, prop, ismath)
-        key = ("size", s, _font_key(prop), self.dpi, get_hinting_flag())
+        key = ("size", s, _font_key(prop), self._settings, self.dpi, self._hinting)
         found = _TEXTS.get(key)
         if found is None:
             font = self._prepare_font(prop)
-            font.set_text(s, 0.0, flags=get_hinting_flag())
+            font.set_text(s, 0.0, flags=self._hinting)
             w, h = font.get_width_height()
             found = _remember(key, (w / 64.0, h / 64.0, font.get_descent() / 64.0))
         return found
 
     def _text_picture(self, s: str, prop, antialiased: bool) -> tuple:
-        key = ("picture", s, _font_key(prop), self.dpi, get_hinting_flag(), bool(antialiased))
+        key = ("picture", s, _font_key(prop), self._settings, self.dpi, self._hinting,
+               bool(antialiased))  # fmt: skip
         found = _TEXTS.get(key)
         if found is None:
             font = self._prepare_font(prop)
-            font.set_text(s, 0, flags=get_hinting_flag())
+            font.set_text(s, 0, flags=self._hinting)
             font.draw_glyphs_to_bitmap(antialiased=antialiased)
             xo, yo = font.get_bitmap_offset()
             image = np.array(font.get_image(), dtype=np.uint8)
@@ -179,12 +190,10 @@ def _remember(key: tuple, value: Any) -> Any:
 
 
 def _font_key(prop) -> tuple:
-    """What picks and sizes a font (the settings that choose among fonts included)."""
+    """What picks and sizes a font, of its properties."""
     return (
         tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(),
         prop.get_stretch(), prop.get_size_in_points(), prop.get_file(),
-        tuple(tuple(rcParams[f"font.{f}"]) for f in ("family", "sans-serif", "serif", "monospace")),
-        rcParams["text.hinting_factor"],
     )  # fmt: skip
 
 
