@@ -347,8 +347,8 @@ def use_case_figure(
     if parts is None:
         figure, parts = _use_case_panels(stores, consequences, title, kind, 80 if compact else 100)
     top = max(float(table["count"].max()), 1.0) * 1.3
-    # steadier than the data: a new seed seldom moves the axis (and redraws it all)
-    top = math.ceil(top / 10) * 10 if top > 20 else math.ceil(top / 5) * 5
+    # in steps of 10: a new seed seldom moves the axis (which redraws the figure from nothing)
+    top = math.ceil(top / 10) * 10 if top > 5 else 5
     harmful_color, tolerable_color = outcomes.color(outcomes.ERROR), OKABE_ITO["grey"]
     for ax, store in zip(parts["axes"], stores):
         rows = table[table["store"] == store].set_index("consequence").reindex(consequences)

@@ -163,6 +163,29 @@ class _TextCachingRenderer(RendererAgg):
             found = _remember(key, (w / 64.0, h / 64.0, font.get_descent() / 64.0))
         return found
 
+    def _get_font_height_metrics(self, prop) -> tuple:
+        """(ascent, descent, line gap) of the font of ``prop`` in pixels, from its tables, as
+        matplotlib's text layout computes them (it asks a renderer that has this method, which
+        spares it finding the font again for every text)."""
+        key = ("height", _font_key(prop), self._settings, self.dpi)
+        found = _TEXTS.get(key)
+        if found is None:
+            font = self._prepare_font(prop)
+            found = (None, None, None)
+            for name, gap, ascent, descent in (
+                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                ("hhea", "lineGap", "ascent", "descent"),
+            ):
+                table = font.get_sfnt_table(name)
+                if table is None:
+                    continue
+                units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+                scale = 1 / units_per_em * prop.get_size_in_points() * self.dpi / 72
+                found = (table[ascent] * scale, -table[descent] * scale, table[gap] * scale)
+                break
+            _remember(key, found)
+        return found
+
     def _text_picture(self, s: str, prop, antialiased: bool) -> tuple:
         key = ("picture", s, _font_key(prop), self._settings, self.dpi, self._hinting,
                bool(antialiased))  # fmt: skip
