@@ -29,7 +29,6 @@ a plot built with :func:`keep` looks the same whether it was built anew or updat
 from __future__ import annotations
 
 import math
-import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from operator import attrgetter
@@ -46,15 +45,13 @@ from matplotlib.text import Text
 
 __all__ = ["LiveCanvas", "animate", "keep", "kept", "set_limits", "set_text", "text_artist"]
 
-#: figure -> (kind, parts) of the figures built by :func:`keep` (dropped with the figure).
-_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
 
 class LiveCanvas(FigureCanvasAgg):
     """An Agg canvas that redraws only a figure's animated artists when nothing else changed.
 
     :attr:`full_draws` counts the pictures drawn from nothing (the others copied the background
-    kept from the last one and drew the animated artists on it).
+    kept from the last one and drew the animated artists on it). :attr:`kind` and :attr:`parts`
+    are what :func:`keep` was given (kept here, they go with the figure).
 
     >>> from distlab.plots.style import new_figure
     >>> fig, ax = new_figure()
@@ -66,6 +63,8 @@ class LiveCanvas(FigureCanvasAgg):
     def __init__(self, figure: Figure) -> None:
         super().__init__(figure)
         self.full_draws = 0
+        self.kind: Hashable = None
+        self.parts: dict[str, Any] = {}
         self._background: Any = None
         self._background_key: tuple | None = None
         self._renderer_key: tuple | None = None
@@ -258,8 +257,8 @@ def keep(figure: Figure, kind: Hashable, parts: dict[str, Any]) -> dict[str, Any
         raise TypeError(f"figure={type(figure).__name__} must be a matplotlib Figure")
     if not isinstance(parts, dict):
         raise TypeError(f"parts={type(parts).__name__} must be a dict of name -> artist")
-    LiveCanvas(figure)
-    _KEPT[figure] = (kind, parts)
+    canvas = LiveCanvas(figure)
+    canvas.kind, canvas.parts = kind, parts
     return parts
 
 
@@ -274,10 +273,10 @@ def kept(figure: Figure | None, kind: Hashable) -> dict[str, Any] | None:
         return None
     if not isinstance(figure, Figure):
         raise TypeError(f"figure={type(figure).__name__} must be a matplotlib Figure or None")
-    found = _KEPT.get(figure)
-    if found is None or found[0] != kind or not isinstance(figure.canvas, LiveCanvas):
+    canvas = figure.canvas
+    if not isinstance(canvas, LiveCanvas) or canvas.kind is None or canvas.kind != kind:
         return None
-    return found[1]
+    return canvas.parts
 
 
 def animate(artists: Iterable[Artist]) -> list[Artist]:

@@ -124,3 +124,15 @@ def test_use_case_figure_updated_in_place_looks_new():
     tables.append(cap.compare_use_case("banking", ("cp", "course-quorum", "ap"), seed=0).frame)
     tables.append(cap.compare_use_case("banking", ("cp", "course-quorum", "ap"), seed=3).frame)
     _same_as_new(lambda table, fig: use_case_figure(table, figure=fig), tables)
+
+
+def test_a_kept_figure_is_freed_with_its_last_reference():
+    import gc
+    import weakref
+
+    fig, *_ = _figure()
+    figure_png(fig)
+    ref = weakref.ref(fig)
+    del fig, _
+    gc.collect()
+    assert ref() is None  # nothing global holds it (its parts live on its own canvas)
