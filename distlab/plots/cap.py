@@ -388,7 +388,8 @@ def _use_case_panels(
                         ha="left", va="center", fontsize=8.5)
             for level in y
         ]  # fmt: skip
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts
+        # counts; few ticks: each is several artists, and a new seed may redraw them all
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         ax.set_xlabel("count in the run")
         ax.set_title(store, loc="left", fontsize=10.5, fontweight="bold", pad=17)
         parts["verdicts"][store] = ax.text(0.0, 1.015, "", transform=ax.transAxes, fontsize=8.5,
