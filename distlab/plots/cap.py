@@ -155,6 +155,7 @@ def _cap_figure(order: list[str], bands: int, shown: tuple, kind, dpi: int) -> t
         )  # fmt: skip
     ax.set_yticks(range(len(order)), order, fontsize=8.5)
     ax.set_ylim(len(order) - 0.3, -0.7)  # the first lane on top
+    ax.xaxis.set_major_locator(MaxNLocator(6))  # few ticks: each is several artists to draw
     finish(fig, ax, title="(title)", subtitle="(subtitle)", xlabel="time (s)",
            legend_title="operation")  # fmt: skip
     parts["title"] = text_artist(ax, "(title)")
