@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch
 from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
-from distlab._validate import check_frame
+from distlab._validate import check_bool, check_frame
+from distlab.plots.live import animate, keep, kept, set_limits, set_text, text_artist
 from distlab.plots.style import (
     OKABE_ITO,
     STATE_COLORS,
     band_color,
+    check_title,
     finish,
     new_figure,
     outcome_color,
@@ -63,7 +67,9 @@ def _variant_colors(variants) -> dict[str, str]:
 _CALL_OUTCOMES = (outcomes.OK, outcomes.ERROR, outcomes.TIMEOUT, outcomes.REJECTED)
 
 
-def breaker_timeline(result, *, title: str | None = None, compact: bool = False) -> Figure:
+def breaker_timeline(
+    result, *, title: str | None = None, compact: bool = False, figure: Figure | None = None
+) -> Figure:
     """A breaker at work. Top: every call at its start time and latency, coloured by outcome
     (slow calls hollow, rejected calls at zero), the breaker's OPEN and HALF_OPEN periods shaded
     (CLOSED is left clear), each change of state a triangle in the colour of the state entered,
@@ -71,13 +77,61 @@ def breaker_timeline(result, *, title: str | None = None, compact: bool = False)
     rates the breaker saw, with its thresholds; a breaker that keeps no rates (the course's,
     which counts failures in a row) gets no bottom panel, and the subtitle says so.
 
-    ``compact`` draws it smaller, at 80 dpi, with few artists (one scatter per outcome, one for
-    all transitions): the breaker explorer redraws it on every move of a control.
+    ``compact`` draws it smaller, at 80 dpi: the breaker explorer redraws it on every move of a
+    control, passing the ``figure`` it got last: a figure of the same layout is updated in place
+    (its axes, legend and labels kept, only what the run changes redrawn) and returned; the
+    picture is the same as a new figure's.
     ``result`` is a :class:`~distlab.experiments.breakers.TransitionsResult`.
+
+    >>> from distlab.experiments.breakers import transitions
+    >>> fig = breaker_timeline(transitions(seed=0), compact=True)
+    >>> breaker_timeline(transitions(seed=1), compact=True, figure=fig) is fig
+    True
     """
     calls = check_frame("result.frame", result.frame, ("start", "latency_s", "outcome", "slow"))
+    title = check_title(title)
+    compact = check_bool("compact", compact)
     keeps_rates = len(result.rates) > 0 and not result.rates["failure_rate"].isna().all()
-    size, dpi, marks = ((8.6, 4.6), 80, 1.0) if compact else ((11.0, 5.8), 100, 0.8)
+    thresholds = getattr(result, "thresholds", {}) or {}
+    counts_slow = bool(thresholds.get("counts_slow", True))
+    kind = ("breaker_timeline", keeps_rates, compact, counts_slow)
+    parts = kept(figure, kind)
+    if parts is None:
+        figure, parts = _timeline_figure(keeps_rates, compact, counts_slow)
+    end = max(
+        float(calls["start"].max()) if len(calls) else 1.0,
+        float(result.states["end"].max()) if len(result.states) else 1.0,
+    )
+    high = max(float(calls["latency_s"].max()) if len(calls) else 1.0, 0.1) * 1.25
+    top, bottom = parts["top"], parts["bottom"]
+    set_limits(top, y=(0, high))
+    set_limits(bottom, x=(0, end))
+    states = result.states[result.states["state"] != "CLOSED"]
+    for state, bands in parts["bands"].items():
+        rows = states[states["state"] == state]
+        bands.set_verts(_spans(rows["start"], rows["end"], end, (0.0, 1.0)))
+    _health_strip(parts, result.health, end, high)
+    _call_marks(parts, calls, scale=parts["scale"])
+    moves = result.transitions[result.transitions["from_state"] != result.transitions["state"]]
+    parts["moves"].set_offsets(np.column_stack([moves["time"], np.full(len(moves), high * 0.89)]))
+    parts["moves"].set_facecolors([STATE_COLORS.get(s, "#999999") for s in moves["state"]])
+    if keeps_rates:
+        _rate_lines(parts, result.rates, thresholds)
+    counts = calls["outcome"].value_counts()
+    subtitle = (
+        ", ".join(f"{int(counts.get(o, 0))} {o}" for o in _CALL_OUTCOMES)
+        + f"; {len(moves)} changes of state"
+    )
+    if not keeps_rates:
+        subtitle += "; no panel of rates: this breaker counts failures in a row"
+    parts["title"].set_text(title or "A circuit breaker at work")
+    parts["subtitle"].set_text(subtitle)
+    return figure
+
+
+def _timeline_figure(keeps_rates: bool, compact: bool, counts_slow: bool) -> tuple[Figure, dict]:
+    """The timeline's still parts (axes, labels, legend) and its moving parts, empty."""
+    size, dpi, scale = ((8.6, 4.6), 80, 1.0) if compact else ((11.0, 5.8), 100, 0.8)
     if keeps_rates:
         fig, (top, bottom) = new_figure(
             2, 1, sharex=True, figsize=size, dpi=dpi, height_ratios=(2.6, 1.2)
@@ -85,114 +139,148 @@ def breaker_timeline(result, *, title: str | None = None, compact: bool = False)
     else:
         fig, top = new_figure(figsize=(size[0], size[1] * 0.72), dpi=dpi)
         bottom = top
-    end = max(
-        float(calls["start"].max()) if len(calls) else 1.0,
-        float(result.states["end"].max()) if len(result.states) else 1.0,
-    )
-    high = max(float(calls["latency_s"].max()) if len(calls) else 1.0, 0.1) * 1.25
-    states = result.states[result.states["state"] != "CLOSED"]
-    shade_bands(top, states, until=end, alpha=0.16)
-    _health_strip(top, result.health, end, high)
-    _call_marks(top, calls, scale=marks)
-    moves = result.transitions[result.transitions["from_state"] != result.transitions["state"]]
-    if len(moves):
-        top.scatter(
-            moves["time"],
-            np.full(len(moves), high * 0.89),
-            marker="v",
-            s=30 * marks,
-            color=[STATE_COLORS.get(state, "#999999") for state in moves["state"]],
-            edgecolors="#333333",
-            linewidths=0.5,
-            zorder=4,
-            label="transition",
-        )
-    top.set_ylim(0, high)
+    parts: dict = {"top": top, "bottom": bottom, "scale": scale}
+    parts["bands"] = {
+        state: _collection(top, PolyCollection([], facecolors=STATE_COLORS[state], alpha=0.16,
+                                               linewidths=0, zorder=0),
+                           transform=top.get_xaxis_transform())
+        for state in ("OPEN", "HALF_OPEN")
+    }  # fmt: skip
+    parts["health"] = _collection(top, PolyCollection([], alpha=0.6, linewidths=0, zorder=0))
+    parts["health_labels"] = [
+        top.text(0, 0, "", ha="center", va="center", fontsize=7, color="#222222", clip_on=True)
+        for _ in range(_HEALTH_LABELS)
+    ]
+    parts["calls"] = {
+        outcome: top.scatter([], [], edgecolors=outcome_color(outcome), zorder=3,
+                             label=f"_{outcome}")
+        for outcome in _CALL_OUTCOMES
+    }  # fmt: skip
+    parts["moves"] = top.scatter([], [], marker="v", s=30 * scale, edgecolors="#333333",
+                                 linewidths=0.5, zorder=4, label="_transition")  # fmt: skip
     top.set_ylabel("latency (s)")
-    if keeps_rates:
-        _rate_lines(bottom, result.rates, getattr(result, "thresholds", {}) or {})
     # Few ticks: each is several artists, and this figure is redrawn on every control change.
     top.yaxis.set_major_locator(MaxNLocator(4))
     bottom.xaxis.set_major_locator(MaxNLocator(12 if not compact else 6))
     bottom.set_xlabel("time (s)")
-    bottom.set_xlim(0, end)
-    counts = calls["outcome"].value_counts()
-    subtitle = (
-        ", ".join(f"{int(counts.get(o, 0))} {o}" for o in _CALL_OUTCOMES)
-        + f"; {len(moves)} changes of state; hollow marks: slow calls"
+    if keeps_rates:
+        _rate_panel(parts, bottom, counts_slow)
+    finish(fig, top, title="(title)", subtitle="(subtitle)", handles=_timeline_key())
+    parts["title"] = text_artist(top, "(title)")
+    parts["subtitle"] = text_artist(top, "(subtitle)")
+    animate(
+        [
+            parts["title"],
+            parts["subtitle"],
+            parts["health"],
+            parts["moves"],
+            *parts["bands"].values(),
+            *parts["calls"].values(),
+        ]
     )
-    if not keeps_rates:
-        subtitle += "; no panel of rates: this breaker counts failures in a row"
-    return finish(fig, top, title=title or "A circuit breaker at work", subtitle=subtitle)
+    return fig, keep(fig, ("breaker_timeline", keeps_rates, compact, counts_slow), parts)
 
 
-def _health_strip(ax, health: pd.DataFrame, end: float, high: float) -> None:
-    """The dependency's trouble as a strip along the top, each band named in it (a short legend
-    draws faster)."""
+def _timeline_key() -> list:
+    """The legend, the same for every run: states, outcomes, slow calls, transitions."""
+    return [
+        Patch(facecolor=STATE_COLORS[s], alpha=0.16, label=s.lower().replace("_", "-"))
+        for s in ("OPEN", "HALF_OPEN")
+    ] + [
+        Line2D([], [], linestyle="none", marker="o", markersize=5, color=outcome_color(o),
+               label=o)
+        for o in _CALL_OUTCOMES
+    ] + [
+        Line2D([], [], linestyle="none", marker="o", markersize=5, markerfacecolor="none",
+               color="#666666", label="hollow: slow call"),
+        Line2D([], [], linestyle="none", marker="v", markersize=6,
+               markerfacecolor=STATE_COLORS["OPEN"],
+               markeredgecolor="#333333", markeredgewidth=0.5, label="transition")
+    ]  # fmt: skip
+
+
+#: Labels the health strip can show (a schedule has a few bands wide enough to name).
+_HEALTH_LABELS = 6
+
+
+def _collection(ax, collection, transform=None):
+    """Add ``collection`` to ``ax`` without touching the data limits (they are set by hand)."""
+    if transform is not None:
+        collection.set_transform(transform)
+    return ax.add_collection(collection, autolim=False)
+
+
+def _spans(starts, ends, until: float, y: tuple[float, float]) -> list:
+    """Rectangles ``[start, min(end, until)) x y`` as polygons (the empty ones left out)."""
+    boxes = []
+    for start, stop in zip(starts, ends):
+        stop = until if stop is None or not np.isfinite(stop) else min(float(stop), until)
+        if stop > start:
+            boxes.append([(start, y[0]), (stop, y[0]), (stop, y[1]), (start, y[1])])
+    return boxes
+
+
+def _health_strip(parts: dict, health: pd.DataFrame, end: float, high: float) -> None:
+    """The dependency's trouble as a strip along the top, each band wide enough named in it (a
+    short legend draws faster)."""
     strip = health[health["state"] != "up"] if "state" in health else health
-    shade_bands(ax, strip.assign(label="_nolegend_"), until=end, y=(high * 0.93, high), alpha=0.6)
-    for band in strip.itertuples(index=False):
-        if band.end - band.start > 0.07 * end:
-            ax.text(
-                (band.start + min(band.end, end)) / 2,
-                high * 0.965,
-                str(band.label),
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="#222222",
-                clip_on=True,
-            )
+    strip = strip[strip["start"] < end]
+    parts["health"].set_verts(_spans(strip["start"], strip["end"], end, (high * 0.93, high)))
+    parts["health"].set_facecolors([band_color(s) for s in strip["state"]] or "none")
+    wide = [b for b in strip.itertuples(index=False) if b.end - b.start > 0.07 * end]
+    for i, text in enumerate(parts["health_labels"]):  # still parts: they change with the schedule
+        band = wide[i] if i < len(wide) else None
+        if band is None:
+            set_text(text, None)
+        else:
+            set_text(text, str(band.label), ((band.start + min(band.end, end)) / 2, high * 0.965))
 
 
-def _call_marks(ax, calls: pd.DataFrame, *, scale: float = 1.0) -> None:
+def _call_marks(parts: dict, calls: pd.DataFrame, *, scale: float = 1.0) -> None:
     """One scatter per outcome: each call at its start and latency, slow calls hollow."""
-    for outcome in _CALL_OUTCOMES:
+    for outcome, marks in parts["calls"].items():
         rows = calls[calls["outcome"] == outcome]
-        if not len(rows):
-            continue
         color = outcome_color(outcome)
         slow = rows["slow"].astype(bool).to_numpy()
-        ax.scatter(
-            rows["start"],
-            rows["latency_s"],
-            s=np.where(slow, 16, 9) * scale,
-            facecolors=[(0, 0, 0, 0) if is_slow else color for is_slow in slow],
-            edgecolors=color,
-            linewidths=np.where(slow, 0.9, 0.0),
-            label=outcome,
-            zorder=3,
-        )
+        marks.set_offsets(np.column_stack([rows["start"], rows["latency_s"]]))
+        marks.set_sizes(np.where(slow, 16, 9) * scale)
+        marks.set_facecolors([(0, 0, 0, 0) if is_slow else color for is_slow in slow] or "none")
+        marks.set_linewidths(np.where(slow, 0.9, 0.0) if len(slow) else [0.0])
 
 
-def _rate_lines(ax, rates: pd.DataFrame, thresholds) -> None:
-    """The failure and slow-call rates as steps, their thresholds dashed, named above."""
-    keeps_rates = not rates["failure_rate"].isna().all()
-    lines = [
-        ("failure_rate", "failure_rate_threshold", outcome_color(outcomes.ERROR), "failure rate")
-    ]
-    if thresholds.get("counts_slow", True):
-        lines.append(
-            ("slow_call_rate", "slow_call_rate_threshold", OKABE_ITO["blue"], "slow-call rate")
-        )
-    for i, (column, key, color, text) in enumerate(lines if keeps_rates else []):
-        ax.step(rates["time"], rates[column], where="post", color=color, linewidth=1.4)
-        value = thresholds.get(key)
-        if value is not None and value < 100:
-            ax.axhline(value, color=color, linestyle="--", linewidth=0.9)
-            text += f" (opens at {value:g}%, dashed)"
-        ax.text(  # one text per line instead of a legend
-            0.0 + 0.5 * i, 1.03, text, transform=ax.transAxes, color=color, fontsize=8,
+def _rate_panel(parts: dict, ax, counts_slow: bool) -> None:
+    """The rate panel's still parts and its lines (steps, thresholds dashed, names above)."""
+    lines = [("failure_rate", "failure_rate_threshold", outcome_color(outcomes.ERROR))]
+    if counts_slow:
+        lines.append(("slow_call_rate", "slow_call_rate_threshold", OKABE_ITO["blue"]))
+    parts["rates"] = []
+    for i, (column, key, color) in enumerate(lines):
+        step = ax.add_line(Line2D([], [], color=color, linewidth=1.4, drawstyle="steps-post"))
+        limit = ax.add_line(Line2D([0, 1], [0, 0], color=color, linestyle="--", linewidth=0.9,
+                                   transform=ax.get_yaxis_transform()))  # fmt: skip
+        name = ax.text(  # one text per line instead of a legend
+            0.0 + 0.5 * i, 1.03, "", transform=ax.transAxes, color=color, fontsize=8,
             va="bottom", fontweight="bold",
         )  # fmt: skip
-    if not keeps_rates:
-        ax.text(
-            0.5, 0.5, "this breaker keeps no rates: it counts failures in a row",
-            transform=ax.transAxes, ha="center", va="center", fontsize=9, color="#555555",
-        )  # fmt: skip
+        parts["rates"].append((column, key, step, limit, name))
+        animate([step, limit])
     ax.set_ylim(0, 105)
     ax.set_yticks([0, 50, 100])
     ax.set_ylabel("% of window", fontsize=9)
+
+
+def _rate_lines(parts: dict, rates: pd.DataFrame, thresholds) -> None:
+    """The failure and slow-call rates as steps, their thresholds dashed, named above."""
+    for column, key, step, limit, name in parts["rates"]:
+        step.set_data(rates["time"].to_numpy(), rates[column].to_numpy())
+        value = thresholds.get(key)
+        text = "failure rate" if column == "failure_rate" else "slow-call rate"
+        shown = value is not None and value < 100
+        limit.set_visible(shown)
+        if shown:
+            limit.set_ydata([value, value])
+            text += " (dashed: its threshold)"
+        set_text(name, text)  # a still part: it changes only when a threshold reaches 100 %
 
 
 _POSITIONS = {

@@ -18,12 +18,19 @@ import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
-from distlab._validate import check_frame
-from distlab.plots.style import OKABE_ITO, finish, new_figure, shade_bands
+from distlab._validate import check_bool, check_frame
+from distlab.plots.live import animate, keep, kept, set_limits, text_artist
+from distlab.plots.style import (
+    OKABE_ITO,
+    STATE_COLORS,
+    check_title,
+    finish,
+    new_figure,
+)
 
 __all__ = ["cap_timeline", "history_intervals", "tradeoff_figure", "use_case_figure"]
 
@@ -31,26 +38,37 @@ __all__ = ["cap_timeline", "history_intervals", "tradeoff_figure", "use_case_fig
 _TITLE_CHARS = 95
 
 
-def _bars(ax, starts, ends, ys, colors, height: float, minimum: float) -> None:
+def _bars(bars: PolyCollection, starts, ends, ys, colors, height: float, minimum: float) -> None:
     widths = np.maximum(np.asarray(ends, float) - np.asarray(starts, float), minimum)
     boxes = [
         ((x, y - height / 2), (x + w, y - height / 2), (x + w, y + height / 2), (x, y + height / 2))
         for x, w, y in zip(starts, widths, ys)
     ]
-    ax.add_collection(
-        PolyCollection(boxes, facecolors=colors, edgecolors="#333333", linewidths=0.3, zorder=3)
-    )
+    bars.set_verts(boxes)
+    bars.set_facecolors(colors or "none")
 
 
-def cap_timeline(result, *, title: str | None = None) -> Figure:
+def cap_timeline(
+    result, *, title: str | None = None, compact: bool = False, figure: Figure | None = None
+) -> Figure:
     """One lane per client, grouped by the side of the partition it is on; each operation a bar
     from invocation to completion, coloured by outcome (ok, unavailable, timed out, stale read,
     lost write); the partition shaded.
 
     ``result`` is a :class:`~distlab.experiments.cap.CapResult` (its ``frame``, one row per
-    operation with :mod:`distlab.outcomes` words, and its ``partition`` bands).
+    operation with :mod:`distlab.outcomes` words, and its ``partition`` bands). ``compact``
+    draws it at 80 dpi (fewer pixels to draw and send); the partition explorer does, and passes
+    the ``figure`` it got last: one with the same lanes, partitions and outcomes
+    is updated in place (its axes, lanes and legend kept), with the same picture as a new one's.
+
+    >>> from distlab.experiments.cap import run
+    >>> fig = cap_timeline(run("cp", seed=0))
+    >>> cap_timeline(run("cp", seed=0, read_share=0.6), figure=fig) is fig
+    True
     """
     ops = check_frame("result.frame", result.frame, ("client", "side", "start", "end", "outcome"))
+    title = check_title(title)
+    compact = check_bool("compact", compact)
     lanes = (
         ops[["client", "side"]]
         .drop_duplicates("client")
@@ -58,48 +76,93 @@ def cap_timeline(result, *, title: str | None = None) -> Figure:
     )
     order = [f"{row.client} ({row.side})" for row in lanes.itertuples(index=False)]
     lane_of = {row.client: i for i, row in enumerate(lanes.itertuples(index=False))}
-    fig, ax = new_figure(figsize=(9.0, 1.6 + 0.42 * max(len(order), 1)))
+    partition = getattr(result, "partition", None)
+    bands = 0 if partition is None else len(partition)
+    seen = set(ops["outcome"])
+    shown = tuple(o for o in outcomes.ALL if o in seen) + tuple(sorted(seen - set(outcomes.ALL)))
+    kind = ("cap_timeline", bands, shown, compact)
+    parts = kept(figure, kind)
+    if parts is None:
+        figure, parts = _cap_figure(order, bands, shown, kind, dpi=80 if compact else 100)
+    _lanes(figure, parts, order)
+    ax = parts["ax"]
     end = float(ops["end"].replace(math.inf, np.nan).max()) if len(ops) else 1.0
     end = end if end == end else float(ops["start"].max())
-    partition = getattr(result, "partition", None)
-    if partition is not None and len(partition):
-        partition = partition.assign(label="partition")  # its state column gives the colour
-    shade_bands(ax, partition, until=end * 1.02)
+    for band, row in zip(parts["bands"], [] if partition is None else partition.itertuples()):
+        open_ended = pd.isna(row.end) or not np.isfinite(float(row.end))  # never healed
+        stop = end * 1.02 if open_ended else min(float(row.end), end * 1.02)
+        band.set_x(float(row.start))
+        band.set_width(max(stop - float(row.start), 0.0))
     ends = ops["end"].replace(math.inf, end).fillna(end)
     writes = ~ops["f"].isin(["read", "get"]) if "f" in ops else pd.Series(True, index=ops.index)
-    for mask, height in ((writes, 0.66), (~writes, 0.3)):  # writes tall, reads short
-        rows = ops[mask]
+    for mask, height, bars in ((writes, 0.66, parts["writes"]), (~writes, 0.3, parts["reads"])):
+        rows = ops[mask]  # writes tall, reads short
         colors = [outcomes.color(o) for o in rows["outcome"]]
-        _bars(
-            ax, rows["start"], ends[mask], rows["client"].map(lane_of), colors, height, end * 0.004
-        )
-    for outcome in dict.fromkeys(ops["outcome"]):
-        ax.add_line(
-            Line2D(
-                [],
-                [],
-                color=outcomes.color(outcome),
-                linewidth=6,
-                label=outcome.replace("_", " "),
-            )
-        )
-    ax.set_yticks(range(len(order)), order, fontsize=8.5)
-    ax.set_ylim(-0.7, len(order) - 0.3)
-    ax.invert_yaxis()
-    ax.set_xlim(0, end * 1.02)
+        _bars(bars, rows["start"], ends[mask], rows["client"].map(lane_of), colors, height,
+              end * 0.004)  # fmt: skip
+    set_limits(ax, x=(0, end * 1.02))
     counts = ops["outcome"].value_counts()
     subtitle = (
         ", ".join(f"{int(counts[o])} {o.replace('_', ' ')}" for o in counts.index)
         + "; tall bars: writes, short bars: reads"
     )
-    return finish(
-        fig,
-        ax,
-        title=title or "Operations during a partition",
-        subtitle=subtitle,
-        xlabel="time (s)",
-        legend_title="operation",
-    )
+    parts["title"].set_text(title or "Operations during a partition")
+    parts["subtitle"].set_text(subtitle)
+    return figure
+
+
+def _lanes_height(order: list[str]) -> float:
+    return 1.6 + 0.42 * max(len(order), 1)
+
+
+def _lanes(fig: Figure, parts: dict, order: list[str]) -> None:
+    """Show the lanes of ``order``: the figure's height follows their number, its margins (in
+    inches) and legend staying where a new figure has them."""
+    ax = parts["ax"]
+    if order != parts["order"]:
+        old, new = fig.get_figheight(), _lanes_height(order)
+        if new != old:
+            top_in, bottom_in = (1 - fig.subplotpars.top) * old, fig.subplotpars.bottom * old
+            fig.set_size_inches(fig.get_figwidth(), new)
+            fig.subplots_adjust(top=1 - top_in / new, bottom=bottom_in / new)
+            for legend in fig.legends:
+                x = legend.get_bbox_to_anchor().transformed(fig.transFigure.inverted()).x0
+                legend.set_bbox_to_anchor((x, fig.subplotpars.top), transform=fig.transFigure)
+        ax.set_yticks(range(len(order)), order, fontsize=8.5)
+        parts["order"] = list(order)
+    set_limits(ax, y=(len(order) - 0.3, -0.7))  # the first lane on top
+
+
+def _cap_figure(order: list[str], bands: int, shown: tuple, kind, dpi: int) -> tuple[Figure, dict]:
+    """The timeline's still parts (lanes, legend, labels) and its moving parts, empty."""
+    fig, ax = new_figure(figsize=(9.0, _lanes_height(order)), dpi=dpi)
+    parts: dict = {"ax": ax, "order": list(order)}
+    parts["bands"] = [
+        ax.add_artist(Rectangle((0, 0), 0, 1, transform=ax.get_xaxis_transform(),
+                                facecolor=STATE_COLORS["partitioned"], alpha=0.16, linewidth=0,
+                                zorder=0, label="partition" if i == 0 else "_nolegend_"))
+        for i in range(bands)
+    ]  # fmt: skip
+    parts["writes"], parts["reads"] = (
+        ax.add_collection(PolyCollection([], edgecolors="#333333", linewidths=0.3, zorder=3),
+                          autolim=False)
+        for _ in range(2)
+    )  # fmt: skip
+    for outcome in shown:
+        ax.add_line(
+            Line2D([], [], color=outcomes.color(outcome), linewidth=6,
+                   label=outcome.replace("_", " "))
+        )  # fmt: skip
+    ax.set_yticks(range(len(order)), order, fontsize=8.5)
+    ax.set_ylim(len(order) - 0.3, -0.7)  # the first lane on top
+    ax.xaxis.set_major_locator(MaxNLocator(6))  # few ticks: each is several artists to draw
+    finish(fig, ax, title="(title)", subtitle="(subtitle)", xlabel="time (s)",
+           legend_title="operation")  # fmt: skip
+    parts["title"] = text_artist(ax, "(title)")
+    parts["subtitle"] = text_artist(ax, "(subtitle)")
+    animate([*parts["bands"], parts["writes"], parts["reads"], parts["title"],
+             parts["subtitle"]])  # fmt: skip
+    return fig, keep(fig, kind, parts)
 
 
 _TRADEOFF_COLUMNS = (
@@ -254,42 +317,85 @@ def history_intervals(history, *, title: str | None = None, xlabel: str = "time 
     )
 
 
-def use_case_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+def use_case_figure(
+    table: pd.DataFrame,
+    *,
+    title: str | None = None,
+    compact: bool = False,
+    figure: Figure | None = None,
+) -> Figure:
     """A use case's consequences, one panel per store (its name and the checker's verdict on top),
     one bar per consequence: harmful for the use case in the error colour, tolerable in grey (the
     legend says which is which). Long consequence names and titles are wrapped, never cut.
 
     ``table`` is the ``frame`` of :func:`~distlab.experiments.cap.compare_use_case`'s result.
+    ``compact`` draws it at 80 dpi; the use-case explorer does, and passes the ``figure`` it got
+    last: one with the same stores, consequences
+    and title is updated in place, with the same picture as a new one's.
+
+    >>> from distlab.experiments.cap import compare_use_case
+    >>> fig = use_case_figure(compare_use_case("banking", ("cp", "ap"), seed=0).frame)
+    >>> use_case_figure(compare_use_case("banking", ("cp", "ap"), seed=1).frame, figure=fig) is fig
+    True
     """
     check_frame("table", table, ("store", "consequence", "count", "harmful"))
+    title = check_title(title) or "What the partition means for this use case"
+    compact = check_bool("compact", compact)
     stores = list(dict.fromkeys(table["store"]))
     consequences = list(dict.fromkeys(table["consequence"]))
+    kind = ("use_case_figure", tuple(stores), tuple(consequences), title, compact)
+    parts = kept(figure, kind)
+    if parts is None:
+        figure, parts = _use_case_panels(stores, consequences, title, kind, 80 if compact else 100)
+    top = max(float(table["count"].max()), 1.0) * 1.3
+    # in steps of 10: a new seed seldom moves the axis (which redraws the figure from nothing)
+    top = math.ceil(top / 10) * 10 if top > 5 else 5
+    harmful_color, tolerable_color = outcomes.color(outcomes.ERROR), OKABE_ITO["grey"]
+    for ax, store in zip(parts["axes"], stores):
+        rows = table[table["store"] == store].set_index("consequence").reindex(consequences)
+        counts = rows["count"].fillna(0)
+        harmful = rows["harmful"].fillna(False)
+        for bar, label, count, bad in zip(parts["bars"][store], parts["labels"][store], counts,
+                                          harmful):  # fmt: skip
+            bar.set_width(count)
+            bar.set_facecolor(harmful_color if bad else tolerable_color)
+            label.xy = (count, label.xy[1])
+            label.set_text(f"{int(count)}")
+        set_limits(ax, x=(0, top))
+        parts["verdicts"][store].set_text(rows["verdict"].iloc[0] if "verdict" in rows else "")
+    return figure
+
+
+def _use_case_panels(
+    stores: list, consequences: list, title: str, kind, dpi: int
+) -> tuple[Figure, dict]:
+    """The panels' still parts (names, consequences, legend, title) and their bars, empty."""
     names = [textwrap.fill(c, 30) for c in consequences]
     lines = sum(name.count("\n") + 1 for name in names)
-    title = title or "What the partition means for this use case"
     width = 9.0 + 1.4 * max(0, len(stores) - 2)  # room for each panel's title
     title_lines = textwrap.wrap(title, int(_TITLE_CHARS * width / 9.0))
     height = 1.75 + 0.2 * len(title_lines) + 0.24 * lines + 0.25 * len(consequences)
-    fig, axes = new_figure(1, len(stores), figsize=(width, height), sharey=True)
+    fig, axes = new_figure(1, len(stores), figsize=(width, height), sharey=True, dpi=dpi)
     axes = axes if isinstance(axes, list) else [axes]
-    top = max(float(table["count"].max()), 1.0) * 1.3
     harmful_color, tolerable_color = outcomes.color(outcomes.ERROR), OKABE_ITO["grey"]
     y = np.arange(len(consequences))
+    parts: dict = {"axes": axes, "bars": {}, "labels": {}, "verdicts": {}}
     for ax, store in zip(axes, stores):
-        rows = table[table["store"] == store].set_index("consequence").reindex(consequences)
-        counts = rows["count"].fillna(0)
-        colors = [
-            harmful_color if harmful else tolerable_color
-            for harmful in rows["harmful"].fillna(False)
-        ]
-        bars = ax.barh(y, counts, height=0.6, color=colors, edgecolor="white", linewidth=0.5)
-        ax.bar_label(bars, labels=[f"{int(c)}" for c in counts], fontsize=8.5, padding=2)
-        ax.set_xlim(0, top)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts
+        bars = ax.barh(y, np.zeros(len(y)), height=0.6, color=tolerable_color, edgecolor="white",
+                       linewidth=0.5)  # fmt: skip
+        parts["bars"][store] = list(bars)
+        parts["labels"][store] = [
+            ax.annotate("", xy=(0, level), xytext=(2, 0), textcoords="offset points",
+                        ha="left", va="center", fontsize=8.5)
+            for level in y
+        ]  # fmt: skip
+        # counts; few ticks: each is several artists, and a new seed may redraw them all
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         ax.set_xlabel("count in the run")
-        verdict = rows["verdict"].iloc[0] if "verdict" in rows else ""
         ax.set_title(store, loc="left", fontsize=10.5, fontweight="bold", pad=17)
-        ax.text(0.0, 1.015, verdict, transform=ax.transAxes, fontsize=8.5, va="bottom")
+        parts["verdicts"][store] = ax.text(0.0, 1.015, "", transform=ax.transAxes, fontsize=8.5,
+                                           va="bottom")  # fmt: skip
+        animate([*bars, *parts["labels"][store], parts["verdicts"][store]])
     axes[0].set_yticks(y, names, fontsize=8.5)
     axes[0].set_ylim(len(consequences) - 0.5, -0.5)
     for ax in axes[1:]:
@@ -313,4 +419,4 @@ def use_case_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     for legend in fig.legends:
         x, _ = legend.get_bbox_to_anchor().transformed(fig.transFigure.inverted()).p0
         legend.set_bbox_to_anchor((x, fig.subplotpars.top), transform=fig.transFigure)
-    return fig
+    return fig, keep(fig, kind, parts)

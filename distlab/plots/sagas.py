@@ -19,20 +19,22 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
 from distlab._validate import check_bool, check_frame
+from distlab.plots.live import animate, keep, kept, set_limits, set_text, text_artist
 from distlab.plots.style import (
     END_STATE_COLORS,
     OKABE_ITO,
+    STATE_COLORS,
     check_result,
     check_title,
     finish,
     new_figure,
     outcome_color,
-    shade_bands,
 )
 
 __all__ = ["LANES", "end_states_figure", "saga_timeline"]
@@ -64,7 +66,9 @@ def _lane_rows(saga_ids: list[str]) -> dict[tuple[str, str], tuple[float, float]
     return rows
 
 
-def saga_timeline(result, *, title: str | None = None, compact: bool = False) -> Figure:
+def saga_timeline(
+    result, *, title: str | None = None, compact: bool = False, figure: Figure | None = None
+) -> Figure:
     """One saga run on a time axis: a lane per participant (order, inventory, payment) with a
     row per order, and the orchestrator's lane on top.
 
@@ -75,13 +79,17 @@ def saga_timeline(result, *, title: str | None = None, compact: bool = False) ->
     a request that took effect twice. The orchestrator's lane shows every write to its saga log
     as a tick; its crashes are shaded across all lanes, each restart a triangle. Each order's
     end state is written at the right, in its colour. Each lane has a row per order, the first
-    order on top. ``compact`` draws it smaller at 80 dpi (the saga explorer redraws it on every
-    change). ``result`` is a :class:`~distlab.experiments.sagas.SagaRunResult`.
+    order on top. ``compact`` draws it smaller at 80 dpi: the saga explorer redraws it on every
+    change, passing the ``figure`` it got last, which is updated in place when it shows as
+    many orders (its axes, legend and labels kept), with the same picture as a new figure's.
+    ``result`` is a :class:`~distlab.experiments.sagas.SagaRunResult`.
 
     >>> from distlab.experiments.sagas import saga_run
     >>> fig = saga_timeline(saga_run("course", orders=2, crash_after_step="reserve_stock"))
     >>> sorted(t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("o"))
     ['o0: half_done', 'o1: half_done']
+    >>> saga_timeline(saga_run("course", orders=2, seed=3), figure=fig) is fig
+    True
     """
     check_result("result", result, ("frame", "crashes", "log_writes", "end_states"),
                  what="saga_run()")  # fmt: skip
@@ -93,14 +101,78 @@ def saga_timeline(result, *, title: str | None = None, compact: bool = False) ->
     ends = check_frame("result.end_states", result.end_states, ("saga_id", "end_state"))
     saga_ids = [str(s) for s in ends["saga_id"]]
     rows = _lane_rows(saga_ids)
+    for state in ends["end_state"]:
+        if state not in END_STATE_COLORS:
+            raise ValueError(
+                f"result.end_states has end_state={state!r}; allowed: {tuple(END_STATE_COLORS)}"
+            )
+    kind = ("saga_timeline", compact, tuple(saga_ids))
+    parts = kept(figure, kind)
+    if parts is None:
+        figure, parts = _timeline_figure(compact, saga_ids, kind)
+    ax = parts["ax"]
+    end = _right_edge(attempts, crashes, writes)
+    _bars(parts, attempts, rows)  # checks every request's lane first
+    _crash_bands(parts, crashes, end)
+    _marks(parts, attempts, rows)
+    _orchestrator_lane(parts, writes, crashes, rows, end)
+    _end_states(parts, ends, rows, end)
+    set_text(parts["title"], title or "An order saga, step by step")
+    parts["subtitle"].set_text(_subtitle(result, attempts, ends, crashes, writes))
+    # room at the right for the end states, the axes' width set by the legend
+    labels = [f"{sid}: {state}" for sid, state in zip(ends["saga_id"], ends["end_state"])]
+    width_in = ax.get_position(original=True).width * figure.get_figwidth()  # not stale
+    set_limits(ax, x=(0, _right_limit(end, labels, width_in)))
+    return figure
+
+
+def _timeline_figure(compact: bool, saga_ids: list[str], kind) -> tuple[Figure, dict]:
+    """The timeline's still parts (lanes, legend, labels) and its moving parts, empty."""
     size, dpi = ((9.0, 3.9), 80) if compact else ((11.0, 4.6), 100)
     fig, ax = new_figure(figsize=size, dpi=dpi)
-    end = _right_edge(attempts, crashes, writes)
-    shade_bands(ax, crashes.assign(label="orchestrator down"), until=end, alpha=0.14)
-    _bars(ax, attempts, rows)
-    _marks(ax, attempts, rows)
-    _orchestrator_lane(ax, writes, crashes, rows, end)
-    _end_states(ax, ends, rows, end)
+    parts: dict = {"ax": ax}
+    parts["crashes"] = [
+        ax.add_artist(Rectangle((0, 0), 0, 1, transform=ax.get_xaxis_transform(),
+                                facecolor=STATE_COLORS["crashed"], alpha=0.14, linewidth=0,
+                                zorder=0, label="orchestrator down"))
+        for _ in range(_CRASH_BANDS)
+    ]  # fmt: skip
+    parts["bars"] = {}
+    for op in ("action", "compensation"):
+        for outcome in sorted(_CALL_OUTCOMES):
+            for effect in (False, True):
+                color, hatched = outcome_color(outcome), op == "compensation"
+                parts["bars"][op, outcome, effect] = ax.add_collection(
+                    PolyCollection(
+                        [],
+                        facecolors=color if effect else "none",
+                        # a hatch is drawn in the edge colour: white on a filled bar
+                        edgecolors="white" if effect and hatched else color,
+                        linewidths=1.0,
+                        hatch=_HATCH if hatched else None,
+                        label=f"_{op} {outcome} {'effect' if effect else 'no effect'}",
+                        zorder=2,
+                    ),
+                    autolim=False,
+                )
+    parts["marks"] = [
+        ax.plot([], [], linestyle="none", marker=marker, markersize=6,
+                markerfacecolor="white" if marker == "o" else color, markeredgecolor=color,
+                markeredgewidth=1.1, zorder=4, label=label)[0]
+        for _column, _at_least, marker, color, label in _MARKS
+    ]  # fmt: skip
+    parts["writes"] = ax.plot([], [], linestyle="none", marker="|", markersize=8,
+                              color="#333333", markeredgewidth=1.0, zorder=3,
+                              label="log write")[0]  # fmt: skip
+    parts["restarts"] = ax.plot([], [], linestyle="none", marker="v", markersize=7,
+                                color=OKABE_ITO["vermillion"], markeredgecolor="#333333",
+                                markeredgewidth=0.5, zorder=4, label="restart",
+                                clip_on=False)[0]  # fmt: skip
+    parts["no_log"] = ax.text(0, len(LANES) - 0.5, "", ha="center", va="center", fontsize=8.5,
+                              color="#555555", visible=False)  # fmt: skip
+    parts["ends"] = [
+        ax.text(0, 0, "", ha="left", va="center", fontsize=8.5, fontweight="bold") for _ in saga_ids
+    ]
     ax.set_ylim(0, len(LANES))
     ax.set_yticks([len(LANES) - i - 0.5 for i in range(len(LANES))], list(LANES))
     ax.tick_params(axis="y", length=0)
@@ -108,14 +180,16 @@ def saga_timeline(result, *, title: str | None = None, compact: bool = False) ->
         ax.axhline(y, color="#cccccc", linewidth=0.6, zorder=0.5)
     ax.xaxis.set_major_locator(MaxNLocator(6 if compact else 10))
     ax.set_xlabel("time (s)")
-    handles = _legend_handles(attempts)
-    fig = finish(fig, ax, title=title or "An order saga, step by step",
-                 subtitle=_subtitle(result, attempts, ends, crashes, writes),
-                 handles=handles)  # fmt: skip
-    # room at the right for the end states, now that the legend has set the axes' width
-    labels = [f"{sid}: {state}" for sid, state in zip(ends["saga_id"], ends["end_state"])]
-    ax.set_xlim(0, _right_limit(end, labels, ax.get_position().width * fig.get_figwidth()))
-    return fig
+    fig = finish(fig, ax, title="(title)", subtitle="(subtitle)", handles=_legend_handles())
+    parts["title"] = text_artist(ax, "(title)")
+    parts["subtitle"] = text_artist(ax, "(subtitle)")
+    animate([parts["subtitle"], *parts["crashes"], *parts["bars"].values(), *parts["marks"],
+             parts["writes"], parts["restarts"]])  # fmt: skip
+    return fig, keep(fig, kind, parts)
+
+
+#: Crashes of the orchestrator one timeline shades (a run crashes it once at most).
+_CRASH_BANDS = 3
 
 
 def _right_limit(end: float, labels: list[str], axes_width_in: float) -> float:
@@ -132,9 +206,9 @@ def _right_edge(attempts: pd.DataFrame, crashes: pd.DataFrame, writes: pd.DataFr
     return max(float(t) for t in times) * 1.04
 
 
-def _bars(ax, attempts: pd.DataFrame, rows) -> None:
+def _bars(parts: dict, attempts: pd.DataFrame, rows) -> None:
     """One collection per (op, outcome, took effect): filled or hollow, hatched if undoing."""
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple, list] = {key: [] for key in parts["bars"]}
     columns = ("participant", "saga_id", "op", "outcome", "took_effect", "sent", "ended")
     for lane, sid, op, outcome, effect, sent, ended in zip(*(attempts[c] for c in columns)):
         row = rows.get((lane, str(sid)))
@@ -143,92 +217,93 @@ def _bars(ax, attempts: pd.DataFrame, rows) -> None:
                 f"result.frame has participant={lane!r}, saga_id={sid!r}: not a lane of {LANES} "
                 "with an order of result.end_states"
             )
+        outcome_color(outcome)  # refuses a word that is not an outcome
+        key = (op, outcome, bool(effect))
+        if key not in groups:
+            raise ValueError(
+                f"result.frame has op={op!r}, outcome={outcome!r}: a saga's requests are "
+                f"actions or compensations answered {', '.join(_CALL_OUTCOMES)}"
+            )
         bottom, top = row[0], row[0] + row[1]
         right = max(float(ended), float(sent) + 0.004)
-        groups.setdefault((op, outcome, bool(effect)), []).append(
-            [(sent, bottom), (right, bottom), (right, top), (sent, top)]
-        )
-    for (op, outcome, effect), verts in sorted(groups.items()):
-        color = outcome_color(outcome)
-        hatched = op == "compensation"
-        ax.add_collection(
-            PolyCollection(
-                verts,
-                facecolors=color if effect else "none",
-                # a hatch is drawn in the edge colour: white on a filled bar
-                edgecolors="white" if effect and hatched else color,
-                linewidths=1.0,
-                hatch=_HATCH if hatched else None,
-                label=f"_{op} {outcome} {'effect' if effect else 'no effect'}",
-                zorder=2,
-            ),
-            autolim=False,
-        )
+        groups[key].append([(sent, bottom), (right, bottom), (right, top), (sent, top)])
+    for key, verts in groups.items():
+        parts["bars"][key].set_verts(verts)
 
 
-def _marks(ax, attempts: pd.DataFrame, rows) -> None:
+def _crash_bands(parts: dict, crashes: pd.DataFrame, end: float) -> None:
+    """The orchestrator's crashes shaded across all lanes (until its restart, or the end)."""
+    spans = []
+    for start, stop in zip(crashes["start"], crashes["end"]):
+        stop = end if pd.isna(stop) or not np.isfinite(stop) else min(float(stop), end)
+        if stop > start:
+            spans.append((float(start), stop))
+    for i, band in enumerate(parts["crashes"]):
+        band.set_visible(i < len(spans))
+        if i < len(spans):
+            band.set_x(spans[i][0])
+            band.set_width(spans[i][1] - spans[i][0])
+
+
+def _marks(parts: dict, attempts: pd.DataFrame, rows) -> None:
     """A marker at the end of each bar whose request was a duplicate, hit a tombstone, or took
     effect more than once (markers on a line without a line: cheaper to draw than scatter)."""
     where = [rows.get((p, str(s))) for p, s in zip(attempts["participant"], attempts["saga_id"])]
     ends = attempts["ended"].tolist()
-    for column, at_least, marker, color, label in _MARKS:
+    for line, (column, at_least, _marker, _color, label) in zip(parts["marks"], _MARKS):
         values = attempts[column].tolist()
         hit = [i for i, v in enumerate(values) if (v >= at_least if at_least else bool(v))]
-        if not hit:
-            continue
-        ax.plot([ends[i] for i in hit], [where[i][0] + where[i][1] / 2 for i in hit],
-                linestyle="none", marker=marker, markersize=6,
-                markerfacecolor="white" if marker == "o" else color, markeredgecolor=color,
-                markeredgewidth=1.1, zorder=4, label=label)  # fmt: skip
+        line.set_data([ends[i] for i in hit], [where[i][0] + where[i][1] / 2 for i in hit])
+        line.set_label(label if hit else f"_{label}")  # named only when drawn
 
 
-def _orchestrator_lane(ax, writes, crashes, rows, end) -> None:
+def _orchestrator_lane(parts: dict, writes, crashes, rows, end) -> None:
     """The log's writes as ticks on each order's row, restarts as triangles."""
-    if len(writes):
-        ys = []
-        for sid in writes["saga_id"]:
-            row = rows.get(("orchestrator", str(sid)))
-            ys.append(row[0] + row[1] / 2 if row else len(LANES) - 0.5)
-        ax.plot(writes["time"].tolist(), ys, linestyle="none", marker="|", markersize=8,
-                color="#333333", markeredgewidth=1.0, zorder=3,
-                label="log write")  # fmt: skip
-    else:
-        ax.text(end * 0.5, len(LANES) - 0.5, "no saga log: nothing to recover from", ha="center",
-                va="center", fontsize=8.5, color="#555555")  # fmt: skip
+    ys = []
+    for sid in writes["saga_id"]:
+        row = rows.get(("orchestrator", str(sid)))
+        ys.append(row[0] + row[1] / 2 if row else len(LANES) - 0.5)
+    parts["writes"].set_data(writes["time"].tolist(), ys)
+    parts["writes"].set_label("log write" if len(writes) else "_log write")
+    set_text(parts["no_log"], None if len(writes) else "no saga log: nothing to recover from",
+             (end * 0.5, len(LANES) - 0.5))  # fmt: skip
     restarts = [float(t) for t in crashes["end"] if not pd.isna(t) and float(t) <= end]
-    if restarts:
-        ax.plot(restarts, [len(LANES) - 0.08] * len(restarts), linestyle="none", marker="v",
-                markersize=7, color=OKABE_ITO["vermillion"], markeredgecolor="#333333",
-                markeredgewidth=0.5, zorder=4, label="restart", clip_on=False)  # fmt: skip
+    parts["restarts"].set_data(restarts, [len(LANES) - 0.08] * len(restarts))
 
 
-def _end_states(ax, ends: pd.DataFrame, rows, end: float) -> None:
+def _end_states(parts: dict, ends: pd.DataFrame, rows, end: float) -> None:
     """Each order's end state at the right, on its row of the order lane, in its colour."""
-    for sid, state in zip(ends["saga_id"], ends["end_state"]):
-        if state not in END_STATE_COLORS:
-            raise ValueError(
-                f"result.end_states has end_state={state!r}; allowed: {tuple(END_STATE_COLORS)}"
-            )
+    for text, sid, state in zip(parts["ends"], ends["saga_id"], ends["end_state"]):
         bottom, height = rows["order", str(sid)]
-        ax.text(end * 1.02, bottom + height / 2, f"{sid}: {state}", ha="left", va="center",
-                fontsize=8.5, fontweight="bold", color=END_STATE_COLORS[state])  # fmt: skip
+        set_text(text, f"{sid}: {state}", (end * 1.02, bottom + height / 2))
+        if text.get_color() != END_STATE_COLORS[state]:
+            text.set_color(END_STATE_COLORS[state])
 
 
-def _legend_handles(attempts: pd.DataFrame) -> list:
-    """Proxy entries for what is drawn: the outcomes seen, hatched and hollow bars if any."""
-    seen = set(attempts["outcome"])
+def _legend_handles() -> list:
+    """The key, the same for every run: outcomes, hatched and hollow bars, marks."""
     handles: list = [
         Patch(facecolor=outcome_color(o), edgecolor=outcome_color(o), label=o)
         for o in _CALL_OUTCOMES
-        if o in seen
     ]
     grey = "#666666"
-    if (attempts["op"] == "compensation").any():
-        handles.append(
-            Patch(facecolor="#bbbbbb", edgecolor="white", hatch=_HATCH, label="compensation")
-        )
-    if not attempts["took_effect"].all():
-        handles.append(Patch(facecolor="none", edgecolor=grey, label="hollow: no effect"))
+    handles.append(
+        Patch(facecolor="#bbbbbb", edgecolor="white", hatch=_HATCH, label="compensation")
+    )
+    handles.append(Patch(facecolor="none", edgecolor=grey, label="hollow: no effect"))
+    handles.append(Patch(facecolor=STATE_COLORS["crashed"], alpha=0.14,
+                         label="orchestrator down"))  # fmt: skip
+    handles += [
+        Line2D([], [], linestyle="none", marker=marker, markersize=6,
+               markerfacecolor="white" if marker == "o" else color, markeredgecolor=color,
+               markeredgewidth=1.1, label=label)
+        for _column, _at_least, marker, color, label in _MARKS
+    ]  # fmt: skip
+    handles.append(Line2D([], [], linestyle="none", marker="|", markersize=8, color="#333333",
+                          markeredgewidth=1.0, label="log write"))  # fmt: skip
+    handles.append(Line2D([], [], linestyle="none", marker="v", markersize=7,
+                          color=OKABE_ITO["vermillion"], markeredgecolor="#333333",
+                          markeredgewidth=0.5, label="restart"))  # fmt: skip
     return handles
 
 

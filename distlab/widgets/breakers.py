@@ -134,7 +134,7 @@ def _run(
     return transitions(breaker=breaker, schedule=schedule, rate_per_s=rate_per_s, seed=seed)
 
 
-def _plot(result, params):
+def _plot(result, params, figure=None):
     if params["kind"] == "course":
         title = f"The course's breaker (5 failures in a row, {params['wait_in_open_s']:g} s open)"
     else:
@@ -145,7 +145,8 @@ def _plot(result, params):
             f"{params['slow_call_rate_threshold']:g}% slow, "
             f"{params['permitted_calls_in_half_open']} half-open probes"
         )
-    return breaker_timeline(result, title=title, compact=True)
+    # the figure shown last is updated in place (see breaker_timeline)
+    return breaker_timeline(result, title=title, compact=True, figure=figure)
 
 
 @register("circuit breaker")

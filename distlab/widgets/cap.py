@@ -101,7 +101,7 @@ PARTITION_PRESETS = {
 }
 
 
-def _partition_plot(result, params):
+def _partition_plot(result, params, figure=None):
     summary = result.summary.iloc[0]
     title = (
         f"{params['store']} on {params['nodes']} nodes, {params['partition']} partition: "
@@ -110,7 +110,7 @@ def _partition_plot(result, params):
     if "availability_minority" in summary:
         share = summary["availability_minority"]
         title += f"; minority side: {share:.0%} non-error answers"
-    return cap_timeline(result, title=title)
+    return cap_timeline(result, title=title, compact=True, figure=figure)  # updated in place
 
 
 @register("partition")
@@ -170,13 +170,14 @@ USE_CASE_PRESETS = {
 }
 
 
-def _use_case_plot(result, params):
+def _use_case_plot(result, params, figure=None):
     case = USE_CASES[params["use_case"]]
     title = (
         f"{case.name}: the course picks {case.choice} ({case.reason.lower()}); "
         f"{params['partition']} partition"
     )
-    return use_case_figure(result.frame, title=title)
+    # updated in place
+    return use_case_figure(result.frame, title=title, compact=True, figure=figure)
 
 
 @register("use case")

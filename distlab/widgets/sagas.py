@@ -107,8 +107,9 @@ def _title(params) -> str:
     return f"{who}{keys}: " + (", ".join(faults) if faults else "no fault")
 
 
-def _plot(result, params):
-    return saga_timeline(result, title=_title(params), compact=True)
+def _plot(result, params, figure=None):
+    # the figure shown last is updated in place (see saga_timeline)
+    return saga_timeline(result, title=_title(params), compact=True, figure=figure)
 
 
 @register("saga")

@@ -22,10 +22,14 @@ def test_breaker_figures_draw_states_calls_and_variants():
     result = breakers.transitions(seed=0)
     fig = plots.breakers.breaker_timeline(result, title="recommended")
     top, bottom = fig.axes
-    points = sum(len(c.get_offsets()) for c in top.collections if c.get_label() != "transition")
+    # one scatter per outcome (labelled "_ok"...: the legend lists every outcome, drawn or not)
+    by_label = {c.get_label(): c for c in top.collections}
+    points = sum(
+        len(by_label[f"_{o}"].get_offsets()) for o in ("ok", "error", "timeout", "rejected")
+    )
     assert points == len(result.frame)
     moves = result.transitions[result.transitions["from_state"] != result.transitions["state"]]
-    marks = [c for c in top.collections if c.get_label() == "transition"][0]
+    marks = by_label["_transition"]
     assert len(marks.get_offsets()) == len(moves)
     assert {"open", "half-open", "ok", "rejected", "transition"} <= set(all_legend_labels(fig))
     assert f"{len(moves)} changes of state" in " ".join(t.get_text() for t in top.texts)

@@ -63,7 +63,7 @@ def test_timeline_shades_the_crash_ticks_the_log_and_marks_duplicates(crashed):
     ax = fig.axes[0]
     (start, end), = crashed.crashes[["start", "end"]].itertuples(index=False)  # fmt: skip
     down = [p for p in ax.patches + ax.artists if isinstance(p, Rectangle)
-            and p.get_label() == "orchestrator down"]  # fmt: skip
+            and p.get_label() == "orchestrator down" and p.get_visible()]  # fmt: skip
     assert len(down) == 1
     assert down[0].get_x() == pytest.approx(start)
     assert down[0].get_width() == pytest.approx(end - start)
