@@ -10,8 +10,9 @@ acknowledged writes is promoted?
 Each variant (:data:`VARIANTS`) runs in its own world with the same seed: ``"primary"``,
 ``"any"``, ``"sticky"`` (the routings of :class:`~distlab.sim.sessions.ClientSession`), one
 guarantee name (``"read_your_writes"``...: a guaranteed session with that guarantee alone) or
-``"guaranteed"`` (all four). Every client repeats a cycle: pause (exponential, mean ``gap_s``),
-write a new value to its own key, think ``think_s``, read it, think ``think_s``, read it again.
+``"guaranteed"`` (the ``guarantees`` given; all four by default). Every client repeats a cycle:
+pause (exponential, mean ``gap_s``), write a new value to its own key, think ``think_s``, read
+it, think ``think_s``, read it again.
 
 >>> r = read_routing(["any", "read_your_writes"], cycles=20, seed=1)
 >>> r.summary["ryw_violations"].to_dict()
@@ -42,6 +43,7 @@ from distlab.sim import (
     Partition,
     World,
 )
+from distlab.sim.recording_store import RecordingStore
 from distlab.sim.sessions import (
     ON_BEHIND,
     ROUTINGS,
@@ -49,7 +51,6 @@ from distlab.sim.sessions import (
     SessionLog,
     check_store_sessions,
 )
-from distlab.sim.stores import ReplicatedStore
 
 __all__ = [
     "FAULTS",
@@ -95,9 +96,20 @@ class ReadRoutingResult(Result):
     violating it (``sessions_read_your_writes``...).
 
     ``violations``: the checker's report as a table (``variant`` column added).
+
+    For :func:`distlab.plots.replication_timeline` (one variant at a time): ``applied`` (each
+    version's first apply at each node: ``variant, node, time, key, stamp, value, lost``, the
+    last true for a version a failover discarded),
+    ``failovers`` (``variant, time, old, new, term``), ``crashes`` (``variant, start, end,
+    state, label, node``: the primary's crash, when ``fault="primary-crash"``) and ``sessions``
+    (``{variant: SessionReport}``); ``frame`` keeps each operation's ``stamp`` (log position).
     """
 
     violations: pd.DataFrame
+    applied: pd.DataFrame
+    failovers: pd.DataFrame
+    crashes: pd.DataFrame
+    sessions: dict
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,7 @@ def read_routing(
     fault_at_s: float = 2.0,
     fault_s: float = 3.0,
     failover_s: float = 0.3,
+    guarantees: str | Iterable[str] = GUARANTEES,
     seed: int = 0,
 ) -> ReadRoutingResult:
     """Run every variant's clients on a ``"primary"`` store with ``nodes`` nodes; tabulate.
@@ -139,7 +152,8 @@ def read_routing(
     Exponential(``latency_s``). ``on_behind``, ``wait_s``: what a guaranteed session does when the
     replica asked lacks what it needs (:class:`~distlab.sim.sessions.ClientSession`).
     ``fault`` (:data:`FAULTS`) holds from ``fault_at_s`` for ``fault_s``; a crashed primary is
-    replaced after ``failover_s``.
+    replaced after ``failover_s``. ``guarantees``: those the ``"guaranteed"`` variant enforces
+    (any of :data:`~distlab.sessions.GUARANTEES`).
 
     >>> s = read_routing(["sticky", "read_your_writes"], fault="replica-cut", cycles=20,
     ...                  seed=2).summary
@@ -147,21 +161,45 @@ def read_routing(
     (0, True)
     """
     p = _params(variants, locals())
-    frames, checks, rows = [], [], {}
+    frames, checks, rows, applied, failovers, sessions = [], [], {}, [], [], {}
     for variant in p["variants"]:
-        frame, report, extra = _run(p, variant)
+        frame, report, extra, store = _run(p, variant)
         frames.append(frame)
         checks.append(report.to_frame().assign(variant=variant))
         rows[variant] = {**_summary(frame), **extra}
         rows[variant].update({f"sessions_{g}": n for g, n in report.violated().items()})
+        lost = set(store.protocol.lost)
+        table = store.applied_frame()
+        applied.append(table.assign(lost=[stamp in lost for stamp in table["stamp"]],
+                                    variant=variant))  # fmt: skip
+        failovers.append(pd.DataFrame(
+            [(variant, t, old, new, term)
+             for term, (t, old, new) in enumerate(store.protocol.failovers, start=2)],
+            columns=["variant", "time", "old", "new", "term"],
+        ))  # fmt: skip
+        sessions[variant] = report
     summary = pd.DataFrame.from_dict(rows, orient="index").rename_axis("variant")
     violations = pd.concat(checks, ignore_index=True)
+    applied_frame = pd.concat(applied, ignore_index=True)
     return ReadRoutingResult(
         frame=pd.concat(frames, ignore_index=True),
         summary=summary,
         params=plain_params(**p),
         violations=violations[["variant", *violations.columns[:-1]]],
+        applied=applied_frame[["variant", *applied_frame.columns[:-1]]],
+        failovers=pd.concat(failovers, ignore_index=True),
+        crashes=_crashes(p),
+        sessions=sessions,
     )
+
+
+def _crashes(p: dict[str, Any]) -> pd.DataFrame:
+    """The primary's crash as a band per variant (none unless ``fault="primary-crash"``)."""
+    rows = []
+    if p["fault"] == "primary-crash" and p["fault_s"] > 0:
+        end = p["fault_at_s"] + p["fault_s"]
+        rows = [(v, p["fault_at_s"], end, "crashed", "crash n1", "n1") for v in p["variants"]]
+    return pd.DataFrame(rows, columns=["variant", "start", "end", "state", "label", "node"])
 
 
 def ryw_grid(
@@ -263,6 +301,7 @@ def _params(variants: Any, given: dict[str, Any]) -> dict[str, Any]:
         "fault_at_s": duration("fault_at_s"),
         "fault_s": duration("fault_s"),
         "failover_s": duration("failover_s"),
+        "guarantees": check_choices("guarantees", given["guarantees"], GUARANTEES),
         "seed": check_seed(given["seed"]),
     }
     if p["fault"] != "none" and p["nodes"] < 3:
@@ -284,7 +323,7 @@ def _run(p: dict[str, Any], variant: str):
     latency = Exponential(p["latency_s"]) if p["latency_s"] > 0 else 0.0
     net = Network(world, latency=latency)
     lag = Exponential(p["lag_s"]) if p["lag_s"] > 0 else 0.0
-    store = ReplicatedStore(
+    store = RecordingStore(
         net, "primary", p["nodes"], replication_lag=lag, failover_s=p["failover_s"]
     )
     log = SessionLog()
@@ -299,7 +338,7 @@ def _run(p: dict[str, Any], variant: str):
         "waits": int(store.protocol.token_waits),
         "lost_acknowledged": len(store.lost_acknowledged()),
     }
-    return frame, report, extra
+    return frame, report, extra, store
 
 
 def _session(p, variant, store, client, log, index) -> ClientSession:
@@ -308,6 +347,8 @@ def _session(p, variant, store, client, log, index) -> ClientSession:
         kw["routing"] = variant
     else:
         kw.update(routing="guaranteed", guarantees=variant)
+    if variant == "guaranteed":
+        kw["guarantees"] = p["guarantees"]
     if kw["routing"] == "sticky" and p["nodes"] > 1:
         kw["replica"] = store.names[1 + index % (p["nodes"] - 1)]  # spread over the replicas
     if kw["routing"] == "guaranteed":
@@ -342,7 +383,7 @@ def _client(p, world: World, session: ClientSession):
 
 
 def _frame(p, variant: str, log: SessionLog) -> pd.DataFrame:
-    frame = log.to_frame().drop(columns=["type", "stamp"])
+    frame = log.to_frame().drop(columns=["type"])
     frame.insert(0, "variant", variant)
     frame.insert(2, "cycle", frame.groupby("client").cumcount() // 3)  # write, read, read
     start, end = p["fault_at_s"], p["fault_at_s"] + p["fault_s"]

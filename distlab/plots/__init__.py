@@ -50,6 +50,7 @@ from distlab.plots.retries import (
 )
 from distlab.plots.sagas import end_states_figure, saga_timeline
 from distlab.plots.sequence import message_sequence
+from distlab.plots.sessions import guarantee_price_figure, ryw_rate_figure, session_timeline
 from distlab.plots.style import (
     DROP_COLORS,
     END_STATE_COLORS,
@@ -122,6 +123,9 @@ __all__ = [
     "pbs_figure",
     "cart_figure",
     "counter_figure",
+    "ryw_rate_figure",
+    "guarantee_price_figure",
+    "session_timeline",
 ]
 
 register_ipython_formatter()

@@ -143,7 +143,9 @@ def replication_timeline(
     (:data:`APPLIED_COLUMNS`); it may have ``crashes`` (bands: ``start, end, state, label,
     node``), ``failovers`` (``time, old, new, term``) and ``sessions`` (``{variant: report}``,
     used when ``report`` is ``None``). Tables with a ``variant`` column are cut to ``variant``
-    (default: the first in ``frame``). ``compact`` draws it smaller at 80 dpi.
+    (default: the first in ``frame``); a ``served_by`` column in ``frame`` (as
+    :func:`distlab.experiments.read_routing.read_routing`'s) puts each operation on the lane of
+    the node that answered it. ``compact`` draws it smaller at 80 dpi.
 
     >>> from distlab.experiments.failover import failover_run
     >>> r = failover_run(seed=0)
@@ -163,6 +165,8 @@ def replication_timeline(
         outcome_color(word)  # an outcome that is not one of distlab.outcomes' words: refused
     variant = _pick_variant(ops, variant)
     ops, applied = _cut(ops, variant), _cut(applied, variant)
+    if "served_by" in ops.columns:  # a redirected read is drawn where it was answered
+        ops = ops.assign(node=ops["served_by"].where(ops["served_by"].notna(), ops["node"]))
     crashes = _optional(result, "crashes", ("start", "end", "state", "node"), variant)
     failovers = _optional(result, "failovers", ("time", "old", "new"), variant)
     report = _report(result, report, variant)

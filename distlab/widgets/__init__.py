@@ -18,6 +18,7 @@ from distlab.widgets.network import network_explorer
 from distlab.widgets.partial_failures import partial_failure_explorer
 from distlab.widgets.retries import contention_explorer, retry_timeline_explorer
 from distlab.widgets.sagas import saga_explorer
+from distlab.widgets.sessions import session_explorer
 
 __all__ = [
     "Explorer",
@@ -33,4 +34,5 @@ __all__ = [
     "saga_explorer",
     "skew_explorer",
     "pbs_explorer",
+    "session_explorer",
 ]

@@ -177,3 +177,50 @@ def test_the_readme_numbers():
     assert s.loc["read_your_writes", "ryw_violations"] == 0
     assert round(s.loc["read_your_writes", "read_latency_mean_s"] * 1000) == 65
     assert round(s.loc["any", "read_latency_mean_s"] * 1000) == 4
+
+
+# -- the guarantees of the "guaranteed" variant; the tables a replication timeline draws ------
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_guaranteed_enforces_only_the_guarantees_given(seed):
+    mr_only = read_routing(["guaranteed"], guarantees="monotonic_reads", **SMALL, seed=seed)
+    s = mr_only.summary.loc["guaranteed"]
+    assert tuple(mr_only.params["guarantees"]) == ("monotonic_reads",)
+    assert s["mr_violations"] == 0 and s["ryw_violations"] > 0
+    both = read_routing(["guaranteed"], guarantees=["read_your_writes", "monotonic_reads"],
+                        **SMALL, seed=seed).summary.loc["guaranteed"]  # fmt: skip
+    assert both["ryw_violations"] == 0 and both["mr_violations"] == 0
+    # a single-guarantee variant is not affected by guarantees=
+    one = read_routing(["read_your_writes"], guarantees="monotonic_reads", **SMALL, seed=seed)
+    assert one.summary.loc["read_your_writes", "ryw_violations"] == 0
+
+
+def test_guarantees_rejected_by_name():
+    with pytest.raises(ValueError, match="guarantees"):
+        read_routing(["guaranteed"], guarantees="read_your_write")
+    with pytest.raises(ValueError, match="guarantees"):
+        read_routing(["guaranteed"], guarantees=[])
+
+
+def test_the_run_records_what_a_timeline_draws():
+    r = read_routing(["any", "primary"], fault="primary-crash", fault_at_s=0.6, fault_s=0.8,
+                     clients=2, cycles=6, seed=0)  # fmt: skip
+    assert set(r.applied["variant"]) == {"any", "primary"}
+    assert list(r.applied.columns) == ["variant", "node", "time", "key", "stamp", "value", "lost"]
+    for variant in ("any", "primary"):
+        ops = r.frame[r.frame["variant"] == variant]
+        applied = r.applied[r.applied["variant"] == variant]
+        written = {s for f, s, o in zip(ops["f"], ops["stamp"], ops["outcome"])
+                   if f == "write" and o == "ok"}  # fmt: skip
+        assert written <= set(applied["stamp"])  # every acknowledged write was applied once
+        assert not applied.duplicated(["node", "stamp"]).any()
+        lost = set(applied.loc[applied["lost"], "stamp"]) & written
+        assert len(lost) == r.summary.loc[variant, "lost_acknowledged"]
+        assert r.sessions[variant].violated() == {
+            g: r.summary.loc[variant, f"sessions_{g}"] for g in GUARANTEES}  # fmt: skip
+    assert list(r.failovers["variant"]) == ["any", "primary"]
+    assert (r.failovers["old"] == "n1").all() and (r.failovers["time"] > 0.6).all()
+    assert r.crashes[["start", "end", "node"]].values.tolist() == [[0.6, 1.4, "n1"]] * 2
+    calm = read_routing(["any"], clients=1, cycles=2, seed=0)
+    assert calm.crashes.empty and calm.failovers.empty and not calm.applied["lost"].any()
