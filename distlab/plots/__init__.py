@@ -37,6 +37,7 @@ from distlab.plots.consistency import (
 )
 from distlab.plots.display import figure_png, register_ipython_formatter
 from distlab.plots.network import exchange_figure
+from distlab.plots.quorums import convergence_figure, lost_updates_figure, quorum_agreement_figure
 from distlab.plots.replication import failover_cost_figure, replication_timeline
 from distlab.plots.retries import (
     amplification_figure,
@@ -126,6 +127,9 @@ __all__ = [
     "ryw_rate_figure",
     "guarantee_price_figure",
     "session_timeline",
+    "quorum_agreement_figure",
+    "convergence_figure",
+    "lost_updates_figure",
 ]
 
 register_ipython_formatter()
