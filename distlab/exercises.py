@@ -59,6 +59,9 @@ __all__ = [
     "MERGE_KINDS",
     "MERGE_RUNS",
     "check_merge",
+    "ROUTING_QUESTION",
+    "ROUTING_GUARANTEES",
+    "check_routing_guarantees",
 ]
 
 
@@ -2465,3 +2468,94 @@ def check_merge(merge, kind: str = "counter") -> Check:
         f"replicas fed the same states in random orders, with redeliveries, all converged. That "
         f"is {why}: the least state above both, so delivery order and duplicates do not matter.",
     )
+
+
+#: The routings and the guarantees :func:`check_routing_guarantees` asks about.
+ROUTING_QUESTION = ("primary", "any", "sticky")
+ROUTING_GUARANTEES = ("read_your_writes", "monotonic_reads")
+_GUARANTEE_ALIASES = {
+    "ryw": "read_your_writes",
+    "read your writes": "read_your_writes",
+    "read-your-writes": "read_your_writes",
+    "mr": "monotonic_reads",
+    "monotonic reads": "monotonic_reads",
+    "monotonic-reads": "monotonic_reads",
+}
+_ROUTING_WHY = {
+    "primary": "every read goes where every write went first: the primary has applied each "
+    "write before it acknowledges it, so a read sees the session's writes, and every later "
+    "read sees at least as much (while the primary lives).",
+    "any": "a read may go to a replica that has not yet applied the session's write (read your "
+    "writes broken) and the next read to a replica further behind than the one before "
+    "(monotonic reads broken).",
+    "sticky": "one replica applies the writes in log order and never forgets one, so a later "
+    "read there sees at least what an earlier one saw (monotonic reads kept); but the write "
+    "went to the primary, and the sticky replica may not have applied it yet when the session "
+    "reads (read your writes broken).",
+}
+
+
+def _guarantee_set(routing: str, said: object) -> set[str] | str:
+    items = [said] if isinstance(said, str) else said
+    if not isinstance(items, (list, tuple, set, frozenset)):
+        return f"answer[{routing!r}] = {said!r}: give a list of guarantee names ([] for none)."
+    names = set()
+    for item in items:
+        key = str(item).strip().lower()
+        key = _GUARANTEE_ALIASES.get(key, key.replace(" ", "_").replace("-", "_"))
+        if key not in ROUTING_GUARANTEES:
+            allowed = ", ".join(map(repr, ROUTING_GUARANTEES))
+            return f"answer[{routing!r}] names {item!r}: the guarantees asked about are {allowed}."
+        names.add(key)
+    return names
+
+
+def check_routing_guarantees(answer: dict | None) -> Check:
+    """Clients write their own record at the primary of a primary/replica store with
+    asynchronous replication, then read it back, routed ``"primary"``, ``"any"`` (a random
+    replica per read) or ``"sticky"`` (always the same replica). Which of read-your-writes and
+    monotonic reads does each routing **break** (in some session)? Answer
+    ``{"primary": [...], "any": [...], "sticky": [...]}`` with names of
+    :data:`ROUTING_GUARANTEES`. The check runs
+    :func:`~distlab.experiments.read_routing.read_routing` (2 seeds) and
+    :func:`distlab.sessions.check_sessions` decides.
+
+    >>> check_routing_guarantees({"primary": [], "any": ["read_your_writes"], "sticky": []})
+    ... # doctest: +ELLIPSIS
+    ❌ Not yet: any: ...
+    """
+    from distlab.experiments.read_routing import read_routing
+
+    if answer is None:
+        return _unanswered(
+            'Answer {"primary": [...], "any": [...], "sticky": [...]}, each list naming the '
+            'guarantees that routing breaks ("read_your_writes", "monotonic_reads"; [] for none).'
+        )
+    if not isinstance(answer, dict) or set(answer) != set(ROUTING_QUESTION):
+        return Check(False, f"{answer!r}: answer a dict with the keys 'primary', 'any' and "
+                            "'sticky', each a list of guarantee names ([] for none).")  # fmt: skip
+    said = {}
+    for routing in ROUTING_QUESTION:
+        names = _guarantee_set(routing, answer[routing])
+        if isinstance(names, str):
+            return Check(False, names)
+        said[routing] = names
+    broken = {routing: set() for routing in ROUTING_QUESTION}
+    for seed in (0, 1):
+        summary = read_routing(list(ROUTING_QUESTION), cycles=20, seed=seed).summary
+        for routing in ROUTING_QUESTION:
+            for g in ROUTING_GUARANTEES:
+                if summary.loc[routing, f"sessions_{g}"] > 0:
+                    broken[routing].add(g)
+    wrong = [r for r in ROUTING_QUESTION if said[r] != broken[r]]
+    if not wrong:
+        return Check(True, "the runs agree. " + " ".join(
+            f"{r}: {_ROUTING_WHY[r]}" for r in ROUTING_QUESTION))  # fmt: skip
+    notes = []
+    for r in wrong:
+        extra, missing = sorted(said[r] - broken[r]), sorted(broken[r] - said[r])
+        parts = [f"{g} is broken in the runs" for g in missing]
+        parts += [f"no session breaks {g} in the runs" for g in extra]
+        notes.append(f"{r}: {'; '.join(parts)}. Think of where its reads go and what that node "
+                     "has applied.")  # fmt: skip
+    return Check(False, " ".join(notes))

@@ -827,3 +827,28 @@ def test_check_merge_is_deterministic_and_refuses_an_unknown_kind():
     assert ex.check_merge(wrong, "cart").message == ex.check_merge(wrong, "cart").message
     with pytest.raises(ValueError, match="kind='set' is not one of 'counter', 'cart'"):
         ex.check_merge(_max_merge, "set")
+
+
+def test_check_routing_guarantees_accepts_the_runs_answer_and_explains_a_wrong_one():
+    right = {"primary": [], "any": ["ryw", "monotonic reads"], "sticky": ["read_your_writes"]}
+    assert ex.check_routing_guarantees(right).passed is True
+    wrong = ex.check_routing_guarantees(
+        {"primary": [], "any": ["read_your_writes"], "sticky": ["monotonic_reads"]}
+    )
+    assert wrong.passed is False
+    assert "any: monotonic_reads is broken" in wrong.message
+    assert "sticky" in wrong.message and "no session breaks monotonic_reads" in wrong.message
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (None, "replace None"),
+        ("any", "keys 'primary', 'any' and 'sticky'"),
+        ({"primary": "no", "any": [], "sticky": []}, "the guarantees asked about"),
+        ({"primary": 3, "any": [], "sticky": []}, "a list of guarantee names"),
+    ],
+)
+def test_check_routing_guarantees_answers_a_near_miss_with_what_is_allowed(answer, says):
+    check = ex.check_routing_guarantees(answer)
+    assert check.passed is not True and says in check.message

@@ -7,12 +7,16 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def _code() -> str:
+def _blocks() -> list[str]:
     text = README.read_text(encoding="utf-8")
     section = text.split("### Staleness, session guarantees and CRDTs\n", 1)[1].split("\n### ")[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 1, "the section has one Python example"
-    return blocks[0]
+    assert len(blocks) == 2, "the section has two Python examples"
+    return blocks
+
+
+def _code() -> str:
+    return _blocks()[0]
 
 
 def test_readme_consistency_example_runs_as_its_comments_say():
@@ -26,3 +30,13 @@ def test_readme_consistency_example_runs_as_its_comments_say():
     assert a.merge(b).value == b.merge(a).merge(a).value == 3
     cart = ns["cart"]
     assert cart.remove("pen").merge(cart).elements == frozenset({"book"})
+
+
+def test_readme_store_example_runs_as_its_comments_say():
+    ns: dict = {}
+    exec(compile(_blocks()[1], "README.md (replicated stores)", "exec"), ns)
+    assert ns["read"].value.result.values == ("a", "b")
+    summary = ns["failover"].summary
+    assert summary["lost_acknowledged"].to_dict() == {"async": 4, "semi-sync": 0, "sync": 0}
+    assert summary["write_median_s"].round(3).tolist() == [0.009, 0.099, 0.225]
+    assert len(ns["failover"].lost) == 4
