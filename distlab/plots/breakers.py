@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
 from distlab._validate import check_bool, check_frame
-from distlab.plots.live import animate, keep, kept, set_limits, set_text, text_artist
+from distlab.plots.display import keep, keep_background, kept, set_limits, set_text, text_artist
 from distlab.plots.style import (
     OKABE_ITO,
     STATE_COLORS,
@@ -126,6 +126,7 @@ def breaker_timeline(
         subtitle += "; no panel of rates: this breaker counts failures in a row"
     parts["title"].set_text(title or "A circuit breaker at work")
     parts["subtitle"].set_text(subtitle)
+    keep_background(figure, kind, moving=parts["moving"])
     return figure
 
 
@@ -168,7 +169,7 @@ def _timeline_figure(keeps_rates: bool, compact: bool, counts_slow: bool) -> tup
     finish(fig, top, title="(title)", subtitle="(subtitle)", handles=_timeline_key())
     parts["title"] = text_artist(top, "(title)")
     parts["subtitle"] = text_artist(top, "(subtitle)")
-    animate(
+    parts.setdefault("moving", []).extend(
         [
             parts["title"],
             parts["subtitle"],
@@ -263,7 +264,7 @@ def _rate_panel(parts: dict, ax, counts_slow: bool) -> None:
             va="bottom", fontweight="bold",
         )  # fmt: skip
         parts["rates"].append((column, key, step, limit, name))
-        animate([step, limit])
+        parts.setdefault("moving", []).extend([step, limit])
     ax.set_ylim(0, 105)
     ax.set_yticks([0, 50, 100])
     ax.set_ylabel("% of window", fontsize=9)

@@ -23,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
 from distlab._validate import check_bool, check_frame
-from distlab.plots.live import animate, keep, kept, set_limits, text_artist
+from distlab.plots.display import keep, keep_background, kept, set_limits, text_artist
 from distlab.plots.style import (
     OKABE_ITO,
     STATE_COLORS,
@@ -108,6 +108,7 @@ def cap_timeline(
     )
     parts["title"].set_text(title or "Operations during a partition")
     parts["subtitle"].set_text(subtitle)
+    keep_background(figure, kind, moving=parts["moving"])
     return figure
 
 
@@ -160,8 +161,8 @@ def _cap_figure(order: list[str], bands: int, shown: tuple, kind, dpi: int) -> t
            legend_title="operation")  # fmt: skip
     parts["title"] = text_artist(ax, "(title)")
     parts["subtitle"] = text_artist(ax, "(subtitle)")
-    animate([*parts["bands"], parts["writes"], parts["reads"], parts["title"],
-             parts["subtitle"]])  # fmt: skip
+    parts["moving"] = [*parts["bands"], parts["writes"], parts["reads"], parts["title"],
+                       parts["subtitle"]]  # fmt: skip
     return fig, keep(fig, kind, parts)
 
 
@@ -363,6 +364,7 @@ def use_case_figure(
             label.set_text(f"{int(count)}")
         set_limits(ax, x=(0, top))
         parts["verdicts"][store].set_text(rows["verdict"].iloc[0] if "verdict" in rows else "")
+    keep_background(figure, kind, moving=parts["moving"])
     return figure
 
 
@@ -395,7 +397,9 @@ def _use_case_panels(
         ax.set_title(store, loc="left", fontsize=10.5, fontweight="bold", pad=17)
         parts["verdicts"][store] = ax.text(0.0, 1.015, "", transform=ax.transAxes, fontsize=8.5,
                                            va="bottom")  # fmt: skip
-        animate([*bars, *parts["labels"][store], parts["verdicts"][store]])
+        parts.setdefault("moving", []).extend(
+            [*bars, *parts["labels"][store], parts["verdicts"][store]]
+        )
     axes[0].set_yticks(y, names, fontsize=8.5)
     axes[0].set_ylim(len(consequences) - 0.5, -0.5)
     for ax in axes[1:]:

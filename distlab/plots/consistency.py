@@ -25,6 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from distlab import outcomes
+from distlab.plots.display import keep_background, set_limits
 from distlab.plots.style import (
     OKABE_ITO,
     check_result,
@@ -250,20 +251,22 @@ def _pbs_update(fig: Figure, parts: dict[str, Any]) -> None:
         a["paper"].set_offsets(points)
     else:
         a["paper"].set_offsets(np.empty((0, 2)))
-    a["left"].set_xlim(parts["t_ms"][0], parts["t_ms"][-1])
+    set_limits(a["left"], x=(parts["t_ms"][0], parts["t_ms"][-1]))
     k = parts["k"]
     shown = k["closed_form"] > 0
     a["k_closed"].set_data(k["k"][shown], k["closed_form"][shown])
     mc = k["monte_carlo"] > 0
     a["k_mc"].set_data(k["k"][mc], k["monte_carlo"][mc])
     right = a["right"]
-    right.set_xlim(0.5, float(k["k"].max()) + 0.5)
+    set_limits(right, x=(0.5, float(k["k"].max()) + 0.5))
     low = float(k.loc[shown | mc, ["closed_form", "monte_carlo"]].replace(0, np.nan).min().min())
-    right.set_ylim(*(low / 2, 1.5) if np.isfinite(low) else (1e-3, 1.5))
+    set_limits(right, y=(low / 2, 1.5) if np.isfinite(low) else (1e-3, 1.5))
     never = "R + W > N: every read quorum meets the\nlast write quorum; no read is stale"
     a["never"].set_text("" if shown.any() else never)
     handles = [a["mc"], a["floor"], a["line_999"]] + ([a["paper"]] if parts["paper"] else [])
-    a["left"].legend(handles=handles, fontsize=8, loc="lower right", framealpha=0.9)
+    if a.get("handles") != handles:  # a new legend only when its entries change
+        a["left"].legend(handles=handles, fontsize=8, loc="lower right", framealpha=0.9)
+        a["handles"] = handles
     title, subtitle = _pbs_text(parts)
     a["title"].set_text(title)
     a["subtitle"].set_text(subtitle)
@@ -290,8 +293,11 @@ def pbs_figure(result, *, title: str | None = None, figure: Figure | None = None
     if figure is None or figure not in _BUILT:
         figure = _pbs_build(parts)
     _pbs_update(figure, parts)
+    a = _BUILT[figure]
     if title:
-        _BUILT[figure]["title"].set_text(title)
+        a["title"].set_text(title)
+    moving = [a[k] for k in ("mc", "floor", "paper", "k_closed", "k_mc", "title", "subtitle")]
+    keep_background(figure, "pbs_figure", moving=moving)
     return figure
 
 

@@ -1,4 +1,5 @@
-"""How distlab figures become pictures: PNG bytes, and display in Jupyter without pyplot.
+"""How distlab figures become pictures: PNG bytes, display in Jupyter without pyplot, and
+figures an explorer redraws in place.
 
 distlab builds figures with :class:`matplotlib.figure.Figure` directly, never through pyplot, so
 Jupyter's inline backend (which hooks in when pyplot is imported) would not know how to show
@@ -6,23 +7,28 @@ them. :func:`register_ipython_formatter` teaches IPython to show a ``Figure`` as
 exactly as the inline backend renders (tight bounding box, the figure's own dpi); importing
 :mod:`distlab.plots` inside IPython does it.
 
-A figure an explorer updates in place can be drawn faster: after each update its plot gives
-:func:`keep_background` the artists that change from one update to the next and a key describing
-everything else (lanes, legend, labels...). Then :func:`figure_png` draws the rest once, keeps it
-as a picture, and on later calls only pastes that picture and draws the moving artists over it,
-for as long as the key, the figure's size and every axes' position and limits stay the same. The
-picture is the same as a full draw's.
+An explorer redraws its figure on every move of a control; the plot updates the figure it
+returned last (its ``figure=`` argument) and, after each update, names to
+:func:`keep_background` the artists that change from one update to the next (its *moving*
+artists) and a key describing everything else (lanes, legend, labels...). The figure then draws
+through a :class:`LiveCanvas`: the first picture draws everything and keeps the still parts as a
+background; every later picture pastes that background and draws only the moving artists over it
+(in their z-order, above every still part, in a new figure too), for as long as the key, the
+figure's size, every axes' position and limits and every still artist stay the same (a still
+artist changed is marked stale by matplotlib, and the next picture is drawn from nothing). Every
+text's picture is kept too (drawing glyphs was most of the drawing time). A picture updated in
+place is the one a new figure of the same plot gives. :func:`keep` and :func:`kept` let a plot
+find the artists it updates; :func:`set_limits`, :func:`set_text` and :func:`set_titles` change
+still parts only when they differ, so that the background is kept.
 
 >>> from distlab.plots import new_figure
 >>> fig, ax = new_figure()
->>> figure_png(fig)[:4]
-b'\\x89PNG'
 >>> (line,) = ax.plot([0, 1], [0, 1])
 >>> keep_background(fig, "one line", moving=[line])
 >>> first = figure_png(fig)  # draws everything, keeps all but the line
 >>> line.set_ydata([1, 0])
->>> figure_png(fig) != first  # pastes the rest, draws the line
-True
+>>> figure_png(fig) != first, fig.canvas.full_draws  # pasted the rest, drew the line
+(True, 1)
 """
 
 from __future__ import annotations
@@ -30,33 +36,38 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from io import BytesIO
-from weakref import WeakKeyDictionary
+from operator import attrgetter
+from typing import Any
 
 import numpy as np
+from matplotlib import rcParams
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from distlab._validate import check_bool
 
 __all__ = [
+    "LiveCanvas",
     "check_figure",
     "clear_figure",
     "figure_png",
+    "keep",
     "keep_background",
+    "kept",
     "register_ipython_formatter",
     "round_up",
+    "set_limits",
+    "set_text",
     "set_titles",
+    "text_artist",
     "tick_label_chars",
 ]
-
-# figure -> the plot's key of its static parts; figure -> (full key, canvas, kept picture)
-_KEYS: WeakKeyDictionary = WeakKeyDictionary()
-_BACKGROUNDS: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def keep_background(
@@ -66,15 +77,17 @@ def keep_background(
     moving: Iterable[Artist],
     moving_y: Iterable[Axes] = (),
 ) -> None:
-    """Let :func:`figure_png` keep a picture of ``fig`` without the ``moving`` artists (those
-    an explorer's update changes), and reuse it while ``key`` (what the plot says the rest
-    depends on) stays the same. A plot calls it after every update, with the artists it moved.
+    """Name the ``moving`` artists of ``fig`` (those an explorer's update changes) and ``key``
+    (what the plot says the rest depends on): from now on ``fig`` draws through a
+    :class:`LiveCanvas`, which keeps a picture of the rest and reuses it while ``key`` stays
+    the same and no still artist changed. A plot calls it after every update (the first one
+    too), with the artists it moved; they are drawn above the still ones, in their own z-order.
 
-    ``key`` must change whenever anything else changes, apart from the figure's size and its
-    axes' positions and limits, which are checked too; except the y limits of the axes in
-    ``moving_y``, where everything placed by the y data (the y axis too) must be moving. The
-    figure itself is not changed: drawn or saved any other way, it shows everything. See the
-    module for an example.
+    ``key`` must change whenever something changes that matplotlib does not mark stale (what
+    the still artists show is checked, and so are the figure's size, its axes' positions and
+    limits and which artists they hold); except the y limits of the axes in ``moving_y``,
+    where everything placed by the y data (the y axis too) must be moving. See the module for
+    an example.
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig={type(fig).__name__} must be a matplotlib Figure")
@@ -88,7 +101,286 @@ def keep_background(
     artists = list(moving)
     if not all(isinstance(a, Artist) for a in artists):
         raise TypeError("moving must hold matplotlib artists")
-    _KEYS[fig] = (key, axes, artists)
+    canvas = fig.canvas if isinstance(fig.canvas, LiveCanvas) else LiveCanvas(fig)
+    canvas.moving(key, artists, axes)
+
+
+class LiveCanvas(FigureCanvasAgg):
+    """An Agg canvas that draws a figure's still parts once and, while they stay the same, only
+    its moving artists over them (see :func:`keep_background`, which gives a figure one).
+
+    :attr:`full_draws` counts the pictures drawn from nothing (the others pasted the background
+    kept from the last one and drew the moving artists on it); :attr:`parts` what :func:`keep`
+    was given.
+
+    >>> from distlab.plots.style import new_figure
+    >>> fig, ax = new_figure()
+    >>> canvas = LiveCanvas(fig)
+    >>> fig.canvas is canvas, canvas.full_draws
+    (True, 0)
+    """
+
+    def __init__(self, figure: Figure) -> None:
+        super().__init__(figure)
+        self.full_draws = 0
+        self.parts: tuple | None = None
+        self._key: Hashable = None
+        self._moving: list[Artist] = []
+        self._moving_y: tuple = ()
+        self._background: Any = None
+        self._background_key: tuple | None = None
+        self._renderer_key: tuple | None = None
+
+    def moving(self, key: Hashable, artists: list[Artist], moving_y: tuple) -> None:
+        """What :func:`keep_background` was given: the moving artists are marked animated
+        (matplotlib leaves them out of a draw, and their changes leave the rest unstale)."""
+        for artist in self._moving:
+            artist.set_animated(False)
+        for artist in artists:
+            artist.set_animated(True)
+        self._key, self._moving, self._moving_y = key, artists, moving_y
+
+    def get_renderer(self) -> _TextCachingRenderer:
+        """The renderer, kept while the figure's size and dpi stay the same (as Agg's own)."""
+        w, h = self.get_width_height(physical=True)
+        key = (w, h, self.figure.dpi)
+        if self._renderer_key != key:
+            self.renderer = _TextCachingRenderer(w, h, self.figure.dpi)
+            self._renderer_key = key
+        return self.renderer
+
+    def draw(self) -> None:
+        """Draw the figure: the still parts only when they changed, then the moving ones."""
+        figure = self.figure
+        renderer = self.get_renderer()
+        key = self._still_key()
+        # matplotlib's dry run for a tight bounding box replaces figure.draw to catch the
+        # renderer: it must be called.
+        replaced = "draw" in vars(figure)
+        if replaced or key != self._background_key or _still_parts_changed(figure):
+            self.full_draws += 1
+            renderer.clear()
+            saving = self._is_saving
+            self._is_saving = False  # when saving, matplotlib would draw animated artists too
+            try:
+                figure.draw(renderer)
+            finally:
+                self._is_saving = saving
+            self._background = self.copy_from_bbox(figure.bbox)
+            self._background_key = key
+            _mark_drawn(figure)
+        else:
+            self.restore_region(self._background)
+        for artist in _moving_parts(figure):
+            artist.draw(renderer)
+
+    def _still_key(self) -> tuple:
+        """What the kept background shows, apart from the still artists' own state."""
+        figure = self.figure
+        return (
+            self._key,
+            self.get_width_height(physical=True),
+            figure.dpi,
+            tuple(figure.bbox.bounds),
+            tuple(figure.patch.get_facecolor()),
+            tuple(id(c) for c in figure.get_children() if not c.get_animated()),
+            tuple(
+                (
+                    ax.get_position().bounds,
+                    ax.get_xlim(),
+                    None if ax in self._moving_y else ax.get_ylim(),
+                    tuple(id(c) for c in ax.get_children() if not c.get_animated()),
+                )
+                for ax in figure.axes
+            ),
+        )
+
+    def print_png(self, filename_or_obj, *, metadata=None, pil_kwargs=None, **_ignored) -> None:
+        """Write the figure as PNG (what ``savefig(..., format="png")`` calls), drawn as
+        :meth:`draw` does. ``savefig`` also passes what other formats use (``dpi``, the figure
+        set to it already; ``facecolor``, ``orientation``...): ignored, as matplotlib's own Agg
+        canvas does."""
+        from matplotlib.image import imsave
+
+        self.draw()
+        imsave(
+            filename_or_obj,
+            self.buffer_rgba(),
+            format="png",
+            origin="upper",
+            dpi=self.figure.dpi,
+            metadata=metadata,
+            pil_kwargs=pil_kwargs,
+        )
+
+
+class _TextCachingRenderer(RendererAgg):
+    """Agg, with each text's picture kept (by text, font, size, dpi): an explorer shows the same
+    labels picture after picture, and FreeType rendering every glyph each time was most of the
+    drawing time. A text is drawn as one bitmap of the whole string (FreeType's layout, as Agg
+    drew it up to matplotlib 3.10), its size measured the same way, so text and box agree."""
+
+    def __init__(self, width: float, height: float, dpi: float) -> None:
+        super().__init__(width, height, dpi)
+        # The settings that choose and hint fonts, read once (a figure is drawn with one set).
+        self._settings = (
+            tuple(tuple(rcParams[f"font.{f}"]) for f in ("family", "sans-serif", "serif",
+                                                         "monospace")),
+            rcParams["text.hinting_factor"],
+        )  # fmt: skip
+        self._hinting = get_hinting_flag()
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None) -> None:
+        if ismath:
+            super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+            return
+        image, xo, yo, descent = self._text_picture(s, prop, gc.get_antialiased())
+        # The descent is adjusted for the angle; the picture is rotated in raster space.
+        x = round(x + xo + descent * math.sin(math.radians(angle)))
+        y = round(y + yo + descent * math.cos(math.radians(angle)))
+        self._renderer.draw_text_image(image, x, y + 1, angle, gc)
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = ("size", s, _font_key(prop), self._settings, self.dpi, self._hinting)
+        found = _TEXTS.get(key)
+        if found is None:
+            font = self._prepare_font(prop)
+            font.set_text(s, 0.0, flags=self._hinting)
+            w, h = font.get_width_height()
+            found = _remember(key, (w / 64.0, h / 64.0, font.get_descent() / 64.0))
+        return found
+
+    def _get_font_height_metrics(self, prop) -> tuple:
+        """(ascent, descent, line gap) of the font of ``prop`` in pixels, from its tables, as
+        matplotlib's text layout computes them (it asks a renderer that has this method, which
+        spares it finding the font again for every text)."""
+        key = ("height", _font_key(prop), self._settings, self.dpi)
+        found = _TEXTS.get(key)
+        if found is None:
+            font = self._prepare_font(prop)
+            found = (None, None, None)
+            for name, gap, ascent, descent in (
+                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                ("hhea", "lineGap", "ascent", "descent"),
+            ):
+                table = font.get_sfnt_table(name)
+                if table is None:
+                    continue
+                units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+                scale = 1 / units_per_em * prop.get_size_in_points() * self.dpi / 72
+                found = (table[ascent] * scale, -table[descent] * scale, table[gap] * scale)
+                break
+            _remember(key, found)
+        return found
+
+    def _text_picture(self, s: str, prop, antialiased: bool) -> tuple:
+        key = ("picture", s, _font_key(prop), self._settings, self.dpi, self._hinting,
+               bool(antialiased))  # fmt: skip
+        found = _TEXTS.get(key)
+        if found is None:
+            font = self._prepare_font(prop)
+            font.set_text(s, 0, flags=self._hinting)
+            font.draw_glyphs_to_bitmap(antialiased=antialiased)
+            xo, yo = font.get_bitmap_offset()
+            image = np.array(font.get_image(), dtype=np.uint8)
+            found = _remember(key, (image, xo / 64.0, yo / 64.0, font.get_descent() / 64.0))
+        return found
+
+
+#: Text pictures and sizes, the most recently used kept (a few MB at most).
+_TEXTS: OrderedDict = OrderedDict()
+_TEXTS_KEPT = 4096
+
+
+def _remember(key: tuple, value: Any) -> Any:
+    _TEXTS[key] = value
+    if len(_TEXTS) > _TEXTS_KEPT:
+        _TEXTS.popitem(last=False)
+    return value
+
+
+def _font_key(prop) -> tuple:
+    """What picks and sizes a font, of its properties."""
+    return (
+        tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(),
+        prop.get_stretch(), prop.get_size_in_points(), prop.get_file(),
+    )  # fmt: skip
+
+
+def _still_parts_changed(figure: Figure) -> bool:
+    """Whether an artist the kept background shows (or one inside it: a legend's text) was
+    changed: matplotlib marked it stale. The axes' own marks are left out (a moving artist's
+    change marks them; what else marks them is in the background's key)."""
+    todo = [a for a in figure.get_children() if a is not figure.patch]  # savefig sets its colour
+    while todo:
+        artist = todo.pop()
+        if artist.get_animated():
+            continue
+        if artist.stale and not isinstance(artist, Axes):
+            return True
+        todo.extend(artist.get_children())
+    return False
+
+
+def _mark_drawn(figure: Figure) -> None:
+    """Mark every still artist as drawn (some a draw leaves stale: empty texts, hidden ones)."""
+    todo = figure.get_children()
+    while todo:
+        artist = todo.pop()
+        if not artist.get_animated():
+            artist.stale = False
+            todo.extend(artist.get_children())
+
+
+def _moving_parts(figure: Figure) -> list[Artist]:
+    """The moving (animated) artists, each axes' in z-order, then the figure's own."""
+    parts: list[Artist] = []
+    for ax in figure.axes:
+        parts += sorted(
+            (a for a in ax.get_children() if a.get_animated() and a.get_visible()),
+            key=attrgetter("zorder"),
+        )
+    parts += sorted(
+        (a for a in figure.get_children() if a.get_animated() and a.get_visible()),
+        key=attrgetter("zorder"),
+    )
+    return parts
+
+
+def keep(figure: Figure, kind: Hashable, parts: dict[str, Any]) -> dict[str, Any]:
+    """Remember ``parts`` (the artists a plot updates) of ``figure``, built by a plot of
+    ``kind``; returns ``parts``.
+
+    >>> from distlab.plots.style import new_figure
+    >>> fig, ax = new_figure()
+    >>> keep(fig, ("timeline", 2), {"ax": ax})["ax"] is ax
+    True
+    >>> kept(fig, ("timeline", 2))["ax"] is ax, kept(fig, "other")
+    (True, None)
+    """
+    if not isinstance(figure, Figure):
+        raise TypeError(f"figure={type(figure).__name__} must be a matplotlib Figure")
+    if not isinstance(parts, dict):
+        raise TypeError(f"parts={type(parts).__name__} must be a dict of name -> artist")
+    canvas = figure.canvas if isinstance(figure.canvas, LiveCanvas) else LiveCanvas(figure)
+    canvas.parts = (kind, parts)  # kept with the figure (a global table would keep it alive)
+    return parts
+
+
+def kept(figure: Figure | None, kind: Hashable) -> dict[str, Any] | None:
+    """The parts :func:`keep` remembered for ``figure`` if a plot of ``kind`` built it, else
+    ``None`` (no figure, another plot's, or one of another layout: build a new one).
+
+    >>> kept(None, "timeline") is None
+    True
+    """
+    figure = check_figure(figure)
+    found = getattr(figure.canvas, "parts", None) if figure is not None else None
+    if found is None or found[0] != kind:
+        return None
+    return found[1]
 
 
 def clear_figure(fig: Figure, figsize: tuple[float, float]) -> Axes:
@@ -194,18 +486,81 @@ def set_titles(ax: Axes, title: str, subtitle: str | None = None) -> list[Text]:
     return texts
 
 
+def set_limits(ax: Axes, x: tuple[float, float] | None = None,
+               y: tuple[float, float] | None = None) -> None:  # fmt: skip
+    """Set the axes' limits only where they differ: setting equal limits would still mark the
+    axes stale, and the next picture would be drawn from nothing.
+
+    >>> from distlab.plots.style import new_figure
+    >>> fig, ax = new_figure()
+    >>> set_limits(ax, x=(0, 10), y=(0, 1))
+    >>> ax.get_xlim(), ax.get_ylim()
+    ((np.float64(0.0), np.float64(10.0)), (np.float64(0.0), np.float64(1.0)))
+    """
+    if x is not None and tuple(ax.get_xlim()) != (float(x[0]), float(x[1])):
+        ax.set_xlim(*x)
+    if y is not None and tuple(ax.get_ylim()) != (float(y[0]), float(y[1])):
+        ax.set_ylim(*y)
+
+
+def text_artist(ax: Axes, text: str) -> Text:
+    """The text artist of ``ax`` (its titles included) showing ``text``: how a plot finds the
+    title or subtitle :func:`~distlab.plots.style.finish` wrote, to update it later.
+
+    >>> from distlab.plots.style import finish, new_figure
+    >>> fig, ax = new_figure()
+    >>> fig = finish(fig, ax, title="T", subtitle="S")
+    >>> text_artist(ax, "T") is not text_artist(ax, "S")
+    True
+    """
+    for artist in ax.get_children():
+        if isinstance(artist, Text) and artist.get_text() == text:
+            return artist
+    raise ValueError(f"text={text!r} is not shown by the axes")
+
+
+def set_text(artist: Text, text: str | None, xy: tuple[float, float] | None = None) -> None:
+    """Show ``text`` (``None``: hide it) at ``xy`` (``None``: where it is), changing only what
+    differs: a still text set to what it shows already does not redraw the figure from nothing.
+    Text is the dearest thing to draw, so a text that rarely changes is better a still part.
+
+    >>> from distlab.plots.style import new_figure
+    >>> fig, ax = new_figure()
+    >>> label = ax.text(0, 0, "")
+    >>> set_text(label, "down", (1.0, 2.0))
+    >>> label.get_text(), label.get_position(), label.get_visible()
+    ('down', (1.0, 2.0), True)
+    """
+    visible = text is not None
+    if artist.get_visible() != visible:
+        artist.set_visible(visible)
+    if not visible:
+        return
+    if artist.get_text() != text:
+        artist.set_text(text)
+    if xy is not None and tuple(artist.get_position()) != (float(xy[0]), float(xy[1])):
+        artist.set_position((float(xy[0]), float(xy[1])))
+
+
 def figure_png(fig: Figure, *, tight: bool = False, fast: bool = True) -> bytes:
     """The figure as PNG bytes at its own dpi; ``tight`` crops it to what is drawn (slower).
 
     ``fast`` compresses lightly: an explorer redraws on every move of a control and never stores
-    the picture, so a few kilobytes more are worth the milliseconds saved. A fast picture of a
-    figure given to :func:`keep_background` redraws only its moving artists when it can.
+    the picture, so a few kilobytes more are worth the milliseconds saved. A fast picture draws
+    through a :class:`LiveCanvas` (given to ``fig`` if it has none): only the moving artists
+    when it can, every text from its kept picture.
+
+    >>> from distlab.plots import new_figure
+    >>> figure_png(new_figure()[0])[:4]
+    b'\\x89PNG'
     """
     tight, fast = check_bool("tight", tight), check_bool("fast", fast)
     if not isinstance(fig, Figure):
         raise TypeError(f"fig={type(fig).__name__} must be a matplotlib Figure")
     if fast and not tight:
-        return _encode(_pixels(fig))
+        canvas = fig.canvas if isinstance(fig.canvas, LiveCanvas) else LiveCanvas(fig)
+        canvas.draw()
+        return _encode(np.asarray(canvas.buffer_rgba()))
     buffer = BytesIO()
     fig.savefig(
         buffer,
@@ -215,81 +570,6 @@ def figure_png(fig: Figure, *, tight: bool = False, fast: bool = True) -> bytes:
         pil_kwargs={"compress_level": 1} if fast else None,
     )
     return buffer.getvalue()
-
-
-def _pixels(fig: Figure) -> np.ndarray:
-    """The figure drawn, as an RGBA array: reusing its kept background where it may."""
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    if fig not in _KEYS:
-        canvas.draw()
-        return np.asarray(canvas.buffer_rgba())
-    plot_key, axes, moving = _KEYS[fig]
-    # Animated artists are left out of a draw: the moving ones are, while this draws.
-    _set_animated(moving, True)
-    try:
-        on_top = _drawn_on_top(fig)
-        if on_top is None:
-            _BACKGROUNDS.pop(fig, None)
-            _set_animated(moving, False)
-            canvas.draw()
-        else:
-            _draw_on_background(fig, canvas, on_top, plot_key, axes)
-    finally:
-        _set_animated(moving, False)
-    return np.asarray(canvas.buffer_rgba())
-
-
-def _draw_on_background(fig: Figure, canvas, on_top: list, plot_key, axes) -> None:
-    """Paste the kept background (or draw and keep it), then draw ``on_top`` over it."""
-    static = [a for a in on_top if not a.get_animated()]
-    key = (
-        plot_key,
-        tuple(map(id, static)),
-        tuple(fig.get_size_inches()),
-        fig.dpi,
-        tuple(
-            (ax.get_position().bounds, ax.get_xlim(), None if ax in axes else ax.get_ylim())
-            for ax in fig.axes
-        ),
-    )
-    kept = _BACKGROUNDS.get(fig)
-    if kept is None or kept[0] != key or kept[1] is not canvas:
-        # Everything but what is drawn on top (the static artists among it left out as well).
-        _set_animated(static, True)
-        try:
-            canvas.draw()
-        finally:
-            _set_animated(static, False)
-        kept = (key, canvas, canvas.copy_from_bbox(fig.bbox))
-        _BACKGROUNDS[fig] = kept
-    else:
-        canvas.restore_region(kept[2])
-    renderer = canvas.get_renderer()
-    for artist in on_top:
-        artist.draw(renderer)
-
-
-def _drawn_on_top(fig: Figure) -> list | None:
-    """What to draw over the kept background, in the order a full draw draws it: in each axes,
-    then in the figure itself, every artist from the lowest animated one up (by zorder; the
-    static ones among them are left out of the background). None when that would be an axes."""
-    found = []
-    for parent in [*sorted(fig.axes, key=lambda a: a.get_zorder()), fig]:  # stable, as a draw's
-        children = [c for c in parent.get_children() if c is not parent.patch and c.get_visible()]
-        moving = [c.get_zorder() for c in children if c.get_animated()]
-        if moving:
-            lowest = min(moving)
-            found += sorted(
-                (c for c in children if c.get_zorder() >= lowest), key=lambda c: c.get_zorder()
-            )
-    if any(isinstance(a, Axes) for a in found):
-        return None
-    return found
-
-
-def _set_animated(artists: list, value: bool) -> None:
-    for artist in artists:
-        artist.set_animated(value)
 
 
 def _encode(rgba: np.ndarray) -> bytes:

@@ -29,6 +29,7 @@ from distlab.plots.display import (
     check_figure,
     keep_background,
     round_up,
+    set_limits,
     set_titles,
     tick_label_chars,
 )
@@ -482,8 +483,8 @@ def idempotency_figure(result, *, title: str | None = None) -> Figure:
 def contention_run_figure(
     runs, *, title: str | None = None, figure: Figure | None = None
 ) -> Figure:
-    """One run per strategy: how many clients are done as time goes on (log time); the legend
-    gives the work each strategy did (write attempts in all).
+    """One run per strategy: how many clients are done as time goes on (log time); the subtitle
+    gives the work each strategy did (write attempts in all) and when its last client was done.
 
     One axes on purpose: the contention explorer redraws it on every move of a control. The time
     axis runs from a power of ten to 1, 2 or 5 times one, around the successes.
@@ -511,7 +512,7 @@ def contention_run_figure(
     if len(times):
         xlim = (10.0 ** math.floor(math.log10(times.min() / 1.4)), _round_125(times.max() * 1.4))
     # The margins come from the legend's and the y axis' labels.
-    key = [tuple(c[0] for c in curves), max(len(c[3]) for c in curves)]
+    key = [tuple(c[0] for c in curves)]
     kept = _CONTENTION.get(figure) if figure is not None else None
     if kept is not None:
         kept[1].set_ylim(0, clients * 1.05)
@@ -526,18 +527,17 @@ def contention_run_figure(
         kept = ((*key, tick_label_chars(ax.yaxis)), ax)
         _CONTENTION[figure] = kept
     ax, key = kept[1], kept[0]
-    for line, (_, xs, ys, label) in zip(ax.get_lines(), curves):
+    for line, (strategy, xs, ys, _) in zip(ax.get_lines(), curves):
         line.set_data(xs, ys)
-        line.set_label(label)
-    ax.set_xlim(*xlim)
+        line.set_label(strategy)
+    set_limits(ax, x=xlim)
     heading = title or f"{clients} clients race to update one record"
+    # Each strategy's work in the subtitle, not the legend: the legend stays the same.
+    subtitle = "; ".join(label for *_, label in curves)
     if fresh:
-        finish(figure, ax, title=heading, xlabel="time (s, log scale)", ylabel="clients done",
-               legend_title="backoff: work, completion")  # fmt: skip
-    for text, (*_, label) in zip(figure.legends[0].get_texts(), curves):
-        text.set_text(label)
-    # The legend gives each strategy's work: it changes with them.
-    moving = [*ax.get_lines(), ax.yaxis, figure.legends[0], *set_titles(ax, heading)]
+        finish(figure, ax, title=heading, subtitle=subtitle, xlabel="time (s, log scale)",
+               ylabel="clients done", legend_title="backoff")  # fmt: skip
+    moving = [*ax.get_lines(), ax.yaxis, *set_titles(ax, heading, subtitle)]
     keep_background(figure, key, moving=moving, moving_y=[ax])
     return figure
 

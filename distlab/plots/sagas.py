@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
 from distlab._validate import check_bool, check_frame
-from distlab.plots.live import animate, keep, kept, set_limits, set_text, text_artist
+from distlab.plots.display import keep, keep_background, kept, set_limits, set_text, text_artist
 from distlab.plots.style import (
     END_STATE_COLORS,
     OKABE_ITO,
@@ -123,6 +123,7 @@ def saga_timeline(
     labels = [f"{sid}: {state}" for sid, state in zip(ends["saga_id"], ends["end_state"])]
     width_in = ax.get_position(original=True).width * figure.get_figwidth()  # not stale
     set_limits(ax, x=(0, _right_limit(end, labels, width_in)))
+    keep_background(figure, kind, moving=parts["moving"])
     return figure
 
 
@@ -183,8 +184,8 @@ def _timeline_figure(compact: bool, saga_ids: list[str], kind) -> tuple[Figure, 
     fig = finish(fig, ax, title="(title)", subtitle="(subtitle)", handles=_legend_handles())
     parts["title"] = text_artist(ax, "(title)")
     parts["subtitle"] = text_artist(ax, "(subtitle)")
-    animate([parts["subtitle"], *parts["crashes"], *parts["bars"].values(), *parts["marks"],
-             parts["writes"], parts["restarts"]])  # fmt: skip
+    parts["moving"] = [parts["subtitle"], *parts["crashes"], *parts["bars"].values(),
+                       *parts["marks"], parts["writes"], parts["restarts"]]  # fmt: skip
     return fig, keep(fig, kind, parts)
 
 

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -33,6 +32,7 @@ from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
 from distlab._validate import check_frame
+from distlab.plots.display import keep, keep_background, kept, set_limits
 from distlab.plots.replication import stale_read_rows
 from distlab.plots.style import (
     OKABE_ITO,
@@ -187,7 +187,7 @@ def guarantee_price_figure(results: Any, *, title: str | None = None) -> Figure:
     if len(set(faults)) < len(faults):
         raise ValueError(f"results have faults {faults}: give one run per fault")
     variants = list(dict.fromkeys(v for run in runs for v in run.summary.index))
-    fig, axes = new_figure(2, 3, figsize=(11.0, 1.6 + 0.45 * len(variants) * 2), sharey=True)
+    fig, axes = new_figure(2, 3, figsize=(11.0, 2.2 + 0.45 * len(variants) * 2), sharey=True)
     height = 0.8 / len(runs)
     ys = np.arange(len(variants))[::-1].astype(float)
     for k, (run, fault) in enumerate(zip(runs, faults)):
@@ -207,7 +207,7 @@ def guarantee_price_figure(results: Any, *, title: str | None = None) -> Figure:
         ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
     for ax in axes[::3]:
         ax.set_yticks(ys, variants)
-    fig.subplots_adjust(hspace=0.4, wspace=0.12)
+    fig.subplots_adjust(wspace=0.12)
     p = runs[0].params
     handles = [Patch(color=FAULT_COLORS[f], label=_fault_label(f)) for f in faults]
     fig = finish(
@@ -217,6 +217,10 @@ def guarantee_price_figure(results: Any, *, title: str | None = None) -> Figure:
         f"{p.get('on_behind')}; seed {p.get('seed')}",
         legend_title="fault", handles=handles,
     )  # fmt: skip
+    # Room between the rows for the first row's tick labels and axis labels (0.65 in).
+    sp = fig.subplotpars
+    rows_in = (sp.top - sp.bottom) * fig.get_figheight()
+    fig.subplots_adjust(hspace=0.65 / ((rows_in - 0.65) / 2))
     return fig
 
 
@@ -272,8 +276,7 @@ def session_timeline(
 
     ``figure``: a figure this function returned before, for the same number of nodes: its
     artists are updated in place (an explorer's fast path); any other figure, or ``None``,
-    builds a new one. The legend, which never changes, is drawn once and kept as a picture
-    (``fig.images``); its labels are in ``fig.distlab_legend``.
+    builds a new one.
 
     >>> from distlab.experiments.read_routing import read_routing
     >>> r = read_routing("any", clients=2, cycles=5, seed=0)
@@ -297,11 +300,13 @@ def session_timeline(
         raise ValueError(f"variant={variant!r} must be one of {', '.join(map(repr, variants))}")
     nodes = [f"n{i}" for i in range(1, int(result.params.get("nodes", 3)) + 1)]
     data = _timeline_data(result, variant, nodes)
-    art = getattr(figure, "distlab_artists", None)
-    if art is None or art["nodes"] != nodes:
+    art = kept(figure, ("session_timeline", tuple(nodes)))
+    if art is None:
         figure, art = _timeline_build(nodes)
     _timeline_update(art, data)
     art["title"].set_text(title or f"A session's reads: {variant}")
+    moving = [art[key] for key in ("primary", "segments", "title", "subtitle", "counts", *_MARKS)]
+    keep_background(figure, tuple(nodes), moving=[*moving, *art["crash"], *art["labels"]])
     return figure
 
 
@@ -426,27 +431,7 @@ def _timeline_build(nodes: list[str]) -> tuple[Figure, dict[str, Any]]:
     fig.subplots_adjust(bottom=sp.bottom + 0.42 / fig.get_figheight())
     art["counts"] = fig.text(sp.left, 0.02, "", fontsize=8.5, color="#333333", ha="left",
                              va="bottom")  # fmt: skip
-    art["legend"] = _bake_legend(fig)
-    fig.distlab_artists = art  # the artists to update next time
-    fig.distlab_legend = art["legend"]
-    return fig, art
-
-
-def _bake_legend(fig: Figure) -> list[str]:
-    """Replace the figure's legend, which never changes, by a picture of it: drawing its text
-    on every update would cost half of the figure's rendering. Returns the legend's labels."""
-    legend = fig.legends[0]
-    labels = [t.get_text() for t in legend.get_texts()]
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    box = legend.get_window_extent(canvas.get_renderer()).padded(2)
-    pixels = np.asarray(canvas.buffer_rgba())
-    height, width = pixels.shape[:2]
-    x0, x1 = max(int(box.x0), 0), min(int(math.ceil(box.x1)), width)
-    y0, y1 = max(int(box.y0), 0), min(int(math.ceil(box.y1)), height)
-    legend.remove()
-    fig.figimage(pixels[height - y1 : height - y0, x0:x1].copy(), xo=x0, yo=y0, origin="upper")
-    return labels
+    return fig, keep(fig, ("session_timeline", tuple(nodes)), art)
 
 
 def _timeline_update(art: dict[str, Any], d: dict[str, Any]) -> None:
@@ -466,7 +451,7 @@ def _timeline_update(art: dict[str, Any], d: dict[str, Any]) -> None:
         ax.text(x, yy + 0.3, label, fontsize=8, ha="left", va="bottom", color="#333333")
         for x, yy, label in d["promotion_labels"]
     ]
-    ax.set_xlim(0, d["end"])
+    set_limits(ax, x=(0, d["end"]))
     art["counts"].set_text(d["counts"])
     fresh, stale = len(d["fresh"][0]), len(d["stale"][0])
     art["subtitle"].set_text(

@@ -1,9 +1,10 @@
-"""Figures updated in place (the explorers' path) show what a new figure shows.
+"""Figures updated in place (the explorers' path, distlab.plots.display) show what a new figure
+shows, and only a change of a still part draws a figure from nothing.
 
-Every figure an explorer updates is checked the same way: after each result of a sequence, the
-figure updated in place gives the same PNG bytes as a new figure of that result, and the same
-pixels as matplotlib's own ``savefig`` of the new figure (so the kept background and the light
-PNG encoder change nothing).
+Every plot an explorer updates in place is checked the same way: after each result of a
+sequence, the figure updated in place gives the same PNG bytes as a new figure of that result,
+and the same pixels as ``savefig`` of the new figure (so the kept background and the light PNG
+encoder change nothing).
 """
 
 from __future__ import annotations
@@ -12,15 +13,31 @@ from io import BytesIO
 
 import numpy as np
 import pytest
+from matplotlib.lines import Line2D
 from PIL import Image
 
 from distlab import plots
+from distlab.experiments import breakers, cap
 from distlab.experiments.challenges import partial_failures
 from distlab.experiments.clocks import lww_skew
 from distlab.experiments.contention import contention_runs
 from distlab.experiments.network import message_exchange
+from distlab.experiments.read_routing import read_routing
 from distlab.experiments.retries import timeline
-from distlab.plots.display import clear_figure, figure_png, keep_background, round_up, set_titles
+from distlab.experiments.sagas import saga_run
+from distlab.experiments.staleness import pbs_staleness
+from distlab.plots.display import (
+    LiveCanvas,
+    clear_figure,
+    figure_png,
+    keep,
+    keep_background,
+    kept,
+    round_up,
+    set_limits,
+    set_text,
+    set_titles,
+)
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -131,16 +148,18 @@ def test_lww_loss_figure_updated_in_place_matches_a_new_one():
 
 def test_a_kept_background_gives_the_picture_of_a_full_draw():
     fig, ax = plots.new_figure(figsize=(3.0, 2.0), dpi=50)
-    ax.axhline(0.5, zorder=3)  # static, above the moving line: drawn over it again
+    ax.axhline(0.5, zorder=3)  # still, above the moving line in z-order: drawn under it
     (line,) = ax.plot([0, 1], [0, 1], zorder=2)
-    first = figure_png(fig)
     keep_background(fig, "key", moving=[line])
-    assert figure_png(fig) == first  # the background is drawn and kept
+    first = figure_png(fig)
+    assert figure_png(fig) == first and fig.canvas.full_draws == 1  # the background is kept
     line.set_ydata([1, 0])
     assert np.array_equal(pixels(figure_png(fig)), pixels(saved(fig)))
     ax.set_xlim(0, 2)  # the limits are part of the key
     assert np.array_equal(pixels(figure_png(fig)), pixels(saved(fig)))
-    assert not line.get_animated()  # the figure itself is left as it was
+    assert fig.canvas.full_draws == 2  # the new limits: drawn from nothing
+    keep_background(fig, "key", moving=[])
+    assert not line.get_animated()  # no longer moving: drawn as any other artist
 
 
 def test_keep_background_refuses_what_it_cannot_use():
@@ -194,3 +213,155 @@ def test_the_figure_to_update_must_be_a_figure(draw):
         draw("figure")
     other, _ = plots.new_figure()  # a figure another plot made: this plot draws a new one
     assert draw(other) is not other
+
+
+def _figure():
+    fig, ax = plots.new_figure()
+    line = ax.add_line(Line2D([0, 1], [0, 1]))
+    label = ax.text(0.5, 0.5, "still")
+    plots.finish(fig, ax, title="t")
+    keep_background(fig, "demo", moving=[line])
+    return fig, ax, line, label, keep(fig, "demo", {"line": line})
+
+
+def test_only_a_change_of_a_still_part_draws_the_figure_from_nothing():
+    fig, ax, line, label, _ = _figure()
+    first = figure_png(fig)
+    assert isinstance(fig.canvas, LiveCanvas) and fig.canvas.full_draws == 1
+    line.set_data([0, 1], [1, 0])
+    moved = figure_png(fig)
+    assert fig.canvas.full_draws == 1 and moved != first
+    set_limits(ax, x=ax.get_xlim())  # the same limits: nothing changes
+    set_text(label, "still")
+    assert figure_png(fig) == moved and fig.canvas.full_draws == 1
+    set_text(label, "moved")  # a still part changed: drawn again, from nothing
+    assert figure_png(fig) != moved and fig.canvas.full_draws == 2
+    set_limits(ax, x=(0, 2))
+    figure_png(fig)
+    assert fig.canvas.full_draws == 3
+    fig.legends[0].get_texts()[0].set_text("renamed") if fig.legends else label.set_color("red")
+    figure_png(fig)  # a change inside a still artist (a legend's text) is seen too
+    assert fig.canvas.full_draws == 4
+
+
+def test_a_tight_picture_and_a_plain_one_of_the_same_figure_agree():
+    fig, *_ = _figure()
+    plain = figure_png(fig)
+    assert figure_png(fig, tight=True) != plain  # cropped: drawn from nothing, at its own size
+    assert figure_png(fig) == plain
+
+
+def test_kept_parts_belong_to_their_kind_only():
+    fig, *_, parts = _figure()
+    assert kept(fig, "demo") is parts
+    assert kept(fig, "other") is None and kept(None, "demo") is None
+    plain, _ = plots.new_figure()
+    assert kept(plain, "demo") is None
+    with pytest.raises(TypeError, match="figure=str"):
+        kept("fig", "demo")
+    with pytest.raises(TypeError, match="parts=list"):
+        keep(plain, "demo", [])
+
+
+def test_a_kept_figure_is_freed_with_its_last_reference():
+    import gc
+    import weakref
+
+    fig, *_ = _figure()
+    figure_png(fig)
+    ref = weakref.ref(fig)
+    del fig, _
+    gc.collect()
+    assert ref() is None  # nothing global holds it
+
+
+def test_breaker_timeline_updated_in_place_matches_a_new_one():
+    results = [
+        breakers.transitions(seed=0, duration_s=60),
+        breakers.transitions(seed=1, duration_s=60),  # same layout: kept
+        breakers.transitions(breaker="course", seed=0, duration_s=60),  # no rates: a new one
+        breakers.transitions(seed=2, duration_s=90),
+        breakers.transitions(seed=2, duration_s=90, schedule="slow"),
+    ]
+
+    def draw(result, figure):
+        return plots.breaker_timeline(result, compact=True, title=f"seed {result.params['seed']}",
+                                      figure=figure)  # fmt: skip
+
+    # a breaker keeping rates after one keeping none is another layout
+    assert assert_updates_match_new_figures(draw, results) == 2
+
+
+def test_saga_timeline_updated_in_place_matches_a_new_one():
+    results = [
+        saga_run(fail_step="charge_payment", crash_after_step="reserve_stock", duplicate=0.1),
+        saga_run(fail_step="charge_payment", crash_after_step="reserve_stock", duplicate=0.3),
+        saga_run("course", crash_after_step="reserve_stock"),
+        saga_run(orders=3, idempotency=False, duplicate=0.3, seed=2),
+        saga_run(orders=3, duplicate=0.3, seed=4, loss=0.1),
+    ]
+
+    def draw(result, figure):
+        return plots.saga_timeline(result, compact=True, figure=figure)
+
+    assert assert_updates_match_new_figures(draw, results) >= 2
+
+
+def test_cap_timeline_updated_in_place_matches_a_new_one():
+    results = [
+        cap.run("cp", seed=0),
+        cap.run("cp", seed=1, nodes=3),  # fewer lanes: the same figure, shorter
+        cap.run("cp", seed=1, nodes=7),
+        cap.run("ap", seed=0),
+        cap.run("cp", seed=0, partition="none"),
+    ]
+    figures = []
+
+    def draw(result, figure):
+        figures.append(plots.cap_timeline(result, figure=figure))
+        return figures[-1]
+
+    assert assert_updates_match_new_figures(draw, results) >= 2
+    assert len(figures[-1].axes[0].get_yticklabels()) == 5
+
+
+def test_use_case_figure_updated_in_place_matches_a_new_one():
+    tables = [
+        cap.compare_use_case("e-commerce inventory", ("cp", "ap"), seed=seed).frame
+        for seed in (0, 1, 2)
+    ]
+    tables.append(cap.compare_use_case("banking", ("cp", "course-quorum", "ap"), seed=0).frame)
+    tables.append(cap.compare_use_case("banking", ("cp", "course-quorum", "ap"), seed=3).frame)
+
+    def draw(table, figure):
+        return plots.use_case_figure(table, figure=figure)
+
+    assert assert_updates_match_new_figures(draw, tables) >= 3
+
+
+def test_pbs_figure_updated_in_place_matches_a_new_one():
+    results = [
+        pbs_staleness(["YMMR"], quorums=[(3, 1, 1)], trials=20_000, seed=0),
+        pbs_staleness(["YMMR"], quorums=[(3, 1, 1)], trials=20_000, seed=1),
+        pbs_staleness(["LNKD-SSD"], quorums=[(3, 2, 1)], trials=20_000, seed=0),
+        pbs_staleness(["YMMR"], quorums=[(3, 2, 2)], trials=20_000, seed=0),  # strict
+    ]
+
+    def draw(result, figure):
+        return plots.pbs_figure(result, figure=figure)
+
+    assert assert_updates_match_new_figures(draw, results) == 3
+
+
+def test_session_timeline_updated_in_place_matches_a_new_one():
+    results = [
+        read_routing("any", clients=2, cycles=5, seed=0),
+        read_routing("any", clients=2, cycles=5, seed=1),
+        read_routing("primary", clients=3, cycles=6, fault="primary-crash", seed=0),
+        read_routing("any", clients=2, cycles=5, nodes=4, seed=0),  # another node: a new one
+    ]
+
+    def draw(result, figure):
+        return plots.session_timeline(result, figure=figure)
+
+    assert assert_updates_match_new_figures(draw, results) == 2
