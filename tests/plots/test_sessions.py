@@ -185,9 +185,10 @@ def test_session_timeline_shows_the_runs_counts_and_violations():
     assert f"read {s['read_latency_mean_s'] * 1000:.0f} ms mean" in counts
     assert fig_title(fig) == "A session's reads: any"
     # the legend: a still part, drawn once into the kept background
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["crash", "primary", "write applied", "fresh read", "stale read",
-                                  "no answer", "acknowledged write lost", "guarantee violated",
-                                  "promoted to primary"]  # fmt: skip
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "crash", "primary", "write applied", "fresh read", "stale read", "no answer",
+        "acknowledged write lost", "guarantee violated", "promoted to primary",
+    ]  # fmt: skip
 
 
 def test_session_timeline_updates_the_same_figure_in_place():
