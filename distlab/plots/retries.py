@@ -500,11 +500,9 @@ def contention_run_figure(
     for strategy in dict.fromkeys(runs["strategy"]):
         rows = runs[runs["strategy"] == strategy]
         done = np.sort(rows.loc[rows["outcome"] == outcomes.OK, "end"].to_numpy(dtype=float))
-        last = f", last at {done[-1]:.1f} s" if len(done) else ""
+        last = f" ({done[-1]:.1f} s)" if len(done) else " (none done)"
         xs = np.concatenate([[done[0] if len(done) else 0.0], done])
-        curves.append(
-            (strategy, xs, np.arange(len(done) + 1), f"{strategy}: {len(rows):,} calls{last}")
-        )
+        curves.append((strategy, xs, np.arange(len(done) + 1), f"{strategy} {len(rows):,}{last}"))
     times = np.concatenate([xs[xs > 0] for _, xs, _, _ in curves])
     # From a power of ten below the first success to 1, 2 or 5 times one above the last: round
     # numbers, shared by nearby runs (the first success comes after about one write's time).
@@ -533,7 +531,7 @@ def contention_run_figure(
     set_limits(ax, x=xlim)
     heading = title or f"{clients} clients race to update one record"
     # Each strategy's work in the subtitle, not the legend: the legend stays the same.
-    subtitle = "; ".join(label for *_, label in curves)
+    subtitle = "calls (last client done): " + ", ".join(label for *_, label in curves)
     if fresh:
         finish(figure, ax, title=heading, subtitle=subtitle, xlabel="time (s, log scale)",
                ylabel="clients done", legend_title="backoff")  # fmt: skip

@@ -43,11 +43,16 @@ def test_contention_figures_use_one_style_per_strategy():
     runs = contention_runs(("exponential", "full"), clients=30, seed=1)
     fig = plots.contention_run_figure(runs)
     lines = fig.axes[0].get_lines()
-    assert [line.get_label().split(":")[0] for line in lines] == ["exponential", "full"]
-    for line in lines:
-        strategy = line.get_label().split(":")[0]
+    assert [line.get_label() for line in lines] == ["exponential", "full"]
+    # each strategy's work in the subtitle (the legend stays the same from run to run)
+    subtitle = [t for t in fig.axes[0].texts if t.get_position() == (0.0, 1.015)][0].get_text()
+    assert subtitle.startswith("calls (last client done): ")
+    parts = subtitle.removeprefix("calls (last client done): ").split("), ")
+    for line, part in zip(lines, parts, strict=True):
+        strategy = line.get_label()
         assert same_color(line.get_color(), strategy_style(strategy)[0])
-        calls = int(line.get_label().split(": ")[1].split(" calls")[0].replace(",", ""))
+        assert part.startswith(f"{strategy} ")
+        calls = int(part.split(" ")[1].replace(",", ""))
         assert calls == int((runs.frame["strategy"] == strategy).sum())
     curves = pd.DataFrame(
         {
