@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from distlab._validate import check_choice, check_number
-from distlab.plots.display import check_figure, keep_background, set_titles
+from distlab.plots.display import check_figure, keep_background, set_limits, set_titles
 from distlab.plots.style import OKABE_ITO, check_result, check_title, finish, new_figure
 
 __all__ = ["TIMESTAMPS", "hlc_drift_figure", "lww_loss_figure", "space_time_figure"]
@@ -186,7 +186,7 @@ def lww_loss_figure(
     for artist, label in zip((a for pair in curves for a in pair), labels):
         artist.set_label(label)
     gaps = table["gap_s"].to_numpy() * 1000
-    ax.set_xlim(-0.05 * gaps.max(), 1.05 * gaps.max())  # as autoscaling would, but kept
+    set_limits(ax, x=(-0.05 * gaps.max(), 1.05 * gaps.max()))  # as autoscaling would, but kept
     pairs = int(table["pairs"].iloc[0])
     subtitle = f"{pairs} pairs per point; lines: closed form, offsets uniform on ±spread"
     if marked is not None:

@@ -462,6 +462,9 @@ def tick_label_chars(axis) -> int:
     return max((len(label) for label in labels), default=0)
 
 
+_TITLE_GID = "distlab-title"
+
+
 def set_titles(ax: Axes, title: str, subtitle: str | None = None) -> list[Text]:
     """Change the title and subtitle :func:`~distlab.plots.style.finish` gave ``ax`` (it must
     have given both, or the title only), drawn as ``finish`` draws them. Returns the texts (they
@@ -476,7 +479,17 @@ def set_titles(ax: Axes, title: str, subtitle: str | None = None) -> list[Text]:
     >>> [t.get_text() for t in set_titles(ax, "after", "3 calls")]
     ['after', '3 calls']
     """
-    texts = [ax.set_title(title, fontsize=11, loc="left", pad=17 if subtitle else 6, y=1.0)]
+    pad = 17 if subtitle else 6
+    # Once set here, the title is only given its new text: setting a title resets the placement
+    # of all three, which would make the kept background stale.
+    done = [t for t in ax.get_children() if isinstance(t, Text) and t.get_gid() == _TITLE_GID]
+    if done and getattr(done[0], "distlab_pad", None) == pad:
+        set_text(done[0], title)
+        texts = [done[0]]
+    else:
+        texts = [ax.set_title(title, fontsize=11, loc="left", pad=pad, y=1.0)]
+        texts[0].set_gid(_TITLE_GID)
+        texts[0].distlab_pad = pad
     if subtitle is not None:
         under = [t for t in ax.texts if t.get_position() == (0.0, 1.015)]
         if not under:

@@ -100,7 +100,7 @@ def retry_timeline(
     load_top = round_up(peak * 1.05) if peak > 0 else 1.0
     kept = _TIMELINES.get(figure) if figure is not None else None
     if kept is not None:  # the margins come from the lanes' and the load's labels too
-        kept[2].set_ylim(0, load_top)
+        set_limits(kept[2], y=(0, load_top))
     fresh = kept is None or kept[0] != (*key, tick_label_chars(kept[2].yaxis))
     if fresh:
         figure, kept = _timeline_figure(key, shown, load_top)
@@ -513,7 +513,7 @@ def contention_run_figure(
     key = [tuple(c[0] for c in curves)]
     kept = _CONTENTION.get(figure) if figure is not None else None
     if kept is not None:
-        kept[1].set_ylim(0, clients * 1.05)
+        set_limits(kept[1], y=(0, clients * 1.05))
     fresh = kept is None or kept[0] != (*key, tick_label_chars(kept[1].yaxis))
     if fresh:
         figure, ax = new_figure(figsize=(9.0, 3.6))

@@ -32,7 +32,7 @@ from matplotlib.ticker import MaxNLocator
 
 from distlab import outcomes
 from distlab._validate import check_frame
-from distlab.plots.display import keep, keep_background, kept, set_limits
+from distlab.plots.display import keep, keep_background, kept, round_up, set_limits
 from distlab.plots.replication import stale_read_rows
 from distlab.plots.style import (
     OKABE_ITO,
@@ -451,7 +451,7 @@ def _timeline_update(art: dict[str, Any], d: dict[str, Any]) -> None:
         ax.text(x, yy + 0.3, label, fontsize=8, ha="left", va="bottom", color="#333333")
         for x, yy, label in d["promotion_labels"]
     ]
-    set_limits(ax, x=(0, d["end"]))
+    set_limits(ax, x=(0, round_up(d["end"], 0.5)))  # rounded: nearby runs share the axis
     art["counts"].set_text(d["counts"])
     fresh, stale = len(d["fresh"][0]), len(d["stale"][0])
     art["subtitle"].set_text(
