@@ -9,14 +9,13 @@ Each function takes the result of the experiment of the same name in
 
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
 import numpy as np
 from matplotlib.figure import Figure
 
 from distlab import outcomes
 from distlab._validate import check_int, check_number
-from distlab.plots.display import check_figure, keep_background, set_titles
+from distlab.plots.display import check_figure, keep, keep_background, set_titles
+from distlab.plots.display import kept as kept_parts
 from distlab.plots.style import (
     OKABE_ITO,
     check_result,
@@ -73,7 +72,7 @@ def partial_failure_figure(
         max(float(getattr(result, "params", {}).get("duration_s", end)), end),
         max(len(line) for label in labels for line in label.split("\n")),  # the left margin
     )
-    kept = _KEPT.get(figure) if figure is not None else None
+    kept = kept_parts(figure, "partial_failure_figure")
     fresh = kept is None or kept[0] != key
     if fresh:
         figure, kept = _lanes_figure(key, floors)
@@ -103,14 +102,14 @@ def partial_failure_figure(
     return figure
 
 
-#: figure -> (its key, its axes, {outcome: its points}, the timeout's line in each lane)
-_KEPT: WeakKeyDictionary = WeakKeyDictionary()
+# keep() keeps with each figure:
+# its key, its axes, {outcome: its points}, the timeout's line in each lane
 _LANE = 0.8  # of each lane's unit of height; the rest separates lanes
 
 
 def _lanes_figure(key: tuple, floors: dict) -> tuple:
     """A new figure with the lanes' floors, one (empty) collection of points per outcome and
-    a timeout line per lane, and what :data:`_KEPT` keeps of it."""
+    a timeout line per lane, and what :func:`~distlab.plots.display.keep` keeps of it."""
     services, present, timeout_s, duration, _ = key
     figure, ax = new_figure(figsize=(9.0, 4.4))
     ax.set_ylim(-0.1, len(floors))
@@ -132,7 +131,7 @@ def _lanes_figure(key: tuple, floors: dict) -> tuple:
             for _ in services
         ]  # fmt: skip
     kept = (key, ax, points, timeouts)
-    _KEPT[figure] = kept
+    keep(figure, "partial_failure_figure", kept)
     return figure, kept
 
 

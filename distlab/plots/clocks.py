@@ -12,14 +12,13 @@ Each takes the result of its experiment in :mod:`distlab.experiments.clocks`:
 
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from distlab._validate import check_choice, check_number
-from distlab.plots.display import check_figure, keep_background, set_limits, set_titles
+from distlab.plots.display import check_figure, keep, keep_background, set_limits, set_titles
+from distlab.plots.display import kept as kept_parts
 from distlab.plots.style import OKABE_ITO, check_result, check_title, finish, new_figure
 
 __all__ = ["TIMESTAMPS", "hlc_drift_figure", "lww_loss_figure", "space_time_figure"]
@@ -173,7 +172,7 @@ def lww_loss_figure(
         labels += [f"skew ±{skew * 1000:g} ms: closed form{shown}",
                    f"skew ±{skew * 1000:g} ms: simulation"]  # fmt: skip
     key = (len(skews), marked is None, max(map(len, labels)))
-    kept = _LWW.get(figure) if figure is not None else None
+    kept = kept_parts(figure, "lww_loss_figure")
     fresh = kept is None or kept[0] != key
     if fresh:
         figure, kept = _lww_figure(key)
@@ -207,8 +206,8 @@ def lww_loss_figure(
     return figure
 
 
-#: figure -> (its key, its axes, [(line, points) per skew], the gap's mark or None)
-_LWW: WeakKeyDictionary = WeakKeyDictionary()
+# keep() keeps with each figure:
+# its key, its axes, [(line, points) per skew], the gap's mark or None
 
 
 def _lww_figure(key: tuple) -> tuple:
@@ -223,7 +222,7 @@ def _lww_figure(key: tuple) -> tuple:
     ax.set_ylim(-0.02, 0.55)
     mark = None if key[1] else ax.axvline(0.0, color="#555555", linestyle="--", linewidth=1)
     kept = (key, ax, curves, mark)
-    _LWW[fig] = kept
+    keep(fig, "lww_loss_figure", kept)
     return fig, kept
 
 

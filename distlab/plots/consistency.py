@@ -18,14 +18,13 @@ Times are drawn in milliseconds (the tables hold seconds).
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from distlab import outcomes
-from distlab.plots.display import keep_background, set_limits
+from distlab.plots.display import keep, keep_background, kept, set_limits
 from distlab.plots.style import (
     OKABE_ITO,
     check_result,
@@ -166,9 +165,6 @@ def latency_tradeoff_figure(result, *, title: str | None = None) -> Figure:
 
 # -- the explorer's figure: built once, then updated in place --------------------------------
 
-#: The artists of each figure :func:`pbs_figure` built, to update it in place.
-_BUILT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
 
 def _pbs_parts(result) -> dict[str, Any]:
     model = _model(result, None)
@@ -236,12 +232,12 @@ def _pbs_build(parts: dict[str, Any]) -> Figure:
                                   va="center", fontsize=9, color=_GREY)  # fmt: skip
     left.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
     fig.subplots_adjust(left=0.07, right=0.98, top=0.84, bottom=0.13, wspace=0.28)
-    _BUILT[fig] = artists
+    keep(fig, "pbs_figure", artists)
     return fig
 
 
 def _pbs_update(fig: Figure, parts: dict[str, Any]) -> None:
-    a = _BUILT[fig]
+    a = kept(fig, "pbs_figure")
     row = parts["row"]
     a["mc"].set_data(parts["t_ms"], parts["consistent"])
     a["floor"].set_ydata([row["closed_form_at_0"]] * 2)
@@ -290,10 +286,10 @@ def pbs_figure(result, *, title: str | None = None, figure: Figure | None = None
     if figure is not None and not isinstance(figure, Figure):
         raise TypeError(f"figure={figure!r} must be a Figure from pbs_figure, or None")
     parts = _pbs_parts(result)
-    if figure is None or figure not in _BUILT:
+    if kept(figure, "pbs_figure") is None:
         figure = _pbs_build(parts)
     _pbs_update(figure, parts)
-    a = _BUILT[figure]
+    a = kept(figure, "pbs_figure")
     if title:
         a["title"].set_text(title)
     moving = [a[k] for k in ("mc", "floor", "paper", "k_closed", "k_mc", "title", "subtitle")]

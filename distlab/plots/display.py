@@ -124,7 +124,7 @@ class LiveCanvas(FigureCanvasAgg):
         super().__init__(figure)
         self.full_draws = 0
         self.parts: tuple | None = None
-        self._key: Hashable = None
+        self._plot_key: Hashable = None
         self._moving: list[Artist] = []
         self._moving_y: tuple = ()
         self._background: Any = None
@@ -138,7 +138,7 @@ class LiveCanvas(FigureCanvasAgg):
             artist.set_animated(False)
         for artist in artists:
             artist.set_animated(True)
-        self._key, self._moving, self._moving_y = key, artists, moving_y
+        self._plot_key, self._moving, self._moving_y = key, artists, moving_y
 
     def get_renderer(self) -> _TextCachingRenderer:
         """The renderer, kept while the figure's size and dpi stay the same (as Agg's own)."""
@@ -178,7 +178,7 @@ class LiveCanvas(FigureCanvasAgg):
         """What the kept background shows, apart from the still artists' own state."""
         figure = self.figure
         return (
-            self._key,
+            self._plot_key,
             self.get_width_height(physical=True),
             figure.dpi,
             tuple(figure.bbox.bounds),
@@ -349,9 +349,10 @@ def _moving_parts(figure: Figure) -> list[Artist]:
     return parts
 
 
-def keep(figure: Figure, kind: Hashable, parts: dict[str, Any]) -> dict[str, Any]:
-    """Remember ``parts`` (the artists a plot updates) of ``figure``, built by a plot of
-    ``kind``; returns ``parts``.
+def keep(figure: Figure, kind: Hashable, parts: Any) -> Any:
+    """Remember ``parts`` (the artists a plot updates, e.g. a dict of them) of ``figure``,
+    built by a plot of ``kind``; returns ``parts``. They are kept with the figure (its canvas):
+    freed with it.
 
     >>> from distlab.plots.style import new_figure
     >>> fig, ax = new_figure()
@@ -362,14 +363,16 @@ def keep(figure: Figure, kind: Hashable, parts: dict[str, Any]) -> dict[str, Any
     """
     if not isinstance(figure, Figure):
         raise TypeError(f"figure={type(figure).__name__} must be a matplotlib Figure")
-    if not isinstance(parts, dict):
-        raise TypeError(f"parts={type(parts).__name__} must be a dict of name -> artist")
+    try:
+        hash(kind)
+    except TypeError:
+        raise TypeError(f"kind={kind!r} must be hashable") from None
     canvas = figure.canvas if isinstance(figure.canvas, LiveCanvas) else LiveCanvas(figure)
     canvas.parts = (kind, parts)  # kept with the figure (a global table would keep it alive)
     return parts
 
 
-def kept(figure: Figure | None, kind: Hashable) -> dict[str, Any] | None:
+def kept(figure: Figure | None, kind: Hashable) -> Any:
     """The parts :func:`keep` remembered for ``figure`` if a plot of ``kind`` built it, else
     ``None`` (no figure, another plot's, or one of another layout: build a new one).
 

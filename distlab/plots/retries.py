@@ -14,7 +14,6 @@ Outcomes are coloured with :mod:`distlab.outcomes`.
 from __future__ import annotations
 
 import math
-from weakref import WeakKeyDictionary
 
 import numpy as np
 import pandas as pd
@@ -27,12 +26,14 @@ from distlab import outcomes
 from distlab._validate import check_frame
 from distlab.plots.display import (
     check_figure,
+    keep,
     keep_background,
     round_up,
     set_limits,
     set_titles,
     tick_label_chars,
 )
+from distlab.plots.display import kept as kept_parts
 from distlab.plots.style import (
     OKABE_ITO,
     QUIET_STATES,
@@ -98,7 +99,7 @@ def retry_timeline(
     )
     peak = float(load["rate_per_s"].max()) if load is not None and len(load) else 0.0
     load_top = round_up(peak * 1.05) if peak > 0 else 1.0
-    kept = _TIMELINES.get(figure) if figure is not None else None
+    kept = kept_parts(figure, "retry_timeline")
     if kept is not None:  # the margins come from the lanes' and the load's labels too
         set_limits(kept[2], y=(0, load_top))
     fresh = kept is None or kept[0] != (*key, tick_label_chars(kept[2].yaxis))
@@ -134,8 +135,7 @@ def _shaded(bands: pd.DataFrame | None) -> tuple:
     return tuple(map(tuple, drawn.astype(str).to_numpy()))
 
 
-#: figure -> (its key, its two axes, the artists an update replaces)
-_TIMELINES: WeakKeyDictionary = WeakKeyDictionary()
+# keep() keeps with each figure: (its key, its two axes, the artists an update replaces)
 
 
 def _timeline_figure(key: tuple, shown: list, load_top: float) -> tuple:
@@ -150,7 +150,7 @@ def _timeline_figure(key: tuple, shown: list, load_top: float) -> tuple:
     bottom.set_xlabel("time (s)")
     bottom.set_ylim(0, load_top)
     kept = ((*key, tick_label_chars(bottom.yaxis)), top, bottom, [])
-    _TIMELINES[fig] = kept
+    keep(fig, "retry_timeline", kept)
     return fig, kept
 
 
@@ -511,7 +511,7 @@ def contention_run_figure(
         xlim = (10.0 ** math.floor(math.log10(times.min() / 1.4)), _round_125(times.max() * 1.4))
     # The margins come from the legend's and the y axis' labels.
     key = [tuple(c[0] for c in curves)]
-    kept = _CONTENTION.get(figure) if figure is not None else None
+    kept = kept_parts(figure, "contention_run_figure")
     if kept is not None:
         set_limits(kept[1], y=(0, clients * 1.05))
     fresh = kept is None or kept[0] != (*key, tick_label_chars(kept[1].yaxis))
@@ -523,7 +523,7 @@ def contention_run_figure(
         ax.yaxis.set_zorder(2.55)  # drawn with the curves (over the axes' left edge only)
         ax.set_ylim(0, clients * 1.05)
         kept = ((*key, tick_label_chars(ax.yaxis)), ax)
-        _CONTENTION[figure] = kept
+        keep(figure, "contention_run_figure", kept)
     ax, key = kept[1], kept[0]
     for line, (strategy, xs, ys, _) in zip(ax.get_lines(), curves):
         line.set_data(xs, ys)
@@ -540,8 +540,7 @@ def contention_run_figure(
     return figure
 
 
-#: figure -> (its key, its axes)
-_CONTENTION: WeakKeyDictionary = WeakKeyDictionary()
+# keep() keeps with each figure: (its key, its axes)
 
 
 def _round_125(value: float) -> float:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 import numpy as np
 import pandas as pd
@@ -33,10 +32,12 @@ from distlab._validate import check_frame, check_int
 from distlab.plots.display import (
     check_figure,
     clear_figure,
+    keep,
     keep_background,
     round_up,
     set_titles,
 )
+from distlab.plots.display import kept as kept_parts
 from distlab.plots.style import (
     DROP_COLORS,
     check_figsize,
@@ -125,7 +126,7 @@ def message_sequence(
         shading=shading,
         empty=empty,
     )
-    kept = _KEPT.get(figure) if figure is not None and node_order else None
+    kept = kept_parts(figure, "message_sequence") if node_order else None
     if kept is None or kept[0] != frame:
         # A kept figure is cleared and drawn again (quicker than a new one) unless it or the new
         # picture has no node lines, where the limits would come from what was drawn before.
@@ -168,13 +169,13 @@ class _Frame:
     empty: bool
 
 
-#: figure -> (its _Frame, its axes, the messages an update replaces, [nodes, their lines])
-_KEPT: WeakKeyDictionary = WeakKeyDictionary()
+# keep() keeps with each figure:
+# its _Frame, its axes, the messages an update replaces, [nodes, their lines]
 
 
 def _skeleton(frame: _Frame, ev: pd.DataFrame, faults, node_order, messages, reuse) -> tuple:
-    """A new figure, or ``reuse`` cleared (the messages given drawn) and what :data:`_KEPT`
-    keeps of it."""
+    """A new figure, or ``reuse`` cleared (the messages given drawn) and what
+    :func:`~distlab.plots.display.keep` keeps of it."""
     if reuse is None:
         fig, ax = new_figure(figsize=frame.size)
     else:
@@ -194,7 +195,7 @@ def _skeleton(frame: _Frame, ev: pd.DataFrame, faults, node_order, messages, reu
     finish(fig, ax, handles=handles if frame.delivered else [], title="title", xlabel="time (s)",
            ylabel="node", subtitle="subtitle")  # fmt: skip
     kept = (frame, ax, drawn, lanes)
-    _KEPT[fig] = kept
+    keep(fig, "message_sequence", kept)
     return fig, kept
 
 
