@@ -18,6 +18,7 @@ Times are drawn in milliseconds (the tables hold seconds).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -239,15 +240,18 @@ def _pbs_build(parts: dict[str, Any]) -> Figure:
 def _pbs_update(fig: Figure, parts: dict[str, Any]) -> None:
     a = kept(fig, "pbs_figure")
     row = parts["row"]
-    a["mc"].set_data(parts["t_ms"], parts["consistent"])
+    t_ms, consistent = parts["t_ms"], parts["consistent"]
+    # 1, 2 or 5 times a power of ten at each end: nearby runs share the axes (which then need
+    # no redraw from nothing); the share at t = 0 is drawn from the left edge
+    left_ms = _round_125(t_ms[0], down=True)
+    set_limits(a["left"], x=(left_ms, _round_125(t_ms[-1])))
+    a["mc"].set_data(np.r_[left_ms, t_ms], np.r_[consistent[:1], consistent])
     a["floor"].set_ydata([row["closed_form_at_0"]] * 2)
     if parts["paper"]:  # the paper's t for 99.9 %, and its share at t = 0 on the left edge
-        points = [[row["paper_t_999_s"] * 1000, 0.999],
-                  [parts["t_ms"][0], row["paper_consistent_at_0"]]]  # fmt: skip
+        points = [[row["paper_t_999_s"] * 1000, 0.999], [left_ms, row["paper_consistent_at_0"]]]
         a["paper"].set_offsets(points)
     else:
         a["paper"].set_offsets(np.empty((0, 2)))
-    set_limits(a["left"], x=(parts["t_ms"][0], parts["t_ms"][-1]))
     k = parts["k"]
     shown = k["closed_form"] > 0
     a["k_closed"].set_data(k["k"][shown], k["closed_form"][shown])
@@ -256,7 +260,7 @@ def _pbs_update(fig: Figure, parts: dict[str, Any]) -> None:
     right = a["right"]
     set_limits(right, x=(0.5, float(k["k"].max()) + 0.5))
     low = float(k.loc[shown | mc, ["closed_form", "monte_carlo"]].replace(0, np.nan).min().min())
-    set_limits(right, y=(low / 2, 1.5) if np.isfinite(low) else (1e-3, 1.5))
+    set_limits(right, y=(_round_125(low / 2, down=True), 1.5) if np.isfinite(low) else (1e-3, 1.5))
     never = "R + W > N: every read quorum meets the\nlast write quorum; no read is stale"
     a["never"].set_text("" if shown.any() else never)
     handles = [a["mc"], a["floor"], a["line_999"]] + ([a["paper"]] if parts["paper"] else [])
@@ -266,6 +270,15 @@ def _pbs_update(fig: Figure, parts: dict[str, Any]) -> None:
     title, subtitle = _pbs_text(parts)
     a["title"].set_text(title)
     a["subtitle"].set_text(subtitle)
+
+
+def _round_125(value: float, *, down: bool = False) -> float:
+    """``value`` (positive) rounded up (or ``down``) to 1, 2 or 5 times a power of ten."""
+    power = 10.0 ** math.floor(math.log10(value))
+    steps = [power * m for m in (1, 2, 5, 10)]
+    if down:
+        return max(s for s in steps if s <= value * (1 + 1e-12))
+    return min(s for s in steps if s >= value * (1 - 1e-12))
 
 
 def pbs_figure(result, *, title: str | None = None, figure: Figure | None = None) -> Figure:
