@@ -414,7 +414,7 @@ def _timeline_build(nodes: list[str]) -> tuple[Figure, dict[str, Any]]:
     art["crash"] = []
     art["primary"] = ax.plot([], [], color="#444444", linewidth=3.2, solid_capstyle="butt",
                              zorder=1, label="primary")[0]  # fmt: skip
-    art["segments"] = LineCollection([], colors=OKABE_ITO["sky_blue"], linewidths=0.7, alpha=0.7,
+    art["segments"] = LineCollection([], colors="#9a9a9a", linewidths=0.7, alpha=0.7,
                                      zorder=1.5)  # fmt: skip
     ax.add_collection(art["segments"], autolim=False)
     for key, (label, style) in _MARKS.items():
