@@ -15,6 +15,7 @@ import numbers
 from dataclasses import dataclass
 
 from distlab._validate import (
+    check_bool,
     check_choice,
     check_int,
     check_number,
@@ -853,29 +854,43 @@ def check_timed_out_that_ran(timeout_s: float, answer: float | None, *, seed: in
 
 
 def compare_prediction(
-    guess: float | None, measured: float, *, what: str, tolerance: float = 0.1
+    guess: float | None,
+    measured: float,
+    *,
+    what: str,
+    tolerance: float = 0.1,
+    share: bool | None = None,
 ) -> Check:
     """Show the learner's ``guess``, written down before a run, beside what the run ``measured``.
 
     A guess within ``tolerance`` (relative) of the measured value counts as right; ``None`` says
-    no guess was written and still shows the result. When the run measures a share (strictly
-    between 0 and 1), a guess above 1 and up to 100, or text like ``"28%"``, is read as a
-    percentage and said so.
+    no guess was written and still shows the result. When the run measures a share, a guess
+    above 1 and up to 100, or text like ``"28%"``, is read as a percentage and said so.
+    ``share`` says whether ``measured`` is a share: ``None`` (the default) takes any value
+    strictly between 0 and 1 for one; pass ``share=False`` for a count or a time that happens
+    to be below 1 (seconds), so a guess of 2 stays 2. Numbers are shown rounded (3 significant
+    digits below 1, 4 above).
 
     >>> compare_prediction(800, 633, what="calls that got their answer")
     ❌ Not yet: you guessed 800 calls that got their answer; the run shows 633 (26 % off).
     >>> compare_prediction(28, 0.273, what="of the later writes lost")  # doctest: +ELLIPSIS
     ✅ Right: 28 read as 28 % = 0.28 (the run measures a share between 0 and 1): you guessed ...
+    >>> compare_prediction(2.0, 0.415581, what="seconds to converge", share=False)
+    ❌ Not yet: you guessed 2 seconds to converge; the run shows 0.416 (381 % off).
     """
     measured = check_number("measured", measured)
     tolerance = check_number("tolerance", tolerance, 0.0, 1.0)
+    if share is not None:
+        share = check_bool("share", share)
+        if share and not 0.0 <= measured <= 1.0:
+            raise ValueError(f"measured={measured!r} is not a share (0 to 1) but share=True")
     if guess is None:
         return Check(
             None,
-            f"no guess written (the run shows {measured:g} {what}); next time, write your guess "
-            "before you run the cell.",
+            f"no guess written (the run shows {_shown(measured)} {what}); next time, write your "
+            "guess before you run the cell.",
         )
-    share = 0.0 < measured < 1.0
+    share = 0.0 < measured < 1.0 if share is None else share
     note = ""
     if share and isinstance(guess, str) and guess.strip().endswith("%"):
         text = guess.strip().removesuffix("%").strip()
@@ -901,8 +916,18 @@ def compare_prediction(
             False, f"{guess:g} is not a share: the run measures one between 0 and 1, e.g. 0.05."
         )
     off = abs(guess - measured) / abs(measured) if measured else abs(guess)
-    verdict = f"you guessed {guess:g} {what}; the run shows {measured:g} ({off * 100:.0f} % off)."
+    verdict = (
+        f"you guessed {_shown(guess)} {what}; the run shows {_shown(measured)} "
+        f"({off * 100:.0f} % off)."
+    )
     return Check(off <= tolerance, note + verdict)
+
+
+def _shown(x: float) -> str:
+    """``x`` rounded for a message: 3 significant digits below 1, 4 from 1, whole from 1000."""
+    if abs(x) >= 1000:
+        return f"{x:.0f}"
+    return f"{x:.3g}" if abs(x) < 1 else f"{x:.4g}"
 
 
 # -- Notebooks 02 (retries) and 03 (circuit breakers): exercises answered by code or a prediction --
@@ -2221,15 +2246,50 @@ _MERGE_REPLICAS = ("r1", "r2", "r3")
 _MERGE_ITEMS = ("book", "phone", "mug", "lamp")
 
 
+#: The function name each kind's exercise asks for (exercise 1: ``merge``, 2: ``merge_cart``).
+_MERGE_NAMES = {"counter": "merge", "cart": "merge_cart"}
+_MERGE_KIND_ALIASES = {
+    "counter": "counter", "gcounter": "counter", "g_counter": "counter",
+    "grow_only_counter": "counter", "cart": "cart", "2p_set": "cart", "2pset": "cart",
+    "two_phase_set": "cart", "shopping_cart": "cart",
+}  # fmt: skip
+
+
+def _merge_kind(kind: object) -> str | Check:
+    """The kind ``kind`` names (any case, ``-`` or space for ``_``), or feedback saying what is
+    allowed."""
+    key = str(kind).strip().lower().replace("-", "_").replace(" ", "_")
+    if isinstance(kind, str) and key in _MERGE_KIND_ALIASES:
+        return _MERGE_KIND_ALIASES[key]
+    return Check(
+        False,
+        f"kind={kind!r} is not a kind this check knows: use kind='counter' (exercise 1, the "
+        "grow-only counter) or kind='cart' (exercise 2, the cart with tombstones).",
+    )
+
+
+def _merge_view(kind: str, state):
+    """What a state shows, for comparing: a cart's ``added`` without its removed items (an item
+    removed is out for good, so keeping it in ``added`` or not is the same cart)."""
+    if kind == "counter":
+        return state
+    return {"added": state["added"] - state["removed"], "removed": state["removed"]}
+
+
 def _merge_empty(kind: str):
     return {} if kind == "counter" else {"added": frozenset(), "removed": frozenset()}
 
 
-def _merge_join(kind: str, a, b):
+def _merge_union(kind: str, a, b):
     """The right merge, on normalised states."""
     if kind == "counter":
         return {k: max(a.get(k, 0), b.get(k, 0)) for k in sorted({*a, *b})}
     return {"added": a["added"] | b["added"], "removed": a["removed"] | b["removed"]}
+
+
+def _merge_join(kind: str, a, b):
+    """The right merge, as :func:`_merge_view` shows it."""
+    return _merge_view(kind, _merge_union(kind, a, b))
 
 
 def _merge_states(kind: str, rng) -> list:
@@ -2239,7 +2299,7 @@ def _merge_states(kind: str, rng) -> list:
     while len(seen) < 10:
         i, j = (int(x) for x in rng.integers(len(replicas), size=2))
         if rng.random() < 0.35 and i != j:
-            replicas[i] = _merge_join(kind, replicas[i], replicas[j])
+            replicas[i] = _merge_union(kind, replicas[i], replicas[j])
         elif kind == "counter":
             name = _MERGE_REPLICAS[i]
             replicas[i] = {**replicas[i], name: replicas[i].get(name, 0) + int(rng.integers(1, 3))}
@@ -2288,17 +2348,33 @@ def _merge_normal(kind: str, got):
     for key in ("added", "removed"):
         if not isinstance(got[key], Set):
             return None, f"returned {key}={got[key]!r}; each part is a set of items"
-    return {"added": frozenset(got["added"]), "removed": frozenset(got["removed"])}, None
+    state = {"added": frozenset(got["added"]), "removed": frozenset(got["removed"])}
+    return _merge_view(kind, state), None
 
 
 def _merge_call(kind: str, merge, a, b):
-    """The learner's merge of copies of ``a`` and ``b`` (it may mutate them), normalised."""
+    """The learner's merge of copies of ``a`` and ``b``, normalised; a merge that changes its
+    arguments in place is a problem (a replica's state is held elsewhere too)."""
 
     def copy(s):
         return dict(s) if kind == "counter" else {"added": set(s["added"]),
                                                     "removed": set(s["removed"])}  # fmt: skip
 
-    got, problem = _call_learner(merge, copy(a), copy(b))
+    given = (copy(a), copy(b))
+    got, problem = _call_learner(merge, *given)
+    changed = [(name, mine) for name, mine, s in zip(("first", "second"), given, (a, b))
+               if mine != s]  # fmt: skip
+    if problem is None and changed:
+        name, mine = changed[0]
+        try:
+            became = _merge_show(kind, mine)
+        except (KeyError, TypeError, AttributeError):
+            became = repr(mine)
+        problem = (
+            f"changed its {name} argument in place (it became {became}): a replica's state is "
+            "also held elsewhere (sent, cached, compared), so leave a and b as they are and "
+            "return a new state"
+        )
     if problem is None:
         got, problem = _merge_normal(kind, got)
     if problem:
@@ -2331,10 +2407,10 @@ def _merge_mistake(kind: str, states, table) -> str | None:
                 f"you add the counts, so a state merged with itself (a redelivery) counts "
                 f"twice: merge({show(a)}, {show(a)}) gave {show(table[i, i])}, but the replicas "
                 "saw each increment once. Each entry already includes what the other side may "
-                "have seen: take the max entry by entry."
+                "have seen\x00take the max entry by entry"
             )
     for side, name in ((0, "first"), (1, "second")):
-        if all(table[i, j] == states[(i, j)[side]] for i, j in pairs):
+        if all(table[i, j] == _merge_view(kind, states[(i, j)[side]]) for i, j in pairs):
             i, j = next((i, j) for i, j in pairs if i and j and states[i] != states[j])
             return (
                 f"your merge returns its {name} argument unchanged: merge({show(states[i])}, "
@@ -2350,8 +2426,8 @@ def _merge_mistake(kind: str, states, table) -> str | None:
                 back = " and it is back in the cart" if lost[0] in got["added"] else ""
                 return (
                     f"{where}: the tombstone of {lost[0]!r} is gone{back}, as in Dynamo's union "
-                    "merge of carts. A removal must survive the merge: union the removed sets "
-                    "as well as the added ones."
+                    "merge of carts. A removal must survive the merge\x00union the removed sets "
+                    "as well as the added ones"
                 )
             missing = sorted(join["added"] - got["added"])
             extra = sorted((got["added"] - join["added"]) | (got["removed"] - join["removed"]))
@@ -2362,7 +2438,7 @@ def _merge_mistake(kind: str, states, table) -> str | None:
             what = "increments of" if kind == "counter" else "the add of"
             fix = "the max for every replica" if kind == "counter" else "the union of the sets"
             return (f"{where}: it loses {what} {missing[0]!r} that one side had seen. A merge "
-                    f"keeps everything either side has seen: take {fix}.")  # fmt: skip
+                    f"keeps everything either side has seen\x00take {fix}")  # fmt: skip
         if extra:
             return (f"{where}: it holds more for {extra[0]!r} than either side had. A merge "
                     "must not invent updates nobody made.")  # fmt: skip
@@ -2379,7 +2455,7 @@ def _merge_law_problem(kind: str, merge, states) -> str | None:
         return got
 
     try:
-        found = merge_law_violations(normal, states[:6])
+        found = merge_law_violations(normal, [_merge_view(kind, s) for s in states[:6]])
     except TypeError as exc:
         return str(exc.__cause__ or exc)
     if not found:
@@ -2424,7 +2500,11 @@ def check_merge(merge, kind: str = "counter") -> Check:
     side has seen and invents nothing, is commutative, associative and idempotent, and that
     replicas receiving the same states in :data:`MERGE_RUNS` random orders, with redeliveries,
     end equal. Typical mistakes (a sum, one side kept, tombstones dropped) get a hint and a
-    counterexample.
+    counterexample, and from the second wrong answer of a kind the rule as well. ``kind`` is
+    read in any case (``"Counter"``, ``"g-counter"``, ``"2P-set"``); an unknown kind, a merge
+    that changes its arguments in place, or the other exercise's merge gets feedback, never a
+    traceback. A cart merge may keep removed items in ``added`` or drop them: the cart shown
+    is the same.
 
     >>> def merge(a, b):
     ...     return {r: max(a.get(r, 0), b.get(r, 0)) for r in a.keys() | b.keys()}
@@ -2437,28 +2517,27 @@ def check_merge(merge, kind: str = "counter") -> Check:
     ... # doctest: +ELLIPSIS
     ❌ Not yet: merge(...) gave ...: the tombstone of 'lamp' is gone and it is back in the cart...
     """
-    import numpy as np
-
-    kind = check_choice("kind", kind, MERGE_KINDS)
+    kind = _merge_kind(kind)
+    if isinstance(kind, Check):
+        return kind
+    name = _MERGE_NAMES[kind]
     if merge is None:
         return _unanswered(
-            f"Write merge(a, b), then pass it: check_merge(merge, {kind!r}). Hint: what must "
-            "hold if the same state arrives twice?"
+            f"Write {name}(a, b), then pass it: check_merge({name}, kind={kind!r}). Hint: what "
+            "must hold if the same state arrives twice?"
         )
     if not callable(merge):
         return Check(False, f"{merge!r} is not a function; pass the function itself "
-                            "(check_merge(merge), no parentheses after its name).")  # fmt: skip
-    rng = np.random.default_rng(2011)
-    states = _merge_states(kind, rng)
-    table, problem = _merge_table(kind, merge, states)
-    problem = (
-        problem
-        or _merge_mistake(kind, states, table)
-        or _merge_law_problem(kind, merge, states)
-        or _merge_convergence(kind, merge, states, rng)
-    )
+                            f"(check_merge({name}, kind={kind!r}), no parentheses after its "
+                            "name).")  # fmt: skip
+    problem, states = _merge_problem(kind, merge)
     if problem:
-        return Check(False, problem)
+        other = next(k for k in MERGE_KINDS if k != kind)
+        if _merge_problem(other, merge)[0] is None:
+            return Check(False, f"this function is a right merge for kind={other!r} (exercise "
+                                f"{MERGE_KINDS.index(other) + 1}), not for kind={kind!r}: did "
+                                f"you pass {_MERGE_NAMES[other]} instead of {name}?")  # fmt: skip
+        return Check(False, _graded(kind, problem))
     why = ("the max entry by entry" if kind == "counter"
            else "the union of the added sets and of the removed sets")  # fmt: skip
     return Check(
@@ -2468,6 +2547,39 @@ def check_merge(merge, kind: str = "counter") -> Check:
         f"replicas fed the same states in random orders, with redeliveries, all converged. That "
         f"is {why}: the least state above both, so delivery order and duplicates do not matter.",
     )
+
+
+#: Wrong answers :func:`check_merge` has seen per kind: the rule is shown from the second.
+_MERGE_MISSES = {kind: 0 for kind in MERGE_KINDS}
+
+
+def _graded(kind: str, problem: str) -> str:
+    """``problem`` with its rule (after ``\\x00``) on the second miss and later; on the first,
+    the hint alone."""
+    _MERGE_MISSES[kind] += 1
+    if "\x00" not in problem:
+        return problem
+    hint, rule = problem.split("\x00", 1)
+    if _MERGE_MISSES[kind] >= 2:
+        return f"{hint}: {rule}."
+    return f"{hint}. Stuck? Run the check again: a second miss shows the rule."
+
+
+def _merge_problem(kind: str, merge) -> tuple[str | None, list]:
+    """The first problem the property tests find in ``merge`` for ``kind`` (``None``: none),
+    and the states they drew."""
+    import numpy as np
+
+    rng = np.random.default_rng(2011)
+    states = _merge_states(kind, rng)
+    table, problem = _merge_table(kind, merge, states)
+    problem = (
+        problem
+        or _merge_mistake(kind, states, table)
+        or _merge_law_problem(kind, merge, states)
+        or _merge_convergence(kind, merge, states, rng)
+    )
+    return problem, states
 
 
 #: The routings and the guarantees :func:`check_routing_guarantees` asks about.
