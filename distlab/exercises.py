@@ -63,6 +63,8 @@ __all__ = [
     "ROUTING_QUESTION",
     "ROUTING_GUARANTEES",
     "check_routing_guarantees",
+    "QUORUM_TARGET_TRIALS",
+    "check_quorum_for_target",
 ]
 
 
@@ -2622,14 +2624,33 @@ def _guarantee_set(routing: str, said: object) -> set[str] | str:
     return names
 
 
-def check_routing_guarantees(answer: dict | None) -> Check:
+#: What each routing does when the primary crashes (``fault="primary-crash"``).
+_ROUTING_WHY_CRASH = {
+    "primary": "the new primary lacks the writes the old one acknowledged last, so a session "
+    "reads back an older value than its own write (read your writes broken) and, if it had "
+    "read the lost value from the old primary, goes back in time (monotonic reads broken, in "
+    "some seeds only: reading the primary is no shelter from a failover).",
+    "any": "as without a fault: a replica behind the session's write, and the next read at a "
+    "replica further behind, break both.",
+    "sticky": "the replicas apply one log in order and the most advanced is promoted, so the "
+    "session's replica never has to forget a write it applied: monotonic reads hold through "
+    "the failover; read your writes breaks as without a fault (its replica lags the primary "
+    "the write went to).",
+}
+#: The seeds :func:`check_routing_guarantees` runs, per fault.
+_ROUTING_SEEDS = {"none": (0, 1), "primary-crash": (0, 1, 2, 3)}
+
+
+def check_routing_guarantees(answer: dict | None, *, fault: str = "none") -> Check:
     """Clients write their own record at the primary of a primary/replica store with
     asynchronous replication, then read it back, routed ``"primary"``, ``"any"`` (a random
     replica per read) or ``"sticky"`` (always the same replica). Which of read-your-writes and
     monotonic reads does each routing **break** (in some session)? Answer
     ``{"primary": [...], "any": [...], "sticky": [...]}`` with names of
-    :data:`ROUTING_GUARANTEES`. The check runs
-    :func:`~distlab.experiments.read_routing.read_routing` (2 seeds) and
+    :data:`ROUTING_GUARANTEES`. ``fault`` is ``"none"`` or ``"primary-crash"`` (the primary
+    crashes mid-run and a replica is promoted). The check runs
+    :func:`~distlab.experiments.read_routing.read_routing` (2 seeds without a fault, 4 with
+    the crash: a guarantee broken in any of them counts) and
     :func:`distlab.sessions.check_sessions` decides.
 
     >>> check_routing_guarantees({"primary": [], "any": ["read_your_writes"], "sticky": []})
@@ -2638,6 +2659,7 @@ def check_routing_guarantees(answer: dict | None) -> Check:
     """
     from distlab.experiments.read_routing import read_routing
 
+    fault = check_choice("fault", fault, tuple(_ROUTING_SEEDS))
     if answer is None:
         return _unanswered(
             'Answer {"primary": [...], "any": [...], "sticky": [...]}, each list naming the '
@@ -2653,21 +2675,108 @@ def check_routing_guarantees(answer: dict | None) -> Check:
             return Check(False, names)
         said[routing] = names
     broken = {routing: set() for routing in ROUTING_QUESTION}
-    for seed in (0, 1):
-        summary = read_routing(list(ROUTING_QUESTION), cycles=20, seed=seed).summary
+    for seed in _ROUTING_SEEDS[fault]:
+        summary = read_routing(list(ROUTING_QUESTION), cycles=20, seed=seed, fault=fault).summary
         for routing in ROUTING_QUESTION:
             for g in ROUTING_GUARANTEES:
                 if summary.loc[routing, f"sessions_{g}"] > 0:
                     broken[routing].add(g)
+    why = _ROUTING_WHY if fault == "none" else _ROUTING_WHY_CRASH
+    label = "(no fault)" if fault == "none" else "(primary crash)"
+    where = f"in the runs {label}"
     wrong = [r for r in ROUTING_QUESTION if said[r] != broken[r]]
     if not wrong:
-        return Check(True, "the runs agree. " + " ".join(
-            f"{r}: {_ROUTING_WHY[r]}" for r in ROUTING_QUESTION))  # fmt: skip
+        return Check(True, f"the runs agree {label}. " + " ".join(
+            f"{r}: {why[r]}" for r in ROUTING_QUESTION))  # fmt: skip
     notes = []
     for r in wrong:
         extra, missing = sorted(said[r] - broken[r]), sorted(broken[r] - said[r])
-        parts = [f"{g} is broken in the runs" for g in missing]
-        parts += [f"no session breaks {g} in the runs" for g in extra]
+        parts = [f"{g} is broken {where}" for g in missing]
+        parts += [f"no session breaks {g} {where}" for g in extra]
         notes.append(f"{r}: {'; '.join(parts)}. Think of where its reads go and what that node "
                      "has applied.")  # fmt: skip
     return Check(False, " ".join(notes))
+
+
+# -- notebook 05: choose a quorum that meets a staleness target ------------------------------
+
+#: The trials per quorum :func:`check_quorum_for_target` runs (all quorums on the same draws).
+QUORUM_TARGET_TRIALS = 100_000
+
+
+def _quorum_pair(answer: object, nodes: int) -> tuple[int, int] | Check:
+    """``(R, W)`` from ``answer`` (a pair or ``{"R": .., "W": ..}``), or feedback."""
+    if isinstance(answer, dict):
+        keys = {str(k).strip().lower(): v for k, v in answer.items()}
+        answer = (keys.get("r", keys.get("read_quorum")), keys.get("w", keys.get("write_quorum")))
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return Check(False, f"{answer!r}: answer a pair (R, W), e.g. (2, 2).")
+    pair = []
+    for name, value in zip("RW", answer):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            return Check(False, f"{name}={value!r}: R and W are whole numbers, e.g. (2, 2).")
+        if not 1 <= value <= nodes:
+            return Check(False, f"{name}={value}: with N = {nodes}, R and W are 1 to {nodes}.")
+        pair.append(int(value))
+    return pair[0], pair[1]
+
+
+def check_quorum_for_target(
+    answer: tuple[int, int] | None,
+    *,
+    model: str = "LNKD-DISK",
+    nodes: int = 3,
+    t_ms: float = 10.0,
+    target: float = 0.999,
+) -> Check:
+    """Choose ``(R, W)`` for ``nodes`` replicas on the latency preset ``model`` so that at
+    least ``target`` of reads started ``t_ms`` after the commit see the write, at the lowest
+    write + read latency at the 99.9th percentile. The check runs the WARS Monte Carlo
+    (:func:`distlab.pbs.t_visibility_quorums`, :data:`QUORUM_TARGET_TRIALS` trials, seed 0)
+    for every ``(R, W)`` and compares.
+
+    >>> check_quorum_for_target((1, 1))  # doctest: +ELLIPSIS
+    ❌ Not yet: R=1 W=1: ... of reads are consistent 10 ms after the commit, below 99.9 %...
+    """
+    import numpy as np
+
+    from distlab import pbs
+
+    model = check_choice("model", model, tuple(pbs.PRESETS))
+    nodes = check_int("nodes", nodes, 1, 9)
+    t_ms = check_number("t_ms", t_ms, 0.0)
+    target = check_probability("target", target)
+    if answer is None:
+        return _unanswered(
+            f"Answer a pair (R, W) for N = {nodes}, e.g. (2, 2); try candidates with "
+            "pbs.t_visibility(..., latencies=True) first."
+        )
+    pair = _quorum_pair(answer, nodes)
+    if isinstance(pair, Check):
+        return pair
+    quorums = [(r, w) for r in range(1, nodes + 1) for w in range(1, nodes + 1)]
+    runs = pbs.t_visibility_quorums(
+        model, nodes=nodes, quorums=quorums, trials=QUORUM_TARGET_TRIALS, seed=0
+    )
+    share = {q: vis.consistent_probability(t_ms) for q, vis in runs.items()}
+    cost = {
+        q: float(np.quantile(v.write_latencies, 0.999) + np.quantile(v.read_latencies, 0.999))
+        for q, v in runs.items()
+    }
+    meets = [q for q in quorums if share[q] >= target]
+    best = min(meets, key=lambda q: cost[q])
+    r, w = pair
+    goal = f"{100 * target:g} %"
+    mine = f"R={r} W={w}: {100 * share[pair]:.2f} % of reads are consistent {t_ms:g} ms after"
+    mine += " the commit"
+    if share[pair] < target:
+        return Check(False, f"{mine}, below {goal}. Which delays does a larger R or W "
+                            "wait for, and which are short on this model?")  # fmt: skip
+    if pair != best:
+        return Check(False, f"{mine}, and the write + read p99.9 is {cost[pair]:.1f} ms; "
+                            f"another choice meets the target for less. On {model}, which is "
+                            "slow: reaching a write quorum or a read quorum?")  # fmt: skip
+    return Check(True, f"{mine}, at {cost[pair]:.1f} ms for write + read at p99.9, the "
+                       f"cheapest that meets {goal}. A larger read quorum is cheap where "
+                       "reads are fast and writes slow: it finds the write on more replicas "
+                       "without waiting for the write's slow tail.")  # fmt: skip

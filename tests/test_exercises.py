@@ -925,3 +925,56 @@ def test_check_routing_guarantees_accepts_the_runs_answer_and_explains_a_wrong_o
 def test_check_routing_guarantees_answers_a_near_miss_with_what_is_allowed(answer, says):
     check = ex.check_routing_guarantees(answer)
     assert check.passed is not True and says in check.message
+
+
+# -- notebook 05: a quorum chosen to meet a staleness target --
+
+
+@pytest.mark.parametrize(
+    "answer, passed, says",
+    [
+        ((3, 1), True, "the cheapest that meets 99.9 %"),
+        ({"R": 3, "W": 1}, True, "15.0 ms"),
+        ((1, 1), False, "92.54 % of reads are consistent 10 ms after the commit, below 99.9 %"),
+        ((2, 1), False, "below 99.9 %"),
+        ((2, 2), False, "another choice meets the target for less"),
+        ([1, 3], False, "another choice meets the target for less"),
+    ],
+)
+def test_check_quorum_for_target_wants_the_cheapest_quorum_that_meets_it(answer, passed, says):
+    check = ex.check_quorum_for_target(answer)
+    assert check.passed is passed and says in check.message
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (None, "replace None"),
+        ("3,1", "answer a pair (R, W)"),
+        ((0, 1), "R and W are 1 to 3"),
+        ((1.5, 1), "whole numbers"),
+        ((True, 1), "whole numbers"),
+        ((1, 2, 3), "answer a pair"),
+    ],
+)
+def test_check_quorum_for_target_answers_a_near_miss_with_what_is_allowed(answer, says):
+    check = ex.check_quorum_for_target(answer)
+    assert check.passed is not True and says in check.message
+
+
+def test_check_quorum_for_target_rejects_a_bad_setting():
+    with pytest.raises(ValueError, match="model='DISK'"):
+        ex.check_quorum_for_target((1, 1), model="DISK")
+
+
+def test_check_routing_guarantees_under_a_primary_crash():
+    right = {"primary": ["ryw", "mr"], "any": ["ryw", "mr"], "sticky": ["read_your_writes"]}
+    check = ex.check_routing_guarantees(right, fault="primary-crash")
+    assert check.passed is True and "(primary crash)" in check.message
+    no_fault_answer = {"primary": [], "any": ["ryw", "mr"], "sticky": ["ryw"]}
+    check = ex.check_routing_guarantees(no_fault_answer, fault="primary-crash")
+    assert check.passed is False and "primary: monotonic_reads is broken" in check.message
+    check = ex.check_routing_guarantees({**right, "primary": ["ryw"]})
+    assert check.passed is False and "(no fault)" in check.message
+    with pytest.raises(ValueError, match="fault='cut'"):
+        ex.check_routing_guarantees(right, fault="cut")
