@@ -180,7 +180,7 @@ def replication_timeline(
                             columns=["start", "end", "state", "label"])  # fmt: skip
         shade_bands(ax, band, y=(y[row.node] - 0.4, y[row.node] + 0.4), until=end, alpha=0.2)
     _roles(ax, lanes, y, ops, applied, failovers, end)
-    lost_acked = _propagation(ax, y, ops, applied)
+    lost_acked = _propagation(ax, y, ops, applied, failovers)
     stale = _reads(ax, y, ops)
     ringed = _violations(ax, y, ops, report)
     _promotions(ax, y, failovers)
@@ -275,9 +275,20 @@ def _roles(ax, lanes, y, ops, applied, failovers, end: float) -> None:
                 label="replica" if node == lanes[-1] else "_replica")  # fmt: skip
 
 
-def _propagation(ax, y, ops: pd.DataFrame, applied: pd.DataFrame) -> set:
-    """Ticks where each version was applied, lines from its first apply; lost ones crossed.
-    Returns the stamps of the acknowledged writes that were lost."""
+def _shipper(t: float, failovers: pd.DataFrame) -> Any:
+    """The primary at time ``t`` (the node that ships the log then); ``None`` without a
+    failover before ``t``, or with no failovers table."""
+    primary = None
+    for time, new in zip(failovers["time"], failovers["new"]):
+        if t >= time:
+            primary = new
+    return primary
+
+
+def _propagation(ax, y, ops: pd.DataFrame, applied: pd.DataFrame, failovers=None) -> set:
+    """Ticks where each version was applied, lines from the node that shipped it (its first
+    apply, or after a failover the new primary's apply); lost ones crossed. Returns the stamps
+    of the acknowledged writes that were lost."""
     stamps = [_stamp(s) for s in ops["stamp"]]
     acked = {s for f, s, o in zip(ops["f"], stamps, ops["outcome"])
              if f not in ("read", "get") and s and o in _ANSWERED_WRITE}  # fmt: skip
@@ -287,14 +298,20 @@ def _propagation(ax, y, ops: pd.DataFrame, applied: pd.DataFrame) -> set:
         lost |= {_stamp(s) for s in applied["stamp"][applied["lost"].eq(True)]}
     order = applied.sort_values("time", kind="stable")
     origin: dict[tuple, tuple[float, float]] = {}
+    at: dict[tuple, dict[str, tuple[float, float]]] = {}  # stamp -> node -> where applied
+    no_failovers = pd.DataFrame({"time": [], "new": []})
+    failovers = no_failovers if failovers is None or not len(failovers) else failovers
     segments, ticks = [], ([], [])
     crossed: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
     for node, t, stamp in zip(order["node"], order["time"], order["stamp"]):
         stamp, point = _stamp(stamp), (float(t), float(y[str(node)]))
         if stamp in origin:
-            segments.append([origin[stamp], point])
+            shipper = _shipper(float(t), failovers)
+            source = at[stamp].get(str(shipper), origin[stamp])
+            segments.append([source, point])
         else:
             origin[stamp] = point
+        at.setdefault(stamp, {})[str(node)] = point
         ticks[0].append(point[0])
         ticks[1].append(point[1])
         if stamp in lost:

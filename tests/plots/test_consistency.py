@@ -51,7 +51,23 @@ def test_k_staleness_leaves_strict_quorums_out(run):
 
 def test_latency_tradeoff_has_a_panel_per_model_and_a_point_per_quorum(run):
     fig = plots.latency_tradeoff_figure(run)
-    assert [ax.get_title(loc="right") for ax in fig.axes] == ["LNKD-SSD", "LNKD-DISK", "YMMR"]
+    models = ["LNKD-SSD", "LNKD-DISK", "YMMR"]
+    names = [[t for t in ax.texts if t.get_text() in models] for ax in fig.axes]
+    assert [[t.get_text() for t in found] for found in names] == [[m] for m in models]
+    # the model names sit inside their panels, clear of the figure's title and subtitle
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    heads = [*fig.texts, *(t for t in fig.axes[0].texts if t.get_text().startswith("grey"))]
+    heads += [getattr(ax, f"_{loc}_title") for ax in fig.axes for loc in ("left", "right")]
+    heads += [fig._suptitle] if fig._suptitle else []
+    boxes = [t.get_window_extent(renderer) for t in heads if t.get_text()]
+    assert len(boxes) >= 2  # the title and the subtitle
+    for ax, (name,) in zip(fig.axes, names):
+        box = name.get_window_extent(renderer)
+        assert ax.get_window_extent(renderer).contains(box.x0, box.y0)
+        assert not any(box.overlaps(other) for other in boxes)
     for ax, model in zip(fig.axes, ["LNKD-SSD", "LNKD-DISK", "YMMR"]):
         points = ax.collections[0].get_offsets()
         rows = run.summary.loc[model]
@@ -71,6 +87,7 @@ def test_pbs_figure_is_updated_in_place():
     assert not np.array_equal(left.get_lines()[0].get_ydata(), before)
     texts = " ".join(t.get_text() for t in fig.texts) + fig.get_suptitle()
     assert "YMMR, N=5 R=2 W=1" in texts and texts != title
+    assert "Monte Carlo of 5,000 trials" in texts  # the explorer's figures say their precision
     assert png(again).startswith(b"\x89PNG")
 
 
@@ -96,6 +113,9 @@ def test_cart_and_counter_figures():
     fig = plots.cart_figure(cart)
     bars = fig.axes[0].patches
     assert len(bars) == 4
+    labels = all_legend_labels(fig)
+    assert "deleted item back (its removal lost)" in labels
+    assert not any("lost_write" in label for label in labels)
     widths = sorted(b.get_width() for b in bars)
     assert widths[-1] == max(
         cart.summary["resurrected"].max(), cart.summary["concurrent_kept"].max()

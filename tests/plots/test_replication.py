@@ -49,6 +49,24 @@ def test_every_apply_is_a_tick_on_its_node_lane_and_joined_to_where_it_started(r
     assert len(segments.get_segments()) == len(applied) - applied["stamp"].nunique()
 
 
+def test_after_a_failover_a_write_propagates_from_the_new_primary_not_the_dead_one(run):
+    # lsn 14 reached n3 before the crash and n2 only at 1.56 s, shipped by the new primary n3
+    fig = plots.replication_timeline(run, variant="async")
+    y = _lane_y(fig)
+    failover = _cut(run.failovers, "async").iloc[0]
+    assert (failover.old, failover.new) == ("n1", "n3")
+    (segments,) = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    after = [seg for seg in segments.get_segments() if seg[1][0] >= failover.time]
+    assert after, "some writes reach a replica after the failover"
+    assert all(seg[0][1] == y["n3"] for seg in after if seg[1][1] == y["n2"])
+    applied = _cut(run.applied, "async")
+    lsn14 = applied[(applied["lsn"] == 14) & (applied["node"] == "n2")]
+    t14 = float(lsn14["time"].iloc[0])
+    assert t14 > failover.time
+    (seg,) = [seg for seg in after if np.isclose(seg[1][0], t14) and seg[1][1] == y["n2"]]
+    assert seg[0][1] == y["n3"]
+
+
 def test_reads_are_fresh_or_stale_as_the_frame_says_and_lost_writes_are_crossed(run):
     fig = plots.replication_timeline(run, variant="async")
     frame = _cut(run.frame, "async")
