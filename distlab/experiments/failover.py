@@ -93,6 +93,12 @@ LOST_COLUMNS = [
 ]  # fmt: skip
 
 
+#: The types of :attr:`FailoverResult.lost`'s number columns (a mode that lost nothing adds an
+#: empty frame, which would make them ``object`` in the concatenation, and unroundable).
+_LOST_TYPES = {"term": int, "lsn": int, "written_at": float, "acknowledged_at": float,
+               "read_back_at": float, "overwritten_at": float}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class FailoverResult(Result):
     """What :func:`failover_run` returns.
@@ -340,7 +346,7 @@ def _result(p: dict[str, Any], runs: list[tuple[str, _Run]]) -> FailoverResult:
         summary=pd.DataFrame.from_dict(rows, orient="index").rename_axis("variant"),
         params=plain_params(**p),
         applied=pd.concat(applied, ignore_index=True),
-        lost=pd.concat(lost, ignore_index=True),
+        lost=pd.concat(lost, ignore_index=True).astype(_LOST_TYPES),
         failovers=pd.concat(failovers, ignore_index=True),
         crashes=crashes,
         violations=violation_frame,

@@ -332,7 +332,7 @@ def counter_figure(result, *, title: str | None = None) -> Figure:
     table = result.summary.reset_index()
     fig, ax = new_figure(figsize=(8.0, 3.4))
     styles = {"sum": (OKABE_ITO["vermillion"], "merged by sum"),
-              "g_counter": (OKABE_ITO["bluish_green"], "G-counter (max)")}  # fmt: skip
+              "g_counter": (OKABE_ITO["bluish_green"], "G-counter")}  # fmt: skip
     for variant, (color, label) in styles.items():
         rows = table[table["variant"] == variant]
         ax.plot(rows["duplicate"], rows["over_count"], "o-", color=color, label=label)

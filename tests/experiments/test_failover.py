@@ -121,6 +121,12 @@ def test_a_read_back_returns_a_value_older_than_the_lost_write(seed):
             assert math.isnan(row.read_back_at)
 
 
+def test_the_lost_table_has_number_columns_that_round(seed0):
+    lost = seed0.lost
+    assert lost["written_at"].dtype == float and lost["lsn"].dtype == int
+    assert lost.round(3)["written_at"].tolist()[0] == 0.761
+
+
 def test_writes_answered_unavailable_are_still_replicated_and_read(seed0):
     s = seed0.summary
     assert s.loc["sync", "unavailable"] == 8 and s.loc["sync", "reads_of_unavailable"] == 8
