@@ -154,11 +154,9 @@ def latency_tradeoff_figure(result, *, title: str | None = None) -> Figure:
         for k, (xi, yi, label) in enumerate(zip(x, y, rows["variant"])):
             ax.annotate(label, (xi, yi), fontsize=7, color="#333333", xytext=(4, 3 + 7 * (k % 2)),
                         textcoords="offset points")  # fmt: skip
-        # the model's name inside its panel, top right (strict quorums sit bottom right, the
-        # partial ones top left): a panel title would run into the figure's title
-        ax.text(0.97, 0.95, model, transform=ax.transAxes, ha="right", va="top", fontsize=10,
-                fontweight="bold", color="#333333")  # fmt: skip
-        ax.set_xlabel("write + read p99.9 (ms)")
+        # the model's name under its panel: above it, it ran into the figure's title, and
+        # inside it, into the points' labels
+        ax.set_xlabel(f"{model}: write + read p99.9 (ms)")
         ax.margins(x=0.25, y=0.12)
     axes[0].set_ylabel("t for 99.9 % consistent (ms)")
     return finish(fig, axes[0], title=title or "Latency saved against the window of "
