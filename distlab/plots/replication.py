@@ -41,6 +41,7 @@ from distlab.plots.style import (
 __all__ = [
     "APPLIED_COLUMNS",
     "OPERATION_COLUMNS",
+    "FEW_ACKNOWLEDGED",
     "REPLICATION_STYLES",
     "failover_cost_figure",
     "replication_timeline",
@@ -408,6 +409,28 @@ def _subtitle(result, ops, applied, lost_acked, stale, ringed, failovers) -> str
     return "; ".join(parts)
 
 
+#: Fewer acknowledged writes per run (the median over seeds) than this, and a latency point of
+#: :func:`failover_cost_figure` is drawn hollow and labelled with the count: a p99 of 1 write.
+FEW_ACKNOWLEDGED = 5
+
+
+def _few_acknowledged(ax, rows: pd.DataFrame, means: pd.Series, color, marker) -> None:
+    """Hollow markers, labelled ``n = ...``, on the latency means that rest on few writes."""
+    if "acknowledged" not in rows.columns:
+        return
+    n = rows.groupby("replication_lag_s")["acknowledged"].median().reindex(means.index)
+    few = n < FEW_ACKNOWLEDGED
+    if not few.any():
+        return
+    ax.plot(means.index[few], means[few].to_numpy(), linestyle="none", marker=marker,
+            markersize=7, markerfacecolor="white", markeredgecolor=color, zorder=4,
+            label="_few")  # fmt: skip
+    for lag, mean, count in zip(means.index[few], means[few], n[few]):
+        if np.isfinite(mean):
+            ax.annotate(f"n = {count:g}", (lag, mean), xytext=(5, -10), fontsize=7,
+                        textcoords="offset points", color=color)  # fmt: skip
+
+
 def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -> Figure:
     """What each replication mode loses and what it costs, against the replication lag: the
     acknowledged writes lost at the failover, the write latency (p99) and how long after the
@@ -452,6 +475,8 @@ def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -
             means = rows.groupby("replication_lag_s")[column].mean()
             ax.plot(means.index, means.to_numpy(), color=color, marker=marker, markersize=5,
                     linewidth=1.6, label=mode)  # fmt: skip
+            if column == "write_p99_s":
+                _few_acknowledged(ax, rows, means, color, marker)
             ax.set_ylabel(label)
     for ax in axes:
         ax.set_xlabel("replication lag, mean (s)")
@@ -462,7 +487,8 @@ def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -
         fig, axes[0], title=title or "Failover: acknowledged writes lost, and the price of not "
         "losing them", legend_title="replication",
         subtitle=f"{runs} run{'s' if runs > 1 else ''} per mode and lag; lines: means, dots: "
-        "single runs; latency of acknowledged writes only (slower ones answer unavailable)",
+        "single runs; latency of acknowledged writes only (slower ones answer unavailable; "
+        f"hollow: under {FEW_ACKNOWLEDGED} acknowledged per run, n = the median)",
     )  # fmt: skip
     fig.subplots_adjust(wspace=0.32)
     return fig

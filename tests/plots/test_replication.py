@@ -216,6 +216,24 @@ def test_cost_figure_draws_the_mean_over_seeds_per_mode_and_lag(sweep_summaries)
     assert png(fig).startswith(b"\x89PNG")
 
 
+def test_cost_figure_marks_latency_points_that_rest_on_few_writes():
+    from distlab.experiments import sweep
+    from distlab.plots.replication import FEW_ACKNOWLEDGED
+
+    runs = sweep(failover_run, {"replication_lag_s": [0.0, 0.5]}, seeds=range(2), table="summary")
+    fig = plots.failover_cost_figure(runs)
+    latency = fig.axes[1]
+    hollow = [line for line in latency.lines if line.get_label() == "_few"]
+    n = runs.groupby(["variant", "replication_lag_s"])["acknowledged"].median()
+    few = n[n < FEW_ACKNOWLEDGED]
+    assert len(few) >= 1 and all(lag == 0.5 for _, lag in few.index)  # sync at a long lag
+    assert sum(len(line.get_xdata()) for line in hollow) == len(few)
+    labels = [t.get_text() for t in latency.texts]
+    assert any(label.startswith("n = ") for label in labels)
+    assert not any(line.get_label() == "_few" for line in fig.axes[0].lines)
+    assert "hollow: under 5 acknowledged per run" in fig.axes[0].texts[0].get_text()
+
+
 def test_cost_figure_refuses_what_it_cannot_draw(run, sweep_summaries):
     with pytest.raises(ValueError, match="summaries is missing column.*replication_lag_s"):
         plots.failover_cost_figure(run.summary.reset_index())
