@@ -15,6 +15,7 @@ import numbers
 from dataclasses import dataclass
 
 from distlab._validate import (
+    check_bool,
     check_choice,
     check_int,
     check_number,
@@ -62,6 +63,8 @@ __all__ = [
     "ROUTING_QUESTION",
     "ROUTING_GUARANTEES",
     "check_routing_guarantees",
+    "QUORUM_TARGET_TRIALS",
+    "check_quorum_for_target",
 ]
 
 
@@ -853,29 +856,43 @@ def check_timed_out_that_ran(timeout_s: float, answer: float | None, *, seed: in
 
 
 def compare_prediction(
-    guess: float | None, measured: float, *, what: str, tolerance: float = 0.1
+    guess: float | None,
+    measured: float,
+    *,
+    what: str,
+    tolerance: float = 0.1,
+    share: bool | None = None,
 ) -> Check:
     """Show the learner's ``guess``, written down before a run, beside what the run ``measured``.
 
     A guess within ``tolerance`` (relative) of the measured value counts as right; ``None`` says
-    no guess was written and still shows the result. When the run measures a share (strictly
-    between 0 and 1), a guess above 1 and up to 100, or text like ``"28%"``, is read as a
-    percentage and said so.
+    no guess was written and still shows the result. When the run measures a share, a guess
+    above 1 and up to 100, or text like ``"28%"``, is read as a percentage and said so.
+    ``share`` says whether ``measured`` is a share: ``None`` (the default) takes any value
+    strictly between 0 and 1 for one; pass ``share=False`` for a count or a time that happens
+    to be below 1 (seconds), so a guess of 2 stays 2. Numbers are shown rounded (3 significant
+    digits below 1, 4 above).
 
     >>> compare_prediction(800, 633, what="calls that got their answer")
     ❌ Not yet: you guessed 800 calls that got their answer; the run shows 633 (26 % off).
     >>> compare_prediction(28, 0.273, what="of the later writes lost")  # doctest: +ELLIPSIS
     ✅ Right: 28 read as 28 % = 0.28 (the run measures a share between 0 and 1): you guessed ...
+    >>> compare_prediction(2.0, 0.415581, what="seconds to converge", share=False)
+    ❌ Not yet: you guessed 2 seconds to converge; the run shows 0.416 (381 % off).
     """
     measured = check_number("measured", measured)
     tolerance = check_number("tolerance", tolerance, 0.0, 1.0)
+    if share is not None:
+        share = check_bool("share", share)
+        if share and not 0.0 <= measured <= 1.0:
+            raise ValueError(f"measured={measured!r} is not a share (0 to 1) but share=True")
     if guess is None:
         return Check(
             None,
-            f"no guess written (the run shows {measured:g} {what}); next time, write your guess "
-            "before you run the cell.",
+            f"no guess written (the run shows {_shown(measured)} {what}); next time, write your "
+            "guess before you run the cell.",
         )
-    share = 0.0 < measured < 1.0
+    share = 0.0 < measured < 1.0 if share is None else share
     note = ""
     if share and isinstance(guess, str) and guess.strip().endswith("%"):
         text = guess.strip().removesuffix("%").strip()
@@ -901,8 +918,18 @@ def compare_prediction(
             False, f"{guess:g} is not a share: the run measures one between 0 and 1, e.g. 0.05."
         )
     off = abs(guess - measured) / abs(measured) if measured else abs(guess)
-    verdict = f"you guessed {guess:g} {what}; the run shows {measured:g} ({off * 100:.0f} % off)."
+    verdict = (
+        f"you guessed {_shown(guess)} {what}; the run shows {_shown(measured)} "
+        f"({off * 100:.0f} % off)."
+    )
     return Check(off <= tolerance, note + verdict)
+
+
+def _shown(x: float) -> str:
+    """``x`` rounded for a message: 3 significant digits below 1, 4 from 1, whole from 1000."""
+    if abs(x) >= 1000:
+        return f"{x:.0f}"
+    return f"{x:.3g}" if abs(x) < 1 else f"{x:.4g}"
 
 
 # -- Notebooks 02 (retries) and 03 (circuit breakers): exercises answered by code or a prediction --
@@ -2221,15 +2248,50 @@ _MERGE_REPLICAS = ("r1", "r2", "r3")
 _MERGE_ITEMS = ("book", "phone", "mug", "lamp")
 
 
+#: The function name each kind's exercise asks for (exercise 1: ``merge``, 2: ``merge_cart``).
+_MERGE_NAMES = {"counter": "merge", "cart": "merge_cart"}
+_MERGE_KIND_ALIASES = {
+    "counter": "counter", "gcounter": "counter", "g_counter": "counter",
+    "grow_only_counter": "counter", "cart": "cart", "2p_set": "cart", "2pset": "cart",
+    "two_phase_set": "cart", "shopping_cart": "cart",
+}  # fmt: skip
+
+
+def _merge_kind(kind: object) -> str | Check:
+    """The kind ``kind`` names (any case, ``-`` or space for ``_``), or feedback saying what is
+    allowed."""
+    key = str(kind).strip().lower().replace("-", "_").replace(" ", "_")
+    if isinstance(kind, str) and key in _MERGE_KIND_ALIASES:
+        return _MERGE_KIND_ALIASES[key]
+    return Check(
+        False,
+        f"kind={kind!r} is not a kind this check knows: use kind='counter' (exercise 1, the "
+        "grow-only counter) or kind='cart' (exercise 2, the cart with tombstones).",
+    )
+
+
+def _merge_view(kind: str, state):
+    """What a state shows, for comparing: a cart's ``added`` without its removed items (an item
+    removed is out for good, so keeping it in ``added`` or not is the same cart)."""
+    if kind == "counter":
+        return state
+    return {"added": state["added"] - state["removed"], "removed": state["removed"]}
+
+
 def _merge_empty(kind: str):
     return {} if kind == "counter" else {"added": frozenset(), "removed": frozenset()}
 
 
-def _merge_join(kind: str, a, b):
+def _merge_union(kind: str, a, b):
     """The right merge, on normalised states."""
     if kind == "counter":
         return {k: max(a.get(k, 0), b.get(k, 0)) for k in sorted({*a, *b})}
     return {"added": a["added"] | b["added"], "removed": a["removed"] | b["removed"]}
+
+
+def _merge_join(kind: str, a, b):
+    """The right merge, as :func:`_merge_view` shows it."""
+    return _merge_view(kind, _merge_union(kind, a, b))
 
 
 def _merge_states(kind: str, rng) -> list:
@@ -2239,7 +2301,7 @@ def _merge_states(kind: str, rng) -> list:
     while len(seen) < 10:
         i, j = (int(x) for x in rng.integers(len(replicas), size=2))
         if rng.random() < 0.35 and i != j:
-            replicas[i] = _merge_join(kind, replicas[i], replicas[j])
+            replicas[i] = _merge_union(kind, replicas[i], replicas[j])
         elif kind == "counter":
             name = _MERGE_REPLICAS[i]
             replicas[i] = {**replicas[i], name: replicas[i].get(name, 0) + int(rng.integers(1, 3))}
@@ -2288,17 +2350,33 @@ def _merge_normal(kind: str, got):
     for key in ("added", "removed"):
         if not isinstance(got[key], Set):
             return None, f"returned {key}={got[key]!r}; each part is a set of items"
-    return {"added": frozenset(got["added"]), "removed": frozenset(got["removed"])}, None
+    state = {"added": frozenset(got["added"]), "removed": frozenset(got["removed"])}
+    return _merge_view(kind, state), None
 
 
 def _merge_call(kind: str, merge, a, b):
-    """The learner's merge of copies of ``a`` and ``b`` (it may mutate them), normalised."""
+    """The learner's merge of copies of ``a`` and ``b``, normalised; a merge that changes its
+    arguments in place is a problem (a replica's state is held elsewhere too)."""
 
     def copy(s):
         return dict(s) if kind == "counter" else {"added": set(s["added"]),
                                                     "removed": set(s["removed"])}  # fmt: skip
 
-    got, problem = _call_learner(merge, copy(a), copy(b))
+    given = (copy(a), copy(b))
+    got, problem = _call_learner(merge, *given)
+    changed = [(name, mine) for name, mine, s in zip(("first", "second"), given, (a, b))
+               if mine != s]  # fmt: skip
+    if problem is None and changed:
+        name, mine = changed[0]
+        try:
+            became = _merge_show(kind, mine)
+        except (KeyError, TypeError, AttributeError):
+            became = repr(mine)
+        problem = (
+            f"changed its {name} argument in place (it became {became}): a replica's state is "
+            "also held elsewhere (sent, cached, compared), so leave a and b as they are and "
+            "return a new state"
+        )
     if problem is None:
         got, problem = _merge_normal(kind, got)
     if problem:
@@ -2331,10 +2409,10 @@ def _merge_mistake(kind: str, states, table) -> str | None:
                 f"you add the counts, so a state merged with itself (a redelivery) counts "
                 f"twice: merge({show(a)}, {show(a)}) gave {show(table[i, i])}, but the replicas "
                 "saw each increment once. Each entry already includes what the other side may "
-                "have seen: take the max entry by entry."
+                "have seen\x00take the max entry by entry"
             )
     for side, name in ((0, "first"), (1, "second")):
-        if all(table[i, j] == states[(i, j)[side]] for i, j in pairs):
+        if all(table[i, j] == _merge_view(kind, states[(i, j)[side]]) for i, j in pairs):
             i, j = next((i, j) for i, j in pairs if i and j and states[i] != states[j])
             return (
                 f"your merge returns its {name} argument unchanged: merge({show(states[i])}, "
@@ -2350,8 +2428,8 @@ def _merge_mistake(kind: str, states, table) -> str | None:
                 back = " and it is back in the cart" if lost[0] in got["added"] else ""
                 return (
                     f"{where}: the tombstone of {lost[0]!r} is gone{back}, as in Dynamo's union "
-                    "merge of carts. A removal must survive the merge: union the removed sets "
-                    "as well as the added ones."
+                    "merge of carts. A removal must survive the merge\x00union the removed sets "
+                    "as well as the added ones"
                 )
             missing = sorted(join["added"] - got["added"])
             extra = sorted((got["added"] - join["added"]) | (got["removed"] - join["removed"]))
@@ -2362,7 +2440,7 @@ def _merge_mistake(kind: str, states, table) -> str | None:
             what = "increments of" if kind == "counter" else "the add of"
             fix = "the max for every replica" if kind == "counter" else "the union of the sets"
             return (f"{where}: it loses {what} {missing[0]!r} that one side had seen. A merge "
-                    f"keeps everything either side has seen: take {fix}.")  # fmt: skip
+                    f"keeps everything either side has seen\x00take {fix}")  # fmt: skip
         if extra:
             return (f"{where}: it holds more for {extra[0]!r} than either side had. A merge "
                     "must not invent updates nobody made.")  # fmt: skip
@@ -2379,7 +2457,7 @@ def _merge_law_problem(kind: str, merge, states) -> str | None:
         return got
 
     try:
-        found = merge_law_violations(normal, states[:6])
+        found = merge_law_violations(normal, [_merge_view(kind, s) for s in states[:6]])
     except TypeError as exc:
         return str(exc.__cause__ or exc)
     if not found:
@@ -2424,7 +2502,11 @@ def check_merge(merge, kind: str = "counter") -> Check:
     side has seen and invents nothing, is commutative, associative and idempotent, and that
     replicas receiving the same states in :data:`MERGE_RUNS` random orders, with redeliveries,
     end equal. Typical mistakes (a sum, one side kept, tombstones dropped) get a hint and a
-    counterexample.
+    counterexample, and from the second wrong answer of a kind the rule as well. ``kind`` is
+    read in any case (``"Counter"``, ``"g-counter"``, ``"2P-set"``); an unknown kind, a merge
+    that changes its arguments in place, or the other exercise's merge gets feedback, never a
+    traceback. A cart merge may keep removed items in ``added`` or drop them: the cart shown
+    is the same.
 
     >>> def merge(a, b):
     ...     return {r: max(a.get(r, 0), b.get(r, 0)) for r in a.keys() | b.keys()}
@@ -2437,28 +2519,27 @@ def check_merge(merge, kind: str = "counter") -> Check:
     ... # doctest: +ELLIPSIS
     ❌ Not yet: merge(...) gave ...: the tombstone of 'lamp' is gone and it is back in the cart...
     """
-    import numpy as np
-
-    kind = check_choice("kind", kind, MERGE_KINDS)
+    kind = _merge_kind(kind)
+    if isinstance(kind, Check):
+        return kind
+    name = _MERGE_NAMES[kind]
     if merge is None:
         return _unanswered(
-            f"Write merge(a, b), then pass it: check_merge(merge, {kind!r}). Hint: what must "
-            "hold if the same state arrives twice?"
+            f"Write {name}(a, b), then pass it: check_merge({name}, kind={kind!r}). Hint: what "
+            "must hold if the same state arrives twice?"
         )
     if not callable(merge):
         return Check(False, f"{merge!r} is not a function; pass the function itself "
-                            "(check_merge(merge), no parentheses after its name).")  # fmt: skip
-    rng = np.random.default_rng(2011)
-    states = _merge_states(kind, rng)
-    table, problem = _merge_table(kind, merge, states)
-    problem = (
-        problem
-        or _merge_mistake(kind, states, table)
-        or _merge_law_problem(kind, merge, states)
-        or _merge_convergence(kind, merge, states, rng)
-    )
+                            f"(check_merge({name}, kind={kind!r}), no parentheses after its "
+                            "name).")  # fmt: skip
+    problem, states = _merge_problem(kind, merge)
     if problem:
-        return Check(False, problem)
+        other = next(k for k in MERGE_KINDS if k != kind)
+        if _merge_problem(other, merge)[0] is None:
+            return Check(False, f"this function is a right merge for kind={other!r} (exercise "
+                                f"{MERGE_KINDS.index(other) + 1}), not for kind={kind!r}: did "
+                                f"you pass {_MERGE_NAMES[other]} instead of {name}?")  # fmt: skip
+        return Check(False, _graded(kind, problem))
     why = ("the max entry by entry" if kind == "counter"
            else "the union of the added sets and of the removed sets")  # fmt: skip
     return Check(
@@ -2468,6 +2549,39 @@ def check_merge(merge, kind: str = "counter") -> Check:
         f"replicas fed the same states in random orders, with redeliveries, all converged. That "
         f"is {why}: the least state above both, so delivery order and duplicates do not matter.",
     )
+
+
+#: Wrong answers :func:`check_merge` has seen per kind: the rule is shown from the second.
+_MERGE_MISSES = {kind: 0 for kind in MERGE_KINDS}
+
+
+def _graded(kind: str, problem: str) -> str:
+    """``problem`` with its rule (after ``\\x00``) on the second miss and later; on the first,
+    the hint alone."""
+    _MERGE_MISSES[kind] += 1
+    if "\x00" not in problem:
+        return problem
+    hint, rule = problem.split("\x00", 1)
+    if _MERGE_MISSES[kind] >= 2:
+        return f"{hint}: {rule}."
+    return f"{hint}. Stuck? Run the check again: a second miss shows the rule."
+
+
+def _merge_problem(kind: str, merge) -> tuple[str | None, list]:
+    """The first problem the property tests find in ``merge`` for ``kind`` (``None``: none),
+    and the states they drew."""
+    import numpy as np
+
+    rng = np.random.default_rng(2011)
+    states = _merge_states(kind, rng)
+    table, problem = _merge_table(kind, merge, states)
+    problem = (
+        problem
+        or _merge_mistake(kind, states, table)
+        or _merge_law_problem(kind, merge, states)
+        or _merge_convergence(kind, merge, states, rng)
+    )
+    return problem, states
 
 
 #: The routings and the guarantees :func:`check_routing_guarantees` asks about.
@@ -2510,14 +2624,33 @@ def _guarantee_set(routing: str, said: object) -> set[str] | str:
     return names
 
 
-def check_routing_guarantees(answer: dict | None) -> Check:
+#: What each routing does when the primary crashes (``fault="primary-crash"``).
+_ROUTING_WHY_CRASH = {
+    "primary": "the new primary lacks the writes the old one acknowledged last, so a session "
+    "reads back an older value than its own write (read your writes broken) and, if it had "
+    "read the lost value from the old primary, goes back in time (monotonic reads broken, in "
+    "some seeds only: reading the primary is no shelter from a failover).",
+    "any": "as without a fault: a replica behind the session's write, and the next read at a "
+    "replica further behind, break both.",
+    "sticky": "the replicas apply one log in order and the most advanced is promoted, so the "
+    "session's replica never has to forget a write it applied: monotonic reads hold through "
+    "the failover; read your writes breaks as without a fault (its replica lags the primary "
+    "the write went to).",
+}
+#: The seeds :func:`check_routing_guarantees` runs, per fault.
+_ROUTING_SEEDS = {"none": (0, 1), "primary-crash": (0, 1, 2, 3)}
+
+
+def check_routing_guarantees(answer: dict | None, *, fault: str = "none") -> Check:
     """Clients write their own record at the primary of a primary/replica store with
     asynchronous replication, then read it back, routed ``"primary"``, ``"any"`` (a random
     replica per read) or ``"sticky"`` (always the same replica). Which of read-your-writes and
     monotonic reads does each routing **break** (in some session)? Answer
     ``{"primary": [...], "any": [...], "sticky": [...]}`` with names of
-    :data:`ROUTING_GUARANTEES`. The check runs
-    :func:`~distlab.experiments.read_routing.read_routing` (2 seeds) and
+    :data:`ROUTING_GUARANTEES`. ``fault`` is ``"none"`` or ``"primary-crash"`` (the primary
+    crashes mid-run and a replica is promoted). The check runs
+    :func:`~distlab.experiments.read_routing.read_routing` (2 seeds without a fault, 4 with
+    the crash: a guarantee broken in any of them counts) and
     :func:`distlab.sessions.check_sessions` decides.
 
     >>> check_routing_guarantees({"primary": [], "any": ["read_your_writes"], "sticky": []})
@@ -2526,6 +2659,7 @@ def check_routing_guarantees(answer: dict | None) -> Check:
     """
     from distlab.experiments.read_routing import read_routing
 
+    fault = check_choice("fault", fault, tuple(_ROUTING_SEEDS))
     if answer is None:
         return _unanswered(
             'Answer {"primary": [...], "any": [...], "sticky": [...]}, each list naming the '
@@ -2541,21 +2675,108 @@ def check_routing_guarantees(answer: dict | None) -> Check:
             return Check(False, names)
         said[routing] = names
     broken = {routing: set() for routing in ROUTING_QUESTION}
-    for seed in (0, 1):
-        summary = read_routing(list(ROUTING_QUESTION), cycles=20, seed=seed).summary
+    for seed in _ROUTING_SEEDS[fault]:
+        summary = read_routing(list(ROUTING_QUESTION), cycles=20, seed=seed, fault=fault).summary
         for routing in ROUTING_QUESTION:
             for g in ROUTING_GUARANTEES:
                 if summary.loc[routing, f"sessions_{g}"] > 0:
                     broken[routing].add(g)
+    why = _ROUTING_WHY if fault == "none" else _ROUTING_WHY_CRASH
+    label = "(no fault)" if fault == "none" else "(primary crash)"
+    where = f"in the runs {label}"
     wrong = [r for r in ROUTING_QUESTION if said[r] != broken[r]]
     if not wrong:
-        return Check(True, "the runs agree. " + " ".join(
-            f"{r}: {_ROUTING_WHY[r]}" for r in ROUTING_QUESTION))  # fmt: skip
+        return Check(True, f"the runs agree {label}. " + " ".join(
+            f"{r}: {why[r]}" for r in ROUTING_QUESTION))  # fmt: skip
     notes = []
     for r in wrong:
         extra, missing = sorted(said[r] - broken[r]), sorted(broken[r] - said[r])
-        parts = [f"{g} is broken in the runs" for g in missing]
-        parts += [f"no session breaks {g} in the runs" for g in extra]
+        parts = [f"{g} is broken {where}" for g in missing]
+        parts += [f"no session breaks {g} {where}" for g in extra]
         notes.append(f"{r}: {'; '.join(parts)}. Think of where its reads go and what that node "
                      "has applied.")  # fmt: skip
     return Check(False, " ".join(notes))
+
+
+# -- notebook 05: choose a quorum that meets a staleness target ------------------------------
+
+#: The trials per quorum :func:`check_quorum_for_target` runs (all quorums on the same draws).
+QUORUM_TARGET_TRIALS = 100_000
+
+
+def _quorum_pair(answer: object, nodes: int) -> tuple[int, int] | Check:
+    """``(R, W)`` from ``answer`` (a pair or ``{"R": .., "W": ..}``), or feedback."""
+    if isinstance(answer, dict):
+        keys = {str(k).strip().lower(): v for k, v in answer.items()}
+        answer = (keys.get("r", keys.get("read_quorum")), keys.get("w", keys.get("write_quorum")))
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return Check(False, f"{answer!r}: answer a pair (R, W), e.g. (2, 2).")
+    pair = []
+    for name, value in zip("RW", answer):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            return Check(False, f"{name}={value!r}: R and W are whole numbers, e.g. (2, 2).")
+        if not 1 <= value <= nodes:
+            return Check(False, f"{name}={value}: with N = {nodes}, R and W are 1 to {nodes}.")
+        pair.append(int(value))
+    return pair[0], pair[1]
+
+
+def check_quorum_for_target(
+    answer: tuple[int, int] | None,
+    *,
+    model: str = "LNKD-DISK",
+    nodes: int = 3,
+    t_ms: float = 10.0,
+    target: float = 0.999,
+) -> Check:
+    """Choose ``(R, W)`` for ``nodes`` replicas on the latency preset ``model`` so that at
+    least ``target`` of reads started ``t_ms`` after the commit see the write, at the lowest
+    write + read latency at the 99.9th percentile. The check runs the WARS Monte Carlo
+    (:func:`distlab.pbs.t_visibility_quorums`, :data:`QUORUM_TARGET_TRIALS` trials, seed 0)
+    for every ``(R, W)`` and compares.
+
+    >>> check_quorum_for_target((1, 1))  # doctest: +ELLIPSIS
+    ❌ Not yet: R=1 W=1: ... of reads are consistent 10 ms after the commit, below 99.9 %...
+    """
+    import numpy as np
+
+    from distlab import pbs
+
+    model = check_choice("model", model, tuple(pbs.PRESETS))
+    nodes = check_int("nodes", nodes, 1, 9)
+    t_ms = check_number("t_ms", t_ms, 0.0)
+    target = check_probability("target", target)
+    if answer is None:
+        return _unanswered(
+            f"Answer a pair (R, W) for N = {nodes}, e.g. (2, 2); try candidates with "
+            "pbs.t_visibility(..., latencies=True) first."
+        )
+    pair = _quorum_pair(answer, nodes)
+    if isinstance(pair, Check):
+        return pair
+    quorums = [(r, w) for r in range(1, nodes + 1) for w in range(1, nodes + 1)]
+    runs = pbs.t_visibility_quorums(
+        model, nodes=nodes, quorums=quorums, trials=QUORUM_TARGET_TRIALS, seed=0
+    )
+    share = {q: vis.consistent_probability(t_ms) for q, vis in runs.items()}
+    cost = {
+        q: float(np.quantile(v.write_latencies, 0.999) + np.quantile(v.read_latencies, 0.999))
+        for q, v in runs.items()
+    }
+    meets = [q for q in quorums if share[q] >= target]
+    best = min(meets, key=lambda q: cost[q])
+    r, w = pair
+    goal = f"{100 * target:g} %"
+    mine = f"R={r} W={w}: {100 * share[pair]:.2f} % of reads are consistent {t_ms:g} ms after"
+    mine += " the commit"
+    if share[pair] < target:
+        return Check(False, f"{mine}, below {goal}. Which delays does a larger R or W "
+                            "wait for, and which are short on this model?")  # fmt: skip
+    if pair != best:
+        return Check(False, f"{mine}, and the write + read p99.9 is {cost[pair]:.1f} ms; "
+                            f"another choice meets the target for less. On {model}, which is "
+                            "slow: reaching a write quorum or a read quorum?")  # fmt: skip
+    return Check(True, f"{mine}, at {cost[pair]:.1f} ms for write + read at p99.9, the "
+                       f"cheapest that meets {goal}. A larger read quorum is cheap where "
+                       "reads are fast and writes slow: it finds the write on more replicas "
+                       "without waiting for the write's slow tail.")  # fmt: skip

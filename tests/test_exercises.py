@@ -718,6 +718,29 @@ def test_compare_prediction_keeps_counts_and_seconds_as_they_are():
     assert "e.g. 500" in ex.compare_prediction("many", 136, what="violations").message
 
 
+def test_compare_prediction_with_share_false_keeps_seconds_below_one_as_seconds():
+    check = ex.compare_prediction(2.0, 0.415581, what="s to converge", share=False)
+    assert check.passed is False and "read as" not in check.message
+    assert "you guessed 2 s to converge; the run shows 0.416 (381 % off)" in check.message
+    assert ex.compare_prediction(0.4, 0.415581, what="s", share=False).passed is True
+    assert ex.compare_prediction(40, 0.415581, what="s", share=False).passed is False
+    assert ex.compare_prediction(40, 0.415581, what="s").passed is True  # read as 40 %
+
+
+def test_compare_prediction_rounds_what_it_shows():
+    assert "shows 0.703 of" in ex.compare_prediction(None, 0.7025, what="of reads").message
+    assert "shows 0.435 (15 % off)" in ex.compare_prediction(0.5, 0.43536, what="x").message
+    assert "shows 2.027 (" in ex.compare_prediction(28, 2.027, what="s ahead").message
+    assert "shows 1480 ms" in ex.compare_prediction(None, 1480.29, what="ms").message
+
+
+def test_compare_prediction_rejects_a_share_flag_that_is_not_one():
+    with pytest.raises(TypeError, match="share='yes' must be True or False"):
+        ex.compare_prediction(1, 0.5, what="x", share="yes")
+    with pytest.raises(ValueError, match="measured=2.5 is not a share"):
+        ex.compare_prediction(1, 2.5, what="x", share=True)
+
+
 def test_check_commit_wait_answers_non_numbers_without_giving_it_away():
     for answer, says in (("x", "is text"), (True, "yes/no"), (-1, "cannot be negative")):
         check = ex.check_commit_wait(0.004, answer)
@@ -745,7 +768,6 @@ def _mutating_max(a, b):
 
 def test_check_merge_passes_the_joins():
     assert ex.check_merge(_max_merge).passed is True
-    assert ex.check_merge(_mutating_max).passed is True  # it is given copies
     assert ex.check_merge(_cart_merge, "cart").passed is True
     assert ex.check_merge(None).passed is None
     assert ex.check_merge(None, "cart").passed is None
@@ -822,11 +844,62 @@ def test_check_merge_answers_a_broken_cart_with_feedback():
     assert check.passed is False and "each part is a set of items" in check.message
 
 
-def test_check_merge_is_deterministic_and_refuses_an_unknown_kind():
+def test_check_merge_is_deterministic_and_answers_an_unknown_kind_with_the_allowed_ones():
     wrong = lambda a, b: {"added": a["added"] | b["added"], "removed": set()}
-    assert ex.check_merge(wrong, "cart").message == ex.check_merge(wrong, "cart").message
-    with pytest.raises(ValueError, match="kind='set' is not one of 'counter', 'cart'"):
-        ex.check_merge(_max_merge, "set")
+    first, second = ex.check_merge(wrong, "cart"), ex.check_merge(wrong, "cart")
+    assert first.message.split(". ")[0] == second.message.split(". ")[0]
+    for kind in ("set", 3, None):
+        check = ex.check_merge(_max_merge, kind)
+        assert check.passed is False and "kind='counter'" in check.message
+        assert "kind='cart'" in check.message
+
+
+@pytest.mark.parametrize("kind", ["Counter", "COUNTER", " counter ", "g-counter", "GCounter"])
+def test_check_merge_reads_the_kind_in_any_case(kind):
+    assert ex.check_merge(_max_merge, kind).passed is True
+    assert ex.check_merge(_cart_merge, "2P-set").passed is True
+
+
+def test_check_merge_refuses_a_merge_that_changes_its_arguments_in_place():
+    check = ex.check_merge(_mutating_max)
+    assert check.passed is False and "changed its first argument in place" in check.message
+
+    def mutating_cart(a, b):
+        a["added"] |= b["added"]
+        a["removed"] |= b["removed"]
+        return a
+
+    check = ex.check_merge(mutating_cart, "cart")
+    assert check.passed is False and "in place" in check.message
+
+
+def test_check_merge_accepts_a_cart_that_drops_removed_items_from_added():
+    def merge_cart(a, b):
+        removed = a["removed"] | b["removed"]
+        return {"added": (a["added"] | b["added"]) - removed, "removed": removed}
+
+    assert ex.check_merge(merge_cart, "cart").passed is True
+
+
+def test_check_merge_says_which_exercise_a_swapped_function_belongs_to():
+    check = ex.check_merge(_max_merge, "cart")
+    assert check.passed is False and "did you pass merge instead of merge_cart" in check.message
+    check = ex.check_merge(_cart_merge, "counter")
+    assert check.passed is False and "did you pass merge_cart instead of merge" in check.message
+
+
+def test_check_merge_names_the_function_each_exercise_asks_for():
+    assert "check_merge(merge_cart, kind='cart')" in ex.check_merge(None, "cart").message
+    assert "check_merge(merge, kind='counter')" in ex.check_merge(None).message
+
+
+def test_check_merge_shows_the_rule_only_from_the_second_miss(monkeypatch):
+    monkeypatch.setitem(ex._MERGE_MISSES, "counter", 0)
+    summed = lambda a, b: {r: a.get(r, 0) + b.get(r, 0) for r in a.keys() | b.keys()}
+    first, second = ex.check_merge(summed), ex.check_merge(summed)
+    assert "you add the counts" in first.message and "max" not in first.message
+    assert "Run the check again" in first.message
+    assert "take the max entry by entry" in second.message
 
 
 def test_check_routing_guarantees_accepts_the_runs_answer_and_explains_a_wrong_one():
@@ -852,3 +925,56 @@ def test_check_routing_guarantees_accepts_the_runs_answer_and_explains_a_wrong_o
 def test_check_routing_guarantees_answers_a_near_miss_with_what_is_allowed(answer, says):
     check = ex.check_routing_guarantees(answer)
     assert check.passed is not True and says in check.message
+
+
+# -- notebook 05: a quorum chosen to meet a staleness target --
+
+
+@pytest.mark.parametrize(
+    "answer, passed, says",
+    [
+        ((3, 1), True, "the cheapest that meets 99.9 %"),
+        ({"R": 3, "W": 1}, True, "15.0 ms"),
+        ((1, 1), False, "92.54 % of reads are consistent 10 ms after the commit, below 99.9 %"),
+        ((2, 1), False, "below 99.9 %"),
+        ((2, 2), False, "another choice meets the target for less"),
+        ([1, 3], False, "another choice meets the target for less"),
+    ],
+)
+def test_check_quorum_for_target_wants_the_cheapest_quorum_that_meets_it(answer, passed, says):
+    check = ex.check_quorum_for_target(answer)
+    assert check.passed is passed and says in check.message
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (None, "replace None"),
+        ("3,1", "answer a pair (R, W)"),
+        ((0, 1), "R and W are 1 to 3"),
+        ((1.5, 1), "whole numbers"),
+        ((True, 1), "whole numbers"),
+        ((1, 2, 3), "answer a pair"),
+    ],
+)
+def test_check_quorum_for_target_answers_a_near_miss_with_what_is_allowed(answer, says):
+    check = ex.check_quorum_for_target(answer)
+    assert check.passed is not True and says in check.message
+
+
+def test_check_quorum_for_target_rejects_a_bad_setting():
+    with pytest.raises(ValueError, match="model='DISK'"):
+        ex.check_quorum_for_target((1, 1), model="DISK")
+
+
+def test_check_routing_guarantees_under_a_primary_crash():
+    right = {"primary": ["ryw", "mr"], "any": ["ryw", "mr"], "sticky": ["read_your_writes"]}
+    check = ex.check_routing_guarantees(right, fault="primary-crash")
+    assert check.passed is True and "(primary crash)" in check.message
+    no_fault_answer = {"primary": [], "any": ["ryw", "mr"], "sticky": ["ryw"]}
+    check = ex.check_routing_guarantees(no_fault_answer, fault="primary-crash")
+    assert check.passed is False and "primary: monotonic_reads is broken" in check.message
+    check = ex.check_routing_guarantees({**right, "primary": ["ryw"]})
+    assert check.passed is False and "(no fault)" in check.message
+    with pytest.raises(ValueError, match="fault='cut'"):
+        ex.check_routing_guarantees(right, fault="cut")

@@ -89,8 +89,14 @@ APPLIED_COLUMNS = [
 #: Columns of :attr:`FailoverResult.lost`.
 LOST_COLUMNS = [
     "variant", "client", "key", "value", "term", "lsn", "written_at", "acknowledged_at",
-    "read_back", "read_back_at",
+    "read_back", "read_back_at", "overwritten_at",
 ]  # fmt: skip
+
+
+#: The types of :attr:`FailoverResult.lost`'s number columns (a mode that lost nothing adds an
+#: empty frame, which would make them ``object`` in the concatenation, and unroundable).
+_LOST_TYPES = {"term": int, "lsn": int, "written_at": float, "acknowledged_at": float,
+               "read_back_at": float, "overwritten_at": float}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -115,8 +121,12 @@ class FailoverResult(Result):
             ``reads_of_lost`` (answered reads that returned a version a failover later
             discarded: the primary applies a write before it waits for the replicas, so in
             every mode a read at the primary can see a write that is not yet safe, as MySQL's
-            ``AFTER_COMMIT`` wait point allows), ``ryw_violations`` and ``mr_violations``
-            (sessions whose read-your-writes or monotonic reads the checker finds violated),
+            ``AFTER_COMMIT`` wait point allows), ``reads_of_unavailable`` (answered reads
+            that returned a version whose write was answered ``unavailable``: the primary had
+            logged it, so it replicates and is read, and a client that retries it writes it
+            twice), ``ryw_violations`` and ``mr_violations`` (a count of **sessions**, not
+            reads: the sessions whose read-your-writes or monotonic reads the checker finds
+            violated),
             ``timeouts``, ``unavailable``, ``availability`` (share of operations answered),
             ``write_median_s``, ``write_p99_s`` (latency of acknowledged writes),
             ``failover_at_s`` (NaN without a failover), ``new_primary`` and ``write_outage_s``
@@ -129,7 +139,10 @@ class FailoverResult(Result):
         lost: the acknowledged writes that vanished (:data:`LOST_COLUMNS`): ``client``, ``key``,
             ``value``, ``term``, ``lsn``, ``written_at`` and ``acknowledged_at`` (s), and
             ``read_back``/``read_back_at``: what the client's first read of its record after the
-            failover returned, and when (``None``/NaN if it made none).
+            failover returned, and when, counting only reads before the client's own next
+            write of the record that survived (``None``/NaN if it made none), and
+            ``overwritten_at``: when that later write was invoked, if the client wrote again
+            before reading back, so its own new value hid the loss from it (NaN otherwise).
         failovers: ``variant, time, old, new, term`` per promotion.
         crashes: the crash as bands: ``variant, start, end, state, label, node`` (``end`` NaN
             when the node stays down).
@@ -333,7 +346,7 @@ def _result(p: dict[str, Any], runs: list[tuple[str, _Run]]) -> FailoverResult:
         summary=pd.DataFrame.from_dict(rows, orient="index").rename_axis("variant"),
         params=plain_params(**p),
         applied=pd.concat(applied, ignore_index=True),
-        lost=pd.concat(lost, ignore_index=True),
+        lost=pd.concat(lost, ignore_index=True).astype(_LOST_TYPES),
         failovers=pd.concat(failovers, ignore_index=True),
         crashes=crashes,
         violations=violation_frame,
@@ -433,6 +446,7 @@ def _applied(mode: str, run: _Run) -> pd.DataFrame:
 
 def _lost(mode: str, run: _Run, ops: pd.DataFrame) -> pd.DataFrame:
     failed_over = [t for t, _, _ in run.store.protocol.failovers]
+    discarded = set(run.store.protocol.lost)
     columns = ("f", "client", "key", "stamp", "start", "result", "type")
     rows_of = list(zip(*(ops[c].tolist() for c in columns)))
     writer = {stamp: (client, key) for f, client, key, stamp, *_ in rows_of if f == "write"}
@@ -440,13 +454,22 @@ def _lost(mode: str, run: _Run, ops: pd.DataFrame) -> pd.DataFrame:
     for rec in run.store.lost_acknowledged():
         client, key = writer[rec.stamp]
         after = next((t for t in failed_over if t > rec.end), math.inf)
+        # the client's next write of its record that survived hides the loss from it
+        overwritten = next(
+            (start for f, c, k, stamp, start, *_ in rows_of
+             if f == "write" and c == client and k == key and start > rec.start
+             and stamp is not None and stamp not in discarded),
+            math.inf,
+        )  # fmt: skip
         back = next(
             ((start, result) for f, c, k, _, start, result, kind in rows_of
-             if f == "read" and kind == "ok" and c == client and k == key and start >= after),
+             if f == "read" and kind == "ok" and c == client and k == key
+             and after <= start < overwritten),
             (math.nan, None),
         )  # fmt: skip
+        hidden = overwritten if back[1] is None and overwritten < math.inf else math.nan
         rows.append((mode, client, key, rec.value, rec.stamp[0], rec.stamp[1], rec.start,
-                     rec.end, back[1], back[0]))  # fmt: skip
+                     rec.end, back[1], back[0], hidden))  # fmt: skip
     return _table(rows, LOST_COLUMNS, objects=("value", "read_back"))
 
 
@@ -459,6 +482,7 @@ def _summary(ops, run: _Run, report: SessionReport, failovers, p) -> dict[str, A
     lost_acked = {rec.stamp for rec in run.store.lost_acknowledged()}
     answered = outcome.isin([outcomes.OK, outcomes.STALE_READ, outcomes.LOST_WRITE])
     after = acked[acked["start"] >= p["crash_at_s"]]
+    refused = set(writes.loc[writes["outcome"] == outcomes.UNAVAILABLE, "stamp"]) - {None}
     return {
         "operations": len(ops),
         "writes": len(writes),
@@ -468,6 +492,10 @@ def _summary(ops, run: _Run, report: SessionReport, failovers, p) -> dict[str, A
         "stale_reads": int((outcome == outcomes.STALE_READ).sum()),
         "reads_of_lost": sum(
             f == "read" and stamp in lost_all for f, stamp in zip(ops["f"], ops["stamp"])
+        ),
+        "reads_of_unavailable": sum(
+            f == "read" and kind == "ok" and stamp in refused
+            for f, kind, stamp in zip(ops["f"], ops["type"], ops["stamp"])
         ),
         "ryw_violations": int(report.violated()["read_your_writes"]),
         "mr_violations": int(report.violated()["monotonic_reads"]),

@@ -155,8 +155,9 @@ def latency_tradeoff_figure(result, *, title: str | None = None) -> Figure:
         for k, (xi, yi, label) in enumerate(zip(x, y, rows["variant"])):
             ax.annotate(label, (xi, yi), fontsize=7, color="#333333", xytext=(4, 3 + 7 * (k % 2)),
                         textcoords="offset points")  # fmt: skip
-        ax.set_title(model, fontsize=10, loc="right")
-        ax.set_xlabel("write + read p99.9 (ms)")
+        # the model's name under its panel: above it, it ran into the figure's title, and
+        # inside it, into the points' labels
+        ax.set_xlabel(f"{model}: write + read p99.9 (ms)")
         ax.margins(x=0.25, y=0.12)
     axes[0].set_ylabel("t for 99.9 % consistent (ms)")
     return finish(fig, axes[0], title=title or "Latency saved against the window of "
@@ -180,7 +181,8 @@ def _pbs_parts(result) -> dict[str, Any]:
     return {"model": model, "variant": variant, "row": row, "t_ms": np.maximum(t_ms, t_first),
             "consistent": curve["consistent"].to_numpy(), "k": k,
             "base": base.iloc[0] if len(base) else None,
-            "paper": not np.isnan(row["paper_t_999_s"])}  # fmt: skip
+            "paper": not np.isnan(row["paper_t_999_s"]),
+            "trials": int(result.params["trials"])}  # fmt: skip
 
 
 def _ms(seconds: float) -> str:
@@ -201,6 +203,7 @@ def _pbs_text(parts: dict[str, Any]) -> tuple[str, str]:
     subtitle = f"write + read p99.9 {_ms(lat / 1000)}"
     if base is not None and base.name != row.name:
         subtitle += f", {_ms(row['saved_p999_s'])} less than {base.name}"
+    subtitle += f"; Monte Carlo of {parts['trials']:,} trials"
     return title, subtitle
 
 
@@ -323,7 +326,7 @@ def cart_figure(result, *, title: str | None = None) -> Figure:
     names = {"union": "union of sets (Dynamo)", "or_set": "OR-set (add-wins)"}
     y = np.arange(len(s.index))
     ax.barh(y + 0.2, s["resurrected"], height=0.38, color=outcomes.color(outcomes.LOST_WRITE),
-            label="deleted item back (lost_write)")  # fmt: skip
+            label="deleted item back (its removal lost)")  # fmt: skip
     ax.barh(y - 0.2, s["concurrent_kept"], height=0.38, color=OKABE_ITO["sky_blue"],
             label="kept: an add the remove never saw")  # fmt: skip
     ax.set_yticks(y, [names.get(v, v) for v in s.index])
@@ -342,7 +345,7 @@ def counter_figure(result, *, title: str | None = None) -> Figure:
     table = result.summary.reset_index()
     fig, ax = new_figure(figsize=(8.0, 3.4))
     styles = {"sum": (OKABE_ITO["vermillion"], "merged by sum"),
-              "g_counter": (OKABE_ITO["bluish_green"], "G-counter (max)")}  # fmt: skip
+              "g_counter": (OKABE_ITO["bluish_green"], "G-counter")}  # fmt: skip
     for variant, (color, label) in styles.items():
         rows = table[table["variant"] == variant]
         ax.plot(rows["duplicate"], rows["over_count"], "o-", color=color, label=label)

@@ -41,6 +41,7 @@ from distlab.plots.style import (
 __all__ = [
     "APPLIED_COLUMNS",
     "OPERATION_COLUMNS",
+    "FEW_ACKNOWLEDGED",
     "REPLICATION_STYLES",
     "failover_cost_figure",
     "replication_timeline",
@@ -180,7 +181,7 @@ def replication_timeline(
                             columns=["start", "end", "state", "label"])  # fmt: skip
         shade_bands(ax, band, y=(y[row.node] - 0.4, y[row.node] + 0.4), until=end, alpha=0.2)
     _roles(ax, lanes, y, ops, applied, failovers, end)
-    lost_acked = _propagation(ax, y, ops, applied)
+    lost_acked = _propagation(ax, y, ops, applied, failovers)
     stale = _reads(ax, y, ops)
     ringed = _violations(ax, y, ops, report)
     _promotions(ax, y, failovers)
@@ -275,9 +276,20 @@ def _roles(ax, lanes, y, ops, applied, failovers, end: float) -> None:
                 label="replica" if node == lanes[-1] else "_replica")  # fmt: skip
 
 
-def _propagation(ax, y, ops: pd.DataFrame, applied: pd.DataFrame) -> set:
-    """Ticks where each version was applied, lines from its first apply; lost ones crossed.
-    Returns the stamps of the acknowledged writes that were lost."""
+def _shipper(t: float, failovers: pd.DataFrame) -> Any:
+    """The primary at time ``t`` (the node that ships the log then); ``None`` without a
+    failover before ``t``, or with no failovers table."""
+    primary = None
+    for time, new in zip(failovers["time"], failovers["new"]):
+        if t >= time:
+            primary = new
+    return primary
+
+
+def _propagation(ax, y, ops: pd.DataFrame, applied: pd.DataFrame, failovers=None) -> set:
+    """Ticks where each version was applied, lines from the node that shipped it (its first
+    apply, or after a failover the new primary's apply); lost ones crossed. Returns the stamps
+    of the acknowledged writes that were lost."""
     stamps = [_stamp(s) for s in ops["stamp"]]
     acked = {s for f, s, o in zip(ops["f"], stamps, ops["outcome"])
              if f not in ("read", "get") and s and o in _ANSWERED_WRITE}  # fmt: skip
@@ -287,14 +299,20 @@ def _propagation(ax, y, ops: pd.DataFrame, applied: pd.DataFrame) -> set:
         lost |= {_stamp(s) for s in applied["stamp"][applied["lost"].eq(True)]}
     order = applied.sort_values("time", kind="stable")
     origin: dict[tuple, tuple[float, float]] = {}
+    at: dict[tuple, dict[str, tuple[float, float]]] = {}  # stamp -> node -> where applied
+    no_failovers = pd.DataFrame({"time": [], "new": []})
+    failovers = no_failovers if failovers is None or not len(failovers) else failovers
     segments, ticks = [], ([], [])
     crossed: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
     for node, t, stamp in zip(order["node"], order["time"], order["stamp"]):
         stamp, point = _stamp(stamp), (float(t), float(y[str(node)]))
         if stamp in origin:
-            segments.append([origin[stamp], point])
+            shipper = _shipper(float(t), failovers)
+            source = at[stamp].get(str(shipper), origin[stamp])
+            segments.append([source, point])
         else:
             origin[stamp] = point
+        at.setdefault(stamp, {})[str(node)] = point
         ticks[0].append(point[0])
         ticks[1].append(point[1])
         if stamp in lost:
@@ -391,6 +409,28 @@ def _subtitle(result, ops, applied, lost_acked, stale, ringed, failovers) -> str
     return "; ".join(parts)
 
 
+#: Fewer acknowledged writes per run (the median over seeds) than this, and a latency point of
+#: :func:`failover_cost_figure` is drawn hollow and labelled with the count: a p99 of 1 write.
+FEW_ACKNOWLEDGED = 5
+
+
+def _few_acknowledged(ax, rows: pd.DataFrame, means: pd.Series, color, marker) -> None:
+    """Hollow markers, labelled ``n = ...``, on the latency means that rest on few writes."""
+    if "acknowledged" not in rows.columns:
+        return
+    n = rows.groupby("replication_lag_s")["acknowledged"].median().reindex(means.index)
+    few = n < FEW_ACKNOWLEDGED
+    if not few.any():
+        return
+    ax.plot(means.index[few], means[few].to_numpy(), linestyle="none", marker=marker,
+            markersize=7, markerfacecolor="white", markeredgecolor=color, zorder=4,
+            label="_few")  # fmt: skip
+    for lag, mean, count in zip(means.index[few], means[few], n[few]):
+        if np.isfinite(mean):
+            ax.annotate(f"n = {count:g}", (lag, mean), xytext=(5, -10), fontsize=7,
+                        textcoords="offset points", color=color)  # fmt: skip
+
+
 def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -> Figure:
     """What each replication mode loses and what it costs, against the replication lag: the
     acknowledged writes lost at the failover, the write latency (p99) and how long after the
@@ -435,6 +475,8 @@ def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -
             means = rows.groupby("replication_lag_s")[column].mean()
             ax.plot(means.index, means.to_numpy(), color=color, marker=marker, markersize=5,
                     linewidth=1.6, label=mode)  # fmt: skip
+            if column == "write_p99_s":
+                _few_acknowledged(ax, rows, means, color, marker)
             ax.set_ylabel(label)
     for ax in axes:
         ax.set_xlabel("replication lag, mean (s)")
@@ -445,7 +487,8 @@ def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -
         fig, axes[0], title=title or "Failover: acknowledged writes lost, and the price of not "
         "losing them", legend_title="replication",
         subtitle=f"{runs} run{'s' if runs > 1 else ''} per mode and lag; lines: means, dots: "
-        "single runs; latency of acknowledged writes only (slower ones answer unavailable)",
+        "single runs; latency of acknowledged writes only (slower ones answer unavailable; "
+        f"hollow: under {FEW_ACKNOWLEDGED} acknowledged per run, n = the median)",
     )  # fmt: skip
     fig.subplots_adjust(wspace=0.32)
     return fig

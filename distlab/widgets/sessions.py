@@ -87,6 +87,14 @@ PRESETS = {
         **_CALM, "routing": "guaranteed", "fault": "primary-crash",
         **{g: True for g in GUARANTEES},
     },
+    # seed 5: the failover loses an acknowledged write in both runs (seed 0 loses none)
+    "course under failover (seed 5)": {
+        **_CALM, "routing": "primary", "fault": "primary-crash", "seed": 5, **_guarantees_on(),
+    },
+    "session token under failover (seed 5)": {
+        **_CALM, "routing": "guaranteed", "fault": "primary-crash", "seed": 5,
+        **_guarantees_on(read_your_writes=True),
+    },
 }  # fmt: skip
 
 

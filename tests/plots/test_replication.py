@@ -49,6 +49,24 @@ def test_every_apply_is_a_tick_on_its_node_lane_and_joined_to_where_it_started(r
     assert len(segments.get_segments()) == len(applied) - applied["stamp"].nunique()
 
 
+def test_after_a_failover_a_write_propagates_from_the_new_primary_not_the_dead_one(run):
+    # lsn 14 reached n3 before the crash and n2 only at 1.56 s, shipped by the new primary n3
+    fig = plots.replication_timeline(run, variant="async")
+    y = _lane_y(fig)
+    failover = _cut(run.failovers, "async").iloc[0]
+    assert (failover.old, failover.new) == ("n1", "n3")
+    (segments,) = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    after = [seg for seg in segments.get_segments() if seg[1][0] >= failover.time]
+    assert after, "some writes reach a replica after the failover"
+    assert all(seg[0][1] == y["n3"] for seg in after if seg[1][1] == y["n2"])
+    applied = _cut(run.applied, "async")
+    lsn14 = applied[(applied["lsn"] == 14) & (applied["node"] == "n2")]
+    t14 = float(lsn14["time"].iloc[0])
+    assert t14 > failover.time
+    (seg,) = [seg for seg in after if np.isclose(seg[1][0], t14) and seg[1][1] == y["n2"]]
+    assert seg[0][1] == y["n3"]
+
+
 def test_reads_are_fresh_or_stale_as_the_frame_says_and_lost_writes_are_crossed(run):
     fig = plots.replication_timeline(run, variant="async")
     frame = _cut(run.frame, "async")
@@ -196,6 +214,24 @@ def test_cost_figure_draws_the_mean_over_seeds_per_mode_and_lag(sweep_summaries)
     assert figure_legend_labels(fig) == ["async", "semi-sync", "sync"]
     assert "3 runs per mode and lag" in fig.axes[0].texts[0].get_text()
     assert png(fig).startswith(b"\x89PNG")
+
+
+def test_cost_figure_marks_latency_points_that_rest_on_few_writes():
+    from distlab.experiments import sweep
+    from distlab.plots.replication import FEW_ACKNOWLEDGED
+
+    runs = sweep(failover_run, {"replication_lag_s": [0.0, 0.5]}, seeds=range(2), table="summary")
+    fig = plots.failover_cost_figure(runs)
+    latency = fig.axes[1]
+    hollow = [line for line in latency.lines if line.get_label() == "_few"]
+    n = runs.groupby(["variant", "replication_lag_s"])["acknowledged"].median()
+    few = n[n < FEW_ACKNOWLEDGED]
+    assert len(few) >= 1 and all(lag == 0.5 for _, lag in few.index)  # sync at a long lag
+    assert sum(len(line.get_xdata()) for line in hollow) == len(few)
+    labels = [t.get_text() for t in latency.texts]
+    assert any(label.startswith("n = ") for label in labels)
+    assert not any(line.get_label() == "_few" for line in fig.axes[0].lines)
+    assert "hollow: under 5 acknowledged per run" in fig.axes[0].texts[0].get_text()
 
 
 def test_cost_figure_refuses_what_it_cannot_draw(run, sweep_summaries):

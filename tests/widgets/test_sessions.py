@@ -98,3 +98,13 @@ def test_the_figure_is_built_once_and_updated(explorer):
     explorer.update(fault="replica-isolated", seed=5)
     assert explorer.last_figure is fig
     assert "replica isolated" in fig.axes[0].get_title(loc="left")
+
+
+def test_failover_presets_name_a_seed_that_loses_a_write(explorer):
+    explorer.apply_preset("course under failover (seed 5)")
+    assert explorer.error is None and explorer.last_params["seed"] == 5
+    s = explorer.last_result.summary.loc["primary"]
+    assert s["lost_acknowledged"] >= 1 and s["ryw_violations"] >= 1  # "always up to date": no
+    explorer.apply_preset("session token under failover (seed 5)")
+    s = explorer.last_result.summary.loc["guaranteed"]
+    assert s["lost_acknowledged"] >= 1 and s["ryw_violations"] == 0 and s["read_errors"] >= 1
