@@ -318,7 +318,7 @@ def _propagation(ax, y, ops: pd.DataFrame, applied: pd.DataFrame, failovers=None
         if stamp in lost:
             crossed[stamp in acked][0].append(point[0])
             crossed[stamp in acked][1].append(point[1])
-    ax.add_collection(LineCollection(segments, colors=OKABE_ITO["sky_blue"], linewidths=0.7,
+    ax.add_collection(LineCollection(segments, colors="#9a9a9a", linewidths=0.7,
                                      alpha=0.7, zorder=1.5, label="propagation"),
                       autolim=False)  # fmt: skip
     ax.plot(*ticks, linestyle="none", marker="|", markersize=9, markeredgewidth=1.0,

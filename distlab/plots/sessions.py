@@ -133,7 +133,7 @@ def ryw_rate_figure(grid, *, model: bool = True, title: str | None = None) -> Fi
     handles = []
     if model and any(v in _MODELLED for v in variants):
         handles = [Line2D([], [], color="#555555", linestyle="--",
-                          label="model: the write's own lag\n"
+                          label="dashed, in each lag's colour: its model\n"
                                 "(e^(-think/lag) + e^(-2 think/lag)) / 2")]  # fmt: skip
     seed = (getattr(grid, "params", None) or {}).get("seed")
     return finish(

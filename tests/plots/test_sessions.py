@@ -57,7 +57,7 @@ def test_ryw_rate_lines_carry_the_grid(grid):
     x, y = dashed[1].get_xdata(), dashed[1].get_ydata()
     assert np.allclose(y, (np.exp(-x / 0.2) + np.exp(-2 * x / 0.2)) / 2)
     assert not [line for line in fig.axes[1].lines if line.get_linestyle() == "--"]
-    assert "model: the write's own lag\n(e^(-think/lag) + e^(-2 think/lag)) / 2" in (
+    assert "dashed, in each lag's colour: its model\n(e^(-think/lag) + e^(-2 think/lag)) / 2" in (
         figure_legend_labels(fig)
     )
     assert "seed 0" in fig.axes[0].texts[-1].get_text()
