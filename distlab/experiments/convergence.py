@@ -9,7 +9,9 @@
   version vectors. Clients add items by read-modify-write; concurrent writers (more of them,
   and for longer during a partition) overwrite each other under ``"lww"``, while
   ``"siblings"`` returns concurrent carts together and the client's merge (union) keeps every
-  item (Dynamo's shopping cart).
+  item (Dynamo's shopping cart); under ``"crdt"`` the cart is an OR-set
+  (:class:`~distlab.crdt.ORSet`) that the store itself merges, so no item is lost and no read
+  returns siblings.
 
 >>> res = anti_entropy_convergence((0.1, 0.5), partition_s=1.0, writes_per_s=10)
 >>> res.summary[["converged", "converge_s"]].round(2).to_dict("list")
@@ -31,6 +33,7 @@ import pandas as pd
 
 from distlab import outcomes
 from distlab._validate import check_choice, check_int, check_number, check_seed
+from distlab.crdt import ORSet
 from distlab.experiments.result import Result, plain_params
 from distlab.experiments.scenario import check_work, poisson_arrivals, stack_variants
 from distlab.sim import Exponential, Network, ReplicatedStore, World
@@ -207,11 +210,15 @@ def lost_updates(
     before each; the nodes split into two sides from ``partition_at_s`` for ``partition_s``.
     Leaderless store, ``r = w = 1`` (both sides accept writes), read repair and anti-entropy
     every ``anti_entropy_s``; after the last add and a settling time the final cart is read from
-    every replica. Under ``"siblings"`` a client unions the siblings it reads.
+    every replica. Under ``"siblings"`` a client unions the siblings it reads; under ``"crdt"``
+    the cart is an :class:`~distlab.crdt.ORSet` the client adds to (the store merges).
 
     >>> res = lost_updates("siblings", clients=2, adds=3, partition_s=0.0)
     >>> res.summary.loc["siblings", ["adds_acked", "lost"]].tolist()
     [6, 0]
+    >>> res = lost_updates(("lww", "crdt"), clients=4, adds=5, partition_s=1.0)
+    >>> res.summary[["adds_acked", "lost"]].to_dict("index")
+    {'lww': {'adds_acked': 20, 'lost': 10}, 'crdt': {'adds_acked': 20, 'lost': 0}}
     """
     modes = _conflict_modes(conflicts)
     clients = check_int("clients", clients, 1, 100)
@@ -240,7 +247,9 @@ def _conflict_modes(conflicts: Any) -> tuple[str, ...]:
     if isinstance(conflicts, str):
         conflicts = (conflicts,)
     if not isinstance(conflicts, (tuple, list)) or not conflicts:
-        raise TypeError(f"conflicts={conflicts!r} must be 'lww', 'siblings' or a list of them")
+        raise TypeError(
+            f"conflicts={conflicts!r} must be 'lww', 'siblings', 'crdt' or a list of them"
+        )
     modes = tuple(check_choice("conflicts", mode, CONFLICT_MODES) for mode in conflicts)
     if len(set(modes)) != len(modes):
         raise ValueError(f"conflicts={conflicts!r} names a mode twice")
@@ -267,6 +276,8 @@ def _items(result: Any) -> set:
         return set()
     if isinstance(result, Siblings):
         return set().union(*(set(v) for v in result.values))
+    if isinstance(result, ORSet):
+        return set(result.elements)
     return set(result)
 
 
@@ -293,8 +304,11 @@ def _cart_run(mode, clients, adds, think_s, nodes, at, partition_s, ae, seed):
                 continue
             seen = len(read.result) if isinstance(read.result, Siblings) else 1
             item = f"c{i}-{k}"
-            cart = tuple(sorted(_items(read.result) | {item}))
-            value = Versioned(cart, read.stamp) if mode == "siblings" else cart
+            if mode == "crdt":
+                value = (read.result or ORSet()).add(item, f"c{i}")
+            else:
+                cart = tuple(sorted(_items(read.result) | {item}))
+                value = Versioned(cart, read.stamp) if mode == "siblings" else cart
             write = yield store.request(f"c{i}", "write", "cart", value)
             during = at <= start < at + partition_s
             rows.append(

@@ -23,7 +23,11 @@ within ``phase_timeout_s`` the answer is ``"unavailable"``. Options:
   context as its ``stamp``; a write of ``Versioned(value, context)`` supersedes what that read
   saw. ``"lww"``: the greatest stamp ``(clock, writer, seq)`` wins (clocks may be skewed).
   Blind writes (plain values) under ``"siblings"`` pile up: each is concurrent with every
-  version held, as in Riak without a causal context.
+  version held, as in Riak without a causal context. ``"crdt"``: every value written must be a
+  CRDT (something with ``merge``, e.g. :mod:`distlab.crdt`'s types; anything else is refused
+  with a ``ValueError``); concurrent versions become ONE version whose value is their merge,
+  wherever states meet (a replica's write, the coordinator's read, read repair, anti-entropy,
+  hinted handoff), as in Riak's data types: concurrent increments all count.
 
 Writes are recorded in ``store.writes`` (for ``acked``), but ``store.lost_writes()`` does not
 apply to this kind: which versions survive is ``conflicts``'s rule, and
@@ -42,6 +46,21 @@ Siblings(values=('a', 'b'))
 >>> _ = store.request("c1", "write", value=Versioned("ab", read.value.stamp)); world.run(until=3)
 >>> store.values("x")                                  # the write that saw both supersedes them
 {'n1': 'ab', 'n2': 'ab', 'n3': 'ab'}
+
+With ``conflicts="crdt"``, concurrent increments of a counter merge instead:
+
+>>> from distlab.crdt import GCounter
+>>> world = World(seed=1); net = Network(world, latency=0.01)
+>>> store = ReplicatedStore(net, "leaderless", nodes=3, r=1, w=1, conflicts="crdt")
+>>> store.attach_client("c1", "n1"); store.attach_client("c2", "n2")
+>>> _ = store.request("c1", "write", value=GCounter().increment("c1"))
+>>> _ = store.request("c2", "write", value=GCounter().increment("c2", 2))
+>>> world.run(until=1)
+>>> {node: counter.value for node, counter in store.values("x").items()}
+{'n1': 3, 'n2': 3, 'n3': 3}
+>>> store.request("c1", "write", value=4)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+ValueError: value=4 cannot be written with conflicts='crdt': it must be a CRDT with a merge ...
 """
 
 from __future__ import annotations
@@ -60,6 +79,7 @@ from distlab.sim.versions import (
     KeyState,
     Version,
     Versioned,
+    check_crdt_value,
     merge_states,
 )
 
@@ -277,6 +297,12 @@ class Leaderless(StoreProtocol):
                     store.env.process(self._handoff_loop(name))
                 if store.anti_entropy_s > 0:
                     store.env.process(self._anti_entropy(name))
+
+    def check_write(self, value: Any) -> None:
+        """With ``conflicts="crdt"``, refuse a value (or a :class:`Versioned`'s value) without
+        a ``merge`` method."""
+        if self.store.quorum.conflicts == "crdt":
+            check_crdt_value("value", value.value if isinstance(value, Versioned) else value)
 
     # -- placement -----------------------------------------------------------------------------
     def preference_list(self, key: str) -> list[str]:

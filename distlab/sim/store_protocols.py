@@ -126,6 +126,10 @@ class StoreProtocol:
         """Acknowledged writes the protocol discarded (none by default)."""
         return []
 
+    def check_write(self, value: Any) -> None:
+        """Refuse, before any work, a written value the kind cannot hold (anything by
+        default); called by :meth:`~distlab.sim.ReplicatedStore.request`."""
+
     def coordinate(self, node: str, request: StoreRequest) -> Coordination:  # pragma: no cover
         """Serve ``request`` at coordinator ``node`` (a generator returning the reply)."""
         raise NotImplementedError

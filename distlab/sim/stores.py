@@ -198,8 +198,8 @@ class ReplicatedStore:
     n, r, w, read_repair, sloppy, conflicts: for ``"leaderless"`` only (see
         :mod:`distlab.sim.leaderless`): replicas per key (default: every node), read and write
         quorums in 1..n (default: a majority of n), read repair (default on), sloppy quorum with
-        hinted handoff (default off), ``"siblings"`` (default) or ``"lww"``; checked for every
-        kind, as ``store.quorum``.
+        hinted handoff (default off), ``"siblings"`` (default), ``"lww"`` or ``"crdt"``
+        (values are CRDTs, merged); checked for every kind, as ``store.quorum``.
 
     Replicas live in ``store.replicas[node][key] = (stamp, value)``; they survive a crash (they
     model the disk), but a crashed node neither answers nor coordinates. ``store.protocol`` is
@@ -312,6 +312,8 @@ class ReplicatedStore:
                 raise TypeError(f"value={value!r} must be an (expected, new) pair for f='cas'")
         if f == "read" and value is not None:
             raise ValueError(f"value={value!r} must be None for f='read'")
+        if f == "write":
+            self.protocol.check_write(value)
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
         node = self.clients[client] if node is None else check_choice("node", node, self.names)
         if needs is not None:

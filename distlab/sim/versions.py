@@ -7,7 +7,10 @@ and the :class:`CausalContext` of every dot it has seen (a version vector plus t
 of order). Merging two states with ``conflicts="siblings"`` keeps a version unless the other side
 has seen its dot without keeping it (a write that saw it superseded it): concurrent versions stay
 together as siblings (dotted version vectors: Preguiça et al. 2010; Riak's DVVSet). With
-``conflicts="lww"`` the version with the greatest stamp wins and the others are dropped.
+``conflicts="lww"`` the version with the greatest stamp wins and the others are dropped. With
+``conflicts="crdt"`` the values are CRDTs (anything with a ``merge``, e.g. :mod:`distlab.crdt`)
+and the states keep ONE version: the greatest stamp, holding the merge of every value (no
+update is lost, whatever the order of delivery).
 
 >>> a = Version((1.0, 0, 1), ("n1", 1), "blue")
 >>> b = Version((2.0, 1, 2), ("n2", 1), "red")
@@ -20,6 +23,11 @@ together as siblings (dotted version vectors: Preguiça et al. 2010; Riak's DVVS
 >>> c = Version((3.0, 0, 3), ("n1", 2), "purple")
 >>> merge_states(merge_states(s1, s2, "siblings"), KeyState.of(c, seen), "siblings").values
 ('purple',)
+>>> from distlab.crdt import GCounter
+>>> g1 = KeyState.of(Version((1.0, 0, 1), ("n1", 1), GCounter({"c1": 1})))
+>>> g2 = KeyState.of(Version((2.0, 1, 2), ("n2", 1), GCounter({"c2": 1})))
+>>> merge_states(g1, g2, "crdt").result.value, merge_states(g1, g2, "lww").result.value
+(2, 1)
 """
 
 from __future__ import annotations
@@ -34,11 +42,12 @@ __all__ = [
     "Siblings",
     "Version",
     "Versioned",
+    "check_crdt_value",
     "merge_states",
 ]
 
 #: How a leaderless store settles concurrent writes.
-CONFLICT_MODES = ("siblings", "lww")
+CONFLICT_MODES = ("siblings", "lww", "crdt")
 
 Dot = tuple[str, int]
 
@@ -207,6 +216,8 @@ def merge_states(a: KeyState, b: KeyState, conflicts: str) -> KeyState:
     if a == b:
         return a
     context = a.context.join(b.context)
+    if conflicts == "crdt":
+        return KeyState(_merge_crdt_versions(a.versions + b.versions), context)
     if conflicts == "lww":
         versions = a.versions + b.versions
         best = max(versions, key=lambda v: v.stamp) if versions else None
@@ -216,3 +227,34 @@ def merge_states(a: KeyState, b: KeyState, conflicts: str) -> KeyState:
     kept = [v for v in a.versions if v.stamp in theirs or not b.context.covers(v.dot)]
     kept += [v for v in b.versions if v.stamp not in mine and not a.context.covers(v.dot)]
     return KeyState(tuple(sorted(kept, key=lambda v: v.stamp)), context)
+
+
+def _merge_crdt_versions(versions: tuple[Version, ...]) -> tuple[Version, ...]:
+    """One version: the greatest stamp (and its dot), valued with the merge of every value."""
+    if len(versions) < 2:
+        return versions
+    best = max(versions, key=lambda v: v.stamp)
+    value = versions[0].value
+    for v in versions[1:]:
+        value = value.merge(v.value)
+    return (Version(best.stamp, best.dot, value),)
+
+
+def check_crdt_value(name: str, value: Any) -> Any:
+    """``value`` if it can be written under ``conflicts="crdt"`` (it has a ``merge`` method, as
+    the :mod:`distlab.crdt` types do), else ``ValueError`` naming ``name``.
+
+    >>> from distlab.crdt import PNCounter
+    >>> check_crdt_value("value", PNCounter()).value
+    0
+    >>> check_crdt_value("value", 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: value=3 cannot be written with conflicts='crdt': it must be a CRDT with a merge ...
+    """
+    if not callable(getattr(value, "merge", None)):
+        raise ValueError(
+            f"{name}={value!r} cannot be written with conflicts='crdt': it must be a CRDT with a "
+            "merge method (e.g. distlab.crdt's GCounter, PNCounter, LWWRegister, MVRegister, "
+            "ORSet)"
+        )
+    return value

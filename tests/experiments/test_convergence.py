@@ -46,6 +46,16 @@ def test_lww_loses_concurrent_adds_and_siblings_keep_them(seed):
     assert not frame.loc[frame["variant"] == "siblings", "kept"].eq(False).any()
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_an_orset_cart_merged_by_the_store_loses_no_add(seed):
+    res = lost_updates(("lww", "crdt"), clients=4, adds=6, partition_s=1.0, seed=seed)
+    s = res.summary
+    assert s.index.tolist() == ["lww", "crdt"]
+    assert s.loc["crdt", "lost"] == 0 < s.loc["lww", "lost"]
+    assert s.loc["crdt", "reads_with_siblings"] == 0 and s["converged"].all()
+    assert (s["adds_acked"] == 24).all()
+
+
 def test_more_writers_and_a_partition_lose_more_under_lww():
     def lost(clients, partition_s):
         return sum(
@@ -77,7 +87,7 @@ def test_lost_updates_is_deterministic():
         (anti_entropy_convergence, {"writes_per_s": 10_000, "partition_s": 3600},
          ValueError, "writes_per_s=10000 for partition_s=3600"),
         (anti_entropy_convergence, {"horizon_s": 0}, ValueError, "horizon_s=0"),
-        (lost_updates, {"conflicts": "crdt"}, ValueError, "crdt"),
+        (lost_updates, {"conflicts": "crdts"}, ValueError, "crdts"),
         (lost_updates, {"clients": 0}, ValueError, "clients=0"),
         (lost_updates, {"think_s": math.nan}, ValueError, "think_s=nan"),
         (lost_updates, {"clients": 100, "adds": 10_000}, ValueError, "clients=100 \\* adds=10000"),

@@ -240,7 +240,7 @@ def test_same_seed_same_replicas():
         ({"n": 2, "r": 3}, ValueError, r"r=3 must be between 1 and n=2"),
         ({"w": "2"}, TypeError, r"w='2' must be an integer"),
         ({"n": 2.5}, TypeError, r"n=2.5"),
-        ({"conflicts": "crdt"}, ValueError, r"conflicts='crdt'"),
+        ({"conflicts": "crdts"}, ValueError, r"conflicts='crdts'"),
         ({"read_repair": "yes"}, TypeError, r"read_repair='yes'"),
         ({"sloppy": 1}, TypeError, r"sloppy=1"),
     ],

@@ -1,0 +1,217 @@
+"""CRDTs as the value type of the leaderless store (``conflicts="crdt"``): concurrent updates
+from both sides of a partition all survive the heal (last-writer-wins loses some), an OR-set
+cart keeps a removed item removed, replicas converge over seeds; bad input; determinism."""
+
+import numpy as np
+import pytest
+
+from distlab.crdt import GCounter, ORSet, PNCounter
+from distlab.sim import Network, ReplicatedStore, World
+from distlab.sim.distributions import Uniform
+from distlab.sim.versions import KeyState, Version, Versioned, merge_states
+
+SIDES = (["n1", "n2", "c1", "c2"], ["n3", "n4", "c3", "c4"])
+
+
+def _store(seed, conflicts, **kw):
+    world = World(seed=seed)
+    net = Network(world, latency=Uniform(0.002, 0.02))
+    kw = dict(r=1, w=1, anti_entropy_s=0.05) | kw
+    store = ReplicatedStore(net, "leaderless", nodes=4, conflicts=conflicts, **kw)
+    for i, node in enumerate(store.names, start=1):
+        store.attach_client(f"c{i}", node)
+    return world, net, store
+
+
+def _client(world, store, client, rng, empty, steps, update):
+    """Read, merge into the client's own copy, update it, write it back; ``steps`` times."""
+    mine = empty
+    for _ in range(steps):
+        read = yield store.request(client, "read")
+        if read.outcome == "ok" and read.result is not None:
+            mine = mine.merge(read.result)
+        mine = update(mine, client, rng)
+        yield store.request(client, "write", value=mine)
+        yield world.env.timeout(float(rng.exponential(0.02)))
+
+
+def _bump(counter, client, rng):
+    if isinstance(counter, PNCounter) and rng.random() < 0.3:
+        return counter.decrement(client)
+    return counter.increment(client)
+
+
+def _partitioned_counter(seed, conflicts, empty, steps=10, **kw):
+    """Four clients update one counter, two on each side of a partition; then the heal.
+    Returns the store and the value every update together gives."""
+    world, net, store = _store(seed, conflicts, **kw)
+    rng = np.random.default_rng(seed)
+    net.partition(*SIDES)
+    procs = [
+        world.env.process(_client(world, store, f"c{i}", rng, empty, steps, _bump))
+        for i in range(1, 5)
+    ]
+    world.run(until=world.now + 3)
+    assert all(p.triggered for p in procs)
+    net.heal()
+    world.run(until=world.now + 3)
+    return store
+
+
+def _expected(store):
+    """Every update the clients made: the merge of every write's value."""
+    merged = None
+    for rec in store.writes.values():
+        merged = rec.value if merged is None else merged.merge(rec.value)
+    return merged.value
+
+
+@pytest.mark.parametrize("empty", [GCounter(), PNCounter()], ids=["g", "pn"])
+@pytest.mark.parametrize("seed", range(6))
+def test_concurrent_increments_all_survive_the_heal(seed, empty):
+    store = _partitioned_counter(seed, "crdt", empty)
+    expected = _expected(store)
+    values = store.values("x")
+    assert {v.value for v in values.values()} == {expected}
+    assert len(set(values.values())) == 1 and store.protocol.converged()
+    if isinstance(empty, GCounter):
+        assert expected == 40  # 4 clients x 10 increments
+    assert store.protocol.converged()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_last_writer_wins_loses_increments_of_one_side(seed):
+    crdt = _partitioned_counter(seed, "crdt", GCounter())
+    lww = _partitioned_counter(seed, "lww", GCounter())
+    assert lww.protocol.converged()
+    kept = {v.value for v in lww.values("x").values()}
+    assert len(kept) == 1
+    assert kept.pop() < 40 == crdt.values("x")["n1"].value
+
+
+def test_numbers_at_seed_0():
+    crdt = _partitioned_counter(0, "crdt", GCounter())
+    lww = _partitioned_counter(0, "lww", GCounter())
+    assert (crdt.values("x")["n1"].value, lww.values("x")["n1"].value) == (40, 20)
+
+
+def _cart_run(seed, conflicts):
+    world, net, store = _store(seed, conflicts)
+    cart = ORSet().add("book", "c1").add("pen", "c1")
+    store.request("c1", "write", value=cart)
+    world.run(until=1)
+    net.partition(*SIDES)
+    a = store.request("c1", "read")
+    b = store.request("c3", "read")
+    world.run(until=2)
+    store.request("c1", "write", value=a.value.result.remove("pen"))
+    store.request("c3", "write", value=b.value.result.add("mug", "c3"))
+    world.run(until=3)
+    net.heal()
+    world.run(until=6)
+    return store
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_orset_cart_keeps_a_removed_item_removed(seed):
+    store = _cart_run(seed, "crdt")
+    carts = store.values("x")
+    assert {v.elements for v in carts.values()} == {frozenset({"book", "mug"})}
+    lww = {v.elements for v in _cart_run(seed, "lww").values("x").values()}
+    assert len(lww) == 1 and lww.pop() != frozenset({"book", "mug"})  # one side's update lost
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_replicas_converge_over_seeds(seed):
+    rng = np.random.default_rng(seed)
+    kw = dict(
+        n=int(rng.integers(2, 5)),
+        sloppy=bool(seed % 2),
+        read_repair=bool(rng.integers(2)),
+        anti_entropy_s=(0.0, 0.05)[seed % 4 >= 2] if seed % 2 else 0.05,
+    )
+    world, net, store = _store(seed, "crdt", **kw)
+    net.partition(SIDES[0][:1] + SIDES[0][2:3])  # n1 and c1 alone
+    written, acked = {}, {}
+    for _ in range(40):
+        client = f"c{int(rng.integers(1, 5))}"
+        key = f"k{int(rng.integers(3))}"
+        value = GCounter().increment(client, int(rng.integers(1, 4)))
+        written[key] = written.get(key, GCounter()).merge(value)
+        proc = store.request(client, "write", key, value)
+        world.run(until=world.now + float(rng.exponential(0.02)))
+        acked.setdefault(key, []).append((proc, value))
+    net.heal()
+    for key in written:  # reads repair; the hints go home; anti-entropy does the rest
+        store.request("c2", "read", key)
+    world.run(until=world.now + 5)
+    assert store.protocol.converged()
+    for key, value in written.items():
+        held = {store.get(p, key)[1] for p in store.protocol.preference_list(key)}
+        assert len(held) == 1
+        held = held.pop()
+        assert held.merge(value) == value  # nothing invented
+        for proc, v in acked[key]:
+            if proc.value.outcome == "ok":  # every acknowledged update kept
+                assert held.merge(v) == held
+
+
+def test_a_read_returns_the_merge_of_the_replies():
+    world, net, store = _store(0, "crdt", r=2, anti_entropy_s=0.0, read_repair=False)
+    net.partition(["n1", "c1"], ["n2", "c2"])
+    store.request("c1", "write", value=GCounter().increment("c1"))
+    store.request("c2", "write", value=GCounter().increment("c2"))
+    world.run(until=1)
+    net.heal()
+    read = store.request("c1", "read")
+    world.run(until=2)
+    assert read.value.result == GCounter({"c1": 1, "c2": 1})
+    assert store.get("n1", "x")[1].value == 1  # no read repair: n1 still holds its own
+
+
+def test_merge_states_crdt_is_a_join():
+    s = [
+        KeyState.of(Version((float(i), i, i), (f"n{i}", 1), GCounter().increment(f"c{i}", i)))
+        for i in range(1, 4)
+    ]
+    ab, ba = merge_states(s[0], s[1], "crdt"), merge_states(s[1], s[0], "crdt")
+    assert ab == ba and len(ab.versions) == 1 and ab.result.value == 3
+    assert merge_states(ab, ab, "crdt") == ab == merge_states(ab, s[0], "crdt")
+    left = merge_states(ab, s[2], "crdt")
+    right = merge_states(s[0], merge_states(s[1], s[2], "crdt"), "crdt")
+    assert left == right and left.result.value == 6 and left.stamp == (3.0, 3, 3)
+
+
+def test_versioned_crdt_is_accepted():
+    world, _, store = _store(0, "crdt")
+    proc = store.request("c1", "write", value=Versioned(GCounter().increment("c1")))
+    world.run(until=1)
+    assert proc.value.outcome == "ok" and store.get("n4", "x")[1].value == 1
+
+
+# -- bad input, determinism ---------------------------------------------------------------------
+@pytest.mark.parametrize("value", [3, "cart", None, {"a": 1}, Versioned(5)])
+def test_a_value_without_merge_is_refused(value):
+    world, _, store = _store(0, "crdt")
+    with pytest.raises(ValueError, match=r"value=.* conflicts='crdt'.*merge"):
+        store.request("c1", "write", value=value)
+    assert store.writes == {}
+
+
+def test_plain_values_still_work_in_the_other_modes():
+    for conflicts in ("siblings", "lww"):
+        world, _, store = _store(0, conflicts)
+        store.request("c1", "write", value=3)
+        world.run(until=1)
+        assert store.values("x")["n2"] == 3
+
+
+def test_bad_conflicts_names_the_choices():
+    with pytest.raises(ValueError, match="conflicts='crdts'.*crdt"):
+        _store(0, "crdts")
+
+
+def test_same_seed_same_replicas():
+    a = _partitioned_counter(3, "crdt", PNCounter(), sloppy=True)
+    b = _partitioned_counter(3, "crdt", PNCounter(), sloppy=True)
+    assert a.replicas == b.replicas and a.protocol.read_repairs == b.protocol.read_repairs
