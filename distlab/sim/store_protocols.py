@@ -39,6 +39,7 @@ from distlab.sim.store_messages import (
     StoreRequest,
     Unavailable,
 )
+from distlab.sim.versions import check_crdt_value
 
 if TYPE_CHECKING:  # pragma: no cover
     import simpy
@@ -94,7 +95,8 @@ class StoreProtocol:
     ``supports_cas``, ``blind_puts`` (a replica overwrites whatever it holds, newer or not),
     ``clock_stamps`` (versions stamped with the coordinator's clock rather than ABD tags),
     ``default_anti_entropy_s``, ``anti_entropy`` (whether the kind accepts anti-entropy) and
-    ``own_anti_entropy`` (the kind runs its own, so the store's push-pull stays off).
+    ``own_anti_entropy`` (the kind runs its own, so the store's push-pull stays off) and
+    ``merge_values`` (:meth:`~distlab.sim.ReplicatedStore.put` merges CRDT values).
     A kind with messages of its own handles them in :meth:`receive`.
 
     >>> from distlab.sim import World, Network, ReplicatedStore
@@ -111,6 +113,7 @@ class StoreProtocol:
     anti_entropy = True  # whether the kind accepts anti-entropy (``anti_entropy_s`` > 0)
     supports_session_tokens = False  # whether requests may carry SessionNeeds
     own_anti_entropy = False
+    merge_values = False  # replicas merge values (CRDTs) instead of keeping the newer stamp
 
     def __init__(self, store: ReplicatedStore) -> None:
         self.store = store
@@ -295,12 +298,38 @@ class CourseQuorum(StoreProtocol):
 class LastWriterWins(StoreProtocol):
     """The AP store (``"ap"``): every node answers from its own replica, pushes each write to
     its peers in the background, and settles conflicts by last-writer-wins on its (possibly
-    skewed) clock; ``cas`` compares and sets locally."""
+    skewed) clock; ``cas`` compares and sets locally.
+
+    With ``conflicts="crdt"`` every value written must be a CRDT (anything with ``merge``, e.g.
+    :mod:`distlab.crdt`'s types) and replicas keep the merge of what they receive (the write,
+    replication, anti-entropy) under the greatest stamp: no concurrent update is lost, whatever
+    the clocks say.
+
+    >>> from distlab.crdt import GCounter
+    >>> from distlab.sim import World, Network, ReplicatedStore
+    >>> world = World(seed=1); net = Network(world, latency=0.01)
+    >>> store = ReplicatedStore(net, "ap", nodes=2, conflicts="crdt", clock_skew_s=0.5)
+    >>> store.attach_client("c1", "n1"); store.attach_client("c2", "n2")
+    >>> _ = store.request("c1", "write", value=GCounter().increment("c1"))
+    >>> _ = store.request("c2", "write", value=GCounter().increment("c2"))
+    >>> world.run(until=1)
+    >>> [counter.value for counter in store.values("x").values()]
+    [2, 2]
+    """
 
     kind = "ap"
     supports_cas = True
     clock_stamps = True
     default_anti_entropy_s = 0.1
+
+    def start(self) -> None:
+        """Merge values if ``conflicts="crdt"`` (called by the store)."""
+        self.merge_values = self.store.quorum.conflicts == "crdt"
+
+    def check_write(self, value: Any) -> None:
+        """With ``conflicts="crdt"``, refuse a value without a ``merge`` method."""
+        if self.merge_values:
+            check_crdt_value("value", value)
 
     def coordinate(self, node: str, request: StoreRequest) -> Coordination:
         yield from ()  # answers at once, from the local replica

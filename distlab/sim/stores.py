@@ -199,7 +199,9 @@ class ReplicatedStore:
         :mod:`distlab.sim.leaderless`): replicas per key (default: every node), read and write
         quorums in 1..n (default: a majority of n), read repair (default on), sloppy quorum with
         hinted handoff (default off), ``"siblings"`` (default), ``"lww"`` or ``"crdt"``
-        (values are CRDTs, merged); checked for every kind, as ``store.quorum``.
+        (values are CRDTs, merged); checked for every kind, as ``store.quorum``. ``"ap"``
+        also takes ``conflicts="crdt"``: its replicas then merge CRDT values instead of
+        last-writer-wins (any other value of ``conflicts`` leaves it last-writer-wins).
 
     Replicas live in ``store.replicas[node][key] = (stamp, value)``; they survive a crash (they
     model the disk), but a crashed node neither answers nor coordinates. ``store.protocol`` is
@@ -302,18 +304,7 @@ class ReplicatedStore:
         check_choice("f", f, _FUNCTIONS)
         if not isinstance(key, str):
             raise TypeError(f"key={key!r} must be a string")
-        if f == "cas":
-            if not self.protocol.supports_cas:
-                raise ValueError(
-                    f"f='cas' is not supported by kind={self.kind!r}: a quorum read/write "
-                    "register; a linearizable compare-and-set needs consensus (Paxos)"
-                )
-            if not isinstance(value, tuple) or len(value) != 2:
-                raise TypeError(f"value={value!r} must be an (expected, new) pair for f='cas'")
-        if f == "read" and value is not None:
-            raise ValueError(f"value={value!r} must be None for f='read'")
-        if f == "write":
-            self.protocol.check_write(value)
+        _check_value(f, value, self.protocol)
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
         node = self.clients[client] if node is None else check_choice("node", node, self.names)
         if needs is not None:
@@ -362,7 +353,12 @@ class ReplicatedStore:
         (True, False)
         """
         replica = self.replicas[node]
-        if not blind and replica.get(key, (INITIAL_STAMP, None))[0] >= stamp:
+        held, old = replica.get(key, (INITIAL_STAMP, None))
+        if self.protocol.merge_values and old is not None:  # CRDTs: keep the merge of both
+            stamp, value = max(held, stamp), old.merge(value)
+            if (stamp, value) == (held, old):
+                return False
+        elif not blind and held >= stamp:
             return False
         replica[key] = (stamp, value)
         if self._watch_from is not None:
@@ -471,6 +467,21 @@ class ReplicatedStore:
                 peer = peers[int(rng.integers(len(peers)))]
                 self.net.send(name, peer, Sync(dict(self.replicas[name]), True))
             yield self.env.timeout(period)
+
+
+def _check_value(f: str, value: Any, protocol: StoreProtocol) -> None:
+    if f == "cas":
+        if not protocol.supports_cas:
+            raise ValueError(
+                f"f='cas' is not supported by kind={protocol.kind!r}: a quorum read/write "
+                "register; a linearizable compare-and-set needs consensus (Paxos)"
+            )
+        if not isinstance(value, tuple) or len(value) != 2:
+            raise TypeError(f"value={value!r} must be an (expected, new) pair for f='cas'")
+    if f == "read" and value is not None:
+        raise ValueError(f"value={value!r} must be None for f='read'")
+    if f in ("write", "cas"):
+        protocol.check_write(value if f == "write" else value[1])
 
 
 def _check_needs(needs: Any, protocol: StoreProtocol) -> None:

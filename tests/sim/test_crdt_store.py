@@ -215,3 +215,63 @@ def test_same_seed_same_replicas():
     a = _partitioned_counter(3, "crdt", PNCounter(), sloppy=True)
     b = _partitioned_counter(3, "crdt", PNCounter(), sloppy=True)
     assert a.replicas == b.replicas and a.protocol.read_repairs == b.protocol.read_repairs
+
+
+# -- the "ap" kind -------------------------------------------------------------------------------
+def _ap_counter(seed, conflicts, empty=None, steps=10, skew=0.0):
+    empty = GCounter() if empty is None else empty
+    world = World(seed=seed)
+    net = Network(world, latency=Uniform(0.002, 0.02))
+    store = ReplicatedStore(net, "ap", nodes=4, conflicts=conflicts, clock_skew_s=skew)
+    for i, node in enumerate(store.names, start=1):
+        store.attach_client(f"c{i}", node)
+    rng = np.random.default_rng(seed)
+    net.partition(*SIDES)
+    procs = [
+        world.env.process(_client(world, store, f"c{i}", rng, empty, steps, _bump))
+        for i in range(1, 5)
+    ]
+    world.run(until=world.now + 3)
+    assert all(p.triggered for p in procs)
+    net.heal()
+    world.run(until=world.now + 3)
+    return store
+
+
+@pytest.mark.parametrize("skew", [0.0, 0.2])
+@pytest.mark.parametrize("seed", range(4))
+def test_ap_merges_crdts_and_last_writer_wins_loses(seed, skew):
+    crdt = _ap_counter(seed, "crdt", skew=skew)
+    lww = _ap_counter(seed, "lww", skew=skew)
+    assert crdt.converged() and lww.converged()
+    assert {v.value for v in crdt.values("x").values()} == {40}
+    assert len({v.value for v in lww.values("x").values()}) == 1
+    assert lww.values("x")["n1"].value < 40
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ap_pn_counter_converges_to_every_update(seed):
+    store = _ap_counter(seed, "crdt", PNCounter(), skew=0.1)
+    assert store.converged()
+    assert {v.value for v in store.values("x").values()} == {_expected(store)}
+
+
+def test_ap_numbers_at_seed_0():
+    crdt, lww = _ap_counter(0, "crdt"), _ap_counter(0, "siblings")  # "siblings": ap ignores it
+    assert (crdt.values("x")["n1"].value, lww.values("x")["n1"].value) == (40, 18)
+
+
+def test_ap_refuses_a_value_without_merge_and_same_seed_same_replicas():
+    world = World(seed=0)
+    store = ReplicatedStore(Network(world), "ap", nodes=2, conflicts="crdt")
+    store.attach_client("c1", "n1")
+    with pytest.raises(ValueError, match=r"value=3 cannot be written with conflicts='crdt'"):
+        store.request("c1", "write", value=3)
+    with pytest.raises(ValueError, match=r"value='b' cannot be written with conflicts='crdt'"):
+        store.request("c1", "cas", value=(None, "b"))
+    assert store.writes == {}
+    a, b = (
+        _ap_counter(2, "crdt", PNCounter(), skew=0.3),
+        _ap_counter(2, "crdt", PNCounter(), 10, 0.3),
+    )
+    assert a.replicas == b.replicas
