@@ -156,6 +156,27 @@ def test_replicas_converge_over_seeds(seed):
                 assert held.merge(v) == held
 
 
+def test_hinted_handoff_merges_into_the_intended_replica():
+    world, net, store = _store(0, "crdt", n=3, sloppy=True, anti_entropy_s=0.0, read_repair=False)
+    prefs = store.protocol.preference_list("x")
+    cut = prefs[0]
+    net.crash(cut)
+    store.request("c1", "write", value=GCounter().increment("c1"))
+    for client in ("c2", "c3", "c4"):
+        if store.clients[client] != cut:
+            store.request(client, "write", value=GCounter().increment(client, 2))
+    world.run(until=1)
+    net.restart(cut)
+    world.run(until=2)
+    hints = store.protocol.hinted_writes()
+    assert hints and all(h.intended == cut and h.handed_off_at for h in hints)
+    assert store.protocol.converged()
+    assert {store.get(p, "x")[1] for p in prefs} == {store.get(prefs[1], "x")[1]}
+    assert store.get(cut, "x")[1].value == sum(
+        2 for c in ("c2", "c3", "c4") if store.clients[c] != cut
+    ) + (store.clients["c1"] != cut)
+
+
 def test_a_read_returns_the_merge_of_the_replies():
     world, net, store = _store(0, "crdt", r=2, anti_entropy_s=0.0, read_repair=False)
     net.partition(["n1", "c1"], ["n2", "c2"])
