@@ -184,7 +184,8 @@ def _null():
 
 _SWEPT = ("partition_s", "clients")
 _MODE_STYLE = {"lww": (_RED, "last-writer-wins"),
-               "siblings": (_GREEN, "siblings (version vectors), merged by union")}  # fmt: skip
+               "siblings": (_GREEN, "siblings (version vectors), merged by union"),
+               "crdt": (_BLUE, "a CRDT (OR-set) merged by the store")}  # fmt: skip
 
 
 def _swept(results: list, x: str | None) -> str:

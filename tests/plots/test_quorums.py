@@ -122,3 +122,15 @@ def test_convergence_without_off_has_no_off_tick_and_no_never_row():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "0.2"]
     assert not any(label.startswith("never") for label in all_legend_labels(ax.figure))
     assert "never" not in [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_lost_updates_figure_draws_the_crdt_mode_in_its_own_colour():
+    from distlab.experiments.convergence import lost_updates
+    from distlab.plots.quorums import lost_updates_figure
+
+    result = lost_updates(("lww", "crdt"), seed=0)
+    fig = lost_updates_figure(result)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    crdt = lines["a CRDT (OR-set) merged by the store"]
+    assert crdt.get_color() != lines["last-writer-wins"].get_color()
+    assert list(crdt.get_ydata()) == [0.0]  # the store merges: nothing lost
