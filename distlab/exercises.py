@@ -2212,9 +2212,10 @@ def check_commit_wait(
 ) -> Check:
     """TrueTime says the time is ``[now - eps, now + eps]`` with ``eps = uncertainty_s``. A
     commit at clock reading ``now`` takes the timestamp ``s = now + eps + above_latest_s``
-    (``TT.now().latest``, or above it by ``above_latest_s`` when it must exceed a timestamp the
-    transaction has read). For how long (seconds) must it wait before anyone may see it, so that
-    every transaction that starts afterwards, on any node, gets a larger timestamp? The check
+    (``TT.now().latest``, or above it by ``above_latest_s`` when a two-phase commit's participant,
+    its clock ahead within eps, proposed a larger prepare timestamp). For how long (seconds)
+    must it wait before anyone may see it, so that every transaction that starts afterwards, on
+    any node, gets a larger timestamp? The check
     runs the commit with :class:`distlab.clocks.TrueTime` at that uncertainty. Feedback never
     states the wait; an answer of 1 or more is probably in milliseconds, and is said so.
 
