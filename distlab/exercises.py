@@ -862,6 +862,8 @@ def compare_prediction(
     what: str,
     tolerance: float = 0.1,
     share: bool | None = None,
+    unit: str | None = None,
+    out_of: int | None = None,
 ) -> Check:
     """Show the learner's ``guess``, written down before a run, beside what the run ``measured``.
 
@@ -871,7 +873,9 @@ def compare_prediction(
     ``share`` says whether ``measured`` is a share: ``None`` (the default) takes any value
     strictly between 0 and 1 for one; pass ``share=False`` for a count or a time that happens
     to be below 1 (seconds), so a guess of 2 stays 2. Numbers are shown rounded (3 significant
-    digits below 1, 4 above).
+    digits below 1, 4 above). ``unit="s"`` says ``measured`` is in seconds: a guess 100 times too
+    big or more asks whether it is in milliseconds. ``unit="count"`` says the question asks how
+    many (of ``out_of``, when given): a guess between 0 and 1 asks whether it is a share.
 
     >>> compare_prediction(800, 633, what="calls that got their answer")
     ❌ Not yet: you guessed 800 calls that got their answer; the run shows 633 (26 % off).
@@ -879,9 +883,17 @@ def compare_prediction(
     ✅ Right: 28 read as 28 % = 0.28 (the run measures a share between 0 and 1): you guessed ...
     >>> compare_prediction(2.0, 0.415581, what="seconds to converge", share=False)
     ❌ Not yet: you guessed 2 seconds to converge; the run shows 0.416 (381 % off).
+    >>> compare_prediction(800, 2.027, what="s ahead", unit="s")  # doctest: +ELLIPSIS
+    ❌ Not yet: you guessed 800 s ahead; ... off). Is 800 in milliseconds? The question asks ...
+    >>> compare_prediction(0.83, 83, what="pairs", unit="count", out_of=96)  # doctest: +ELLIPSIS
+    ❌ Not yet: you guessed 0.83 pairs; ... Is 0.83 a share? ... how many (0.83 x 96 ~ 80).
     """
     measured = check_number("measured", measured)
     tolerance = check_number("tolerance", tolerance, 0.0, 1.0)
+    if unit not in (None, "s", "count"):
+        raise ValueError(f"unit={unit!r} must be None, 's' (seconds) or 'count' (how many)")
+    if out_of is not None:
+        out_of = check_number("out_of", out_of, 0.0, math.inf, min_inclusive=False)
     if share is not None:
         share = check_bool("share", share)
         if share and not 0.0 <= measured <= 1.0:
@@ -922,7 +934,23 @@ def compare_prediction(
         f"you guessed {_shown(guess)} {what}; the run shows {_shown(measured)} "
         f"({off * 100:.0f} % off)."
     )
+    if off > tolerance:
+        verdict += _unit_hint(guess, measured, unit, out_of)
     return Check(off <= tolerance, note + verdict)
+
+
+def _unit_hint(guess: float, measured: float, unit: str | None, out_of: float | None) -> str:
+    """A question about the unit of a wrong ``guess`` when its scale suggests one (milliseconds
+    for seconds, a share for a count), else ``""``."""
+    if unit == "s" and measured > 0 and guess >= 100 * measured:
+        return (
+            f" Is {_shown(guess)} in milliseconds? The question asks for seconds: "
+            f"{_shown(guess)} ms is {guess / 1000:g} s."
+        )
+    if unit == "count" and 0 < guess <= 1 and (guess < 1 or measured >= 10):
+        times = f" ({guess:g} x {out_of:g} ~ {round(guess * out_of)})" if out_of else ""
+        return f" Is {guess:g} a share? The question asks how many{times}."
+    return ""
 
 
 def _shown(x: float) -> str:
@@ -1896,10 +1924,16 @@ def _event_name(run, event) -> str:
     step = run.step(event)
     name = f"{process}:{i}"  # as the figures of notebook 07 name events: process, then index
     if step.kind == "send":
-        return f"{name} (sends {step.message} to {run.messages[step.message][1][0]})"
-    if step.kind == "receive":
-        return f"{name} (receives {step.message} from {run.messages[step.message][0][0]})"
+        return f"{name} (sends a message to {run.messages[step.message][1][0]})"
+    if step.kind == "receive":  # a message is named by the event that sent it
+        return (
+            f"{name} (receives the message {_event_name_only(run.messages[step.message][0])} sent)"
+        )
     return f"{name} (local)"
+
+
+def _event_name_only(event) -> str:
+    return f"{event[0]}:{event[1]}"
 
 
 def _fmt(clock: dict) -> str:
@@ -2104,13 +2138,14 @@ def _vector_argument(name: str, value: object) -> dict:
 
 def check_vector_order(first: dict, second: dict, answer: str | None) -> Check:
     """How do the events stamped ``first`` and ``second`` (vector timestamps of one cluster, as
-    ``{process: count}``) relate: ``"before"`` (first happened before second), ``"after"``,
-    ``"concurrent"`` or ``"equal"``?
+    ``{process: count}``) relate: ``"before"`` (first happened before second; ``"happened
+    before"`` is read as ``"before"``), ``"after"``, ``"concurrent"`` or ``"equal"``? A wrong
+    answer is told one entry to read again, never the relation.
 
     >>> check_vector_order({"a": 2, "b": 0}, {"a": 2, "b": 1}, "before")  # doctest: +ELLIPSIS
     ✅ Right: ...
     >>> check_vector_order({"a": 3, "b": 0}, {"a": 1, "b": 2}, "after")  # doctest: +ELLIPSIS
-    ❌ Not yet: first['a']=3 > second['a']=1, but first['b']=0 < second['b']=2...
+    ❌ Not yet: look at 'b': first has 0, second 2; is any entry of first larger?
     """
     first, second = _vector_argument("first", first), _vector_argument("second", second)
     if set(first) != set(second):
@@ -2121,7 +2156,9 @@ def check_vector_order(first: dict, second: dict, answer: str | None) -> Check:
     words = ("before", "after", "concurrent", "equal")
     if answer is None:
         return _unanswered("Hint: compare entry by entry, not the sums.")
-    said = answer.strip().lower() if isinstance(answer, str) else answer
+    said = " ".join(answer.lower().replace("-", " ").split()) if isinstance(answer, str) else answer
+    if isinstance(said, str) and said.startswith(("happened ", "happens ")):
+        said = said.split(" ", 1)[1]  # "happened before" is "before"
     if said not in words:
         return Check(False, f"{answer!r}: answer one of {', '.join(map(repr, words))}.")
     truth = _clock_order(first, second)
@@ -2142,28 +2179,32 @@ def check_vector_order(first: dict, second: dict, answer: str | None) -> Check:
                 f"{smaller[0]!r} in second), so neither happened before the other.",
             )
         return Check(True, reasons[truth])
-    # A wrong answer gets the entry-wise reason, never the word it should have been.
-    if truth == "concurrent":
-        b, s = bigger[0], smaller[0]
-        return Check(
-            False,
-            f"first[{b!r}]={first[b]} > second[{b!r}]={second[b]}, but first[{s!r}]={first[s]} "
-            f"< second[{s!r}]={second[s]}: each has seen an event the other has not (a bigger "
-            "sum orders nothing). Which relation does that leave?",
-        )
-    if truth == "equal":
-        return Check(False, "no entry differs: in one run, the same counts are the same event.")
-    lower, k = ("first", smaller[0]) if truth == "before" else ("second", bigger[0])
-    low, high = sorted((first[k], second[k]))
-    why = (
-        f"{lower} is <= the other in every entry and smaller in {k!r} ({low} against {high}); "
-        f"which event had heard of the other's past?"
-    )
-    if said == "concurrent":
-        return Check(False, f"concurrent means each is ahead in some entry, but {why}")
-    if said == "equal":
-        return Check(False, f"equal timestamps would be one event, but {why}")
-    return Check(False, f"read the entries again: {why}")
+    return Check(False, _vector_order_hint(first, second, said, bigger, smaller))
+
+
+def _vector_order_hint(first: dict, second: dict, said: str, bigger: list, smaller: list) -> str:
+    """Feedback on a wrong answer: one entry to read again, never the relation itself."""
+    if not bigger and not smaller:
+        return "read the entries again: does any entry of first differ from second's?"
+    # The entry that contradicts what was said: "before" cannot hold where first is bigger,
+    # "after" where first is smaller; "concurrent" and "equal" are contradicted by any entry
+    # the pair does not share a direction with.
+    if said == "before" and bigger:
+        k, question = bigger[0], "is any entry of first smaller?"
+    elif said == "after" and smaller:
+        k, question = smaller[0], "is any entry of first larger?"
+    elif bigger and smaller:  # concurrent, said before/after/equal: the contradicting side
+        k = bigger[0] if said in ("before", "equal") else smaller[0]
+        question = "and in the other entries?"
+    else:  # ordered one way, said concurrent or equal (or the reverse direction)
+        k = (smaller or bigger)[0]
+        side = "larger" if smaller else "smaller"
+        question = f"is any entry of first {side}?"
+    hint = f"look at {k!r}: first has {first[k]}, second {second[k]}; {question}"
+    low, high = sum(first.values()), sum(second.values())
+    if (said, low < high, low > high) in (("before", True, False), ("after", False, True)):
+        hint += " (Compare entry by entry: the sums order nothing.)"
+    return hint
 
 
 def check_commit_wait(
@@ -2171,9 +2212,10 @@ def check_commit_wait(
 ) -> Check:
     """TrueTime says the time is ``[now - eps, now + eps]`` with ``eps = uncertainty_s``. A
     commit at clock reading ``now`` takes the timestamp ``s = now + eps + above_latest_s``
-    (``TT.now().latest``, or above it by ``above_latest_s`` when it must exceed a timestamp the
-    transaction has read). For how long (seconds) must it wait before anyone may see it, so that
-    every transaction that starts afterwards, on any node, gets a larger timestamp? The check
+    (``TT.now().latest``, or above it by ``above_latest_s`` when a two-phase commit's participant,
+    its clock ahead within eps, proposed a larger prepare timestamp). For how long (seconds)
+    must it wait before anyone may see it, so that every transaction that starts afterwards, on
+    any node, gets a larger timestamp? The check
     runs the commit with :class:`distlab.clocks.TrueTime` at that uncertainty. Feedback never
     states the wait; an answer of 1 or more is probably in milliseconds, and is said so.
 
@@ -2199,21 +2241,23 @@ def check_commit_wait(
     if answer >= 1.0 > 2 * eps + above:
         return Check(
             False,
-            f"{answer:g} s is more than a second: is that milliseconds? The answer is in "
+            f"{answer:g} s is a second or more: is that milliseconds? The answer is in "
             f"seconds: {answer:g} ms is {answer / 1000:g} s.",
         )
     now = 10.0
     truetime = TrueTime(drift=0.0, base_uncertainty=eps)
     s = truetime.interval(now).latest + above
     wait = truetime.visible_at(s) - now  # until now - eps > s
-    if math.isclose(answer, wait, rel_tol=0.02):
+    # The rule is strict (now - eps > s): no shorter wait is right, a slightly longer one is.
+    if wait * (1 - 1e-9) <= answer <= wait * 1.02:
         extra = f" + {above:g} s (s lies that far above latest)" if above else ""
         return Check(
             True,
             f"{wait:g} s = 2 x {eps:g} s{extra}: once now - eps > s, the true time has certainly "
-            "passed s, so a transaction starting anywhere after that reads a clock whose "
-            "interval lies beyond s and takes a larger timestamp. Every commit pays at least "
-            "2 eps: Spanner keeps eps small with GPS and atomic clocks.",
+            "passed s. A transaction starting anywhere after that reads an interval that "
+            "contains the true time, which has passed s, so its latest end, the timestamp it "
+            "takes, is larger than s. Every commit pays at least 2 eps: Spanner keeps eps small "
+            "with GPS and atomic clocks.",
         )
     if answer > wait:
         return Check(

@@ -614,9 +614,9 @@ def test_check_vector_order(first, second, right):
 
 def test_check_vector_order_explains_the_sum_mistake_and_the_direction():
     by_sum = ex.check_vector_order({"a": 3, "b": 0}, {"a": 1, "b": 1}, "after")
-    assert by_sum.passed is False and "a bigger sum orders nothing" in by_sum.message
+    assert by_sum.passed is False and "the sums order nothing" in by_sum.message
     reversed_ = ex.check_vector_order({"a": 1, "b": 0}, {"a": 1, "b": 2}, "after")
-    assert "smaller in 'b' (0 against 2)" in reversed_.message
+    assert "look at 'b': first has 0, second 2; is any entry of first larger?" in reversed_.message
     assert "before" not in reversed_.message and "other way round" not in reversed_.message
     assert "answer one of" in ex.check_vector_order({"a": 1}, {"a": 2}, "maybe").message
 
@@ -634,6 +634,34 @@ def test_check_vector_order_explains_the_sum_mistake_and_the_direction():
 def test_check_vector_order_rejects_bad_timestamps_naming_them(first, second, error, message):
     with pytest.raises(error, match=message):
         ex.check_vector_order(first, second, "before")
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ({"a": 2, "b": 1, "c": 0}, {"a": 3, "b": 1, "c": 2}),
+        ({"a": 4, "b": 0, "c": 1}, {"a": 1, "b": 3, "c": 1}),
+        ({"a": 1, "b": 5, "c": 2}, {"a": 1, "b": 2, "c": 2}),
+    ],
+)
+def test_check_vector_order_names_one_entry_not_the_verdict(first, second):
+    for wrong in ("before", "after", "concurrent", "equal"):
+        check = ex.check_vector_order(first, second, wrong)
+        if check.passed:
+            continue
+        assert len(re.findall(r"look at '(\w)'", check.message)) == 1
+        for verdict in ("every entry", "each has seen", "happened before", "concurrent"):
+            assert verdict not in check.message
+        if sum(first.values()) == sum(second.values()):
+            assert "sum" not in check.message
+
+
+def test_check_vector_order_accepts_happened_before():
+    first, second = {"a": 2, "b": 0}, {"a": 2, "b": 1}
+    for said in ("happened before", "Happened-Before", " happens  before "):
+        assert ex.check_vector_order(first, second, said).passed is True
+    assert ex.check_vector_order(second, first, "happened after").passed is True
+    assert ex.check_vector_order(first, second, "happened after").passed is False
 
 
 def test_check_vector_receive_accepts_numpy_counts():
@@ -678,6 +706,40 @@ def test_check_commit_wait_reads_an_answer_of_1_or_more_as_milliseconds(answer):
     assert "safe" not in check.message and "too short" not in check.message
 
 
+def test_check_commit_wait_accepts_no_wait_shorter_than_the_rule():
+    for short in (0.0147, 0.0149, 0.01499):
+        check = ex.check_commit_wait(0.006, short, above_latest_s=0.003)
+        assert check.passed is False and "too short" in check.message
+    for right in (0.015, 0.015 - 1e-15, 0.0153):
+        assert ex.check_commit_wait(0.006, right, above_latest_s=0.003).passed is True
+    assert ex.check_commit_wait(0.006, 0.0155, above_latest_s=0.003).passed is False
+    right = ex.check_commit_wait(0.004, 0.008).message
+    assert "its latest end, the timestamp it takes, is larger than s" in right
+    assert "beyond s" not in right and "entirely above" not in right
+    one = ex.check_commit_wait(0.006, 1.0, above_latest_s=0.003).message
+    assert "1 s is a second or more: is that milliseconds?" in one
+
+
+def test_compare_prediction_asks_about_milliseconds_and_shares():
+    ms = ex.compare_prediction(800, 2.027, what="s ahead", unit="s")
+    assert ms.passed is False and "Is 800 in milliseconds? " in ms.message
+    assert "800 ms is 0.8 s" in ms.message and "39367 % off" in ms.message
+    assert "milliseconds" not in ex.compare_prediction(28, 2.027, what="s", unit="s").message
+    assert "milliseconds" not in ex.compare_prediction(800, 2.027, what="s").message
+    count = ex.compare_prediction(0.83, 83, what="pairs", unit="count", out_of=96)
+    assert count.passed is False and "Is 0.83 a share? The question asks how many" in count.message
+    assert "(0.83 x 96 ~ 80)" in count.message
+    assert "share?" in ex.compare_prediction(0.3, 136, what="x", unit="count").message
+    assert "share?" not in ex.compare_prediction(1, 2, what="x", unit="count").message
+    assert "share?" not in ex.compare_prediction(50, 83, what="x", unit="count").message
+    # shares keep their reading of percentages, whatever the unit
+    assert ex.compare_prediction(28, 0.273, what="of writes").passed is True
+    with pytest.raises(ValueError, match="unit='ms' must be None, 's'"):
+        ex.compare_prediction(1, 2, what="x", unit="ms")
+    with pytest.raises(ValueError, match="out_of=0"):
+        ex.compare_prediction(1, 2, what="x", unit="count", out_of=0)
+
+
 def test_check_vector_receive_refuses_an_own_entry_that_does_not_count_by_one():
     def plus_two(local, message, me):
         clock = {p: max(local[p], message[p]) for p in local}
@@ -694,6 +756,7 @@ def test_check_vector_receive_names_events_as_the_figures_do_and_sorts_clocks():
 
     message = ex.check_vector_receive(backwards).message
     assert re.search(r"\b[a-d]:\d+ \((sends|receives|local)", message)
+    assert not re.search(r"\bm\d+\b", message)  # no message names the figures do not show
     assert "{'a': " in message and "{'c': " not in message
 
 

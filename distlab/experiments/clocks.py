@@ -480,8 +480,9 @@ def lww_daemon_died(
     seed: int = 0,
 ) -> LwwDaemonResult:
     """Writers send writes of one key to a last-writer-wins store, timestamped by their clocks;
-    the sync daemon of the last writer dies at ``died_at_s`` and its clock (drift
-    ``victim_drift``) falls behind, so its writes lose to writes made earlier in true time.
+    the sync daemon of the last writer dies at ``died_at_s``: its clock, which drifts by
+    ``victim_drift`` from the start (each sync hid it until then), is no longer corrected and
+    falls behind, so its writes lose to writes made earlier in true time.
 
     ``nodes`` writers together make ``writes_per_s`` writes a second (Poisson) for
     ``duration_s``; the others drift up to ``drift`` and stay synchronised every
