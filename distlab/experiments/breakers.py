@@ -418,11 +418,6 @@ def _breaker_tables(run: _Run, until: float) -> tuple[pd.DataFrame, pd.DataFrame
     return trans, _state_bands(trans, until)
 
 
-def _time_in(bands: pd.DataFrame, state: str) -> float:
-    part = bands[bands["state"] == state]
-    return float((part["end"] - part["start"]).sum())
-
-
 def _end_of(calls: pd.DataFrame, duration_s: float) -> float:
     return max(duration_s, float(calls["end"].max()) if len(calls) else 0.0)
 
@@ -641,8 +636,8 @@ def _run_shared_breaker(spec, health: HealthSchedule, p: dict[str, Any]):
 
 
 def _transitions_summary(label, calls, trans, bands) -> pd.DataFrame:
-    # plain lists and numpy: the same numbers as _outcome_counts, _opened and _time_in give,
-    # without a pandas filter per figure (this runs on every move of the explorer)
+    # plain lists and numpy: the same numbers as _outcome_counts and _opened give, without a
+    # pandas filter per figure (this runs on every move of the explorer)
     out: dict[str, Any] = {"calls": len(calls)}
     counts = Counter(calls["outcome"].tolist())
     for outcome in _OUTCOMES:
