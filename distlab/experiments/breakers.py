@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -417,11 +418,6 @@ def _breaker_tables(run: _Run, until: float) -> tuple[pd.DataFrame, pd.DataFrame
     return trans, _state_bands(trans, until)
 
 
-def _time_in(bands: pd.DataFrame, state: str) -> float:
-    part = bands[bands["state"] == state]
-    return float((part["end"] - part["start"]).sum())
-
-
 def _end_of(calls: pd.DataFrame, duration_s: float) -> float:
     return max(duration_s, float(calls["end"].max()) if len(calls) else 0.0)
 
@@ -640,16 +636,25 @@ def _run_shared_breaker(spec, health: HealthSchedule, p: dict[str, Any]):
 
 
 def _transitions_summary(label, calls, trans, bands) -> pd.DataFrame:
-    out = _outcome_counts(calls)
+    # plain lists and numpy: the same numbers as _outcome_counts and _opened give, without a
+    # pandas filter per figure (this runs on every move of the explorer)
+    out: dict[str, Any] = {"calls": len(calls)}
+    counts = Counter(calls["outcome"].tolist())
+    for outcome in _OUTCOMES:
+        out[outcome] = counts.get(outcome, 0)
+    out["ok_share"] = out[outcomes.OK] / len(calls) if len(calls) else math.nan
     out["slow"] = int(calls["slow"].sum())
     out["admitted"] = len(calls) - out[outcomes.REJECTED]
-    opened = _opened(trans)
+    moves = list(zip(trans["from_state"].tolist(), trans["state"].tolist()))
+    opened = [t for t, (a, b) in zip(trans["time"].tolist(), moves) if b == "OPEN" and a != "OPEN"]
     out["openings"] = len(opened)
-    out["first_open_s"] = float(opened["time"].iloc[0]) if len(opened) else math.nan
+    out["first_open_s"] = float(opened[0]) if opened else math.nan
+    states = bands["state"].to_numpy(dtype=object)
+    spans = bands["end"].to_numpy(dtype=float) - bands["start"].to_numpy(dtype=float)
     for state in ("OPEN", "HALF_OPEN", "CLOSED"):
-        out[f"time_{state.lower()}_s"] = _time_in(bands, state)
-    for (a, b), n in trans.groupby(["from_state", "state"], sort=False).size().items():
-        out[f"{a}->{b}"] = int(n)
+        out[f"time_{state.lower()}_s"] = float(spans[states == state].sum())
+    for (a, b), n in Counter(moves).items():  # in order of first appearance, as groupby's
+        out[f"{a}->{b}"] = n
     return summary_row(label, "breaker", **out)
 
 

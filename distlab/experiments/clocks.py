@@ -37,7 +37,13 @@ from distlab.clocks.truetime import TrueTime
 from distlab.experiments.result import Result, plain_params, summary_row
 from distlab.experiments.scenario import check_work, poisson_arrivals
 from distlab.sim.causality import happened_before
-from distlab.sim.clocks import CORRECTIONS, NodeClock, SyncDaemonDied, clock_trace
+from distlab.sim.clocks import (
+    CORRECTIONS,
+    NodeClock,
+    SyncDaemonDied,
+    clock_trace,
+    step_clock_readings,
+)
 from distlab.sim.distributions import Exponential
 from distlab.sim.faults import FaultSchedule
 from distlab.sim.network import Network
@@ -245,52 +251,59 @@ class LwwSkewResult(Result):
     curve: pd.DataFrame
 
 
-def _pair_clocks(rng, pairs: int, skew: float, spec: dict[str, Any]) -> dict[str, NodeClock]:
-    offsets = rng.uniform(-skew, skew + 0.0, 2 * pairs)
-    drift = spec["drift"]
-    drifts = rng.uniform(-drift, drift + 0.0, 2 * pairs) if drift else np.zeros(2 * pairs)
-    return {
-        f"w{k}": NodeClock(
-            offset_s=float(offsets[k]),
-            drift=float(drifts[k]),
-            sync_interval_s=spec["sync_interval_s"],
-            sync_error_s=spec["sync_error_s"],
-            correction=spec["correction"],
-        )
+def _pair_readings(offsets, drifts, starts, gaps, seed: int, spec: dict[str, Any]):
+    """Node w{2k}'s clock at ``starts[k]`` and node w{2k+1}'s at ``starts[k] + gaps`` (a row per
+    pair): a world of the 2 x pairs clocks, read at once where the clocks are step-corrected."""
+    pairs = len(starts)
+    if spec["correction"] == "step":
+        times = np.empty((2 * pairs, len(gaps)))
+        times[0::2] = starts[:, None]
+        times[1::2] = starts[:, None] + gaps
+        readings = step_clock_readings(
+            offsets, drifts, times, sync_interval_s=spec["sync_interval_s"],
+            sync_error_s=spec["sync_error_s"], seed=seed,
+        )  # fmt: skip
+        return readings[0::2, 0], readings[1::2]
+    clocks = {
+        f"w{k}": NodeClock(offset_s=float(offsets[k]), drift=float(drifts[k]),
+                           sync_interval_s=spec["sync_interval_s"],
+                           sync_error_s=spec["sync_error_s"], correction=spec["correction"])
         for k in range(2 * pairs)
-    }
+    }  # fmt: skip
+    world = World(seed, clocks=clocks)
+    first = np.array([world.clock_of(f"w{2 * k}").read(t) for k, t in enumerate(starts)])
+    second = np.array(
+        [world.clock_of(f"w{2 * k + 1}").read_many(t + gaps) for k, t in enumerate(starts)]
+    )
+    return first, second
 
 
 def _lww_pairs(seed: int, skew: float, gaps, pairs: int, spec: dict[str, Any]) -> pd.DataFrame:
     """Pair k: node w{2k} writes at t_k, node w{2k+1} at t_k + gap, for every gap."""
     rng = np.random.default_rng([seed, 2, int(round(skew * 1e9))])
-    world = World(seed, clocks=_pair_clocks(rng, pairs, skew, spec))
+    offsets = rng.uniform(-skew, skew + 0.0, 2 * pairs)
+    drift = spec["drift"]
+    drifts = rng.uniform(-drift, drift + 0.0, 2 * pairs) if drift else np.zeros(2 * pairs)
     starts = spec["warmup_s"] + rng.uniform(0.0, spec["duration_s"] + 0.0, pairs)
-    gaps = np.asarray(gaps)
-    parts = []
-    first = np.array([world.clock_of(f"w{2 * k}").read(t) for k, t in enumerate(starts)])
-    second = np.array(
-        [world.clock_of(f"w{2 * k + 1}").read_many(t + gaps) for k, t in enumerate(starts)]
+    gaps = np.asarray(gaps, dtype=float)
+    first, second = _pair_readings(offsets, drifts, starts, gaps, seed, spec)
+    nodes = np.array([f"w{k}" for k in range(2 * pairs)], dtype=object)
+    count = len(gaps)
+    lost = second.T < first
+    return pd.DataFrame(
+        {
+            "skew_s": skew,
+            "gap_s": np.repeat(gaps, pairs),
+            "pair": np.tile(np.arange(pairs), count),
+            "first_node": np.tile(nodes[0::2], count),
+            "second_node": np.tile(nodes[1::2], count),
+            "first_time": np.tile(starts, count),
+            "second_time": (starts + gaps[:, None]).ravel(),
+            "first_clock": np.tile(first, count),
+            "second_clock": second.T.ravel(),
+            "outcome": np.where(lost, outcomes.LOST_WRITE, outcomes.OK).ravel(),
+        }
     )
-    for g, gap in enumerate(gaps):
-        lost = second[:, g] < first
-        parts.append(
-            pd.DataFrame(
-                {
-                    "skew_s": skew,
-                    "gap_s": gap,
-                    "pair": np.arange(pairs),
-                    "first_node": [f"w{2 * k}" for k in range(pairs)],
-                    "second_node": [f"w{2 * k + 1}" for k in range(pairs)],
-                    "first_time": starts,
-                    "second_time": starts + gap,
-                    "first_clock": first,
-                    "second_clock": second[:, g],
-                    "outcome": np.where(lost, outcomes.LOST_WRITE, outcomes.OK),
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
 
 
 def effective_spread(

@@ -495,3 +495,25 @@ def test_variant_and_schedule_errors_name_the_parameter_passed():
         breakers.half_open_probing("x")
     with pytest.raises(TypeError, match=r"schedule=\[1\]: changes\[0\]=1 must be"):
         breakers.transitions(schedule=[1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("breaker", ["course", "recommended"])
+@pytest.mark.parametrize("schedule", ["outage", "slow"])
+def test_transitions_summary_counts_what_its_tables_hold(seed, breaker, schedule):
+    r = breakers.transitions(breaker=breaker, schedule=schedule, seed=seed)
+    row, calls, trans, bands = r.summary.iloc[0], r.frame, r.transitions, r.states
+    counts = calls["outcome"].value_counts()
+    for outcome in ("ok", "error", "timeout", "rejected"):
+        assert row[outcome] == counts.get(outcome, 0)
+    assert row["slow"] == calls["slow"].sum()
+    opened = trans[(trans["state"] == "OPEN") & (trans["from_state"] != "OPEN")]
+    assert row["openings"] == len(opened) and (row["openings"] > 0 or schedule != "outage")
+    first = opened["time"].iloc[0] if len(opened) else math.nan
+    assert row["first_open_s"] == first or math.isnan(row["first_open_s"]) and math.isnan(first)
+    for state in ("OPEN", "HALF_OPEN", "CLOSED"):
+        part = bands[bands["state"] == state]
+        assert row[f"time_{state.lower()}_s"] == (part["end"] - part["start"]).sum()
+    moves = trans.groupby(["from_state", "state"], sort=False).size()
+    assert [c for c in r.summary.columns if "->" in c] == [f"{a}->{b}" for a, b in moves.index]
+    assert all(row[f"{a}->{b}"] == n for (a, b), n in moves.items())

@@ -249,3 +249,60 @@ def test_commit_wait_runs_only_the_variants_asked_for_with_the_same_numbers():
         ex.commit_wait(variants=["wait"])
     with pytest.raises(ValueError, match="variants=\\(\\) is empty"):
         ex.commit_wait(variants=[])
+
+
+def _lww_frame_through_a_world(seed, skew, gaps, pairs, drift, interval, error, warmup, duration):
+    """The frame of one skew of lww_skew as a world of NodeClocks gives it, one clock at a time:
+    the reference the vectorised reading of the step-corrected clocks must equal."""
+    from distlab.sim import World
+    from distlab.sim.clocks import NodeClock
+
+    rng = np.random.default_rng([seed, 2, int(round(skew * 1e9))])
+    offsets = rng.uniform(-skew, skew + 0.0, 2 * pairs)
+    drifts = rng.uniform(-drift, drift + 0.0, 2 * pairs) if drift else np.zeros(2 * pairs)
+    clocks = {f"w{k}": NodeClock(float(offsets[k]), float(drifts[k]), interval, error)
+              for k in range(2 * pairs)}  # fmt: skip
+    world = World(seed, clocks=clocks)
+    starts = warmup + rng.uniform(0.0, duration + 0.0, pairs)
+    gaps = np.asarray(gaps)
+    first = np.array([world.clock_of(f"w{2 * k}").read(t) for k, t in enumerate(starts)])
+    second = np.array(
+        [world.clock_of(f"w{2 * k + 1}").read_many(t + gaps) for k, t in enumerate(starts)]
+    )
+    parts = [
+        pd.DataFrame({
+            "skew_s": skew, "gap_s": gap, "pair": np.arange(pairs),
+            "first_node": [f"w{2 * k}" for k in range(pairs)],
+            "second_node": [f"w{2 * k + 1}" for k in range(pairs)],
+            "first_time": starts, "second_time": starts + gap,
+            "first_clock": first, "second_clock": second[:, g],
+            "outcome": np.where(second[:, g] < first, "lost_write", "ok"),
+        })
+        for g, gap in enumerate(gaps)
+    ]  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2**31])
+@pytest.mark.parametrize(
+    ("drift", "interval", "error", "warmup"),
+    [
+        (0.0, None, 0.0, 0.0),
+        (5e-4, None, 0.001, 64.0),
+        (5e-5, 16.0, 0.001, 64.0),
+        (1e-4, 1.0, 0.02, 0.0),
+        (2e-4, 4.0, 0.0, 64.0),
+        (1e-5, 64.0, 0.0005, 64.0),
+        (1e-3, 0.05, 0.003, 5.0),
+    ],
+)
+def test_lww_skew_frames_are_those_of_a_world_of_clocks(seed, drift, interval, error, warmup):
+    skews, gaps, pairs = [0.0, 0.013, 0.05], [0.0, 0.002, 0.01, 0.1], 40
+    r = ex.lww_skew(skews_s=skews, gaps_s=gaps, pairs=pairs, drift=drift, sync_interval_s=interval,
+                    sync_error_s=error, warmup_s=warmup, duration_s=60.0, seed=seed)  # fmt: skip
+    expected = pd.concat(
+        [_lww_frame_through_a_world(seed, d, gaps, pairs, drift, interval, error, warmup, 60.0)
+         for d in skews],
+        ignore_index=True,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(r.frame, expected, check_exact=True)

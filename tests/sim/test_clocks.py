@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from distlab.sim import EVENT_COLUMNS, FaultSchedule, Network, World
-from distlab.sim.clocks import MAX_SYNCS, NodeClock, NodeClocks, SyncDaemonDied, clock_trace
+from distlab.sim.clocks import (
+    MAX_SYNCS,
+    NodeClock,
+    NodeClocks,
+    SyncDaemonDied,
+    clock_trace,
+    step_clock_readings,
+)
 
 
 def test_a_world_without_clocks_logs_what_it_did_before():
@@ -197,3 +204,58 @@ def test_a_logged_field_cannot_shadow_the_clock_column():
     World().log("note", node="a", clock=3)  # no clocks: an ordinary extra field
     with pytest.raises(ValueError, match=r"clock=\.\.\.: in a world with clocks"):
         World(clocks={"a": NodeClock()}).log("note", node="a", clock=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    clocks=st.integers(1, 6),
+    interval=st.sampled_from([None, 0.01, 0.37, 1.0, 4.0, 16.0, 64.0]),
+    error=st.sampled_from([0.0, 1e-6, 0.001, 0.02]),
+    drift=st.sampled_from([0.0, 1e-5, 5e-4, 1e-3]),
+    spread=st.floats(0.0, 10.0),
+    horizon=st.floats(0.0, 200.0),
+)
+def test_step_readings_are_those_of_the_worlds_clocks_to_the_bit(
+    seed, clocks, interval, error, drift, spread, horizon
+):
+    rng = np.random.default_rng(seed)
+    offsets = rng.uniform(-spread, spread, clocks)
+    drifts = rng.uniform(-drift, drift, clocks)
+    times = np.sort(rng.uniform(0.0, horizon, (clocks, 5)), axis=1)
+    times[:, 0] = rng.choice([0.0, horizon], clocks)  # the ends too
+    specs = {f"n{i}": NodeClock(offsets[i], drifts[i], interval, error) for i in range(clocks)}
+    world = NodeClocks(specs, seed=seed)
+    expected = np.array([world.clock(f"n{i}").read_many(times[i]) for i in range(clocks)])
+    got = step_clock_readings(offsets, drifts, times, sync_interval_s=interval,
+                              sync_error_s=error, seed=seed)  # fmt: skip
+    assert np.array_equal(got, expected)
+
+
+def test_step_readings_at_the_sync_instants_take_the_new_segment():
+    clock = NodeClocks({"a": NodeClock(0.5, 1e-4, 1.0, 0.01)}, seed=4).clock("a")
+    syncs = clock.sync_times(10.0)
+    times = np.array([syncs + [s - 1e-9 for s in syncs]])
+    got = step_clock_readings([0.5], [1e-4], times, sync_interval_s=1.0, sync_error_s=0.01, seed=4)
+    assert np.array_equal(got[0], clock.read_many(times[0]))
+    assert np.all(np.abs(got[0][: len(syncs)] - syncs) <= 0.01)  # just corrected: within the error
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"times": [1.0]}, ValueError, r"times must be a 2-D array with one row per clock"),
+        ({"times": [[np.nan]]}, ValueError, r"times must be finite"),
+        ({"drifts": [0.01]}, ValueError, r"drifts=0.01 is beyond physical sense"),
+        ({"drifts": [0.0, 0.0]}, ValueError, r"offsets_s and drifts must be 1-D"),
+        ({"offsets_s": [np.inf]}, ValueError, r"offsets_s must be finite"),
+        ({"sync_interval_s": 0}, ValueError, r"sync_interval_s=0"),
+        ({"sync_error_s": -1}, ValueError, r"sync_error_s=-1"),
+        ({"seed": -1}, ValueError, r"seed=-1"),
+        ({"sync_interval_s": 1e-3, "times": [[MAX_SYNCS * 1e-3 * 1.5]]}, ValueError, r"syncs of"),
+    ],
+)
+def test_step_readings_refuse_bad_input_by_name(kwargs, error, message):
+    args = {"offsets_s": [0.0], "drifts": [0.0], "times": [[1.0]]} | kwargs
+    with pytest.raises(error, match=message):
+        step_clock_readings(**args)
