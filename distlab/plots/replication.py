@@ -444,8 +444,8 @@ def _few_acknowledged(ax, rows: pd.DataFrame, means: pd.Series, color, marker) -
             measured = runs[np.isfinite(runs["write_p99_s"].to_numpy(float))]
             writes = int(measured["acknowledged"].sum())
             ax.annotate(f"{writes} write{'s' if writes != 1 else ''}, in {len(measured)} of "
-                        f"{len(runs)} runs", (lag, mean), xytext=(5, -10), fontsize=7,
-                        textcoords="offset points", color=color)  # fmt: skip
+                        f"{len(runs)} runs", (lag, mean), xytext=(-6, -12), fontsize=7,
+                        textcoords="offset points", color=color, ha="right")  # fmt: skip
 
 
 def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -504,9 +504,8 @@ def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -
         fig, axes[0], title=title or "Failover: acknowledged writes lost, and the price of not "
         "losing them", legend_title="replication",
         subtitle=f"{runs} run{'s' if runs > 1 else ''} per mode and lag; lines: means, dots: "
-        "single runs; latency of acknowledged writes only (slower ones answer unavailable; "
-        f"hollow: under {FEW_ACKNOWLEDGED} acknowledged per run (median), labelled with the "
-        "writes behind them)",
+        "single runs; latency of acknowledged writes only (hollow: under "
+        f"{FEW_ACKNOWLEDGED} acknowledged per run)",
     )  # fmt: skip
     fig.subplots_adjust(wspace=0.32)
     return fig
