@@ -382,7 +382,10 @@ def _timeline_data(result, variant: str, nodes: list[str]) -> dict[str, Any]:
     d["end"] = max([1.0, *start, *end[np.isfinite(end)], *ticks[0]]) * 1.02
     primary, since, xs, ys = nodes[0], 0.0, [], []
     for t, new in zip(failovers["time"], failovers["new"]):
-        xs += [since, float(t), math.nan]
+        # a crashed primary's thick line ends at its crash, not at the promotion after it
+        down = [float(a) for a, n in zip(crashes["start"], crashes["node"])
+                if str(n) == primary and since <= float(a) < float(t)]  # fmt: skip
+        xs += [since, min(down, default=float(t)), math.nan]
         ys += [y[primary]] * 2 + [math.nan]
         primary, since = str(new), float(t)
     d["primary"] = ([*xs, since, d["end"]], [*ys, y[primary], y[primary]])

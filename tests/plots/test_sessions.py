@@ -228,6 +228,10 @@ def test_session_timeline_updates_the_same_figure_in_place():
     assert list(lines["promoted to primary"].get_ydata()) == [lane[new]]
     bands = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     assert len(bands) == 1 and bands[0].get_x() == pytest.approx(0.6)
+    # the old primary's thick line ends at its crash (0.6 s), not at the promotion
+    primary_x = lines["primary"].get_xdata()
+    assert primary_x[0] == 0.0 and primary_x[1] == pytest.approx(0.6)
+    assert crash.failovers["time"].iloc[0] > 0.6
     assert fig_title(fig) == "after"
     assert len(fig.legends) == 1
     assert [t.get_text() for t in fig.legends[0].get_texts()][:2] == ["crash", "primary"]
