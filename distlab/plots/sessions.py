@@ -202,15 +202,7 @@ def guarantee_price_figure(results: Any, *, title: str | None = None) -> Figure:
                         linestyle="none", marker="|", markersize=9, markeredgewidth=1.6,
                         color="#222222", label="_p99")  # fmt: skip
                 _mean_labels(ax, s, offset)
-    for ax, (column, label) in zip(axes, PRICE_PANELS):
-        ax.set_xlabel(label, fontsize=9)
-        ax.set_xlim(0, 1.0 if column == "ryw_violation_rate" else max(ax.get_xlim()[1], 1.0))
-        ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
-        values = np.concatenate([run.summary.reindex(variants)[column].to_numpy(float)
-                                 for run in runs])  # fmt: skip
-        if not np.nansum(np.abs(values)):  # an empty panel says so rather than look broken
-            ax.text(0.5, 0.5, "none in these runs", transform=ax.transAxes, ha="center",
-                    va="center", fontsize=8.5, color="#666666")  # fmt: skip
+    _price_axes(axes, runs, variants)
     for ax in axes[::3]:
         ax.set_yticks(ys, variants)
     fig.subplots_adjust(wspace=0.12)
@@ -228,6 +220,20 @@ def guarantee_price_figure(results: Any, *, title: str | None = None) -> Figure:
     rows_in = (sp.top - sp.bottom) * fig.get_figheight()
     fig.subplots_adjust(hspace=0.65 / ((rows_in - 0.65) / 2))
     return fig
+
+
+def _price_axes(axes, runs: list, variants: list) -> None:
+    """Each panel's label and limits; a panel with nothing in any run says so, rather than look
+    broken."""
+    for ax, (column, label) in zip(axes, PRICE_PANELS):
+        ax.set_xlabel(label, fontsize=9)
+        ax.set_xlim(0, 1.0 if column == "ryw_violation_rate" else max(ax.get_xlim()[1], 1.0))
+        ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
+        values = np.concatenate([run.summary.reindex(variants)[column].to_numpy(float)
+                                 for run in runs])  # fmt: skip
+        if not np.nansum(np.abs(values)):
+            ax.text(0.5, 0.5, "none in these runs", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=8.5, color="#666666")  # fmt: skip
 
 
 def _mean_labels(ax, summary: pd.DataFrame, offset) -> None:
