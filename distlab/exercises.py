@@ -65,6 +65,7 @@ __all__ = [
     "check_routing_guarantees",
     "QUORUM_TARGET_TRIALS",
     "check_quorum_for_target",
+    "compare_convergence_guess",
 ]
 
 
@@ -2585,7 +2586,8 @@ def check_merge(merge, kind: str = "counter") -> Check:
                                 f"you pass {_MERGE_NAMES[other]} instead of {name}?")  # fmt: skip
         return Check(False, _graded(kind, problem))
     why = ("the max entry by entry" if kind == "counter"
-           else "the union of the added sets and of the removed sets")  # fmt: skip
+           else "the union of the added sets and of the removed sets (or an equivalent that "
+           "drops removed items from `added`)")  # fmt: skip
     return Check(
         True,
         f"on {len(states)} reachable states your merge keeps everything either side saw and "
@@ -2681,8 +2683,45 @@ _ROUTING_WHY_CRASH = {
     "the failover; read your writes breaks as without a fault (its replica lags the primary "
     "the write went to).",
 }
-#: The seeds :func:`check_routing_guarantees` runs, per fault.
-_ROUTING_SEEDS = {"none": (0, 1), "primary-crash": (0, 1, 2, 3)}
+#: The seeds :func:`check_routing_guarantees` runs, per fault: under the crash, 8, since the
+#: primary's monotonic-reads break needs a session that read a write the failover then lost
+#: (2 of the first 8 seeds).
+_ROUTING_SEEDS = {"none": (0, 1), "primary-crash": tuple(range(8))}
+#: Hints for a guarantee left out, per fault, routing and guarantee: the first miss gets the
+#: hint, the second names the guarantee.
+_ROUTING_HINTS = {
+    ("primary", "read_your_writes"): "think of a write the old primary acknowledged just before "
+    "the crash, and where the session reads it back",
+    ("primary", "monotonic_reads"): "think of a session that read its own write from the old "
+    "primary just before the crash",
+    ("any", "read_your_writes"): "think of a replica that has not yet applied the session's write",
+    ("any", "monotonic_reads"): "think of two reads in a row, at two replicas that have applied "
+    "different amounts of the log",
+    ("sticky", "read_your_writes"): "the write goes to the primary: has the session's replica "
+    "applied it when the session reads?",
+}
+#: Wrong answers :func:`check_routing_guarantees` has seen per fault: the guarantees are named
+#: from the second.
+_ROUTING_MISSES = dict.fromkeys(_ROUTING_SEEDS, 0)
+
+
+def _routing_notes(wrong, said, broken, where: str, named: bool) -> list[str]:
+    """What is wrong per routing: on a first miss hints, on a later one the guarantees."""
+    notes = []
+    for r in wrong:
+        extra, missing = sorted(said[r] - broken[r]), sorted(broken[r] - said[r])
+        if named:
+            parts = [f"{g} is broken {where}" for g in missing]
+            parts += [f"no session breaks {g} {where}" for g in extra]
+        else:
+            parts = [_ROUTING_HINTS.get((r, g), "one guarantee it breaks is missing")
+                     for g in missing]  # fmt: skip
+            parts += ["one guarantee you name holds in every session"] if extra else []
+        notes.append(f"{r}: {'; '.join(parts)}. Think of where its reads go and what that node "
+                     "has applied.")  # fmt: skip
+    if not named:
+        notes.append("Stuck? Run the check again: a second miss names the guarantees.")
+    return notes
 
 
 def check_routing_guarantees(answer: dict | None, *, fault: str = "none") -> Check:
@@ -2693,9 +2732,10 @@ def check_routing_guarantees(answer: dict | None, *, fault: str = "none") -> Che
     ``{"primary": [...], "any": [...], "sticky": [...]}`` with names of
     :data:`ROUTING_GUARANTEES`. ``fault`` is ``"none"`` or ``"primary-crash"`` (the primary
     crashes mid-run and a replica is promoted). The check runs
-    :func:`~distlab.experiments.read_routing.read_routing` (2 seeds without a fault, 4 with
+    :func:`~distlab.experiments.read_routing.read_routing` (2 seeds without a fault, 8 with
     the crash: a guarantee broken in any of them counts) and
-    :func:`distlab.sessions.check_sessions` decides.
+    :func:`distlab.sessions.check_sessions` decides. A first wrong answer gets a hint per
+    routing; a second names the guarantees.
 
     >>> check_routing_guarantees({"primary": [], "any": ["read_your_writes"], "sticky": []})
     ... # doctest: +ELLIPSIS
@@ -2732,14 +2772,41 @@ def check_routing_guarantees(answer: dict | None, *, fault: str = "none") -> Che
     if not wrong:
         return Check(True, f"the runs agree {label}. " + " ".join(
             f"{r}: {why[r]}" for r in ROUTING_QUESTION))  # fmt: skip
-    notes = []
-    for r in wrong:
-        extra, missing = sorted(said[r] - broken[r]), sorted(broken[r] - said[r])
-        parts = [f"{g} is broken {where}" for g in missing]
-        parts += [f"no session breaks {g} {where}" for g in extra]
-        notes.append(f"{r}: {'; '.join(parts)}. Think of where its reads go and what that node "
-                     "has applied.")  # fmt: skip
-    return Check(False, " ".join(notes))
+    _ROUTING_MISSES[fault] += 1
+    named = _ROUTING_MISSES[fault] >= 2
+    return Check(False, " ".join(_routing_notes(wrong, said, broken, where, named)))
+
+
+def compare_convergence_guess(guess_s: object, converge_s: float, *, horizon_s: float) -> Check:
+    """The learner's guess of the time to converge (seconds, or ``float("inf")`` for never)
+    beside a run that watched for ``horizon_s`` seconds and converged after ``converge_s``
+    (NaN or infinite: not within the horizon). When the run did not converge, a guess of
+    never or of more than the horizon is right; any other number is not. When it did, the
+    guess is compared as :func:`compare_prediction` does (within 10 %).
+
+    >>> compare_convergence_guess(float("inf"), float("nan"), horizon_s=20.0)
+    ✅ Right: you guessed never; the run shows: not converged within 20 s.
+    >>> compare_convergence_guess(5, float("nan"), horizon_s=20.0)
+    ❌ Not yet: you guessed 5 s; the run shows: not converged within 20 s.
+    """
+    horizon_s = check_number("horizon_s", horizon_s, 0.0, min_inclusive=False)
+    if isinstance(converge_s, bool) or not isinstance(converge_s, numbers.Real):
+        raise TypeError(f"converge_s={converge_s!r}: give the run's time in seconds (NaN: none)")
+    if math.isfinite(converge_s):
+        converge_s = check_number("converge_s", converge_s, 0.0)
+        return compare_prediction(guess_s, converge_s, what="s to converge", share=False)
+    shows = f"the run shows: not converged within {horizon_s:g} s"
+    if guess_s is None:
+        return Check(None, f"no guess written ({shows}); next time, write your guess first.")
+    if isinstance(guess_s, str) and guess_s.strip().lower() in ("never", "inf", "infinity"):
+        guess_s = math.inf
+    if not (isinstance(guess_s, float) and math.isinf(guess_s) and guess_s > 0):
+        problem = _not_a_number(guess_s, example='float("inf")')
+        if problem is not None:
+            return problem
+    guess_s = float(guess_s)
+    said = "never" if math.isinf(guess_s) else f"{_shown(guess_s)} s"
+    return Check(guess_s > horizon_s, f"you guessed {said}; {shows}.")
 
 
 # -- notebook 05: choose a quorum that meets a staleness target ------------------------------

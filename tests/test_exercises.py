@@ -965,7 +965,8 @@ def test_check_merge_shows_the_rule_only_from_the_second_miss(monkeypatch):
     assert "take the max entry by entry" in second.message
 
 
-def test_check_routing_guarantees_accepts_the_runs_answer_and_explains_a_wrong_one():
+def test_check_routing_guarantees_accepts_the_runs_answer_and_explains_a_wrong_one(monkeypatch):
+    monkeypatch.setitem(ex._ROUTING_MISSES, "none", 1)  # a second miss: the guarantees named
     right = {"primary": [], "any": ["ryw", "monotonic reads"], "sticky": ["read_your_writes"]}
     assert ex.check_routing_guarantees(right).passed is True
     wrong = ex.check_routing_guarantees(
@@ -1030,14 +1031,68 @@ def test_check_quorum_for_target_rejects_a_bad_setting():
         ex.check_quorum_for_target((1, 1), model="DISK")
 
 
-def test_check_routing_guarantees_under_a_primary_crash():
+def test_check_routing_guarantees_under_a_primary_crash(monkeypatch):
+    monkeypatch.setitem(ex._ROUTING_MISSES, "primary-crash", 0)
+    monkeypatch.setitem(ex._ROUTING_MISSES, "none", 1)
     right = {"primary": ["ryw", "mr"], "any": ["ryw", "mr"], "sticky": ["read_your_writes"]}
     check = ex.check_routing_guarantees(right, fault="primary-crash")
     assert check.passed is True and "(primary crash)" in check.message
-    no_fault_answer = {"primary": [], "any": ["ryw", "mr"], "sticky": ["ryw"]}
-    check = ex.check_routing_guarantees(no_fault_answer, fault="primary-crash")
-    assert check.passed is False and "primary: monotonic_reads is broken" in check.message
+    only_ryw = {"primary": ["ryw"], "any": ["ryw", "mr"], "sticky": ["ryw"]}
+    # a first miss gets a hint, not the answer; a second names the guarantee
+    first = ex.check_routing_guarantees(only_ryw, fault="primary-crash")
+    assert first.passed is False and "monotonic_reads" not in first.message
+    assert "primary: think of a session that read its own write from the old primary" in (
+        first.message
+    )
+    assert "Run the check again" in first.message
+    second = ex.check_routing_guarantees(only_ryw, fault="primary-crash")
+    assert second.passed is False and "primary: monotonic_reads is broken" in second.message
     check = ex.check_routing_guarantees({**right, "primary": ["ryw"]})
     assert check.passed is False and "(no fault)" in check.message
     with pytest.raises(ValueError, match="fault='cut'"):
         ex.check_routing_guarantees(right, fault="cut")
+
+
+def test_check_routing_guarantees_under_a_crash_does_not_rest_on_one_seed():
+    from distlab.experiments.read_routing import read_routing
+
+    seeds = ex._ROUTING_SEEDS["primary-crash"]
+    broke = [seed for seed in seeds
+             if read_routing(["primary"], cycles=20, seed=seed, fault="primary-crash")
+             .summary.loc["primary", "sessions_monotonic_reads"] > 0]  # fmt: skip
+    assert len(broke) >= 2
+
+
+def test_check_merge_names_the_equivalent_cart_merge_when_it_passes():
+    check = ex.check_merge(_cart_merge, "cart")
+    assert check.passed is True and "drops removed items from `added`" in check.message
+
+
+@pytest.mark.parametrize(
+    "guess, converge_s, passed, says",
+    [
+        (
+            float("inf"),
+            float("nan"),
+            True,
+            "you guessed never; the run shows: not converged within 20 s",
+        ),
+        ("never", float("nan"), True, "you guessed never"),
+        (25, float("inf"), True, "you guessed 25 s"),
+        (5, float("nan"), False, "the run shows: not converged within 20 s"),
+        (None, float("nan"), None, "no guess written"),
+        ("soon", float("nan"), False, "is text"),
+        (0.4, 0.416, True, "the run shows 0.416"),
+        (2.0, 0.416, False, "the run shows 0.416"),
+    ],
+)
+def test_compare_convergence_guess_gives_a_verdict_on_never(guess, converge_s, passed, says):
+    check = ex.compare_convergence_guess(guess, converge_s, horizon_s=20.0)
+    assert check.passed is passed and says in check.message
+
+
+def test_compare_convergence_guess_rejects_a_bad_setting():
+    with pytest.raises(ValueError, match="horizon_s"):
+        ex.compare_convergence_guess(1.0, float("nan"), horizon_s=0.0)
+    with pytest.raises(TypeError, match="converge_s"):
+        ex.compare_convergence_guess(1.0, "never", horizon_s=20.0)

@@ -228,8 +228,11 @@ def lost_updates_figure(result, *, x: str | None = None, title: str | None = Non
         for xi, share in mean.items():
             at = runs[runs["x"] == xi]
             text = f"{at['lost'].mean():.3g} of {at['adds_acked'].mean():.3g}"
-            ax.annotate(text, (xi, share * 100), fontsize=7, color=color, ha="center",
-                        xytext=(0, 7), textcoords="offset points")  # fmt: skip
+            # beside the mean, to its right: the seeds' dots sit at the same x, above and below
+            ax.annotate(text, (xi, share * 100), fontsize=7, color=color, ha="left",
+                        va="center", xytext=(7, 0), textcoords="offset points", zorder=4,
+                        bbox=dict(boxstyle="round,pad=0.15", facecolor="white",
+                                  edgecolor="none", alpha=0.85))  # fmt: skip
     ax.set_ylim(-3, max(10.0, float(table["lost_share"].max()) * 100 * 1.15))
     ax.set_xticks(sorted(table["x"].unique()))
     ax.margins(x=0.12)

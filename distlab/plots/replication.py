@@ -180,7 +180,7 @@ def replication_timeline(
         band = pd.DataFrame([(row.start, row.end, row.state, getattr(row, "label", row.state))],
                             columns=["start", "end", "state", "label"])  # fmt: skip
         shade_bands(ax, band, y=(y[row.node] - 0.4, y[row.node] + 0.4), until=end, alpha=0.2)
-    _roles(ax, lanes, y, ops, applied, failovers, end)
+    _roles(ax, lanes, y, ops, applied, failovers, end, crashes)
     lost_acked = _propagation(ax, y, ops, applied, failovers)
     stale = _reads(ax, y, ops)
     ringed = _violations(ax, y, ops, report)
@@ -252,8 +252,17 @@ def _right_edge(ops, applied, crashes, failovers) -> float:
     return max(float(t) for t in times) * 1.02
 
 
-def _roles(ax, lanes, y, ops, applied, failovers, end: float) -> None:
-    """Each lane a thin line (replica), thick where the node was the primary."""
+def _crash_start(crashes: pd.DataFrame, node: str, a: float, b: float) -> float:
+    """The first crash of ``node`` that starts in ``[a, b)``, or ``b``: a crashed primary's
+    thick line ends at its crash, not at the promotion after it."""
+    starts = [float(t) for t, n in zip(crashes["start"], crashes["node"])
+              if str(n) == node and a <= float(t) < b]  # fmt: skip
+    return min(starts, default=b)
+
+
+def _roles(ax, lanes, y, ops, applied, failovers, end: float, crashes=None) -> None:
+    """Each lane a thin line (replica), thick where the node was the primary (up to its
+    crash, if it crashed while primary)."""
     if len(failovers):
         first = str(failovers["old"].iloc[0])
     elif len(applied):
@@ -267,6 +276,8 @@ def _roles(ax, lanes, y, ops, applied, failovers, end: float) -> None:
     spans.append((current, since, end))
     xs, ys = [], []
     for node, a, b in spans:
+        if crashes is not None and len(crashes):
+            b = _crash_start(crashes, node, a, b)
         xs += [a, b, math.nan]
         ys += [y[node]] * 2 + [math.nan]
     ax.plot(xs, ys, color="#444444", linewidth=3.2, solid_capstyle="butt", zorder=1,
@@ -415,20 +426,26 @@ FEW_ACKNOWLEDGED = 5
 
 
 def _few_acknowledged(ax, rows: pd.DataFrame, means: pd.Series, color, marker) -> None:
-    """Hollow markers, labelled ``n = ...``, on the latency means that rest on few writes."""
+    """Hollow markers on the latency means that rest on few writes, labelled with the writes
+    behind the point: ``"2 writes, in 2 of 8 runs"`` (the runs with a latency, of all)."""
     if "acknowledged" not in rows.columns:
         return
-    n = rows.groupby("replication_lag_s")["acknowledged"].median().reindex(means.index)
+    by_lag = rows.groupby("replication_lag_s")
+    n = by_lag["acknowledged"].median().reindex(means.index)
     few = n < FEW_ACKNOWLEDGED
     if not few.any():
         return
     ax.plot(means.index[few], means[few].to_numpy(), linestyle="none", marker=marker,
             markersize=7, markerfacecolor="white", markeredgecolor=color, zorder=4,
             label="_few")  # fmt: skip
-    for lag, mean, count in zip(means.index[few], means[few], n[few]):
+    for lag, mean in zip(means.index[few], means[few]):
         if np.isfinite(mean):
-            ax.annotate(f"n = {count:g}", (lag, mean), xytext=(5, -10), fontsize=7,
-                        textcoords="offset points", color=color)  # fmt: skip
+            runs = by_lag.get_group(lag)
+            measured = runs[np.isfinite(runs["write_p99_s"].to_numpy(float))]
+            writes = int(measured["acknowledged"].sum())
+            ax.annotate(f"{writes} write{'s' if writes != 1 else ''}, in {len(measured)} of "
+                        f"{len(runs)} runs", (lag, mean), xytext=(-6, -12), fontsize=7,
+                        textcoords="offset points", color=color, ha="right")  # fmt: skip
 
 
 def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -487,8 +504,8 @@ def failover_cost_figure(summaries: pd.DataFrame, *, title: str | None = None) -
         fig, axes[0], title=title or "Failover: acknowledged writes lost, and the price of not "
         "losing them", legend_title="replication",
         subtitle=f"{runs} run{'s' if runs > 1 else ''} per mode and lag; lines: means, dots: "
-        "single runs; latency of acknowledged writes only (slower ones answer unavailable; "
-        f"hollow: under {FEW_ACKNOWLEDGED} acknowledged per run, n = the median)",
+        "single runs; latency of acknowledged writes only (hollow: under "
+        f"{FEW_ACKNOWLEDGED} acknowledged per run)",
     )  # fmt: skip
     fig.subplots_adjust(wspace=0.32)
     return fig

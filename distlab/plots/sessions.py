@@ -201,10 +201,8 @@ def guarantee_price_figure(results: Any, *, title: str | None = None) -> Figure:
                 ax.plot(s["read_latency_p99_s"].to_numpy(float) * 1000.0, offset,
                         linestyle="none", marker="|", markersize=9, markeredgewidth=1.6,
                         color="#222222", label="_p99")  # fmt: skip
-    for ax, (column, label) in zip(axes, PRICE_PANELS):
-        ax.set_xlabel(label, fontsize=9)
-        ax.set_xlim(0, 1.0 if column == "ryw_violation_rate" else max(ax.get_xlim()[1], 1.0))
-        ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
+                _mean_labels(ax, s, offset)
+    _price_axes(axes, runs, variants)
     for ax in axes[::3]:
         ax.set_yticks(ys, variants)
     fig.subplots_adjust(wspace=0.12)
@@ -222,6 +220,32 @@ def guarantee_price_figure(results: Any, *, title: str | None = None) -> Figure:
     rows_in = (sp.top - sp.bottom) * fig.get_figheight()
     fig.subplots_adjust(hspace=0.65 / ((rows_in - 0.65) / 2))
     return fig
+
+
+def _price_axes(axes, runs: list, variants: list) -> None:
+    """Each panel's label and limits; a panel with nothing in any run says so, rather than look
+    broken."""
+    for ax, (column, label) in zip(axes, PRICE_PANELS):
+        ax.set_xlabel(label, fontsize=9)
+        ax.set_xlim(0, 1.0 if column == "ryw_violation_rate" else max(ax.get_xlim()[1], 1.0))
+        ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
+        values = np.concatenate([run.summary.reindex(variants)[column].to_numpy(float)
+                                 for run in runs])  # fmt: skip
+        if not np.nansum(np.abs(values)):
+            ax.text(0.5, 0.5, "none in these runs", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=8.5, color="#666666")  # fmt: skip
+
+
+def _mean_labels(ax, summary: pd.DataFrame, offset) -> None:
+    """Each mean latency in ms beside its bar, past the p99 tick: a 4 ms bar on a 500 ms axis
+    is too short to see, its number is not."""
+    mean = summary["read_latency_mean_s"].to_numpy(float) * 1000.0
+    p99 = summary["read_latency_p99_s"].to_numpy(float) * 1000.0
+    for m, tail, y in zip(mean, p99, offset):
+        if np.isfinite(m):
+            ax.annotate(f"{m:.0f}", (np.nanmax([m, tail]), y), xytext=(5, 0),
+                        textcoords="offset points", ha="left", va="center", fontsize=7,
+                        color="#333333")  # fmt: skip
 
 
 def _fault_label(fault: str) -> str:
@@ -355,7 +379,8 @@ def _timeline_data(result, variant: str, nodes: list[str]) -> dict[str, Any]:
             lost[0].append(point[0])
             lost[1].append(point[1])
     d.update(applied=ticks, lost=lost, segments=segments)
-    d["ringed"] = _rings(ops, result.sessions.get(variant), mid, served)
+    *d["ringed"], rings = _rings(ops, result.sessions.get(variant), mid, served)
+    d["ring_labels"] = list(zip(*d["ringed"], rings))
     d["promoted"] = ([float(t) for t in failovers["time"]],
                      [y.get(str(n), 0) for n in failovers["new"]])  # fmt: skip
     d["promotion_labels"] = [(float(t), y.get(str(n), 0), f"{n} promoted")
@@ -363,7 +388,10 @@ def _timeline_data(result, variant: str, nodes: list[str]) -> dict[str, Any]:
     d["end"] = max([1.0, *start, *end[np.isfinite(end)], *ticks[0]]) * 1.02
     primary, since, xs, ys = nodes[0], 0.0, [], []
     for t, new in zip(failovers["time"], failovers["new"]):
-        xs += [since, float(t), math.nan]
+        # a crashed primary's thick line ends at its crash, not at the promotion after it
+        down = [float(a) for a, n in zip(crashes["start"], crashes["node"])
+                if str(n) == primary and since <= float(a) < float(t)]  # fmt: skip
+        xs += [since, min(down, default=float(t)), math.nan]
         ys += [y[primary]] * 2 + [math.nan]
         primary, since = str(new), float(t)
     d["primary"] = ([*xs, since, d["end"]], [*ys, y[primary], y[primary]])
@@ -375,10 +403,12 @@ def _timeline_data(result, variant: str, nodes: list[str]) -> dict[str, Any]:
     return d
 
 
-def _rings(ops: pd.DataFrame, report, mid, served) -> tuple[list, list]:
-    xs, ys = [], []
+def _rings(ops: pd.DataFrame, report, mid, served) -> tuple[list, list, list]:
+    """Where each violation is ringed, and its label: the guarantee and the session
+    (``"RYW c2"``)."""
+    xs, ys, labels = [], [], []
     if report is None:
-        return xs, ys
+        return xs, ys, labels
     clients, start = ops["client"].astype(str).to_numpy(), ops["start"].to_numpy(float)
     for v in report.violations:
         hit = np.flatnonzero((clients == str(v.operation.process))
@@ -386,7 +416,8 @@ def _rings(ops: pd.DataFrame, report, mid, served) -> tuple[list, list]:
         if len(hit):
             xs.append(float(mid[hit[0]]))
             ys.append(served[hit[0]] + 0.18)
-    return xs, ys
+            labels.append(f"{_GUARANTEE_SHORT.get(v.guarantee, v.guarantee)} {v.process}")
+    return xs, ys, labels
 
 
 def _counts(result, variant: str) -> str:
@@ -425,6 +456,8 @@ def _timeline_build(nodes: list[str]) -> tuple[Figure, dict[str, Any]]:
     ax.xaxis.set_major_locator(MaxNLocator(6))
     handles = [Patch(color=band_color("crashed"), alpha=0.25, label="crash")]
     finish(fig, ax, title=" ", subtitle=" ", xlabel="time (s)", handles=handles)
+    anchor = fig.legends[0].get_bbox_to_anchor()  # room for every entry; each update shows
+    art["legend_at"] = tuple(fig.transFigure.inverted().transform((anchor.x0, anchor.y1)))
     art["title"] = ax.set_title(" ", fontsize=11, loc="left", pad=17)
     art["subtitle"] = ax.texts[-1]
     sp = fig.subplotpars
@@ -432,6 +465,17 @@ def _timeline_build(nodes: list[str]) -> tuple[Figure, dict[str, Any]]:
     art["counts"] = fig.text(sp.left, 0.02, "", fontsize=8.5, color="#333333", ha="left",
                              va="bottom")  # fmt: skip
     return fig, keep(fig, ("session_timeline", tuple(nodes)), art)
+
+
+def _timeline_legend(art: dict[str, Any], d: dict[str, Any]) -> None:
+    """The legend names only what this run shows (no crash, no star, no ring when none)."""
+    fig = art["ax"].figure
+    for legend in list(fig.legends):
+        legend.remove()
+    entries = [Patch(color=band_color("crashed"), alpha=0.25, label="crash")] if d["crash"] else []
+    entries += [art["primary"], *(art[key] for key in _MARKS if len(d[key][0]))]
+    fig.legend(entries, [e.get_label() for e in entries], loc="upper left", fontsize=8.5,
+               frameon=False, alignment="left", bbox_to_anchor=art["legend_at"])  # fmt: skip
 
 
 def _timeline_update(art: dict[str, Any], d: dict[str, Any]) -> None:
@@ -451,6 +495,21 @@ def _timeline_update(art: dict[str, Any], d: dict[str, Any]) -> None:
         ax.text(x, yy + 0.3, label, fontsize=8, ha="left", va="bottom", color="#333333")
         for x, yy, label in d["promotion_labels"]
     ]
+    art["labels"] += [
+        ax.annotate(
+            label,
+            (x, yy),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=7,
+            color=OKABE_ITO["reddish_purple"],
+            ha="left",
+            va="bottom",
+            zorder=6,
+        )
+        for x, yy, label in d["ring_labels"]
+    ]
+    _timeline_legend(art, d)
     set_limits(ax, x=(0, round_up(d["end"], 0.5)))  # rounded: nearby runs share the axis
     art["counts"].set_text(d["counts"])
     fresh, stale = len(d["fresh"][0]), len(d["stale"][0])

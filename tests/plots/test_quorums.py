@@ -91,6 +91,18 @@ def test_lost_updates_against_clients_draws_lww_losing_and_siblings_keeping():
     assert all_legend_labels(fig)[:1] == ["last-writer-wins"]
 
 
+def test_lost_updates_mean_labels_sit_beside_the_seed_dots_not_on_them():
+    runs = [convergence.lost_updates(adds=4, partition_s=0.5, seed=s) for s in range(3)]
+    fig = plots.lost_updates_figure(runs)
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if hasattr(t, "xyann")]
+    assert len(labels) == 2  # one per mode at the one partition length
+    for label in labels:
+        # offset to the right of the mean (the dots share its x), centred on it vertically
+        assert label.xyann[0] > 0 and label.xyann[1] == 0
+        assert label.get_horizontalalignment() == "left"
+
+
 def test_lost_updates_against_partition_length_by_default():
     fig = plots.lost_updates_figure(convergence.lost_updates(adds=3))
     assert fig.axes[0].get_xlabel() == "partition length (s)"

@@ -101,6 +101,21 @@ def test_price_bars_carry_each_runs_summary(price_runs):
     assert s_cut.loc["read_your_writes", "read_errors"] > 0
     assert "seed 0" in fig.axes[0].texts[-1].get_text()
     assert set(FAULT_COLORS) == {"none", "replica-cut", "replica-isolated", "primary-crash"}
+    # the latency bars carry their values (a 4 ms bar on a 500 ms axis still reads)
+    latency = fig.axes[[c for c, _ in PRICE_PANELS].index("read_latency_mean_s")]
+    labels = [t.get_text() for t in latency.texts]
+    means = np.concatenate([r.summary["read_latency_mean_s"].to_numpy(float) for r in price_runs])
+    assert sorted(labels) == sorted(f"{m * 1000:.0f}" for m in means)
+
+
+def test_price_figure_says_when_a_panel_is_empty(price_runs):
+    fig = guarantee_price_figure(price_runs)
+    for ax, (column, _) in zip(fig.axes, PRICE_PANELS):
+        empty = all((r.summary[column] == 0).all() for r in price_runs)
+        says = any(t.get_text() == "none in these runs" for t in ax.texts)
+        assert says == empty
+    redirects = fig.axes[[c for c, _ in PRICE_PANELS].index("redirects")]
+    assert any(t.get_text() == "none in these runs" for t in redirects.texts)
 
 
 def test_price_figure_takes_one_result_and_rejects_bad_input(price_runs):
@@ -184,11 +199,16 @@ def test_session_timeline_shows_the_runs_counts_and_violations():
     assert f"{int(s['waits'])} waits" in counts
     assert f"read {s['read_latency_mean_s'] * 1000:.0f} ms mean" in counts
     assert fig_title(fig) == "A session's reads: any"
-    # the legend: a still part, drawn once into the kept background
+    # the legend names only what occurs: no crash, no lost write, no promotion here
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
-        "crash", "primary", "write applied", "fresh read", "stale read", "no answer",
-        "acknowledged write lost", "guarantee violated", "promoted to primary",
+        "primary", "write applied", "fresh read", "stale read", "guarantee violated",
     ]  # fmt: skip
+    # each ring says which guarantee broke in which session
+    rings = [t.get_text() for t in fig.axes[0].texts if t.get_text()[:3] in ("RYW", "MR ")]
+    assert sorted(rings) == sorted(
+        f"{'RYW' if v.guarantee == 'read_your_writes' else 'MR'} {v.process}"
+        for v in report.violations
+    )
 
 
 def test_session_timeline_updates_the_same_figure_in_place():
@@ -208,7 +228,15 @@ def test_session_timeline_updates_the_same_figure_in_place():
     assert list(lines["promoted to primary"].get_ydata()) == [lane[new]]
     bands = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     assert len(bands) == 1 and bands[0].get_x() == pytest.approx(0.6)
+    # the old primary's thick line ends at its crash (0.6 s), not at the promotion
+    primary_x = lines["primary"].get_xdata()
+    assert primary_x[0] == 0.0 and primary_x[1] == pytest.approx(0.6)
+    assert crash.failovers["time"].iloc[0] > 0.6
     assert fig_title(fig) == "after"
+    assert len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()][:2] == ["crash", "primary"]
+    assert "promoted to primary" in [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "guarantee violated" not in [t.get_text() for t in fig.legends[0].get_texts()]
     # back to a run without a fault: the band and the star go
     session_timeline(first, figure=fig)
     assert not [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
