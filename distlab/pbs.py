@@ -420,10 +420,10 @@ def t_visibility_quorums(
     latencies: bool = True,
 ) -> dict[tuple[int, int], Visibility]:
     """:func:`t_visibility` for several ``(read_quorum, write_quorum)`` of the same ``nodes``
-    on the same WARS draws (drawn once, :func:`wars_draws`): ``{(R, W): Visibility}``, each
-    equal to what ``t_visibility(model, nodes=nodes, read_quorum=R, write_quorum=W,
-    trials=trials, seed=seed, latencies=latencies)`` returns. Comparisons between quorums are
-    then free of the noise of separate draws.
+    on the same WARS draws (drawn once, as :func:`wars_draws` draws them, but not kept):
+    ``{(R, W): Visibility}``, each equal to what ``t_visibility(model, nodes=nodes,
+    read_quorum=R, write_quorum=W, trials=trials, seed=seed, latencies=latencies)`` returns.
+    Comparisons between quorums are then free of the noise of separate draws.
 
     >>> runs = t_visibility_quorums("YMMR", quorums=[(1, 1), (2, 2)], trials=20_000)
     >>> [round(v.consistent_probability(0.0), 2) for v in runs.values()]
