@@ -60,12 +60,14 @@ __all__ = [
     "PaperFigures",
     "Visibility",
     "WARS",
+    "WarsDraws",
     "k_stale_monte_carlo",
     "k_stale_probability",
     "stale_read_probability",
     "sweep_t_for",
     "t_visibility",
     "t_visibility_quorums",
+    "wars_draws",
 ]
 
 #: The most trials :func:`t_visibility` runs in one call.
@@ -337,6 +339,77 @@ def t_visibility(
     return Visibility(model.name, n, r, w, trials, int(seed), thresholds, writes, reads)
 
 
+def _visibility(name: str, n: int, r: int, w: int, trials: int, seed: int, parts: list,
+                latencies: bool) -> Visibility:  # fmt: skip
+    """A :class:`Visibility` from the :func:`_evaluate` results of each chunk of trials."""
+    columns = [np.sort(np.concatenate([c[i] for c in parts])) for i in range(3)]
+    extra = columns[1:] if latencies else [None, None]
+    return Visibility(name, n, r, w, trials, seed, columns[0], *extra)
+
+
+def _preset(model: Any) -> WARS:
+    if isinstance(model, str):
+        if model not in PRESETS:
+            raise ValueError(f"model={model!r} is not one of {', '.join(map(repr, PRESETS))}")
+        return PRESETS[model]
+    if not isinstance(model, WARS):
+        raise TypeError(f"model={model!r} must be a preset name or a WARS")
+    return model
+
+
+@dataclass(frozen=True, eq=False)  # holds arrays
+class WarsDraws:
+    """The W, A, R, S delays of ``trials`` WARS trials on ``nodes`` replicas (what
+    :func:`wars_draws` returns): :meth:`visibility` evaluates any quorum on them, as
+    :func:`t_visibility_quorums` does, so a caller can keep them and evaluate more quorums later.
+    """
+
+    model: str
+    nodes: int
+    trials: int
+    seed: int
+    chunks: tuple = field(repr=False)  # of (W, A, R, S), each (size, nodes), ms
+
+    def visibility(
+        self, read_quorum: int, write_quorum: int, *, latencies: bool = True
+    ) -> Visibility:
+        """The :class:`Visibility` of quorums ``read_quorum``, ``write_quorum`` on these draws:
+        equal to ``t_visibility(model, nodes=..., read_quorum=..., write_quorum=...,
+        trials=..., seed=..., latencies=...)`` with this object's arguments.
+
+        >>> draws = wars_draws("YMMR", nodes=3, trials=20_000, seed=0)
+        >>> round(draws.visibility(1, 1).consistent_probability(0.0), 2)
+        0.89
+        """
+        n, r, w = _check_quorums(self.nodes, read_quorum, write_quorum)
+        check_bool("latencies", latencies)
+        parts = [_evaluate(chunk, r, w) for chunk in self.chunks]
+        return _visibility(self.model, n, r, w, self.trials, self.seed, parts, latencies)
+
+
+def wars_draws(
+    model: str | WARS = "LNKD-SSD", *, nodes: int = 3, trials: int = 100_000, seed: int = 0
+) -> WarsDraws:
+    """The WARS delays of ``trials`` trials on ``nodes`` replicas, drawn as :func:`t_visibility`
+    draws them (same seed, same numbers); evaluate quorums on them with
+    :meth:`WarsDraws.visibility`. All are kept (``4 * trials * nodes`` floats): for a caller
+    that evaluates quorums one at a time, e.g. an explorer keeping the draws of the N shown.
+
+    >>> draws = wars_draws("LNKD-DISK", nodes=3, trials=50_000, seed=1)
+    >>> same = t_visibility("LNKD-DISK", trials=50_000, seed=1)
+    >>> bool(np.array_equal(draws.visibility(1, 1).thresholds, same.thresholds))
+    True
+    """
+    model = _preset(model)
+    n, _, _ = _check_quorums(nodes, 1, 1)
+    trials = check_int("trials", trials, 1, MAX_TRIALS)
+    rng = np.random.default_rng(check_seed(seed))
+    chunks = tuple(
+        _draws(model, rng, min(_CHUNK, trials - start), n) for start in range(0, trials, _CHUNK)
+    )
+    return WarsDraws(model.name, n, trials, int(seed), chunks)
+
+
 def t_visibility_quorums(
     model: str | WARS = "LNKD-SSD",
     *,
@@ -347,21 +420,16 @@ def t_visibility_quorums(
     latencies: bool = True,
 ) -> dict[tuple[int, int], Visibility]:
     """:func:`t_visibility` for several ``(read_quorum, write_quorum)`` of the same ``nodes``
-    on the same WARS draws (drawn once): ``{(R, W): Visibility}``, each equal to what
-    ``t_visibility(model, nodes=nodes, read_quorum=R, write_quorum=W, trials=trials,
-    seed=seed, latencies=latencies)`` returns. Comparisons between quorums are then free of
-    the noise of separate draws.
+    on the same WARS draws (drawn once, as :func:`wars_draws` draws them, but not kept):
+    ``{(R, W): Visibility}``, each equal to what ``t_visibility(model, nodes=nodes,
+    read_quorum=R, write_quorum=W, trials=trials, seed=seed, latencies=latencies)`` returns.
+    Comparisons between quorums are then free of the noise of separate draws.
 
     >>> runs = t_visibility_quorums("YMMR", quorums=[(1, 1), (2, 2)], trials=20_000)
     >>> [round(v.consistent_probability(0.0), 2) for v in runs.values()]
     [0.89, 1.0]
     """
-    if isinstance(model, str):
-        if model not in PRESETS:
-            raise ValueError(f"model={model!r} is not one of {', '.join(map(repr, PRESETS))}")
-        model = PRESETS[model]
-    elif not isinstance(model, WARS):
-        raise TypeError(f"model={model!r} must be a preset name or a WARS")
+    model = _preset(model)
     if isinstance(quorums, (str, bytes)) or not isinstance(quorums, Sequence) or not quorums:
         raise TypeError(f"quorums={quorums!r} must be a non-empty list of (R, W) pairs")
     pairs = []
@@ -374,16 +442,12 @@ def t_visibility_quorums(
     check_bool("latencies", latencies)
     rng = np.random.default_rng(check_seed(seed))
     parts: dict[tuple[int, int], list] = {pair: [] for pair in pairs}
-    for start in range(0, trials, _CHUNK):
+    for start in range(0, trials, _CHUNK):  # chunk by chunk: the draws are not all kept
         draws = _draws(model, rng, min(_CHUNK, trials - start), n)
         for r, w in parts:
             parts[r, w].append(_evaluate(draws, r, w))
-    out = {}
-    for (r, w), chunks in parts.items():
-        columns = [np.sort(np.concatenate([c[i] for c in chunks])) for i in range(3)]
-        extra = columns[1:] if latencies else [None, None]
-        out[r, w] = Visibility(model.name, n, r, w, trials, int(seed), columns[0], *extra)
-    return out
+    return {(r, w): _visibility(model.name, n, r, w, trials, int(seed), chunks, latencies)
+            for (r, w), chunks in parts.items()}  # fmt: skip
 
 
 #: The most grid times :func:`sweep_t_for` takes.

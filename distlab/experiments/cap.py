@@ -32,6 +32,7 @@ summary into that domain's terms.
 from __future__ import annotations
 
 import bisect
+import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -429,11 +430,11 @@ class _Simulation:
 # -- tables -----------------------------------------------------------------------------------
 
 
-def _result(p: dict[str, Any], sim: _Simulation) -> CapResult:
+def _tables(p: dict[str, Any], sim: _Simulation) -> tuple:
+    """The operations, the availability, the checker's verdicts and the summary's fields."""
     partitioned = p["partition"] != "none"
     ops = _operations(sim, p["partition_at_s"], partitioned)
     availability = _availability(ops, [label for label, _ in sim.sides], sim.heal_at, partitioned)
-    history = History.from_events(sorted(sim.events, key=lambda e: e[0]))
     checks: dict = {}
     verdict = "unchecked"
     if p["check"]:
@@ -442,6 +443,13 @@ def _result(p: dict[str, Any], sim: _Simulation) -> CapResult:
     fields = _summary(ops, availability, sim, partitioned)
     fields["verdict"] = verdict
     fields.update(_convergence(sim))
+    return ops, availability, checks, fields
+
+
+def _result(p: dict[str, Any], sim: _Simulation) -> CapResult:
+    partitioned = p["partition"] != "none"
+    ops, availability, checks, fields = _tables(p, sim)
+    history = History.from_events(sorted(sim.events, key=lambda e: e[0]))
     bands = pd.DataFrame(
         [(p["partition_at_s"], sim.heal_at, "partitioned", sim.fault.label)] if partitioned else [],
         columns=["start", "end", "state", "label"],
@@ -844,11 +852,7 @@ def use_case_run(use_case: str, store: str | None = None, **kwargs: Any) -> UseC
     """
     uc = USE_CASES[check_choice("use_case", use_case, list(USE_CASES))]
     store = uc.store if store is None else check_choice("store", store, STORE_KINDS)
-    params = dict(uc.workload)
-    if not PROTOCOLS[store].supports_cas:
-        params.pop("cas_share", None)
-    params.update(kwargs)
-    result = run(store, **params)
+    result = run(store, **_workload(uc, store, kwargs))
     return UseCaseResult(
         frame=consequences(uc, result.summary),
         summary=result.summary,
@@ -856,6 +860,31 @@ def use_case_run(use_case: str, store: str | None = None, **kwargs: Any) -> UseC
         use_case=uc,
         result=result,
     )
+
+
+def _workload(uc: UseCase, store: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """:func:`run`'s arguments for the use case on ``store``: its workload, then ``kwargs``."""
+    params = dict(uc.workload)
+    if not PROTOCOLS[store].supports_cas:
+        params.pop("cas_share", None)
+    params.update(kwargs)
+    return params
+
+
+def _use_case_summary(uc: UseCase, store: str, kwargs: dict[str, Any]) -> pd.DataFrame:
+    """The summary :func:`use_case_run` would give, without the tables the comparison does not
+    show (the event log and the history): the same simulation, the same numbers."""
+    params = _workload(uc, store, kwargs)
+    signature = inspect.signature(run)
+    for name in params:  # as run(store, **params) would say
+        if name not in signature.parameters or name == "store":
+            raise TypeError(f"run() got an unexpected keyword argument {name!r}")
+    arguments = signature.bind(store, **params)
+    arguments.apply_defaults()
+    p = _validate_run(dict(arguments.arguments))
+    sim = _Simulation(p)
+    sim.run()
+    return summary_row(p["store"], "store", **_tables(p, sim)[3])
 
 
 @dataclass(frozen=True)
@@ -903,16 +932,16 @@ def compare_use_case(
         raise ValueError(f"stores={stores!r} names a store twice")
     frames, summaries = [], []
     for store in stores:
-        outcome = use_case_run(uc.name, store, partition=partition, seed=seed, **kwargs)
-        fields = outcome.summary.iloc[0]
+        summary = _use_case_summary(uc, store, {"partition": partition, "seed": seed, **kwargs})
+        fields = summary.iloc[0]
         frames.append(
-            outcome.frame.assign(
+            consequences(uc, summary).assign(
                 store=store,
                 verdict=fields["verdict"],
                 availability_minority=fields.get("availability_minority", math.nan),
             )
         )
-        summaries.append(outcome.summary)
+        summaries.append(summary)
     table = pd.concat(frames, ignore_index=True)
     columns = ["store", "consequence", "count", "harmful", "verdict", "availability_minority"]
     return UseCaseComparison(

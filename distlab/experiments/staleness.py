@@ -22,7 +22,8 @@ Times are in seconds in every table (the presets are fitted in milliseconds; ``t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +41,17 @@ from distlab.pbs import (
     k_stale_probability,
     stale_read_probability,
     t_visibility_quorums,
+    wars_draws,
 )
 
-__all__ = ["MAX_TRIALS", "PERCENTILES", "StalenessResult", "pbs_staleness", "quorum_label"]
+__all__ = [
+    "MAX_TRIALS",
+    "PERCENTILES",
+    "RunCache",
+    "StalenessResult",
+    "pbs_staleness",
+    "quorum_label",
+]
 
 #: The most Monte Carlo trials one call runs, over all its (model, quorum) runs.
 MAX_TRIALS = 20_000_000
@@ -139,8 +148,66 @@ def _row(model: str, vis: Visibility) -> dict[str, Any]:
     return row
 
 
-def _runs(model: str, quorums: tuple, trials: int, seed: int) -> list[dict[str, Any]]:
+class RunCache:
+    """Monte Carlo runs of :func:`pbs_staleness` kept for its later calls (``cache=``): the WARS
+    draws of the last ``draws`` (model, N, trials, seed), and the last ``runs`` quorums evaluated
+    on them and k-staleness runs. A call answered from it returns what it would have computed
+    (the same draws, the same numbers): an explorer moving R or W evaluates only the new quorum.
+
+    >>> cache = RunCache()
+    >>> first = pbs_staleness(["YMMR"], quorums=[(3, 1, 1)], trials=5000, cache=cache)
+    >>> again = pbs_staleness(["YMMR"], quorums=[(3, 2, 1)], trials=5000, cache=cache)
+    >>> cache.hits  # the draws of N = 3 (twice), the strict quorum's run and its k-staleness
+    4
+    """
+
+    def __init__(self, draws: int = 2, runs: int = 256) -> None:
+        self.draws = check_int("draws", draws, 1, 1000)
+        self.runs = check_int("runs", runs, 1, 100_000)
+        self.hits = 0
+        self._draws: OrderedDict[Hashable, Any] = OrderedDict()
+        self._runs: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def _get(self, kept: OrderedDict, size: int, key: Hashable, compute: Callable[[], Any]) -> Any:
+        if key in kept:
+            kept.move_to_end(key)
+            self.hits += 1
+            return kept[key]
+        kept[key] = value = compute()
+        if len(kept) > size:
+            kept.popitem(last=False)
+        return value
+
+    def run(self, model: str, quorum: tuple, trials: int, seed: int) -> dict[str, Any]:
+        """``{"row": ..., "vis": ...}`` of ``quorum`` (N, R, W) on the draws of ``seed``."""
+        nodes, r, w = quorum
+
+        def draws() -> Any:
+            return wars_draws(model, nodes=nodes, trials=trials, seed=seed)
+
+        def evaluate() -> dict[str, Any]:
+            key = (model, nodes, trials, seed)
+            vis = self._get(self._draws, self.draws, key, draws).visibility(r, w)
+            return {"row": _row(model, vis), "vis": vis}
+
+        found = self._get(self._runs, self.runs, ("run", model, *quorum, trials, seed), evaluate)
+        return {"row": dict(found["row"]), "vis": found["vis"]}
+
+    def k_stale(self, k_max: int, quorum: tuple, trials: int, seed: int) -> np.ndarray:
+        """:func:`~distlab.pbs.k_stale_monte_carlo` of ``quorum`` (N, R, W), kept."""
+        n, r, w = quorum
+
+        def compute() -> np.ndarray:
+            return k_stale_monte_carlo(k_max, nodes=n, read_quorum=r, write_quorum=w,
+                                       trials=trials, seed=seed)  # fmt: skip
+
+        return self._get(self._runs, self.runs, ("k", k_max, *quorum, trials, seed), compute).copy()
+
+
+def _runs(model: str, quorums: tuple, trials: int, seed: int, cache: RunCache | None) -> list:
     """One run per quorum, in the order given; the quorums of one N share their WARS draws."""
+    if cache is not None:
+        return [cache.run(model, q, trials, _sub_seed(seed, 0, q[0])) for q in quorums]
     found = {}
     for nodes in dict.fromkeys(q[0] for q in quorums):
         pairs = [(r, w) for n, r, w in quorums if n == nodes]
@@ -190,12 +257,17 @@ def _summary(rows: list[dict]) -> pd.DataFrame:
     return summary
 
 
-def _k_staleness(quorums: tuple, k_max: int, trials: int, seed: int) -> pd.DataFrame:
+def _k_staleness(
+    quorums: tuple, k_max: int, trials: int, seed: int, cache: RunCache | None
+) -> pd.DataFrame:
     parts = []
     for i, (n, r, w) in enumerate(quorums):
         ks = np.arange(1, k_max + 1)
-        mc = k_stale_monte_carlo(k_max, nodes=n, read_quorum=r, write_quorum=w, trials=trials,
-                                 seed=_sub_seed(seed, 1, i))  # fmt: skip
+        if cache is not None:
+            mc = cache.k_stale(k_max, (n, r, w), trials, _sub_seed(seed, 1, i))
+        else:
+            mc = k_stale_monte_carlo(k_max, nodes=n, read_quorum=r, write_quorum=w,
+                                     trials=trials, seed=_sub_seed(seed, 1, i))  # fmt: skip
         closed = [k_stale_probability(int(k), nodes=n, read_quorum=r, write_quorum=w) for k in ks]
         parts.append(
             pd.DataFrame({
@@ -214,6 +286,7 @@ def pbs_staleness(
     points: int = 121,
     k_max: int = 6,
     seed: int = 0,
+    cache: RunCache | None = None,
 ) -> StalenessResult:
     """t-visibility, k-staleness and latency for each latency preset in ``models`` (names of
     :data:`distlab.pbs.PRESETS`) and each ``(N, R, W)`` in ``quorums``, plus the strict
@@ -222,7 +295,9 @@ def pbs_staleness(
     Each Monte Carlo run has ``trials`` trials; the quorums of one N are evaluated on the
     same WARS draws (their seed drawn from ``seed`` and N), so their latencies and
     staleness compare without the noise of separate draws;
-    ``points`` is the number of times on each curve, ``k_max`` the largest k.
+    ``points`` is the number of times on each curve, ``k_max`` the largest k. A
+    :class:`RunCache` given as ``cache`` keeps the Monte Carlo runs for later calls (the result
+    is the same with or without it).
 
     >>> r = pbs_staleness(["LNKD-SSD"], quorums=[(3, 1, 1)], trials=20_000, k_max=2)
     >>> r.summary["strict"].tolist(), r.k_staleness["closed_form"].round(3).tolist()
@@ -234,6 +309,8 @@ def pbs_staleness(
     points = check_int("points", points, 2, 10_000)
     k_max = check_int("k_max", k_max, 1, 100)
     seed = check_seed(seed)
+    if cache is not None and not isinstance(cache, RunCache):
+        raise TypeError(f"cache={cache!r} must be a RunCache or None")
     runs = len(models) * len(quorums)
     check_work("trials", trials * runs, MAX_TRIALS,
                f"trials={trials:,} x {runs} (model, quorum) runs")  # fmt: skip
@@ -241,7 +318,7 @@ def pbs_staleness(
                f"trials={trials:,} x k_max={k_max} x {len(quorums)} quorums")  # fmt: skip
     curves, rows = [], []
     for model in models:
-        done = _runs(model, quorums, trials, seed)
+        done = _runs(model, quorums, trials, seed, cache)
         curves.append(_curves(model, done, points))
         rows += [run["row"] for run in done]
     params = plain_params(models=models, quorums=quorums, trials=trials, points=points,
@@ -250,5 +327,5 @@ def pbs_staleness(
         pd.concat(curves, ignore_index=True),
         _summary(rows),
         params,
-        _k_staleness(quorums, k_max, trials, seed),
+        _k_staleness(quorums, k_max, trials, seed, cache),
     )

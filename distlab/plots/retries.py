@@ -497,12 +497,17 @@ def contention_run_figure(
     figure = check_figure(figure)
     clients = int(runs["client"].nunique())
     curves = []
-    for strategy in dict.fromkeys(runs["strategy"]):
-        rows = runs[runs["strategy"] == strategy]
-        done = np.sort(rows.loc[rows["outcome"] == outcomes.OK, "end"].to_numpy(dtype=float))
+    # plain numpy columns: a pandas string column is slow to iterate and compare, per frame
+    strategies = runs["strategy"].to_numpy(dtype=object)
+    ends = runs["end"].to_numpy(dtype=float)
+    succeeded = runs["outcome"].to_numpy(dtype=object) == outcomes.OK
+    for strategy in pd.unique(strategies):  # in the order of their first rows
+        rows = strategies == strategy
+        done = np.sort(ends[rows & succeeded])
         last = f" ({done[-1]:.1f} s)" if len(done) else " (none done)"
         xs = np.concatenate([[done[0] if len(done) else 0.0], done])
-        curves.append((strategy, xs, np.arange(len(done) + 1), f"{strategy} {len(rows):,}{last}"))
+        label = f"{strategy} {int(rows.sum()):,}{last}"
+        curves.append((strategy, xs, np.arange(len(done) + 1), label))
     times = np.concatenate([xs[xs > 0] for _, xs, _, _ in curves])
     # From a power of ten below the first success to 1, 2 or 5 times one above the last: round
     # numbers, shared by nearby runs (the first success comes after about one write's time).

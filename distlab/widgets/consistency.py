@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from distlab.experiments.staleness import pbs_staleness
+from distlab.experiments.staleness import RunCache, pbs_staleness
 from distlab.pbs import PRESETS as MODELS
 from distlab.plots.consistency import pbs_figure
 from distlab.widgets.base import Explorer, register
@@ -81,10 +81,10 @@ PRESETS = {
 }  # fmt: skip
 
 
-def _run(model, nodes, read_quorum, write_quorum, seed):
+def _run(model, nodes, read_quorum, write_quorum, seed, cache=None):
     return pbs_staleness(
         [model], quorums=[(nodes, read_quorum, write_quorum)], trials=TRIALS, points=80,
-        k_max=6, seed=seed,
+        k_max=6, seed=seed, cache=cache,
     )  # fmt: skip
 
 
@@ -102,8 +102,15 @@ def pbs_explorer() -> Explorer:
     >>> float(ex.last_result.summary["consistent_at_0"].iloc[0])
     1.0
     """
+    # The WARS draws of the (model, N, seed) shown are kept: moving R or W evaluates the new
+    # quorum on them (the strict quorum's run, also shown, is kept too): the same numbers.
+    cache = RunCache()
+
+    def run(model, nodes, read_quorum, write_quorum, seed):
+        return _run(model, nodes, read_quorum, write_quorum, seed, cache=cache)
+
     return Explorer(
-        _run,
+        run,
         _plot,
         _controls(),
         presets=PRESETS,

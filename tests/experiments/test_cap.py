@@ -292,3 +292,30 @@ def test_sweep_stacks_the_summaries():
     assert table["store"].tolist() == ["cp", "cp", "ap", "ap"]
     assert table["seed"].tolist() == [0, 1, 0, 1]
     assert (table.loc[table["store"] == "ap", "availability_minority"] == 1.0).all()
+
+
+@pytest.mark.parametrize(
+    "use_case, partition, seed, kwargs",
+    [
+        ("banking", "majority-minority", 0, {}),
+        ("e-commerce inventory", "isolate-one", 4, {}),
+        ("social media", "bridge", 9, {"loss": 0.05}),
+        ("banking", "none", 2, {"check": False}),
+    ],
+)
+def test_compare_use_case_gives_each_store_what_use_case_run_gives(use_case, partition, seed,
+                                                                   kwargs):  # fmt: skip
+    stores = tuple(cap.STORE_KINDS)
+    both = cap.compare_use_case(use_case, stores, partition=partition, seed=seed, **kwargs)
+    for store in stores:
+        one = cap.use_case_run(use_case, store, partition=partition, seed=seed, **kwargs)
+        pd.testing.assert_frame_equal(both.summary.loc[[store]], one.summary, check_exact=True)
+        rows = both.frame[both.frame["store"] == store].reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows[list(one.frame.columns)], one.frame, check_exact=True)
+
+
+def test_compare_use_case_names_an_argument_run_does_not_take():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'speed'"):
+        cap.compare_use_case("banking", ("cp",), speed=2)
+    with pytest.raises(ValueError, match="loss"):
+        cap.compare_use_case("banking", ("cp",), loss=2)

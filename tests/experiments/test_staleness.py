@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distlab.experiments.staleness import pbs_staleness, quorum_label
+from distlab.experiments.staleness import RunCache, pbs_staleness, quorum_label
 from distlab.pbs import PAPER
 
 SMALL = {"trials": 20_000, "points": 40, "k_max": 4}
@@ -121,3 +121,46 @@ def test_bad_input_is_refused_by_name(kwargs, error, match):
     args = {"models": ["LNKD-SSD", "YMMR"], "quorums": [(3, 1, 1), (3, 1, 2)], "trials": 100}
     with pytest.raises(error, match=match):
         pbs_staleness(**{**args, **kwargs})
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=True)
+    pd.testing.assert_frame_equal(a.summary, b.summary, check_exact=True)
+    pd.testing.assert_frame_equal(a.k_staleness, b.k_staleness, check_exact=True)
+    assert a.params == b.params
+
+
+@pytest.mark.parametrize("model, seed", [("YMMR", 0), ("LNKD-DISK", 5)])
+def test_a_run_cache_changes_no_number(model, seed):
+    cache = RunCache(draws=1, runs=4)  # small: runs are dropped and computed again
+    quorums = [(3, 1, 1), (3, 2, 1), (3, 1, 1), (5, 1, 2), (3, 2, 2), (5, 3, 3), (3, 1, 2)]
+    for q in quorums:
+        kwargs = {**SMALL, "quorums": [q], "seed": seed}
+        _same(pbs_staleness([model], **kwargs), pbs_staleness([model], **kwargs, cache=cache))
+    several = {**SMALL, "quorums": [(3, 1, 1), (5, 2, 1), (3, 1, 2)], "seed": seed}
+    _same(pbs_staleness([model, "LNKD-SSD"], **several),
+          pbs_staleness([model, "LNKD-SSD"], **several, cache=cache))  # fmt: skip
+    assert cache.hits > 0
+
+
+def test_a_run_cache_answers_a_move_of_r_or_w_from_the_kept_draws():
+    cache = RunCache()
+    pbs_staleness(["YMMR"], **SMALL, quorums=[(3, 1, 1)], cache=cache)
+    hits = cache.hits
+    pbs_staleness(["YMMR"], **SMALL, quorums=[(3, 1, 2)], cache=cache)
+    # the draws (for R=1 W=2 and the strict quorum), the strict quorum's run and k-staleness
+    assert cache.hits - hits == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"draws": 0}, "draws=0"), ({"runs": 0}, "runs=0"), ({"draws": "2"}, "draws='2'")],
+)
+def test_a_run_cache_rejects_bad_sizes(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        RunCache(**kwargs)
+
+
+def test_pbs_staleness_rejects_a_cache_of_another_kind():
+    with pytest.raises(TypeError, match="cache=\\{\\} must be a RunCache"):
+        pbs_staleness(["YMMR"], **SMALL, cache={})

@@ -13,6 +13,7 @@ from distlab.pbs import (
     k_stale_probability,
     t_visibility,
     t_visibility_quorums,
+    wars_draws,
 )
 from distlab.sim.distributions import Constant, Exponential
 
@@ -117,3 +118,41 @@ def test_quorums_on_the_same_draws_order_their_latencies():
 def test_quorums_on_the_same_draws_reject_bad_input(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         t_visibility_quorums(**{"trials": 10, **kwargs})
+
+
+@pytest.mark.parametrize(
+    "model, nodes, seed", [("YMMR", 3, 9), ("LNKD-SSD", 5, 0), ("LNKD-DISK", 2, 4)]
+)
+def test_kept_draws_evaluate_every_quorum_as_a_separate_run(model, nodes, seed):
+    draws = wars_draws(model, nodes=nodes, trials=30_000, seed=seed)
+    pairs = [(r, w) for r in range(1, nodes + 1) for w in range(1, nodes + 1)]
+    runs = t_visibility_quorums(model, nodes=nodes, quorums=pairs, trials=30_000, seed=seed)
+    for (r, w), vis in runs.items():
+        kept = draws.visibility(r, w)
+        assert np.array_equal(kept.thresholds, vis.thresholds)
+        assert np.array_equal(kept.write_latencies, vis.write_latencies)
+        assert np.array_equal(kept.read_latencies, vis.read_latencies)
+        assert (kept.model, kept.nodes, kept.trials, kept.seed) == (vis.model, nodes, 30_000, seed)
+    assert draws.visibility(1, 1, latencies=False).write_latencies is None
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"nodes": 0}, "nodes=0"),
+        ({"trials": 0}, "trials=0"),
+        ({"model": "X"}, "model='X' is not one of"),
+        ({"seed": -1}, "seed=-1"),
+    ],
+)
+def test_kept_draws_reject_bad_input(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        wars_draws(**{"trials": 10, **kwargs})
+
+
+def test_kept_draws_reject_a_quorum_larger_than_their_nodes():
+    draws = wars_draws("YMMR", nodes=3, trials=10)
+    with pytest.raises(ValueError, match="read_quorum=4"):
+        draws.visibility(4, 1)
+    with pytest.raises(TypeError, match="latencies=1"):
+        draws.visibility(1, 1, latencies=1)

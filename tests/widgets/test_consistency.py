@@ -96,3 +96,18 @@ def test_every_preset_sets_n_first_and_only_existing_controls():
         assert set(values) <= controls
         keys = list(values)
         assert keys.index("nodes") < keys.index("read_quorum")
+
+
+def test_moves_of_r_and_w_show_what_a_fresh_run_shows():
+    from distlab.experiments.staleness import pbs_staleness
+
+    explorer = pbs_explorer()
+    for values in ({"nodes": 5}, {"read_quorum": 2}, {"write_quorum": 3}, {"read_quorum": 1}):
+        explorer.update(**values)
+        p = explorer.last_params
+        fresh = pbs_staleness([p["model"]], quorums=[(p["nodes"], p["read_quorum"],
+                              p["write_quorum"])], trials=TRIALS, points=80, k_max=6,
+                              seed=p["seed"])  # fmt: skip
+        shown = explorer.last_result
+        for name in ("frame", "summary", "k_staleness"):
+            assert getattr(shown, name).equals(getattr(fresh, name)), name
