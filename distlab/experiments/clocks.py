@@ -194,7 +194,7 @@ def lamport_concurrency(
         net.add_node(n)
     _chatter(world, net, names, rate=rate, until=duration_s)
     world.run()
-    if not world.records:
+    if not world.cells:
         raise ValueError(
             f"rate_per_s={rate:g} for duration_s={duration_s:g} made no event: raise either"
         )

@@ -15,8 +15,9 @@ exactly one ``deliver`` or ``drop`` (with a ``reason``: ``loss``, ``partition`` 
 
 Design notes (why it is written this way): the network is the hot path of every experiment, so a
 message costs one ``simpy`` timeout with a callback (no process per message), latencies and loss
-draws come from the world's generator in blocks, and log records are plain tuples that become a
-DataFrame only in :meth:`World.events`.
+draws come from the world's generator in blocks, and a log record is nine cells added to the
+world's flat log (:attr:`World.cells`, no object kept per record) that become a DataFrame only in
+:meth:`World.events`.
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ class _Duplicates:
         self._next_id = mid + 1
         now = self._env.now
         if self._rec is not None:
-            self._rec.append((now, "send", s.name, s.name, d.name, mid, "duplicate", None, None))
+            self._rec.extend((now, "send", s.name, s.name, d.name, mid, "duplicate", None, None))
         delay = link.sampler.next() * s.slow_factor * d.slow_factor
         timeout = Timeout(self._env, delay, Message(mid, s.name, d.name, payload, now))
         lost = link.loss and self._uniform() < link.loss
@@ -526,7 +527,7 @@ class Network(_Controls):
             raise TypeError(f"world={world!r} must be a distlab.sim.World")
         self.world = world
         self._env = world.env
-        self._rec = world.records if world.log_messages else None
+        self._rec = world.cells if world.log_messages else None
         self._latency = as_distribution(latency, name="latency")
         self._loss = check_probability("loss", loss)
         self._cond = Conditions(self._loss)
@@ -707,12 +708,12 @@ class Network(_Controls):
         now = env.now
         rec = self._rec
         if rec is not None:
-            rec.append((now, "send", src, src, dst, mid, None, None, None))
+            rec.extend((now, "send", src, src, dst, mid, None, None, None))
         groups = self._groups
         if not s.alive or (groups is not None and groups.get(src, -1) != groups.get(dst, -1)):
             if rec is not None:  # dropped at the sender
                 why = "partition" if s.alive else "crashed"  # type: ignore[union-attr]
-                rec.append((now, "drop", src, src, dst, mid, why, None, None))
+                rec.extend((now, "drop", src, src, dst, mid, why, None, None))
             return mid
         link = self._links.get((src, dst), self._default) if self._links else self._default
         sampler = link.sampler
@@ -758,7 +759,7 @@ class Network(_Controls):
             return
         rec = self._rec
         if rec is not None:
-            rec.append((self._env.now, "deliver", dst, msg.src, dst, msg.msg_id, None, None, None))
+            rec.extend((self._env.now, "deliver", dst, msg.src, dst, msg.msg_id, None, None, None))
         if self._hooks:
             hook = self._hooks.pop(msg.msg_id, None)
             if hook is not None:
@@ -779,4 +780,4 @@ class Network(_Controls):
         rec = self._rec
         if rec is not None:
             dst = msg.dst
-            rec.append((self._env.now, "drop", dst, msg.src, dst, msg.msg_id, why, None, None))
+            rec.extend((self._env.now, "drop", dst, msg.src, dst, msg.msg_id, why, None, None))

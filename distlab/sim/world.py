@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from distlab.sim.clocks import NodeClocks, SimClock
 
-__all__ = ["World", "EVENT_COLUMNS"]
+__all__ = ["World", "EVENT_COLUMNS", "RECORD_WIDTH"]
 
 #: The columns every event log starts with, in this order.
 EVENT_COLUMNS: tuple[str, ...] = (
@@ -40,6 +40,8 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "reason",
     "detail",
 )
+#: Cells per record in :attr:`World.cells`: the event columns, then the extra fields.
+RECORD_WIDTH: int = len(EVENT_COLUMNS) + 1
 _FIXED = frozenset(EVENT_COLUMNS[2:])
 _INT_COLUMNS = ("msg_id",)
 
@@ -85,14 +87,38 @@ class World:
             self.clocks = NodeClocks(clocks, seed=self.seed)
         self.env: simpy.Environment = simpy.Environment()
         self.rng: np.random.Generator = np.random.default_rng(self.seed)
-        #: The raw event log: one tuple per record, the 8 :data:`EVENT_COLUMNS` then a dict of
-        #: extra fields (or ``None``). Append-only; it becomes a DataFrame only in
-        #: :meth:`events`, so logging costs one list append. :meth:`log` is the way to add to
-        #: it; the network's hot path appends its message records directly.
-        self.records: list[tuple[Any, ...]] = []
+        #: The raw event log, flat: each record is :data:`RECORD_WIDTH` consecutive cells, the 8
+        #: :data:`EVENT_COLUMNS` then a dict of extra fields (or ``None``). Append-only; it
+        #: becomes a DataFrame only in :meth:`events` (:attr:`records` reads it as tuples).
+        #: :meth:`log` is the way to add to it; the network's hot path extends it directly.
+        #: Flat rather than a list of tuples because a kept tuple per record is an object the
+        #: garbage collector must count and pass over: on long runs that was about a tenth of a
+        #: message's cost, and a temporary tuple given to ``cells.extend`` leaves nothing behind.
+        self.cells: list[Any] = []
 
     def __repr__(self) -> str:
-        return f"World(seed={self.seed}, now={self.now:g}, records={len(self.records)})"
+        return f"World(seed={self.seed}, now={self.now:g}, records={self.record_count})"
+
+    @property
+    def record_count(self) -> int:
+        """How many records the event log holds.
+
+        >>> world = World(); world.log("hello"); world.record_count
+        1
+        """
+        return len(self.cells) // RECORD_WIDTH
+
+    @property
+    def records(self) -> list[tuple[Any, ...]]:
+        """The event log's records as tuples (a copy, in order): the 8 :data:`EVENT_COLUMNS`,
+        then the dict of extra fields or ``None``.
+
+        >>> world = World(); world.log("hello", node="a", request_id=1)
+        >>> world.records
+        [(0, 'hello', 'a', None, None, None, None, None, {'request_id': 1})]
+        """
+        cells = self.cells
+        return [tuple(cells[i : i + RECORD_WIDTH]) for i in range(0, len(cells), RECORD_WIDTH)]
 
     @property
     def log_messages(self) -> bool:
@@ -157,7 +183,7 @@ class World:
                     "clock=...: in a world with clocks the log's clock column is each event's "
                     "reading on its node's clock; name the field otherwise"
                 )
-        self.records.append(
+        self.cells.extend(
             (
                 self.env.now,
                 kind,
@@ -184,12 +210,9 @@ class World:
         """
         import pandas as pd
 
-        records = self.records
-        n = len(records)
-        if n:
-            cols = list(zip(*records))
-        else:
-            cols = [()] * (len(EVENT_COLUMNS) + 1)
+        cells = self.cells
+        n = len(cells) // RECORD_WIDTH
+        cols = [cells[i::RECORD_WIDTH] for i in range(RECORD_WIDTH)]
         data: dict[str, Any] = {}
         data["time"] = np.asarray(cols[0], dtype=float)
         if self.clocks is not None:
