@@ -52,8 +52,14 @@ def _run_one(task: tuple[Callable[..., Any], dict[str, Any], str]) -> pd.DataFra
         )
     frame = result.table(table).copy()
     for name, value in params.items():
-        frame[name] = [value] * len(frame) if isinstance(value, tuple) else value
+        frame[name] = [_cell(value)] * len(frame) if pd.api.types.is_list_like(value) else value
     return frame
+
+
+def _cell(value: Any) -> Any:
+    """A list-like parameter as one cell of its column: a list becomes a tuple, so the column
+    can be grouped on (``df.groupby("gaps_s")``); other values are kept as given."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _grid(grid: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -151,7 +157,8 @@ def sweep(
     Returns:
         The runs' tables stacked, each with its parameters and ``seed`` as extra columns, in
         grid order then seed order whatever the executor; ``attrs["failures"]`` is ``[]`` when
-        every run succeeded.
+        every run succeeded. A list-valued parameter (``gaps_s=[0.0, 0.01]``) fills its column
+        with one tuple per row, so that the column can be grouped on.
 
     Raises:
         KeyboardInterrupt: on Ctrl-C (a notebook's interrupt button), after the sweep stopped

@@ -119,3 +119,15 @@ def test_sweep_bounds_the_runs_it_asks_for_before_running_any():
         sweep(clock_order, {"skew_s": [0.001] * 20}, seeds=range(10_000))
     with pytest.raises(ValueError, match="grid .1000 skew_s, 1000 events. asks for 1,000,000 runs"):
         sweep(clock_order, {"skew_s": [0.0] * 1000, "events": [10] * 1000}, seeds=[0])
+
+
+def test_list_valued_parameters_become_one_tuple_per_row():
+    from distlab.experiments.clocks import lww_skew
+
+    grid = {"gaps_s": [[0.0, 0.01], (0.0,)]}
+    df = sweep(lww_skew, grid, seeds=[0, 1], table="summary", skews_s=[0.01], pairs=200)
+    assert df.groupby("gaps_s", sort=False).size().to_dict() == {(0.0, 0.01): 4, (0.0,): 2}
+    assert df["skews_s"].tolist() == [(0.01,)] * len(df)
+    direct = lww_skew(gaps_s=[0.0, 0.01], skews_s=[0.01], pairs=200, seed=1).summary
+    rows = df[df["gaps_s"].map((0.0, 0.01).__eq__) & (df["seed"] == 1)]
+    assert rows["loss_rate"].tolist() == direct["loss_rate"].tolist()
