@@ -52,6 +52,8 @@ def _run_one(task: tuple[Callable[..., Any], dict[str, Any], str]) -> pd.DataFra
         )
     frame = result.table(table).copy()
     for name, value in params.items():
+        if name in frame.columns and pd.api.types.is_list_like(value):
+            continue  # the table has a row per item of it (writers=[5, 10]: a row per writers)
         frame[name] = [_cell(value)] * len(frame) if pd.api.types.is_list_like(value) else value
     return frame
 
@@ -158,7 +160,8 @@ def sweep(
         The runs' tables stacked, each with its parameters and ``seed`` as extra columns, in
         grid order then seed order whatever the executor; ``attrs["failures"]`` is ``[]`` when
         every run succeeded. A list-valued parameter (``gaps_s=[0.0, 0.01]``) fills its column
-        with one tuple per row, so that the column can be grouped on.
+        with one tuple per row, so that the column can be grouped on, unless the table has a
+        column of that name already (a row per item: that column stays as the run made it).
 
     Raises:
         KeyboardInterrupt: on Ctrl-C (a notebook's interrupt button), after the sweep stopped

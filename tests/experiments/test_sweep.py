@@ -131,3 +131,10 @@ def test_list_valued_parameters_become_one_tuple_per_row():
     direct = lww_skew(gaps_s=[0.0, 0.01], skews_s=[0.01], pairs=200, seed=1).summary
     rows = df[df["gaps_s"].map((0.0, 0.01).__eq__) & (df["seed"] == 1)]
     assert rows["loss_rate"].tolist() == direct["loss_rate"].tolist()
+
+
+def test_a_list_parameter_the_table_reports_per_row_keeps_the_tables_column():
+    from distlab.experiments.clocks import pruned_clocks
+
+    df = sweep(pruned_clocks, {}, seeds=[0], table="summary", chains=1, writers=[5, 12])
+    assert df["writers"].tolist() == [5, 12]
