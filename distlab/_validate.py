@@ -24,6 +24,8 @@ __all__ = [
     "check_number",
     "check_probability",
     "check_seed",
+    "is_hashable",
+    "check_hashable",
 ]
 
 
@@ -167,4 +169,29 @@ def check_frame(name: str, value: Any, columns: Iterable[str], *, what: str = ""
     if missing:
         have = ", ".join(map(str, value.columns)) or "no columns"
         raise ValueError(f"{name} is missing column(s) {', '.join(missing)}; it has {have}")
+    return value
+
+
+def is_hashable(value: Any) -> bool:
+    """Whether ``value`` can be a dict key or a set member.
+
+    >>> is_hashable((1, "a")), is_hashable([1])
+    (True, False)
+    """
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def check_hashable(name: str, value: Any) -> Any:
+    """Return ``value`` if it is hashable, else ``TypeError`` naming ``name``.
+
+    >>> check_hashable("key", ["a"])
+    Traceback (most recent call last):
+    TypeError: key=['a'] must be hashable
+    """
+    if not is_hashable(value):
+        raise TypeError(f"{name}={value!r} must be hashable")
     return value

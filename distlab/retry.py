@@ -835,30 +835,73 @@ def _retry_predicate(retry_on: Any) -> Callable[[BaseException], bool]:
 # The first attempt runs inline: when it succeeds and no result predicate is set, the decision
 # is known to be "ok" without building a RetryState (the fast path, the one whose overhead
 # bench/bench_retry.py measures). Anything else goes through the decision step,
-# RetryState.after_attempt, in _retry_sync / _retry_async: the same loop, side by side, one
-# with `sleep` and `fn(...)`, the other with `await async_sleep` and `await fn(...)`.
+# RetryState.after_attempt, through _Retries: the decisions of one call's retries, made once
+# for _retry_sync / _retry_async, which only sleep and call, one with `sleep` and `fn(...)`,
+# the other with `await async_sleep` and `await fn(...)`.
 
 
-def _finish(state: RetryState, decision: Decision, outcome: Any) -> Any:
-    """End the call as ``decision`` says: return the result or raise the last exception."""
-    if decision.reason == "ok" or not isinstance(outcome, BaseException):
-        return outcome  # a result (accepted, or refused on the last attempt)
-    attempts = state.attempts
-    try:
-        outcome.retry_attempts = attempts
-        outcome.add_note(
-            f"distlab.retry: gave up after {attempts} attempt"
-            f"{'s' if attempts != 1 else ''} ({decision.reason})"
-        )
-    except (AttributeError, TypeError):  # pragma: no cover - an exotic exception type
-        pass
-    raise outcome
+class _Retries:
+    """The retries after a call's first attempt, as both real-time drivers run them: told each
+    attempt's outcome (:meth:`attempted`), it decides with the policy's clock and says how long
+    to wait (:meth:`next_wait`); the driver sleeps and calls, its own way."""
 
+    __slots__ = ("state", "clock", "started", "exc", "result", "decision", "unslept")
 
-def _decide(state: RetryState, now: float, started: float, exc: Any, result: Any) -> Decision:
-    if exc is not None:
-        return state.after_attempt(now, exception=exc, started=started)
-    return state.after_attempt(now, result=result, started=started)
+    def __init__(
+        self, policy: RetryPolicy, started: float, exc: BaseException | None, result: Any
+    ) -> None:
+        self.state = RetryState(policy, started, policy._locked_rng)
+        self.clock = policy.clock
+        self.started, self.exc, self.result = started, exc, result
+        self.decision = _GO
+        self.unslept = 0.0  # the wait decided but not slept yet, if the sleep raises
+
+    def next_wait(self) -> float | None:
+        """Decide on the last attempt: the wait before the next one, or ``None`` (stop)."""
+        now, state, exc = self.clock(), self.state, self.exc
+        if exc is not None:
+            self.decision = state.after_attempt(now, exception=exc, started=self.started)
+        else:
+            self.decision = state.after_attempt(now, result=self.result, started=self.started)
+        if not self.decision.retry:
+            return None
+        self.unslept = self.decision.delay
+        return self.unslept
+
+    def slept(self) -> bool:
+        """The wait is over: whether the next attempt may still start (a wait may overrun)."""
+        self.unslept = 0.0
+        self.decision = self.state.before_attempt(self.clock())
+        if self.decision.retry:
+            self.started = self.clock()
+        return self.decision.retry
+
+    def attempted(self, exc: BaseException | None, result: Any = _NOTHING) -> None:
+        """The attempt since :meth:`slept` raised ``exc`` or returned ``result``."""
+        self.exc = exc
+        if exc is None:
+            self.result = result
+
+    def finish(self) -> Any:
+        """End the call as the last decision says: return the result or raise the last
+        exception."""
+        outcome = self.exc if self.exc is not None else self.result
+        if self.decision.reason == "ok" or not isinstance(outcome, BaseException):
+            return outcome  # a result (accepted, or refused on the last attempt)
+        attempts = self.state.attempts
+        try:
+            outcome.retry_attempts = attempts
+            outcome.add_note(
+                f"distlab.retry: gave up after {attempts} attempt"
+                f"{'s' if attempts != 1 else ''} ({self.decision.reason})"
+            )
+        except (AttributeError, TypeError):  # pragma: no cover - an exotic exception type
+            pass
+        raise outcome
+
+    def interrupted(self) -> None:
+        """Something outside the decisions ended the call (see :meth:`RetryState.interrupted`)."""
+        self.state.interrupted(self.unslept)
 
 
 def _call_sync(policy: RetryPolicy, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -890,31 +933,22 @@ def _retry_sync(
     policy: RetryPolicy, fn: Callable[..., Any], args: tuple, kwargs: dict,
     started: float, exc: BaseException | None, result: Any,
 ) -> Any:  # fmt: skip
-    state = RetryState(policy, started, policy._locked_rng)
-    clock = policy.clock
-    unslept = 0.0  # the wait decided but not slept yet, if the sleep raises
+    retries = _Retries(policy, started, exc, result)
     try:
-        while True:
-            outcome = exc if exc is not None else result
-            decision = _decide(state, clock(), started, exc, result)
-            if decision.retry:
-                unslept = decision.delay
-                policy.sleep(decision.delay)
-                unslept = 0.0
-                decision = state.before_attempt(clock())
-            if not decision.retry:
-                return _finish(state, decision, outcome)
-            outcome = exc = None
-            started = clock()
+        while (wait := retries.next_wait()) is not None:
+            policy.sleep(wait)
+            if not retries.slept():
+                break
             try:
-                result = fn(*args, **kwargs)
+                retries.attempted(None, fn(*args, **kwargs))
             except Exception as e:
-                exc = e
+                retries.attempted(e)
             except BaseException:
-                state.attempts += 1  # an attempt was made, though nothing decides on it
+                retries.state.attempts += 1  # an attempt was made, though nothing decides on it
                 raise
+        return retries.finish()
     except BaseException:
-        state.interrupted(unslept)
+        retries.interrupted()
         raise
 
 
@@ -942,31 +976,22 @@ async def _retry_async(
     policy: RetryPolicy, fn: Callable[..., Any], args: tuple, kwargs: dict,
     started: float, exc: BaseException | None, result: Any,
 ) -> Any:  # fmt: skip
-    state = RetryState(policy, started, policy._locked_rng)
-    clock = policy.clock
-    unslept = 0.0  # the wait decided but not slept yet, if the sleep raises
+    retries = _Retries(policy, started, exc, result)
     try:
-        while True:
-            outcome = exc if exc is not None else result
-            decision = _decide(state, clock(), started, exc, result)
-            if decision.retry:
-                unslept = decision.delay
-                await policy.async_sleep(decision.delay)
-                unslept = 0.0
-                decision = state.before_attempt(clock())
-            if not decision.retry:
-                return _finish(state, decision, outcome)
-            outcome = exc = None
-            started = clock()
+        while (wait := retries.next_wait()) is not None:
+            await policy.async_sleep(wait)
+            if not retries.slept():
+                break
             try:
-                result = await fn(*args, **kwargs)
+                retries.attempted(None, await fn(*args, **kwargs))
             except Exception as e:
-                exc = e
+                retries.attempted(e)
             except BaseException:
-                state.attempts += 1  # an attempt was made, though nothing decides on it
+                retries.state.attempts += 1  # an attempt was made, though nothing decides on it
                 raise
+        return retries.finish()
     except BaseException:
-        state.interrupted(unslept)
+        retries.interrupted()
         raise
 
 

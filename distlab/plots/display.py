@@ -50,7 +50,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hi
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from distlab._validate import check_bool
+from distlab._validate import check_bool, check_hashable
 
 __all__ = [
     "LiveCanvas",
@@ -91,10 +91,7 @@ def keep_background(
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig={type(fig).__name__} must be a matplotlib Figure")
-    try:
-        hash(key)
-    except TypeError:
-        raise TypeError(f"key={key!r} must be hashable") from None
+    check_hashable("key", key)
     axes = tuple(moving_y)
     if not all(ax in fig.axes for ax in axes):
         raise ValueError("moving_y must hold axes of fig")
@@ -363,10 +360,7 @@ def keep(figure: Figure, kind: Hashable, parts: Any) -> Any:
     """
     if not isinstance(figure, Figure):
         raise TypeError(f"figure={type(figure).__name__} must be a matplotlib Figure")
-    try:
-        hash(kind)
-    except TypeError:
-        raise TypeError(f"kind={kind!r} must be hashable") from None
+    check_hashable("kind", kind)
     canvas = figure.canvas if isinstance(figure.canvas, LiveCanvas) else LiveCanvas(figure)
     canvas.parts = (kind, parts)  # kept with the figure (a global table would keep it alive)
     return parts

@@ -165,29 +165,29 @@ class SagaState:
 
     def _apply_action(self, record: rec.LogRecord) -> None:
         ex = self._execution(record)
-        if record.kind == rec.ACTION_STARTED:
-            ex.action.start(record.attempt, record.time)
-            return
-        ok = record.outcome == outcomes.OK
-        retry_in = None if ok or not record.payload else record.payload.get("retry_in")
-        ex.action.end(ok, retry_in)
-        if ok:
+        if self._apply_try(record, ex.action, rec.ACTION_STARTED):
             ex.done, ex.result = True, record.payload
             self.position = ex.index + 1
-        self._wait(record.time, retry_in)
 
     def _apply_compensation(self, record: rec.LogRecord) -> None:
         ex = self._execution(record)
-        if record.kind == rec.COMPENSATION_STARTED:
-            ex.compensation.start(record.attempt, record.time)
-            return
+        ended_ok = self._apply_try(record, ex.compensation, rec.COMPENSATION_STARTED)
+        if ended_ok is not None:
+            ex.compensated = ended_ok
+            if ended_ok:
+                self._end_rollback_if_done()
+
+    def _apply_try(self, record: rec.LogRecord, tries: Tries, started: str) -> bool | None:
+        """Apply a try's start (kind ``started``; ``None``) or its end: whether it ended ok,
+        the failed try's wait before the next (``retry_in``) kept in ``not_before``."""
+        if record.kind == started:
+            tries.start(record.attempt, record.time)
+            return None
         ok = record.outcome == outcomes.OK
         retry_in = None if ok or not record.payload else record.payload.get("retry_in")
-        ex.compensation.end(ok, retry_in)
-        ex.compensated = ok
+        tries.end(ok, retry_in)
         self._wait(record.time, retry_in)
-        if ok:
-            self._end_rollback_if_done()
+        return ok
 
     def _wait(self, time: float, retry_in: float | None) -> None:
         self.not_before = float("-inf") if retry_in is None else time + retry_in

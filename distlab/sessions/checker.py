@@ -51,7 +51,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from distlab._validate import check_choices
+from distlab._validate import check_choices, is_hashable
 from distlab.history import History, Operation
 from distlab.sessions.report import GUARANTEES, SessionReport, Violation
 
@@ -174,7 +174,7 @@ class _Replicas:
             if isinstance(writes, (str, bytes)) or not isinstance(writes, Sequence):
                 raise TypeError(f"applied[{replica!r}]={writes!r} must be a sequence of writes")
             for pos, name in enumerate(writes):
-                op = by_id.get(name) if _hashable(name) else None
+                op = by_id.get(name) if is_hashable(name) else None
                 if op is None:
                     raise ValueError(
                         f"applied[{replica!r}][{pos}]={name!r} is no write of the history"
@@ -185,14 +185,6 @@ class _Replicas:
                 row[j] = pos
         self.never = (math.inf,) * len(self.names)
         self.at = {index: tuple(row) for index, row in where.items()}
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 class _Session:

@@ -298,11 +298,12 @@ class Leaderless(StoreProtocol):
                 if store.anti_entropy_s > 0:
                     store.env.process(self._anti_entropy(name))
 
-    def check_write(self, value: Any) -> None:
+    def check_write(self, value: Any) -> Any:
         """With ``conflicts="crdt"``, refuse a value (or a :class:`Versioned`'s value) without
-        a ``merge`` method."""
-        if self.store.quorum.conflicts == "crdt":
-            check_crdt_value("value", value.value if isinstance(value, Versioned) else value)
+        a ``merge`` method; the CRDT."""
+        if self.store.quorum.conflicts != "crdt":
+            return None
+        return check_crdt_value("value", value.value if isinstance(value, Versioned) else value)
 
     # -- placement -----------------------------------------------------------------------------
     def preference_list(self, key: str) -> list[str]:

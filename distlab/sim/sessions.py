@@ -54,7 +54,7 @@ import numpy as np
 import simpy
 
 from distlab import outcomes
-from distlab._validate import check_bool, check_choice, check_choices, check_number
+from distlab._validate import check_bool, check_choice, check_choices, check_number, is_hashable
 from distlab.history import History, Operation
 from distlab.sessions import GUARANTEES, SessionReport, check_sessions
 from distlab.sim.distributions import MAX_SECONDS
@@ -370,7 +370,7 @@ def check_store_sessions(
     history = log.history()
     by_value: dict[Any, list[tuple]] = {}
     for stamp, rec in store.writes.items():
-        if _hashable(rec.value):
+        if is_hashable(rec.value):
             by_value.setdefault(rec.value, []).append(stamp)
     known = {(op.key, op.value): op.stamp for op in log.ops if op.f == "write" and op.stamp}
 
@@ -389,11 +389,3 @@ def check_store_sessions(
             for node in store.names
         }
     return check_sessions(history, guarantees=guarantees, versions=version, applied=orders)
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True

@@ -129,9 +129,12 @@ class StoreProtocol:
         """Acknowledged writes the protocol discarded (none by default)."""
         return []
 
-    def check_write(self, value: Any) -> None:
+    def check_write(self, value: Any) -> Any:
         """Refuse, before any work, a written value the kind cannot hold (anything by
-        default); called by :meth:`~distlab.sim.ReplicatedStore.request`."""
+        default); called by :meth:`~distlab.sim.ReplicatedStore.request`. Returns the CRDT the
+        write merges into the key's replicas (``None``: the kind does not merge values), whose
+        type the store checks against the key's."""
+        return None
 
     def coordinate(self, node: str, request: StoreRequest) -> Coordination:  # pragma: no cover
         """Serve ``request`` at coordinator ``node`` (a generator returning the reply)."""
@@ -326,10 +329,9 @@ class LastWriterWins(StoreProtocol):
         """Merge values if ``conflicts="crdt"`` (called by the store)."""
         self.merge_values = self.store.quorum.conflicts == "crdt"
 
-    def check_write(self, value: Any) -> None:
-        """With ``conflicts="crdt"``, refuse a value without a ``merge`` method."""
-        if self.merge_values:
-            check_crdt_value("value", value)
+    def check_write(self, value: Any) -> Any:
+        """With ``conflicts="crdt"``, refuse a value without a ``merge`` method; the CRDT."""
+        return check_crdt_value("value", value) if self.merge_values else None
 
     def coordinate(self, node: str, request: StoreRequest) -> Coordination:
         yield from ()  # answers at once, from the local replica

@@ -201,7 +201,8 @@ class ReplicatedStore:
         hinted handoff (default off), ``"siblings"`` (default), ``"lww"`` or ``"crdt"``
         (values are CRDTs, merged); checked for every kind, as ``store.quorum``. ``"ap"``
         also takes ``conflicts="crdt"``: its replicas then merge CRDT values instead of
-        last-writer-wins (any other value of ``conflicts`` leaves it last-writer-wins).
+        last-writer-wins (any other value of ``conflicts`` leaves it last-writer-wins). With
+        ``"crdt"`` a key keeps its first write's type: another type is a ``ValueError``.
 
     Replicas live in ``store.replicas[node][key] = (stamp, value)``; they survive a crash (they
     model the disk), but a crashed node neither answers nor coordinates. ``store.protocol`` is
@@ -258,6 +259,7 @@ class ReplicatedStore:
         self.clock_offset: dict[str, float] = _clock_offsets(self.rng, self.clock_skew_s, names)
         self.clients: dict[str, str] = {}
         self.writes: dict[tuple, WriteRecord] = {}
+        self._crdt_types: dict[str, type] = {}  # key -> the CRDT type its first write requested
         self._watch_from: float | None = None
         self.converged_at: float | None = None
         self.protocol.start()
@@ -304,11 +306,13 @@ class ReplicatedStore:
         check_choice("f", f, _FUNCTIONS)
         if not isinstance(key, str):
             raise TypeError(f"key={key!r} must be a string")
-        _check_value(f, value, self.protocol)
+        crdt = _check_value(f, key, value, self.protocol, self._crdt_types)
         timeout_s = check_number("timeout_s", timeout_s, 0.0, min_inclusive=False)
         node = self.clients[client] if node is None else check_choice("node", node, self.names)
         if needs is not None:
             _check_needs(needs, self.protocol)
+        if crdt is not None:
+            self._crdt_types.setdefault(key, type(crdt))
         request = StoreRequest(f, key, value, needs)
         return self.env.process(self._client_op(client, node, request, timeout_s))
 
@@ -469,7 +473,11 @@ class ReplicatedStore:
             yield self.env.timeout(period)
 
 
-def _check_value(f: str, value: Any, protocol: StoreProtocol) -> None:
+def _check_value(
+    f: str, key: str, value: Any, protocol: StoreProtocol, crdt_types: dict[str, type]
+) -> Any:
+    """Refuse a value ``f`` cannot take, or a CRDT of another type than ``key`` holds (by
+    ``crdt_types``); return the CRDT written (``None``: not a CRDT write)."""
     if f == "cas":
         if not protocol.supports_cas:
             raise ValueError(
@@ -480,8 +488,15 @@ def _check_value(f: str, value: Any, protocol: StoreProtocol) -> None:
             raise TypeError(f"value={value!r} must be an (expected, new) pair for f='cas'")
     if f == "read" and value is not None:
         raise ValueError(f"value={value!r} must be None for f='read'")
-    if f in ("write", "cas"):
-        protocol.check_write(value if f == "write" else value[1])
+    crdt = protocol.check_write(value if f == "write" else value[1]) if f != "read" else None
+    held = crdt_types.get(key) if crdt is not None else None
+    if held is not None and type(crdt) is not held:  # a CRDT merges only with its own type
+        raise ValueError(
+            f"value={value!r} cannot be written to key={key!r}: the key holds a CRDT of type "
+            f"{held.__name__} and a {type(crdt).__name__} does not merge with it (with "
+            "conflicts='crdt' a key keeps the type of its first write)"
+        )
+    return crdt
 
 
 def _check_needs(needs: Any, protocol: StoreProtocol) -> None:

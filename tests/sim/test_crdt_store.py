@@ -296,3 +296,66 @@ def test_ap_refuses_a_value_without_merge_and_same_seed_same_replicas():
         _ap_counter(2, "crdt", PNCounter(), 10, 0.3),
     )
     assert a.replicas == b.replicas
+
+
+# -- a CRDT of another type over a key that holds one ------------------------------------------
+def _crdt_store(kind):
+    world = World(seed=0)
+    net = Network(world, latency=0.01)
+    store = ReplicatedStore(net, kind, nodes=3, conflicts="crdt")
+    store.attach_client("c1", "n1")
+    store.attach_client("c2", "n2")
+    return world, store
+
+
+@pytest.mark.parametrize("kind", ["leaderless", "ap"])
+def test_another_crdt_type_over_a_key_is_refused_at_the_request(kind):
+    world, store = _crdt_store(kind)
+    store.request("c1", "write", value=ORSet().add("book", "c1"))
+    world.run(until=1)
+    written = dict(store.writes)
+    pattern = r"key='x': the key holds a CRDT of type ORSet and a GCounter does not merge"
+    with pytest.raises(ValueError, match=pattern):
+        store.request("c2", "write", value=GCounter().increment("c2"))
+    wrapped = Versioned(GCounter()) if kind == "leaderless" else GCounter()
+    f, value = ("write", wrapped) if kind == "leaderless" else ("cas", (None, wrapped))
+    with pytest.raises(ValueError, match=pattern):
+        store.request("c1", f, value=value)
+    world.run(until=2)  # nothing reached the replicas: no TypeError inside the simulation
+    assert store.writes == written
+    assert {cart.elements for cart in store.values("x").values()} == {frozenset({"book"})}
+
+
+@pytest.mark.parametrize("kind", ["leaderless", "ap"])
+def test_the_type_is_set_by_the_first_request_even_before_it_lands(kind):
+    world, store = _crdt_store(kind)
+    store.request("c1", "write", value=GCounter().increment("c1"))
+    with pytest.raises(ValueError, match=r"key='x'.*type GCounter and a PNCounter"):
+        store.request("c2", "write", value=PNCounter().increment("c2"))  # in flight together
+    store.request("c2", "write", "y", PNCounter().decrement("c2"))  # another key, its own type
+    world.run(until=1)
+    assert {c.value for c in store.values("x").values()} == {1}
+    assert {c.value for c in store.values("y").values()} == {-1}
+
+
+@pytest.mark.parametrize("kind", ["leaderless", "ap"])
+def test_a_crdt_of_the_same_type_still_merges(kind):
+    world, store = _crdt_store(kind)
+    store.request("c1", "write", value=ORSet().add("book", "c1"))
+    store.request("c2", "write", value=ORSet().add("mug", "c2"))
+    world.run(until=1)
+    store.request("c1", "read")  # the leaderless kind's read repairs what the quorum missed
+    world.run(until=2)
+    carts = store.values("x")
+    assert {cart.elements for cart in carts.values()} == {frozenset({"book", "mug"})}
+
+
+def test_without_crdt_a_value_of_another_type_overwrites():
+    world = World(seed=0)
+    store = ReplicatedStore(Network(world, latency=0.01), "ap", nodes=2)
+    store.attach_client("c1", "n1")
+    store.request("c1", "write", value=GCounter())
+    world.run(until=1)
+    store.request("c1", "write", value=ORSet().add("book", "c1"))  # last-writer-wins: no merge
+    world.run(until=2)
+    assert {cart.elements for cart in store.values("x").values()} == {frozenset({"book"})}
