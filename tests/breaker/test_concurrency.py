@@ -16,6 +16,25 @@ THREADS, CALLS = 16, 10_000
 JOIN_S = 60  # generous: only a deadlock would reach it
 
 
+def _ticking_breaker(calls):
+    """A breaker with a window of ``calls`` calls that half-opens as soon as it opened, with one
+    probe let through; its clock ticks by one at each reading."""
+    return CircuitBreaker(
+        minimum_calls=calls,
+        window_size=calls,
+        wait_in_open=0.0,
+        permitted_calls_in_half_open=1,
+        clock=itertools.count().__next__,
+    )
+
+
+def _opened(breaker):
+    """``breaker`` after one failed call (open, if it judges one call)."""
+    breaker.try_acquire(breaker.clock())
+    breaker.on_error(breaker.clock(), 0.0)
+    return breaker
+
+
 def _run_threads(target, n=THREADS):
     start = threading.Barrier(n)
     errors: list[BaseException] = []
@@ -146,15 +165,7 @@ def test_a_slow_call_in_flight_does_not_block_other_threads():
 
 
 def test_a_hung_half_open_probe_lets_others_get_a_fast_rejection():
-    b = CircuitBreaker(
-        minimum_calls=1,
-        window_size=1,
-        wait_in_open=0.0,
-        permitted_calls_in_half_open=1,
-        clock=itertools.count().__next__,
-    )
-    b.try_acquire(b.clock())
-    b.on_error(b.clock(), 0.0)
+    b = _opened(_ticking_breaker(1))
     entered, release = threading.Event(), threading.Event()
 
     def probe():
@@ -173,14 +184,7 @@ def test_a_hung_half_open_probe_lets_others_get_a_fast_rejection():
 
 
 def test_listeners_called_from_many_threads_get_every_event_once():
-    ticks = itertools.count()
-    b = CircuitBreaker(
-        minimum_calls=2,
-        window_size=2,
-        wait_in_open=0.0,
-        permitted_calls_in_half_open=1,
-        clock=lambda: next(ticks),
-    )
+    b = _ticking_breaker(2)
     got = []
     lock = threading.Lock()
 
@@ -274,16 +278,7 @@ async def _async_identity(x):
 
 
 def test_a_cancelled_asyncio_call_is_not_recorded_and_returns_its_permit():
-    ticks = itertools.count()
-    b = CircuitBreaker(
-        minimum_calls=1,
-        window_size=1,
-        wait_in_open=0.0,
-        permitted_calls_in_half_open=1,
-        clock=lambda: next(ticks),
-    )
-    b.try_acquire(b.clock())
-    b.on_error(b.clock(), 0.0)
+    b = _opened(_ticking_breaker(1))
 
     async def main():
         gate = asyncio.Event()

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from odd_values import assert_finite, assert_names, refused_by_name_or_finite
+from odd_values import ODD_VALUES, assert_finite, assert_names, fuzz_experiments, odd_value_run
 
 from distlab import plots
 from distlab.experiments import challenges, sweep
@@ -21,34 +20,6 @@ from distlab.experiments.network import latency_distribution, message_exchange
 
 # An overflow that numpy only warns about is a bug here too (inf where a number should be).
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
-
-ODD_VALUES = [
-    0,
-    -1,
-    1,
-    2**31,
-    2**63,
-    10**30,
-    0.0,
-    -0.0,
-    -1.5,
-    0.5,
-    5e-324,
-    1e-300,
-    1e308,
-    -1e308,
-    math.inf,
-    -math.inf,
-    math.nan,
-    True,
-    None,
-    "1",
-    "",
-    [1],
-    (0.1, 0.2),
-    np.int64(3),
-    np.float64(0.25),
-]
 
 # Each experiment with small defaults, so a call that succeeds stays fast.
 EXPERIMENTS = {
@@ -101,16 +72,9 @@ EXPERIMENTS = {
 }
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    experiment=st.sampled_from(sorted(EXPERIMENTS)),
-    data=st.data(),
-    value=st.sampled_from(ODD_VALUES),
-)
+@fuzz_experiments(EXPERIMENTS, max_examples=300)
 def test_experiments_refuse_odd_values_by_name_or_give_finite_results(experiment, data, value):
-    function, base, names = EXPERIMENTS[experiment]
-    name = data.draw(st.sampled_from(names), label="parameter")
-    result = refused_by_name_or_finite(function, base, name, value, experiment)
+    result = odd_value_run(EXPERIMENTS, experiment, data, value)
     if result is not None:
         assert type(result.params["seed"]) is int  # a plain value, not a numpy scalar
 

@@ -27,6 +27,15 @@ def runs():
     }
 
 
+def assert_same_seed_same_tables(experiment, *args, seed, tables, **kwargs):
+    """Two runs at ``seed`` give the same frame and ``tables``; the next seed another frame."""
+    a = experiment(*args, seed=seed, **kwargs)
+    b = experiment(*args, seed=seed, **kwargs)
+    for table in ("frame", *tables):
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table))
+    assert not a.frame.equals(experiment(*args, seed=seed + 1, **kwargs).frame)
+
+
 # -- make_breaker -----------------------------------------------------------------------------
 
 
@@ -196,13 +205,9 @@ def test_the_course_run_shows_both_defects_of_the_course_breaker(runs):
 
 
 def test_transitions_determinism_and_seeds():
-    a = breakers.transitions(seed=5, duration_s=60)
-    b = breakers.transitions(seed=5, duration_s=60)
-    c = breakers.transitions(seed=6, duration_s=60)
-    pd.testing.assert_frame_equal(a.frame, b.frame)
-    pd.testing.assert_frame_equal(a.transitions, b.transitions)
-    pd.testing.assert_frame_equal(a.rates, b.rates)
-    assert not a.frame.equals(c.frame)
+    assert_same_seed_same_tables(
+        breakers.transitions, seed=5, duration_s=60, tables=("transitions", "rates")
+    )
 
 
 def test_transitions_other_schedules_and_custom_breakers():
@@ -286,12 +291,9 @@ def test_with_and_without_frames(runs):
 
 
 def test_with_and_without_determinism_and_bad_input():
-    a = breakers.with_and_without("with breaker", seed=3, duration_s=20)
-    b = breakers.with_and_without("with breaker", seed=3, duration_s=20)
-    c = breakers.with_and_without("with breaker", seed=4, duration_s=20)
-    pd.testing.assert_frame_equal(a.frame, b.frame)
-    pd.testing.assert_frame_equal(a.load, b.load)
-    assert not a.frame.equals(c.frame)
+    assert_same_seed_same_tables(
+        breakers.with_and_without, "with breaker", seed=3, duration_s=20, tables=("load",)
+    )
     with pytest.raises(ValueError, match="variants item='with' is not one of"):
         breakers.with_and_without("with")
     with pytest.raises(ValueError, match="variants=\\(\\) is empty"):
@@ -332,12 +334,9 @@ def test_half_open_probing_it_is_the_limit_on_probes():
 
 
 def test_half_open_probing_determinism_and_bad_input():
-    a = breakers.half_open_probing("course", seed=2, duration_s=100)
-    b = breakers.half_open_probing("course", seed=2, duration_s=100)
-    c = breakers.half_open_probing("course", seed=3, duration_s=100)
-    pd.testing.assert_frame_equal(a.frame, b.frame)
-    pd.testing.assert_frame_equal(a.health, b.health)
-    assert not a.frame.equals(c.frame)
+    assert_same_seed_same_tables(
+        breakers.half_open_probing, "course", seed=2, duration_s=100, tables=("health",)
+    )
     with pytest.raises(ValueError, match="breakers=\\(\\) is empty"):
         breakers.half_open_probing(())
     with pytest.raises(ValueError, match="names a variant twice"):
@@ -394,12 +393,13 @@ def test_breaker_and_retry_frames(runs):
 
 
 def test_breaker_and_retry_determinism_and_bad_input():
-    a = breakers.breaker_and_retry("retry around breaker", seed=1, duration_s=15)
-    b = breakers.breaker_and_retry("retry around breaker", seed=1, duration_s=15)
-    c = breakers.breaker_and_retry("retry around breaker", seed=2, duration_s=15)
-    pd.testing.assert_frame_equal(a.frame, b.frame)
-    pd.testing.assert_frame_equal(a.attempts, b.attempts)
-    assert not a.frame.equals(c.frame)
+    assert_same_seed_same_tables(
+        breakers.breaker_and_retry,
+        "retry around breaker",
+        seed=1,
+        duration_s=15,
+        tables=("attempts",),
+    )
     with pytest.raises(ValueError, match="variants item='inside' is not one of"):
         breakers.breaker_and_retry("inside")
     with pytest.raises(ValueError, match="max_attempts=0 must be between 1 and 20"):

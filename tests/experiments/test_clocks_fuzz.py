@@ -6,22 +6,16 @@ the parameter that was given the odd value.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from odd_values import assert_names, refused_by_name_or_finite
+from odd_values import ODD_VALUES, assert_names, fuzz_experiments, odd_value_run
 
 from distlab.experiments import clocks as ex
 from distlab.sim.clocks import NodeClock
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
-
-ODD_VALUES = [0, -1, 1, 2**31, 2**63, 10**30, 0.0, -0.0, -1.5, 0.5, 5e-324, 1e-300, 1e308,
-              -1e308, math.inf, -math.inf, math.nan, True, None, "1", "", [1], (0.1, 0.2),
-              np.int64(3), np.float64(0.25)]  # fmt: skip
 
 # Each experiment with small settings, so a call that succeeds stays fast.
 EXPERIMENTS = {
@@ -80,16 +74,9 @@ EXPERIMENTS = {
 }
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    experiment=st.sampled_from(sorted(EXPERIMENTS)),
-    data=st.data(),
-    value=st.sampled_from(ODD_VALUES),
-)
+@fuzz_experiments(EXPERIMENTS, max_examples=250)
 def test_experiments_refuse_odd_values_by_name_or_give_finite_results(experiment, data, value):
-    function, base, names = EXPERIMENTS[experiment]
-    name = data.draw(st.sampled_from(names), label="parameter")
-    refused_by_name_or_finite(function, base, name, value, experiment)
+    odd_value_run(EXPERIMENTS, experiment, data, value)
 
 
 @settings(max_examples=150, deadline=None)

@@ -6,22 +6,16 @@ the parameter that was given the odd value.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from odd_values import refused_by_name_or_finite
+from odd_values import ODD_VALUES, fuzz_experiments, odd_value_run
 
 from distlab.experiments.crdt_anomalies import cart_partition, counter_redelivery
 from distlab.experiments.staleness import pbs_staleness
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
-ODD_VALUES = [0, -1, 1, 2**31, 2**63, 10**30, 0.0, -0.0, -1.5, 0.5, 5e-324, 1e-300, 1e308,
-              -1e308, math.inf, -math.inf, math.nan, True, None, "1", "", [1], (0.1, 0.2),
-              [(3, 1, 1)], [(3, 9, 1)], ["YMMR"], np.int64(3), np.float64(0.25)]  # fmt: skip
+# and values right for one parameter given to another: quorum lists (one R > N), a model list
+VALUES = [*ODD_VALUES, [(3, 1, 1)], [(3, 9, 1)], ["YMMR"]]
 
 EXPERIMENTS = {
     "pbs_staleness": (
@@ -42,13 +36,6 @@ EXPERIMENTS = {
 }
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    experiment=st.sampled_from(sorted(EXPERIMENTS)),
-    data=st.data(),
-    value=st.sampled_from(ODD_VALUES),
-)
+@fuzz_experiments(EXPERIMENTS, max_examples=200, values=VALUES)
 def test_experiments_refuse_odd_values_by_name_or_give_finite_results(experiment, data, value):
-    function, base, names = EXPERIMENTS[experiment]
-    name = data.draw(st.sampled_from(names), label="parameter")
-    refused_by_name_or_finite(function, base, name, value, experiment)
+    odd_value_run(EXPERIMENTS, experiment, data, value)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from distlab.retry import ConstantBackoff, RetryPolicy
+
 
 class FakeTime:
     """``clock`` / ``sleep`` / ``async_sleep`` for a RetryPolicy; time moves only when told.
@@ -35,6 +37,12 @@ class FakeTime:
 
     def policy_kwargs(self) -> dict[str, Any]:
         return {"clock": self.clock, "sleep": self.sleep, "async_sleep": self.async_sleep}
+
+
+def make(fake: FakeTime, **kwargs: Any) -> RetryPolicy:
+    """A RetryPolicy on ``fake``'s clock and sleeps; ``backoff`` a constant 1 s unless given."""
+    kwargs.setdefault("backoff", ConstantBackoff(1.0))
+    return RetryPolicy(**kwargs, **fake.policy_kwargs())
 
 
 class Script:

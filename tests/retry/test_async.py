@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from retry_fakes import FakeTime, Script
+from retry_fakes import FakeTime, Script, make
 
 from distlab.retry import (
     ConstantBackoff,
@@ -14,11 +14,6 @@ from distlab.retry import (
     RetryMetrics,
     RetryPolicy,
 )
-
-
-def make(fake: FakeTime, **kwargs) -> RetryPolicy:
-    kwargs.setdefault("backoff", ConstantBackoff(1.0))
-    return RetryPolicy(**kwargs, **fake.policy_kwargs())
 
 
 def test_async_retries_then_succeeds(fake_time):

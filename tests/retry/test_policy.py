@@ -9,7 +9,7 @@ import random
 
 import numpy as np
 import pytest
-from retry_fakes import FakeTime, Script
+from retry_fakes import FakeTime, Script, make
 
 from distlab.retry import (
     ConstantBackoff,
@@ -22,11 +22,6 @@ from distlab.retry import (
     RetryPolicy,
     RetryState,
 )
-
-
-def make(fake: FakeTime, **kwargs) -> RetryPolicy:
-    kwargs.setdefault("backoff", ConstantBackoff(1.0))
-    return RetryPolicy(**kwargs, **fake.policy_kwargs())
 
 
 def give_ups(policy: RetryPolicy) -> list[tuple]:

@@ -50,6 +50,15 @@ class Bank:
         await self.undo(ctx)
 
 
+async def cancel_once_started(orchestrator, saga, bank):
+    """Run ``saga`` as a task and cancel it once one of ``bank``'s gated steps has started."""
+    task = asyncio.create_task(orchestrator.run(saga, saga_id="s1"))
+    await bank.started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 def test_runs_coroutine_and_plain_steps():
     async def main():
         bank = Bank()
@@ -116,11 +125,7 @@ def test_cancelled_before_the_pivot_still_compensates():
             ],
         )
         log = InMemoryLog()
-        task = asyncio.create_task(AsyncSagaOrchestrator(log).run(saga, saga_id="s1"))
-        await bank.started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_once_started(AsyncSagaOrchestrator(log), saga, bank)
         return bank, log
 
     bank, log = asyncio.run(main())
@@ -189,11 +194,7 @@ def test_cancelled_after_the_pivot_is_left_for_recovery():
             ],
         )
         log = InMemoryLog()
-        task = asyncio.create_task(AsyncSagaOrchestrator(log, owner="n").run(saga, saga_id="s1"))
-        await bank.started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_once_started(AsyncSagaOrchestrator(log, owner="n"), saga, bank)
         assert log.unfinished() == ["s1"]  # committed: it cannot be compensated
         bank.gate.set()
         results = await AsyncSagaOrchestrator(log, [saga], owner="n").recover()
@@ -227,11 +228,7 @@ def test_cancelled_while_the_pivot_is_in_flight_is_left_for_recovery():
             ],
         )
         log = InMemoryLog()
-        task = asyncio.create_task(AsyncSagaOrchestrator(log, owner="n").run(saga, saga_id="s1"))
-        await bank.started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_once_started(AsyncSagaOrchestrator(log, owner="n"), saga, bank)
         assert log.unfinished() == ["s1"] and bank.log == ["a"] + ["p"] * pivot_takes_effect
 
         async def pivot_again(ctx):

@@ -103,6 +103,17 @@ def check_no_stray_compensation(records, ledger):
     assert not tombstoned & applied
 
 
+def assert_same_end_state(result, ledger, base, base_ledger):
+    """``result`` and ``ledger`` end as the uninterrupted run's ``base`` and ``base_ledger``:
+    the same status, cause, results and effects, and no effect applied twice."""
+    assert (result.status, result.cause, result.results) == (
+        base.status,
+        base.cause,
+        base.results,
+    )
+    assert ledger.effects == base_ledger.effects and not ledger.doubles
+
+
 @settings(max_examples=300)
 @given(sagas(), CRASHES)
 def test_crashes_anywhere_reach_the_uninterrupted_end_state(saga_plan, crashes):
@@ -110,13 +121,8 @@ def test_crashes_anywhere_reach_the_uninterrupted_end_state(saga_plan, crashes):
     base, base_ledger, base_late, base_records = _run(kinds, plan, [])
     result, ledger, late, records = _run(kinds, plan, crashes)
 
-    assert (result.status, result.cause, result.results) == (
-        base.status,
-        base.cause,
-        base.results,
-    )
-    assert ledger.effects == base_ledger.effects
-    assert not ledger.doubles and not base_ledger.doubles
+    assert_same_end_state(result, ledger, base, base_ledger)
+    assert not base_ledger.doubles
     check_guarantee(result, ledger, len(kinds))
     check_no_stray_compensation(records, ledger)
     if result.status in rec.ENDED:  # a late request never takes effect after the end
@@ -178,12 +184,7 @@ def test_the_asyncio_driver_reaches_the_same_end_state(saga_plan, crashes):
     ledger = Ledger()
     saga = build_saga(kinds, plan, ledger, late=[])
     result = asyncio.run(_run_async(saga, crashes, InMemoryLog(), FakeTime()))
-    assert (result.status, result.cause, result.results) == (
-        base.status,
-        base.cause,
-        base.results,
-    )
-    assert ledger.effects == base_ledger.effects and not ledger.doubles
+    assert_same_end_state(result, ledger, base, base_ledger)
 
 
 @settings(max_examples=40)
@@ -197,9 +198,4 @@ def test_the_sqlite_log_reaches_the_same_end_state(saga_plan, crashes):
         log = SQLiteLog(os.path.join(tmp, "sagas.db"))
         result, _ = run_with_crashes(saga, crashes, log=log)
         log.close()
-    assert (result.status, result.cause, result.results) == (
-        base.status,
-        base.cause,
-        base.results,
-    )
-    assert ledger.effects == base_ledger.effects and not ledger.doubles
+    assert_same_end_state(result, ledger, base, base_ledger)

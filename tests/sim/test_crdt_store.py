@@ -13,11 +13,14 @@ from distlab.sim.versions import KeyState, Version, Versioned, merge_states
 SIDES = (["n1", "n2", "c1", "c2"], ["n3", "n4", "c3", "c4"])
 
 
-def _store(seed, conflicts, **kw):
+def _store(seed, conflicts, kind="leaderless", **kw):
+    """Four nodes, client ``ci`` at node ``ni``; leaderless with R = W = 1 and anti-entropy
+    every 0.05 s unless ``kw`` says otherwise."""
     world = World(seed=seed)
     net = Network(world, latency=Uniform(0.002, 0.02))
-    kw = dict(r=1, w=1, anti_entropy_s=0.05) | kw
-    store = ReplicatedStore(net, "leaderless", nodes=4, conflicts=conflicts, **kw)
+    if kind == "leaderless":
+        kw = dict(r=1, w=1, anti_entropy_s=0.05) | kw
+    store = ReplicatedStore(net, kind, nodes=4, conflicts=conflicts, **kw)
     for i, node in enumerate(store.names, start=1):
         store.attach_client(f"c{i}", node)
     return world, net, store
@@ -41,10 +44,10 @@ def _bump(counter, client, rng):
     return counter.increment(client)
 
 
-def _partitioned_counter(seed, conflicts, empty, steps=10, **kw):
+def _partitioned_counter(seed, conflicts, empty, steps=10, kind="leaderless", **kw):
     """Four clients update one counter, two on each side of a partition; then the heal.
-    Returns the store and the value every update together gives."""
-    world, net, store = _store(seed, conflicts, **kw)
+    Returns the store."""
+    world, net, store = _store(seed, conflicts, kind, **kw)
     rng = np.random.default_rng(seed)
     net.partition(*SIDES)
     procs = [
@@ -241,22 +244,7 @@ def test_same_seed_same_replicas():
 # -- the "ap" kind -------------------------------------------------------------------------------
 def _ap_counter(seed, conflicts, empty=None, steps=10, skew=0.0):
     empty = GCounter() if empty is None else empty
-    world = World(seed=seed)
-    net = Network(world, latency=Uniform(0.002, 0.02))
-    store = ReplicatedStore(net, "ap", nodes=4, conflicts=conflicts, clock_skew_s=skew)
-    for i, node in enumerate(store.names, start=1):
-        store.attach_client(f"c{i}", node)
-    rng = np.random.default_rng(seed)
-    net.partition(*SIDES)
-    procs = [
-        world.env.process(_client(world, store, f"c{i}", rng, empty, steps, _bump))
-        for i in range(1, 5)
-    ]
-    world.run(until=world.now + 3)
-    assert all(p.triggered for p in procs)
-    net.heal()
-    world.run(until=world.now + 3)
-    return store
+    return _partitioned_counter(seed, conflicts, empty, steps, kind="ap", clock_skew_s=skew)
 
 
 @pytest.mark.parametrize("skew", [0.0, 0.2])

@@ -32,15 +32,21 @@ def fake_plot(result, params) -> Figure:
     return finish(fig, ax, title=f"x={params['x']}", legend=None)
 
 
-def make(**kwargs) -> tuple[Explorer, Recorder]:
-    experiment = Recorder()
-    controls = {
+def recorder_controls() -> dict[str, w.Widget]:
+    """New controls for the Recorder's three parameters."""
+    return {
         "x": w.IntSlider(value=1, min=0, max=10),
         "mode": w.Dropdown(options=["a", "b"], value="a"),
         "show": w.Checkbox(value=True),
     }
+
+
+def make(**kwargs) -> tuple[Explorer, Recorder]:
+    experiment = Recorder()
     presets = {"big": {"x": 6, "mode": "b", "show": False}, "small": {"x": 0}}
-    ex = Explorer(experiment, fake_plot, controls, presets=presets, title="Fake", **kwargs)
+    ex = Explorer(
+        experiment, fake_plot, recorder_controls(), presets=presets, title="Fake", **kwargs
+    )
     return ex, experiment
 
 
@@ -310,32 +316,6 @@ def test_cache_keys_tell_types_apart_and_skip_unhashable_values():
     assert calls == [[1], [1, 2]] and ex.cache_hits == 1
 
 
-def test_a_plot_taking_figure_is_given_its_last_figure_to_update():
-    given = []
-
-    def plot(result, params, *, figure=None):
-        given.append(figure)
-        if figure is None:
-            figure, ax = new_figure(figsize=(2.0, 1.5), dpi=50)
-            ax.bar(range(3), [0, 0, 0])
-        for bar, height in zip(figure.axes[0].patches, result):
-            bar.set_height(height)
-        figure.axes[0].set_title(f"x={params['x']}", loc="left")
-        return figure
-
-    ex = Explorer(Recorder(), plot, {"x": w.IntSlider(value=1, min=0, max=10),
-                                     "mode": w.Dropdown(options=["a", "b"], value="a"),
-                                     "show": w.Checkbox(value=True)})  # fmt: skip
-    first, png = ex.last_figure, ex.last_png
-    ex.update(x=5)
-    assert given == [None, first] and ex.last_figure is first
-    assert [p.get_height() for p in first.axes[0].patches] == [5, 1, 2]
-    assert ex.last_png != png
-    ex.update(x=9)  # an error: the next plot starts from a new figure
-    ex.update(x=2)
-    assert given[-1] is None and ex.last_figure is not first
-
-
 def incremental_plot(given: list):
     """A plot taking ``figure``: bars updated in place; records the figure it is given."""
 
@@ -352,12 +332,23 @@ def incremental_plot(given: list):
     return plot
 
 
+def test_a_plot_taking_figure_is_given_its_last_figure_to_update():
+    given = []
+    ex = Explorer(Recorder(), incremental_plot(given), recorder_controls())
+    first, png = ex.last_figure, ex.last_png
+    ex.update(x=5)
+    assert given == [None, first] and ex.last_figure is first
+    assert [p.get_height() for p in first.axes[0].patches] == [5, 1, 2]
+    assert ex.last_png != png
+    ex.update(x=9)  # an error: the next plot starts from a new figure
+    ex.update(x=2)
+    assert given[-1] is None and ex.last_figure is not first
+
+
 def test_an_incremental_plot_shows_a_picture_kept_and_brings_its_figure_back(monkeypatch):
     given, renders = [], []
     monkeypatch.setattr(base_module, "figure_png", lambda fig: renders.append(fig) or b"png")
-    ex = Explorer(Recorder(), incremental_plot(given), {"x": w.IntSlider(value=1, min=0, max=10),
-                  "mode": w.Dropdown(options=["a", "b"], value="a"),
-                  "show": w.Checkbox(value=True)})  # fmt: skip
+    ex = Explorer(Recorder(), incremental_plot(given), recorder_controls())
     ex.update(x=5)
     ex.update(x=1)  # seen: its picture again, and the figure updated back without rendering
     assert len(renders) == 2 and ex.cache_hits == 1 and given[-1] is ex.last_figure
@@ -366,71 +357,64 @@ def test_an_incremental_plot_shows_a_picture_kept_and_brings_its_figure_back(mon
     assert ex.timings["experiment_s"] == ex.timings["render_s"] == 0.0
 
 
-def test_ahead_of_an_incremental_plot_only_the_experiment_runs(monkeypatch):
+@pytest.fixture
+def browser_loop(monkeypatch):
+    """An event loop standing for the kernel's: changes to the controls come "from the browser"
+    and wait for the loop to run them (with no coalescing delay: COALESCE_S is 0)."""
     loop = asyncio.new_event_loop()
-    try:
-        monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
-        monkeypatch.setattr(base_module, "COALESCE_S", 0.0)
-        given, experiment = [], Recorder()
-        ex = Explorer(experiment, incremental_plot(given), {"x": w.IntSlider(value=1, max=10),
-                      "mode": w.Dropdown(options=["a", "b"], value="a"),
-                      "show": w.Checkbox(value=True)})  # fmt: skip
-        ex.controls["x"].value = 2
-        for _ in range(3):
-            loop.run_until_complete(asyncio.sleep(0))
-        assert [c["x"] for c in experiment.calls] == [1, 2, 3] and len(given) == 2
-        assert ex.last_figure.axes[0].get_title(loc="left") == "x=2"  # not drawn ahead
-        ex.update(x=3)  # its result is kept: only the plot and the picture
-        assert [c["x"] for c in experiment.calls] == [1, 2, 3] and ex.last_result == [3, 1, 2]
-    finally:
-        loop.close()
+    monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
+    monkeypatch.setattr(base_module, "COALESCE_S", 0.0)
+    yield loop
+    loop.close()
 
 
-def test_changes_from_the_browser_are_coalesced_and_the_last_one_runs(monkeypatch):
-    loop = asyncio.new_event_loop()
-    try:
-        monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
-        monkeypatch.setattr(base_module, "COALESCE_S", 0.0)
-        ex, experiment = make()
-        for x in (2, 3, 4, 5):  # key presses queued while a run was drawing
-            ex.controls["x"].value = x
-        assert ex.runs == 1  # nothing ran yet: they wait for the ones behind them
+def turns(loop, n):
+    """Let ``loop`` run what is ready ``n`` times."""
+    for _ in range(n):
         loop.run_until_complete(asyncio.sleep(0))
-        assert ex.runs == 2 and ex.last_params["x"] == 5
-        assert [c["x"] for c in experiment.calls] == [1, 5, 6]  # x=6: the next step, ahead
-        ex.controls["x"].value = 0
-        ex.update(x=7)  # code setting values runs at once and drops the waiting change
-        loop.run_until_complete(asyncio.sleep(0))
-        assert [c["x"] for c in experiment.calls] == [1, 5, 6, 7] and ex.runs == 3
-    finally:
-        loop.close()
 
 
-def test_after_a_slider_step_from_the_browser_the_next_step_is_drawn_ahead(monkeypatch):
-    loop = asyncio.new_event_loop()
-    try:
-        monkeypatch.setattr(base_module, "_browser_change_loop", lambda: loop)
-        monkeypatch.setattr(base_module, "COALESCE_S", 0.0)
-        ex, experiment = make()
-        ex.controls["x"].value = 2  # a step to the right
-        for _ in range(3):
-            loop.run_until_complete(asyncio.sleep(0))
-        assert [c["x"] for c in experiment.calls] == [1, 2, 3]  # x=3 drawn ahead
-        assert ex.last_params["x"] == 2 and ex.runs == 2
-        ex.controls["x"].value = 3  # the next step: its picture is already there
-        for _ in range(3):
-            loop.run_until_complete(asyncio.sleep(0))
-        assert ex.last_params["x"] == 3 and ex.cache_hits == 1
-        assert ex.last_figure.axes[0].get_title(loc="left") == "x=3"
-        assert ex.timings == {"experiment_s": 0.0, "plot_s": 0.0, "render_s": 0.0}
-        assert [c["x"] for c in experiment.calls] == [1, 2, 3, 4]  # and x=4 ahead
-        ex.controls["x"].value = 10  # the end of the slider: nothing beyond to draw
-        for _ in range(3):
-            loop.run_until_complete(asyncio.sleep(0))
-        assert [c["x"] for c in experiment.calls] == [1, 2, 3, 4, 10]
-        assert ex.error is not None  # x=10 is refused by the experiment, shown as a message
-    finally:
-        loop.close()
+def test_ahead_of_an_incremental_plot_only_the_experiment_runs(browser_loop):
+    given, experiment = [], Recorder()
+    ex = Explorer(experiment, incremental_plot(given), recorder_controls())
+    ex.controls["x"].value = 2
+    turns(browser_loop, 3)
+    assert [c["x"] for c in experiment.calls] == [1, 2, 3] and len(given) == 2
+    assert ex.last_figure.axes[0].get_title(loc="left") == "x=2"  # not drawn ahead
+    ex.update(x=3)  # its result is kept: only the plot and the picture
+    assert [c["x"] for c in experiment.calls] == [1, 2, 3] and ex.last_result == [3, 1, 2]
+
+
+def test_changes_from_the_browser_are_coalesced_and_the_last_one_runs(browser_loop):
+    ex, experiment = make()
+    for x in (2, 3, 4, 5):  # key presses queued while a run was drawing
+        ex.controls["x"].value = x
+    assert ex.runs == 1  # nothing ran yet: they wait for the ones behind them
+    turns(browser_loop, 1)
+    assert ex.runs == 2 and ex.last_params["x"] == 5
+    assert [c["x"] for c in experiment.calls] == [1, 5, 6]  # x=6: the next step, ahead
+    ex.controls["x"].value = 0
+    ex.update(x=7)  # code setting values runs at once and drops the waiting change
+    turns(browser_loop, 1)
+    assert [c["x"] for c in experiment.calls] == [1, 5, 6, 7] and ex.runs == 3
+
+
+def test_after_a_slider_step_from_the_browser_the_next_step_is_drawn_ahead(browser_loop):
+    ex, experiment = make()
+    ex.controls["x"].value = 2  # a step to the right
+    turns(browser_loop, 3)
+    assert [c["x"] for c in experiment.calls] == [1, 2, 3]  # x=3 drawn ahead
+    assert ex.last_params["x"] == 2 and ex.runs == 2
+    ex.controls["x"].value = 3  # the next step: its picture is already there
+    turns(browser_loop, 3)
+    assert ex.last_params["x"] == 3 and ex.cache_hits == 1
+    assert ex.last_figure.axes[0].get_title(loc="left") == "x=3"
+    assert ex.timings == {"experiment_s": 0.0, "plot_s": 0.0, "render_s": 0.0}
+    assert [c["x"] for c in experiment.calls] == [1, 2, 3, 4]  # and x=4 ahead
+    ex.controls["x"].value = 10  # the end of the slider: nothing beyond to draw
+    turns(browser_loop, 3)
+    assert [c["x"] for c in experiment.calls] == [1, 2, 3, 4, 10]
+    assert ex.error is not None  # x=10 is refused by the experiment, shown as a message
 
 
 class FakeTimer:

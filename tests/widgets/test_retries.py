@@ -11,15 +11,19 @@ from distlab.widgets.retries import (
 )
 
 
-@pytest.fixture(scope="module")
-def timeline_runs():
-    explorer = retry_timeline_explorer()
-    runs = {}
-    for name in TIMELINE_PRESETS:
+def preset_results(explorer, presets):
+    """Each preset applied in turn, none showing an error: its name -> the explorer's result."""
+    results = {}
+    for name in presets:
         explorer.apply_preset(name)
         assert explorer.error is None, f"{name}: {explorer.error}"
-        runs[name] = explorer.last_result
-    return runs
+        results[name] = explorer.last_result
+    return results
+
+
+@pytest.fixture(scope="module")
+def timeline_runs():
+    return preset_results(retry_timeline_explorer(), TIMELINE_PRESETS)
 
 
 def test_the_course_preset_waits_1_then_2_seconds_in_lockstep(timeline_runs):
@@ -58,13 +62,7 @@ def test_the_timeline_explorer_passes_max_attempts():
 
 @pytest.fixture(scope="module")
 def contention_results():
-    explorer = contention_explorer()
-    results = {}
-    for name in CONTENTION_PRESETS:
-        explorer.apply_preset(name)
-        assert explorer.error is None, f"{name}: {explorer.error}"
-        results[name] = explorer.last_result
-    return results
+    return preset_results(contention_explorer(), CONTENTION_PRESETS)
 
 
 def test_the_all_strategies_preset_runs_all_five(contention_results):
