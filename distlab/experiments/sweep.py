@@ -52,9 +52,10 @@ def _run_one(task: tuple[Callable[..., Any], dict[str, Any], str]) -> pd.DataFra
         )
     frame = result.table(table).copy()
     for name, value in params.items():
-        if name in frame.columns and pd.api.types.is_list_like(value):
-            continue  # the table has a row per item of it (writers=[5, 10]: a row per writers)
-        frame[name] = [_cell(value)] * len(frame) if pd.api.types.is_list_like(value) else value
+        if not pd.api.types.is_list_like(value):
+            frame[name] = value
+        elif name not in frame.columns:  # else a row per item (writers=[5, 10]): kept as made
+            frame[name] = [_cell(value)] * len(frame)
     return frame
 
 
