@@ -423,10 +423,10 @@ def _end_of(calls: pd.DataFrame, duration_s: float) -> float:
 
 
 def _outcome_counts(calls: pd.DataFrame) -> dict[str, Any]:
-    counts = calls["outcome"].value_counts()
+    counts = Counter(calls["outcome"].tolist())  # plain lists: the explorer runs it per move
     out: dict[str, Any] = {"calls": len(calls)}
     for outcome in _OUTCOMES:
-        out[outcome] = int(counts.get(outcome, 0))
+        out[outcome] = counts.get(outcome, 0)
     out["ok_share"] = out[outcomes.OK] / len(calls) if len(calls) else math.nan
     return out
 
@@ -442,16 +442,15 @@ def _latency_stats(calls: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def _opened(trans: pd.DataFrame) -> pd.DataFrame:
-    """The transitions that opened the breaker: into OPEN from another state. The course's
-    breaker also moves OPEN -> OPEN when a late failure restarts its wait; that is no opening."""
-    return trans[(trans["state"] == "OPEN") & (trans["from_state"] != "OPEN")]
+def _openings(trans: pd.DataFrame) -> list[float]:
+    """When the breaker opened: transitions into OPEN from another state. The course's breaker
+    also moves OPEN -> OPEN when a late failure restarts its wait; that is no opening."""
+    moves = zip(trans["time"].tolist(), trans["from_state"].tolist(), trans["state"].tolist())
+    return [float(t) for t, a, b in moves if b == "OPEN" and a != "OPEN"]
 
 
 def _first_open(trans: pd.DataFrame, after: float) -> float:
-    opened = _opened(trans)
-    opened = opened[opened["time"] >= after]
-    return float(opened["time"].iloc[0]) if len(opened) else math.nan
+    return next((t for t in _openings(trans) if t >= after), math.nan)
 
 
 def _load_frame(
@@ -636,19 +635,14 @@ def _run_shared_breaker(spec, health: HealthSchedule, p: dict[str, Any]):
 
 
 def _transitions_summary(label, calls, trans, bands) -> pd.DataFrame:
-    # plain lists and numpy: the same numbers as _outcome_counts and _opened give, without a
-    # pandas filter per figure (this runs on every move of the explorer)
-    out: dict[str, Any] = {"calls": len(calls)}
-    counts = Counter(calls["outcome"].tolist())
-    for outcome in _OUTCOMES:
-        out[outcome] = counts.get(outcome, 0)
-    out["ok_share"] = out[outcomes.OK] / len(calls) if len(calls) else math.nan
+    # plain lists and numpy, no pandas filter per figure: this runs on every move of the explorer
+    out = _outcome_counts(calls)
     out["slow"] = int(calls["slow"].sum())
     out["admitted"] = len(calls) - out[outcomes.REJECTED]
-    moves = list(zip(trans["from_state"].tolist(), trans["state"].tolist()))
-    opened = [t for t, (a, b) in zip(trans["time"].tolist(), moves) if b == "OPEN" and a != "OPEN"]
+    opened = _openings(trans)
     out["openings"] = len(opened)
-    out["first_open_s"] = float(opened[0]) if opened else math.nan
+    out["first_open_s"] = opened[0] if opened else math.nan
+    moves = list(zip(trans["from_state"].tolist(), trans["state"].tolist()))
     states = bands["state"].to_numpy(dtype=object)
     spans = bands["end"].to_numpy(dtype=float) - bands["start"].to_numpy(dtype=float)
     for state in ("OPEN", "HALF_OPEN", "CLOSED"):
@@ -1059,7 +1053,7 @@ def _probing_row(label, calls, trans, bands, health, outage_at_s) -> dict[str, A
     row["knockovers"] = int((health["label"] == "down (knocked over)").sum())
     up = health[(health["state"] == "up") & (health["start"] > 0)]
     row["recovered_at_s"] = float(up["start"].iloc[0]) if len(up) else math.nan
-    row["openings"] = len(_opened(trans))
+    row["openings"] = len(_openings(trans))
     row["half_opens"] = int((trans["state"] == "HALF_OPEN").sum())
     half = calls[(calls["state"] == "HALF_OPEN") & (calls["outcome"] != outcomes.REJECTED)]
     most = 0
@@ -1255,5 +1249,5 @@ def _retry_row(variant, calls, att, trans, failure_at_s, failure_end_s) -> dict[
     row["time_to_open_s"] = opened - failure_at_s
     row["sent_before_open"] = int(((att["start"] >= failure_at_s) & (att["start"] < opened)).sum())
     row.update(_latency_stats(calls))
-    row["openings"] = len(_opened(trans))
+    row["openings"] = len(_openings(trans))
     return row

@@ -45,6 +45,7 @@ __all__ = [
     "REPLICATION_STYLES",
     "failover_cost_figure",
     "replication_timeline",
+    "primary_until",
     "stale_read_rows",
 ]
 
@@ -252,15 +253,21 @@ def _right_edge(ops, applied, crashes, failovers) -> float:
     return max(float(t) for t in times) * 1.02
 
 
-def _crash_start(crashes: pd.DataFrame, node: str, a: float, b: float) -> float:
-    """The first crash of ``node`` that starts in ``[a, b)``, or ``b``: a crashed primary's
-    thick line ends at its crash, not at the promotion after it."""
+def primary_until(crashes: pd.DataFrame, node: str, a: float, b: float) -> float:
+    """Where the thick line of ``node``, primary from ``a`` to ``b``, ends: at its first crash
+    in ``[a, b)``, or ``b``: a crashed primary's line ends at its crash, not at the promotion
+    after it (``crashes``: columns ``start``, ``node``).
+
+    >>> crashes = pd.DataFrame({"start": [2.0, 7.0], "node": ["n1", "n2"]})
+    >>> primary_until(crashes, "n1", 0.0, 5.0), primary_until(crashes, "n2", 0.0, 5.0)
+    (2.0, 5.0)
+    """
     starts = [float(t) for t, n in zip(crashes["start"], crashes["node"])
               if str(n) == node and a <= float(t) < b]  # fmt: skip
     return min(starts, default=b)
 
 
-def _roles(ax, lanes, y, ops, applied, failovers, end: float, crashes=None) -> None:
+def _roles(ax, lanes, y, ops, applied, failovers, end: float, crashes) -> None:
     """Each lane a thin line (replica), thick where the node was the primary (up to its
     crash, if it crashed while primary)."""
     if len(failovers):
@@ -276,8 +283,7 @@ def _roles(ax, lanes, y, ops, applied, failovers, end: float, crashes=None) -> N
     spans.append((current, since, end))
     xs, ys = [], []
     for node, a, b in spans:
-        if crashes is not None and len(crashes):
-            b = _crash_start(crashes, node, a, b)
+        b = primary_until(crashes, node, a, b)
         xs += [a, b, math.nan]
         ys += [y[node]] * 2 + [math.nan]
     ax.plot(xs, ys, color="#444444", linewidth=3.2, solid_capstyle="butt", zorder=1,

@@ -33,7 +33,7 @@ from matplotlib.ticker import MaxNLocator
 from distlab import outcomes
 from distlab._validate import check_frame
 from distlab.plots.display import keep, keep_background, kept, round_up, set_limits
-from distlab.plots.replication import stale_read_rows
+from distlab.plots.replication import primary_until, stale_read_rows
 from distlab.plots.style import (
     OKABE_ITO,
     band_color,
@@ -388,10 +388,7 @@ def _timeline_data(result, variant: str, nodes: list[str]) -> dict[str, Any]:
     d["end"] = max([1.0, *start, *end[np.isfinite(end)], *ticks[0]]) * 1.02
     primary, since, xs, ys = nodes[0], 0.0, [], []
     for t, new in zip(failovers["time"], failovers["new"]):
-        # a crashed primary's thick line ends at its crash, not at the promotion after it
-        down = [float(a) for a, n in zip(crashes["start"], crashes["node"])
-                if str(n) == primary and since <= float(a) < float(t)]  # fmt: skip
-        xs += [since, min(down, default=float(t)), math.nan]
+        xs += [since, primary_until(crashes, primary, since, float(t)), math.nan]
         ys += [y[primary]] * 2 + [math.nan]
         primary, since = str(new), float(t)
     d["primary"] = ([*xs, since, d["end"]], [*ys, y[primary], y[primary]])
@@ -470,11 +467,15 @@ def _timeline_build(nodes: list[str]) -> tuple[Figure, dict[str, Any]]:
 def _timeline_legend(art: dict[str, Any], d: dict[str, Any]) -> None:
     """The legend names only what this run shows (no crash, no star, no ring when none)."""
     fig = art["ax"].figure
-    for legend in list(fig.legends):
-        legend.remove()
     entries = [Patch(color=band_color("crashed"), alpha=0.25, label="crash")] if d["crash"] else []
     entries += [art["primary"], *(art[key] for key in _MARKS if len(d[key][0]))]
-    fig.legend(entries, [e.get_label() for e in entries], loc="upper left", fontsize=8.5,
+    labels = [e.get_label() for e in entries]
+    if art.get("legend_labels") == labels:
+        return  # the same entries: a new legend would make the kept background redraw
+    art["legend_labels"] = labels
+    for legend in list(fig.legends):
+        legend.remove()
+    fig.legend(entries, labels, loc="upper left", fontsize=8.5,
                frameon=False, alignment="left", bbox_to_anchor=art["legend_at"])  # fmt: skip
 
 

@@ -287,6 +287,14 @@ def _step_draws(i, rng, interval, bound, until):
     return phase, np.concatenate(blocks) if blocks else np.zeros(64 * (count // 64 + 1))
 
 
+def _float_array(name: str, values: Any) -> np.ndarray:
+    """``values`` as a float array, or a TypeError naming ``name`` (not numpy's message)."""
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}={values!r} must be numbers (seconds, drifts or times)") from None
+
+
 def step_clock_readings(
     offsets_s: Any,
     drifts: Any,
@@ -312,10 +320,13 @@ def step_clock_readings(
     >>> step_clock_readings([0.0], [0.0], [1.0])
     Traceback (most recent call last):
     ValueError: times must be a 2-D array with one row per clock (1 clocks), not of shape (1,)
+    >>> step_clock_readings(["a"], [0.0], [[1.0]])
+    Traceback (most recent call last):
+    TypeError: offsets_s=['a'] must be numbers (seconds, drifts or times)
     """
-    offsets = np.asarray(offsets_s, dtype=float)
-    rates = 1.0 + np.asarray(drifts, dtype=float)
-    ts = np.asarray(times, dtype=float)
+    offsets = _float_array("offsets_s", offsets_s)
+    rates = 1.0 + _float_array("drifts", drifts)
+    ts = _float_array("times", times)
     if offsets.ndim != 1 or rates.shape != offsets.shape:
         raise ValueError("offsets_s and drifts must be 1-D arrays of the same length")
     if ts.ndim != 2 or len(ts) != len(offsets):

@@ -370,3 +370,12 @@ def test_session_timeline_updated_in_place_matches_a_new_one():
         return plots.session_timeline(result, figure=figure)
 
     assert assert_updates_match_new_figures(draw, results) == 2
+
+
+def test_session_timeline_keeps_its_background_while_the_legend_stays_the_same():
+    result = read_routing("any", clients=2, cycles=5, seed=0)
+    fig = plots.session_timeline(result)
+    first = figure_png(fig)
+    drawn = fig.canvas.full_draws
+    plots.session_timeline(result, figure=fig)  # the same entries: no new legend, no full draw
+    assert figure_png(fig) == first and fig.canvas.full_draws == drawn
