@@ -69,8 +69,8 @@ class ConvergenceResult(Result):
 class LostUpdatesResult(Result):
     """What :func:`lost_updates` returns.
 
-    ``frame``: one row per add (a read then a write): ``variant`` (``"lww"``,
-    ``"siblings"`` or ``"crdt"``), ``client``, ``item``, ``start``, ``end``, ``outcome`` (the write's),
+    ``frame``: one row per add (a read then a write): ``variant`` (``"lww"``, ``"siblings"``
+    or ``"crdt"``), ``client``, ``item``, ``start``, ``end``, ``outcome`` (the write's),
     ``siblings`` (how many versions the read returned), ``during_partition`` and ``kept`` (the
     item is in the final cart). ``summary`` per variant: ``adds``, ``adds_acked``, ``kept``,
     ``lost`` (acknowledged adds missing from the final cart), ``lost_share``,

@@ -72,7 +72,7 @@ import simpy
 from distlab import outcomes
 from distlab._validate import check_choice, check_int, check_number
 from distlab.sim.distributions import MAX_SECONDS, Distribution, as_distribution
-from distlab.sim.leaderless import Leaderless, quorum_config
+from distlab.sim.leaderless import Leaderless, QuorumConfig, quorum_config
 from distlab.sim.network import Message, Network
 from distlab.sim.primary_replica import REPLICATION_MODES, PrimaryReplica
 from distlab.sim.rpc import Request, call, respond
@@ -200,9 +200,9 @@ class ReplicatedStore:
         quorums in 1..n (default: a majority of n), read repair (default on), sloppy quorum with
         hinted handoff (default off), ``"siblings"`` (default), ``"lww"`` or ``"crdt"``
         (values are CRDTs, merged); checked for every kind, as ``store.quorum``. ``"ap"``
-        also takes ``conflicts="crdt"``: its replicas then merge CRDT values instead of
-        last-writer-wins (any other value of ``conflicts`` leaves it last-writer-wins). With
-        ``"crdt"`` a key keeps its first write's type: another type is a ``ValueError``.
+        also takes ``conflicts="crdt"`` (other kinds refuse it): its replicas then merge CRDT
+        values, not last-writer-wins (which any other ``conflicts`` leaves). With ``"crdt"`` a
+        key keeps its first write's type: another type is a ``ValueError``.
 
     Replicas live in ``store.replicas[node][key] = (stamp, value)``; they survive a crash (they
     model the disk), but a crashed node neither answers nor coordinates. ``store.protocol`` is
@@ -247,7 +247,7 @@ class ReplicatedStore:
         self.replication = check_choice("replication", replication, REPLICATION_MODES)
         self.failover_s = check_number("failover_s", failover_s, 0.0, MAX_SECONDS)
         quorum = dict(n=n, r=r, w=w, read_repair=read_repair, sloppy=sloppy, conflicts=conflicts)
-        self.quorum = quorum_config(len(names), **quorum)
+        self.quorum = _quorum(self.kind, len(names), quorum)
         self.world = net.world
         self.env = net.world.env
         self.rng = net.world.rng if rng is None else _generator(rng)
@@ -349,7 +349,8 @@ class ReplicatedStore:
 
     def put(self, node: str, key: str, stamp: tuple, value: Any, *, blind: bool = False) -> bool:
         """Keep ``(stamp, value)`` for ``key`` at ``node`` if newer than what it holds (or
-        always, ``blind``); return whether it was kept.
+        always, ``blind``); return whether it was kept. Merging CRDTs, it keeps the merge of
+        both under the greater stamp (``blind`` or not) and returns whether that changed it.
 
         >>> from distlab.sim import World, Network
         >>> store = ReplicatedStore(Network(World()), "ap", nodes=2)
@@ -497,6 +498,18 @@ def _check_value(
             "conflicts='crdt' a key keeps the type of its first write)"
         )
     return crdt
+
+
+def _quorum(kind: str, nodes: int, quorum: dict[str, Any]) -> QuorumConfig:
+    """The leaderless settings, checked for every kind; ``conflicts="crdt"`` only where the
+    replicas merge (asked of another kind, it would be last-writer-wins without a word)."""
+    config = quorum_config(nodes, **quorum)
+    if config.conflicts == "crdt" and kind not in ("leaderless", "ap"):
+        raise ValueError(
+            f"conflicts='crdt' with kind={kind!r}: only kinds 'leaderless' and 'ap' merge "
+            "CRDT values"
+        )
+    return config
 
 
 def _check_needs(needs: Any, protocol: StoreProtocol) -> None:

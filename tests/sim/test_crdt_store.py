@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from distlab.crdt import GCounter, ORSet, PNCounter
-from distlab.sim import Network, ReplicatedStore, World
+from distlab.sim import ALL_STORE_KINDS, Network, ReplicatedStore, World
 from distlab.sim.distributions import Uniform
 from distlab.sim.versions import KeyState, Version, Versioned, merge_states
 
@@ -79,7 +79,6 @@ def test_concurrent_increments_all_survive_the_heal(seed, empty):
     assert len(set(values.values())) == 1 and store.protocol.converged()
     if isinstance(empty, GCounter):
         assert expected == 40  # 4 clients x 10 increments
-    assert store.protocol.converged()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -347,3 +346,11 @@ def test_without_crdt_a_value_of_another_type_overwrites():
     store.request("c1", "write", value=ORSet().add("book", "c1"))  # last-writer-wins: no merge
     world.run(until=2)
     assert {cart.elements for cart in store.values("x").values()} == {frozenset({"book"})}
+
+
+@pytest.mark.parametrize("kind", sorted(set(ALL_STORE_KINDS) - {"leaderless", "ap"}))
+def test_crdt_conflicts_are_refused_by_kinds_that_do_not_merge(kind):
+    # asked of a kind whose replicas keep the newer stamp, it would be last-writer-wins silently
+    with pytest.raises(ValueError, match=rf"conflicts='crdt' with kind='{kind}'"):
+        ReplicatedStore(Network(World()), kind, nodes=3, conflicts="crdt")
+    ReplicatedStore(Network(World()), kind, nodes=3, conflicts="lww")  # the others: as before
