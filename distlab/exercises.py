@@ -690,7 +690,13 @@ def _not_a_number(answer: object, example: str) -> Check | None:
         )
     if not isinstance(answer, (int, float)) and not hasattr(answer, "__float__"):
         return Check(False, f"{answer!r} is not a number; the answer is one, e.g. {example}.")
-    if not math.isfinite(float(answer)):
+    try:
+        finite = math.isfinite(float(answer))
+    except OverflowError:  # an int beyond any float, e.g. 10**400
+        digits = len(str(abs(int(answer))))
+        return Check(False, f"a {digits}-digit number is not a finite number; give one, e.g. "
+                            f"{example}.")  # fmt: skip
+    if not finite:
         return Check(False, f"{answer!r} is not a finite number; give one, e.g. {example}.")
     return None
 
@@ -877,6 +883,8 @@ def compare_prediction(
     digits below 1, 4 above). ``unit="s"`` says ``measured`` is in seconds: a guess 100 times too
     big or more asks whether it is in milliseconds. ``unit="count"`` says the question asks how
     many (of ``out_of``, when given): a guess between 0 and 1 asks whether it is a share.
+    A ``unit`` says ``measured`` is not a share (``share=True`` with one is refused), and
+    ``out_of`` is only for ``unit="count"``.
 
     >>> compare_prediction(800, 633, what="calls that got their answer")
     ❌ Not yet: you guessed 800 calls that got their answer; the run shows 633 (26 % off).
@@ -894,9 +902,13 @@ def compare_prediction(
     if unit not in (None, "s", "count"):
         raise ValueError(f"unit={unit!r} must be None, 's' (seconds) or 'count' (how many)")
     if out_of is not None:
+        if unit != "count":
+            raise ValueError(f"out_of={out_of!r} is only for unit='count', not unit={unit!r}")
         out_of = check_number("out_of", out_of, 0.0, math.inf, min_inclusive=False)
     if share is not None:
         share = check_bool("share", share)
+        if share and unit is not None:
+            raise ValueError(f"share=True and unit={unit!r}: a share has no unit; pass one")
         if share and not 0.0 <= measured <= 1.0:
             raise ValueError(f"measured={measured!r} is not a share (0 to 1) but share=True")
     if guess is None:
@@ -905,7 +917,8 @@ def compare_prediction(
             f"no guess written (the run shows {_shown(measured)} {what}); next time, write your "
             "guess before you run the cell.",
         )
-    share = 0.0 < measured < 1.0 if share is None else share
+    if share is None:  # seconds or a count are never a share, whatever their value
+        share = unit is None and 0.0 < measured < 1.0
     note = ""
     if share and isinstance(guess, str) and guess.strip().endswith("%"):
         text = guess.strip().removesuffix("%").strip()
@@ -2782,7 +2795,8 @@ def compare_convergence_guess(guess_s: object, converge_s: float, *, horizon_s: 
     beside a run that watched for ``horizon_s`` seconds and converged after ``converge_s``
     (NaN or infinite: not within the horizon). When the run did not converge, a guess of
     never or of more than the horizon is right; any other number is not. When it did, the
-    guess is compared as :func:`compare_prediction` does (within 10 %).
+    guess is compared as :func:`compare_prediction` does (within 10 %), and a guess of never
+    is not right. ``converge_s`` beyond ``horizon_s`` is refused.
 
     >>> compare_convergence_guess(float("inf"), float("nan"), horizon_s=20.0)
     ✅ Right: you guessed never; the run shows: not converged within 20 s.
@@ -2792,15 +2806,22 @@ def compare_convergence_guess(guess_s: object, converge_s: float, *, horizon_s: 
     horizon_s = check_number("horizon_s", horizon_s, 0.0, min_inclusive=False)
     if isinstance(converge_s, bool) or not isinstance(converge_s, numbers.Real):
         raise TypeError(f"converge_s={converge_s!r}: give the run's time in seconds (NaN: none)")
+    if isinstance(guess_s, str) and guess_s.strip().lower() in ("never", "inf", "infinity"):
+        guess_s = math.inf
+    never = isinstance(guess_s, float) and math.isinf(guess_s) and guess_s > 0
     if math.isfinite(converge_s):
         converge_s = check_number("converge_s", converge_s, 0.0)
+        if converge_s > horizon_s:
+            raise ValueError(f"converge_s={converge_s!r} is beyond horizon_s={horizon_s!r}: a "
+                             "run converges within the time it watched (NaN: it did not)")  # fmt: skip
+        if never:
+            return Check(False, f"you guessed never; the run converged after "
+                                f"{_shown(converge_s)} s (it watched {horizon_s:g} s).")  # fmt: skip
         return compare_prediction(guess_s, converge_s, what="s to converge", share=False)
     shows = f"the run shows: not converged within {horizon_s:g} s"
     if guess_s is None:
         return Check(None, f"no guess written ({shows}); next time, write your guess first.")
-    if isinstance(guess_s, str) and guess_s.strip().lower() in ("never", "inf", "infinity"):
-        guess_s = math.inf
-    if not (isinstance(guess_s, float) and math.isinf(guess_s) and guess_s > 0):
+    if not never:
         problem = _not_a_number(guess_s, example='float("inf")')
         if problem is not None:
             return problem

@@ -1096,3 +1096,35 @@ def test_compare_convergence_guess_rejects_a_bad_setting():
         ex.compare_convergence_guess(1.0, float("nan"), horizon_s=0.0)
     with pytest.raises(TypeError, match="converge_s"):
         ex.compare_convergence_guess(1.0, "never", horizon_s=20.0)
+
+
+def test_compare_prediction_with_a_unit_never_reads_the_guess_as_a_percentage():
+    seconds = ex.compare_prediction(40, 0.4, what="s to converge", unit="s")
+    assert seconds.passed is False and "read as" not in seconds.message
+    ms = ex.compare_prediction(400, 0.4, what="s to converge", unit="s")
+    assert ms.passed is False and "not a share" not in ms.message
+    assert "Is 400 in milliseconds? " in ms.message and "400 ms is 0.4 s" in ms.message
+    count = ex.compare_prediction(40, 0.4, what="pairs", unit="count")
+    assert count.passed is False and "read as" not in count.message
+    with pytest.raises(ValueError, match=r"share=True .*unit='s'"):
+        ex.compare_prediction(0.4, 0.4, what="x", unit="s", share=True)
+    with pytest.raises(ValueError, match=r"share=True .*unit='count'"):
+        ex.compare_prediction(0.4, 0.4, what="x", unit="count", share=True)
+    for unit in (None, "s"):
+        with pytest.raises(ValueError, match="out_of=96"):
+            ex.compare_prediction(1, 2, what="x", unit=unit, out_of=96)
+
+
+def test_compare_convergence_guess_answers_never_when_the_run_converged():
+    for guess in (float("inf"), "never", " Never ", "inf"):
+        check = ex.compare_convergence_guess(guess, 4.0, horizon_s=20.0)
+        assert check.passed is False
+        assert "you guessed never; the run converged after 4 s" in check.message
+    with pytest.raises(ValueError, match="converge_s=25"):
+        ex.compare_convergence_guess(5, 25.0, horizon_s=20.0)
+
+
+def test_a_guess_too_big_for_a_float_is_not_a_finite_number():
+    check = ex.compare_prediction(10**400, 633, what="calls")
+    assert check.passed is False and "not a finite number" in check.message
+    assert ex.compare_convergence_guess(10**400, 4.0, horizon_s=20.0).passed is False
