@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import Counter
 from dataclasses import dataclass
 
 from distlab._validate import (
@@ -899,26 +900,13 @@ def compare_prediction(
     """
     measured = check_number("measured", measured)
     tolerance = check_number("tolerance", tolerance, 0.0, 1.0)
-    if unit not in (None, "s", "count"):
-        raise ValueError(f"unit={unit!r} must be None, 's' (seconds) or 'count' (how many)")
-    if out_of is not None:
-        if unit != "count":
-            raise ValueError(f"out_of={out_of!r} is only for unit='count', not unit={unit!r}")
-        out_of = check_number("out_of", out_of, 0.0, math.inf, min_inclusive=False)
-    if share is not None:
-        share = check_bool("share", share)
-        if share and unit is not None:
-            raise ValueError(f"share=True and unit={unit!r}: a share has no unit; pass one")
-        if share and not 0.0 <= measured <= 1.0:
-            raise ValueError(f"measured={measured!r} is not a share (0 to 1) but share=True")
+    share, out_of = _share_and_unit(measured, share, unit, out_of)
     if guess is None:
         return Check(
             None,
             f"no guess written (the run shows {_shown(measured)} {what}); next time, write your "
             "guess before you run the cell.",
         )
-    if share is None:  # seconds or a count are never a share, whatever their value
-        share = unit is None and 0.0 < measured < 1.0
     note = ""
     if share and isinstance(guess, str) and guess.strip().endswith("%"):
         text = guess.strip().removesuffix("%").strip()
@@ -951,6 +939,28 @@ def compare_prediction(
     if off > tolerance:
         verdict += _unit_hint(guess, measured, unit, out_of)
     return Check(off <= tolerance, note + verdict)
+
+
+def _share_and_unit(
+    measured: float, share: bool | None, unit: str | None, out_of: object
+) -> tuple[bool, float | None]:
+    """:func:`compare_prediction`'s ``share`` (``None`` resolved) and ``out_of``, validated."""
+    if unit not in (None, "s", "count"):
+        raise ValueError(f"unit={unit!r} must be None, 's' (seconds) or 'count' (how many)")
+    if out_of is not None:
+        if unit != "count":
+            raise ValueError(f"out_of={out_of!r} is only for unit='count', not unit={unit!r}")
+        out_of = check_number("out_of", out_of, 0.0, math.inf, min_inclusive=False)
+    if share is None:  # seconds or a count are never a share, whatever their value
+        return unit is None and 0.0 < measured < 1.0, out_of
+    share = check_bool("share", share)
+    if share and unit is not None:
+        raise ValueError(
+            f"share=True and unit={unit!r}: a share has no unit; pass one or the other"
+        )
+    if share and not 0.0 <= measured <= 1.0:
+        raise ValueError(f"measured={measured!r} is not a share (0 to 1) but share=True")
+    return share, out_of
 
 
 def _unit_hint(guess: float, measured: float, unit: str | None, out_of: float | None) -> str:
@@ -1934,9 +1944,8 @@ def _causal_past(run) -> dict:
 
 
 def _event_name(run, event) -> str:
-    process, i = event
     step = run.step(event)
-    name = f"{process}:{i}"  # as the figures of notebook 07 name events: process, then index
+    name = _event_name_only(event)
     if step.kind == "send":
         return f"{name} (sends a message to {run.messages[step.message][1][0]})"
     if step.kind == "receive":  # a message is named by the event that sent it
@@ -1947,6 +1956,7 @@ def _event_name(run, event) -> str:
 
 
 def _event_name_only(event) -> str:
+    """``event`` as the figures of notebook 07 name it: process, then index (``"a:2"``)."""
     return f"{event[0]}:{event[1]}"
 
 
@@ -2207,10 +2217,9 @@ def _vector_order_hint(first: dict, second: dict, said: str, bigger: list, small
         k, question = bigger[0], "is any entry of first smaller?"
     elif said == "after" and smaller:
         k, question = smaller[0], "is any entry of first larger?"
-    elif bigger and smaller:  # concurrent, said before/after/equal: the contradicting side
-        k = bigger[0] if said in ("before", "equal") else smaller[0]
-        question = "and in the other entries?"
-    else:  # ordered one way, said concurrent or equal (or the reverse direction)
+    elif bigger and smaller:  # concurrent, said equal: any entry that differs
+        k, question = bigger[0], "and in the other entries?"
+    else:  # ordered one way, said concurrent or equal (a wrong direction is caught above)
         k = (smaller or bigger)[0]
         side = "larger" if smaller else "smaller"
         question = f"is any entry of first {side}?"
@@ -2610,20 +2619,29 @@ def check_merge(merge, kind: str = "counter") -> Check:
     )
 
 
-#: Wrong answers :func:`check_merge` has seen per kind: the rule is shown from the second.
-_MERGE_MISSES = {kind: 0 for kind in MERGE_KINDS}
+#: Wrong answers seen per exercise, keyed ``(exercise, kind)``: ``("merge", kind)`` for
+#: :func:`check_merge`, ``("routing", fault)`` for :func:`check_routing_guarantees`. A first
+#: miss gets a hint; the second and later say more.
+_MISSES: Counter = Counter()
+
+
+def _miss(exercise: str, kind: str, second: str) -> str | None:
+    """Count a wrong answer to ``exercise`` (``kind``): on the first, the note that a second
+    miss shows ``second``; from the second on, ``None`` (say it all)."""
+    _MISSES[exercise, kind] += 1
+    if _MISSES[exercise, kind] >= 2:
+        return None
+    return f"Stuck? Run the check again: a second miss {second}."
 
 
 def _graded(kind: str, problem: str) -> str:
     """``problem`` with its rule (after ``\\x00``) on the second miss and later; on the first,
     the hint alone."""
-    _MERGE_MISSES[kind] += 1
+    note = _miss("merge", kind, "shows the rule")
     if "\x00" not in problem:
         return problem
     hint, rule = problem.split("\x00", 1)
-    if _MERGE_MISSES[kind] >= 2:
-        return f"{hint}: {rule}."
-    return f"{hint}. Stuck? Run the check again: a second miss shows the rule."
+    return f"{hint}: {rule}." if note is None else f"{hint}. {note}"
 
 
 def _merge_problem(kind: str, merge) -> tuple[str | None, list]:
@@ -2700,8 +2718,8 @@ _ROUTING_WHY_CRASH = {
 #: primary's monotonic-reads break needs a session that read a write the failover then lost
 #: (2 of the first 8 seeds).
 _ROUTING_SEEDS = {"none": (0, 1), "primary-crash": tuple(range(8))}
-#: Hints for a guarantee left out, per fault, routing and guarantee: the first miss gets the
-#: hint, the second names the guarantee.
+#: Hints for a guarantee left out, keyed (routing, guarantee), under either fault: the first
+#: miss gets the hint, the second names the guarantee.
 _ROUTING_HINTS = {
     ("primary", "read_your_writes"): "think of a write the old primary acknowledged just before "
     "the crash, and where the session reads it back",
@@ -2713,13 +2731,10 @@ _ROUTING_HINTS = {
     ("sticky", "read_your_writes"): "the write goes to the primary: has the session's replica "
     "applied it when the session reads?",
 }
-#: Wrong answers :func:`check_routing_guarantees` has seen per fault: the guarantees are named
-#: from the second.
-_ROUTING_MISSES = dict.fromkeys(_ROUTING_SEEDS, 0)
 
 
 def _routing_notes(wrong, said, broken, where: str, named: bool) -> list[str]:
-    """What is wrong per routing: on a first miss hints, on a later one the guarantees."""
+    """What is wrong per routing: hints, or the guarantees when ``named``."""
     notes = []
     for r in wrong:
         extra, missing = sorted(said[r] - broken[r]), sorted(broken[r] - said[r])
@@ -2732,8 +2747,6 @@ def _routing_notes(wrong, said, broken, where: str, named: bool) -> list[str]:
             parts += ["one guarantee you name holds in every session"] if extra else []
         notes.append(f"{r}: {'; '.join(parts)}. Think of where its reads go and what that node "
                      "has applied.")  # fmt: skip
-    if not named:
-        notes.append("Stuck? Run the check again: a second miss names the guarantees.")
     return notes
 
 
@@ -2785,9 +2798,9 @@ def check_routing_guarantees(answer: dict | None, *, fault: str = "none") -> Che
     if not wrong:
         return Check(True, f"the runs agree {label}. " + " ".join(
             f"{r}: {why[r]}" for r in ROUTING_QUESTION))  # fmt: skip
-    _ROUTING_MISSES[fault] += 1
-    named = _ROUTING_MISSES[fault] >= 2
-    return Check(False, " ".join(_routing_notes(wrong, said, broken, where, named)))
+    note = _miss("routing", fault, "names the guarantees")
+    notes = _routing_notes(wrong, said, broken, where, named=note is None)
+    return Check(False, " ".join(notes + ([note] if note else [])))
 
 
 def compare_convergence_guess(guess_s: object, converge_s: float, *, horizon_s: float) -> Check:
@@ -2812,11 +2825,16 @@ def compare_convergence_guess(guess_s: object, converge_s: float, *, horizon_s: 
     if math.isfinite(converge_s):
         converge_s = check_number("converge_s", converge_s, 0.0)
         if converge_s > horizon_s:
-            raise ValueError(f"converge_s={converge_s!r} is beyond horizon_s={horizon_s!r}: a "
-                             "run converges within the time it watched (NaN: it did not)")  # fmt: skip
+            raise ValueError(
+                f"converge_s={converge_s!r} is beyond horizon_s={horizon_s!r}: a run converges "
+                "within the time it watched (NaN: it did not)"
+            )
         if never:
-            return Check(False, f"you guessed never; the run converged after "
-                                f"{_shown(converge_s)} s (it watched {horizon_s:g} s).")  # fmt: skip
+            return Check(
+                False,
+                f"you guessed never; the run converged after {_shown(converge_s)} s "
+                f"(it watched {horizon_s:g} s).",
+            )
         return compare_prediction(guess_s, converge_s, what="s to converge", share=False)
     shows = f"the run shows: not converged within {horizon_s:g} s"
     if guess_s is None:
