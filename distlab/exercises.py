@@ -2815,6 +2815,8 @@ def compare_convergence_guess(guess_s: object, converge_s: float, *, horizon_s: 
     ✅ Right: you guessed never; the run shows: not converged within 20 s.
     >>> compare_convergence_guess(5, float("nan"), horizon_s=20.0)
     ❌ Not yet: you guessed 5 s; the run shows: not converged within 20 s.
+    >>> compare_convergence_guess("never", 4.2, horizon_s=20.0)
+    ❌ Not yet: you guessed never; the run converged after 4.2 s (it watched 20 s).
     """
     horizon_s = check_number("horizon_s", horizon_s, 0.0, min_inclusive=False)
     if isinstance(converge_s, bool) or not isinstance(converge_s, numbers.Real):
