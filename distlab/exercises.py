@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import Counter
 from dataclasses import dataclass
 
 from distlab._validate import (
@@ -690,7 +691,13 @@ def _not_a_number(answer: object, example: str) -> Check | None:
         )
     if not isinstance(answer, (int, float)) and not hasattr(answer, "__float__"):
         return Check(False, f"{answer!r} is not a number; the answer is one, e.g. {example}.")
-    if not math.isfinite(float(answer)):
+    try:
+        finite = math.isfinite(float(answer))
+    except OverflowError:  # an int beyond any float, e.g. 10**400
+        digits = len(str(abs(int(answer))))
+        return Check(False, f"a {digits}-digit number is not a finite number; give one, e.g. "
+                            f"{example}.")  # fmt: skip
+    if not finite:
         return Check(False, f"{answer!r} is not a finite number; give one, e.g. {example}.")
     return None
 
@@ -877,6 +884,8 @@ def compare_prediction(
     digits below 1, 4 above). ``unit="s"`` says ``measured`` is in seconds: a guess 100 times too
     big or more asks whether it is in milliseconds. ``unit="count"`` says the question asks how
     many (of ``out_of``, when given): a guess between 0 and 1 asks whether it is a share.
+    A ``unit`` says ``measured`` is not a share (``share=True`` with one is refused), and
+    ``out_of`` is only for ``unit="count"``.
 
     >>> compare_prediction(800, 633, what="calls that got their answer")
     ❌ Not yet: you guessed 800 calls that got their answer; the run shows 633 (26 % off).
@@ -891,21 +900,13 @@ def compare_prediction(
     """
     measured = check_number("measured", measured)
     tolerance = check_number("tolerance", tolerance, 0.0, 1.0)
-    if unit not in (None, "s", "count"):
-        raise ValueError(f"unit={unit!r} must be None, 's' (seconds) or 'count' (how many)")
-    if out_of is not None:
-        out_of = check_number("out_of", out_of, 0.0, math.inf, min_inclusive=False)
-    if share is not None:
-        share = check_bool("share", share)
-        if share and not 0.0 <= measured <= 1.0:
-            raise ValueError(f"measured={measured!r} is not a share (0 to 1) but share=True")
+    share, out_of = _share_and_unit(measured, share, unit, out_of)
     if guess is None:
         return Check(
             None,
             f"no guess written (the run shows {_shown(measured)} {what}); next time, write your "
             "guess before you run the cell.",
         )
-    share = 0.0 < measured < 1.0 if share is None else share
     note = ""
     if share and isinstance(guess, str) and guess.strip().endswith("%"):
         text = guess.strip().removesuffix("%").strip()
@@ -938,6 +939,28 @@ def compare_prediction(
     if off > tolerance:
         verdict += _unit_hint(guess, measured, unit, out_of)
     return Check(off <= tolerance, note + verdict)
+
+
+def _share_and_unit(
+    measured: float, share: bool | None, unit: str | None, out_of: object
+) -> tuple[bool, float | None]:
+    """:func:`compare_prediction`'s ``share`` (``None`` resolved) and ``out_of``, validated."""
+    if unit not in (None, "s", "count"):
+        raise ValueError(f"unit={unit!r} must be None, 's' (seconds) or 'count' (how many)")
+    if out_of is not None:
+        if unit != "count":
+            raise ValueError(f"out_of={out_of!r} is only for unit='count', not unit={unit!r}")
+        out_of = check_number("out_of", out_of, 0.0, math.inf, min_inclusive=False)
+    if share is None:  # seconds or a count are never a share, whatever their value
+        return unit is None and 0.0 < measured < 1.0, out_of
+    share = check_bool("share", share)
+    if share and unit is not None:
+        raise ValueError(
+            f"share=True and unit={unit!r}: a share has no unit; pass one or the other"
+        )
+    if share and not 0.0 <= measured <= 1.0:
+        raise ValueError(f"measured={measured!r} is not a share (0 to 1) but share=True")
+    return share, out_of
 
 
 def _unit_hint(guess: float, measured: float, unit: str | None, out_of: float | None) -> str:
@@ -1921,9 +1944,8 @@ def _causal_past(run) -> dict:
 
 
 def _event_name(run, event) -> str:
-    process, i = event
     step = run.step(event)
-    name = f"{process}:{i}"  # as the figures of notebook 07 name events: process, then index
+    name = _event_name_only(event)
     if step.kind == "send":
         return f"{name} (sends a message to {run.messages[step.message][1][0]})"
     if step.kind == "receive":  # a message is named by the event that sent it
@@ -1934,6 +1956,7 @@ def _event_name(run, event) -> str:
 
 
 def _event_name_only(event) -> str:
+    """``event`` as the figures of notebook 07 name it: process, then index (``"a:2"``)."""
     return f"{event[0]}:{event[1]}"
 
 
@@ -2194,10 +2217,9 @@ def _vector_order_hint(first: dict, second: dict, said: str, bigger: list, small
         k, question = bigger[0], "is any entry of first smaller?"
     elif said == "after" and smaller:
         k, question = smaller[0], "is any entry of first larger?"
-    elif bigger and smaller:  # concurrent, said before/after/equal: the contradicting side
-        k = bigger[0] if said in ("before", "equal") else smaller[0]
-        question = "and in the other entries?"
-    else:  # ordered one way, said concurrent or equal (or the reverse direction)
+    elif bigger and smaller:  # concurrent, said equal: any entry that differs
+        k, question = bigger[0], "and in the other entries?"
+    else:  # ordered one way, said concurrent or equal (a wrong direction is caught above)
         k = (smaller or bigger)[0]
         side = "larger" if smaller else "smaller"
         question = f"is any entry of first {side}?"
@@ -2597,20 +2619,29 @@ def check_merge(merge, kind: str = "counter") -> Check:
     )
 
 
-#: Wrong answers :func:`check_merge` has seen per kind: the rule is shown from the second.
-_MERGE_MISSES = {kind: 0 for kind in MERGE_KINDS}
+#: Wrong answers seen per exercise, keyed ``(exercise, kind)``: ``("merge", kind)`` for
+#: :func:`check_merge`, ``("routing", fault)`` for :func:`check_routing_guarantees`. A first
+#: miss gets a hint; the second and later say more.
+_MISSES: Counter = Counter()
+
+
+def _miss(exercise: str, kind: str, second: str) -> str | None:
+    """Count a wrong answer to ``exercise`` (``kind``): on the first, the note that a second
+    miss shows ``second``; from the second on, ``None`` (say it all)."""
+    _MISSES[exercise, kind] += 1
+    if _MISSES[exercise, kind] >= 2:
+        return None
+    return f"Stuck? Run the check again: a second miss {second}."
 
 
 def _graded(kind: str, problem: str) -> str:
     """``problem`` with its rule (after ``\\x00``) on the second miss and later; on the first,
     the hint alone."""
-    _MERGE_MISSES[kind] += 1
+    note = _miss("merge", kind, "shows the rule")
     if "\x00" not in problem:
         return problem
     hint, rule = problem.split("\x00", 1)
-    if _MERGE_MISSES[kind] >= 2:
-        return f"{hint}: {rule}."
-    return f"{hint}. Stuck? Run the check again: a second miss shows the rule."
+    return f"{hint}: {rule}." if note is None else f"{hint}. {note}"
 
 
 def _merge_problem(kind: str, merge) -> tuple[str | None, list]:
@@ -2687,8 +2718,8 @@ _ROUTING_WHY_CRASH = {
 #: primary's monotonic-reads break needs a session that read a write the failover then lost
 #: (2 of the first 8 seeds).
 _ROUTING_SEEDS = {"none": (0, 1), "primary-crash": tuple(range(8))}
-#: Hints for a guarantee left out, per fault, routing and guarantee: the first miss gets the
-#: hint, the second names the guarantee.
+#: Hints for a guarantee left out, keyed (routing, guarantee), under either fault: the first
+#: miss gets the hint, the second names the guarantee.
 _ROUTING_HINTS = {
     ("primary", "read_your_writes"): "think of a write the old primary acknowledged just before "
     "the crash, and where the session reads it back",
@@ -2700,13 +2731,10 @@ _ROUTING_HINTS = {
     ("sticky", "read_your_writes"): "the write goes to the primary: has the session's replica "
     "applied it when the session reads?",
 }
-#: Wrong answers :func:`check_routing_guarantees` has seen per fault: the guarantees are named
-#: from the second.
-_ROUTING_MISSES = dict.fromkeys(_ROUTING_SEEDS, 0)
 
 
 def _routing_notes(wrong, said, broken, where: str, named: bool) -> list[str]:
-    """What is wrong per routing: on a first miss hints, on a later one the guarantees."""
+    """What is wrong per routing: hints, or the guarantees when ``named``."""
     notes = []
     for r in wrong:
         extra, missing = sorted(said[r] - broken[r]), sorted(broken[r] - said[r])
@@ -2719,8 +2747,6 @@ def _routing_notes(wrong, said, broken, where: str, named: bool) -> list[str]:
             parts += ["one guarantee you name holds in every session"] if extra else []
         notes.append(f"{r}: {'; '.join(parts)}. Think of where its reads go and what that node "
                      "has applied.")  # fmt: skip
-    if not named:
-        notes.append("Stuck? Run the check again: a second miss names the guarantees.")
     return notes
 
 
@@ -2772,9 +2798,9 @@ def check_routing_guarantees(answer: dict | None, *, fault: str = "none") -> Che
     if not wrong:
         return Check(True, f"the runs agree {label}. " + " ".join(
             f"{r}: {why[r]}" for r in ROUTING_QUESTION))  # fmt: skip
-    _ROUTING_MISSES[fault] += 1
-    named = _ROUTING_MISSES[fault] >= 2
-    return Check(False, " ".join(_routing_notes(wrong, said, broken, where, named)))
+    note = _miss("routing", fault, "names the guarantees")
+    notes = _routing_notes(wrong, said, broken, where, named=note is None)
+    return Check(False, " ".join(notes + ([note] if note else [])))
 
 
 def compare_convergence_guess(guess_s: object, converge_s: float, *, horizon_s: float) -> Check:
@@ -2782,25 +2808,40 @@ def compare_convergence_guess(guess_s: object, converge_s: float, *, horizon_s: 
     beside a run that watched for ``horizon_s`` seconds and converged after ``converge_s``
     (NaN or infinite: not within the horizon). When the run did not converge, a guess of
     never or of more than the horizon is right; any other number is not. When it did, the
-    guess is compared as :func:`compare_prediction` does (within 10 %).
+    guess is compared as :func:`compare_prediction` does (within 10 %), and a guess of never
+    is not right. ``converge_s`` beyond ``horizon_s`` is refused.
 
     >>> compare_convergence_guess(float("inf"), float("nan"), horizon_s=20.0)
     ✅ Right: you guessed never; the run shows: not converged within 20 s.
     >>> compare_convergence_guess(5, float("nan"), horizon_s=20.0)
     ❌ Not yet: you guessed 5 s; the run shows: not converged within 20 s.
+    >>> compare_convergence_guess("never", 4.2, horizon_s=20.0)
+    ❌ Not yet: you guessed never; the run converged after 4.2 s (it watched 20 s).
     """
     horizon_s = check_number("horizon_s", horizon_s, 0.0, min_inclusive=False)
     if isinstance(converge_s, bool) or not isinstance(converge_s, numbers.Real):
         raise TypeError(f"converge_s={converge_s!r}: give the run's time in seconds (NaN: none)")
+    if isinstance(guess_s, str) and guess_s.strip().lower() in ("never", "inf", "infinity"):
+        guess_s = math.inf
+    never = isinstance(guess_s, float) and math.isinf(guess_s) and guess_s > 0
     if math.isfinite(converge_s):
         converge_s = check_number("converge_s", converge_s, 0.0)
+        if converge_s > horizon_s:
+            raise ValueError(
+                f"converge_s={converge_s!r} is beyond horizon_s={horizon_s!r}: a run converges "
+                "within the time it watched (NaN: it did not)"
+            )
+        if never:
+            return Check(
+                False,
+                f"you guessed never; the run converged after {_shown(converge_s)} s "
+                f"(it watched {horizon_s:g} s).",
+            )
         return compare_prediction(guess_s, converge_s, what="s to converge", share=False)
     shows = f"the run shows: not converged within {horizon_s:g} s"
     if guess_s is None:
         return Check(None, f"no guess written ({shows}); next time, write your guess first.")
-    if isinstance(guess_s, str) and guess_s.strip().lower() in ("never", "inf", "infinity"):
-        guess_s = math.inf
-    if not (isinstance(guess_s, float) and math.isinf(guess_s) and guess_s > 0):
+    if not never:
         problem = _not_a_number(guess_s, example='float("inf")')
         if problem is not None:
             return problem

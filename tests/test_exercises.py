@@ -1,6 +1,7 @@
 """The exercise checks: right answers pass, wrong ones fail with a reason, None is 'not yet'."""
 
 import re
+from collections import Counter
 
 import pytest
 
@@ -957,7 +958,7 @@ def test_check_merge_names_the_function_each_exercise_asks_for():
 
 
 def test_check_merge_shows_the_rule_only_from_the_second_miss(monkeypatch):
-    monkeypatch.setitem(ex._MERGE_MISSES, "counter", 0)
+    monkeypatch.setitem(ex._MISSES, ("merge", "counter"), 0)
     summed = lambda a, b: {r: a.get(r, 0) + b.get(r, 0) for r in a.keys() | b.keys()}
     first, second = ex.check_merge(summed), ex.check_merge(summed)
     assert "you add the counts" in first.message and "max" not in first.message
@@ -966,7 +967,7 @@ def test_check_merge_shows_the_rule_only_from_the_second_miss(monkeypatch):
 
 
 def test_check_routing_guarantees_accepts_the_runs_answer_and_explains_a_wrong_one(monkeypatch):
-    monkeypatch.setitem(ex._ROUTING_MISSES, "none", 1)  # a second miss: the guarantees named
+    monkeypatch.setitem(ex._MISSES, ("routing", "none"), 1)  # a second miss: named
     right = {"primary": [], "any": ["ryw", "monotonic reads"], "sticky": ["read_your_writes"]}
     assert ex.check_routing_guarantees(right).passed is True
     wrong = ex.check_routing_guarantees(
@@ -1032,8 +1033,8 @@ def test_check_quorum_for_target_rejects_a_bad_setting():
 
 
 def test_check_routing_guarantees_under_a_primary_crash(monkeypatch):
-    monkeypatch.setitem(ex._ROUTING_MISSES, "primary-crash", 0)
-    monkeypatch.setitem(ex._ROUTING_MISSES, "none", 1)
+    monkeypatch.setitem(ex._MISSES, ("routing", "primary-crash"), 0)
+    monkeypatch.setitem(ex._MISSES, ("routing", "none"), 1)
     right = {"primary": ["ryw", "mr"], "any": ["ryw", "mr"], "sticky": ["read_your_writes"]}
     check = ex.check_routing_guarantees(right, fault="primary-crash")
     assert check.passed is True and "(primary crash)" in check.message
@@ -1096,3 +1097,58 @@ def test_compare_convergence_guess_rejects_a_bad_setting():
         ex.compare_convergence_guess(1.0, float("nan"), horizon_s=0.0)
     with pytest.raises(TypeError, match="converge_s"):
         ex.compare_convergence_guess(1.0, "never", horizon_s=20.0)
+
+
+def test_compare_prediction_with_a_unit_never_reads_the_guess_as_a_percentage():
+    seconds = ex.compare_prediction(40, 0.4, what="s to converge", unit="s")
+    assert seconds.passed is False and "read as" not in seconds.message
+    ms = ex.compare_prediction(400, 0.4, what="s to converge", unit="s")
+    assert ms.passed is False and "not a share" not in ms.message
+    assert "Is 400 in milliseconds? " in ms.message and "400 ms is 0.4 s" in ms.message
+    count = ex.compare_prediction(40, 0.4, what="pairs", unit="count")
+    assert count.passed is False and "read as" not in count.message
+    with pytest.raises(ValueError, match=r"share=True .*unit='s'"):
+        ex.compare_prediction(0.4, 0.4, what="x", unit="s", share=True)
+    with pytest.raises(ValueError, match=r"share=True .*unit='count'"):
+        ex.compare_prediction(0.4, 0.4, what="x", unit="count", share=True)
+    for unit in (None, "s"):
+        with pytest.raises(ValueError, match="out_of=96"):
+            ex.compare_prediction(1, 2, what="x", unit=unit, out_of=96)
+
+
+def test_compare_convergence_guess_answers_never_when_the_run_converged():
+    for guess in (float("inf"), "never", " Never ", "inf"):
+        check = ex.compare_convergence_guess(guess, 4.0, horizon_s=20.0)
+        assert check.passed is False
+        assert "you guessed never; the run converged after 4 s" in check.message
+    with pytest.raises(ValueError, match="converge_s=25"):
+        ex.compare_convergence_guess(5, 25.0, horizon_s=20.0)
+
+
+def test_a_guess_too_big_for_a_float_is_not_a_finite_number():
+    check = ex.compare_prediction(10**400, 633, what="calls")
+    assert check.passed is False and "not a finite number" in check.message
+    assert ex.compare_convergence_guess(10**400, 4.0, horizon_s=20.0).passed is False
+
+
+def test_check_vector_order_hints_at_the_entry_that_contradicts_the_answer():
+    first, second = {"a": 4, "b": 0, "c": 1}, {"a": 1, "b": 3, "c": 1}  # concurrent
+    before = ex.check_vector_order(first, second, "before").message
+    assert "look at 'a': first has 4, second 1; is any entry of first smaller?" in before
+    after = ex.check_vector_order(first, second, "after").message
+    assert "look at 'b': first has 0, second 3; is any entry of first larger?" in after
+    equal = ex.check_vector_order(first, second, "equal").message
+    assert "look at 'a': first has 4, second 1; and in the other entries?" in equal
+
+
+def test_wrong_answers_are_counted_per_exercise_and_kind(monkeypatch):
+    monkeypatch.setattr(ex, "_MISSES", Counter())
+    summed = lambda a, b: {r: a.get(r, 0) + b.get(r, 0) for r in a.keys() | b.keys()}
+    assert "Run the check again" in ex.check_merge(summed).message
+    wrong = {"primary": [], "any": [], "sticky": []}
+    first = ex.check_routing_guarantees(wrong)  # a merge miss does not count here
+    assert "Run the check again: a second miss names the guarantees" in first.message
+    assert "is broken" not in first.message
+    second = ex.check_routing_guarantees(wrong)
+    assert "Run the check again" not in second.message and "is broken" in second.message
+    assert ex._MISSES == {("merge", "counter"): 1, ("routing", "none"): 2}
