@@ -11,7 +11,7 @@ rates x 250 seeds, stacking each run's frame. Three ways, in this process:
   worker processes of 1 thread each, started and warmed up beforehand (``dask_start_s``,
   reported apart: a cluster is started once and serves many sweeps).
 
-The three take turns over ``repeats`` rounds (3 by default) and each figure is the median of its
+The three take turns over ``repeats`` rounds (5 by default) and each figure is the median of its
 rounds. Each result is checked equal to the in-process frame. Speed-ups are ``in_process_s`` over
 each. Target (issue 14): at least 1.6x on a 2-core machine. ``load_before`` is the machine's load
 average over the minute before (``os.getloadavg``): on 2 cores, a load of 1 or more from other
@@ -85,7 +85,7 @@ def _dask_round(seeds: range) -> tuple[float, float, pd.DataFrame]:
     return start_s, elapsed, df
 
 
-def measure(runs: int = 1000, repeats: int = 3) -> dict[str, Any]:
+def measure(runs: int = 1000, repeats: int = 5) -> dict[str, Any]:
     """Median wall times of one sweep of ``runs`` runs, three ways, and the speed-ups.
 
     The three ways take turns, ``repeats`` rounds, so that a change in the machine's load falls

@@ -177,6 +177,40 @@ def test_runs_go_to_an_executor_in_chunks_and_come_back_in_order():
     assert submissions == [3] * 80  # 240 runs: chunks of 3
 
 
+def test_each_chunk_comes_back_from_an_executor_as_one_pickled_bytes():
+    """So that a Dask worker measures one bytes per chunk, not every column of ten frames."""
+    results = []
+
+    class Keeping(ThreadPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            future = super().submit(fn, *args, **kwargs)
+            future.add_done_callback(lambda f: results.append(f.result()))
+            return future
+
+    expected = sweep(timeout_ambiguity, GRID, seeds=SEEDS, requests=10)
+    with Keeping(max_workers=2) as pool:
+        got = sweep(timeout_ambiguity, GRID, seeds=SEEDS, requests=10, executor=pool)
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(results) == len(GRID["timeout_s"]) * len(SEEDS)  # one run per chunk, this few
+    assert all(isinstance(result, bytes) for result in results)
+
+
+def with_a_function(*, f, seed: int):
+    """clock_order, with a parameter that is a function (which need not pickle, on threads)."""
+    return clock_order(events=5 + f(), seed=seed)
+
+
+def test_results_that_do_not_pickle_still_come_back_from_threads():
+    def one():  # a local function: pickle refuses it, and its column holds it
+        return 1
+
+    expected = sweep(with_a_function, {"f": [one]}, seeds=SEEDS)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = sweep(with_a_function, {"f": [one]}, seeds=SEEDS, executor=pool)
+    pd.testing.assert_frame_equal(got, expected)
+    assert (got["f"] == one).all()
+
+
 def test_a_failed_run_is_named_with_its_parameters_and_seed():
     with pytest.raises(SweepRunError) as info:
         sweep(fails_at_two, {"x": [1, 2]}, seeds=[0, 1], table="summary")
