@@ -138,7 +138,7 @@ class SimClock:
         self.spec = spec
         self._rng = rng
         interval = spec.sync_interval_s
-        self._phase = _NEVER if interval is None else float(rng.uniform(0.0, interval))
+        self._phase = _NEVER if interval is None else _phase(rng, interval)
         self._errors: list[float] = []
         self._stops: list[list[float]] = []  # [from, until) with the daemon dead
         self._reset()
@@ -161,14 +161,9 @@ class SimClock:
 
     def _schedule(self, until: float) -> list[float]:
         interval = self.spec.sync_interval_s
-        if interval is None or until < self._phase:
+        if interval is None:
             return []
-        count = math.floor((until - self._phase) / interval) + 1
-        if count > MAX_SYNCS:
-            raise ValueError(
-                f"reading node {self.node!r} at t={until:g} s needs {count:,} syncs of "
-                f"sync_interval_s={interval:g}; at most {MAX_SYNCS:,} are computed"
-            )
+        count = _sync_count(self._phase, interval, until, f"node {self.node!r}")
         return [self._phase + k * interval for k in range(count)]
 
     def _stopped(self, at: float) -> bool:
@@ -176,9 +171,7 @@ class SimClock:
 
     def _error(self, k: int) -> float:
         while len(self._errors) <= k:  # drawn in blocks: the same values, fewer calls
-            bound = self.spec.sync_error_s
-            block = self._rng.uniform(-bound, bound, 64).tolist() if bound else [0.0] * 64
-            self._errors.extend(block)
+            self._errors.extend(_error_block(self._rng, self.spec.sync_error_s).tolist())
         return self._errors[k]
 
     def _extend(self, until: float) -> None:
@@ -273,18 +266,42 @@ def _clock_generator(seed: int, position: int) -> np.random.Generator:
     return np.random.default_rng([seed, 0xC10C, position])
 
 
-def _step_draws(i, rng, interval, bound, until):
-    """The phase of clock ``i`` and its sync errors up to true time ``until``, drawn exactly as
-    :class:`SimClock` draws them (a block of 64 at a time)."""
-    phase = float(rng.uniform(0.0, interval))
-    count = math.floor((until - phase) / interval) + 1 if until >= phase else 0
+# A synchronised clock's draws, in this order from its own generator: its phase, then its sync
+# errors in blocks. SimClock draws them lazily, step_clock_readings all at once; both call these.
+_ERROR_BLOCK = 64
+
+
+def _phase(rng: np.random.Generator, interval: float) -> float:
+    """The true time of a clock's first sync, uniform in ``[0, interval)``."""
+    return float(rng.uniform(0.0, interval))
+
+
+def _error_block(rng: np.random.Generator, bound: float) -> np.ndarray:
+    """The next :data:`_ERROR_BLOCK` sync errors, uniform in ``[-bound, bound]`` (none drawn
+    when ``bound`` is 0)."""
+    return rng.uniform(-bound, bound, _ERROR_BLOCK) if bound else np.zeros(_ERROR_BLOCK)
+
+
+def _sync_count(phase: float, interval: float, until: float, who: str) -> int:
+    """How many syncs fall in ``[0, until]``; a ValueError naming ``who`` past :data:`MAX_SYNCS`."""
+    if until < phase:
+        return 0
+    count = math.floor((until - phase) / interval) + 1
     if count > MAX_SYNCS:
         raise ValueError(
-            f"reading clock {i} at t={until:g} s needs {count:,} syncs of "
+            f"reading {who} at t={until:g} s needs {count:,} syncs of "
             f"sync_interval_s={interval:g}; at most {MAX_SYNCS:,} are computed"
         )
-    blocks = [rng.uniform(-bound, bound, 64) for _ in range(-(-(count + 1) // 64))] if bound else []
-    return phase, np.concatenate(blocks) if blocks else np.zeros(64 * (count // 64 + 1))
+    return count
+
+
+def _step_draws(i, rng, interval, bound, until):
+    """The phase of clock ``i`` and its sync errors up to true time ``until``, drawn exactly as
+    :class:`SimClock` draws them."""
+    phase = _phase(rng, interval)
+    count = _sync_count(phase, interval, until, f"clock {i}")
+    blocks = [_error_block(rng, bound) for _ in range(-(-(count + 1) // _ERROR_BLOCK))]
+    return phase, np.concatenate(blocks)
 
 
 def _float_array(name: str, values: Any) -> np.ndarray:
