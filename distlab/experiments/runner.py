@@ -277,7 +277,7 @@ def run_chunk_pickled(
     >>> import pickle
     >>> pickle.loads(run_chunk_pickled(abs, [-2, 3]))
     [(2, None, ''), (3, None, '')]
-    >>> run_chunk_pickled(lambda x: lambda: x, [1])[0][0]()  # a function pickles by name only
+    >>> run_chunk_pickled(lambda x: lambda: x, [1])[0][0]()  # a lambda does not pickle: as it is
     1
     """
     outcomes = run_chunk(function, tasks, token)

@@ -138,7 +138,7 @@ class SimClock:
         self.spec = spec
         self._rng = rng
         interval = spec.sync_interval_s
-        self._phase = _NEVER if interval is None else _phase(rng, interval)
+        self._phase = _NEVER if interval is None else _draw_phase(rng, interval)
         self._errors: list[float] = []
         self._stops: list[list[float]] = []  # [from, until) with the daemon dead
         self._reset()
@@ -171,7 +171,7 @@ class SimClock:
 
     def _error(self, k: int) -> float:
         while len(self._errors) <= k:  # drawn in blocks: the same values, fewer calls
-            self._errors.extend(_error_block(self._rng, self.spec.sync_error_s).tolist())
+            self._errors.extend(_draw_error_block(self._rng, self.spec.sync_error_s).tolist())
         return self._errors[k]
 
     def _extend(self, until: float) -> None:
@@ -271,12 +271,12 @@ def _clock_generator(seed: int, position: int) -> np.random.Generator:
 _ERROR_BLOCK = 64
 
 
-def _phase(rng: np.random.Generator, interval: float) -> float:
+def _draw_phase(rng: np.random.Generator, interval: float) -> float:
     """The true time of a clock's first sync, uniform in ``[0, interval)``."""
     return float(rng.uniform(0.0, interval))
 
 
-def _error_block(rng: np.random.Generator, bound: float) -> np.ndarray:
+def _draw_error_block(rng: np.random.Generator, bound: float) -> np.ndarray:
     """The next :data:`_ERROR_BLOCK` sync errors, uniform in ``[-bound, bound]`` (none drawn
     when ``bound`` is 0)."""
     return rng.uniform(-bound, bound, _ERROR_BLOCK) if bound else np.zeros(_ERROR_BLOCK)
@@ -298,9 +298,9 @@ def _sync_count(phase: float, interval: float, until: float, who: str) -> int:
 def _step_draws(i, rng, interval, bound, until):
     """The phase of clock ``i`` and its sync errors up to true time ``until``, drawn exactly as
     :class:`SimClock` draws them."""
-    phase = _phase(rng, interval)
+    phase = _draw_phase(rng, interval)
     count = _sync_count(phase, interval, until, f"clock {i}")
-    blocks = [_error_block(rng, bound) for _ in range(-(-(count + 1) // _ERROR_BLOCK))]
+    blocks = [_draw_error_block(rng, bound) for _ in range(-(-(count + 1) // _ERROR_BLOCK))]
     return phase, np.concatenate(blocks)
 
 
