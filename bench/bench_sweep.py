@@ -20,12 +20,20 @@ work leaves the parallel sweeps less than the two cores they need, and the speed
 8 times in-process and on a process pool of 2 (no distlab, nothing sent but a number); a sweep
 cannot gain more than that.
 
+Where a parallel sweep's time goes, as CPU seconds (medians of the rounds, less noisy than wall
+times on a shared machine): ``*_main_cpu_s`` of this process (the sweep gathering and stacking
+frames; for Dask also the scheduler and client, which a LocalCluster runs in it) and
+``*_workers_cpu_s`` of the worker processes, summed (the pool's include their start, importing
+distlab, as its wall time does; the Dask workers' only the sweep). On 2 cores, workers and this
+process share the two: the more CPU the same 1,000 runs take in all, the smaller the speed-up.
+
     python bench/bench_sweep.py
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -66,8 +74,22 @@ def _timed(fn: Any) -> tuple[float, pd.DataFrame]:
     return time.perf_counter() - t, df
 
 
-def _dask_round(seeds: range) -> tuple[float, float, pd.DataFrame]:
-    """Start a LocalCluster, warm its workers, time one sweep on it, close it."""
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's ended and reaped child processes (a pool's, once shut down)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _pool_round(seeds: range) -> tuple[float, float, float, pd.DataFrame]:
+    """One sweep on its own pool: wall time, this process's CPU, the workers' CPU, the frame."""
+    main, children = time.process_time(), _children_cpu_s()
+    elapsed, df = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds, workers=WORKERS))
+    return elapsed, time.process_time() - main, _children_cpu_s() - children, df
+
+
+def _dask_round(seeds: range) -> tuple[float, float, float, float, pd.DataFrame]:
+    """Start a LocalCluster, warm its workers, time one sweep on it, close it: the start time,
+    the sweep's wall time, this process's CPU, the workers' CPU, the frame."""
     from distributed import Client, LocalCluster
 
     t = time.perf_counter()
@@ -81,8 +103,11 @@ def _dask_round(seeds: range) -> tuple[float, float, pd.DataFrame]:
         start_s = time.perf_counter() - t
         executor = client.get_executor()
         sweep(message_exchange, GRID, seeds=range(2), executor=executor)  # workers import distlab
+        main, workers = time.process_time(), sum(client.run(time.process_time).values())
         elapsed, df = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds, executor=executor))
-    return start_s, elapsed, df
+        main = time.process_time() - main
+        workers = sum(client.run(time.process_time).values()) - workers
+    return start_s, elapsed, main, workers, df
 
 
 def measure(runs: int = 1000, repeats: int = 5) -> dict[str, Any]:
@@ -100,17 +125,25 @@ def measure(runs: int = 1000, repeats: int = 5) -> dict[str, Any]:
     seeds = range(max(1, runs // len(GRID["loss"])))
     runs = len(seeds) * len(GRID["loss"])
     sweep(message_exchange, GRID, seeds=range(2))  # warm up imports and caches
-    times: dict[str, list[float]] = {"in_process_s": [], "pool_s": [], "dask_s": []}
+    names = ["in_process_s", "pool_s", "dask_s", "in_process_cpu_s", "pool_main_cpu_s",
+             "pool_workers_cpu_s", "dask_main_cpu_s", "dask_workers_cpu_s"]  # fmt: skip
+    times: dict[str, list[float]] = {name: [] for name in names}
     starts = []
     for _ in range(repeats):
+        cpu = time.process_time()
         elapsed, expected = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds))
         times["in_process_s"].append(elapsed)
-        elapsed, df = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds, workers=WORKERS))
+        times["in_process_cpu_s"].append(time.process_time() - cpu)
+        elapsed, main, workers, df = _pool_round(seeds)
         times["pool_s"].append(elapsed)
+        times["pool_main_cpu_s"].append(main)
+        times["pool_workers_cpu_s"].append(workers)
         pd.testing.assert_frame_equal(df, expected)
-        start_s, elapsed, df = _dask_round(seeds)
+        start_s, elapsed, main, workers, df = _dask_round(seeds)
         starts.append(start_s)
         times["dask_s"].append(elapsed)
+        times["dask_main_cpu_s"].append(main)
+        times["dask_workers_cpu_s"].append(workers)
         pd.testing.assert_frame_equal(df, expected)
     medians = {name: statistics.median(values) for name, values in times.items()}
     ceiling = ceiling_speedup()
@@ -126,6 +159,16 @@ def measure(runs: int = 1000, repeats: int = 5) -> dict[str, Any]:
     }
 
 
+def cpu_line(figures: dict[str, Any]) -> str:
+    """The CPU seconds of the three ways, in one line."""
+    return (
+        f"CPU s: in-process {figures['in_process_cpu_s']:.2f}; pool: workers "
+        f"{figures['pool_workers_cpu_s']:.2f} + this process {figures['pool_main_cpu_s']:.2f}; "
+        f"Dask: workers {figures['dask_workers_cpu_s']:.2f} + this process (scheduler, client) "
+        f"{figures['dask_main_cpu_s']:.2f}"
+    )
+
+
 if __name__ == "__main__":
     figures = measure()
     print(f"{figures['runs']} runs of message_exchange (load average before: "
@@ -137,3 +180,4 @@ if __name__ == "__main__":
           f"{figures['dask_speedup']:.2f}x  "
           f"(cluster start {figures['dask_start_s']:.1f} s)")  # fmt: skip
     print(f"ceiling: a bare loop on {WORKERS} processes       {figures['ceiling_speedup']:.2f}x")
+    print(cpu_line(figures))

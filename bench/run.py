@@ -622,6 +622,7 @@ def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
     print(f"  ({fig['runs']} runs each, medians of {fig['repeats']} rounds taking turns; Dask "
           f"cluster start {fig['dask_start_s']:.1f} s, not counted; load average before "
           f"{fig['load_before']:.1f}; {elapsed:.1f} s)")  # fmt: skip
+    print(f"  {mod.cpu_line(fig)}")
     return {"status": "ok", **fig, "budget_min_speedup": SWEEP_MIN_SPEEDUP,
             "pass": ok_pool and ok_dask, "seconds": elapsed}  # fmt: skip
 
