@@ -1102,11 +1102,13 @@ def test_compare_convergence_guess_rejects_a_bad_setting():
 def test_compare_prediction_with_a_unit_never_reads_the_guess_as_a_percentage():
     seconds = ex.compare_prediction(40, 0.4, what="s to converge", unit="s")
     assert seconds.passed is False and "read as" not in seconds.message
+    assert "you guessed 40 s to converge; the run shows 0.4" in seconds.message
     ms = ex.compare_prediction(400, 0.4, what="s to converge", unit="s")
     assert ms.passed is False and "not a share" not in ms.message
     assert "Is 400 in milliseconds? " in ms.message and "400 ms is 0.4 s" in ms.message
     count = ex.compare_prediction(40, 0.4, what="pairs", unit="count")
     assert count.passed is False and "read as" not in count.message
+    assert "you guessed 40 pairs; the run shows 0.4" in count.message
     with pytest.raises(ValueError, match=r"share=True .*unit='s'"):
         ex.compare_prediction(0.4, 0.4, what="x", unit="s", share=True)
     with pytest.raises(ValueError, match=r"share=True .*unit='count'"):

@@ -177,22 +177,29 @@ def test_runs_go_to_an_executor_in_chunks_and_come_back_in_order():
     assert submissions == [3] * 80  # 240 runs: chunks of 3
 
 
+class KeepingResults(ThreadPoolExecutor):
+    """A thread pool that keeps what each submitted call returned, in ``results``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.results = []
+
+    def submit(self, fn, *args, **kwargs):
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(lambda f: self.results.append(f.result()))
+        return future
+
+
 def test_each_chunk_comes_back_from_an_executor_as_one_pickled_bytes():
     """So that a Dask worker measures one bytes per chunk, not every column of ten frames."""
-    results = []
-
-    class Keeping(ThreadPoolExecutor):
-        def submit(self, fn, *args, **kwargs):
-            future = super().submit(fn, *args, **kwargs)
-            future.add_done_callback(lambda f: results.append(f.result()))
-            return future
-
-    expected = sweep(timeout_ambiguity, GRID, seeds=SEEDS, requests=10)
-    with Keeping(max_workers=2) as pool:
-        got = sweep(timeout_ambiguity, GRID, seeds=SEEDS, requests=10, executor=pool)
+    seeds = range(150)  # 300 runs: chunks of 3 (runner.chunk_size)
+    assert runner.chunk_size(len(GRID["timeout_s"]) * len(seeds)) == 3
+    expected = sweep(timeout_ambiguity, GRID, seeds=seeds, requests=2)
+    with KeepingResults(max_workers=2) as pool:
+        got = sweep(timeout_ambiguity, GRID, seeds=seeds, requests=2, executor=pool)
     pd.testing.assert_frame_equal(got, expected)
-    assert len(results) == len(GRID["timeout_s"]) * len(SEEDS)  # one run per chunk, this few
-    assert all(isinstance(result, bytes) for result in results)
+    assert len(pool.results) == 100  # one result per chunk of 3 runs
+    assert all(isinstance(result, bytes) for result in pool.results)
 
 
 def with_a_function(*, f, seed: int):
@@ -205,10 +212,10 @@ def test_results_that_do_not_pickle_still_come_back_from_threads():
         return 1
 
     expected = sweep(with_a_function, {"f": [one]}, seeds=SEEDS)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with KeepingResults(max_workers=2) as pool:
         got = sweep(with_a_function, {"f": [one]}, seeds=SEEDS, executor=pool)
     pd.testing.assert_frame_equal(got, expected)
-    assert (got["f"] == one).all()
+    assert pool.results and not any(isinstance(r, bytes) for r in pool.results)  # as they were
 
 
 def test_a_failed_run_is_named_with_its_parameters_and_seed():
