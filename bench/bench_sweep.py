@@ -23,9 +23,10 @@ cannot gain more than that.
 Where a parallel sweep's time goes, as CPU seconds (medians of the rounds, less noisy than wall
 times on a shared machine): ``*_main_cpu_s`` of this process (the sweep gathering and stacking
 frames; for Dask also the scheduler and client, which a LocalCluster runs in it) and
-``*_workers_cpu_s`` of the worker processes, summed (the pool's include their start, importing
-distlab, as its wall time does; the Dask workers' only the sweep). On 2 cores, workers and this
-process share the two: the more CPU the same 1,000 runs take in all, the smaller the speed-up.
+``*_workers_cpu_s`` of the worker processes, summed (the pool's from their start, as its wall
+time; the Dask workers' during the sweep, their nanny processes not counted). On 2 cores, workers
+and this process share the two: the more CPU the same 1,000 runs take in all, the smaller the
+speed-up.
 
     python bench/bench_sweep.py
 """
@@ -111,7 +112,8 @@ def _dask_round(seeds: range) -> tuple[float, float, float, float, pd.DataFrame]
 
 
 def measure(runs: int = 1000, repeats: int = 5) -> dict[str, Any]:
-    """Median wall times of one sweep of ``runs`` runs, three ways, and the speed-ups.
+    """Median wall times and CPU seconds of one sweep of ``runs`` runs, three ways, and the
+    speed-ups.
 
     The three ways take turns, ``repeats`` rounds, so that a change in the machine's load falls
     on all of them alike; the Dask cluster runs only during its own turn (started and closed

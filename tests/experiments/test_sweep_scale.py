@@ -7,7 +7,7 @@ one thread), waited for with generous timeouts, and closed at the end.
 
 import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -177,17 +177,21 @@ def test_runs_go_to_an_executor_in_chunks_and_come_back_in_order():
     assert submissions == [3] * 80  # 240 runs: chunks of 3
 
 
-class KeepingResults(ThreadPoolExecutor):
-    """A thread pool that keeps what each submitted call returned, in ``results``."""
+class KeepingResults(Executor):
+    """An executor (threads inside, not a ThreadPoolExecutor to the sweep, so it gets what any
+    other executor gets) that keeps what each submitted call returned, in ``results``."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, max_workers: int):
+        self._pool = ThreadPoolExecutor(max_workers=max_workers)
         self.results = []
 
     def submit(self, fn, *args, **kwargs):
-        future = super().submit(fn, *args, **kwargs)
+        future = self._pool.submit(fn, *args, **kwargs)
         future.add_done_callback(lambda f: self.results.append(f.result()))
         return future
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def test_each_chunk_comes_back_from_an_executor_as_one_pickled_bytes():
@@ -207,7 +211,7 @@ def with_a_function(*, f, seed: int):
     return clock_order(events=5 + f(), seed=seed)
 
 
-def test_results_that_do_not_pickle_still_come_back_from_threads():
+def test_results_that_do_not_pickle_still_come_back_from_an_executor_that_needs_no_pickling():
     def one():  # a local function: pickle refuses it, and its column holds it
         return 1
 
@@ -216,6 +220,39 @@ def test_results_that_do_not_pickle_still_come_back_from_threads():
         got = sweep(with_a_function, {"f": [one]}, seeds=SEEDS, executor=pool)
     pd.testing.assert_frame_equal(got, expected)
     assert pool.results and not any(isinstance(r, bytes) for r in pool.results)  # as they were
+
+
+def _refuse_to_come_back():
+    raise RuntimeError("this object cannot be rebuilt here")
+
+
+class CannotComeBack:
+    """Pickles, but unpickling it raises (as an object of a class the receiver lacks would)."""
+
+    def __reduce__(self):
+        return (_refuse_to_come_back, ())
+
+
+def returns_what_cannot_come_back(*, x: int, seed: int):
+    """clock_order, except that the runs with x=2 carry a CannotComeBack in their table."""
+    result = clock_order(events=5, seed=seed)
+    if x == 2:
+        result.frame["token"] = [CannotComeBack()] * len(result.frame)
+    return result
+
+
+def test_an_outcome_that_cannot_be_rebuilt_is_a_named_failure_of_its_run():
+    grid = {"x": [1, 2, 3]}
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        with pytest.raises(SweepRunError, match=r"x=2, seed=\d raised RuntimeError: this object"):
+            sweep(returns_what_cannot_come_back, grid, seeds=[0, 1], executor=pool)
+        df = sweep(returns_what_cannot_come_back, grid, seeds=[0, 1], executor=pool,
+                   on_error="continue")  # fmt: skip
+    expected = sweep(returns_what_cannot_come_back, {"x": [1, 3]}, seeds=[0, 1])
+    pd.testing.assert_frame_equal(df, expected)
+    assert [(f["x"], f["seed"], f["error"]) for f in df.attrs["failures"]] == [
+        (2, 0, "RuntimeError"), (2, 1, "RuntimeError"),
+    ]  # fmt: skip
 
 
 def test_a_failed_run_is_named_with_its_parameters_and_seed():
