@@ -20,12 +20,12 @@ __all__ = [
     "check_choice",
     "check_choices",
     "check_frame",
+    "check_hashable",
     "check_int",
     "check_number",
     "check_probability",
     "check_seed",
     "is_hashable",
-    "check_hashable",
 ]
 
 

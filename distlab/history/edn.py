@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from distlab._validate import is_hashable
+
 __all__ = ["parse_edn"]
 
 _TOKEN = re.compile(r'\s*(?:,\s*)*(?:("(?:[^"\\]|\\.)*")|([\[\]{}()])|([^\s,\[\]{}()"]+))')
@@ -92,10 +94,8 @@ def _collection(tokens: list[tuple[str, str]], i: int, depth: int) -> tuple[Any,
         raise ValueError("a map needs an even number of forms")
     keys = items[::2]
     for key in keys:
-        try:
-            hash(key)
-        except TypeError:
-            raise ValueError(f"a map key must be a plain value, got {key!r}") from None
+        if not is_hashable(key):
+            raise ValueError(f"a map key must be a plain value, got {key!r}")
     return dict(zip(keys, items[1::2])), i + 1
 
 

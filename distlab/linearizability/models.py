@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
+from distlab._validate import is_hashable
 from distlab.history import Operation
 
 __all__ = ["CAS_REGISTER", "KV", "MODELS", "REFUSED", "REGISTER", "Model", "Step"]
@@ -186,13 +187,11 @@ class Register(Model):
                 "for one key)"
             )
         for name in ("value", "result"):
-            try:
-                hash(getattr(op, name))
-            except TypeError:
+            if not is_hashable(getattr(op, name)):
                 raise ValueError(
                     f"operation {op.describe()}: {name} {getattr(op, name)!r} is not "
                     "hashable (use tuples, not lists)"
-                ) from None
+                )
 
     def constrains(self, op: Operation) -> bool:
         if op.f in ("read", "get"):

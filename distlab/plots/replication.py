@@ -44,8 +44,8 @@ __all__ = [
     "FEW_ACKNOWLEDGED",
     "REPLICATION_STYLES",
     "failover_cost_figure",
-    "replication_timeline",
     "primary_until",
+    "replication_timeline",
     "stale_read_rows",
 ]
 
@@ -253,18 +253,20 @@ def _right_edge(ops, applied, crashes, failovers) -> float:
     return max(float(t) for t in times) * 1.02
 
 
-def primary_until(crashes: pd.DataFrame, node: str, a: float, b: float) -> float:
-    """Where the thick line of ``node``, primary from ``a`` to ``b``, ends: at its first crash
-    in ``[a, b)``, or ``b``: a crashed primary's line ends at its crash, not at the promotion
-    after it (``crashes``: columns ``start``, ``node``).
+def primary_until(crashes: pd.DataFrame, node: str, *, since: float, until: float) -> float:
+    """Where the thick line of ``node``, primary from ``since`` to ``until``, ends: at its first
+    crash in ``[since, until)``, or ``until``: a crashed primary's line ends at its crash, not at
+    the promotion after it (``crashes``: columns ``start``, ``node``).
 
     >>> crashes = pd.DataFrame({"start": [2.0, 7.0], "node": ["n1", "n2"]})
-    >>> primary_until(crashes, "n1", 0.0, 5.0), primary_until(crashes, "n2", 0.0, 5.0)
-    (2.0, 5.0)
+    >>> primary_until(crashes, "n1", since=0.0, until=5.0)
+    2.0
+    >>> primary_until(crashes, "n2", since=0.0, until=5.0)
+    5.0
     """
     starts = [float(t) for t, n in zip(crashes["start"], crashes["node"])
-              if str(n) == node and a <= float(t) < b]  # fmt: skip
-    return min(starts, default=b)
+              if str(n) == node and since <= float(t) < until]  # fmt: skip
+    return min(starts, default=until)
 
 
 def _roles(ax, lanes, y, ops, applied, failovers, end: float, crashes) -> None:
@@ -283,7 +285,7 @@ def _roles(ax, lanes, y, ops, applied, failovers, end: float, crashes) -> None:
     spans.append((current, since, end))
     xs, ys = [], []
     for node, a, b in spans:
-        b = primary_until(crashes, node, a, b)
+        b = primary_until(crashes, node, since=a, until=b)
         xs += [a, b, math.nan]
         ys += [y[node]] * 2 + [math.nan]
     ax.plot(xs, ys, color="#444444", linewidth=3.2, solid_capstyle="butt", zorder=1,

@@ -388,7 +388,7 @@ def _timeline_data(result, variant: str, nodes: list[str]) -> dict[str, Any]:
     d["end"] = max([1.0, *start, *end[np.isfinite(end)], *ticks[0]]) * 1.02
     primary, since, xs, ys = nodes[0], 0.0, [], []
     for t, new in zip(failovers["time"], failovers["new"]):
-        xs += [since, primary_until(crashes, primary, since, float(t)), math.nan]
+        xs += [since, primary_until(crashes, primary, since=since, until=float(t)), math.nan]
         ys += [y[primary]] * 2 + [math.nan]
         primary, since = str(new), float(t)
     d["primary"] = ([*xs, since, d["end"]], [*ys, y[primary], y[primary]])
