@@ -41,7 +41,7 @@ import traitlets
 from IPython import get_ipython
 from matplotlib.figure import Figure
 
-from distlab._validate import check_int
+from distlab._validate import check_int, is_hashable
 from distlab.plots.display import figure_png
 
 __all__ = ["Explorer", "all_explorers", "register"]
@@ -501,11 +501,7 @@ def _takes_figure(plot: Callable) -> bool:
 def _cache_key(params: Mapping[str, Any]) -> tuple | None:
     """A hashable key for ``params``, or None when a value cannot be one (then no caching)."""
     key = tuple(sorted((name, type(value).__name__, value) for name, value in params.items()))
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    return key if is_hashable(key) else None
 
 
 def _browser_change_loop() -> asyncio.AbstractEventLoop | None:
