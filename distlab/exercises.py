@@ -693,10 +693,10 @@ def _not_a_number(answer: object, example: str) -> Check | None:
         return Check(False, f"{answer!r} is not a number; the answer is one, e.g. {example}.")
     try:
         finite = math.isfinite(float(answer))
-    except OverflowError:  # an int beyond any float, e.g. 10**400
-        digits = len(str(abs(int(answer))))
-        return Check(False, f"a {digits}-digit number is not a finite number; give one, e.g. "
-                            f"{example}.")  # fmt: skip
+    except OverflowError:  # an int beyond any float, e.g. 10**400 (too long to print, past 4300
+        # digits: Python refuses to convert such an int to text)
+        return Check(False, f"that number is too large to compare (beyond any float); give a "
+                            f"measured value, e.g. {example}.")  # fmt: skip
     if not finite:
         return Check(False, f"{answer!r} is not a finite number; give one, e.g. {example}.")
     return None
