@@ -110,16 +110,17 @@ class World:
         return len(self.cells) // RECORD_WIDTH
 
     @property
-    def records(self) -> list[tuple[Any, ...]]:
-        """The event log's records as tuples (a copy, in order): the 8 :data:`EVENT_COLUMNS`,
-        then the dict of extra fields or ``None``.
+    def records(self) -> tuple[tuple[Any, ...], ...]:
+        """The event log's records as tuples, in order: the 8 :data:`EVENT_COLUMNS`, then the
+        dict of extra fields or ``None``. A read-only copy (a tuple, so that code appending to it,
+        as to the list it once was, fails loudly): :meth:`log` adds to the log.
 
         >>> world = World(); world.log("hello", node="a", request_id=1)
         >>> world.records
-        [(0, 'hello', 'a', None, None, None, None, None, {'request_id': 1})]
+        ((0, 'hello', 'a', None, None, None, None, None, {'request_id': 1}),)
         """
         cells = self.cells
-        return [tuple(cells[i : i + RECORD_WIDTH]) for i in range(0, len(cells), RECORD_WIDTH)]
+        return tuple(tuple(cells[i : i + RECORD_WIDTH]) for i in range(0, len(cells), RECORD_WIDTH))
 
     @property
     def log_messages(self) -> bool:

@@ -84,7 +84,7 @@ def test_log_messages_off_keeps_other_kinds():
 def test_records_are_the_raw_log_and_log_messages_is_fixed_at_creation():
     world = World(log_messages=False)
     world.log("hello", node="a")
-    assert world.records == [(0, "hello", "a", None, None, None, None, None, None)]
+    assert world.records == ((0, "hello", "a", None, None, None, None, None, None),)
     assert world.record_count == 1 and len(world.cells) == 9
     with pytest.raises(AttributeError):
         world.log_messages = True  # the network reads it once, when it is made
