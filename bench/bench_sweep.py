@@ -2,20 +2,24 @@
 
 The experiment is notebook 00's message exchange (``distlab.experiments.network.message_exchange``
 at its defaults, 10 to 35 ms a run on this machine depending on its load), swept over 4 loss
-rates x 250 seeds, stacking each run's frame. Three ways, in this process:
+rates x 250 seeds, stacking each run's frame. Four ways, in this process:
 
 - ``in_process_s``: ``sweep(...)``, the default;
 - ``pool_s``: ``sweep(..., workers=2)``: a process pool of 2 that the sweep starts and shuts
   down, both included;
 - ``dask_s``: ``sweep(..., executor=client.get_executor())`` on a Dask ``LocalCluster`` of 2
-  worker processes of 1 thread each, started and warmed up beforehand (``dask_start_s``,
-  reported apart: a cluster is started once and serves many sweeps).
+  worker processes of 1 thread each, started under ``dask.config.set(dask_sweep_settings())``
+  (as the README starts one) and warmed up beforehand (``dask_start_s``, reported apart: a
+  cluster is started once and serves many sweeps);
+- ``dask_defaults_s``: the same on a cluster started with Dask's default settings.
 
-The three take turns over ``repeats`` rounds (5 by default) and each figure is the median of its
-rounds. Each result is checked equal to the in-process frame. Speed-ups are ``in_process_s`` over
-each. Target (issue 14): at least 1.6x on a 2-core machine. ``load_before`` is the machine's load
-average over the minute before (``os.getloadavg``): on 2 cores, a load of 1 or more from other
-work leaves the parallel sweeps less than the two cores they need, and the speed-ups say so.
+The four take turns over ``repeats`` rounds (5 by default; the two Dask ways in alternating
+order) and each figure is the median of its rounds. Each result is checked equal to the
+in-process frame. Speed-ups are ``in_process_s`` over each. Target (issue 14): at least 1.6x on a
+2-core machine, for the pool and for Dask as the README starts it; Dask's defaults are reported.
+``load_before`` is the machine's load average over the minute before (``os.getloadavg``): on 2
+cores, a load of 1 or more from other work leaves the parallel sweeps less than the two cores
+they need, and the speed-ups say so.
 ``ceiling_speedup`` measures what the machine allows at that moment: the same pure-Python loop run
 8 times in-process and on a process pool of 2 (no distlab, nothing sent but a number); a sweep
 cannot gain more than that.
@@ -40,9 +44,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+import dask
 import pandas as pd
 
-from distlab.experiments import sweep
+from distlab.experiments import dask_sweep_settings, sweep
 from distlab.experiments.network import message_exchange
 
 GRID = {"loss": [0.0, 0.1, 0.2, 0.3]}
@@ -88,13 +93,16 @@ def _pool_round(seeds: range) -> tuple[float, float, float, pd.DataFrame]:
     return elapsed, time.process_time() - main, _children_cpu_s() - children, df
 
 
-def _dask_round(seeds: range) -> tuple[float, float, float, float, pd.DataFrame]:
-    """Start a LocalCluster, warm its workers, time one sweep on it, close it: the start time,
-    the sweep's wall time, this process's CPU, the workers' CPU, the frame."""
+def _dask_round(
+    seeds: range, settings: dict[str, Any]
+) -> tuple[float, float, float, float, pd.DataFrame]:
+    """Start a LocalCluster with ``settings``, warm its workers, time one sweep on it, close it:
+    the start time, the sweep's wall time, this process's CPU, the workers' CPU, the frame."""
     from distributed import Client, LocalCluster
 
     t = time.perf_counter()
     with (
+        dask.config.set(settings),
         LocalCluster(
             n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
@@ -112,26 +120,28 @@ def _dask_round(seeds: range) -> tuple[float, float, float, float, pd.DataFrame]
 
 
 def measure(runs: int = 1000, repeats: int = 5) -> dict[str, Any]:
-    """Median wall times and CPU seconds of one sweep of ``runs`` runs, three ways, and the
+    """Median wall times and CPU seconds of one sweep of ``runs`` runs, four ways, and the
     speed-ups.
 
-    The three ways take turns, ``repeats`` rounds, so that a change in the machine's load falls
-    on all of them alike; the Dask cluster runs only during its own turn (started and closed
-    around it, untimed), so that its idle processes weigh on no other figure.
+    The ways take turns, ``repeats`` rounds, so that a change in the machine's load falls on all
+    of them alike; each Dask cluster runs only during its own turn (started and closed around
+    it, untimed), so that its idle processes weigh on no other figure.
 
     >>> figures = measure(runs=8, repeats=1)
-    >>> figures["runs"], figures["pool_speedup"] > 0, figures["dask_speedup"] > 0
+    >>> figures["runs"], figures["pool_speedup"] > 0, figures["dask_defaults_speedup"] > 0
     (8, True, True)
     """
     load_before = os.getloadavg()[0]
     seeds = range(max(1, runs // len(GRID["loss"])))
     runs = len(seeds) * len(GRID["loss"])
     sweep(message_exchange, GRID, seeds=range(2))  # warm up imports and caches
-    names = ["in_process_s", "pool_s", "dask_s", "in_process_cpu_s", "pool_main_cpu_s",
-             "pool_workers_cpu_s", "dask_main_cpu_s", "dask_workers_cpu_s"]  # fmt: skip
+    dask_ways = {"dask": dask_sweep_settings(), "dask_defaults": {}}
+    names = ["in_process_s", "pool_s", "in_process_cpu_s", "pool_main_cpu_s", "pool_workers_cpu_s"]
+    for way in dask_ways:
+        names += [f"{way}_s", f"{way}_main_cpu_s", f"{way}_workers_cpu_s"]
     times: dict[str, list[float]] = {name: [] for name in names}
     starts = []
-    for _ in range(repeats):
+    for round_ in range(repeats):
         cpu = time.process_time()
         elapsed, expected = _timed(lambda: sweep(message_exchange, GRID, seeds=seeds))
         times["in_process_s"].append(elapsed)
@@ -141,12 +151,13 @@ def measure(runs: int = 1000, repeats: int = 5) -> dict[str, Any]:
         times["pool_main_cpu_s"].append(main)
         times["pool_workers_cpu_s"].append(workers)
         pd.testing.assert_frame_equal(df, expected)
-        start_s, elapsed, main, workers, df = _dask_round(seeds)
-        starts.append(start_s)
-        times["dask_s"].append(elapsed)
-        times["dask_main_cpu_s"].append(main)
-        times["dask_workers_cpu_s"].append(workers)
-        pd.testing.assert_frame_equal(df, expected)
+        for way in sorted(dask_ways, reverse=round_ % 2 == 1):
+            start_s, elapsed, main, workers, df = _dask_round(seeds, dask_ways[way])
+            starts.append(start_s)
+            times[f"{way}_s"].append(elapsed)
+            times[f"{way}_main_cpu_s"].append(main)
+            times[f"{way}_workers_cpu_s"].append(workers)
+            pd.testing.assert_frame_equal(df, expected)
     medians = {name: statistics.median(values) for name, values in times.items()}
     ceiling = ceiling_speedup()
     return {
@@ -157,6 +168,7 @@ def measure(runs: int = 1000, repeats: int = 5) -> dict[str, Any]:
         "dask_start_s": statistics.median(starts),
         "pool_speedup": medians["in_process_s"] / medians["pool_s"],
         "dask_speedup": medians["in_process_s"] / medians["dask_s"],
+        "dask_defaults_speedup": medians["in_process_s"] / medians["dask_defaults_s"],
         "ceiling_speedup": ceiling,
     }
 
@@ -167,7 +179,8 @@ def cpu_line(figures: dict[str, Any]) -> str:
         f"CPU s: in-process {figures['in_process_cpu_s']:.2f}; pool: workers "
         f"{figures['pool_workers_cpu_s']:.2f} + this process {figures['pool_main_cpu_s']:.2f}; "
         f"Dask: workers {figures['dask_workers_cpu_s']:.2f} + this process (scheduler, client) "
-        f"{figures['dask_main_cpu_s']:.2f}"
+        f"{figures['dask_main_cpu_s']:.2f}; at Dask's defaults "
+        f"{figures['dask_defaults_workers_cpu_s']:.2f} + {figures['dask_defaults_main_cpu_s']:.2f}"
     )
 
 
@@ -181,5 +194,7 @@ if __name__ == "__main__":
     print(f"Dask LocalCluster of {WORKERS}        {figures['dask_s']:6.2f} s   "
           f"{figures['dask_speedup']:.2f}x  "
           f"(cluster start {figures['dask_start_s']:.1f} s)")  # fmt: skip
+    print(f"  at Dask's default settings     {figures['dask_defaults_s']:6.2f} s   "
+          f"{figures['dask_defaults_speedup']:.2f}x")  # fmt: skip
     print(f"ceiling: a bare loop on {WORKERS} processes       {figures['ceiling_speedup']:.2f}x")
     print(cpu_line(figures))

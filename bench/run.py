@@ -615,12 +615,15 @@ def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
          f"{fig['pool_speedup']:.2f}x", budget, verdict(ok_pool)],
         ["Dask LocalCluster of 2", f"{fig['dask_s']:.2f} s",
          f"{fig['dask_speedup']:.2f}x", budget, verdict(ok_dask)],
+        ["  at Dask's default settings", f"{fig['dask_defaults_s']:.2f} s",
+         f"{fig['dask_defaults_speedup']:.2f}x", "(reported)", ""],
         ["ceiling: a bare loop on 2 processes", "", f"{fig['ceiling_speedup']:.2f}x",
          "(reported)", ""],
     ]  # fmt: skip
     print(table(["", "wall time", "speed-up", "budget", "check"], rows, right={1, 2}))
     print(f"  ({fig['runs']} runs each, medians of {fig['repeats']} rounds taking turns; Dask "
-          f"cluster start {fig['dask_start_s']:.1f} s, not counted; load average before "
+          f"as the README starts it, under dask_sweep_settings(); cluster start "
+          f"{fig['dask_start_s']:.1f} s, not counted; load average before "
           f"{fig['load_before']:.1f}; {elapsed:.1f} s)")  # fmt: skip
     print(f"  {mod.cpu_line(fig)}")
     return {"status": "ok", **fig, "budget_min_speedup": SWEEP_MIN_SPEEDUP,

@@ -28,6 +28,6 @@ run used, ``seed`` included), plus the extra tables its figures need. Outcomes a
 
 from distlab.experiments.result import Result
 from distlab.experiments.runner import SweepRunError
-from distlab.experiments.sweep import sweep
+from distlab.experiments.sweep import dask_sweep_settings, sweep
 
-__all__ = ["Result", "sweep", "SweepRunError"]
+__all__ = ["Result", "sweep", "dask_sweep_settings", "SweepRunError"]

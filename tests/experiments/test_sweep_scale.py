@@ -12,7 +12,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from distlab.experiments import runner, sweep
+from distlab.experiments import dask_sweep_settings, runner, sweep
 from distlab.experiments.challenges import clock_order, timeout_ambiguity
 from distlab.experiments.contention import contention_sweep
 from distlab.experiments.runner import SweepRunError
@@ -48,9 +48,10 @@ def dask_client():
     import dask
     import distributed  # in the test extra (pyproject.toml): its absence is a failure
 
-    # Generous timeouts: two worker processes start slowly on a loaded 2-core machine.
+    # The settings the README starts a local cluster with; generous timeouts: two worker
+    # processes start slowly on a loaded 2-core machine.
     with (
-        dask.config.set({"distributed.comm.timeouts.connect": "120s"}),
+        dask.config.set({**dask_sweep_settings(), "distributed.comm.timeouts.connect": "120s"}),
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
@@ -67,6 +68,19 @@ def test_sweep_on_a_dask_local_cluster_gives_the_in_process_frame(dask_client):
     )
     pd.testing.assert_frame_equal(got, expected)
     assert len(dask_client.scheduler_info()["workers"]) == 2
+
+
+def test_dask_sweep_settings_are_dask_settings_and_reach_the_workers(dask_client):
+    import dask
+
+    settings = dask_sweep_settings()
+    defaults = dask.config.merge(*dask.config.defaults)
+    for key in settings:  # a key Dask renamed would be set and silently ignored
+        assert dask.config.get(key, config=defaults) is not None, key  # KeyError if unknown
+    seen = dask_client.run(lambda: {key: dask.config.get(key) for key in settings})
+    assert list(seen.values()) == [settings, settings]
+    profiling = dask_client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+    assert list(profiling.values()) == [False, False]
 
 
 def test_a_dask_sweep_names_its_failures_and_can_go_on(dask_client):
