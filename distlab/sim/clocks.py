@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -305,11 +305,27 @@ def _step_draws(i, rng, interval, bound, until):
 
 
 def _float_array(name: str, values: Any) -> np.ndarray:
-    """``values`` as a float array, or a TypeError naming ``name`` (not numpy's message)."""
+    """``values`` as a float array; rows of different lengths are a ValueError, anything else
+    that is not numbers a TypeError, each naming ``name`` (numpy raises one ValueError for both).
+    """
     try:
         return np.asarray(values, dtype=float)
     except (TypeError, ValueError):
+        lengths = _row_lengths(values)
+        if lengths is not None and len(set(lengths)) > 1:
+            raise ValueError(
+                f"{name} has rows of lengths {lengths}: give every row the same number of values"
+            ) from None
         raise TypeError(f"{name}={values!r} must be numbers (seconds, drifts or times)") from None
+
+
+def _row_lengths(values: Any) -> list[int] | None:
+    """The length of each row of ``values`` if it is a list of sized rows (not text), else None."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        return None
+    if not all(isinstance(row, Sized) and not isinstance(row, (str, bytes)) for row in values):
+        return None
+    return [len(row) for row in values]
 
 
 def step_clock_readings(
@@ -340,6 +356,9 @@ def step_clock_readings(
     >>> step_clock_readings(["a"], [0.0], [[1.0]])
     Traceback (most recent call last):
     TypeError: offsets_s=['a'] must be numbers (seconds, drifts or times)
+    >>> step_clock_readings([0.0, 0.0], [0.0, 0.0], [[1.0, 2.0], [1.0]])
+    Traceback (most recent call last):
+    ValueError: times has rows of lengths [2, 1]: give every row the same number of values
     """
     offsets = _float_array("offsets_s", offsets_s)
     rates = 1.0 + _float_array("drifts", drifts)

@@ -246,6 +246,9 @@ def test_step_readings_at_the_sync_instants_take_the_new_segment():
     [
         ({"times": [1.0]}, ValueError, r"times must be a 2-D array with one row per clock"),
         ({"times": [[np.nan]]}, ValueError, r"times must be finite"),
+        ({"times": [[1.0, 2.0], [1.0]]}, ValueError, r"times has rows of lengths \[2, 1\]"),
+        ({"times": [["a"]]}, TypeError, r"times=\[\['a'\]\] must be numbers"),
+        ({"times": ["ab"]}, TypeError, r"times=\['ab'\] must be numbers"),
         ({"drifts": [0.01]}, ValueError, r"drifts=0.01 is beyond physical sense"),
         ({"drifts": [0.0, 0.0]}, ValueError, r"offsets_s and drifts must be 1-D"),
         ({"offsets_s": [np.inf]}, ValueError, r"offsets_s must be finite"),
