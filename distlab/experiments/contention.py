@@ -50,7 +50,14 @@ import numpy as np
 import pandas as pd
 
 from distlab import outcomes
-from distlab._validate import check_choice, check_frame, check_int, check_number, check_seed
+from distlab._validate import (
+    check_choice,
+    check_choices,
+    check_frame,
+    check_int,
+    check_number,
+    check_seed,
+)
 from distlab.experiments.result import Result, plain_params, summary_row
 from distlab.experiments.runner import check_runner_options, run_tasks
 from distlab.experiments.scenario import check_work
@@ -450,24 +457,7 @@ def contention_runs(
 
 def _check_strategies(strategies: Any) -> tuple[str, ...]:
     """``strategies`` as a tuple of names (one name is a list of one), checked."""
-    if isinstance(strategies, str):
-        strategies = (strategies,)
-    if not isinstance(strategies, Iterable):
-        raise TypeError(
-            f"strategies={strategies!r} must be a list of names from {', '.join(STRATEGIES)}"
-        )
-    names = tuple(strategies)
-    if not names:
-        raise ValueError(
-            f"strategies=() must name at least one of {', '.join(map(repr, STRATEGIES))}"
-        )
-    for name in names:
-        if not isinstance(name, str):
-            raise TypeError(f"strategies item={name!r} must be one of {', '.join(STRATEGIES)}")
-        check_choice("strategies item", name, STRATEGIES)
-    if len(set(names)) != len(names):
-        raise ValueError(f"strategies={names!r} names a strategy twice")
-    return names
+    return check_choices("strategies", strategies, STRATEGIES, noun="a strategy")
 
 
 def _check_clients_and_seeds(clients: Any, seeds: Any) -> tuple[list[int], tuple[int, ...]]:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from distlab import outcomes
-from distlab._validate import check_choice, check_int, check_number, check_seed
+from distlab._validate import check_choices, check_int, check_number, check_seed
 from distlab.crdt import ORSet
 from distlab.experiments.result import Result, plain_params
 from distlab.experiments.scenario import check_work, poisson_arrivals, stack_variants
@@ -244,16 +244,7 @@ def lost_updates(
 
 
 def _conflict_modes(conflicts: Any) -> tuple[str, ...]:
-    if isinstance(conflicts, str):
-        conflicts = (conflicts,)
-    if not isinstance(conflicts, (tuple, list)) or not conflicts:
-        raise TypeError(
-            f"conflicts={conflicts!r} must be 'lww', 'siblings', 'crdt' or a list of them"
-        )
-    modes = tuple(check_choice("conflicts", mode, CONFLICT_MODES) for mode in conflicts)
-    if len(set(modes)) != len(modes):
-        raise ValueError(f"conflicts={conflicts!r} names a mode twice")
-    return modes
+    return check_choices("conflicts", conflicts, CONFLICT_MODES, noun="a mode")
 
 
 def _cart_summary(frame: pd.DataFrame, converged: bool) -> dict[str, Any]:

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from distlab import outcomes
-from distlab._validate import check_int, check_number, check_probability, check_seed
+from distlab._validate import check_choices, check_int, check_number, check_probability, check_seed
 from distlab.experiments.result import Result, plain_params
 from distlab.experiments.scenario import check_work
 from distlab.history import History, Operation
@@ -250,20 +250,7 @@ def _validate(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _replications(value: Any) -> tuple[str, ...]:
-    allowed = ", ".join(map(repr, REPLICATIONS))
-    modes = (value,) if isinstance(value, str) else value
-    if isinstance(modes, (list, tuple)) and not modes:
-        raise ValueError(f"replications={value!r} is empty: give at least one of {allowed}")
-    if not isinstance(modes, (list, tuple)):
-        raise TypeError(
-            f"replications={value!r} must be a replication mode or a list of them ({allowed})"
-        )
-    for i, mode in enumerate(modes):
-        if not isinstance(mode, str) or mode not in REPLICATIONS:
-            raise ValueError(f"replications[{i}]={mode!r} must be one of {allowed}")
-    if len(set(modes)) != len(modes):
-        raise ValueError(f"replications={list(modes)!r} names a mode twice")
-    return tuple(modes)
+    return check_choices("replications", value, REPLICATIONS, noun="a mode")
 
 
 @dataclass

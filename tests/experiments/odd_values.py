@@ -25,7 +25,8 @@ def assert_finite(table: pd.DataFrame, where: str) -> None:
 
 def assert_names(error: Exception, name: str) -> None:
     message = str(error)
-    named = f"{name}=" in message or f"{name}[" in message  # grid[0]=... names an item of grid
+    # grid[0]=... and "conflicts item=..." name an item of grid, of conflicts
+    named = f"{name}=" in message or f"{name}[" in message or f"{name} item=" in message
     assert named, f"{type(error).__name__} does not name {name}: {error}"
 
 
