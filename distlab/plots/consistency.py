@@ -268,7 +268,9 @@ def _pbs_update(fig: Figure, parts: dict[str, Any]) -> None:
     a["never"].set_text("" if shown.any() else never)
     handles = [a["mc"], a["floor"], a["line_999"]] + ([a["paper"]] if parts["paper"] else [])
     if a.get("handles") != handles:  # a new legend only when its entries change
-        a["left"].legend(handles=handles, fontsize=8, loc="lower right", framealpha=0.9)
+        legend = a["left"].legend(handles=handles, fontsize=8, loc="lower right", framealpha=0.9)
+        # drawn under the curves, as when the legend was a still part and they moved over it
+        legend.set_zorder(1.9)
         a["handles"] = handles
     title, subtitle = _pbs_text(parts)
     a["title"].set_text(title)
@@ -309,7 +311,12 @@ def pbs_figure(result, *, title: str | None = None, figure: Figure | None = None
     if title:
         a["title"].set_text(title)
     moving = [a[k] for k in ("mc", "floor", "paper", "k_closed", "k_mc", "title", "subtitle")]
-    keep_background(figure, "pbs_figure", moving=moving)
+    # The legend (with or without the paper's stars) and the k-staleness panel's y axis (with
+    # the spines drawn over its ticks) change with nearly every N: drawing them alone over the
+    # kept background is much quicker than drawing the whole figure again.
+    right = a["right"]
+    moving += [a["left"].get_legend(), right.yaxis, right.spines["left"], right.spines["bottom"]]
+    keep_background(figure, "pbs_figure", moving=moving, moving_y=[right])
     return figure
 
 
