@@ -247,6 +247,11 @@ class _TextCachingRenderer(RendererAgg):
             font.set_text(s, 0.0, flags=self._hinting)
             w, h = font.get_width_height()
             found = _remember(key, (w / 64.0, h / 64.0, font.get_descent() / 64.0))
+            # A text is measured before it is drawn: its (antialiased) picture now spares
+            # laying the string out again, which costs as much as measuring it.
+            picture_key = self._picture_key(s, prop, True)
+            if picture_key not in _TEXTS:
+                _remember(picture_key, _glyphs_picture(font, True))
         return found
 
     def _get_font_height_metrics(self, prop) -> tuple:
@@ -272,18 +277,26 @@ class _TextCachingRenderer(RendererAgg):
             _remember(key, found)
         return found
 
+    def _picture_key(self, s: str, prop, antialiased: bool) -> tuple:
+        return ("picture", s, _font_key(prop), self._settings, self.dpi, self._hinting,
+                bool(antialiased))  # fmt: skip
+
     def _text_picture(self, s: str, prop, antialiased: bool) -> tuple:
-        key = ("picture", s, _font_key(prop), self._settings, self.dpi, self._hinting,
-               bool(antialiased))  # fmt: skip
+        key = self._picture_key(s, prop, antialiased)
         found = _TEXTS.get(key)
         if found is None:
             font = self._prepare_font(prop)
             font.set_text(s, 0, flags=self._hinting)
-            font.draw_glyphs_to_bitmap(antialiased=antialiased)
-            xo, yo = font.get_bitmap_offset()
-            image = np.array(font.get_image(), dtype=np.uint8)
-            found = _remember(key, (image, xo / 64.0, yo / 64.0, font.get_descent() / 64.0))
+            found = _remember(key, _glyphs_picture(font, antialiased))
         return found
+
+
+def _glyphs_picture(font, antialiased: bool) -> tuple:
+    """The picture of the text ``font`` was last given (``set_text``), its offsets and descent."""
+    font.draw_glyphs_to_bitmap(antialiased=bool(antialiased))
+    xo, yo = font.get_bitmap_offset()
+    image = np.array(font.get_image(), dtype=np.uint8)
+    return image, xo / 64.0, yo / 64.0, font.get_descent() / 64.0
 
 
 #: Text pictures and sizes, the most recently used kept (a few MB at most).
