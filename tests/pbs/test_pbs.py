@@ -186,3 +186,26 @@ def test_module_is_listed():
     import distlab
 
     assert distlab.pbs is pbs
+
+
+@pytest.mark.parametrize("ties", [False, True], ids=["floats", "ties"])
+@pytest.mark.parametrize("n", range(1, 9))
+def test_quorums_evaluated_column_by_column_as_by_rows(n, ties, monkeypatch):
+    # Up to 8 replicas the order statistics are taken column by column; with _FEW_NODES = 0
+    # every quorum goes through numpy's partitions along rows, the way it always did.
+    rng = np.random.default_rng(n)
+    draws = tuple(rng.exponential(5.0, size=(400, n)) for _ in range(4))
+    if ties:  # whole milliseconds: many trials have replicas that tie
+        draws = tuple(np.floor(d) for d in draws)
+    quorums = [(r, w) for r in range(1, n + 1) for w in range(1, n + 1)]
+    fast = [pbs._evaluate(draws, r, w) for r, w in quorums]
+    monkeypatch.setattr(pbs, "_FEW_NODES", 0)
+    by_rows = [pbs._evaluate(draws, r, w) for r, w in quorums]
+    for (r, w), got, expected in zip(quorums, fast, by_rows):
+        for part, a, b in zip(("fresh_from", "commit", "answer"), got, expected):
+            np.testing.assert_array_equal(a, b, err_msg=f"N={n} R={r} W={w}: {part}")
+
+
+def test_a_strict_quorum_is_never_k_stale():
+    stale = pbs.k_stale_monte_carlo(4, nodes=3, read_quorum=2, write_quorum=2, trials=1000)
+    assert stale.tolist() == [0.0] * 4
