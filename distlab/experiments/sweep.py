@@ -222,14 +222,15 @@ def _describe(task: tuple[Callable[..., Any], dict[str, Any], str]) -> dict[str,
 def dask_sweep_settings() -> dict[str, Any]:
     """Dask settings that leave a local cluster's cores to the runs of a sweep.
 
-    A Dask worker samples its task's stack 100 times a second for the dashboard's profile
-    page, and it and the scheduler wake every 20 ms (the event loop's tick), every 100 ms (the
-    memory monitor) and every 500 ms (the system monitor). On a machine of few cores, where the
-    scheduler shares the cores with the workers, that upkeep is a share of the CPU the runs
-    need: on 2 cores, 1,000 runs of ``message_exchange`` took about 10 % less time with these
-    settings (``make bench``, part ``sweep``, measures both). Turned off: the profiler
-    (its page stays empty). Slowed: the tick (to 500 ms), the memory monitor (to 1 s: a
-    worker over its memory limit is paused or restarted up to a second later) and the system
+    A Dask worker samples its running task's stack every 10 ms for the dashboard's profile
+    page, and each of a cluster's processes (scheduler, workers, their nannies) wakes every
+    20 ms (the event loop's tick) and every 500 ms (the system monitor), the workers and
+    nannies also every 100 ms (the memory monitor). On a machine of few cores, where the
+    scheduler shares the cores with the workers, that upkeep takes CPU the runs need: on 2
+    cores, 1,000 runs of ``message_exchange`` took 6-19 % less time with these settings than
+    at Dask's defaults (``make bench``, part ``sweep``, measures both). Turned off: the
+    profiler (its page stays empty). Slowed: the tick (to 500 ms), the memory monitor (to 1 s:
+    a worker over its memory limit is paused or restarted up to a second later) and the system
     monitor (to 5 s: the dashboard's CPU and memory plots). Nothing else changes: the runs, the
     scheduling and the results are the same. Give them to ``dask.config.set`` around the
     cluster's start, as the workers take their settings when they start. A real cluster reads
