@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 from typing import Any
 
 __all__ = [
@@ -122,23 +122,35 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
 def check_choices(param: str, value: Any, allowed: tuple[Any, ...], *, noun: str = "one") -> tuple:
     """Return ``value`` as a tuple of names, each one of ``allowed`` and each once.
 
-    One name (a string) is a list of one. ``noun`` says what an item is in the message for a
-    repeat (``noun="a variant"``: "names a variant twice").
+    One name (a string) is a list of one. A set or a dict is refused: results follow the order
+    of the names, and a set's order changes from one process to the next. ``noun`` says what an
+    item is in the message for a repeat (``noun="a variant"``: "names a variant twice").
 
     >>> check_choices("variants", "a", ("a", "b"))
     ('a',)
     >>> check_choices("variants", ["a", "a"], ("a", "b"), noun="a variant")
     Traceback (most recent call last):
     ValueError: variants=('a', 'a') names a variant twice
+    >>> check_choices("variants", {"b", "a"}, ("a", "b"))
+    Traceback (most recent call last):
+    TypeError: variants={...} must be a list or tuple of names, in the order wanted (a set ...
     """
     if isinstance(value, str):
         value = (value,)
+    if isinstance(value, (Set, Mapping)):
+        raise TypeError(
+            f"{param}={value!r} must be a list or tuple of names, in the order wanted "
+            "(a set or dict has none of its own)"
+        )
     if not isinstance(value, Iterable):
         raise TypeError(f"{param}={value!r} must be a list of names from {allowed}")
     names = tuple(value)
     if not names:
         raise ValueError(f"{param}=() is empty: give at least one of {allowed}")
     for name in names:
+        if not isinstance(name, str):
+            options = ", ".join(repr(a) for a in allowed)
+            raise TypeError(f"{param} item={name!r} must be a name, one of {options}")
         check_choice(f"{param} item", name, allowed)
     if len(set(names)) != len(names):
         raise ValueError(f"{param}={names!r} names {noun} twice")

@@ -418,7 +418,7 @@ def test_contention_runs_takes_one_name_or_a_list():
     [
         (dict(strategies="f"), ValueError, "strategies item='f' is not one of"),
         (dict(strategies=["full", "full"]), ValueError, "names a strategy twice"),
-        (dict(strategies=[3]), ValueError, "strategies item=3 is not one of"),
+        (dict(strategies=[3]), TypeError, "strategies item=3 must be a name"),
         (dict(strategies=5), TypeError, "strategies=5"),
         (dict(strategies=["none", "jitter"]), ValueError, "strategies item='jitter'"),
         (dict(clients=5000), ValueError, "clients=5000"),
