@@ -223,18 +223,25 @@ def dask_sweep_settings() -> dict[str, Any]:
     """Dask settings that leave a local cluster's cores to the runs of a sweep.
 
     A Dask worker samples its running task's stack every 10 ms for the dashboard's profile
-    page, and each of a cluster's processes (scheduler, workers, their nannies) wakes every
-    20 ms (the event loop's tick) and every 500 ms (the system monitor), the workers and
-    nannies also every 100 ms (the memory monitor). On a machine of few cores, where the
-    scheduler shares the cores with the workers, that upkeep takes CPU the runs need: on 2
-    cores, 1,000 runs of ``message_exchange`` took 6-19 % less time with these settings than
-    at Dask's defaults (``make bench``, part ``sweep``, measures both). Turned off: the
-    profiler (its page stays empty). Slowed: the tick (to 500 ms), the memory monitor (to 1 s:
-    a worker over its memory limit is paused or restarted up to a second later) and the system
-    monitor (to 5 s: the dashboard's CPU and memory plots). Nothing else changes: the runs, the
-    scheduling and the results are the same. Give them to ``dask.config.set`` around the
-    cluster's start, as the workers take their settings when they start. A real cluster reads
-    its own configuration: these are for a ``LocalCluster``.
+    page (on Python 3.12 and later, every server's event loop is sampled too), and every
+    server of a cluster (scheduler, nannies, workers) wakes every 20 ms (the event loop's
+    tick) and every 500 ms (the system monitor), the nannies and workers also every 100 ms
+    (the memory monitor). A ``LocalCluster`` runs its scheduler and nannies in the sweep's
+    process, its workers in processes of their own, all on this machine's cores: with few
+    cores, that upkeep takes CPU the runs need. On 2 cores, 1,000 runs of ``message_exchange``
+    took 6-19 % less time with these settings than at Dask's defaults (Python 3.11; ``make
+    bench``, part ``sweep``, measures both).
+
+    Turned off: the profiler (the dashboard's profile page stays empty) and the GIL
+    contention monitor (which polls every 1 ms when ``gilknocker`` is installed). Slowed: the
+    tick (to 500 ms: it only measures how responsive the event loop is), the memory monitor
+    (to 1 s: a worker nearing its memory limit spills, pauses or is restarted up to a second
+    later) and the system monitor (to 5 s: the dashboard's CPU and memory plots, and the
+    memory each worker reports to the scheduler, are up to 5 s old). Nothing a sweep's runs
+    depend on changes: the same runs, the same results. Give them to
+    ``dask.config.set`` around the cluster's start, as its servers take their settings when
+    they start. A real cluster's servers read their own configuration: these are for a
+    ``LocalCluster``.
 
     >>> settings = dask_sweep_settings()
     >>> settings["distributed.worker.profile.enabled"]
@@ -254,4 +261,5 @@ def dask_sweep_settings() -> dict[str, Any]:
         "distributed.admin.tick.interval": "500ms",
         "distributed.worker.memory.monitor-interval": "1s",
         "distributed.admin.system-monitor.interval": "5s",
+        "distributed.admin.system-monitor.gil.enabled": False,
     }

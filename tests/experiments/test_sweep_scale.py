@@ -79,8 +79,15 @@ def test_dask_sweep_settings_are_dask_settings_and_reach_the_workers(dask_client
         assert dask.config.get(key, config=defaults) is not None, key  # KeyError if unknown
     seen = dask_client.run(lambda: {key: dask.config.get(key) for key in settings})
     assert list(seen.values()) == [settings, settings]
-    profiling = dask_client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
-    assert list(profiling.values()) == [False, False]
+    intervals_ms = dask_client.run(
+        lambda dask_worker: {
+            name: pc.callback_time
+            for name, pc in dask_worker.periodic_callbacks.items()
+            if name in ("profile", "tick", "monitor", "memory_monitor")
+        }
+    )
+    expected = {"tick": 500, "monitor": 5000, "memory_monitor": 1000}  # no "profile"
+    assert list(intervals_ms.values()) == [expected, expected]
 
 
 def test_a_dask_sweep_names_its_failures_and_can_go_on(dask_client):
