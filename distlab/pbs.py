@@ -272,6 +272,12 @@ def _chunk(model: WARS, rng: np.random.Generator, size: int, n: int, r: int, w: 
     return _evaluate(_draws(model, rng, size, n), r, w)
 
 
+#: Up to this many replicas (and no NaN), per-trial order statistics are taken column by
+#: column, a few elementwise minimum and maximum over all the trials: exact (values are only
+#: compared), and several times quicker than numpy's reductions and partitions along short rows.
+_FEW_NODES = 8
+
+
 def _evaluate(draws: tuple, r: int, w: int) -> tuple:
     """Thresholds, write and read latencies of the trials ``draws`` for quorums ``r``, ``w``."""
     w_d, a_d, r_d, s_d = draws
@@ -307,12 +313,6 @@ def _evaluate(draws: tuple, r: int, w: int) -> tuple:
     return fresh_from.min(axis=1), commit, answers.max(axis=1)
 
 
-#: Up to this many replicas (and no NaN), per-trial order statistics are taken column by
-#: column, a few elementwise minimum and maximum over all the trials: exact (values are only
-#: compared), and several times quicker than numpy's reductions and partitions along short rows.
-_FEW_NODES = 8
-
-
 def _row_reduce(ufunc: np.ufunc, a: np.ndarray, few: bool) -> np.ndarray:
     """``ufunc`` (``np.minimum`` or ``np.maximum``) of each row of ``a``."""
     if not few:
@@ -327,6 +327,8 @@ def _kth_smallest(a: np.ndarray, k: int, few: bool) -> np.ndarray:
     """The ``k``-th smallest value (from 0) of each row of ``a``."""
     if k == 0:
         return _row_reduce(np.minimum, a, few)
+    if k == a.shape[1] - 1:
+        return _row_reduce(np.maximum, a, few)
     if not few:
         return np.partition(a, k, axis=1)[:, k]
     columns = [a[:, j] for j in range(a.shape[1])]

@@ -241,7 +241,7 @@ class _TextCachingRenderer(RendererAgg):
         if ismath:
             return super().get_text_width_height_descent(s, prop, ismath)
         key = ("size", s, _font_key(prop), self._settings, self.dpi, self._hinting)
-        found = _TEXTS.get(key)
+        found = _recall(key)
         if found is None:
             font = self._prepare_font(prop)
             font.set_text(s, 0.0, flags=self._hinting)
@@ -259,7 +259,7 @@ class _TextCachingRenderer(RendererAgg):
         matplotlib's text layout computes them (it asks a renderer that has this method, which
         spares it finding the font again for every text)."""
         key = ("height", _font_key(prop), self._settings, self.dpi)
-        found = _TEXTS.get(key)
+        found = _recall(key)
         if found is None:
             font = self._prepare_font(prop)
             found = (None, None, None)
@@ -283,7 +283,7 @@ class _TextCachingRenderer(RendererAgg):
 
     def _text_picture(self, s: str, prop, antialiased: bool) -> tuple:
         key = self._picture_key(s, prop, antialiased)
-        found = _TEXTS.get(key)
+        found = _recall(key)
         if found is None:
             font = self._prepare_font(prop)
             font.set_text(s, 0, flags=self._hinting)
@@ -302,6 +302,14 @@ def _glyphs_picture(font, antialiased: bool) -> tuple:
 #: Text pictures and sizes, the most recently used kept (a few MB at most).
 _TEXTS: OrderedDict = OrderedDict()
 _TEXTS_KEPT = 4096
+
+
+def _recall(key: tuple) -> Any:
+    """What :func:`_remember` kept under ``key`` (now the most recently used), or None."""
+    found = _TEXTS.get(key)
+    if found is not None:
+        _TEXTS.move_to_end(key)
+    return found
 
 
 def _remember(key: tuple, value: Any) -> Any:

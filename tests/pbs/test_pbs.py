@@ -197,6 +197,7 @@ def test_quorums_evaluated_column_by_column_as_by_rows(n, ties, monkeypatch):
     draws = tuple(rng.exponential(5.0, size=(400, n)) for _ in range(4))
     if ties:  # whole milliseconds: many trials have replicas that tie
         draws = tuple(np.floor(d) for d in draws)
+    draws[n % 4][7, 0] = np.nan  # a NaN goes the row-wise way, with numpy's NaN rules
     quorums = [(r, w) for r in range(1, n + 1) for w in range(1, n + 1)]
     fast = [pbs._evaluate(draws, r, w) for r, w in quorums]
     monkeypatch.setattr(pbs, "_FEW_NODES", 0)
@@ -206,6 +207,10 @@ def test_quorums_evaluated_column_by_column_as_by_rows(n, ties, monkeypatch):
             np.testing.assert_array_equal(a, b, err_msg=f"N={n} R={r} W={w}: {part}")
 
 
-def test_a_strict_quorum_is_never_k_stale():
+def test_a_strict_quorum_is_never_k_stale_and_draws_nothing(monkeypatch):
+    def no_draws(seed):
+        raise AssertionError("a strict quorum needs no draws")
+
+    monkeypatch.setattr(pbs.np.random, "default_rng", no_draws)
     stale = pbs.k_stale_monte_carlo(4, nodes=3, read_quorum=2, write_quorum=2, trials=1000)
     assert stale.tolist() == [0.0] * 4
