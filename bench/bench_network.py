@@ -6,7 +6,10 @@ bursts of 100 every simulated millisecond, each taking an Exponential(10 ms) lat
 same blocks from ``numpy.random.default_rng(seed)``, and drained by one receiving process per node.
 The baseline delivers each message with ``env.timeout(latency)`` + a callback doing
 ``simpy.Store.put``; ``Network`` does the same plus its checks (crash, partition, loss) and its
-event log (on, the default). Figures are medians over ``repeats`` runs of wall-clock time.
+event log (on, the default). The two take turns, ``repeats`` rounds (7 by default), each round
+in the other order; the rates are medians of the rounds' wall-clock times, and the ratio is the
+median of the rounds' own ratios (each of two runs a second apart, so that this machine's drift
+in speed, a fifth within a minute, falls on both sides of a round alike).
 
     python bench/bench_network.py            # prints network_msgs_per_s, simpy_msgs_per_s, ratio
 
@@ -108,8 +111,9 @@ def _run_simpy(src: list[str], dst: list[str]) -> tuple[float, int]:
     return time.perf_counter() - start, received[0]
 
 
-def measure(messages: int = 200_000, repeats: int = 3) -> dict[str, float]:
-    """Median messages per second through ``Network`` and through bare SimPy, and their ratio.
+def measure(messages: int = 200_000, repeats: int = 7) -> dict[str, float]:
+    """Median messages per second through ``Network`` and through bare SimPy, and the median of
+    the rounds' ratios.
 
     >>> figures = measure(messages=20_000, repeats=1)
     >>> sorted(figures)
@@ -118,20 +122,18 @@ def measure(messages: int = 200_000, repeats: int = 3) -> dict[str, float]:
     src, dst = _workload(messages)
     _run_network(src[:2000], dst[:2000])  # warm up imports and caches
     _run_simpy(src[:2000], dst[:2000])
-    net_times, simpy_times = [], []
-    for _ in range(repeats):
-        t, got = _run_network(src, dst)
-        assert got == messages, f"Network delivered {got} of {messages}"
-        net_times.append(t)
-        t, got = _run_simpy(src, dst)
-        assert got == messages, f"SimPy delivered {got} of {messages}"
-        simpy_times.append(t)
-    network_rate = messages / statistics.median(net_times)
-    simpy_rate = messages / statistics.median(simpy_times)
+    times: dict[str, list[float]] = {"Network": [], "SimPy": []}
+    runs = {"Network": _run_network, "SimPy": _run_simpy}
+    for round_ in range(repeats):
+        for name in sorted(runs, reverse=round_ % 2 == 1):
+            t, got = runs[name](src, dst)
+            assert got == messages, f"{name} delivered {got} of {messages}"
+            times[name].append(t)
+    ratios = [simpy / net for net, simpy in zip(times["Network"], times["SimPy"])]
     return {
-        "network_msgs_per_s": network_rate,
-        "simpy_msgs_per_s": simpy_rate,
-        "ratio": network_rate / simpy_rate,
+        "network_msgs_per_s": messages / statistics.median(times["Network"]),
+        "simpy_msgs_per_s": messages / statistics.median(times["SimPy"]),
+        "ratio": statistics.median(ratios),
     }
 
 
