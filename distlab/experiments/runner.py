@@ -175,8 +175,9 @@ def run_tasks(
         workers: with no ``executor``, run on a process pool of this many workers that this call
             starts and shuts down; ``None`` runs in this process.
         progress: show a progress bar (tqdm) counting runs.
-        on_error: ``"raise"``: the first run that raises stops the rest and raises
-            :class:`SweepRunError`; ``"continue"``: failed runs give ``None`` and a record.
+        on_error: ``"raise"``: the first run that raises (on an executor, the first failed run
+            to finish) stops the rest and raises :class:`SweepRunError`; ``"continue"``: failed
+            runs give ``None`` and a record.
         runs_per_task: how many runs each task is, for the progress bar.
         label: the bar's description.
 

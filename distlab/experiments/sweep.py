@@ -151,11 +151,13 @@ def sweep(
             executed notebooks print nothing.
         on_error: ``"raise"`` (the default): the first run that raises stops the sweep and raises
             :class:`~distlab.experiments.runner.SweepRunError` naming its parameters and seed,
-            the run's exception chained as its ``__cause__``. ``"continue"``: the other runs go
-            on; the result's ``attrs["failures"]`` lists the failed runs in grid and seed order,
-            each a dict of its parameters, ``seed``, ``error`` (the exception's type name) and
-            ``message`` (``pd.DataFrame(df.attrs["failures"])`` is a table of them; read it from
-            the returned frame, since pandas does not carry ``attrs`` through every operation).
+            the run's exception chained as its ``__cause__`` (on an executor, the first failed
+            run to finish: when several fail, which one depends on the workers' pace).
+            ``"continue"``: the other runs go on; the result's ``attrs["failures"]`` lists the
+            failed runs in grid and seed order, each a dict of its parameters, ``seed``,
+            ``error`` (the exception's type name) and ``message``
+            (``pd.DataFrame(df.attrs["failures"])`` is a table of them; read it from the returned
+            frame, since pandas does not carry ``attrs`` through every operation).
         **fixed: parameters passed unchanged to every run.
 
     Returns:
