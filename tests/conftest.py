@@ -1,6 +1,7 @@
 """Test configuration shared by every test module, and where the reference histories are."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,26 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _readme_examples(heading: str, count: int) -> list[str]:
+    """The Python code blocks of README.md's section ``heading`` (up to the next heading of its
+    level or higher, the title aside: a line "# ..." may be a comment in a code block), checked
+    to be ``count``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"\n{heading}\n" in text, f"README.md has no section {heading!r}"
+    level = len(heading) - len(heading.lstrip("#"))
+    section = text.split(f"\n{heading}\n", 1)[1]
+    section = re.split(rf"\n#{{2,{level}}} ", section, maxsplit=1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == count, f"README's {heading!r} has {count} Python example(s)"
+    return blocks
+
+
+@pytest.fixture(scope="session")
+def readme_examples():
+    """``readme_examples("### Sagas", 1)``: that README section's Python examples, to run."""
+    return _readme_examples
 
 
 def histories_dir() -> Path:

@@ -280,9 +280,8 @@ def run_chunk_pickled(
     DataFrame: with chunks of ten small frames (a sweep of notebook 00's message exchange) its
     workers used 1.49x the CPU of a process pool's for the same runs, 1.11-1.15x with one
     ``bytes`` per chunk (paired rounds at Dask's defaults), which it measures at once and sends
-    as it is. Outcomes that cannot be
-    pickled are returned as they are, for an executor that needs no pickling to hand over, or
-    to refuse as it would have.
+    as it is. Outcomes that cannot be pickled are returned as they are, for an executor that
+    needs no pickling to hand over, or to refuse as it would have.
 
     >>> import pickle
     >>> pickle.loads(run_chunk_pickled(abs, [-2, 3]))

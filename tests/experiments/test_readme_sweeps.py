@@ -1,24 +1,13 @@
 """The README's "Bigger sweeps" examples run as written (on fewer seeds) and give what it says."""
 
-import re
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from distlab.experiments import sweep
 from distlab.experiments.network import message_exchange
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+SECTION = "## Bigger sweeps"  # three examples: a process pool, Dask, failures
 GRID = {"loss": [0.0, 0.1, 0.2, 0.3]}
-
-
-def _blocks() -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Bigger sweeps\n", 1)[1].split("\n## ")[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 3, "the section has three Python examples: pool, Dask, failures"
-    return blocks
 
 
 def _run(code: str, ns: dict) -> dict:
@@ -42,18 +31,22 @@ def expected() -> pd.DataFrame:
     return sweep(message_exchange, GRID, seeds=range(2))
 
 
-def test_the_process_pool_example_gives_the_in_process_table(expected):
-    ns = _run(_blocks()[0], {})
+def test_the_process_pool_example_gives_the_in_process_table(readme_examples, expected):
+    ns = _run(readme_examples(SECTION, 3)[0], {})
     pd.testing.assert_frame_equal(ns["runs"], expected)
 
 
-def test_the_dask_example_gives_the_in_process_table(expected):
-    ns = _run(_blocks()[1], {"sweep": sweep, "message_exchange": message_exchange})
+def test_the_dask_example_gives_the_in_process_table(readme_examples, expected):
+    ns = _run(
+        readme_examples(SECTION, 3)[1], {"sweep": sweep, "message_exchange": message_exchange}
+    )
     pd.testing.assert_frame_equal(ns["runs"], expected)
 
 
-def test_the_failures_example_lists_three_value_errors():
-    ns = _run(_blocks()[2], {"sweep": sweep, "message_exchange": message_exchange})
+def test_the_failures_example_lists_three_value_errors(readme_examples):
+    ns = _run(
+        readme_examples(SECTION, 3)[2], {"sweep": sweep, "message_exchange": message_exchange}
+    )
     failures = pd.DataFrame(ns["runs"].attrs["failures"])
     assert failures["loss"].tolist() == [1.5] * 3
     assert failures["seed"].tolist() == [0, 1, 2]

@@ -1,27 +1,13 @@
 """The README's staleness, session-guarantee and CRDT example runs as written, and does what its
 comments say."""
 
-import re
-from pathlib import Path
-
-README = Path(__file__).resolve().parents[2] / "README.md"
+SECTION = "### Staleness, session guarantees and CRDTs"
 
 
-def _blocks() -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("### Staleness, session guarantees and CRDTs\n", 1)[1].split("\n### ")[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 2, "the section has two Python examples"
-    return blocks
-
-
-def _code() -> str:
-    return _blocks()[0]
-
-
-def test_readme_consistency_example_runs_as_its_comments_say():
+def test_readme_consistency_example_runs_as_its_comments_say(readme_examples):
     ns: dict = {}
-    exec(compile(_code(), "README.md (staleness, sessions, CRDTs)", "exec"), ns)
+    code = readme_examples(SECTION, 2)[0]
+    exec(compile(code, "README.md (staleness, sessions, CRDTs)", "exec"), ns)
     assert abs(ns["visibility"].consistent_probability(0.0) - 0.974) < 0.01
     report = ns["report"]
     assert not report.ok("read_your_writes") and report.ok("monotonic_reads")
@@ -32,9 +18,9 @@ def test_readme_consistency_example_runs_as_its_comments_say():
     assert cart.remove("pen").merge(cart).elements == frozenset({"book"})
 
 
-def test_readme_store_example_runs_as_its_comments_say():
+def test_readme_store_example_runs_as_its_comments_say(readme_examples):
     ns: dict = {}
-    exec(compile(_blocks()[1], "README.md (replicated stores)", "exec"), ns)
+    exec(compile(readme_examples(SECTION, 2)[1], "README.md (replicated stores)", "exec"), ns)
     assert ns["read"].value.result.values == ("a", "b")
     assert {v.value for v in ns["counters"].values("x").values()} == {3}
     lww = ns["ReplicatedStore"](ns["Network"](ns["World"](seed=1), latency=0.01), "leaderless",
